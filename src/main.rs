@@ -1,1 +1,55 @@
-fn main() {}
+//! allears: reads reader mail, threads and classifies it, and sends its owner
+//! one daily digest. `main` only parses the command line, runs, and reports
+//! an error once; the pipeline is in the modules below, in the order mail
+//! flows through them.
+
+mod cli;
+mod clock;
+mod cmd;
+mod config;
+mod source {
+    pub(crate) mod local;
+}
+mod analyze;
+mod classify;
+mod digest;
+mod import;
+mod message;
+mod newtext;
+mod render;
+mod schedule;
+mod send;
+mod store;
+mod thread;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    init_logging(cli.debug);
+    match cmd::run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("allears: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_logging(debug: bool) {
+    let default = if debug {
+        "allears=debug"
+    } else {
+        "allears=info"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
+}

@@ -1,0 +1,121 @@
+//! What is known only across messages, recomputed over the whole store after
+//! each import: threads (`thread.rs`), which messages the owner answered
+//! (`classify/answered.rs`), and the groups of topic requests
+//! (`classify/topics.rs`). Comes after import, before the digest.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+
+use crate::classify::{answered, topics};
+use crate::config::Config;
+use crate::store::{Links, Store};
+use crate::thread::{self, Mode, ThreadInput};
+
+/// Thread and mark answered; saves only what changed.
+pub(crate) fn refresh(store: &mut Store) -> Result<()> {
+    let links = store.links()?;
+    let threads = threads(&links, Mode::Conversation);
+    let mut root_of = vec![None; links.len()];
+    for t in &threads {
+        for &i in &t.messages {
+            root_of[i] = Some(t.root.clone());
+        }
+    }
+    let answered = answered::answered_by(&links);
+    let changes: Vec<_> = links
+        .iter()
+        .zip(root_of.into_iter().zip(answered))
+        .filter(|(l, (root, ans))| l.thread != *root || l.answered_by != *ans)
+        .map(|(l, (root, ans))| (l.id, root, ans))
+        .collect();
+    if !changes.is_empty() {
+        store.update_links(&changes)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn threads(links: &[Links], mode: Mode) -> Vec<thread::Thread> {
+    let input: Vec<ThreadInput> = links
+        .iter()
+        .map(|l| ThreadInput {
+            message_id: &l.message_id,
+            references: &l.references,
+            in_reply_to: l.in_reply_to.as_deref(),
+            subject: &l.subject,
+            date: l.date,
+            permalink: l.class.context.post_url.as_deref(),
+            place: l.class.context.list_id.as_deref(),
+        })
+        .collect();
+    thread::thread(&input, mode)
+}
+
+/// One group of topic requests, as `topics --json` and the digest show it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct TopicGroup {
+    pub id: i64,
+    pub label: String,
+    pub state: String,
+    pub link: Option<String>,
+    pub messages: Vec<String>,
+    pub askers: Vec<String>,
+    /// The askers' own words, one per request.
+    pub words: Vec<String>,
+}
+
+/// Group every topic request in the store, honouring the owner's synonyms and merges.
+pub(crate) fn topic_groups(store: &mut Store, config: &Config) -> Result<Vec<TopicGroup>> {
+    let links = store.links()?;
+    let mut requests = Vec::new();
+    for l in links.iter().filter(|l| !l.class.topics.is_empty()) {
+        let asker = l
+            .class
+            .context
+            .author
+            .as_ref()
+            .map(|a| a.email.clone())
+            .filter(|e| !e.is_empty())
+            .unwrap_or_else(|| l.from_addr.clone());
+        for t in &l.class.topics {
+            requests.push((l.message_id.clone(), asker.clone(), t.clone()));
+        }
+    }
+    let phrases: Vec<&str> = requests.iter().map(|(_, _, t)| t.phrase.as_str()).collect();
+    let groups = topics::group(&phrases, &config.topics.synonyms);
+    let mut by_id: BTreeMap<i64, TopicGroup> = BTreeMap::new();
+    for g in groups {
+        let mut topic = store.topic_for(&g.key, &g.label)?;
+        // Follow the owner's merges to the topic that survives.
+        let mut hops = 0;
+        while let Some(into) = topic.merged_into {
+            match store.topic(into)? {
+                Some(t) if hops < 16 => topic = t,
+                _ => break,
+            }
+            hops += 1;
+        }
+        let entry = by_id.entry(topic.id).or_insert_with(|| TopicGroup {
+            id: topic.id,
+            label: topic.label.clone(),
+            state: topic.state.clone(),
+            link: topic.link.clone(),
+            messages: Vec::new(),
+            askers: Vec::new(),
+            words: Vec::new(),
+        });
+        for i in g.members {
+            let (mid, asker, req) = &requests[i];
+            if !entry.messages.contains(mid) {
+                entry.messages.push(mid.clone());
+            }
+            if !entry.askers.contains(asker) {
+                entry.askers.push(asker.clone());
+            }
+            entry.words.push(req.words.clone());
+        }
+    }
+    let mut out: Vec<TopicGroup> = by_id.into_values().collect();
+    out.sort_by(|a, b| b.askers.len().cmp(&a.askers.len()).then(a.id.cmp(&b.id)));
+    Ok(out)
+}

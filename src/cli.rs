@@ -1,0 +1,71 @@
+//! The command line (clap derive). Doc comments here are the `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// allears: read your readers' mail, get one daily digest of what needs you.
+#[derive(Debug, Parser)]
+#[command(name = "allears", version, about)]
+pub(crate) struct Cli {
+    /// Config file (default: ./digest.toml, then $XDG_CONFIG_HOME/allears/digest.toml, then the built-in demo).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// State database (default: allears.db beside the config, or [store] path).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Log more (also: RUST_LOG=debug).
+    #[arg(long, global = true)]
+    pub debug: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Import the configured sources, classify, and build the digest.
+    Run,
+    /// Import mail from Maildirs, mbox files, .eml files, or folders of them.
+    Import {
+        /// Paths to read.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// These paths hold the owner's sent mail.
+        #[arg(long)]
+        sent: bool,
+    },
+    /// Build the digest now: print its text and write it to the output folder.
+    Digest,
+    /// Print the threads.
+    Threads {
+        /// One JSON object per thread and line.
+        #[arg(long)]
+        json: bool,
+        /// RFC 5256 THREAD=REFERENCES exactly, subject merging included.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Print every stored message with its classification.
+    Messages {
+        /// One JSON object per message and line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Explain how one message was judged, and why.
+    Explain {
+        /// Its Message-ID, with or without angle brackets.
+        message_id: String,
+    },
+    /// List the digest's items with their ids.
+    Items {
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the topics readers asked for.
+    Topics {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Judge every stored message again (after rules or the config changed).
+    Reclassify,
+}

@@ -1,0 +1,374 @@
+//! Raw bytes -> [`Message`]: decoded headers, addresses, date, and the text body.
+//!
+//! Comes after a source (IMAP, Maildir, mbox, .eml) hands over raw bytes, and
+//! before the store keeps them and the classifier judges them. Parsing never
+//! fails outright: mail that `mailparse` rejects still becomes a `Message`,
+//! carrying the error, an id made from its content hash, and whatever headers
+//! could be read, so that nothing is ever dropped.
+
+use mailparse::{MailHeader, MailHeaderMap, ParsedMail};
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Address {
+    pub name: String,
+    /// Lowercased.
+    pub email: String,
+}
+
+impl Address {
+    /// "Name <email>" or just the email, for people.
+    pub fn display(&self) -> String {
+        if self.name.is_empty() {
+            self.email.clone()
+        } else {
+            format!("{} <{}>", self.name, self.email)
+        }
+    }
+    /// The name, else the part of the email before '@'.
+    pub fn short(&self) -> String {
+        if self.name.is_empty() {
+            self.email.split('@').next().unwrap_or("").to_string()
+        } else {
+            self.name.clone()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Message {
+    /// Without angle brackets. Made from the content hash when the mail has none.
+    pub message_id: String,
+    /// True when `message_id` was made up from the content hash.
+    pub synthetic_id: bool,
+    /// Hex SHA-256 of the raw bytes.
+    pub content_hash: String,
+    pub in_reply_to: Option<String>,
+    pub references: Vec<String>,
+    pub subject: String,
+    pub from: Option<Address>,
+    pub sender: Option<Address>,
+    pub reply_to: Vec<Address>,
+    pub to: Vec<Address>,
+    pub cc: Vec<Address>,
+    /// Unix seconds, UTC.
+    pub date: Option<i64>,
+    /// The sender's UTC offset in minutes, as written in the Date header.
+    pub date_offset: Option<i32>,
+    /// All top-level headers, names as written, values decoded (RFC 2047).
+    pub headers: Vec<(String, String)>,
+    /// The text body: text/plain preferred, else HTML converted to text.
+    pub text: String,
+    /// The body came from HTML only.
+    pub html_only: bool,
+    /// Every MIME type in the message, depth first ("multipart/report", ...).
+    pub mime_types: Vec<String>,
+    /// Why mailparse could not parse it, or a part could not be decoded.
+    pub parse_error: Option<String>,
+}
+
+impl Message {
+    /// The first value of a header, case-insensitively.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn has_header(&self, name: &str) -> bool {
+        self.header(name).is_some()
+    }
+
+    pub fn from_email(&self) -> &str {
+        self.from.as_ref().map(|a| a.email.as_str()).unwrap_or("")
+    }
+}
+
+/// Upper bound on the text kept per message: parsing cost follows the text,
+/// and no reader writes a megabyte of new text.
+const MAX_TEXT: usize = 256 * 1024;
+
+pub(crate) fn content_hash(raw: &[u8]) -> String {
+    let digest = Sha256::digest(raw);
+    let mut s = String::with_capacity(64);
+    for b in digest {
+        use std::fmt::Write;
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// Parse raw mail. Never fails: problems land in `parse_error`.
+pub(crate) fn parse(raw: &[u8]) -> Message {
+    let hash = content_hash(raw);
+    let mut msg = match mailparse::parse_mail(raw) {
+        Ok(parsed) => from_parsed(&parsed),
+        Err(e) => {
+            // Salvage what headers we can; the raw bytes are kept by the store.
+            let mut m = match mailparse::parse_headers(raw) {
+                Ok((headers, _)) => headers_only(&headers),
+                Err(_) => Message::default(),
+            };
+            m.parse_error = Some(format!("unparseable MIME: {e}"));
+            m
+        }
+    };
+    if msg.message_id.is_empty() {
+        msg.message_id = format!("sha256-{}@allears.invalid", &hash[..32]);
+        msg.synthetic_id = true;
+    }
+    msg.content_hash = hash;
+    msg
+}
+
+fn headers_only(headers: &[MailHeader]) -> Message {
+    let mut m = Message {
+        headers: headers
+            .iter()
+            .map(|h| (h.get_key(), decode_value(h)))
+            .collect(),
+        ..Message::default()
+    };
+    fill_from_headers(&mut m, headers);
+    m
+}
+
+fn from_parsed(parsed: &ParsedMail) -> Message {
+    let mut m = headers_only(&parsed.headers);
+    let mut body = Body::default();
+    walk(parsed, &mut body, &mut m.mime_types, 0);
+    m.html_only = body.plain.is_none() && body.html.is_some();
+    m.text = match (body.plain, body.html) {
+        (Some(t), _) => t,
+        (None, Some(h)) => html_to_text(&h),
+        (None, None) => String::new(),
+    };
+    if m.text.len() > MAX_TEXT {
+        let mut end = MAX_TEXT;
+        while !m.text.is_char_boundary(end) {
+            end -= 1;
+        }
+        m.text.truncate(end);
+    }
+    m.parse_error = body.error;
+    m
+}
+
+#[derive(Default)]
+struct Body {
+    plain: Option<String>,
+    html: Option<String>,
+    error: Option<String>,
+}
+
+/// Depth-first over the MIME tree: the first text/plain and the first
+/// text/html that are not attachments. A message/rfc822 part (a forwarded
+/// message, a bounce's original) is not the writer's text.
+fn walk(part: &ParsedMail, body: &mut Body, types: &mut Vec<String>, depth: usize) {
+    let mime = part.ctype.mimetype.to_ascii_lowercase();
+    if types.len() < 64 {
+        types.push(mime.clone());
+    }
+    if depth > 32 {
+        return;
+    }
+    if !part.subparts.is_empty() {
+        for sub in &part.subparts {
+            walk(sub, body, types, depth + 1);
+        }
+        return;
+    }
+    let attachment = matches!(
+        part.get_content_disposition().disposition,
+        mailparse::DispositionType::Attachment
+    );
+    if attachment {
+        return;
+    }
+    let slot = match mime.as_str() {
+        "text/plain" | "text" => &mut body.plain,
+        "text/html" => &mut body.html,
+        _ => return,
+    };
+    if slot.is_some() {
+        return;
+    }
+    match part.get_body() {
+        Ok(text) => *slot = Some(text),
+        Err(e) => {
+            // Undecodable transfer encoding: keep the raw text rather than nothing.
+            body.error
+                .get_or_insert_with(|| format!("{mime} part: {e}"));
+            if let Ok(raw) = part.get_body_raw() {
+                *slot = Some(String::from_utf8_lossy(&raw).into_owned());
+            }
+        }
+    }
+}
+
+pub(crate) fn html_to_text(html: &str) -> String {
+    html2text::from_read(html.as_bytes(), 100_000).unwrap_or_else(|_| html.to_string())
+}
+
+/// Decode a header value: RFC 2047 words, and raw 8-bit as UTF-8 when it is,
+/// Latin-1 otherwise (mailparse's fallback).
+fn decode_value(h: &MailHeader) -> String {
+    let v = h.get_value_utf8().unwrap_or_else(|_| h.get_value());
+    // Header values reach HTML, SQL and other headers: no control characters.
+    v.chars()
+        .map(|c| if c.is_control() && c != '\t' { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+fn fill_from_headers(m: &mut Message, headers: &[MailHeader]) {
+    let first = |name: &str| headers.get_first_header(name);
+    if let Some(h) = first("Message-ID") {
+        m.message_id = crate::thread::parse_msg_ids(&h.get_value())
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+    }
+    if let Some(h) = first("In-Reply-To") {
+        m.in_reply_to = crate::thread::parse_msg_ids(&h.get_value())
+            .into_iter()
+            .next();
+    }
+    if let Some(h) = first("References") {
+        m.references = crate::thread::parse_msg_ids(&h.get_value());
+    }
+    m.subject = first("Subject")
+        .map(|h| decode_value(h))
+        .unwrap_or_default();
+    m.from = first("From").and_then(|h| addresses(h).into_iter().next());
+    m.sender = first("Sender").and_then(|h| addresses(h).into_iter().next());
+    m.reply_to = first("Reply-To").map(addresses).unwrap_or_default();
+    m.to = headers
+        .get_all_headers("To")
+        .into_iter()
+        .flat_map(addresses)
+        .collect();
+    m.cc = headers
+        .get_all_headers("Cc")
+        .into_iter()
+        .flat_map(addresses)
+        .collect();
+    if let Some(h) = first("Date") {
+        let (date, offset) = parse_date(&h.get_value());
+        m.date = date;
+        m.date_offset = offset;
+    }
+}
+
+fn addresses(h: &MailHeader) -> Vec<Address> {
+    let mut out = Vec::new();
+    let Ok(list) = mailparse::addrparse_header(h) else {
+        // Unparseable: take anything that looks like an address.
+        let v = decode_value(h);
+        if let Some(email) = v
+            .split(|c: char| c.is_whitespace() || c == '<' || c == '>' || c == ',')
+            .find(|w| w.contains('@'))
+        {
+            out.push(Address {
+                name: String::new(),
+                email: email.to_ascii_lowercase(),
+            });
+        }
+        return out;
+    };
+    for addr in list.iter() {
+        match addr {
+            mailparse::MailAddr::Single(s) => out.push(single(s)),
+            mailparse::MailAddr::Group(g) => out.extend(g.addrs.iter().map(single)),
+        }
+    }
+    out
+}
+
+fn single(s: &mailparse::SingleInfo) -> Address {
+    Address {
+        name: s
+            .display_name
+            .clone()
+            .unwrap_or_default()
+            .trim_matches(|c: char| c == '"' || c == '\'' || c.is_whitespace())
+            .to_string(),
+        email: s.addr.trim().to_ascii_lowercase(),
+    }
+}
+
+/// RFC 5322 date -> (UTC seconds, original offset in minutes). jiff parses the
+/// well-formed ones with their offset; mailparse's lenient parser takes the rest.
+fn parse_date(value: &str) -> (Option<i64>, Option<i32>) {
+    let v = value.trim();
+    if let Ok(z) = jiff::fmt::rfc2822::parse(v) {
+        let offset = z.offset().seconds() / 60;
+        return (Some(z.timestamp().as_second()), Some(offset));
+    }
+    match mailparse::dateparse(v) {
+        Ok(secs) => (Some(secs), offset_of(v)),
+        Err(_) => (None, None),
+    }
+}
+
+/// The trailing "+hhmm" / "-hhmm" of a date, if any.
+fn offset_of(v: &str) -> Option<i32> {
+    let tok = v
+        .split_whitespace()
+        .rev()
+        .find(|t| t.starts_with(['+', '-']))?;
+    let digits = tok.get(1..5)?;
+    let n: i32 = digits.parse().ok()?;
+    let mins = (n / 100) * 60 + n % 100;
+    Some(if tok.starts_with('-') { -mins } else { mins })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_rfc2047_subject_and_date_offset() {
+        let raw = b"Message-ID: <a@b>\r\nFrom: =?UTF-8?Q?Jo=C3=A3o?= <JOAO@Example.PT>\r\nSubject: =?ISO-8859-1?Q?Caf=E9?= talk\r\nDate: Tue, 24 Nov 2026 10:00:00 +0100\r\n\r\nhello\r\n";
+        let m = parse(raw);
+        assert_eq!(m.message_id, "a@b");
+        assert_eq!(m.subject, "Café talk");
+        let from = m.from.unwrap();
+        assert_eq!(from.name, "João");
+        assert_eq!(from.email, "joao@example.pt");
+        assert_eq!(m.date_offset, Some(60));
+        assert_eq!(m.date, Some(1_795_510_800));
+        assert_eq!(m.text.trim(), "hello");
+    }
+
+    #[test]
+    fn html_only_becomes_text() {
+        let raw = b"Content-Type: text/html; charset=utf-8\r\n\r\n<p>Could you <b>write</b> about &amp; this?</p>";
+        let m = parse(raw);
+        assert!(m.html_only);
+        assert!(m.text.contains("Could you"), "{}", m.text);
+        assert!(m.text.contains("& this?"), "{}", m.text);
+        assert!(m.synthetic_id);
+    }
+
+    #[test]
+    fn garbage_still_becomes_a_message() {
+        let m = parse(b"\xff\xfe\x00garbage without headers");
+        assert!(m.message_id.ends_with("@allears.invalid"));
+        let m2 = parse(b"");
+        assert!(!m2.message_id.is_empty());
+    }
+
+    #[test]
+    fn control_characters_do_not_survive_in_headers() {
+        let raw = b"Subject: =?UTF-8?Q?hi=0D=0ABcc:_evil@x?=\r\n\r\nx";
+        let m = parse(raw);
+        assert!(
+            !m.subject.contains('\n') && !m.subject.contains('\r'),
+            "{:?}",
+            m.subject
+        );
+    }
+}

@@ -1,0 +1,94 @@
+-- allears state, version 1. Applied by store.rs when PRAGMA user_version is 0.
+-- Every message is kept once with its raw bytes, so classification can be re-run.
+
+CREATE TABLE messages (
+    id            INTEGER PRIMARY KEY,
+    message_id    TEXT NOT NULL UNIQUE,       -- without angle brackets; synthetic when missing
+    content_hash  TEXT NOT NULL,
+    raw           BLOB NOT NULL,
+    parse_error   TEXT,
+    subject       TEXT NOT NULL DEFAULT '',
+    from_name     TEXT NOT NULL DEFAULT '',
+    from_addr     TEXT NOT NULL DEFAULT '',
+    date          INTEGER,                    -- unix seconds UTC
+    date_offset   INTEGER,                    -- minutes east of UTC, as written
+    in_reply_to   TEXT,
+    refs          TEXT NOT NULL DEFAULT '',   -- space separated ids
+    imported_at   INTEGER NOT NULL,
+    -- classification (classify/), recomputed by `allears reclassify`
+    source        TEXT NOT NULL DEFAULT 'direct',
+    asks_owner    INTEGER NOT NULL DEFAULT 0,
+    class         TEXT NOT NULL DEFAULT '{}', -- JSON: reasons, topics, context
+    -- derived over the whole store after each import
+    answered_by   TEXT,                       -- message id of the owner's reply
+    thread        TEXT                        -- message id of the thread's root
+);
+CREATE INDEX messages_hash ON messages(content_hash);
+CREATE INDEX messages_open ON messages(asks_owner, answered_by);
+
+-- Where each message lives: a local file, or an IMAP folder and UID.
+CREATE TABLE locations (
+    message   INTEGER NOT NULL REFERENCES messages(id),
+    place     TEXT NOT NULL,                  -- "file:PATH" or "imap:ACCOUNT/FOLDER"
+    uid       INTEGER NOT NULL DEFAULT 0,     -- IMAP UID, or the message's index in an mbox
+    sent      INTEGER NOT NULL DEFAULT 0,     -- the place is the owner's sent mail
+    PRIMARY KEY (place, uid, message)
+);
+CREATE INDEX locations_message ON locations(message);
+
+-- IMAP checkpoints: committed in the same transaction as the batch they cover.
+CREATE TABLE folders (
+    account     TEXT NOT NULL,
+    folder      TEXT NOT NULL,
+    uidvalidity INTEGER NOT NULL,
+    last_uid    INTEGER NOT NULL,
+    PRIMARY KEY (account, folder)
+);
+
+-- Topics readers asked for; ids are the "T3" of the digest.
+CREATE TABLE topics (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    key         TEXT NOT NULL UNIQUE,         -- normalized subject key
+    label       TEXT NOT NULL,
+    merged_into INTEGER REFERENCES topics(id),
+    state       TEXT NOT NULL DEFAULT 'open', -- open, planned, written, dropped
+    link        TEXT
+);
+
+-- Items of the digest; ids are the "#12" of the digest and never reused.
+CREATE TABLE items (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    key          TEXT NOT NULL UNIQUE,        -- "msg:MESSAGE-ID"
+    state        TEXT NOT NULL DEFAULT 'open',-- open, done, ignored, muted
+    snooze_until INTEGER,
+    first_shown  INTEGER,                     -- set once a digest with it was accepted
+    last_shown   INTEGER,
+    closed_at    INTEGER
+);
+
+-- Muted threads and senders.
+CREATE TABLE mutes (
+    kind  TEXT NOT NULL,                      -- thread, sender
+    value TEXT NOT NULL,
+    PRIMARY KEY (kind, value)
+);
+
+-- Each digest goes built -> sending -> sent; a pending one is retried with the same Message-ID.
+CREATE TABLE digests (
+    id          INTEGER PRIMARY KEY,
+    period      TEXT NOT NULL UNIQUE,         -- the day it is for, in the owner's zone
+    message_id  TEXT NOT NULL,
+    state       TEXT NOT NULL,                -- built, sending, sent
+    built_at    INTEGER NOT NULL,
+    sent_at     INTEGER,
+    eml         BLOB NOT NULL,
+    items       TEXT NOT NULL DEFAULT '[]'    -- JSON list of item ids shown
+);
+
+-- Command messages already processed (reply-by-mail), and mail allears sent for the owner.
+CREATE TABLE commands (
+    message_id   TEXT PRIMARY KEY,
+    processed_at INTEGER NOT NULL,
+    accepted     INTEGER NOT NULL,
+    outcome      TEXT NOT NULL
+);
