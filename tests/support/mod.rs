@@ -1,0 +1,115 @@
+//! Test support: a temp dir with a config, and a runner for the real binary.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A temp dir holding a `digest.toml` and the store, and a way to run allears in it.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    /// Pinned "now" (RFC 3339) for repeatable digests.
+    pub now: Option<String>,
+    pub vars: Vec<(String, String)>,
+}
+
+/// The repository root (fixtures/, digest.toml).
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The shared corpora, when ALLEARS_CORPORA is set; None means "skip loudly".
+pub fn corpora(test: &str) -> Option<PathBuf> {
+    match std::env::var_os("ALLEARS_CORPORA") {
+        Some(p) if !p.is_empty() => Some(PathBuf::from(p)),
+        _ => {
+            eprintln!("SKIPPED {test}: set ALLEARS_CORPORA to the shared corpora folder to run it");
+            None
+        }
+    }
+}
+
+pub struct Run {
+    pub status: std::process::ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(o: Output) -> Run {
+        Run {
+            status: o.status,
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+    /// Assert success and return stdout.
+    pub fn ok(self) -> String {
+        assert!(self.status.success(), "allears failed ({}):\nstdout:\n{}\nstderr:\n{}", self.status, self.stdout, self.stderr);
+        self.stdout
+    }
+    pub fn json_lines(&self) -> Vec<serde_json::Value> {
+        self.stdout
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
+            .collect()
+    }
+}
+
+impl Env {
+    /// A temp dir with the given config text as digest.toml.
+    pub fn with_config(config: &str) -> Env {
+        let dir = tempfile::Builder::new().prefix("ae").tempdir_in(short_tmp()).expect("temp dir");
+        std::fs::write(dir.path().join("digest.toml"), config).expect("write config");
+        Env { dir, now: None, vars: Vec::new() }
+    }
+
+    /// The default owner, reading nothing unless told.
+    pub fn new() -> Env {
+        Env::with_config(&owner_config(""))
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn now(mut self, now: &str) -> Env {
+        self.now = Some(now.to_string());
+        self
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_allears"));
+        c.current_dir(self.path())
+            .arg("--config")
+            .arg(self.path().join("digest.toml"))
+            .args(args)
+            .env_remove("RUST_LOG")
+            .env("XDG_CONFIG_HOME", self.path().join("xdg"));
+        if let Some(now) = &self.now {
+            c.env("ALLEARS_NOW", now);
+        }
+        for (k, v) in &self.vars {
+            c.env(k, v);
+        }
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.cmd(args).output().expect("run allears"))
+    }
+}
+
+/// A config for the demo owner, with extra TOML appended.
+pub fn owner_config(extra: &str) -> String {
+    format!(
+        "[owner]\nname = \"Robin Ellis\"\naddresses = [\"robin@ellis-on-it.example\", \"rellis@mailhost.example\"]\n\n[schedule]\ntimezone = \"Europe/Lisbon\"\n\n{extra}"
+    )
+}
+
+/// Unix socket paths are limited to 108 bytes: keep temp dirs short.
+pub fn short_tmp() -> PathBuf {
+    let p = PathBuf::from("/tmp");
+    if p.is_dir() { p } else { std::env::temp_dir() }
+}

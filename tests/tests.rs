@@ -1,0 +1,6 @@
+//! The one integration test binary: drives the real `allears` executable in
+//! temp dirs, against real servers on loopback where a test needs them.
+
+mod support;
+
+mod offline;
