@@ -1,1 +1,3 @@
+mod thread;
+
 fn main() {}
