@@ -99,7 +99,13 @@ struct Forest {
 
 impl Container {
     fn new(msg: Option<usize>) -> Self {
-        Container { msg, parent: None, child_count: 0, children: Vec::new(), key: (i64::MAX, usize::MAX) }
+        Container {
+            msg,
+            parent: None,
+            child_count: 0,
+            children: Vec::new(),
+            key: (i64::MAX, usize::MAX),
+        }
     }
 }
 
@@ -201,10 +207,10 @@ impl<'a> Linker<'a> {
     /// replaces a parent guessed from another message's References.
     fn adopt(&mut self, own: usize, parent: Option<usize>) {
         self.set_parent(own, None);
-        if let Some(p) = parent {
-            if !self.would_loop(p, own) {
-                self.set_parent(own, Some(p));
-            }
+        if let Some(p) = parent
+            && !self.would_loop(p, own)
+        {
+            self.set_parent(own, Some(p));
         }
     }
 }
@@ -212,8 +218,15 @@ impl<'a> Linker<'a> {
 /// The ids a message says it answers, oldest first, its parent last.
 fn reply_chain<'a>(m: &ThreadInput<'a>, mode: Mode, chain: &mut Vec<&'a str>) {
     chain.clear();
-    chain.extend(m.references.iter().map(String::as_str).filter(|r| !r.is_empty()));
-    let Some(irt) = m.in_reply_to.filter(|r| !r.is_empty()) else { return };
+    chain.extend(
+        m.references
+            .iter()
+            .map(String::as_str)
+            .filter(|r| !r.is_empty()),
+    );
+    let Some(irt) = m.in_reply_to.filter(|r| !r.is_empty()) else {
+        return;
+    };
     match mode {
         // RFC 5256 3 (1)(A): In-Reply-To only when References has no id.
         Mode::Strict => {
@@ -311,7 +324,9 @@ impl Forest {
             children.sort_by_key(|&x| self.nodes[x].key);
             self.nodes[c].key = match self.nodes[c].msg {
                 Some(i) => (input[i].date, i),
-                None => children.first().map_or((i64::MAX, usize::MAX), |&f| self.nodes[f].key),
+                None => children
+                    .first()
+                    .map_or((i64::MAX, usize::MAX), |&f| self.nodes[f].key),
             };
             self.nodes[c].children = children;
         }
@@ -324,7 +339,10 @@ impl Forest {
     fn subject_message(&self, root: usize) -> Option<usize> {
         match self.nodes[root].msg {
             Some(i) => Some(i),
-            None => self.nodes[root].children.first().and_then(|&c| self.nodes[c].msg),
+            None => self.nodes[root]
+                .children
+                .first()
+                .and_then(|&c| self.nodes[c].msg),
         }
     }
 
@@ -342,7 +360,9 @@ impl Forest {
         // (5)(B): one root per subject, preferring a dummy, then a non-reply.
         let mut table: HashMap<&str, (usize, bool)> = HashMap::new();
         for (&r, subject) in self.roots.iter().zip(&subjects) {
-            let Some((base, reply)) = subject else { continue };
+            let Some((base, reply)) = subject else {
+                continue;
+            };
             let entry = table.entry(base.as_str()).or_insert((r, *reply));
             let held = entry.0;
             if !self.is_dummy(held) && (self.is_dummy(r) || (entry.1 && !reply)) {
@@ -356,8 +376,12 @@ impl Forest {
         }
         let roots = self.roots.clone();
         for (&r, subject) in roots.iter().zip(&subjects) {
-            let Some((base, reply)) = subject else { continue };
-            let Some(&(held, held_reply)) = table.get(base.as_str()) else { continue };
+            let Some((base, reply)) = subject else {
+                continue;
+            };
+            let Some(&(held, held_reply)) = table.get(base.as_str()) else {
+                continue;
+            };
             if held == r || !at_root[r] {
                 continue;
             }
@@ -405,7 +429,9 @@ impl Forest {
             let key = (input[i].place, key_subject);
             let unlinked = self.nodes[r].msg.is_some() && has_no_link(&input[i]);
             match latest.get_mut(&key) {
-                Some((host, host_last)) if unlinked && reply && input[i].date - *host_last <= SUBJECT_WINDOW_SECS => {
+                Some((host, host_last))
+                    if unlinked && reply && input[i].date - *host_last <= SUBJECT_WINDOW_SECS =>
+                {
                     *host_last = (*host_last).max(last);
                     self.nodes[*host].children.push(r);
                 }
@@ -433,13 +459,26 @@ impl Forest {
         for &r in &self.roots {
             let order = self.preorder(&[r]);
             for &c in order.iter().rev() {
-                let children = self.nodes[c].children.iter().filter_map(|&x| built[x].take()).collect();
+                let children = self.nodes[c]
+                    .children
+                    .iter()
+                    .filter_map(|&x| built[x].take())
+                    .collect();
                 let message_id = self.nodes[c].msg.map(|i| input[i].message_id.to_string());
-                built[c] = Some(Node { message_id, children });
+                built[c] = Some(Node {
+                    message_id,
+                    children,
+                });
             }
             let messages: Vec<usize> = order.iter().filter_map(|&c| self.nodes[c].msg).collect();
-            let (Some(tree), Some(&first)) = (built[r].take(), messages.first()) else { continue };
-            threads.push(Thread { root: input[first].message_id.to_string(), messages, tree });
+            let (Some(tree), Some(&first)) = (built[r].take(), messages.first()) else {
+                continue;
+            };
+            threads.push(Thread {
+                root: input[first].message_id.to_string(),
+                messages,
+                tree,
+            });
         }
         threads
     }
@@ -509,7 +548,10 @@ fn strip_trailers(s: &mut String) -> bool {
     loop {
         if s.ends_with(' ') {
             s.pop();
-        } else if s.len() >= 5 && s.is_char_boundary(s.len() - 5) && s[s.len() - 5..].eq_ignore_ascii_case("(fwd)") {
+        } else if s.len() >= 5
+            && s.is_char_boundary(s.len() - 5)
+            && s[s.len() - 5..].eq_ignore_ascii_case("(fwd)")
+        {
             s.truncate(s.len() - 5);
             fwd = true;
         } else {
@@ -652,7 +694,10 @@ mod tests {
     }
 
     fn shapes(mails: &[Mail], mode: Mode) -> Vec<String> {
-        thread(&inputs(mails), mode).iter().map(|t| shape(&t.tree)).collect()
+        thread(&inputs(mails), mode)
+            .iter()
+            .map(|t| shape(&t.tree))
+            .collect()
     }
 
     const DAY: i64 = 24 * 3600;
@@ -695,7 +740,11 @@ mod tests {
 
     #[test]
     fn thread_duplicate_message_id_keeps_both_messages() {
-        let mails = [mail("a", &[], "x", 1), mail("b", &["a"], "y", 2), mail("a", &[], "z", 3)];
+        let mails = [
+            mail("a", &[], "x", 1),
+            mail("b", &["a"], "y", 2),
+            mail("a", &[], "z", 3),
+        ];
         let threads = thread(&inputs(&mails), Mode::Conversation);
         let mut all: Vec<usize> = threads.iter().flat_map(|t| t.messages.clone()).collect();
         all.sort();
@@ -777,7 +826,19 @@ mod tests {
             })
             .collect();
         // Reversed arrival makes every link reparent an existing dummy.
-        let reversed: Vec<Mail> = mails.iter().rev().map(|m| Mail { id: m.id.clone(), refs: vec![], irt: m.irt.clone(), subject: m.subject.clone(), date: m.date, permalink: None, place: None }).collect();
+        let reversed: Vec<Mail> = mails
+            .iter()
+            .rev()
+            .map(|m| Mail {
+                id: m.id.clone(),
+                refs: vec![],
+                irt: m.irt.clone(),
+                subject: m.subject.clone(),
+                date: m.date,
+                permalink: None,
+                place: None,
+            })
+            .collect();
         for set in [&mails, &reversed] {
             let threads = thread(&inputs(set), Mode::Conversation);
             assert_eq!(threads.len(), 1);
@@ -800,7 +861,11 @@ mod tests {
             for k in 0..10 {
                 let refs: Vec<String> = (0..k).map(|j| format!("{t}.{j}@x")).collect();
                 let refs: Vec<&str> = refs.iter().map(String::as_str).collect();
-                let subject = if k == 0 { format!("topic {t}") } else { format!("Re: topic {t}") };
+                let subject = if k == 0 {
+                    format!("topic {t}")
+                } else {
+                    format!("Re: topic {t}")
+                };
                 mails.push(mail(&format!("{t}.{k}@x"), &refs, &subject, t * 600 + k));
             }
         }
@@ -833,19 +898,528 @@ mod tests {
             ("Réponse: été", "Réponse: été", false),
         ];
         for (subject, base, reply) in cases {
-            assert_eq!(subject_parts(subject), (base.to_string(), reply), "{subject:?}");
+            assert_eq!(
+                subject_parts(subject),
+                (base.to_string(), reply),
+                "{subject:?}"
+            );
         }
     }
 
     #[test]
     fn thread_parse_msg_ids_tolerant() {
         assert_eq!(parse_msg_ids("<a@b> <c@d>"), ["a@b", "c@d"]);
-        assert_eq!(parse_msg_ids("<a@b>,junk (comment) <c@d>\r\n\t<e@f>"), ["a@b", "c@d", "e@f"]);
+        assert_eq!(
+            parse_msg_ids("<a@b>,junk (comment) <c@d>\r\n\t<e@f>"),
+            ["a@b", "c@d", "e@f"]
+        );
         assert_eq!(parse_msg_ids("a@b c@d"), ["a@b", "c@d"]);
         assert_eq!(parse_msg_ids("Your message of <a b> <x@y>"), ["x@y"]);
         assert_eq!(parse_msg_ids("<<x@y>"), ["x@y"]);
         assert!(parse_msg_ids("").is_empty());
         assert!(parse_msg_ids("no ids here").is_empty());
         assert!(parse_msg_ids("<>").is_empty());
+    }
+
+    /// The corpus folder, or None after saying loudly that a test is skipped.
+    fn corpora(test: &str) -> Option<std::path::PathBuf> {
+        match std::env::var_os("ALLEARS_CORPORA") {
+            Some(dir) => Some(std::path::PathBuf::from(dir)),
+            None => {
+                eprintln!(
+                    "!!! {test} SKIPPED: set ALLEARS_CORPORA=/work/shared/corpora to run it !!!"
+                );
+                None
+            }
+        }
+    }
+
+    /// One message of a corpus, with the header fields threading needs.
+    struct Parsed {
+        mail: Mail,
+        author: String,
+    }
+
+    /// Parses a message's header block; `fallback_date` is the INTERNALDATE
+    /// that RFC 5256 2.2 uses when Date is missing or broken.
+    fn parse_message(raw: &[u8], fallback_date: i64) -> Parsed {
+        use mailparse::MailHeaderMap;
+        let headers = mailparse::parse_headers(raw)
+            .map(|(h, _)| h)
+            .unwrap_or_default();
+        let first = |name: &str| headers.get_first_value(name);
+        let id = first("Message-ID")
+            .and_then(|v| parse_msg_ids(&v).into_iter().next())
+            .unwrap_or_default();
+        let refs = first("References")
+            .map(|v| parse_msg_ids(&v))
+            .unwrap_or_default();
+        let irt = first("In-Reply-To").and_then(|v| parse_msg_ids(&v).into_iter().next());
+        let subject = first("Subject").unwrap_or_default();
+        let date = first("Date")
+            .and_then(|d| mailparse::dateparse(&d).ok())
+            .unwrap_or(fallback_date);
+        let author = headers
+            .get_first_header("From")
+            .and_then(|h| mailparse::addrparse_header(h).ok())
+            .and_then(|list| list.extract_single_info())
+            .map(|info| info.display_name.unwrap_or(info.addr))
+            .unwrap_or_default();
+        let mut mail = mail(&id, &[], &subject, date);
+        mail.refs = refs;
+        mail.irt = irt;
+        Parsed { mail, author }
+    }
+
+    /// The date of an mbox "From " line: "From a@b  Fri Feb 22 17:06:23 2008 [+0200]".
+    fn from_line_date(line: &str) -> Option<i64> {
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let month_name = *words.get(3)?;
+        let month = MONTHS.iter().position(|m| *m == month_name)? as i8 + 1;
+        let day: i8 = words.get(4)?.parse().ok()?;
+        let hms: Vec<i8> = words
+            .get(5)?
+            .split(':')
+            .map(|n| n.parse().ok())
+            .collect::<Option<_>>()?;
+        let year: i16 = words.get(6)?.parse().ok()?;
+        let offset = match words.get(7) {
+            Some(z) => {
+                let n: i32 = z.parse().ok()?;
+                n / 100 * 3600 + n % 100 * 60
+            }
+            None => 0,
+        };
+        let civil =
+            jiff::civil::date(year, month, day).at(*hms.first()?, *hms.get(1)?, *hms.get(2)?, 0);
+        let offset = jiff::tz::Offset::from_seconds(offset).ok()?;
+        Some(offset.to_timestamp(civil).ok()?.as_second())
+    }
+
+    /// Splits an mbox on "From " lines (at the start or after a blank line).
+    fn split_mbox(text: &str) -> Vec<Mail> {
+        let mut mails = Vec::new();
+        let mut current: Option<(i64, String)> = None;
+        let mut previous_blank = true;
+        for line in text.split_inclusive('\n') {
+            if previous_blank && line.starts_with("From ") {
+                if let Some((date, raw)) = current.take() {
+                    mails.push(parse_message(raw.as_bytes(), date).mail);
+                }
+                current = Some((from_line_date(line).unwrap_or(0), String::new()));
+            } else if let Some((_, raw)) = current.as_mut() {
+                raw.push_str(line);
+            }
+            previous_blank = line.trim_end().is_empty();
+        }
+        if let Some((date, raw)) = current {
+            mails.push(parse_message(raw.as_bytes(), date).mail);
+        }
+        mails
+    }
+
+    /// RFC 5256 section 4: "(1 (2 3)(4))", sequence numbers from `seq`.
+    fn imap_thread_list(threads: &[Thread]) -> String {
+        let mut out = String::new();
+        for t in threads {
+            let mut numbers = t.messages.iter().map(|&i| i + 1);
+            out.push('(');
+            write_members(&t.tree, &mut numbers, &mut out);
+            out.push(')');
+        }
+        out
+    }
+
+    /// thread-members then thread-nested for one node and its descendants;
+    /// real nodes are numbered in tree order, as `Thread::messages` lists them.
+    fn write_members(top: &Node, numbers: &mut impl Iterator<Item = usize>, out: &mut String) {
+        let mut node = top;
+        loop {
+            if node.message_id.is_some() {
+                if !out.ends_with('(') {
+                    out.push(' ');
+                }
+                out.push_str(&numbers.next().unwrap_or(0).to_string());
+            }
+            match node.children.len() {
+                0 => return,
+                1 => node = &node.children[0],
+                _ => {
+                    if !out.ends_with('(') {
+                        out.push(' ');
+                    }
+                    for child in &node.children {
+                        out.push('(');
+                        write_members(child, numbers, out);
+                        out.push(')');
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    /// RFC 5256 ORDEREDSUBJECT, built on `base_subject`: group by base
+    /// subject, sort by date; the first message is the parent of the rest.
+    fn imap_orderedsubject(box_mails: &[Mail]) -> String {
+        let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+        let mut order: Vec<usize> = (0..box_mails.len()).collect();
+        order.sort_by_key(|&i| (box_mails[i].date, i));
+        for i in order {
+            let key = base_subject(&box_mails[i].subject).to_lowercase();
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, members)) => members.push(i),
+                None => groups.push((key, vec![i])),
+            }
+        }
+        let mut out = String::new();
+        for (_, members) in groups {
+            out.push('(');
+            out.push_str(&(members[0] + 1).to_string());
+            match members.len() {
+                1 => {}
+                2 => out.push_str(&format!(" {}", members[1] + 1)),
+                _ => {
+                    out.push(' ');
+                    for m in &members[1..] {
+                        out.push_str(&format!("({})", m + 1));
+                    }
+                }
+            }
+            out.push(')');
+        }
+        out
+    }
+
+    /// Plays an imaptest script: appends, expunges and THREAD commands over
+    /// its mbox; returns (passed, total) and prints every comparison.
+    fn play_imaptest(script: &str, mbox: &[Mail], name: &str) -> (usize, usize) {
+        let mut mailbox: Vec<&Mail> = Vec::new();
+        let mut next_append = 0;
+        let mut deleted: Vec<usize> = Vec::new();
+        let mut pending: Option<&str> = None;
+        let (mut passed, mut total) = (0, 0);
+        for line in script.lines().map(str::trim) {
+            let lower = line.to_ascii_lowercase();
+            if lower == "messages: all" {
+                mailbox = mbox.iter().collect();
+                next_append = mbox.len();
+            } else if lower == "ok append" {
+                if let Some(m) = mbox.get(next_append) {
+                    mailbox.push(m);
+                    next_append += 1;
+                }
+            } else if let Some(set) = lower
+                .strip_prefix("ok store ")
+                .and_then(|r| r.strip_suffix(" +flags \\deleted"))
+            {
+                deleted.extend(set.split(',').filter_map(|n| n.parse::<usize>().ok()));
+            } else if lower == "ok expunge" {
+                let mut seq = 0;
+                mailbox.retain(|_| {
+                    seq += 1;
+                    !deleted.contains(&seq)
+                });
+                deleted.clear();
+            } else if lower.starts_with("ok thread references") {
+                pending = Some("references");
+            } else if lower.starts_with("ok thread orderedsubject") {
+                pending = Some("orderedsubject");
+            } else if let (Some(algorithm), Some(expected)) =
+                (pending, lower.strip_prefix("* thread "))
+            {
+                pending = None;
+                let owned: Vec<Mail> = mailbox.iter().map(|m| clone_mail(m)).collect();
+                let got = match algorithm {
+                    "references" => imap_thread_list(&thread(&inputs(&owned), Mode::Strict)),
+                    _ => imap_orderedsubject(&owned),
+                };
+                total += 1;
+                let ok = got == expected;
+                passed += usize::from(ok);
+                println!(
+                    "  {name} {algorithm}: expected {expected} got {got} {}",
+                    if ok { "ok" } else { "FAIL" }
+                );
+            }
+        }
+        (passed, total)
+    }
+
+    fn clone_mail(m: &Mail) -> Mail {
+        Mail {
+            id: m.id.clone(),
+            refs: m.refs.clone(),
+            irt: m.irt.clone(),
+            subject: m.subject.clone(),
+            date: m.date,
+            permalink: m.permalink.clone(),
+            place: m.place.clone(),
+        }
+    }
+
+    #[test]
+    fn corpus_imaptest_thread() {
+        let Some(corpora) = corpora("corpus_imaptest_thread") else {
+            return;
+        };
+        let dir = corpora.join("dovecot-imaptest/src/tests");
+        let mut scripts: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+            .expect("imaptest tests folder")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                name.starts_with("thread") && p.extension().is_none()
+            })
+            .collect();
+        scripts.sort();
+        let (mut passed, mut total) = (0, 0);
+        for script in &scripts {
+            let name = script.file_name().and_then(|n| n.to_str()).unwrap_or("?");
+            let text = std::fs::read_to_string(script).expect("script");
+            let mbox = std::fs::read(script.with_extension("mbox")).expect("mbox");
+            let mails = split_mbox(&String::from_utf8_lossy(&mbox));
+            let (p, t) = play_imaptest(&text, &mails, name);
+            passed += p;
+            total += t;
+        }
+        println!("corpus_imaptest_thread: {passed}/{total} THREAD responses match");
+        assert!(total > 0, "no THREAD commands found in {}", dir.display());
+        assert_eq!(passed, total);
+    }
+
+    /// How notmuch-tree labels a message: UTC day and author cut to 20 chars.
+    fn notmuch_label(date: i64, author: &str) -> String {
+        let day = jiff::Timestamp::from_second(date)
+            .map(|t| jiff::tz::Offset::UTC.to_datetime(t).date().to_string())
+            .unwrap_or_default();
+        format!("{day} {}", author.chars().take(20).collect::<String>())
+    }
+
+    /// A tree from notmuch-tree's drawing: "  DATE  AUTHOR(20) ├┬►subject (tags)".
+    /// Returns one canonical string per thread.
+    fn notmuch_expected_threads(text: &str) -> Vec<String> {
+        struct Line {
+            label: String,
+            subject: String,
+            depth: usize,
+        }
+        let mut lines = Vec::new();
+        for line in text.lines() {
+            let chars: Vec<char> = line.chars().collect();
+            let Some(arrow) = chars.iter().position(|&c| c == '►') else {
+                continue;
+            };
+            let date: String = chars[2..12].iter().collect();
+            let author: String = chars[14..34]
+                .iter()
+                .collect::<String>()
+                .trim_end()
+                .to_string();
+            let rest: String = chars[arrow + 1..].iter().collect();
+            let subject = rest
+                .rsplit_once(" (")
+                .map_or(rest.as_str(), |(s, _)| s)
+                .trim()
+                .to_string();
+            lines.push(Line {
+                label: format!("{date} {author}"),
+                subject,
+                depth: arrow,
+            });
+        }
+        // A top-level line has the arrow furthest left; each level adds one.
+        let left = lines.iter().map(|l| l.depth).min().unwrap_or(0);
+        for line in &mut lines {
+            line.depth -= left;
+        }
+        // Rebuild children lists from depths, then canonicalise bottom-up.
+        let mut children: Vec<Vec<usize>> = vec![Vec::new(); lines.len()];
+        let mut roots = Vec::new();
+        let mut stack: Vec<usize> = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            stack.truncate(line.depth);
+            match stack.last() {
+                Some(&p) => children[p].push(i),
+                None => roots.push(i),
+            }
+            stack.push(i);
+        }
+        fn canon(i: usize, lines: &[Line], children: &[Vec<usize>]) -> String {
+            let mut kids: Vec<String> = children[i]
+                .iter()
+                .map(|&c| canon(c, lines, children))
+                .collect();
+            kids.sort();
+            format!("{}[{}]", lines[i].label, kids.join(","))
+        }
+        roots
+            .iter()
+            .map(|&r| format!("{} :: {}", lines[r].subject, canon(r, &lines, &children)))
+            .collect()
+    }
+
+    /// notmuch-tree draws subjects without leading "Re: " (emacs
+    /// `notmuch-show-strip-re`, regexp "^\\([Rr]e: *\\)+").
+    fn notmuch_strip_re(subject: &str) -> &str {
+        let mut s = subject;
+        while let Some(rest) = s.strip_prefix("Re:").or_else(|| s.strip_prefix("re:")) {
+            s = rest.trim_start_matches(' ');
+        }
+        s
+    }
+
+    /// Our threads in the same canonical form; `labels` per input index.
+    fn notmuch_actual_threads(
+        threads: &[Thread],
+        labels: &[String],
+        subjects: &[String],
+    ) -> Vec<String> {
+        fn canon(
+            node: &Node,
+            order: &mut impl Iterator<Item = usize>,
+            labels: &[String],
+        ) -> String {
+            let label = match node.message_id {
+                Some(_) => order.next().map_or("?".to_string(), |i| labels[i].clone()),
+                None => "(missing)".to_string(),
+            };
+            let mut kids: Vec<String> = node
+                .children
+                .iter()
+                .map(|c| canon(c, order, labels))
+                .collect();
+            kids.sort();
+            format!("{label}[{}]", kids.join(","))
+        }
+        threads
+            .iter()
+            .map(|t| {
+                let mut order = t.messages.iter().copied();
+                let subject = t.messages.first().map_or("", |&i| subjects[i].as_str());
+                format!(
+                    "{} :: {}",
+                    notmuch_strip_re(subject),
+                    canon(&t.tree, &mut order, labels)
+                )
+            })
+            .collect()
+    }
+
+    fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut files = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    files.push(path);
+                }
+            }
+        }
+        files.sort();
+        files
+    }
+
+    #[test]
+    fn corpus_notmuch_default() {
+        let Some(corpora) = corpora("corpus_notmuch_default") else {
+            return;
+        };
+        let root = corpora.join("notmuch/test");
+        let mut seen = std::collections::HashSet::new();
+        let mut parsed = Vec::new();
+        for path in files_under(&root.join("corpora/default")) {
+            let raw = std::fs::read(&path).expect("message file");
+            let p = parse_message(&raw, 0);
+            // The store keeps one copy per Message-ID, as notmuch does.
+            if p.mail.id.is_empty() || seen.insert(p.mail.id.clone()) {
+                parsed.push(p);
+            }
+        }
+        let labels: Vec<String> = parsed
+            .iter()
+            .map(|p| notmuch_label(p.mail.date, &p.author))
+            .collect();
+        let subjects: Vec<String> = parsed.iter().map(|p| p.mail.subject.clone()).collect();
+        let mails: Vec<Mail> = parsed.into_iter().map(|p| p.mail).collect();
+        let threads = thread(&inputs(&mails), Mode::Conversation);
+        let mut actual = notmuch_actual_threads(&threads, &labels, &subjects);
+        let drawing =
+            std::fs::read_to_string(root.join("emacs-tree.expected-output/notmuch-tree-tag-inbox"))
+                .expect("notmuch expected tree");
+        let mut expected = notmuch_expected_threads(&drawing);
+        actual.sort();
+        expected.sort();
+        let matched = expected.iter().filter(|e| actual.contains(e)).count();
+        for e in expected.iter().filter(|e| !actual.contains(e)) {
+            println!("  expected, not found: {e}");
+        }
+        for a in actual.iter().filter(|a| !expected.contains(a)) {
+            println!("  found, not expected: {a}");
+        }
+        println!(
+            "corpus_notmuch_default: {} messages, {} threads (notmuch draws {}), {matched}/{} thread shapes match",
+            mails.len(),
+            actual.len(),
+            expected.len(),
+            expected.len()
+        );
+        assert_eq!(
+            expected.len(),
+            24,
+            "the drawing should hold notmuch's 24 threads"
+        );
+        assert_eq!(actual, expected);
+    }
+
+    /// Threads every message file under `dir` in `mode`; input index order
+    /// is the sorted path order.
+    fn thread_folder(dir: &std::path::Path, mode: Mode) -> (Vec<Mail>, Vec<Thread>) {
+        let mails: Vec<Mail> = files_under(dir)
+            .iter()
+            .filter_map(|path| std::fs::read(path).ok())
+            .map(|raw| parse_message(&raw, 0).mail)
+            .collect();
+        let threads = thread(&inputs(&mails), mode);
+        (mails, threads)
+    }
+
+    #[test]
+    fn corpus_notmuch_every_message_once() {
+        let Some(corpora) = corpora("corpus_notmuch_every_message_once") else {
+            return;
+        };
+        let dir = corpora.join("notmuch/test/corpora");
+        for mode in [Mode::Conversation, Mode::Strict] {
+            let (mails, threads) = thread_folder(&dir, mode);
+            let mut seen: Vec<usize> = threads.iter().flat_map(|t| t.messages.clone()).collect();
+            seen.sort();
+            println!(
+                "corpus_notmuch_every_message_once: {} files, {} threads ({mode:?})",
+                mails.len(),
+                threads.len()
+            );
+            assert!(mails.len() > 300, "{} files", mails.len());
+            assert_eq!(seen, (0..mails.len()).collect::<Vec<_>>(), "{mode:?}");
+        }
+        // In-Reply-To loop (loop-12 <-> loop-21): one thread, both messages.
+        let (_, threads) = thread_folder(&dir.join("broken/loop"), Mode::Conversation);
+        assert_eq!(threads.len(), 1);
+        assert_eq!(threads[0].messages.len(), 2);
+        // A typo in References and References in reverse order: In-Reply-To
+        // still gives root -> child -> grand-child.
+        let (_, threads) =
+            thread_folder(&dir.join("threading/parent-priority"), Mode::Conversation);
+        let chain: Vec<String> = threads.iter().map(|t| shape(&t.tree)).collect();
+        assert_eq!(
+            chain,
+            ["B00-root@example.org(B01-child@example.org(B01-grand-child@example.org))"]
+        );
     }
 }
