@@ -102,6 +102,7 @@ pub(crate) fn content_hash(raw: &[u8]) -> String {
 /// Parse raw mail. Never fails: problems land in `parse_error`.
 pub(crate) fn parse(raw: &[u8]) -> Message {
     let hash = content_hash(raw);
+    let raw = skip_envelope(raw);
     let mut msg = match mailparse::parse_mail(raw) {
         Ok(parsed) => from_parsed(&parsed),
         Err(e) => {
@@ -120,6 +121,24 @@ pub(crate) fn parse(raw: &[u8]) -> Message {
     }
     msg.content_hash = hash;
     msg
+}
+
+/// An mbox envelope line ("From sender date", no colon) is not a header:
+/// parse what follows it. The stored raw bytes keep it.
+fn skip_envelope(raw: &[u8]) -> &[u8] {
+    if !raw.starts_with(b"From ") {
+        return raw;
+    }
+    match raw.iter().position(|&b| b == b'\n' || b == b'\r') {
+        Some(end) => {
+            let mut start = end + 1;
+            if raw[end] == b'\r' && raw.get(start) == Some(&b'\n') {
+                start += 1;
+            }
+            &raw[start..]
+        }
+        None => raw,
+    }
 }
 
 fn headers_only(headers: &[MailHeader]) -> Message {

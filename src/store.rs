@@ -183,7 +183,8 @@ impl Store {
         let tx = self.conn.transaction()?;
         let mut counts = Counts::default();
         {
-            let mut find = tx.prepare_cached("SELECT id FROM messages WHERE message_id = ?1")?;
+            let mut find =
+                tx.prepare_cached("SELECT id, date FROM messages WHERE message_id = ?1")?;
             let mut insert = tx.prepare_cached(
                 "INSERT INTO messages (message_id, content_hash, raw, parse_error, subject,
                     from_name, from_addr, date, date_offset, in_reply_to, refs, imported_at,
@@ -199,9 +200,23 @@ impl Store {
             let stamp = now();
             for inc in batch {
                 let m = &inc.msg;
-                let existing: Option<i64> =
-                    find.query_row([&m.message_id], |r| r.get(0)).optional()?;
-                let id = match existing {
+                let mut message_id = std::borrow::Cow::Borrowed(m.message_id.as_str());
+                let mut existing: Option<(i64, Option<i64>)> = find
+                    .query_row([&message_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?;
+                // Two different messages can carry one Message-ID (broken
+                // generators, test corpora). A copy of the same message keeps
+                // its Date through lists and folders; a different Date means a
+                // different message, kept under an id made unique by its hash.
+                if let Some((_, Some(date))) = existing
+                    && m.date.is_some_and(|d| d != date)
+                {
+                    message_id = format!("{}#{}", m.message_id, &m.content_hash[..12]).into();
+                    existing = find
+                        .query_row([&message_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()?;
+                }
+                let id = match existing.map(|(id, _)| id) {
                     Some(id) => {
                         counts.known += 1;
                         // The owner's list post echoed back is the same message as the sent copy.
@@ -213,7 +228,7 @@ impl Store {
                     None => {
                         let class = serde_json::to_string(&inc.class)?;
                         insert.execute(params![
-                            m.message_id,
+                            message_id,
                             m.content_hash,
                             inc.raw,
                             m.parse_error,
@@ -761,6 +776,26 @@ mod tests {
         assert_eq!(s.message_count().unwrap(), 1);
         let row = s.row_by_message_id("x@y").unwrap().unwrap();
         assert_eq!(row.places.len(), 2);
+    }
+
+    #[test]
+    fn a_different_message_with_a_colliding_message_id_is_kept() {
+        let mut s = Store::in_memory().unwrap();
+        let a = b"Message-ID: <same@x>\r\nDate: Tue, 24 Nov 2026 10:00:00 +0000\r\n\r\none";
+        let b = b"Message-ID: <same@x>\r\nDate: Wed, 25 Nov 2026 10:00:00 +0000\r\n\r\ntwo";
+        let echo = b"Message-ID: <same@x>\r\nDate: Tue, 24 Nov 2026 10:00:00 +0000\r\n\r\none\r\n-- list footer";
+        let c = s
+            .save_batch(
+                &[
+                    incoming(a, "f:a", 0),
+                    incoming(b, "f:b", 0),
+                    incoming(echo, "f:c", 0),
+                ],
+                None,
+            )
+            .unwrap();
+        assert_eq!((c.new, c.known), (2, 1));
+        assert_eq!(s.message_count().unwrap(), 2);
     }
 
     #[test]
