@@ -13,7 +13,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::classify::{Classification, Source};
+use crate::classify::{self, Classification, Source, TopicRequest};
 use crate::message::Message;
 
 const SCHEMA: &str = include_str!("schema.sql");
@@ -78,7 +78,8 @@ pub(crate) struct Links {
     pub date: i64,
     pub source: Source,
     pub sent: bool,
-    pub class: Classification,
+    pub context: classify::Context,
+    pub topics: Vec<TopicRequest>,
     pub thread: Option<String>,
     pub answered_by: Option<String>,
 }
@@ -158,7 +159,12 @@ impl Store {
 
     fn init(conn: Connection) -> Result<Store> {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // Raw mail makes rows of a few KiB: larger pages and cache mean fewer
+        // page splits and writes (page_size only takes effect on a new file).
+        conn.pragma_update(None, "page_size", 16384)?;
+        conn.pragma_update(None, "cache_size", -16384)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "wal_autocheckpoint", 2000)?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
@@ -186,11 +192,13 @@ impl Store {
             let mut find =
                 tx.prepare_cached("SELECT id, date FROM messages WHERE message_id = ?1")?;
             let mut insert = tx.prepare_cached(
-                "INSERT INTO messages (message_id, content_hash, raw, parse_error, subject,
+                "INSERT INTO messages (message_id, content_hash, parse_error, subject,
                     from_name, from_addr, date, date_offset, in_reply_to, refs, imported_at,
-                    source, asks_owner, class)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                    source, asks_owner, class, context, topics)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             )?;
+            let mut keep_raw =
+                tx.prepare_cached("INSERT INTO raw (message, bytes) VALUES (?1, ?2)")?;
             let mut locate = tx.prepare_cached(
                 "INSERT OR IGNORE INTO locations (message, place, uid, sent) VALUES (?1, ?2, ?3, ?4)",
             )?;
@@ -227,10 +235,11 @@ impl Store {
                     }
                     None => {
                         let class = serde_json::to_string(&inc.class)?;
+                        let context = serde_json::to_string(&inc.class.context)?;
+                        let topics = serde_json::to_string(&inc.class.topics)?;
                         insert.execute(params![
                             message_id,
                             m.content_hash,
-                            inc.raw,
                             m.parse_error,
                             m.subject,
                             m.from.as_ref().map(|a| a.name.as_str()).unwrap_or(""),
@@ -243,12 +252,16 @@ impl Store {
                             inc.class.source.as_str(),
                             inc.class.asks_owner,
                             class,
+                            context,
+                            topics,
                         ])?;
                         counts.new += 1;
                         if m.parse_error.is_some() {
                             counts.failed += 1;
                         }
-                        tx.last_insert_rowid()
+                        let id = tx.last_insert_rowid();
+                        keep_raw.execute(params![id, inc.raw])?;
+                        id
                     }
                 };
                 locate.execute(params![
@@ -309,8 +322,8 @@ impl Store {
     /// Every message's raw bytes and where it was found, for `reclassify`.
     pub fn for_each_raw(&self, mut f: impl FnMut(i64, &[u8], bool) -> Result<()>) -> Result<()> {
         let mut stmt = self.conn.prepare(
-            "SELECT m.id, m.raw, EXISTS (SELECT 1 FROM locations l WHERE l.message = m.id AND l.sent)
-             FROM messages m ORDER BY m.id",
+            "SELECT m.id, r.bytes, EXISTS (SELECT 1 FROM locations l WHERE l.message = m.id AND l.sent)
+             FROM messages m JOIN raw r ON r.message = m.id ORDER BY m.id",
         )?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
@@ -324,14 +337,17 @@ impl Store {
         let tx = self.conn.transaction()?;
         {
             let mut upd = tx.prepare_cached(
-                "UPDATE messages SET source = ?2, asks_owner = ?3, class = ?4 WHERE id = ?1",
+                "UPDATE messages SET source = ?2, asks_owner = ?3, class = ?4, context = ?5, topics = ?6
+                 WHERE id = ?1",
             )?;
             for (id, c) in classes {
                 upd.execute(params![
                     id,
                     c.source.as_str(),
                     c.asks_owner,
-                    serde_json::to_string(c)?
+                    serde_json::to_string(c)?,
+                    serde_json::to_string(&c.context)?,
+                    serde_json::to_string(&c.topics)?,
                 ])?;
             }
         }
@@ -343,13 +359,14 @@ impl Store {
     pub fn links(&self) -> Result<Vec<Links>> {
         let mut stmt = self.conn.prepare(
             "SELECT m.id, m.message_id, m.in_reply_to, m.refs, m.subject, m.from_addr,
-                    coalesce(m.date, 0), m.source, m.class, m.thread, m.answered_by,
-                    EXISTS (SELECT 1 FROM locations l WHERE l.message = m.id AND l.sent)
+                    coalesce(m.date, 0), m.source, m.context, m.thread, m.answered_by,
+                    EXISTS (SELECT 1 FROM locations l WHERE l.message = m.id AND l.sent), m.topics
              FROM messages m ORDER BY m.id",
         )?;
         let rows = stmt.query_map([], |r| {
             let refs: String = r.get(3)?;
-            let class: String = r.get(8)?;
+            let context: String = r.get(8)?;
+            let topics: String = r.get(12)?;
             let source: String = r.get(7)?;
             Ok((
                 Links {
@@ -362,17 +379,25 @@ impl Store {
                     date: r.get(6)?,
                     source: Source::parse(&source),
                     sent: r.get(11)?,
-                    class: empty_class(),
+                    context: classify::Context::default(),
+                    topics: Vec::new(),
                     thread: r.get(9)?,
                     answered_by: r.get(10)?,
                 },
-                class,
+                context,
+                topics,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (mut l, class) = row?;
-            l.class = parse_class(&class);
+            let (mut l, context, topics) = row?;
+            // Columns an older allears wrote differently read as empty; `reclassify` fixes them.
+            if context != "{}" {
+                l.context = serde_json::from_str(&context).unwrap_or_default();
+            }
+            if topics != "[]" {
+                l.topics = serde_json::from_str(&topics).unwrap_or_default();
+            }
             out.push(l);
         }
         Ok(out)
@@ -444,7 +469,7 @@ impl Store {
         Ok(self
             .conn
             .query_row(
-                "SELECT raw FROM messages WHERE message_id = ?1",
+                "SELECT r.bytes FROM messages m JOIN raw r ON r.message = m.id WHERE m.message_id = ?1",
                 [message_id],
                 |r| r.get(0),
             )
