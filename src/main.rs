@@ -12,6 +12,7 @@ mod source {
 }
 mod analyze;
 mod classify;
+mod commands;
 mod digest;
 mod import;
 mod message;

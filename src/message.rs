@@ -283,6 +283,10 @@ fn fill_from_headers(m: &mut Message, headers: &[MailHeader]) {
 
 fn addresses(h: &MailHeader) -> Vec<Address> {
     let mut out = Vec::new();
+    if let Some(a) = pipermail_address(&decode_value(h)) {
+        out.push(a);
+        return out;
+    }
     let Ok(list) = mailparse::addrparse_header(h) else {
         // Unparseable: take anything that looks like an address.
         let v = decode_value(h);
@@ -304,6 +308,25 @@ fn addresses(h: &MailHeader) -> Vec<Address> {
         }
     }
     out
+}
+
+/// Pipermail archives hide addresses as "user at example.com (User Name)".
+fn pipermail_address(v: &str) -> Option<Address> {
+    if v.contains('@') {
+        return None;
+    }
+    let (addr, rest) = match v.find(" (") {
+        Some(i) => (&v[..i], v[i + 2..].trim_end_matches(')')),
+        None => (v, ""),
+    };
+    let (user, domain) = addr.trim().split_once(" at ")?;
+    if user.is_empty() || domain.contains(' ') || user.contains(' ') || !domain.contains('.') {
+        return None;
+    }
+    Some(Address {
+        name: rest.trim().to_string(),
+        email: format!("{user}@{domain}").to_ascii_lowercase(),
+    })
 }
 
 fn single(s: &mailparse::SingleInfo) -> Address {
@@ -370,6 +393,14 @@ mod tests {
         assert!(m.text.contains("Could you"), "{}", m.text);
         assert!(m.text.contains("& this?"), "{}", m.text);
         assert!(m.synthetic_id);
+    }
+
+    #[test]
+    fn pipermail_hidden_addresses_are_read() {
+        let m = parse(b"From: jdoe at example.org (Jane Doe)\nSubject: x\n\nbody\n");
+        let from = m.from.unwrap();
+        assert_eq!(from.email, "jdoe@example.org");
+        assert_eq!(from.name, "Jane Doe");
     }
 
     #[test]
