@@ -100,3 +100,33 @@ CREATE TABLE commands (
     accepted     INTEGER NOT NULL,
     outcome      TEXT NOT NULL
 );
+
+-- Readers told that the topic they asked for was written (`T3 tell`): once each.
+CREATE TABLE told (
+    topic   INTEGER NOT NULL REFERENCES topics(id),
+    address TEXT NOT NULL,
+    at      INTEGER NOT NULL,
+    PRIMARY KEY (topic, address)
+);
+
+-- Small settings allears keeps for itself, such as the digest's secret token.
+CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+-- Mail allears sends because the owner commanded it (answers, notes, results).
+-- Queued in the transaction that applies the command; sent and marked after.
+CREATE TABLE outbox (
+    id         INTEGER PRIMARY KEY,
+    command    TEXT NOT NULL,                 -- Message-ID of the command message, or "cli"
+    recipient  TEXT NOT NULL,
+    eml        BLOB NOT NULL,
+    what       TEXT NOT NULL,
+    kind       TEXT NOT NULL,                 -- answer, tell, results
+    told_topic INTEGER,
+    state      TEXT NOT NULL DEFAULT 'pending', -- pending, sent
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    sent_at    INTEGER
+);

@@ -752,6 +752,155 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The secret token that lets the owner's replies command allears; made once.
+    pub fn command_token(&mut self) -> Result<String> {
+        let existing: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM settings WHERE key = 'command_token'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(t) = existing {
+            return Ok(t);
+        }
+        let token = random_token()?;
+        self.conn.execute(
+            "INSERT INTO settings (key, value) VALUES ('command_token', ?1)",
+            [&token],
+        )?;
+        Ok(token)
+    }
+
+    /// Remember that `address` was told about topic `topic`; false if it already was.
+    pub fn mark_told(&mut self, topic: i64, address: &str) -> Result<bool> {
+        let n = self.conn.execute(
+            "INSERT OR IGNORE INTO told (topic, address, at) VALUES (?1, ?2, ?3)",
+            params![topic, address.to_ascii_lowercase(), now()],
+        )?;
+        Ok(n == 1)
+    }
+
+    pub fn was_told(&self, topic: i64, address: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM told WHERE topic = ?1 AND address = ?2",
+                params![topic, address.to_ascii_lowercase()],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+}
+
+/// A message waiting in (or gone from) the outbox.
+#[derive(Debug, Clone)]
+pub(crate) struct OutboxEntry {
+    pub id: i64,
+    pub command: String,
+    pub recipient: String,
+    pub eml: Vec<u8>,
+    pub what: String,
+    pub kind: String,
+    pub told_topic: Option<i64>,
+    pub state: String,
+    pub last_error: Option<String>,
+}
+
+impl Store {
+    /// Start a transaction spanning several calls (commands applied together
+    /// with their outbox entries and their record). Not for use around save_batch.
+    pub fn begin(&mut self) -> Result<()> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(())
+    }
+
+    pub fn commit(&mut self) -> Result<()> {
+        self.conn.execute_batch("COMMIT")?;
+        Ok(())
+    }
+
+    pub fn rollback(&mut self) {
+        let _ = self.conn.execute_batch("ROLLBACK");
+    }
+
+    pub fn queue_mail(
+        &mut self,
+        command: &str,
+        recipient: &str,
+        eml: &[u8],
+        what: &str,
+        kind: &str,
+        told_topic: Option<i64>,
+    ) -> Result<i64> {
+        self.conn.execute(
+            "INSERT INTO outbox (command, recipient, eml, what, kind, told_topic) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![command, recipient, eml, what, kind, told_topic],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    const OUTBOX_SQL: &str =
+        "SELECT id, command, recipient, eml, what, kind, told_topic, state, last_error FROM outbox";
+
+    fn outbox_row(r: &rusqlite::Row) -> rusqlite::Result<OutboxEntry> {
+        Ok(OutboxEntry {
+            id: r.get(0)?,
+            command: r.get(1)?,
+            recipient: r.get(2)?,
+            eml: r.get(3)?,
+            what: r.get(4)?,
+            kind: r.get(5)?,
+            told_topic: r.get(6)?,
+            state: r.get(7)?,
+            last_error: r.get(8)?,
+        })
+    }
+
+    pub fn pending_mail(&self) -> Result<Vec<OutboxEntry>> {
+        let sql = format!("{} WHERE state = 'pending' ORDER BY id", Self::OUTBOX_SQL);
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map([], Self::outbox_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn mail_for_command(&self, command: &str) -> Result<Vec<OutboxEntry>> {
+        let sql = format!("{} WHERE command = ?1 ORDER BY id", Self::OUTBOX_SQL);
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map([command], Self::outbox_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn mail_sent(&mut self, id: i64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE outbox SET state = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
+            params![id, now()],
+        )?;
+        Ok(())
+    }
+
+    pub fn mail_failed(&mut self, id: i64, error: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE id = ?1",
+            params![id, error],
+        )?;
+        Ok(())
+    }
+}
+
+/// 16 random bytes as 32 lowercase hex digits, from the kernel.
+fn random_token() -> Result<String> {
+    use std::io::Read;
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .context("reading /dev/urandom for the command token")?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 fn empty_class() -> Classification {
     Classification {
         source: Source::Direct,
