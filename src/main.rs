@@ -1,1 +1,3 @@
+mod newtext;
+
 fn main() {}
