@@ -1,5 +1,5 @@
 //! The new text of a message: what its writer wrote now, with quoted
-//! history, attributions, forwarded-header blocks, signatures and list
+//! history, attributions, Outlook header blocks, signatures and list
 //! footers cut. It comes after `message.rs` (which hands over decoded text,
 //! HTML already converted) and before `classify/`, which must judge only the
 //! new words, never a quote of the owner's own column.
@@ -14,7 +14,8 @@
 //! of mail clients in many languages and as they wrap it over 2-5 lines,
 //! Outlook's "From:/Sent:/To:/Subject:" header block and its
 //! "-----Original Message-----" separator, "Sent from my iPhone"-style
-//! lines, and mailing-list footers (Mailman, Google Groups, Discourse).
+//! lines, and footers (Mailman, Google Groups, Discourse, WordPress comment
+//! notifications).
 //! A forwarded message is content: from its separator on nothing is cut.
 
 use std::sync::LazyLock;
@@ -75,6 +76,9 @@ enum Kind {
     Rule,
     Footer,
     Mobile,
+    /// "[1]: mailto:a@b.c": html2text lists link targets under the text,
+    /// below any quote; they are neither new text nor history.
+    LinkRef,
 }
 
 /// `body` is the message's text (text/plain, or HTML already converted to
@@ -161,6 +165,9 @@ fn line_kind(line: &str, trimmed: &str) -> Kind {
     if is_mobile_signature(trimmed) {
         return Kind::Mobile;
     }
+    if is_link_reference(trimmed) {
+        return Kind::LinkRef;
+    }
     Kind::Text
 }
 
@@ -209,11 +216,17 @@ fn is_rule_line(trimmed: &str) -> bool {
 fn is_footer(trimmed: &str) -> bool {
     static FOOTER: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
-            r"(?i)^(you received this (message|email) because you are subscribed to the google groups|to unsubscribe from this group and stop receiving emails from it|to unsubscribe from these emails|\[?visit topic\]?|to respond, reply to this email or visit|reply to this email directly or view it on|you are receiving this because you|\S+ mailing list$)",
+            r"(?i)^(you received this (message|email) because you are subscribed to the google groups|to unsubscribe from this group and stop receiving emails from it|to unsubscribe from these emails|\[?visit topic\]?|to respond, reply to this email or visit|reply to this email directly or view it on|you are receiving this because you|you can see all (comments|trackbacks|pingbacks) on this post here:|approve it: |\S+ mailing list$)",
         )
         .expect("static regex")
     });
     FOOTER.is_match(trimmed)
+}
+
+fn is_link_reference(trimmed: &str) -> bool {
+    static LINK_REF: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^\[\d{1,4}\]:\s*\S+$").expect("static regex"));
+    LINK_REF.is_match(trimmed)
 }
 
 fn is_mobile_signature(trimmed: &str) -> bool {
@@ -650,6 +663,10 @@ fn cut_trailing_quotes(
     else {
         return;
     };
+    let history = |k: Kind| matches!(k, Kind::Quote { .. } | Kind::Marker(_));
+    if !(from..=last).any(|i| fate[i].is_none() && history(kinds[i])) {
+        return; // only link references: they may serve the kept text
+    }
     for i in from..=last {
         if fate[i].is_none() && !is_content(kinds[i]) {
             fate[i] = Some(QUOTE);
@@ -1257,6 +1274,18 @@ mod tests {
     }
 
     #[test]
+    fn wordpress_notification_footer() {
+        let body = "New comment on your post \"Bridges\"\nAuthor: Jane (IP address: 192.0.2.1, host)\nEmail: jane@example.org\nURL: \nComment: \nCould you write about the ferry too?\n\nYou can see all comments on this post here:\nhttps://blog.example.org/bridges/#comments\n\nPermalink: https://blog.example.org/bridges/#comment-12\nTrash it: https://blog.example.org/wp-admin/comment.php?action=trash&c=12";
+        let got = new_text(body);
+        assert!(
+            got.text.ends_with("Could you write about the ferry too?"),
+            "{}",
+            got.text
+        );
+        assert_eq!(got.cuts[0].rule, LIST_FOOTER);
+    }
+
+    #[test]
     fn google_groups_footer() {
         let body = "My point.\n\nYou received this message because you are subscribed to the Google Groups \"x\" group.\nTo unsubscribe from this group and stop receiving emails from it, send an email to x+unsubscribe@googlegroups.com.";
         assert_eq!(text_of(body), "My point.");
@@ -1359,5 +1388,44 @@ mod tests {
         }
         let first = new_text(&shapes[0]);
         assert_eq!(first.text, "My reply.");
+    }
+
+    /// talon's HTML replies, as html2text renders them: the reply stays, the
+    /// quoted question goes. NEWTEXT_DUMP=1 prints each result.
+    #[test]
+    fn corpus_talon_html_replies_keep_some_text() {
+        let Some(root) = corpora() else { return };
+        let dir = root.join("talon/tests/fixtures/html_replies");
+        let mut paths: Vec<_> = std::fs::read_dir(dir)
+            .expect("html_replies/ readable")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        paths.sort();
+        assert!(!paths.is_empty(), "no cases ran");
+        for path in paths {
+            let html =
+                String::from_utf8_lossy(&std::fs::read(&path).expect("readable")).into_owned();
+            let text = html2text::from_read(html.as_bytes(), 10_000).expect("html converts");
+            let got = new_text(&text);
+            if std::env::var_os("NEWTEXT_DUMP").is_some() {
+                println!(
+                    "=== {}\n{}\n--- cuts: {:?}",
+                    path.display(),
+                    got.text,
+                    got.cuts
+                );
+            }
+            // Every fixture answers "Hello! How are you?" with "Hi. I am fine."
+            assert!(
+                got.text.starts_with("Hi. I am fine."),
+                "{} lost its reply",
+                path.display()
+            );
+            assert!(
+                !got.text.contains("How are you"),
+                "{} kept the quote",
+                path.display()
+            );
+        }
     }
 }
