@@ -1492,7 +1492,7 @@ mod tests {
                     .wrapping_add(1_442_695_040_888_963_407);
                 body_lines.push(pool[(seed >> 33) as usize % pool.len()]);
             }
-            let body = body_lines.join(if seed % 3 == 0 { "\r\n" } else { "\n" });
+            let body = body_lines.join(if seed.is_multiple_of(3) { "\r\n" } else { "\n" });
             let got = new_text(&body);
             let mut remaining = body_lines.iter();
             for line in got.text.split('\n').filter(|_| !got.text.is_empty()) {
