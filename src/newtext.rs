@@ -584,6 +584,10 @@ fn cut_history(lines: &[&str], kinds: &[Kind], end: usize, fate: &mut [Option<&'
         saw_marker = true;
         let marker_end = next(fate, i, &|k| !matches!(k, Kind::Marker(_)));
         let after = next(fate, marker_end, &|k| k != Kind::Blank);
+        // An inline reply: the attribution, a ">" quote, then new text.
+        // Supercite ("Richard> ") does not count here: text under such a
+        // block is, in the email_reply_trimmer corpus, the quoted writer's
+        // unquoted signature rather than a reply.
         let inline_reply = after < end && kinds[after] == (Kind::Quote { angle: true }) && {
             let t = next(fate, after, &|k| {
                 !matches!(k, Kind::Quote { .. } | Kind::Blank)
@@ -1291,6 +1295,17 @@ mod tests {
             got.text
         );
         assert_eq!(got.cuts[0].rule, LIST_FOOTER);
+    }
+
+    #[test]
+    fn discourse_footer() {
+        let body = "Agreed.\n\nVisit Topic <https://meta.example.org/t/1/2> or reply to this email to respond.\n\nTo unsubscribe from these emails, click here";
+        let got = new_text(body);
+        assert_eq!(got.text, "Agreed.");
+        assert_eq!(
+            got.cuts[0].line,
+            "Visit Topic <https://meta.example.org/t/1/2> or reply to this email to respond."
+        );
     }
 
     #[test]
