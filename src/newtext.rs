@@ -840,7 +840,12 @@ mod tests {
         match std::env::var_os("ALLEARS_CORPORA") {
             Some(dir) => Some(std::path::PathBuf::from(dir)),
             None => {
-                eprintln!("!!! ALLEARS_CORPORA is unset: corpus test SKIPPED !!!");
+                // Written past the test harness's capture, so it shows.
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "!!! ALLEARS_CORPORA is unset: newtext corpus test SKIPPED !!!"
+                );
                 None
             }
         }
