@@ -1411,7 +1411,7 @@ mod tests {
             let got = new_text(body);
             let took = started.elapsed();
             println!("{} bytes: {took:?}", body.len());
-            assert!(took.as_secs() < 10, "{} bytes took {took:?}", body.len());
+            assert!(took.as_secs() < 30, "{} bytes took {took:?}", body.len());
             assert!(got.text.len() <= body.len());
         }
         let first = new_text(&shapes[0]);
