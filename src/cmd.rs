@@ -122,7 +122,7 @@ fn threads(store: &Store, as_json: bool, strict: bool) -> Result<ExitCode> {
             .map(|&i| links[i].message_id.as_str())
             .collect();
         if as_json {
-            let line = json!({"root": t.root, "messages": ids, "tree": t.tree});
+            let line = json!({"root": t.root, "messages": ids, "tree": tree_json(&t.tree, 0)});
             writeln!(w, "{line}")?;
         } else {
             let subject = t
@@ -136,6 +136,31 @@ fn threads(store: &Store, as_json: bool, strict: bool) -> Result<ExitCode> {
     }
     w.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Deeper reply chains than this are listed flat under their ancestor at
+/// this depth, so hostile mail cannot make the JSON (or its writer) recurse
+/// without bound, and common JSON readers (serde_json stops at 128 levels of
+/// nesting; a node is two) can read every line.
+const MAX_JSON_DEPTH: usize = 60;
+
+/// A thread tree as nested JSON, bounded in depth (see [`MAX_JSON_DEPTH`]).
+fn tree_json(node: &Node, depth: usize) -> serde_json::Value {
+    let children: Vec<serde_json::Value> = if depth < MAX_JSON_DEPTH {
+        node.children
+            .iter()
+            .map(|c| tree_json(c, depth + 1))
+            .collect()
+    } else {
+        let mut flat = Vec::new();
+        let mut stack: Vec<&Node> = node.children.iter().rev().collect();
+        while let Some(n) = stack.pop() {
+            flat.push(json!({"message_id": n.message_id, "children": []}));
+            stack.extend(n.children.iter().rev());
+        }
+        flat
+    };
+    json!({"message_id": node.message_id, "children": children})
 }
 
 /// Draw a thread tree for a person; iterative, so deep chains cannot overflow.

@@ -62,3 +62,25 @@ fn an_unreadable_path_is_reported_and_the_rest_goes_through() {
         "a run that could do nothing exits non-zero"
     );
 }
+
+/// A 5,000-deep reply chain (hostile or just long) prints without blowing the stack.
+#[test]
+fn a_very_deep_reply_chain_prints_as_json() {
+    let env = Env::new();
+    let mut mbox = String::new();
+    for i in 0..5000 {
+        mbox.push_str("From x Mon Jan  1 00:00:00 2026\n");
+        mbox.push_str(&format!(
+            "Message-ID: <m{i}@x>\nFrom: a@x.example\nSubject: Re: chain\n"
+        ));
+        if i > 0 {
+            mbox.push_str(&format!("In-Reply-To: <m{}@x>\n", i - 1));
+        }
+        mbox.push_str("\nhi\n\n");
+    }
+    write(&env, "chain.mbox", &mbox);
+    env.run(&["import", "chain.mbox"]).ok();
+    let threads = env.run(&["threads", "--json"]).json_lines();
+    assert_eq!(threads.len(), 1);
+    assert_eq!(threads[0]["messages"].as_array().unwrap().len(), 5000);
+}
