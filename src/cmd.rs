@@ -22,7 +22,8 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
     let db = cli.db.clone().unwrap_or_else(|| config.db_path());
     let mut store = Store::open(&db)?;
     match cli.command {
-        Command::Run => run_all(&mut store, &config),
+        Command::Run { force } => run_all(&mut store, &config, force),
+        Command::Daemon => crate::daemon::run(&mut store, &config),
         Command::Import { paths, sent } => {
             let paths: Vec<(PathBuf, bool)> = paths.into_iter().map(|p| (p, sent)).collect();
             let summary = import::import_paths(&mut store, &config, &paths)?;
@@ -45,8 +46,24 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-/// `allears run`: import every configured source, classify, build the digest.
-fn run_all(store: &mut Store, config: &Config) -> Result<ExitCode> {
+/// `allears run`: fetch and classify, then send the digest if it is due. Without
+/// `[smtp]` the digest is written to the output folder on every run, as before.
+fn run_all(store: &mut Store, config: &Config, force: bool) -> Result<ExitCode> {
+    let code = fetch_all(store, config)?;
+    let Some(smtp) = &config.smtp else {
+        let (_, path) = make_digest(store, config)?;
+        eprintln!("digest written to {}", path.display());
+        return Ok(code);
+    };
+    let sink = crate::send::Sink::Smtp(smtp);
+    let outcome = crate::send::deliver(store, config, &sink, crate::clock::now(), force)?;
+    report_delivery(&outcome, config);
+    Ok(code)
+}
+
+/// Import every configured source and bring threads and answers up to date; `run`
+/// and `daemon` both fetch through here.
+pub(crate) fn fetch_all(store: &mut Store, config: &Config) -> Result<ExitCode> {
     let paths: Vec<(PathBuf, bool)> = config
         .source
         .iter()
@@ -55,9 +72,37 @@ fn run_all(store: &mut Store, config: &Config) -> Result<ExitCode> {
     let summary = import::import_paths(store, config, &paths)?;
     let code = report_import(&summary, store);
     analyze::refresh(store)?;
-    let (_, path) = make_digest(store, config)?;
-    eprintln!("digest written to {}", path.display());
     Ok(code)
+}
+
+pub(crate) fn report_delivery(outcome: &crate::send::Outcome, config: &Config) {
+    use crate::send::Outcome;
+    match outcome {
+        Outcome::Sent {
+            period,
+            message_id,
+            retry,
+        } => {
+            let again = if *retry {
+                " (the pending one, again)"
+            } else {
+                ""
+            };
+            let to = config
+                .smtp
+                .as_ref()
+                .map(|s| s.to.as_str())
+                .unwrap_or("the output folder");
+            eprintln!("digest for {period} sent to {to}{again}: <{message_id}>");
+        }
+        Outcome::SkippedEmpty { period } => {
+            eprintln!("nothing new for {period}: no digest sent ([schedule] empty = \"skip\")");
+        }
+        Outcome::NotDue { period, next } => {
+            let next = crate::send::rfc5322_date(config, *next);
+            eprintln!("the digest for {period} was already sent; the next is due {next}");
+        }
+    }
 }
 
 /// Print the import summary; the exit code is non-zero only when nothing could be read.

@@ -7,6 +7,7 @@ mod cli;
 mod clock;
 mod cmd;
 mod config;
+mod daemon;
 mod source {
     pub(crate) mod local;
 }

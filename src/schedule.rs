@@ -14,9 +14,9 @@
 //! several.
 
 use anyhow::{Context, Result, bail};
+use jiff::Timestamp;
 use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
-use jiff::Timestamp;
 
 /// "07:30" -> (7, 30).
 pub(crate) fn parse_time(s: &str) -> Result<(i8, i8)> {
@@ -103,20 +103,40 @@ mod tests {
     fn the_slot_follows_the_owners_clock_across_summer_time() {
         let d = lisbon("07:30");
         // Winter: Lisbon is UTC+0; summer: UTC+1 (EU rules, last Sunday of March/October).
-        assert_eq!(d.slot("2026-03-28".parse().unwrap()).unwrap().at, ts("2026-03-28T07:30:00Z"));
-        assert_eq!(d.slot("2026-03-29".parse().unwrap()).unwrap().at, ts("2026-03-29T06:30:00Z"));
-        assert_eq!(d.slot("2026-10-24".parse().unwrap()).unwrap().at, ts("2026-10-24T06:30:00Z"));
-        assert_eq!(d.slot("2026-10-25".parse().unwrap()).unwrap().at, ts("2026-10-25T07:30:00Z"));
+        assert_eq!(
+            d.slot("2026-03-28".parse().unwrap()).unwrap().at,
+            ts("2026-03-28T07:30:00Z")
+        );
+        assert_eq!(
+            d.slot("2026-03-29".parse().unwrap()).unwrap().at,
+            ts("2026-03-29T06:30:00Z")
+        );
+        assert_eq!(
+            d.slot("2026-10-24".parse().unwrap()).unwrap().at,
+            ts("2026-10-24T06:30:00Z")
+        );
+        assert_eq!(
+            d.slot("2026-10-25".parse().unwrap()).unwrap().at,
+            ts("2026-10-25T07:30:00Z")
+        );
     }
 
     #[test]
     fn next_slot_is_23_or_25_hours_away_on_the_days_clocks_change() {
         let d = lisbon("07:30");
         let before_spring = ts("2026-03-28T07:30:00Z");
-        let gap = d.next(before_spring).unwrap().at.duration_since(before_spring);
+        let gap = d
+            .next(before_spring)
+            .unwrap()
+            .at
+            .duration_since(before_spring);
         assert_eq!(gap.as_secs(), 23 * 3600);
         let before_autumn = ts("2026-10-24T06:30:00Z");
-        let gap = d.next(before_autumn).unwrap().at.duration_since(before_autumn);
+        let gap = d
+            .next(before_autumn)
+            .unwrap()
+            .at
+            .duration_since(before_autumn);
         assert_eq!(gap.as_secs(), 25 * 3600);
     }
 
@@ -136,17 +156,29 @@ mod tests {
         assert_eq!(slot.at, ts("2026-10-25T00:30:00Z"), "01:30 WEST, the first");
         // Between the two 01:30s, the period is that day and the next slot is a day on.
         let between = ts("2026-10-25T01:10:00Z");
-        assert_eq!(d.latest(between).unwrap().day, "2026-10-25".parse::<Date>().unwrap());
-        assert_eq!(d.next(between).unwrap().day, "2026-10-26".parse::<Date>().unwrap());
+        assert_eq!(
+            d.latest(between).unwrap().day,
+            "2026-10-25".parse::<Date>().unwrap()
+        );
+        assert_eq!(
+            d.next(between).unwrap().day,
+            "2026-10-26".parse::<Date>().unwrap()
+        );
     }
 
     #[test]
     fn before_the_time_the_due_period_is_yesterday() {
         let d = lisbon("07:30");
         let early = ts("2026-11-26T06:00:00Z");
-        assert_eq!(d.latest(early).unwrap().day, "2026-11-25".parse::<Date>().unwrap());
+        assert_eq!(
+            d.latest(early).unwrap().day,
+            "2026-11-25".parse::<Date>().unwrap()
+        );
         let later = ts("2026-11-26T07:30:00Z");
-        assert_eq!(d.latest(later).unwrap().day, "2026-11-26".parse::<Date>().unwrap());
+        assert_eq!(
+            d.latest(later).unwrap().day,
+            "2026-11-26".parse::<Date>().unwrap()
+        );
     }
 
     #[test]

@@ -624,7 +624,8 @@ impl Store {
         Ok(self.conn.query_row(&sql, [], Self::digest_row).optional()?)
     }
 
-    /// Record a built digest for a period (replacing an unsent one of the same period).
+    /// Record a built digest for a period, replacing one of the same period that was
+    /// neither sent nor handed to a server (`sending` must be retried byte for byte).
     pub fn save_digest(
         &mut self,
         period: &str,
@@ -637,7 +638,7 @@ impl Store {
             "INSERT INTO digests (period, message_id, state, built_at, eml, items)
              VALUES (?1, ?2, 'built', ?3, ?4, ?5)
              ON CONFLICT (period) DO UPDATE SET message_id = ?2, built_at = ?3, eml = ?4, items = ?5
-             WHERE state != 'sent'",
+             WHERE state NOT IN ('sent', 'sending')",
             params![period, message_id, now(), eml, items],
         )?;
         Ok(())
