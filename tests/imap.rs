@@ -47,3 +47,30 @@ fn harness_appends_lists_fetches_and_restarts_on_the_same_mail() {
         "mail survives a restart"
     );
 }
+
+#[test]
+fn harness_delivers_over_lmtp() {
+    if !dovecot::available("harness_delivers_over_lmtp") {
+        return;
+    }
+    let d = Dovecot::start();
+    let script = format!(
+        "import smtplib\nc = smtplib.LMTP('127.0.0.1', {})\nc.sendmail('a@x.example', ['bob@localhost'], {:?})\nc.quit()\n",
+        d.lmtp_port(),
+        MSG
+    );
+    let out = std::process::Command::new("/usr/bin/python3")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        d.log()
+    );
+    let inbox = d.session("bob").fetch_all("INBOX");
+    assert_eq!(inbox.len(), 1, "{}", d.log());
+    assert!(String::from_utf8_lossy(&inbox[0].raw).contains("Subject: harness"));
+}
