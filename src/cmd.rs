@@ -98,9 +98,13 @@ pub(crate) fn report_delivery(outcome: &crate::send::Outcome, config: &Config) {
         Outcome::SkippedEmpty { period } => {
             eprintln!("nothing new for {period}: no digest sent ([schedule] empty = \"skip\")");
         }
-        Outcome::NotDue { period, next } => {
+        Outcome::NotDue {
+            period,
+            state,
+            next,
+        } => {
             let next = crate::send::rfc5322_date(config, *next);
-            eprintln!("the digest for {period} was already sent; the next is due {next}");
+            eprintln!("the digest for {period} was already {state}; the next is due {next}");
         }
     }
 }

@@ -168,7 +168,12 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Outcome {
     /// This period's digest was already sent (or skipped as empty); the next is due then.
-    NotDue { period: String, next: Timestamp },
+    NotDue {
+        period: String,
+        /// "sent" or "skipped".
+        state: String,
+        next: Timestamp,
+    },
     /// Nothing new and `[schedule] empty = "skip"`: recorded, not sent.
     SkippedEmpty { period: String },
     /// The server accepted it. `retry` says a pending digest was sent again.
@@ -226,6 +231,7 @@ pub(crate) fn deliver(
     {
         return Ok(Outcome::NotDue {
             period,
+            state: r.state.clone(),
             next: daily.next(now)?.at,
         });
     }

@@ -5,3 +5,4 @@ mod support;
 
 mod imap;
 mod offline;
+mod smtp;
