@@ -61,6 +61,8 @@ pub(crate) struct NeedsReply {
     pub question: String,
     pub why: String,
     pub link: Option<String>,
+    /// What the link opens: "the comment", "the archive".
+    pub link_label: &'static str,
     /// For "Still waiting": when a digest first showed it ("5 days ago").
     pub shown: Option<String>,
 }
@@ -111,7 +113,14 @@ pub(crate) struct PostView {
     pub comments: Vec<CommentView>,
     /// Pingbacks and trackbacks, collapsed into one line.
     pub pingbacks: usize,
-    pub linked_from: String,
+    pub linked_from: Vec<SiteView>,
+}
+
+/// A site that linked to a post (a pingback's or trackback's "Website:" and "URL:").
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct SiteView {
+    pub name: String,
+    pub link: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -320,7 +329,7 @@ fn lists(store: &Store, config: &Config, rows: &[Row], window: &[&Row]) -> Resul
             .map(|(root, m)| {
                 let first = by_id.get(root).copied().unwrap_or(m[0]);
                 ThreadView {
-                    subject: clip(&first.subject, 120),
+                    subject: clip(without_list_tags(&first.subject), 120),
                     messages: m.len(),
                     link: first.class.context.archive.as_deref().and_then(safe_link),
                 }
@@ -330,7 +339,7 @@ fn lists(store: &Store, config: &Config, rows: &[Row], window: &[&Row]) -> Resul
             if let Some(excerpt) = mention(store, config, row)? {
                 mentions.push(MentionView {
                     who: who(row),
-                    subject: clip(&row.subject, 120),
+                    subject: clip(without_list_tags(&row.subject), 120),
                     excerpt,
                     link: row.class.context.archive.as_deref().and_then(safe_link),
                 });
@@ -345,6 +354,17 @@ fn lists(store: &Store, config: &Config, rows: &[Row], window: &[&Row]) -> Resul
         });
     }
     Ok(out)
+}
+
+/// "[Forum] [Networking] Re: Topic" -> "Re: Topic": the list is named beside it already.
+fn without_list_tags(subject: &str) -> &str {
+    let mut s = subject.trim_start();
+    while let Some(rest) = s.strip_prefix('[')
+        && let Some(end) = rest.find(']')
+    {
+        s = rest[end + 1..].trim_start();
+    }
+    if s.is_empty() { subject } else { s }
 }
 
 /// The line of a message's new text that names the owner, if one does.
@@ -408,25 +428,23 @@ fn posts(
         let title = ctx
             .post_title
             .clone()
+            .or_else(|| quoted_title(&row.subject))
             .or_else(|| ctx.post_url.clone())
             .unwrap_or_else(|| "a post".to_string());
-        let post = per_post
-            .entry(clip(&title, 120))
-            .or_insert_with(|| PostView {
-                title: clip(&title, 120),
-                link: ctx.post_url.as_deref().and_then(safe_link),
-                comments: Vec::new(),
-                pingbacks: 0,
-                linked_from: String::new(),
-            });
+        // One post, however its notifications name it: by its URL when known.
+        let key = ctx.post_url.clone().unwrap_or_else(|| title.clone());
+        let post = per_post.entry(key).or_insert_with(|| PostView {
+            title: clip(&title, 120),
+            link: ctx.post_url.as_deref().and_then(safe_link),
+            comments: Vec::new(),
+            pingbacks: 0,
+            linked_from: Vec::new(),
+        });
         if row.source == Source::Pingback {
             post.pingbacks += 1;
-            let site = who(row);
-            if !post.linked_from.contains(&site) {
-                if !post.linked_from.is_empty() {
-                    post.linked_from.push_str(", ");
-                }
-                post.linked_from.push_str(&site);
+            let site = linking_site(store, row)?;
+            if !post.linked_from.iter().any(|s| s.name == site.name) {
+                post.linked_from.push(site);
             }
             continue;
         }
@@ -441,6 +459,38 @@ fn posts(
         });
     }
     Ok(per_post.into_values().collect())
+}
+
+/// `[Blog] Pingback: "Title"` -> `Title` (WordPress notification subjects).
+fn quoted_title(subject: &str) -> Option<String> {
+    let (_, rest) = subject.split_once('"')?;
+    let title = rest.trim_end().trim_end_matches('"');
+    (!title.is_empty()).then(|| title.to_string())
+}
+
+/// The site behind a pingback or trackback: WordPress writes `Website: NAME (IP address: ...)`
+/// and `URL: ...` in the notification; else the sender.
+fn linking_site(store: &Store, row: &Row) -> Result<SiteView> {
+    let msg = store
+        .raw(&row.message_id)?
+        .map(|raw| crate::message::parse(&raw));
+    let field = |name: &str| {
+        msg.as_ref().and_then(|m| {
+            m.text
+                .lines()
+                .find_map(|l| l.trim().strip_prefix(name).map(str::trim))
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        })
+    };
+    let name = field("Website:")
+        .map(|w| w.split(" (IP address").next().unwrap_or("").to_string())
+        .filter(|w| !w.trim().is_empty())
+        .unwrap_or_else(|| who(row));
+    Ok(SiteView {
+        name: clip(&name, 80),
+        link: field("URL:").as_deref().and_then(safe_link),
+    })
 }
 
 fn comment_text(store: &Store, row: &Row) -> Result<String> {
@@ -541,11 +591,10 @@ fn needs_reply_view(id: i64, row: &Row, now: Timestamp) -> NeedsReply {
         .find(|r| r.rule.starts_with("asks"))
         .map(|r| clip(r.rule.trim_start_matches("asks: "), 160))
         .unwrap_or_default();
-    let link = ctx
-        .comment_url
-        .as_deref()
-        .or(ctx.archive.as_deref())
-        .and_then(safe_link);
+    let (link, link_label) = match ctx.comment_url.as_deref().and_then(safe_link) {
+        Some(url) => (Some(url), "the comment"),
+        None => (ctx.archive.as_deref().and_then(safe_link), "the archive"),
+    };
     NeedsReply {
         id,
         message_id: row.message_id.clone(),
@@ -561,6 +610,7 @@ fn needs_reply_view(id: i64, row: &Row, now: Timestamp) -> NeedsReply {
         question: clip(&row.class.question, 400),
         why,
         link,
+        link_label,
         shown: None,
     }
 }
