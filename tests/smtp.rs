@@ -448,3 +448,41 @@ fn the_daemon_sends_once_and_stops_on_sigterm() {
     assert!(log.contains("daemon stopped"), "{log}");
     assert_eq!(inbox(&d).len(), 1);
 }
+
+#[test]
+fn after_days_asleep_one_digest_catches_up_and_replaces_the_pending_one() {
+    if !servers_available("after_days_asleep_one_digest_catches_up") {
+        return;
+    }
+    let d = Dovecot::start();
+    let env = env(&d, smtp::free_port());
+    add_mail(&env, "1:2,S", QUESTION);
+    assert!(!env.run(&["run"]).status.success(), "server down on 1 July");
+    let s = Smtpd::start(&d);
+    point_at(&env, &d, s.port());
+    let woke = Env {
+        now: Some("2026-07-04T09:00:00Z".to_string()),
+        ..env
+    };
+    let r = woke.run(&["run"]);
+    assert!(r.status.success(), "{}\n{}", r.stderr, s.events());
+    assert!(
+        r.stderr.contains("digest for 2026-07-04 sent"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(woke.run(&["run"]).status.code(), Some(0));
+    let got = inbox(&d);
+    assert_eq!(
+        got.len(),
+        1,
+        "one digest for the days missed: {}",
+        s.events()
+    );
+    let id = header(&got[0], "Message-ID").unwrap();
+    assert!(id.contains("2026-07-04"), "{id}");
+    assert!(
+        parts(&got[0]).0.contains("Carla Mendes"),
+        "its items are in it"
+    );
+}
