@@ -726,6 +726,34 @@ mod tests {
     }
 
     #[test]
+    fn reader_text_is_one_line_without_control_or_bidi_characters() {
+        let hostile = "Hi\r\nBcc: x@y\x1b[2J \u{202E}gnp.exe\u{202C} ok";
+        let out = clip(hostile, 100);
+        assert_eq!(out, "Hi Bcc: x@y[2J gnp.exe ok");
+        assert_eq!(clip("abcdef", 3), "abc…");
+    }
+
+    #[test]
+    fn list_tags_come_off_subjects() {
+        assert_eq!(without_list_tags("[Forum] [Net] Re: Hi"), "Re: Hi");
+        assert_eq!(without_list_tags("[only a tag]"), "[only a tag]");
+        assert_eq!(without_list_tags("No tag [x]"), "No tag [x]");
+    }
+
+    #[test]
+    fn the_owner_is_named_by_name_address_or_handle() {
+        let owner = crate::config::Owner {
+            name: "Robin Ellis".into(),
+            addresses: vec!["robin@ellis-on-it.example".into()],
+            blogs: Vec::new(),
+        };
+        assert!(names_owner("as robin ellis said", &owner));
+        assert!(names_owner("@robin, thoughts?", &owner));
+        assert!(!names_owner("@robinhood is a bird", &owner));
+        assert!(!names_owner("a robin sang", &owner));
+    }
+
+    #[test]
     fn ages() {
         assert_eq!(age(10), "just now");
         assert_eq!(age(7200), "2 hours ago");

@@ -486,3 +486,34 @@ fn after_days_asleep_one_digest_catches_up_and_replaces_the_pending_one() {
         "its items are in it"
     );
 }
+
+#[test]
+fn an_item_answered_after_its_digest_is_listed_as_handled() {
+    if !servers_available("an_item_answered_after_its_digest_is_listed_as_handled") {
+        return;
+    }
+    let d = Dovecot::start();
+    let s = Smtpd::start(&d);
+    let env = env(&d, s.port());
+    add_mail(&env, "1:2,S", QUESTION);
+    env.run(&["run"]).ok();
+    let reply = "Message-ID: <r1@ellis-on-it.example>\r\nFrom: Robin Ellis <robin@ellis-on-it.example>\r\nTo: carla@reader.example\r\nSubject: Re: Backups for your mail server?\r\nIn-Reply-To: <q1@reader.example>\r\nReferences: <q1@reader.example>\r\nDate: Wed, 01 Jul 2026 10:00:00 +0000\r\n\r\nRestic, nightly, to a second box.\r\n";
+    add_mail(&env, "2:2,S", reply);
+    let next_day = Env {
+        now: Some("2026-07-02T07:00:00Z".to_string()),
+        ..env
+    };
+    let r = next_day.run(&["run"]);
+    assert!(r.status.success(), "{}", r.stderr);
+    let got = inbox(&d);
+    assert_eq!(got.len(), 2, "the reply alone is news: {}", r.stderr);
+    let (text, html) = parts(&got[1]);
+    let handled = text
+        .split("HANDLED SINCE THE LAST DIGEST")
+        .nth(1)
+        .unwrap_or("");
+    assert!(handled.contains("Carla Mendes"), "{text}");
+    assert!(handled.contains("you replied"), "{text}");
+    assert!(!text.contains("STILL WAITING"), "{text}");
+    assert!(html.contains("Handled since the last digest"), "{html}");
+}
