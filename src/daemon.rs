@@ -49,7 +49,10 @@ pub(crate) fn run(store: &mut Store, config: &Config) -> Result<ExitCode> {
     let mut retry = Retry::new();
     while !stop.load(Ordering::Relaxed) {
         let now = crate::clock::now();
-        let due = send::is_due(store, config, now)?;
+        let due = send::is_due(store, config, now).unwrap_or_else(|e| {
+            tracing::warn!("reading the digest state: {e:#}");
+            false
+        });
         if now >= next_fetch || (due && retry.ready(now)) {
             fetch(store, config);
             next_fetch = now.saturating_add(every).unwrap_or(now);

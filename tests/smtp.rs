@@ -517,3 +517,24 @@ fn an_item_answered_after_its_digest_is_listed_as_handled() {
     assert!(!text.contains("STILL WAITING"), "{text}");
     assert!(html.contains("Handled since the last digest"), "{html}");
 }
+
+#[test]
+fn an_empty_day_sends_a_short_all_quiet_when_told_to() {
+    if !servers_available("an_empty_day_sends_a_short_all_quiet_when_told_to") {
+        return;
+    }
+    let d = Dovecot::start();
+    let s = Smtpd::start(&d);
+    let env = env(&d, s.port());
+    let text = config(s.port(), &d.ca_pem_path(), "empty = \"send\"");
+    std::fs::write(env.path().join("digest.toml"), text).unwrap();
+    let r = env.run(&["run"]);
+    assert!(r.status.success(), "{}\n{}", r.stderr, s.events());
+    let got = inbox(&d);
+    assert_eq!(got.len(), 1);
+    assert!(
+        parts(&got[0]).0.contains("Nothing new"),
+        "{}",
+        parts(&got[0]).0
+    );
+}
