@@ -226,7 +226,9 @@ pub(crate) fn deliver(
         due.day.to_string()
     };
     let record = store.digest_for(&period)?;
+    // (A forced period is never a sent one, and a day skipped as empty may be forced.)
     if let Some(r) = &record
+        && !force
         && matches!(r.state.as_str(), "sent" | "skipped")
     {
         return Ok(Outcome::NotDue {

@@ -519,22 +519,32 @@ fn an_item_answered_after_its_digest_is_listed_as_handled() {
 }
 
 #[test]
-fn an_empty_day_sends_a_short_all_quiet_when_told_to() {
-    if !servers_available("an_empty_day_sends_a_short_all_quiet_when_told_to") {
+fn an_empty_day_sends_a_short_all_quiet_when_told_to_or_forced() {
+    if !servers_available("an_empty_day_sends_a_short_all_quiet_when_told_to_or_forced") {
         return;
     }
     let d = Dovecot::start();
     let s = Smtpd::start(&d);
     let env = env(&d, s.port());
+    let skipped = env.run(&["run"]);
+    assert!(skipped.stderr.contains("nothing new"), "{}", skipped.stderr);
+    assert!(inbox(&d).is_empty());
+    let forced = env.run(&["run", "--force"]);
+    assert!(forced.status.success(), "{}\n{}", forced.stderr, s.events());
+    assert_eq!(inbox(&d).len(), 1, "--force sends a skipped day");
     let text = config(s.port(), &d.ca_pem_path(), "empty = \"send\"");
     std::fs::write(env.path().join("digest.toml"), text).unwrap();
-    let r = env.run(&["run"]);
+    let next_day = Env {
+        now: Some("2026-07-02T07:00:00Z".to_string()),
+        ..env
+    };
+    let r = next_day.run(&["run"]);
     assert!(r.status.success(), "{}\n{}", r.stderr, s.events());
     let got = inbox(&d);
-    assert_eq!(got.len(), 1);
+    assert_eq!(got.len(), 2);
     assert!(
-        parts(&got[0]).0.contains("Nothing new"),
+        parts(&got[1]).0.contains("Nothing new"),
         "{}",
-        parts(&got[0]).0
+        parts(&got[1]).0
     );
 }
