@@ -251,8 +251,22 @@ pub(crate) fn deliver(
     } else {
         due.day
     };
+    send_new(store, config, sink, &period, day, now, force)
+}
+
+/// Build the digest for `day`, record it, and send it (or record an empty day as skipped).
+fn send_new(
+    store: &mut Store,
+    config: &Config,
+    sink: &Sink,
+    period: &str,
+    day: jiff::civil::Date,
+    now: Timestamp,
+    force: bool,
+) -> Result<Outcome> {
     let d = digest::build_for(store, config, now, day)?;
-    let message_id = digest_message_id(config, &period);
+    let message_id = digest_message_id(config, period);
+    let period = period.to_string();
     if d.empty && config.schedule.empty == Empty::Skip && !force {
         store.save_digest(&period, &message_id, b"", &[])?;
         store.set_digest_state(&period, "skipped")?;
