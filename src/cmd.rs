@@ -95,6 +95,9 @@ pub(crate) fn report_delivery(outcome: &crate::send::Outcome, config: &Config) {
                 .unwrap_or("the output folder");
             eprintln!("digest for {period} sent to {to}{again}: <{message_id}>");
         }
+        Outcome::Busy => {
+            eprintln!("another allears is sending the digest right now; this run sent nothing");
+        }
         Outcome::SkippedEmpty { period } => {
             eprintln!("nothing new for {period}: no digest sent ([schedule] empty = \"skip\")");
         }

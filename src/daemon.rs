@@ -95,6 +95,7 @@ fn log(outcome: &Outcome) {
         Outcome::SkippedEmpty { period } => {
             tracing::info!("nothing new for {period}: digest skipped")
         }
+        Outcome::Busy => tracing::info!("another allears is sending the digest; not sending"),
         Outcome::NotDue { .. } => {}
     }
 }

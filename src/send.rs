@@ -176,6 +176,8 @@ pub(crate) enum Outcome {
     },
     /// Nothing new and `[schedule] empty = "skip"`: recorded, not sent.
     SkippedEmpty { period: String },
+    /// Another allears process is sending right now (a cron `run` beside a daemon).
+    Busy,
     /// The server accepted it. `retry` says a pending digest was sent again.
     Sent {
         period: String,
@@ -218,6 +220,9 @@ pub(crate) fn deliver(
     now: Timestamp,
     force: bool,
 ) -> Result<Outcome> {
+    let Some(_lock) = send_lock(store)? else {
+        return Ok(Outcome::Busy);
+    };
     let daily = Daily::new(&config.schedule.time, digest::owner_zone(config))?;
     let due = daily.latest(now)?;
     let period = if force {
@@ -292,6 +297,34 @@ fn send_new(
     })
 }
 
+/// One sender at a time: an advisory lock on a file beside the store, held while a
+/// digest is built and sent, so two processes (a cron `run` beside a daemon) cannot
+/// both send a period. The lock goes with the file when this is dropped.
+struct SendLock {
+    _file: Option<std::fs::File>,
+}
+
+/// The lock, or `None` when another process holds it. An in-memory store has no
+/// other process and needs none.
+fn send_lock(store: &Store) -> Result<Option<SendLock>> {
+    let Some(path) = store.lock_path("send") else {
+        return Ok(Some(SendLock { _file: None }));
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(SendLock { _file: Some(file) })),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("locking {}", path.display()))
+        }
+    }
+}
+
 /// `--force` sends a digest now: for today, or, when today's was sent, one of its own.
 fn forced_period(store: &Store, config: &Config, now: Timestamp) -> Result<String> {
     let local = now.to_zoned_datetime(digest::owner_zone(config));
@@ -337,10 +370,8 @@ fn send_recorded(
     let (from, to) = from_to(config)?;
     let envelope =
         Envelope::new(Some(from.email), vec![to.email]).context("the digest's envelope")?;
-    let transport = transport(smtp, config)?;
-    transport
-        .send_raw(&envelope, eml)
-        .map_err(|e| smtp_error(smtp, e))
+    transport(smtp, config)
+        .and_then(|t| t.send_raw(&envelope, eml).map_err(|e| smtp_error(smtp, e)))
         .with_context(|| {
             format!(
                 "the digest for {period} was not sent; it stays pending and the next run sends it"

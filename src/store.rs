@@ -8,7 +8,7 @@
 //! a message twice. The schema (`schema.sql`) is versioned by
 //! `PRAGMA user_version`. No other module sees rusqlite types.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -283,6 +283,14 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// A file beside the store for advisory locks (`allears.db.send-lock`); none in memory.
+    pub fn lock_path(&self, what: &str) -> Option<PathBuf> {
+        self.conn
+            .path()
+            .filter(|p| !p.is_empty())
+            .map(|p| PathBuf::from(format!("{p}.{what}-lock")))
     }
 
     pub fn message_count(&self) -> Result<i64> {

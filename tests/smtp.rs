@@ -548,3 +548,33 @@ fn an_empty_day_sends_a_short_all_quiet_when_told_to_or_forced() {
         parts(&got[1]).0
     );
 }
+
+#[test]
+fn a_second_process_does_not_send_while_one_is_sending() {
+    // The lock is taken before any connection, so no server is needed: the port is closed.
+    let mut env = Env::with_config(&config(
+        smtp::free_port(),
+        Path::new("/nonexistent/ca.pem"),
+        "",
+    ))
+    .now(NOW);
+    env.vars.push((PASSWORD_VAR.to_string(), "x".to_string()));
+    std::fs::create_dir_all(env.path().join("mail/cur")).unwrap();
+    add_mail(&env, "1:2,S", QUESTION);
+    let lock = std::fs::File::create(env.path().join("allears.db.send-lock")).unwrap();
+    lock.try_lock().expect("the test holds the send lock");
+    let r = env.run(&["run"]);
+    assert!(r.status.success(), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("another allears is sending"),
+        "{}",
+        r.stderr
+    );
+    drop(lock);
+    let r = env.run(&["run"]);
+    assert!(
+        !r.status.success(),
+        "now it tries, and the closed port fails it"
+    );
+    assert!(r.stderr.contains("stays pending"), "{}", r.stderr);
+}
