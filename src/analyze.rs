@@ -44,8 +44,8 @@ pub(crate) fn threads(links: &[Links], mode: Mode) -> Vec<thread::Thread> {
             in_reply_to: l.in_reply_to.as_deref(),
             subject: &l.subject,
             date: l.date,
-            permalink: l.class.context.post_url.as_deref(),
-            place: l.class.context.list_id.as_deref(),
+            permalink: l.context.post_url.as_deref(),
+            place: l.context.list_id.as_deref(),
         })
         .collect();
     thread::thread(&input, mode)
@@ -68,16 +68,15 @@ pub(crate) struct TopicGroup {
 pub(crate) fn topic_groups(store: &mut Store, config: &Config) -> Result<Vec<TopicGroup>> {
     let links = store.links()?;
     let mut requests = Vec::new();
-    for l in links.iter().filter(|l| !l.class.topics.is_empty()) {
+    for l in links.iter().filter(|l| !l.topics.is_empty()) {
         let asker = l
-            .class
             .context
             .author
             .as_ref()
             .map(|a| a.email.clone())
             .filter(|e| !e.is_empty())
             .unwrap_or_else(|| l.from_addr.clone());
-        for t in &l.class.topics {
+        for t in &l.topics {
             requests.push((l.message_id.clone(), asker.clone(), t.clone()));
         }
     }

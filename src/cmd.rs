@@ -26,8 +26,12 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         Command::Daemon => crate::daemon::run(&mut store, &config),
         Command::Import { paths, sent } => {
             let paths: Vec<(PathBuf, bool)> = paths.into_iter().map(|p| (p, sent)).collect();
+            let started = std::time::Instant::now();
             let summary = import::import_paths(&mut store, &config, &paths)?;
+            tracing::debug!("import took {:?}", started.elapsed());
+            let started = std::time::Instant::now();
             analyze::refresh(&mut store)?;
+            tracing::debug!("threads and answered took {:?}", started.elapsed());
             Ok(report_import(&summary, &store))
         }
         Command::Digest => {

@@ -118,7 +118,9 @@ fn store_in_order(
             batch.push(inc);
             next += 1;
             if batch.len() >= BATCH {
+                let t = std::time::Instant::now();
                 counts += store.save_batch(&batch, None)?;
+                tracing::debug!("batch stored in {:?}", t.elapsed());
                 bar.inc(batch.len() as u64);
                 batch.clear();
             }

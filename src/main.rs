@@ -13,6 +13,7 @@ mod source {
 }
 mod analyze;
 mod classify;
+mod commands;
 mod digest;
 mod import;
 mod message;

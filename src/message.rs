@@ -102,6 +102,7 @@ pub(crate) fn content_hash(raw: &[u8]) -> String {
 /// Parse raw mail. Never fails: problems land in `parse_error`.
 pub(crate) fn parse(raw: &[u8]) -> Message {
     let hash = content_hash(raw);
+    let raw = skip_envelope(raw);
     let mut msg = match mailparse::parse_mail(raw) {
         Ok(parsed) => from_parsed(&parsed),
         Err(e) => {
@@ -120,6 +121,24 @@ pub(crate) fn parse(raw: &[u8]) -> Message {
     }
     msg.content_hash = hash;
     msg
+}
+
+/// An mbox envelope line ("From sender date", no colon) is not a header:
+/// parse what follows it. The stored raw bytes keep it.
+fn skip_envelope(raw: &[u8]) -> &[u8] {
+    if !raw.starts_with(b"From ") {
+        return raw;
+    }
+    match raw.iter().position(|&b| b == b'\n' || b == b'\r') {
+        Some(end) => {
+            let mut start = end + 1;
+            if raw[end] == b'\r' && raw.get(start) == Some(&b'\n') {
+                start += 1;
+            }
+            &raw[start..]
+        }
+        None => raw,
+    }
 }
 
 fn headers_only(headers: &[MailHeader]) -> Message {
@@ -264,6 +283,10 @@ fn fill_from_headers(m: &mut Message, headers: &[MailHeader]) {
 
 fn addresses(h: &MailHeader) -> Vec<Address> {
     let mut out = Vec::new();
+    if let Some(a) = pipermail_address(&decode_value(h)) {
+        out.push(a);
+        return out;
+    }
     let Ok(list) = mailparse::addrparse_header(h) else {
         // Unparseable: take anything that looks like an address.
         let v = decode_value(h);
@@ -285,6 +308,25 @@ fn addresses(h: &MailHeader) -> Vec<Address> {
         }
     }
     out
+}
+
+/// Pipermail archives hide addresses as "user at example.com (User Name)".
+fn pipermail_address(v: &str) -> Option<Address> {
+    if v.contains('@') {
+        return None;
+    }
+    let (addr, rest) = match v.find(" (") {
+        Some(i) => (&v[..i], v[i + 2..].trim_end_matches(')')),
+        None => (v, ""),
+    };
+    let (user, domain) = addr.trim().split_once(" at ")?;
+    if user.is_empty() || domain.contains(' ') || user.contains(' ') || !domain.contains('.') {
+        return None;
+    }
+    Some(Address {
+        name: rest.trim().to_string(),
+        email: format!("{user}@{domain}").to_ascii_lowercase(),
+    })
 }
 
 fn single(s: &mailparse::SingleInfo) -> Address {
@@ -351,6 +393,14 @@ mod tests {
         assert!(m.text.contains("Could you"), "{}", m.text);
         assert!(m.text.contains("& this?"), "{}", m.text);
         assert!(m.synthetic_id);
+    }
+
+    #[test]
+    fn pipermail_hidden_addresses_are_read() {
+        let m = parse(b"From: jdoe at example.org (Jane Doe)\nSubject: x\n\nbody\n");
+        let from = m.from.unwrap();
+        assert_eq!(from.email, "jdoe@example.org");
+        assert_eq!(from.name, "Jane Doe");
     }
 
     #[test]

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 const DIGEST_TXT: &str = include_str!("../templates/digest.txt.hbs");
 const DIGEST_HTML: &str = include_str!("../templates/digest.html.hbs");
+const TELL_TXT: &str = include_str!("../templates/tell.txt.hbs");
 
 pub(crate) struct Renderer {
     text: Handlebars<'static>,
@@ -24,6 +25,8 @@ impl Renderer {
         text.register_escape_fn(handlebars::no_escape);
         text.register_template_string("digest", DIGEST_TXT)
             .context("templates/digest.txt.hbs")?;
+        text.register_template_string("tell", TELL_TXT)
+            .context("templates/tell.txt.hbs")?;
         let mut html = Handlebars::new();
         html.set_strict_mode(true);
         html.register_template_string("digest", DIGEST_HTML)

@@ -5,7 +5,6 @@ CREATE TABLE messages (
     id            INTEGER PRIMARY KEY,
     message_id    TEXT NOT NULL UNIQUE,       -- without angle brackets; synthetic when missing
     content_hash  TEXT NOT NULL,
-    raw           BLOB NOT NULL,
     parse_error   TEXT,
     subject       TEXT NOT NULL DEFAULT '',
     from_name     TEXT NOT NULL DEFAULT '',
@@ -18,12 +17,21 @@ CREATE TABLE messages (
     -- classification (classify/), recomputed by `allears reclassify`
     source        TEXT NOT NULL DEFAULT 'direct',
     asks_owner    INTEGER NOT NULL DEFAULT 0,
-    class         TEXT NOT NULL DEFAULT '{}', -- JSON: reasons, topics, context
+    class         TEXT NOT NULL DEFAULT '{}', -- JSON: the whole Classification, reasons included
+    context       TEXT NOT NULL DEFAULT '{}', -- JSON: its Context alone (list, post, comment links)
+    topics        TEXT NOT NULL DEFAULT '[]', -- JSON: its topic requests alone
     -- derived over the whole store after each import
     answered_by   TEXT,                       -- message id of the owner's reply
     thread        TEXT                        -- message id of the thread's root
 );
 CREATE INDEX messages_hash ON messages(content_hash);
+
+-- The raw bytes, apart: derived columns of messages are updated often, and a
+-- row update rewrites the whole row.
+CREATE TABLE raw (
+    message INTEGER PRIMARY KEY REFERENCES messages(id),
+    bytes   BLOB NOT NULL
+);
 CREATE INDEX messages_open ON messages(asks_owner, answered_by);
 
 -- Where each message lives: a local file, or an IMAP folder and UID.
@@ -91,4 +99,34 @@ CREATE TABLE commands (
     processed_at INTEGER NOT NULL,
     accepted     INTEGER NOT NULL,
     outcome      TEXT NOT NULL
+);
+
+-- Readers told that the topic they asked for was written (`T3 tell`): once each.
+CREATE TABLE told (
+    topic   INTEGER NOT NULL REFERENCES topics(id),
+    address TEXT NOT NULL,
+    at      INTEGER NOT NULL,
+    PRIMARY KEY (topic, address)
+);
+
+-- Small settings allears keeps for itself, such as the digest's secret token.
+CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+-- Mail allears sends because the owner commanded it (answers, notes, results).
+-- Queued in the transaction that applies the command; sent and marked after.
+CREATE TABLE outbox (
+    id         INTEGER PRIMARY KEY,
+    command    TEXT NOT NULL,                 -- Message-ID of the command message, or "cli"
+    recipient  TEXT NOT NULL,
+    eml        BLOB NOT NULL,
+    what       TEXT NOT NULL,
+    kind       TEXT NOT NULL,                 -- answer, tell, results
+    told_topic INTEGER,
+    state      TEXT NOT NULL DEFAULT 'pending', -- pending, sent
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    sent_at    INTEGER
 );

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::classify::{Classification, Source};
+use crate::classify::{self, Classification, Source, TopicRequest};
 use crate::message::Message;
 
 const SCHEMA: &str = include_str!("schema.sql");
@@ -78,7 +78,8 @@ pub(crate) struct Links {
     pub date: i64,
     pub source: Source,
     pub sent: bool,
-    pub class: Classification,
+    pub context: classify::Context,
+    pub topics: Vec<TopicRequest>,
     pub thread: Option<String>,
     pub answered_by: Option<String>,
 }
@@ -158,7 +159,12 @@ impl Store {
 
     fn init(conn: Connection) -> Result<Store> {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // Raw mail makes rows of a few KiB: larger pages and cache mean fewer
+        // page splits and writes (page_size only takes effect on a new file).
+        conn.pragma_update(None, "page_size", 16384)?;
+        conn.pragma_update(None, "cache_size", -16384)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "wal_autocheckpoint", 2000)?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
@@ -183,13 +189,16 @@ impl Store {
         let tx = self.conn.transaction()?;
         let mut counts = Counts::default();
         {
-            let mut find = tx.prepare_cached("SELECT id FROM messages WHERE message_id = ?1")?;
+            let mut find =
+                tx.prepare_cached("SELECT id, date FROM messages WHERE message_id = ?1")?;
             let mut insert = tx.prepare_cached(
-                "INSERT INTO messages (message_id, content_hash, raw, parse_error, subject,
+                "INSERT INTO messages (message_id, content_hash, parse_error, subject,
                     from_name, from_addr, date, date_offset, in_reply_to, refs, imported_at,
-                    source, asks_owner, class)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                    source, asks_owner, class, context, topics)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             )?;
+            let mut keep_raw =
+                tx.prepare_cached("INSERT INTO raw (message, bytes) VALUES (?1, ?2)")?;
             let mut locate = tx.prepare_cached(
                 "INSERT OR IGNORE INTO locations (message, place, uid, sent) VALUES (?1, ?2, ?3, ?4)",
             )?;
@@ -199,9 +208,23 @@ impl Store {
             let stamp = now();
             for inc in batch {
                 let m = &inc.msg;
-                let existing: Option<i64> =
-                    find.query_row([&m.message_id], |r| r.get(0)).optional()?;
-                let id = match existing {
+                let mut message_id = std::borrow::Cow::Borrowed(m.message_id.as_str());
+                let mut existing: Option<(i64, Option<i64>)> = find
+                    .query_row([&message_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?;
+                // Two different messages can carry one Message-ID (broken
+                // generators, test corpora). A copy of the same message keeps
+                // its Date through lists and folders; a different Date means a
+                // different message, kept under an id made unique by its hash.
+                if let Some((_, Some(date))) = existing
+                    && m.date.is_some_and(|d| d != date)
+                {
+                    message_id = format!("{}#{}", m.message_id, &m.content_hash[..12]).into();
+                    existing = find
+                        .query_row([&message_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()?;
+                }
+                let id = match existing.map(|(id, _)| id) {
                     Some(id) => {
                         counts.known += 1;
                         // The owner's list post echoed back is the same message as the sent copy.
@@ -212,10 +235,11 @@ impl Store {
                     }
                     None => {
                         let class = serde_json::to_string(&inc.class)?;
+                        let context = serde_json::to_string(&inc.class.context)?;
+                        let topics = serde_json::to_string(&inc.class.topics)?;
                         insert.execute(params![
-                            m.message_id,
+                            message_id,
                             m.content_hash,
-                            inc.raw,
                             m.parse_error,
                             m.subject,
                             m.from.as_ref().map(|a| a.name.as_str()).unwrap_or(""),
@@ -228,12 +252,16 @@ impl Store {
                             inc.class.source.as_str(),
                             inc.class.asks_owner,
                             class,
+                            context,
+                            topics,
                         ])?;
                         counts.new += 1;
                         if m.parse_error.is_some() {
                             counts.failed += 1;
                         }
-                        tx.last_insert_rowid()
+                        let id = tx.last_insert_rowid();
+                        keep_raw.execute(params![id, inc.raw])?;
+                        id
                     }
                 };
                 locate.execute(params![
@@ -302,8 +330,8 @@ impl Store {
     /// Every message's raw bytes and where it was found, for `reclassify`.
     pub fn for_each_raw(&self, mut f: impl FnMut(i64, &[u8], bool) -> Result<()>) -> Result<()> {
         let mut stmt = self.conn.prepare(
-            "SELECT m.id, m.raw, EXISTS (SELECT 1 FROM locations l WHERE l.message = m.id AND l.sent)
-             FROM messages m ORDER BY m.id",
+            "SELECT m.id, r.bytes, EXISTS (SELECT 1 FROM locations l WHERE l.message = m.id AND l.sent)
+             FROM messages m JOIN raw r ON r.message = m.id ORDER BY m.id",
         )?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
@@ -317,14 +345,17 @@ impl Store {
         let tx = self.conn.transaction()?;
         {
             let mut upd = tx.prepare_cached(
-                "UPDATE messages SET source = ?2, asks_owner = ?3, class = ?4 WHERE id = ?1",
+                "UPDATE messages SET source = ?2, asks_owner = ?3, class = ?4, context = ?5, topics = ?6
+                 WHERE id = ?1",
             )?;
             for (id, c) in classes {
                 upd.execute(params![
                     id,
                     c.source.as_str(),
                     c.asks_owner,
-                    serde_json::to_string(c)?
+                    serde_json::to_string(c)?,
+                    serde_json::to_string(&c.context)?,
+                    serde_json::to_string(&c.topics)?,
                 ])?;
             }
         }
@@ -336,13 +367,14 @@ impl Store {
     pub fn links(&self) -> Result<Vec<Links>> {
         let mut stmt = self.conn.prepare(
             "SELECT m.id, m.message_id, m.in_reply_to, m.refs, m.subject, m.from_addr,
-                    coalesce(m.date, 0), m.source, m.class, m.thread, m.answered_by,
-                    EXISTS (SELECT 1 FROM locations l WHERE l.message = m.id AND l.sent)
+                    coalesce(m.date, 0), m.source, m.context, m.thread, m.answered_by,
+                    EXISTS (SELECT 1 FROM locations l WHERE l.message = m.id AND l.sent), m.topics
              FROM messages m ORDER BY m.id",
         )?;
         let rows = stmt.query_map([], |r| {
             let refs: String = r.get(3)?;
-            let class: String = r.get(8)?;
+            let context: String = r.get(8)?;
+            let topics: String = r.get(12)?;
             let source: String = r.get(7)?;
             Ok((
                 Links {
@@ -355,17 +387,25 @@ impl Store {
                     date: r.get(6)?,
                     source: Source::parse(&source),
                     sent: r.get(11)?,
-                    class: empty_class(),
+                    context: classify::Context::default(),
+                    topics: Vec::new(),
                     thread: r.get(9)?,
                     answered_by: r.get(10)?,
                 },
-                class,
+                context,
+                topics,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (mut l, class) = row?;
-            l.class = parse_class(&class);
+            let (mut l, context, topics) = row?;
+            // Columns an older allears wrote differently read as empty; `reclassify` fixes them.
+            if context != "{}" {
+                l.context = serde_json::from_str(&context).unwrap_or_default();
+            }
+            if topics != "[]" {
+                l.topics = serde_json::from_str(&topics).unwrap_or_default();
+            }
             out.push(l);
         }
         Ok(out)
@@ -437,7 +477,7 @@ impl Store {
         Ok(self
             .conn
             .query_row(
-                "SELECT raw FROM messages WHERE message_id = ?1",
+                "SELECT r.bytes FROM messages m JOIN raw r ON r.message = m.id WHERE m.message_id = ?1",
                 [message_id],
                 |r| r.get(0),
             )
@@ -721,6 +761,155 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The secret token that lets the owner's replies command allears; made once.
+    pub fn command_token(&mut self) -> Result<String> {
+        let existing: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM settings WHERE key = 'command_token'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(t) = existing {
+            return Ok(t);
+        }
+        let token = random_token()?;
+        self.conn.execute(
+            "INSERT INTO settings (key, value) VALUES ('command_token', ?1)",
+            [&token],
+        )?;
+        Ok(token)
+    }
+
+    /// Remember that `address` was told about topic `topic`; false if it already was.
+    pub fn mark_told(&mut self, topic: i64, address: &str) -> Result<bool> {
+        let n = self.conn.execute(
+            "INSERT OR IGNORE INTO told (topic, address, at) VALUES (?1, ?2, ?3)",
+            params![topic, address.to_ascii_lowercase(), now()],
+        )?;
+        Ok(n == 1)
+    }
+
+    pub fn was_told(&self, topic: i64, address: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM told WHERE topic = ?1 AND address = ?2",
+                params![topic, address.to_ascii_lowercase()],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+}
+
+/// A message waiting in (or gone from) the outbox.
+#[derive(Debug, Clone)]
+pub(crate) struct OutboxEntry {
+    pub id: i64,
+    pub command: String,
+    pub recipient: String,
+    pub eml: Vec<u8>,
+    pub what: String,
+    pub kind: String,
+    pub told_topic: Option<i64>,
+    pub state: String,
+    pub last_error: Option<String>,
+}
+
+impl Store {
+    /// Start a transaction spanning several calls (commands applied together
+    /// with their outbox entries and their record). Not for use around save_batch.
+    pub fn begin(&mut self) -> Result<()> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(())
+    }
+
+    pub fn commit(&mut self) -> Result<()> {
+        self.conn.execute_batch("COMMIT")?;
+        Ok(())
+    }
+
+    pub fn rollback(&mut self) {
+        let _ = self.conn.execute_batch("ROLLBACK");
+    }
+
+    pub fn queue_mail(
+        &mut self,
+        command: &str,
+        recipient: &str,
+        eml: &[u8],
+        what: &str,
+        kind: &str,
+        told_topic: Option<i64>,
+    ) -> Result<i64> {
+        self.conn.execute(
+            "INSERT INTO outbox (command, recipient, eml, what, kind, told_topic) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![command, recipient, eml, what, kind, told_topic],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    const OUTBOX_SQL: &str =
+        "SELECT id, command, recipient, eml, what, kind, told_topic, state, last_error FROM outbox";
+
+    fn outbox_row(r: &rusqlite::Row) -> rusqlite::Result<OutboxEntry> {
+        Ok(OutboxEntry {
+            id: r.get(0)?,
+            command: r.get(1)?,
+            recipient: r.get(2)?,
+            eml: r.get(3)?,
+            what: r.get(4)?,
+            kind: r.get(5)?,
+            told_topic: r.get(6)?,
+            state: r.get(7)?,
+            last_error: r.get(8)?,
+        })
+    }
+
+    pub fn pending_mail(&self) -> Result<Vec<OutboxEntry>> {
+        let sql = format!("{} WHERE state = 'pending' ORDER BY id", Self::OUTBOX_SQL);
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map([], Self::outbox_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn mail_for_command(&self, command: &str) -> Result<Vec<OutboxEntry>> {
+        let sql = format!("{} WHERE command = ?1 ORDER BY id", Self::OUTBOX_SQL);
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map([command], Self::outbox_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn mail_sent(&mut self, id: i64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE outbox SET state = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
+            params![id, now()],
+        )?;
+        Ok(())
+    }
+
+    pub fn mail_failed(&mut self, id: i64, error: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE id = ?1",
+            params![id, error],
+        )?;
+        Ok(())
+    }
+}
+
+/// 16 random bytes as 32 lowercase hex digits, from the kernel.
+fn random_token() -> Result<String> {
+    use std::io::Read;
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .context("reading /dev/urandom for the command token")?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 fn empty_class() -> Classification {
     Classification {
         source: Source::Direct,
@@ -770,6 +959,26 @@ mod tests {
         assert_eq!(s.message_count().unwrap(), 1);
         let row = s.row_by_message_id("x@y").unwrap().unwrap();
         assert_eq!(row.places.len(), 2);
+    }
+
+    #[test]
+    fn a_different_message_with_a_colliding_message_id_is_kept() {
+        let mut s = Store::in_memory().unwrap();
+        let a = b"Message-ID: <same@x>\r\nDate: Tue, 24 Nov 2026 10:00:00 +0000\r\n\r\none";
+        let b = b"Message-ID: <same@x>\r\nDate: Wed, 25 Nov 2026 10:00:00 +0000\r\n\r\ntwo";
+        let echo = b"Message-ID: <same@x>\r\nDate: Tue, 24 Nov 2026 10:00:00 +0000\r\n\r\none\r\n-- list footer";
+        let c = s
+            .save_batch(
+                &[
+                    incoming(a, "f:a", 0),
+                    incoming(b, "f:b", 0),
+                    incoming(echo, "f:c", 0),
+                ],
+                None,
+            )
+            .unwrap();
+        assert_eq!((c.new, c.known), (2, 1));
+        assert_eq!(s.message_count().unwrap(), 2);
     }
 
     #[test]

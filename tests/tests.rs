@@ -3,6 +3,8 @@
 
 mod support;
 
+mod conformance;
+mod golden;
 mod imap;
 mod offline;
 mod smtp;

@@ -18,7 +18,7 @@ pub(crate) fn answered_by(links: &[Links]) -> Vec<Option<String>> {
     let by_comment: HashMap<&str, usize> = links
         .iter()
         .enumerate()
-        .filter_map(|(i, l)| l.class.context.comment_url.as_deref().map(|u| (u, i)))
+        .filter_map(|(i, l)| l.context.comment_url.as_deref().map(|u| (u, i)))
         .collect();
     let mut out = vec![None; links.len()];
     for l in links.iter().filter(|l| l.source == Source::Own) {
@@ -28,7 +28,6 @@ pub(crate) fn answered_by(links: &[Links]) -> Vec<Option<String>> {
             .or_else(|| l.references.last().map(String::as_str))
             .and_then(|id| by_id.get(id));
         let parent_comment = l
-            .class
             .context
             .parent_comment_url
             .as_deref()

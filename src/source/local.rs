@@ -85,7 +85,8 @@ fn walk_dir(
         || dir
             .file_name()
             .is_some_and(|n| is_sent_name(&n.to_string_lossy()));
-    if is_maildir(dir) {
+    let maildir = is_maildir(dir);
+    if maildir {
         let place = place_of(dir);
         for sub in ["cur", "new"] {
             for path in sorted_children(&dir.join(sub), problems) {
@@ -98,20 +99,19 @@ fn walk_dir(
                 }
             }
         }
-        // Maildir++ subfolders (".Sent", ".Lists.netadmins") live beside cur/new.
-        for path in sorted_children(dir, problems) {
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            if path.is_dir() && name.starts_with('.') && name.len() > 1 && is_maildir(&path) {
-                walk_dir(&path, sent, out, problems, depth + 1);
-            }
-        }
-        return;
     }
+    // Beside cur/ and new/ there may be Maildir++ subfolders (".Sent"), plain
+    // subfolders (notmuch-style trees) and stray message files: read them all.
     for path in sorted_children(dir, problems) {
-        if hidden(&path) {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if maildir && matches!(name.as_str(), "cur" | "new" | "tmp") {
+            continue;
+        }
+        let maildirplus = maildir && name.len() > 1 && path.is_dir() && is_maildir(&path);
+        if hidden(&path) && !maildirplus {
             continue;
         }
         if path.is_dir() {
@@ -164,7 +164,8 @@ fn file_entry(
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase());
-    if head.starts_with(b"From ") {
+    // An .eml file is one message, even when an envelope "From " line leads it.
+    if head.starts_with(b"From ") && ext.as_deref() != Some("eml") {
         return Some(Entry::Mbox {
             path: path.to_path_buf(),
             sent,

@@ -48,7 +48,13 @@ impl Run {
     }
     /// Assert success and return stdout.
     pub fn ok(self) -> String {
-        assert!(self.status.success(), "allears failed ({}):\nstdout:\n{}\nstderr:\n{}", self.status, self.stdout, self.stderr);
+        assert!(
+            self.status.success(),
+            "allears failed ({}):\nstdout:\n{}\nstderr:\n{}",
+            self.status,
+            self.stdout,
+            self.stderr
+        );
         self.stdout
     }
     pub fn json_lines(&self) -> Vec<serde_json::Value> {
@@ -63,9 +69,16 @@ impl Run {
 impl Env {
     /// A temp dir with the given config text as digest.toml.
     pub fn with_config(config: &str) -> Env {
-        let dir = tempfile::Builder::new().prefix("ae").tempdir_in(short_tmp()).expect("temp dir");
+        let dir = tempfile::Builder::new()
+            .prefix("ae")
+            .tempdir_in(short_tmp())
+            .expect("temp dir");
         std::fs::write(dir.path().join("digest.toml"), config).expect("write config");
-        Env { dir, now: None, vars: Vec::new() }
+        Env {
+            dir,
+            now: None,
+            vars: Vec::new(),
+        }
     }
 
     /// The default owner, reading nothing unless told.
