@@ -147,7 +147,7 @@ fn make_digest(store: &mut Store, config: &Config) -> Result<(String, PathBuf)> 
     let text = renderer.text("digest", &d)?;
     let html = renderer.html("digest", &d)?;
     let message_id = crate::send::digest_message_id(config, &d.period);
-    let eml = crate::send::build_digest(config, &d.subject, &message_id, &text, &html)?;
+    let eml = crate::send::build_digest(config, &d, &message_id, &text, &html)?;
     let ids: Vec<i64> = d.needs_reply.iter().map(|n| n.id).collect();
     store.save_digest(&d.period, &message_id, &eml, &ids)?;
     let path = crate::send::write_to_folder(&config.output_dir(), &d.period, &eml, &text, &html)?;

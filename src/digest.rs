@@ -40,6 +40,9 @@ pub(crate) struct Digest {
     pub handled: Vec<HandledView>,
     /// Where replies with commands go (the digest's Reply-To).
     pub reply_to: String,
+    /// The secret token, shown in the footer only when `reply_to` does not carry it
+    /// (a configured `[commands] address`), so a reply quoting the footer does.
+    pub command_key: Option<String>,
     /// Messages stored that could not be fully parsed (kept raw, listed so nothing hides).
     pub unparsed: usize,
     /// Nothing new since the last digest (`[schedule] empty` decides whether it is sent).
@@ -191,6 +194,8 @@ pub(crate) fn build_for(
     let lists = lists(store, config, &rows, &window)?;
     let posts = posts(store, &config.owner, &window, now)?;
     let handled = handled(store, &rows, since.at)?;
+    let token = store.command_token()?;
+    let reply_to = crate::send::reply_to(config, &token);
     let day_name = day.strftime("%A %-d %B %Y").to_string();
     let empty = needs_reply.is_empty()
         && !topics.iter().any(|t| t.new)
@@ -209,7 +214,8 @@ pub(crate) fn build_for(
         posts,
         still_waiting,
         handled,
-        reply_to: crate::send::reply_to(config),
+        command_key: (!reply_to.contains(&token)).then_some(token),
+        reply_to,
         unparsed: store.parse_failures()?.len(),
         empty,
     })

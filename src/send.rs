@@ -23,7 +23,7 @@ use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{SmtpTransport, Transport};
 
 use crate::config::{self, Config, Empty, Smtp};
-use crate::digest;
+use crate::digest::{self, Digest};
 use crate::render::Renderer;
 use crate::schedule::Daily;
 use crate::store::Store;
@@ -41,9 +41,10 @@ pub(crate) fn digest_message_id(config: &Config, period: &str) -> String {
     format!("allears-digest.{period}.{}@{domain}", &hash[..12])
 }
 
-/// Where the owner's command replies go: `[commands] address`, else `owner+allears@domain`.
-/// (Issue 6 adds the secret token here; the footer shows the same address.)
-pub(crate) fn reply_to(config: &Config) -> String {
+/// Where the owner's command replies go (the digest's Reply-To): `[commands] address`,
+/// else `owner+TOKEN@domain`, whose subaddress carries the secret token that
+/// `commands.rs` requires of a command message.
+pub(crate) fn reply_to(config: &Config, token: &str) -> String {
     if let Some(a) = &config.commands.address {
         return a.clone();
     }
@@ -54,7 +55,7 @@ pub(crate) fn reply_to(config: &Config) -> String {
         .map(String::as_str)
         .unwrap_or("owner@localhost");
     match owner.rsplit_once('@') {
-        Some((local, domain)) => format!("{local}+allears@{domain}"),
+        Some((local, domain)) => format!("{local}+{token}@{domain}"),
         None => owner.to_string(),
     }
 }
@@ -97,15 +98,17 @@ pub(crate) fn rfc5322_date(config: &Config, now: Timestamp) -> String {
 /// header fields; reader text goes into the bodies, which lettre encodes.
 pub(crate) fn build_digest(
     config: &Config,
-    subject: &str,
+    d: &Digest,
     message_id: &str,
     text: &str,
     html: &str,
 ) -> Result<Vec<u8>> {
     let (from, to) = from_to(config)?;
-    let reply_to: Mailbox = reply_to(config)
+    let reply_to: Mailbox = d
+        .reply_to
         .parse()
-        .with_context(|| format!("the command address `{}`", reply_to(config)))?;
+        .with_context(|| format!("the command address `{}`", d.reply_to))?;
+    let subject = &d.subject;
     let mut msg = lettre::Message::builder()
         .from(from)
         .to(to)
@@ -280,7 +283,7 @@ fn send_new(
     let renderer = Renderer::new()?;
     let text = renderer.text("digest", &d)?;
     let html = renderer.html("digest", &d)?;
-    let eml = build_digest(config, &d.subject, &message_id, &text, &html)?;
+    let eml = build_digest(config, &d, &message_id, &text, &html)?;
     let ids: Vec<i64> = d
         .needs_reply
         .iter()
@@ -367,17 +370,28 @@ fn send_recorded(
             return Ok(());
         }
     };
-    let (from, to) = from_to(config)?;
-    let envelope =
-        Envelope::new(Some(from.email), vec![to.email]).context("the digest's envelope")?;
-    transport(smtp, config)
-        .and_then(|t| t.send_raw(&envelope, eml).map_err(|e| smtp_error(smtp, e)))
-        .with_context(|| {
-            format!(
-                "the digest for {period} was not sent; it stays pending and the next run sends it"
-            )
-        })?;
+    send_one(smtp, config, &smtp.to, eml).with_context(|| {
+        format!("the digest for {period} was not sent; it stays pending and the next run sends it")
+    })?;
     store.mark_digest_sent(period)?;
+    Ok(())
+}
+
+/// Send one message through `[smtp]` from `smtp.from` to `recipient`, in one SMTP
+/// session; Ok only once the server accepted it. (The digest, and the mail reply
+/// commands send: `commands::flush` takes this as its `send`.)
+pub(crate) fn send_one(smtp: &Smtp, config: &Config, recipient: &str, eml: &[u8]) -> Result<()> {
+    let from: Mailbox = smtp
+        .from
+        .parse()
+        .with_context(|| format!("smtp.from `{}`", smtp.from))?;
+    let to: Mailbox = recipient
+        .parse()
+        .with_context(|| format!("the recipient `{recipient}`"))?;
+    let envelope = Envelope::new(Some(from.email), vec![to.email]).context("the envelope")?;
+    transport(smtp, config)?
+        .send_raw(&envelope, eml)
+        .map_err(|e| smtp_error(smtp, e))?;
     Ok(())
 }
 
@@ -447,22 +461,29 @@ mod tests {
     }
 
     #[test]
-    fn commands_go_to_a_subaddress_unless_configured() {
-        assert_eq!(reply_to(&config("")), "robin+allears@ellis-on-it.example");
+    fn commands_go_to_a_subaddress_with_the_token_unless_configured() {
+        assert_eq!(
+            reply_to(&config(""), "c0ffee"),
+            "robin+c0ffee@ellis-on-it.example"
+        );
         let c = config("[commands]\naddress = \"digest@ellis-on-it.example\"\n");
-        assert_eq!(reply_to(&c), "digest@ellis-on-it.example");
+        assert_eq!(reply_to(&c, "c0ffee"), "digest@ellis-on-it.example");
     }
 
     #[test]
     fn a_subject_with_line_breaks_cannot_add_a_header() {
         let c = config("");
-        let eml = build_digest(&c, "Hi\r\nBcc: evil@example.org", "x@y", "t", "<p>h</p>").unwrap();
+        let mut store = Store::in_memory().unwrap();
+        let now = "2026-11-26T08:00:00Z".parse().unwrap();
+        let mut d = digest::build(&mut store, &c, now).unwrap();
+        d.subject = "Hi\r\nBcc: evil@example.org".to_string();
+        let eml = build_digest(&c, &d, "x@y", "t", "<p>h</p>").unwrap();
         let text = String::from_utf8_lossy(&eml);
         let head = text.split("\r\n\r\n").next().unwrap_or("");
         assert!(!head.lines().any(|l| l.starts_with("Bcc:")), "{head}");
         assert!(head.contains("Auto-Submitted: auto-generated"), "{head}");
         assert!(
-            head.contains("Reply-To: robin+allears@ellis-on-it.example"),
+            head.contains(&format!("Reply-To: {}", d.reply_to)),
             "{head}"
         );
     }

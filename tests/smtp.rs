@@ -136,9 +136,15 @@ fn the_digest_arrives_once_as_multipart_alternative_with_its_headers() {
         Some("Wed, 01 Jul 2026 08:00:00 +0100"),
         "the owner's zone, summer time"
     );
-    assert_eq!(
-        header(raw, "Reply-To").as_deref(),
-        Some("robin+allears@ellis-on-it.example")
+    // Replies with commands go to a subaddress carrying the secret token (issue 6).
+    let reply_to = header(raw, "Reply-To").unwrap();
+    let token = reply_to
+        .strip_prefix("robin+")
+        .and_then(|r| r.strip_suffix("@ellis-on-it.example"))
+        .unwrap_or_else(|| panic!("Reply-To {reply_to}"));
+    assert!(
+        token.len() >= 16 && token.chars().all(|c| c.is_ascii_hexdigit()),
+        "{reply_to}"
     );
     let (text, html) = parts(raw);
     assert!(
