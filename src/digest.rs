@@ -759,6 +759,32 @@ mod tests {
         assert!(!names_owner("a robin sang", &owner));
     }
 
+    fn config(extra: &str) -> Config {
+        let text = format!(
+            "[owner]\nname = \"Robin Ellis\"\naddresses = [\"robin@ellis-on-it.example\"]\n[schedule]\ntimezone = \"Europe/Lisbon\"\n{extra}"
+        );
+        Config::parse(&text, crate::config::Origin::default()).unwrap()
+    }
+
+    #[test]
+    fn the_command_token_is_in_the_reply_address_or_else_in_the_footer() {
+        let now = "2026-11-26T08:00:00Z".parse().unwrap();
+        let mut store = Store::in_memory().unwrap();
+        let token = store.command_token().unwrap();
+        let d = build(&mut store, &config(""), now).unwrap();
+        assert!(d.reply_to.contains(&format!("+{token}@")), "{}", d.reply_to);
+        assert_eq!(d.command_key, None);
+        let own = config("[commands]\naddress = \"digest@ellis-on-it.example\"\n");
+        let d = build(&mut store, &own, now).unwrap();
+        assert_eq!(d.reply_to, "digest@ellis-on-it.example");
+        assert_eq!(d.command_key.as_deref(), Some(token.as_str()));
+        let text = crate::render::Renderer::new()
+            .unwrap()
+            .text("digest", &d)
+            .unwrap();
+        assert!(text.contains(&token), "{text}");
+    }
+
     #[test]
     fn ages() {
         assert_eq!(age(10), "just now");
