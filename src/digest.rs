@@ -317,49 +317,59 @@ fn lists(store: &Store, config: &Config, rows: &[Row], window: &[&Row]) -> Resul
             .unwrap_or_else(|| "a mailing list".to_string());
         per_list.entry(clip(&name, 80)).or_default().push(row);
     }
-    let mut out = Vec::new();
-    for (name, msgs) in per_list {
-        let mut threads: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
-        for row in &msgs {
-            let root = row.thread.as_deref().unwrap_or(&row.message_id);
-            threads.entry(root).or_default().push(row);
-        }
-        let new_threads = threads
-            .keys()
-            .filter(|root| msgs.iter().any(|r| r.message_id == **root))
-            .count();
-        let busiest = threads
-            .iter()
-            .max_by_key(|(_, m)| m.len())
-            .filter(|(_, m)| m.len() > 1)
-            .map(|(root, m)| {
-                let first = by_id.get(root).copied().unwrap_or(m[0]);
-                ThreadView {
-                    subject: clip(without_list_tags(&first.subject), 120),
-                    messages: m.len(),
-                    link: first.class.context.archive.as_deref().and_then(safe_link),
-                }
-            });
-        let mut mentions = Vec::new();
-        for row in &msgs {
-            if let Some(excerpt) = mention(store, config, row)? {
-                mentions.push(MentionView {
-                    who: who(row),
-                    subject: clip(without_list_tags(&row.subject), 120),
-                    excerpt,
-                    link: row.class.context.archive.as_deref().and_then(safe_link),
-                });
-            }
-        }
-        out.push(ListView {
-            name,
-            messages: msgs.len(),
-            new_threads,
-            busiest,
-            mentions,
-        });
+    per_list
+        .into_iter()
+        .map(|(name, msgs)| list_view(store, config, &by_id, name, &msgs))
+        .collect()
+}
+
+fn list_view(
+    store: &Store,
+    config: &Config,
+    by_id: &HashMap<&str, &Row>,
+    name: String,
+    msgs: &[&Row],
+) -> Result<ListView> {
+    let mut threads: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
+    for row in msgs {
+        let root = row.thread.as_deref().unwrap_or(&row.message_id);
+        threads.entry(root).or_default().push(row);
     }
-    Ok(out)
+    // A thread is new when its first message is among the new ones.
+    let new_threads = threads
+        .keys()
+        .filter(|root| msgs.iter().any(|r| r.message_id == **root))
+        .count();
+    let busiest = threads
+        .iter()
+        .max_by_key(|(_, m)| m.len())
+        .filter(|(_, m)| m.len() > 1)
+        .map(|(root, m)| {
+            let first = by_id.get(root).copied().unwrap_or(m[0]);
+            ThreadView {
+                subject: clip(without_list_tags(&first.subject), 120),
+                messages: m.len(),
+                link: first.class.context.archive.as_deref().and_then(safe_link),
+            }
+        });
+    let mut mentions = Vec::new();
+    for row in msgs {
+        if let Some(excerpt) = mention(store, config, row)? {
+            mentions.push(MentionView {
+                who: who(row),
+                subject: clip(without_list_tags(&row.subject), 120),
+                excerpt,
+                link: row.class.context.archive.as_deref().and_then(safe_link),
+            });
+        }
+    }
+    Ok(ListView {
+        name,
+        messages: msgs.len(),
+        new_threads,
+        busiest,
+        mentions,
+    })
 }
 
 /// "[Forum] [Networking] Re: Topic" -> "Re: Topic": the list is named beside it already.
