@@ -3,10 +3,13 @@
 //! Comes after `analyze.rs` (threads, answered, topic groups are current) and
 //! before `render.rs` (templates) and `send.rs` (lettre). "Needs a reply" holds
 //! the messages that ask the owner something and are not answered, not
-//! handled (done, ignored, muted) and not snoozed; each gets a stable item id
-//! (`#12`) from the store. Everything that came from a message is carried as
-//! plain text here; escaping is the template engine's job, and links are
-//! limited to http, https and mailto.
+//! handled (done, ignored, muted) and not snoozed, and that no accepted digest
+//! has shown yet; those it has shown are "Still waiting". Each gets a stable
+//! item id (`#12`) from the store. "On your lists", "Comments on your posts"
+//! and "Handled" cover what happened since the last digest the server
+//! accepted (before the first one: `max_age_days`). Everything that came from
+//! a message is carried as plain, one-line text here (`clip`); escaping is the
+//! template engine's job, and links are limited to http, https and mailto.
 
 use std::collections::{BTreeMap, HashMap};
 
