@@ -23,8 +23,16 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Import the configured sources, classify, and build the digest.
-    Run,
+    /// Import the configured sources, classify, and send the digest when it is due
+    /// (once per day at [schedule] time; without [smtp], write it to the output folder).
+    Run {
+        /// Send a digest now, whatever the schedule says.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Stay running: fetch every [schedule] fetch_every_minutes, send each digest at its
+    /// time (once after the machine slept through it), stop on SIGTERM or Ctrl-C.
+    Daemon,
     /// Import mail from Maildirs, mbox files, .eml files, or folders of them.
     Import {
         /// Paths to read.

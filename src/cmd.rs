@@ -22,7 +22,8 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
     let db = cli.db.clone().unwrap_or_else(|| config.db_path());
     let mut store = Store::open(&db)?;
     match cli.command {
-        Command::Run => run_all(&mut store, &config),
+        Command::Run { force } => run_all(&mut store, &config, force),
+        Command::Daemon => crate::daemon::run(&mut store, &config),
         Command::Import { paths, sent } => {
             let paths: Vec<(PathBuf, bool)> = paths.into_iter().map(|p| (p, sent)).collect();
             let started = std::time::Instant::now();
@@ -49,8 +50,24 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-/// `allears run`: import every configured source, classify, build the digest.
-fn run_all(store: &mut Store, config: &Config) -> Result<ExitCode> {
+/// `allears run`: fetch and classify, then send the digest if it is due. Without
+/// `[smtp]` the digest is written to the output folder on every run, as before.
+fn run_all(store: &mut Store, config: &Config, force: bool) -> Result<ExitCode> {
+    let code = fetch_all(store, config)?;
+    let Some(smtp) = &config.smtp else {
+        let (_, path) = make_digest(store, config)?;
+        eprintln!("digest written to {}", path.display());
+        return Ok(code);
+    };
+    let sink = crate::send::Sink::Smtp(smtp);
+    let outcome = crate::send::deliver(store, config, &sink, crate::clock::now(), force)?;
+    report_delivery(&outcome, config);
+    Ok(code)
+}
+
+/// Import every configured source and bring threads and answers up to date; `run`
+/// and `daemon` both fetch through here.
+pub(crate) fn fetch_all(store: &mut Store, config: &Config) -> Result<ExitCode> {
     let paths: Vec<(PathBuf, bool)> = config
         .source
         .iter()
@@ -59,9 +76,44 @@ fn run_all(store: &mut Store, config: &Config) -> Result<ExitCode> {
     let summary = import::import_paths(store, config, &paths)?;
     let code = report_import(&summary, store);
     analyze::refresh(store)?;
-    let (_, path) = make_digest(store, config)?;
-    eprintln!("digest written to {}", path.display());
     Ok(code)
+}
+
+pub(crate) fn report_delivery(outcome: &crate::send::Outcome, config: &Config) {
+    use crate::send::Outcome;
+    match outcome {
+        Outcome::Sent {
+            period,
+            message_id,
+            retry,
+        } => {
+            let again = if *retry {
+                " (the pending one, again)"
+            } else {
+                ""
+            };
+            let to = config
+                .smtp
+                .as_ref()
+                .map(|s| s.to.as_str())
+                .unwrap_or("the output folder");
+            eprintln!("digest for {period} sent to {to}{again}: <{message_id}>");
+        }
+        Outcome::Busy => {
+            eprintln!("another allears is sending the digest right now; this run sent nothing");
+        }
+        Outcome::SkippedEmpty { period } => {
+            eprintln!("nothing new for {period}: no digest sent ([schedule] empty = \"skip\")");
+        }
+        Outcome::NotDue {
+            period,
+            state,
+            next,
+        } => {
+            let next = crate::send::rfc5322_date(config, *next);
+            eprintln!("the digest for {period} was already {state}; the next is due {next}");
+        }
+    }
 }
 
 /// Print the import summary; the exit code is non-zero only when nothing could be read.
@@ -95,7 +147,7 @@ fn make_digest(store: &mut Store, config: &Config) -> Result<(String, PathBuf)> 
     let text = renderer.text("digest", &d)?;
     let html = renderer.html("digest", &d)?;
     let message_id = crate::send::digest_message_id(config, &d.period);
-    let eml = crate::send::build_digest(config, &d.subject, &message_id, &text, &html)?;
+    let eml = crate::send::build_digest(config, &d, &message_id, &text, &html)?;
     let ids: Vec<i64> = d.needs_reply.iter().map(|n| n.id).collect();
     store.save_digest(&d.period, &message_id, &eml, &ids)?;
     let path = crate::send::write_to_folder(&config.output_dir(), &d.period, &eml, &text, &html)?;

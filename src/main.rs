@@ -7,6 +7,7 @@ mod cli;
 mod clock;
 mod cmd;
 mod config;
+mod daemon;
 mod source {
     pub(crate) mod local;
 }
@@ -50,6 +51,8 @@ fn init_logging(debug: bool) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // No colour codes in a journal or a log file (`allears daemon` under systemd, cron).
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .without_time()
         .init();

@@ -8,7 +8,7 @@
 //! a message twice. The schema (`schema.sql`) is versioned by
 //! `PRAGMA user_version`. No other module sees rusqlite types.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -311,6 +311,14 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// A file beside the store for advisory locks (`allears.db.send-lock`); none in memory.
+    pub fn lock_path(&self, what: &str) -> Option<PathBuf> {
+        self.conn
+            .path()
+            .filter(|p| !p.is_empty())
+            .map(|p| PathBuf::from(format!("{p}.{what}-lock")))
     }
 
     pub fn message_count(&self) -> Result<i64> {
@@ -664,7 +672,8 @@ impl Store {
         Ok(self.conn.query_row(&sql, [], Self::digest_row).optional()?)
     }
 
-    /// Record a built digest for a period (replacing an unsent one of the same period).
+    /// Record a built digest for a period, replacing one of the same period that was
+    /// neither sent nor handed to a server (`sending` must be retried byte for byte).
     pub fn save_digest(
         &mut self,
         period: &str,
@@ -677,7 +686,7 @@ impl Store {
             "INSERT INTO digests (period, message_id, state, built_at, eml, items)
              VALUES (?1, ?2, 'built', ?3, ?4, ?5)
              ON CONFLICT (period) DO UPDATE SET message_id = ?2, built_at = ?3, eml = ?4, items = ?5
-             WHERE state != 'sent'",
+             WHERE state NOT IN ('sent', 'sending')",
             params![period, message_id, now(), eml, items],
         )?;
         Ok(())

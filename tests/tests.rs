@@ -5,4 +5,6 @@ mod support;
 
 mod conformance;
 mod golden;
+mod imap;
 mod offline;
+mod smtp;

@@ -2,6 +2,9 @@
 
 #![allow(dead_code)]
 
+pub mod dovecot;
+pub mod smtp;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -1,0 +1,137 @@
+//! `allears daemon`: one long-running process that fetches on an interval and
+//! sends each digest at its time, until SIGTERM (or SIGINT) asks it to stop.
+//!
+//! It drives the same functions as `allears run` (`cmd::fetch_all`,
+//! `send::deliver`); what it adds is waiting. Waiting is measured on the wall
+//! clock and re-checked every few seconds rather than slept in one piece: the
+//! monotonic clock stops while a laptop is suspended, so a single long sleep
+//! would wake late. After a suspend the schedule's rule (the due period is the
+//! latest slot's day) makes it send one catch-up digest, never one per missed
+//! day. A failed send is retried with a growing pause, not in a tight loop.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use jiff::{SignedDuration, Timestamp};
+
+use crate::config::Config;
+use crate::send::{self, Outcome, Sink};
+use crate::store::Store;
+
+/// How often the loop looks at the wall clock and the stop flag.
+const TICK: Duration = Duration::from_millis(250);
+/// The longest the loop waits between checks of the schedule.
+const RECHECK: SignedDuration = SignedDuration::from_secs(20);
+/// A failed send waits this long, doubling up to `MAX_RETRY`.
+const FIRST_RETRY: SignedDuration = SignedDuration::from_secs(60);
+const MAX_RETRY: SignedDuration = SignedDuration::from_secs(30 * 60);
+
+pub(crate) fn run(store: &mut Store, config: &Config) -> Result<ExitCode> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))
+            .context("installing the SIGTERM handler")?;
+    }
+    let every = SignedDuration::from_secs(
+        i64::try_from(config.schedule.fetch_every_minutes.max(1) * 60).unwrap_or(i64::MAX),
+    );
+    let sink = Sink::of(config);
+    tracing::info!(
+        "daemon started: digest at {} {}, fetching every {} minute(s)",
+        config.schedule.time,
+        config.schedule.timezone,
+        config.schedule.fetch_every_minutes.max(1)
+    );
+    let mut next_fetch = crate::clock::now();
+    let mut retry = Retry::new();
+    while !stop.load(Ordering::Relaxed) {
+        let now = crate::clock::now();
+        let due = send::is_due(store, config, now).unwrap_or_else(|e| {
+            tracing::warn!("reading the digest state: {e:#}");
+            false
+        });
+        if now >= next_fetch || (due && retry.ready(now)) {
+            fetch(store, config);
+            next_fetch = now.saturating_add(every).unwrap_or(now);
+        }
+        if due && retry.ready(now) {
+            match send::deliver(store, config, &sink, crate::clock::now(), false) {
+                Ok(outcome) => {
+                    log(&outcome);
+                    retry = Retry::new();
+                }
+                Err(e) => {
+                    let wait = retry.failed(crate::clock::now());
+                    tracing::warn!("{e:#}; trying again in {}s", wait.as_secs());
+                }
+            }
+        }
+        wait(&stop, RECHECK);
+    }
+    tracing::info!("daemon stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Fetch errors are logged, not fatal: the next interval tries again.
+fn fetch(store: &mut Store, config: &Config) {
+    if let Err(e) = crate::cmd::fetch_all(store, config) {
+        tracing::warn!("fetching: {e:#}");
+    }
+}
+
+fn log(outcome: &Outcome) {
+    match outcome {
+        Outcome::Sent {
+            period,
+            message_id,
+            retry,
+        } => tracing::info!(
+            "digest for {period} sent{}: <{message_id}>",
+            if *retry { " (retry)" } else { "" }
+        ),
+        Outcome::SkippedEmpty { period } => {
+            tracing::info!("nothing new for {period}: digest skipped")
+        }
+        Outcome::Busy => tracing::info!("another allears is sending the digest; not sending"),
+        Outcome::NotDue { .. } => {}
+    }
+}
+
+/// Sleep up to `total`, waking early when asked to stop.
+fn wait(stop: &AtomicBool, total: SignedDuration) {
+    let mut left = total.unsigned_abs();
+    while !left.is_zero() && !stop.load(Ordering::Relaxed) {
+        let step = left.min(TICK);
+        std::thread::sleep(step);
+        left = left.saturating_sub(step);
+    }
+}
+
+/// When a failed send may be tried again.
+struct Retry {
+    at: Option<Timestamp>,
+    pause: SignedDuration,
+}
+
+impl Retry {
+    fn new() -> Retry {
+        Retry {
+            at: None,
+            pause: FIRST_RETRY,
+        }
+    }
+
+    fn ready(&self, now: Timestamp) -> bool {
+        self.at.is_none_or(|at| now >= at)
+    }
+
+    fn failed(&mut self, now: Timestamp) -> SignedDuration {
+        let wait = self.pause;
+        self.at = now.saturating_add(wait).ok();
+        self.pause = (self.pause * 2).min(MAX_RETRY);
+        wait
+    }
+}
