@@ -76,4 +76,41 @@ pub(crate) enum Command {
     },
     /// Judge every stored message again (after rules or the config changed).
     Reclassify,
+    /// Mark item #ID handled: it leaves the digest.
+    Done { id: String },
+    /// Mark item #ID as not for you.
+    Ignore { id: String },
+    /// Never show item #ID's thread again.
+    Mute { id: String },
+    /// Bring item #ID back later: 3d, 12h, 2w, tomorrow, monday.
+    Snooze { id: String, when: String },
+    /// Send your answer to the reader of item #ID (needs [smtp]).
+    Reply {
+        id: String,
+        /// The answer's text (`-` for standard input).
+        #[arg(long, value_name = "PATH")]
+        file: PathBuf,
+        /// Send it to the list (its List-Post) instead of the person.
+        #[arg(long)]
+        list: bool,
+    },
+    /// Act on a topic: merge, planned, written, drop, tell.
+    Topic {
+        #[command(subcommand)]
+        action: TopicAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TopicAction {
+    /// Topic A is the same subject as topic B: fold A into B.
+    Merge { from: String, into: String },
+    /// You plan to write it.
+    Planned { id: String },
+    /// You wrote it, at URL.
+    Written { id: String, url: String },
+    /// Not a topic for you.
+    Drop { id: String },
+    /// Tell each reader who asked for it that you wrote it (after `written`; needs [smtp]).
+    Tell { id: String },
 }

@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use serde_json::json;
 
 use crate::analyze;
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, TopicAction};
 use crate::config::Config;
 use crate::digest;
 use crate::import::{self, Summary};
@@ -47,6 +47,41 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         Command::Items { json } => items(&mut store, &config, json),
         Command::Topics { json } => topics(&mut store, &config, json),
         Command::Reclassify => reclassify(&mut store, &config),
+        Command::Done { id } => command_line(&mut store, &config, &format!("{} done", item(&id))),
+        Command::Ignore { id } => {
+            command_line(&mut store, &config, &format!("{} ignore", item(&id)))
+        }
+        Command::Mute { id } => command_line(&mut store, &config, &format!("{} mute", item(&id))),
+        Command::Snooze { id, when } => {
+            command_line(&mut store, &config, &format!("{} snooze {when}", item(&id)))
+        }
+        Command::Reply { id, file, list } => {
+            let text = if file.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())
+                    .context("reading the answer from standard input")?
+            } else {
+                std::fs::read_to_string(&file)
+                    .with_context(|| format!("reading {}", file.display()))?
+            };
+            let verb = if list { "reply-list" } else { "reply" };
+            command_line(
+                &mut store,
+                &config,
+                &format!("{} {verb}\n{text}", item(&id)),
+            )
+        }
+        Command::Topic { action } => {
+            let line = match action {
+                TopicAction::Merge { from, into } => {
+                    format!("{} merge {}", topic(&from), topic(&into))
+                }
+                TopicAction::Planned { id } => format!("{} planned", topic(&id)),
+                TopicAction::Written { id, url } => format!("{} written {url}", topic(&id)),
+                TopicAction::Drop { id } => format!("{} drop", topic(&id)),
+                TopicAction::Tell { id } => format!("{} tell", topic(&id)),
+            };
+            command_line(&mut store, &config, &line)
+        }
     }
 }
 
@@ -76,6 +111,7 @@ pub(crate) fn fetch_all(store: &mut Store, config: &Config) -> Result<ExitCode> 
     let summary = import::import_paths(store, config, &paths)?;
     let code = report_import(&summary, store);
     analyze::refresh(store)?;
+    act_on_replies(store, config)?;
     Ok(code)
 }
 
@@ -114,6 +150,113 @@ pub(crate) fn report_delivery(outcome: &crate::send::Outcome, config: &Config) {
             eprintln!("the digest for {period} was already {state}; the next is due {next}");
         }
     }
+}
+
+/// "12" or "#12" -> "#12".
+fn item(id: &str) -> String {
+    format!("#{}", id.trim().trim_start_matches('#'))
+}
+
+/// "3" or "T3" -> "T3".
+fn topic(id: &str) -> String {
+    format!("T{}", id.trim().trim_start_matches(['T', 't']))
+}
+
+/// A command given on the command line: the same grammar and effects as in a
+/// reply to the digest, applied at once; mail it asks for is sent now.
+fn command_line(store: &mut Store, config: &Config, line: &str) -> Result<ExitCode> {
+    let now = crate::clock::now();
+    let parsed = crate::commands::parse(line, usize::MAX, now, &digest::owner_zone(config));
+    if parsed.commands.is_empty() {
+        anyhow::bail!("not a command: {}", line.lines().next().unwrap_or(""));
+    }
+    let failed = {
+        store.begin()?;
+        match crate::commands::apply_and_queue(
+            store,
+            config,
+            &format!("cli:{}", now.as_nanosecond()),
+            &parsed,
+        ) {
+            Ok(lines) => {
+                store.commit()?;
+                for l in &lines {
+                    println!("{l}");
+                }
+                lines.iter().any(|l| l.contains("FAILED"))
+            }
+            Err(e) => {
+                store.rollback();
+                return Err(e);
+            }
+        }
+    };
+    send_outbox(store, config)?;
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Apply the owner's reply commands that arrived, send the mail they asked
+/// for, then a results message for each (reporting what was sent).
+pub(crate) fn act_on_replies(store: &mut Store, config: &Config) -> Result<()> {
+    let handled = crate::commands::process(store, config, crate::clock::now())?;
+    for h in &handled {
+        eprintln!("applied the commands of your reply <{}>", h.message_id);
+    }
+    send_outbox(store, config)?;
+    for h in &handled {
+        let (to, eml) = crate::commands::results_message(store, config, h)?;
+        match &config.smtp {
+            Some(_) => {
+                store.queue_mail(&h.message_id, &to, &eml, "results", "results", None)?;
+            }
+            None => {
+                let dir = config.output_dir();
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
+                let path = dir.join(format!(
+                    "results-{}.eml",
+                    crate::message::content_hash(h.message_id.as_bytes())[..12].to_string()
+                ));
+                std::fs::write(&path, &eml)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                eprintln!("results written to {}", path.display());
+            }
+        }
+    }
+    send_outbox(store, config)?;
+    if !handled.is_empty() {
+        analyze::refresh(store)?;
+    }
+    Ok(())
+}
+
+/// Send what waits in the outbox; without [smtp] it waits and says so.
+fn send_outbox(store: &mut Store, config: &Config) -> Result<()> {
+    let pending = store.pending_mail()?.len();
+    if pending == 0 {
+        return Ok(());
+    }
+    let Some(smtp) = &config.smtp else {
+        eprintln!(
+            "allears: warning: {pending} message(s) wait in the outbox: add an [smtp] section to send them"
+        );
+        return Ok(());
+    };
+    let mut send = |to: &str, eml: &[u8]| crate::send::send_one(smtp, config, to, eml);
+    let (sent, failed) = crate::commands::flush(store, config, &mut send)?;
+    if sent > 0 {
+        analyze::refresh(store)?;
+    }
+    if sent + failed > 0 {
+        eprintln!(
+            "sent {sent} message(s) you asked for; {failed} failed and wait for the next run"
+        );
+    }
+    Ok(())
 }
 
 /// Print the import summary; the exit code is non-zero only when nothing could be read.

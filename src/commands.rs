@@ -303,7 +303,17 @@ fn failing_result(value: &str, authserv_id: &str) -> Option<String> {
 }
 
 /// Is this message a reply to a digest (and so meant as commands)?
-pub(crate) fn is_command_message(msg: &Message, digest_ids: &[String], token: &str) -> bool {
+pub(crate) fn is_command_message(
+    msg: &Message,
+    config: &Config,
+    digest_ids: &[String],
+    token: &str,
+) -> bool {
+    let to_configured_address = config.commands.address.as_deref().is_some_and(|a| {
+        msg.to
+            .iter()
+            .any(|t| t.email.eq_ignore_ascii_case(a.trim()))
+    });
     let replies_to_digest = msg
         .in_reply_to
         .iter()
@@ -316,7 +326,7 @@ pub(crate) fn is_command_message(msg: &Message, digest_ids: &[String], token: &s
                 .next()
                 .is_some_and(|l| l.ends_with(&format!("+{token}")))
         });
-    replies_to_digest || to_command_address
+    replies_to_digest || to_command_address || to_configured_address
 }
 
 /// Mail a command asks allears to send: an answer to a reader, or a "you
@@ -717,7 +727,7 @@ pub(crate) fn process(store: &mut Store, config: &Config, now: Timestamp) -> Res
             continue;
         };
         let msg = crate::message::parse(&raw);
-        if !is_command_message(&msg, &digest_ids, &token) {
+        if !is_command_message(&msg, config, &digest_ids, &token) {
             continue;
         }
         if let Err(reason) = authenticate(&msg, config, &token) {

@@ -48,6 +48,8 @@ pub(crate) struct Digest {
     pub command_key: Option<String>,
     /// Messages stored that could not be fully parsed (kept raw, listed so nothing hides).
     pub unparsed: usize,
+    /// Replies to a digest that were not allowed to command, and why.
+    pub refused: Vec<String>,
     /// Nothing new since the last digest (`[schedule] empty` decides whether it is sent).
     pub empty: bool,
 }
@@ -200,7 +202,9 @@ pub(crate) fn build_for(
     let token = store.command_token()?;
     let reply_to = crate::send::reply_to(config, &token);
     let day_name = day.strftime("%A %-d %B %Y").to_string();
-    let empty = needs_reply.is_empty()
+    let refused = refused(store, &rows, since.at)?;
+    let empty = refused.is_empty()
+        && needs_reply.is_empty()
         && !topics.iter().any(|t| t.new)
         && lists.is_empty()
         && posts.is_empty()
@@ -220,8 +224,25 @@ pub(crate) fn build_for(
         command_key: (!reply_to.contains(&token)).then_some(token),
         reply_to,
         unparsed: store.parse_failures()?.len(),
+        refused,
         empty,
     })
+}
+
+/// Replies to a digest that were refused since `at`: who sent them and why.
+fn refused(store: &Store, rows: &[Row], at: i64) -> Result<Vec<String>> {
+    Ok(store
+        .refused_commands_since(at)?
+        .into_iter()
+        .map(|(id, why)| {
+            let who = rows
+                .iter()
+                .find(|r| r.message_id == id)
+                .map(|r| format!("“{}” from {}", clip(&r.subject, 80), r.from_addr))
+                .unwrap_or_else(|| format!("<{id}>"));
+            format!("{who}: {}", why.trim_start_matches("ignored: "))
+        })
+        .collect())
 }
 
 struct Since {
