@@ -1,9 +1,31 @@
-//! The new text of a message: what the writer wrote now, without quoted
-//! history or signature. (A first cut; being replaced by the full version.)
+//! The new text of a message: what its writer wrote now, with quoted
+//! history, attributions, forwarded-header blocks, signatures and list
+//! footers cut. It comes after `message.rs` (which hands over decoded text,
+//! HTML already converted) and before `classify/`, which must judge only the
+//! new words, never a quote of the owner's own column.
+//!
+//! The work is line based and linear: every line gets one [`Kind`] from
+//! per-line tests (multi-line attributions look at most a few lines back),
+//! then a few passes over the kinds decide which lines to cut. Each cut keeps
+//! the rule that made it and its first line, for `allears explain`.
+//!
+//! Conventions recognised: RFC 3676 section 4.3 (the "-- " signature
+//! separator) and section 4.5 (">" quoting), the "On ... wrote:" attribution
+//! of mail clients in many languages and as they wrap it over 2-5 lines,
+//! Outlook's "From:/Sent:/To:/Subject:" header block and its
+//! "-----Original Message-----" separator, "Sent from my iPhone"-style
+//! lines, and mailing-list footers (Mailman, Google Groups, Discourse).
+//! A forwarded message is content: from its separator on nothing is cut.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// What was cut and why: one entry per cut, for `allears explain`.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Cut {
     pub rule: &'static str,
+    /// The first non-blank line cut, trimmed, at most 80 characters.
     pub line: String,
 }
 
@@ -11,22 +33,792 @@ pub(crate) struct Cut {
 pub(crate) struct NewText {
     pub text: String,
     pub cuts: Vec<Cut>,
+    /// Every line cut (quotes, history, signatures), in order, for callers
+    /// that need the context the writer replied to.
     pub quoted: String,
 }
 
+/// Rule names, as `explain` prints them.
+const ATTRIBUTION: &str = "attribution";
+const ORIGINAL_MESSAGE: &str = "original-message";
+const HEADER_BLOCK: &str = "header-block";
+const QUOTE: &str = "quote";
+const SIGNATURE_DELIMITER: &str = "signature-delimiter";
+const RULE_LINE: &str = "rule-line";
+const LIST_FOOTER: &str = "list-footer";
+const MOBILE_SIGNATURE: &str = "mobile-signature";
+const CONTACT_SIGNATURE: &str = "contact-signature";
+
+/// Attribution windows longer than this are prose, not a client's header.
+const MAX_ATTRIBUTION_CHARS: usize = 400;
+/// How many lines an attribution may be wrapped over (Gmail wraps the
+/// address; embedded "mailto:" links spread it over five).
+const MAX_ATTRIBUTION_LINES: usize = 5;
+/// A rule line cuts the rest only when what follows is this short: a
+/// signature or footer, not a section of the letter.
+const MAX_TAIL_AFTER_RULE: usize = 12;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    Blank,
+    Text,
+    /// `angle` is RFC 3676 ">" quoting; otherwise a supercite "Name>" prefix.
+    Quote {
+        angle: bool,
+    },
+    /// The start of embedded history: an attribution, an original-message
+    /// separator or a header block. Holds the rule name.
+    Marker(&'static str),
+    Forward,
+    SigDelimiter,
+    /// A line of one repeated punctuation character ("-----", "_____").
+    Rule,
+    Footer,
+    Mobile,
+}
+
+/// `body` is the message's text (text/plain, or HTML already converted to
+/// text), LF or CRLF line ends.
 pub(crate) fn new_text(body: &str) -> NewText {
-    let mut out = NewText::default();
-    for line in body.lines() {
-        let t = line.trim();
-        if t.starts_with('>') || t == "--" || (t.starts_with("On ") && t.ends_with("wrote:")) {
-            out.cuts.push(Cut {
-                rule: "quote",
-                line: t.chars().take(80).collect(),
-            });
+    let normalized = body.replace("\r\n", "\n").replace('\r', "\n");
+    let lines: Vec<&str> = normalized.split('\n').collect();
+    let kinds = classify(&lines);
+    let mut fate: Vec<Option<&'static str>> = vec![None; lines.len()];
+    let forward = kinds.iter().position(|k| *k == Kind::Forward);
+    let region_end = forward.unwrap_or(lines.len());
+    let region_end = cut_tail(&lines, &kinds, region_end, &mut fate);
+    cut_mobile_lines(&kinds, region_end, &mut fate);
+    cut_history(&lines, &kinds, region_end, &mut fate);
+    cut_contact_signature(&lines, &kinds, region_end, &mut fate);
+    assemble(&lines, &fate)
+}
+
+// ---------------------------------------------------------------- classify
+
+fn classify(lines: &[&str]) -> Vec<Kind> {
+    let mut kinds = Vec::with_capacity(lines.len());
+    let mut in_code = false;
+    for line in lines {
+        let trimmed = line.trim();
+        // Markdown code fences hold text that only looks like delimiters.
+        if trimmed.starts_with("```") {
+            in_code = !in_code;
+            kinds.push(Kind::Text);
+            continue;
+        }
+        kinds.push(if in_code {
+            Kind::Text
+        } else {
+            line_kind(line, trimmed)
+        });
+    }
+    mark_markers(lines, &mut kinds);
+    mark_broken_quote_lines(lines, &mut kinds);
+    kinds
+}
+
+/// Clients that hard-wrap a quote after adding ">" leave the wrapped tail
+/// unquoted ("> ...Nullam pharetra d\nignissim odio?"). A line that goes
+/// on in lower case right under a quote line is such a tail.
+fn mark_broken_quote_lines(lines: &[&str], kinds: &mut [Kind]) {
+    for i in 1..lines.len() {
+        let (Kind::Quote { angle }, Kind::Text) = (kinds[i - 1], kinds[i]) else {
+            continue;
+        };
+        let continues = lines[i].chars().next().is_some_and(char::is_lowercase);
+        // Only a line cut near a wrap width, mid-sentence, can have a tail.
+        let above = lines[i - 1].trim_end();
+        let above_ends_open = above.chars().count() >= 50 && !above.ends_with(['.', '?', '!', ':']);
+        if continues && above_ends_open {
+            kinds[i] = Kind::Quote { angle };
+        }
+    }
+}
+
+fn line_kind(line: &str, trimmed: &str) -> Kind {
+    if trimmed.is_empty() {
+        return Kind::Blank;
+    }
+    if let Some(angle) = quote_prefix(line) {
+        return Kind::Quote { angle };
+    }
+    if is_forward_separator(trimmed) {
+        return Kind::Forward;
+    }
+    if is_original_message(trimmed) {
+        return Kind::Marker(ORIGINAL_MESSAGE);
+    }
+    // RFC 3676 4.3 says "-- "; many clients strip the trailing space.
+    if trimmed == "--" {
+        return Kind::SigDelimiter;
+    }
+    if is_rule_line(trimmed) {
+        return Kind::Rule;
+    }
+    if is_footer(trimmed) {
+        return Kind::Footer;
+    }
+    if is_mobile_signature(trimmed) {
+        return Kind::Mobile;
+    }
+    Kind::Text
+}
+
+/// `Some(true)` for ">" quoting, `Some(false)` for supercite ("Richard> ").
+fn quote_prefix(line: &str) -> Option<bool> {
+    static SUPERCITE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^\s{0,3}[A-Za-z][A-Za-z0-9_-]{0,9}>").expect("static regex"));
+    if line.trim_start().starts_with('>') {
+        return Some(true);
+    }
+    SUPERCITE.is_match(line).then_some(false)
+}
+
+fn is_forward_separator(trimmed: &str) -> bool {
+    static FORWARD: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?i)^[-*_\s]*(forwarded message|begin forwarded message|weitergeleitete nachricht|anfang der weitergeleiteten nachricht|mensaje reenviado|message transféré|début du message réexpédié|messaggio inoltrato|inizio messaggio inoltrato|mensagem encaminhada|doorgestuurd bericht|videresendt (melding|meddelelse)|vidarebefordrat meddelande|wiadomość przekazana|пересылаемое сообщение|転送されたメッセージ|转发的邮件)[\s:*_-]*$",
+        )
+        .expect("static regex")
+    });
+    trimmed.len() <= 100 && FORWARD.is_match(trimmed)
+}
+
+fn is_original_message(trimmed: &str) -> bool {
+    static ORIGINAL: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?i)^[*_]*-{2,}\s*(original message|ursprüngliche nachricht|originalnachricht|mensaje original|message d'origine|message original|messaggio originale|mensagem original|oorspronkelijk bericht|originalmeddelande|oprindelig meddelelse|oprindelig besked|originalnachricht|原始邮件|opprinnelig melding|wiadomość oryginalna|исходное сообщение|původní zpráva|alkuperäinen viesti|eredeti üzenet)\s*-{2,}[*_]*$",
+        )
+        .expect("static regex")
+    });
+    trimmed.len() <= 100 && ORIGINAL.is_match(trimmed)
+}
+
+fn is_rule_line(trimmed: &str) -> bool {
+    // U+1427 is the mark mail trackers (Streak, Mixmax) append.
+    if trimmed == "\u{1427}" {
+        return true;
+    }
+    let mut chars = trimmed.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    "-_=*#~+—".contains(first) && trimmed.chars().count() >= 3 && chars.all(|c| c == first)
+}
+
+fn is_footer(trimmed: &str) -> bool {
+    static FOOTER: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?i)^(you received this (message|email) because you are subscribed to the google groups|to unsubscribe from this group and stop receiving emails from it|to unsubscribe from these emails|\[?visit topic\]?|to respond, reply to this email or visit|reply to this email directly or view it on|you are receiving this because you|\S+ mailing list$)",
+        )
+        .expect("static regex")
+    });
+    FOOTER.is_match(trimmed)
+}
+
+fn is_mobile_signature(trimmed: &str) -> bool {
+    static MOBILE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?i)^(sent (from|via|with|using|by|on)\b|from my (iphone|ipad|ipod|android|mobile|phone|blackberry|samsung|galaxy)|\S+ from mobile$|get (\[)?outlook for|gesendet von outlook|envoyé à partir de|envoyé (de|depuis) mon|enviado (desde|de|do) (mi|meu|o)|inviato da|von meinem .* gesendet|gesendet von meinem|diese nachricht wurde von meinem|verzonden (met|vanaf|van mijn)|skickat från min|sendt fra min|wysłane z|отправлено с|надіслано з|寄自我的|发自我的|從我的|从我的|iphoneから送信)",
+        )
+        .expect("static regex")
+    });
+    static DEVICE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?i)(iphone|ipad|ipod|android|mobile|phone|cell|blackberry|galaxy|samsung|htc|device|mail|outlook|windows|tablet)",
+        )
+        .expect("static regex")
+    });
+    // "(sent from a phone)", "<<sent by galaxy>>"
+    let bare = trimmed.trim_matches(|c: char| "()<>[]*_".contains(c)).trim();
+    let chars = bare.chars().count();
+    // The device is named in the first clause: "Sent from my desk, is much
+    // easier than my mobile phone" is a sentence, not a signature.
+    let first_clause = bare.split([',', ';']).next().unwrap_or(bare);
+    chars <= 90 && MOBILE.is_match(bare) && (chars <= 40 || DEVICE.is_match(first_clause))
+}
+
+// ----------------------------------------------------------------- markers
+
+/// Overlays attributions and header blocks, which span lines, on `kinds`.
+fn mark_markers(lines: &[&str], kinds: &mut [Kind]) {
+    for j in 0..lines.len() {
+        if kinds[j] == Kind::Forward {
+            break; // a forwarded message's headers are content
+        }
+        if let Some(start) = attribution_start(lines, kinds, j) {
+            kinds[start..=j].fill(Kind::Marker(ATTRIBUTION));
+        } else if let Some(end) = gmail_date_attribution(lines, kinds, j) {
+            kinds[j..=end].fill(Kind::Marker(ATTRIBUTION));
+        } else if let Some(end) = header_block(lines, kinds, j) {
+            kinds[j..=end].fill(Kind::Marker(HEADER_BLOCK));
+        }
+    }
+}
+
+static VERB: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(\bwrote\b|\bwrites\b|\bschrieb\b|\bschreef\b|\bgeschreven\b|a\s+écrit|\bescribió|\bescribio\b|\bescreveu\b|ha scritto|\bscrisse\b|\bskrev\b|\bnapisał|\bnapsal|\bkirjoitti\b|\bírta\b|a scris|\byazdı|έγραψε|написал|написав|\bпише\b|\bписал|写道|寫道|のメッセージ|が書きました)",
+    )
+    .expect("static regex")
+});
+
+/// If line `j` ends an "On <date>, <name> wrote:" attribution, its first line.
+fn attribution_start(lines: &[&str], kinds: &[Kind], j: usize) -> Option<usize> {
+    if matches!(kinds[j], Kind::Blank | Kind::Forward) || !ends_like_attribution(lines[j]) {
+        return None;
+    }
+    let first = j.saturating_sub(MAX_ATTRIBUTION_LINES - 1);
+    (first..=j).find(|&s| attribution_window(lines, kinds, s, j))
+}
+
+fn ends_like_attribution(line: &str) -> bool {
+    static ZOHO_END: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?i)wrote\s*-{2,}$").expect("static regex"));
+    let t = line.trim_end();
+    static VERB_END: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)\b(wrote|schrieb|a écrit|escribió|escreveu|ha scritto|skrev|napisał\(a\))$").expect("static regex")
+    });
+    t.len() <= MAX_ATTRIBUTION_CHARS
+        && (t.ends_with(':') || t.ends_with('：') || ZOHO_END.is_match(t) || VERB_END.is_match(t))
+}
+
+/// Whether lines `s..=j` read as one attribution starting at `s`.
+fn attribution_window(lines: &[&str], kinds: &[Kind], s: usize, j: usize) -> bool {
+    if matches!(kinds[s], Kind::Blank | Kind::Quote { .. } | Kind::Forward) {
+        return false;
+    }
+    // Quote lines may close an attribution ("> wrote:", ">:" where a
+    // client broke the address) but never sit inside one.
+    if (s + 1..j).any(|k| matches!(kinds[k], Kind::Quote { .. })) {
+        return false;
+    }
+    let closes_with_quote = matches!(kinds[j], Kind::Quote { .. });
+    if closes_with_quote && (s == j || lines[j].trim().chars().count() > 30) {
+        return false;
+    }
+    let window: Vec<&str> = lines[s..=j].iter().map(|l| l.trim()).collect();
+    let joined = window.join(" ");
+    if joined.len() > MAX_ATTRIBUTION_CHARS {
+        return false;
+    }
+    let opener = window[0].trim_start_matches(['-', '*', ' ']);
+    match (s..=j).rev().find(|&k| VERB.is_match(lines[k])) {
+        // "30.09.2017, 18.30, "John" <john@x.com>:" - a date and an address.
+        None => s == j && opens_attribution(opener) && joined.contains('@') && joined.ends_with(':'),
+        // The verb sits on the last line or the one before it; a window
+        // reaching further back swallows the text under an attribution.
+        Some(k) if k + 1 < j => false,
+        Some(_) => verb_attribution(&joined, opener, window.len()),
+    }
+}
+
+/// An attribution with a verb ("wrote", "schrieb", "a écrit"...).
+fn verb_attribution(joined: &str, opener: &str, line_count: usize) -> bool {
+    let Some(verb) = VERB.find_iter(joined).last() else {
+        return false;
+    };
+    let has_date_or_address = joined.chars().any(|c| c.is_ascii_digit()) || joined.contains('@');
+    // After the verb comes ":" or a short tail ("schrieb am <date> um 11:53
+    // Uhr:", "skrev <address>:"), never a clause of prose.
+    let after = joined[verb.end()..].trim();
+    let after_ok = after.chars().count() <= 6
+        || (after.chars().count() <= 100 && after.chars().any(|c| c.is_ascii_digit() || c == '@'));
+    if !has_date_or_address || !after_ok {
+        return false;
+    }
+    // Otherwise "Some One <info@discourse.org> wrote:": a name and an address.
+    let addressed = opener.contains('@') || opener.contains('<');
+    opens_attribution(opener) || (addressed && line_count <= 2)
+}
+
+/// The first words of attributions in the languages clients ship.
+fn opens_attribution(line: &str) -> bool {
+    static WORD: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?i)^(on|am|le|el|il|em|op|den|dnia|w dniu|dne|på|pe|at|quoting|zitat von|citando|στις|в|у|在)\s",
+        )
+        .expect("static regex")
+    });
+    static WEEKDAY: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?i)^(mon|tue|wed|thu|fri|sat|sun|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|lunes|martes|miércoles|jueves|viernes|sábado|domingo|понедельник|вторник|среда|четверг|пятница|суббота|воскресенье)",
+        )
+        .expect("static regex")
+    });
+    // "02.04.2012 14:20 ...", "23 mar 2017 21:25 ...": a date with a time or year.
+    static DATED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^\d{1,4}[./\-: ].*(\d{1,2}[:.]\d{2}|\d{4})").expect("static regex")
+    });
+    WORD.is_match(line) || WEEKDAY.is_match(line) || DATED.is_match(line)
+}
+
+/// Gmail's verbless "2016-03-03 17:21 GMT+01:00 Some One <a@b.c>:" form.
+/// Returns the last line it covers.
+fn gmail_date_attribution(lines: &[&str], kinds: &[Kind], j: usize) -> Option<usize> {
+    static ISO_DATE: LazyLock<Regex> = LazyLock::new(|| {
+        // A time alone is content ("2024-01-15 14:30:25"); Gmail follows
+        // it with the sender's name or address.
+        Regex::new(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\s+(\d{1,2}:\d{2}(:\d{2})?\s+(GMT[+-][\d:]+\s+)?\p{L}|.*[<@])")
+            .expect("static regex")
+    });
+    let line = lines[j].trim();
+    if kinds[j] != Kind::Text || line.len() > 200 || !ISO_DATE.is_match(line) {
+        return None;
+    }
+    let next_closes = lines.get(j + 1).is_some_and(|next| {
+        let next = next.trim();
+        next.len() <= 100 && next.contains('@') && next.ends_with(':')
+    });
+    Some(if !line.ends_with(':') && next_closes { j + 1 } else { j })
+}
+
+/// Keys of the header block Outlook and webmail put above quoted history.
+fn header_key(line: &str) -> Option<HeaderKey> {
+    static KEY: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?i)^[*_]*(from|von|de|da|van|från|fra|od|от|от кого|lähettäjä|feladó|kimden|发件人|寄件者|差出人|sent|date|to|subject|cc|bcc|reply-to|gesendet|datum|an|betreff|envoyé|à|objet|sujet|copie à|message du|enviado|para|asunto|fecha|inviato|data|a|oggetto|risposta|verzonden|aan|onderwerp|skickat|till|ämne|sendt|til|emne|wysłano|do|temat|отправлено|кому|тема|дата|assunto|发送时间|收件人|主题|日付|宛先|件名)\s*[*_]*\s*[:：]",
+        )
+        .expect("static regex")
+    });
+    static FROM: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?i)^[*_]*(from|von|de|da|van|från|fra|od|от|от кого|lähettäjä|feladó|kimden|发件人|寄件者|差出人)\s*[*_]*\s*[:：]",
+        )
+        .expect("static regex")
+    });
+    let t = line.trim();
+    if !KEY.is_match(t) {
+        return None;
+    }
+    Some(if FROM.is_match(t) {
+        HeaderKey::From
+    } else {
+        HeaderKey::Other
+    })
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum HeaderKey {
+    From,
+    Other,
+}
+
+/// If a header block (From/Sent/To/Subject, localized) starts at `j`, its
+/// last line. It needs a From key and at least two other keys, so that a
+/// sentence starting "From:" is never taken for one.
+fn header_block(lines: &[&str], kinds: &[Kind], j: usize) -> Option<usize> {
+    if kinds[j] != Kind::Text || header_key(lines[j]).is_none() {
+        return None;
+    }
+    if j > 0 && kinds[j - 1] == Kind::Text && header_key(lines[j - 1]).is_some() {
+        return None; // not the first line of the block
+    }
+    let (mut has_from, mut keys, mut last, mut loose) = (false, 0, j, 0);
+    for (i, line) in lines.iter().enumerate().skip(j).take(10) {
+        if kinds[i] != Kind::Text {
             break;
         }
-        out.text.push_str(line);
-        out.text.push('\n');
+        match header_key(line) {
+            Some(key) => {
+                has_from |= key == HeaderKey::From;
+                keys += 1;
+                last = i;
+            }
+            // A wrapped value ("Subject: a subject that\nspans two lines").
+            None if loose == 0 => loose += 1,
+            None => break,
+        }
     }
-    out
+    (has_from && keys >= 3).then_some(last)
+}
+
+// -------------------------------------------------------------------- cuts
+
+/// Cuts from the first signature delimiter, list footer, or rule line
+/// followed by a short tail, up to `end`. Returns the new end of the region
+/// left to examine.
+fn cut_tail(lines: &[&str], kinds: &[Kind], end: usize, fate: &mut [Option<&'static str>]) -> usize {
+    // Suffix counts keep this linear: non-blank lines, and lines of prose
+    // (a rule line above prose is a section break, not a signature).
+    let mut nonblank_after = vec![0usize; end + 1];
+    let mut prose_after = vec![0usize; end + 1];
+    for i in (0..end).rev() {
+        nonblank_after[i] = nonblank_after[i + 1] + usize::from(kinds[i] != Kind::Blank);
+        let prose = kinds[i] == Kind::Text && !is_signature_line(lines[i]);
+        prose_after[i] = prose_after[i + 1] + usize::from(prose);
+    }
+    for i in 0..end {
+        let rule = match kinds[i] {
+            Kind::SigDelimiter => SIGNATURE_DELIMITER,
+            Kind::Footer => LIST_FOOTER,
+            Kind::Rule => {
+                let after_break = i == 0 || matches!(kinds[i - 1], Kind::Blank | Kind::Rule);
+                let short_tail = nonblank_after[i + 1] <= MAX_TAIL_AFTER_RULE && prose_after[i + 1] == 0;
+                if !after_break || !short_tail {
+                    continue;
+                }
+                RULE_LINE
+            }
+            _ => continue,
+        };
+        // Mailman draws a rule above its footer; it goes with the footer.
+        let start = if rule == LIST_FOOTER { rule_above(kinds, i) } else { i };
+        fate[start..end].fill(Some(rule));
+        return start;
+    }
+    end
+}
+
+fn rule_above(kinds: &[Kind], i: usize) -> usize {
+    if i > 0 && kinds[i - 1] == Kind::Rule { i - 1 } else { i }
+}
+
+fn cut_mobile_lines(kinds: &[Kind], end: usize, fate: &mut [Option<&'static str>]) {
+    for i in 0..end {
+        if kinds[i] == Kind::Mobile {
+            fate[i] = Some(MOBILE_SIGNATURE);
+        }
+    }
+}
+
+/// The kind of line `i` as the history passes see it: lines already cut
+/// read as blank.
+fn seen(kinds: &[Kind], fate: &[Option<&'static str>], i: usize) -> Kind {
+    if fate[i].is_some() { Kind::Blank } else { kinds[i] }
+}
+
+fn is_content(kind: Kind) -> bool {
+    matches!(kind, Kind::Text | Kind::Rule)
+}
+
+/// Cuts quoted history: a leading attribution and its quote above a
+/// bottom-posted reply, attributions of inline replies, everything from an
+/// attribution not followed by an inline reply, and trailing quotes.
+fn cut_history(lines: &[&str], kinds: &[Kind], end: usize, fate: &mut [Option<&'static str>]) {
+    let next = |fate: &[Option<&'static str>], from: usize, want: &dyn Fn(Kind) -> bool| {
+        (from..end).find(|&i| want(seen(kinds, fate, i))).unwrap_or(end)
+    };
+    let mut i = next(fate, 0, &|k| k != Kind::Blank);
+    if i < end && matches!(kinds[i], Kind::Marker(_)) {
+        i = cut_leading_history(kinds, end, fate, i);
+    }
+    let mut saw_marker = false;
+    while i < end {
+        let Kind::Marker(rule) = seen(kinds, fate, i) else {
+            i += 1;
+            continue;
+        };
+        saw_marker = true;
+        let marker_end = next(fate, i, &|k| !matches!(k, Kind::Marker(_)));
+        let after = next(fate, marker_end, &|k| k != Kind::Blank);
+        let inline_reply = after < end && kinds[after] == (Kind::Quote { angle: true }) && {
+            let t = next(fate, after, &|k| !matches!(k, Kind::Quote { .. } | Kind::Blank));
+            t < end && is_content(seen(kinds, fate, t))
+        };
+        if inline_reply {
+            fate[i..marker_end].fill(Some(rule));
+            i = after;
+        } else {
+            let start = back_over_rule(kinds, fate, i);
+            fate[start..end].fill(Some(rule));
+            return;
+        }
+    }
+    cut_trailing_quotes(lines, kinds, end, fate, saw_marker);
+}
+
+/// A message opening with an attribution: cut it, and the quote under it if
+/// a reply follows (bottom-posting). Returns where the reply starts.
+fn cut_leading_history(kinds: &[Kind], end: usize, fate: &mut [Option<&'static str>], i: usize) -> usize {
+    let Kind::Marker(rule) = kinds[i] else {
+        return i;
+    };
+    let marker_end = (i..end).find(|&k| !matches!(kinds[k], Kind::Marker(_))).unwrap_or(end);
+    fate[i..marker_end].fill(Some(rule));
+    let body = (marker_end..end).find(|&k| kinds[k] != Kind::Blank).unwrap_or(end);
+    if body < end && matches!(kinds[body], Kind::Quote { .. }) {
+        let reply = (body..end)
+            .find(|&k| !matches!(kinds[k], Kind::Quote { .. } | Kind::Blank))
+            .unwrap_or(end);
+        fate[marker_end..reply].fill(Some(QUOTE));
+        return reply;
+    }
+    body
+}
+
+/// Where a cut at marker `i` should start: Outlook draws a rule above its
+/// header block ("_____" or "-----"), which belongs to the history.
+fn back_over_rule(kinds: &[Kind], fate: &[Option<&'static str>], i: usize) -> usize {
+    let mut k = i;
+    while k > 0 && seen(kinds, fate, k - 1) == Kind::Blank && fate[k - 1].is_none() {
+        k -= 1;
+    }
+    if k > 0 && kinds[k - 1] == Kind::Rule && fate[k - 1].is_none() { k - 1 } else { i }
+}
+
+/// Quotes after the last line of new text are history. A message of quotes
+/// alone keeps them (there is nothing else to judge), unless the quote is
+/// itself quoted history, opening with an attribution.
+fn cut_trailing_quotes(
+    lines: &[&str],
+    kinds: &[Kind],
+    end: usize,
+    fate: &mut [Option<&'static str>],
+    saw_marker: bool,
+) {
+    let last_text = (0..end).rev().find(|&i| is_content(seen(kinds, fate, i)));
+    let from = match last_text {
+        Some(t) => t + 1,
+        None if saw_marker || quote_opens_with_attribution(lines, kinds, end) => 0,
+        None => return,
+    };
+    if quoted_forward(lines, kinds, from, end) {
+        return;
+    }
+    for i in from..end {
+        if fate[i].is_none() && !is_content(kinds[i]) {
+            fate[i] = Some(QUOTE);
+        }
+    }
+}
+
+fn quote_opens_with_attribution(lines: &[&str], kinds: &[Kind], end: usize) -> bool {
+    let Some(first) = (0..end).find(|&i| matches!(kinds[i], Kind::Quote { .. })) else {
+        return false;
+    };
+    let unquoted = lines[first].trim_start_matches(|c: char| c == '>' || c.is_whitespace());
+    let one = [unquoted];
+    attribution_start(&one, &[Kind::Text], 0).is_some()
+}
+
+/// Apple Mail quotes forwarded mail ("> Begin forwarded message:"); a
+/// forward is content, so trailing quotes opening that way stay.
+fn quoted_forward(lines: &[&str], kinds: &[Kind], from: usize, end: usize) -> bool {
+    (from..end)
+        .find(|&k| matches!(kinds[k], Kind::Quote { .. }))
+        .is_some_and(|k| {
+            let unquoted = lines[k].trim_start_matches(|c: char| c == '>' || c.is_whitespace());
+            is_forward_separator(unquoted.trim())
+        })
+}
+
+/// After a valediction ("Thanks,") and the name under it, a short block of
+/// contact details (title, phone, address, site) is a signature without a
+/// delimiter. The valediction and the name are kept: they are what the
+/// writer typed.
+fn cut_contact_signature(lines: &[&str], kinds: &[Kind], end: usize, fate: &mut [Option<&'static str>]) {
+    let kept: Vec<usize> = (0..end).filter(|&i| seen(kinds, fate, i) != Kind::Blank).collect();
+    let window = &kept[kept.len().saturating_sub(10)..];
+    let Some(v) = window.iter().rposition(|&i| is_valediction(lines[i])) else {
+        return;
+    };
+    let after = &window[v + 1..];
+    if after.len() < 2 || after.iter().any(|&i| kinds[i] != Kind::Text) {
+        return;
+    }
+    let (name, tail) = (after[0], &after[1..]);
+    if !is_name_line(lines[name]) || tail.len() > 6 || !tail.iter().all(|&i| is_contact_line(lines[i])) {
+        return;
+    }
+    fate[tail[0]..end].fill(Some(CONTACT_SIGNATURE));
+}
+
+fn is_valediction(line: &str) -> bool {
+    static VALEDICTION: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?i)^(thanks|many thanks|thanks again|thank you|cheers|best|best wishes|best regards|regards|kind regards|warm regards|warmly|sincerely|yours|yours truly|all the best|take care|cordialement|bien à vous|amitiés|mit freundlichen grüßen|viele grüße|liebe grüße|beste grüße|gruß|grüße|saludos|un saludo|atentamente|cordiali saluti|saluti|grazie|abraços|atenciosamente|met vriendelijke groet|groeten|med vänliga hälsningar|hälsningar|mvh|med venlig hilsen|hilsen|pozdrawiam|с уважением|спасибо)[\s,.!]*$",
+        )
+        .expect("static regex")
+    });
+    VALEDICTION.is_match(line.trim())
+}
+
+fn is_name_line(line: &str) -> bool {
+    let t = line.trim();
+    t.chars().count() <= 40 && !t.ends_with(['.', '?', '!'])
+}
+
+/// A line a signature or footer is made of: short, or an address, a link,
+/// a phone number.
+fn is_signature_line(line: &str) -> bool {
+    let t = line.trim();
+    let lower = t.to_lowercase();
+    let digits = t.chars().filter(char::is_ascii_digit).count();
+    t.chars().count() <= 40 || t.contains('@') || lower.contains("http") || lower.contains("www.") || digits >= 7
+}
+
+fn is_contact_line(line: &str) -> bool {
+    let t = line.trim();
+    let lower = t.to_lowercase();
+    if lower.starts_with("p.s") || lower.starts_with("ps ") || lower.starts_with("ps:") {
+        return false;
+    }
+    let digits = t.chars().filter(char::is_ascii_digit).count();
+    t.contains('@') || lower.contains("http") || lower.contains("www.") || digits >= 7 || is_name_line(t)
+}
+
+// ---------------------------------------------------------------- assemble
+
+fn assemble(lines: &[&str], fate: &[Option<&'static str>]) -> NewText {
+    let kept: Vec<usize> = (0..lines.len()).filter(|&i| fate[i].is_none()).collect();
+    let first = kept.iter().position(|&i| !lines[i].trim().is_empty());
+    let last = kept.iter().rposition(|&i| !lines[i].trim().is_empty());
+    let text = match (first, last) {
+        (Some(a), Some(b)) => kept[a..=b].iter().map(|&i| lines[i]).collect::<Vec<_>>().join("\n"),
+        _ => String::new(),
+    };
+    let mut cuts = Vec::new();
+    let mut quoted = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let Some(rule) = fate[i] else {
+            i += 1;
+            continue;
+        };
+        let run_end = (i..lines.len()).find(|&k| fate[k] != Some(rule)).unwrap_or(lines.len());
+        if let Some(first) = lines[i..run_end].iter().find(|l| !l.trim().is_empty()) {
+            cuts.push(Cut { rule, line: shorten(first.trim(), 80) });
+        }
+        quoted.extend_from_slice(&lines[i..run_end]);
+        i = run_end;
+    }
+    let quoted = quoted.join("\n").trim_matches('\n').to_string();
+    NewText { text, cuts, quoted }
+}
+
+fn shorten(line: &str, max_chars: usize) -> String {
+    match line.char_indices().nth(max_chars) {
+        Some((at, _)) => line[..at].to_string(),
+        None => line.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The comparison the corpora's expected files call for: trailing
+    /// whitespace of each line and of the whole text does not count.
+    fn normalized(text: &str) -> String {
+        let text = text.replace("\r\n", "\n");
+        let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
+        lines.join("\n").trim_end().to_string()
+    }
+
+    fn corpora() -> Option<std::path::PathBuf> {
+        match std::env::var_os("ALLEARS_CORPORA") {
+            Some(dir) => Some(std::path::PathBuf::from(dir)),
+            None => {
+                eprintln!("!!! ALLEARS_CORPORA is unset: corpus test SKIPPED !!!");
+                None
+            }
+        }
+    }
+
+    fn share(exact: usize, total: usize) -> f64 {
+        100.0 * exact as f64 / total as f64
+    }
+
+    #[test]
+    fn corpus_email_reply_trimmer() {
+        let Some(root) = corpora() else { return };
+        let dir = root.join("email_reply_trimmer/test");
+        let mut names: Vec<_> = std::fs::read_dir(dir.join("emails"))
+            .expect("emails/ readable")
+            .filter_map(|e| e.ok().map(|e| e.file_name()))
+            .collect();
+        names.sort();
+        let (mut exact, mut differ) = (0, Vec::new());
+        for name in &names {
+            let body = std::fs::read_to_string(dir.join("emails").join(name)).expect("email readable");
+            let want = std::fs::read_to_string(dir.join("trimmed").join(name)).expect("trimmed readable");
+            let got = new_text(&body);
+            if normalized(&got.text) == normalized(&want) {
+                exact += 1;
+            } else {
+                differ.push(name.to_string_lossy().into_owned());
+                if std::env::var_os("NEWTEXT_DIFF").is_some() {
+                    eprintln!("--- {name:?} got:\n{}\n--- want:\n{}\n--- cuts: {:?}", got.text, want, got.cuts);
+                }
+            }
+        }
+        assert!(!names.is_empty(), "no cases ran");
+        println!("email_reply_trimmer exact: {exact}/{} ({:.1}%)", names.len(), share(exact, names.len()));
+        println!("differ: {differ:?}");
+    }
+
+    /// The text/plain part of a message, or its HTML part as text.
+    fn body_text(raw: &[u8]) -> String {
+        let mail = mailparse::parse_mail(raw).expect("fixture parses");
+        let parts: Vec<&mailparse::ParsedMail> = mail.parts().collect();
+        let find = |mime: &str| parts.iter().find(|p| p.ctype.mimetype == mime);
+        if let Some(plain) = find("text/plain") {
+            return plain.get_body().expect("text/plain decodes");
+        }
+        let html = find("text/html").expect("a text part").get_body().expect("text/html decodes");
+        html2text::from_read(html.as_bytes(), 10_000).expect("html converts")
+    }
+
+    #[test]
+    fn corpus_talon_standard_replies() {
+        let Some(root) = corpora() else { return };
+        let dir = root.join("talon/tests/fixtures/standard_replies");
+        let mut emls: Vec<_> = std::fs::read_dir(&dir)
+            .expect("standard_replies/ readable")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .collect();
+        emls.sort();
+        let (mut exact, mut differ) = (0, Vec::new());
+        for eml in &emls {
+            let stem = eml.file_stem().and_then(|s| s.to_str()).expect("utf-8 name");
+            // talon's fixtures: "<name>_reply_text" where the reply is not
+            // just "Hello".
+            let expected = dir.join(format!("{stem}_reply_text"));
+            let want = std::fs::read_to_string(&expected).unwrap_or_else(|_| "Hello".to_string());
+            let got = new_text(&body_text(&std::fs::read(eml).expect("eml readable")));
+            if normalized(&got.text) == normalized(&want) {
+                exact += 1;
+            } else {
+                differ.push(stem.to_string());
+                if std::env::var_os("NEWTEXT_DIFF").is_some() {
+                    eprintln!("--- {stem} got:\n{}\n--- want:\n{want}\n--- cuts: {:?}", got.text, got.cuts);
+                }
+            }
+        }
+        assert!(!emls.is_empty(), "no cases ran");
+        println!("talon exact: {exact}/{} ({:.1}%)", emls.len(), share(exact, emls.len()));
+        println!("differ: {differ:?}");
+    }
+
+    /// Corpora without expected outputs still must not panic, and must leave
+    /// text in every message that has unquoted lines. NEWTEXT_DUMP=1 prints
+    /// each result for review.
+    #[test]
+    fn corpus_unlabelled_replies_keep_some_text() {
+        let Some(root) = corpora() else { return };
+        let dirs = ["crisp-email-reply-parser/test/fixtures", "email_reply_parser/test/emails"];
+        let mut seen = 0;
+        for dir in dirs {
+            let mut paths: Vec<_> = std::fs::read_dir(root.join(dir))
+                .expect("corpus readable")
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .collect();
+            paths.sort();
+            for path in paths {
+                let body = String::from_utf8_lossy(&std::fs::read(&path).expect("readable")).into_owned();
+                let got = new_text(&body);
+                seen += 1;
+                if std::env::var_os("NEWTEXT_DUMP").is_some() {
+                    println!("=== {}\n{}\n--- cuts: {:?}", path.display(), got.text, got.cuts);
+                }
+                let starts_with_text = body.lines().find(|l| !l.trim().is_empty()).is_some_and(|l| !l.trim_start().starts_with('>'));
+                if starts_with_text && got.text.is_empty() {
+                    println!("empty new text: {}", path.display());
+                }
+            }
+        }
+        assert!(seen > 0, "no cases ran");
+    }
 }
