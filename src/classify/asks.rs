@@ -1,42 +1,336 @@
-//! Does the new text ask the owner for a reply? (First rules; deepened in issue 3.)
+//! Does the new text ask the owner something a reasonable person would
+//! expect them to answer?
+//!
+//! Judged sentence by sentence on the writer's new words only (quotes,
+//! signatures and forwarded text are already gone, URLs and code masked).
+//! A sentence asks when it is a question or a request; it asks *the owner*
+//! when it is addressed to them: by default in direct mail to them and in a
+//! comment on their post, but on a list only when it names them, is sent to
+//! them, or answers their own post. A sentence addressed to someone else
+//! ("Maya, could you ...", "anyone on the list?"), a rhetorical question
+//! answered by its writer, the boilerplate question of a signature or
+//! disclaimer, and everything in a message that says "no need to reply" do
+//! not ask. A topic request always asks.
 
-use super::{Reason, Source};
-use crate::config::Owner;
-use crate::message::Message;
+use super::{Place, Reason, Sentence, Source, TopicRequest, sentences};
 
 pub(crate) struct Ask {
     pub asks: bool,
     pub question: String,
 }
 
-pub(crate) fn asks_owner(
-    _msg: &Message,
-    _owner: &Owner,
-    source: Source,
-    new_text: &str,
-    reasons: &mut Vec<Reason>,
-) -> Ask {
-    if matches!(source, Source::Own | Source::Automated | Source::Pingback) {
-        reasons.push(Reason::new(
-            "asks: not for this kind of mail",
-            source.as_str(),
-        ));
-        return Ask {
+/// Who a sentence is addressed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Addressee {
+    Owner,
+    Other,
+    Group,
+    Unstated,
+}
+
+pub(crate) fn asks_owner(place: &Place, text: &str, topics: &[TopicRequest], reasons: &mut Vec<Reason>) -> Ask {
+    let no = |reasons: &mut Vec<Reason>, rule: &str, text: &str| {
+        reasons.push(Reason::new(rule, text));
+        Ask {
             asks: false,
             question: String::new(),
+        }
+    };
+    if matches!(place.source, Source::Own | Source::Automated | Source::Pingback) {
+        return no(reasons, "asks: not for this kind of mail", place.source.as_str());
+    }
+    let spam = super::source::spam_cues(text);
+    if spam.len() >= 2 {
+        return no(reasons, "asks: spam comment or message", &spam.join(", "));
+    }
+    if let Some(cue) = no_reply_wanted(text) {
+        return no(reasons, "asks: the writer says no reply is needed", cue);
+    }
+    let all = sentences(text);
+    let mut asking = Vec::new();
+    let mut para_to = Addressee::Unstated;
+    let mut para = usize::MAX;
+    for (i, s) in all.iter().enumerate() {
+        if s.para != para {
+            para = s.para;
+            para_to = Addressee::Unstated;
+        }
+        let to = addressee(&s.text, place);
+        if s.first && to != Addressee::Unstated {
+            para_to = to;
+        }
+        let to = if to == Addressee::Unstated { para_to } else { to };
+        if !is_question(&s.text) && !is_request(&s.text) {
+            continue;
+        }
+        if is_rhetorical(&all, i) || is_boilerplate(&all, i) {
+            continue;
+        }
+        if for_owner(to, place) {
+            asking.push(s.text.clone());
+        }
+    }
+    if !asking.is_empty() {
+        let question = asking.join(" ");
+        reasons.push(Reason::new(&format!("asks: {}", why(place)), &question));
+        return Ask { asks: true, question };
+    }
+    if let Some(t) = topics.first() {
+        let rule = if place.call_for_topics {
+            "asks: answered your call for topics"
+        } else {
+            "asks: asks you to write about something"
+        };
+        reasons.push(Reason::new(rule, &t.words));
+        return Ask {
+            asks: true,
+            question: t.words.clone(),
         };
     }
-    let question = new_text
-        .split_inclusive(['?', '\n'])
-        .map(str::trim)
-        .find(|s| s.ends_with('?'))
-        .unwrap_or("")
-        .to_string();
-    let asks = !question.is_empty();
-    if asks {
-        reasons.push(Reason::new("asks: a question in the new text", &question));
-    } else {
-        reasons.push(Reason::new("asks: no question in the new text", ""));
+    let rule = match place.source {
+        Source::List => "asks: asks the list, not you (no question or request addressed to you)",
+        _ => "asks: no question or request for you in the new text",
+    };
+    no(reasons, rule, "")
+}
+
+/// The reason the digest shows ("asked you directly on Netadmins").
+fn why(place: &Place) -> String {
+    match place.source {
+        Source::List => {
+            let list = place.list_name.as_deref().unwrap_or("a list");
+            if place.reply_to_owner {
+                format!("replied to your post on {list} with a question")
+            } else {
+                format!("asked you directly on {list}")
+            }
+        }
+        Source::Comment => "a comment asks you".to_string(),
+        _ => "asks you directly".to_string(),
     }
-    Ask { asks, question }
+}
+
+/// Is a question or request with this addressee one for the owner?
+fn for_owner(to: Addressee, place: &Place) -> bool {
+    match to {
+        Addressee::Owner => true,
+        Addressee::Other | Addressee::Group => false,
+        Addressee::Unstated => match place.source {
+            Source::List => place.reply_to_owner,
+            Source::Comment => true,
+            _ => !place.owner_only_cc,
+        },
+    }
+}
+
+/// "Maya, could you ...", "Robin - did you ...", "@robin ...", "Robinさん、",
+/// "anyone on the list ...?", "Colleagues,".
+fn addressee(s: &str, place: &Place) -> Addressee {
+    if let Some(name) = vocative(s) {
+        if names_owner(&name, place) {
+            return Addressee::Owner;
+        }
+        if is_group_word(&name) {
+            return Addressee::Group;
+        }
+        return Addressee::Other;
+    }
+    if mentions_owner_as_you(s, place) {
+        return Addressee::Owner;
+    }
+    if to_group(s) {
+        return Addressee::Group;
+    }
+    Addressee::Unstated
+}
+
+/// The name a sentence opens with when it calls someone: one or two
+/// capitalised words, then a comma, colon or dash; "@name"; or a Japanese
+/// name with さん/様 and "、".
+fn vocative(s: &str) -> Option<String> {
+    let s = s.trim_start_matches(['-', '*', ' ']);
+    if let Some(rest) = s.strip_prefix('@') {
+        let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.').collect();
+        return (!name.is_empty()).then_some(name);
+    }
+    for honorific in ["さん、", "様、", "さん，", "先生、"] {
+        if let Some(at) = s.find(honorific)
+            && s[..at].chars().count() <= 12
+        {
+            return Some(s[..at].trim().to_string());
+        }
+    }
+    let end = s.find([',', ':', '–', '—']).or_else(|| s.find(" -"))?;
+    let head = s[..end].trim();
+    let words: Vec<&str> = head.split_whitespace().collect();
+    if words.is_empty() || words.len() > 2 {
+        return None;
+    }
+    let capitalised = words.iter().all(|w| {
+        let mut cs = w.chars();
+        cs.next().is_some_and(char::is_uppercase) && cs.all(|c| c.is_alphabetic() || c == '\'' || c == '-' || c == '.')
+    });
+    if !capitalised || words.iter().any(|w| NOT_NAMES.contains(&w.to_lowercase().as_str())) {
+        return None;
+    }
+    Some(head.to_string())
+}
+
+/// Openers that look like a name before a comma but are not one.
+const NOT_NAMES: &[&str] = &[
+    "hi", "hello", "hey", "dear", "thanks", "thank", "so", "also", "and", "but", "anyway", "yes", "no", "oh",
+    "well", "ok", "okay", "sorry", "actually", "honestly", "ps", "p.s.", "btw", "update", "note", "question",
+    "quick", "cheers", "greetings", "bonjour", "hallo", "hola", "olá", "ciao", "salut", "good", "great",
+    "first", "second", "third", "finally", "however", "besides", "otherwise", "then", "now", "today",
+    "tomorrow", "yesterday", "sure", "right", "true", "indeed", "interesting", "fyi", "edit", "short",
+    "long", "in", "on", "at", "for", "if", "when", "as", "because", "since", "after", "before", "meanwhile",
+    "seriously", "frankly", "personally", "basically", "again", "still", "plus", "oui", "non", "ja", "nein",
+    "sí", "si", "sim", "não", "kia", "g'day", "morning", "evening", "afternoon", "welcome", "congrats",
+    "congratulations", "wow", "ah", "um", "hmm", "anyhow", "regards", "best", "love", "yours", "yep", "nope",
+];
+
+fn is_group_word(name: &str) -> bool {
+    let n = name.to_lowercase();
+    ["all", "everyone", "everybody", "folks", "colleagues", "friends", "guys", "team", "people", "y'all", "list", "皆さん", "みなさん", "各位", "大家"]
+        .iter()
+        .any(|g| n == *g || n.starts_with(&format!("{g} ")))
+}
+
+fn names_owner(name: &str, place: &Place) -> bool {
+    let n = name.trim_start_matches('@');
+    place
+        .owner_names
+        .iter()
+        .any(|o| n.eq_ignore_ascii_case(o) || n.split_whitespace().any(|w| w.eq_ignore_ascii_case(o)) || n.starts_with(o.as_str()))
+}
+
+/// The owner named in a sentence that speaks to "you" (or "@robin" anywhere).
+fn mentions_owner_as_you(s: &str, place: &Place) -> bool {
+    let named = place.owner_names.iter().any(|n| contains_word(s, n));
+    let at = place.owner_names.iter().any(|n| s.to_lowercase().contains(&format!("@{}", n.to_lowercase())));
+    if at {
+        return true;
+    }
+    if !named {
+        return false;
+    }
+    let l = format!(" {} ", s.to_lowercase());
+    [" you ", " your ", " you'", " tu ", " vous ", " sie ", " ihr ", " du ", " usted ", " você ", " lei ", "さん", "您", "你"]
+        .iter()
+        .any(|w| l.contains(w))
+}
+
+/// `word` in `s` as a whole word (CJK neighbours count as boundaries).
+pub(crate) fn contains_word(s: &str, word: &str) -> bool {
+    if word.is_empty() {
+        return false;
+    }
+    let mut from = 0;
+    while let Some(at) = s[from..].find(word) {
+        let start = from + at;
+        let end = start + word.len();
+        let before = s[..start].chars().next_back();
+        let after = s[end..].chars().next();
+        let edge = |c: Option<char>| c.is_none_or(|c| !c.is_ascii_alphanumeric() && !(c.is_alphabetic() && c.is_ascii()));
+        if edge(before) && edge(after) {
+            return true;
+        }
+        from = end;
+    }
+    false
+}
+
+/// Questions put to everyone: "anyone", "does anybody", "quelqu'un", ...
+fn to_group(s: &str) -> bool {
+    let l = s.to_lowercase();
+    const GROUP: &[&str] = &[
+        "anyone", "anybody", "everyone", "everybody", "any of you", "you all", "y'all", "folks", "people here",
+        "others here", "other desks", "on the list", "on this list", "quelqu'un", "quelqu’un", "vous tous",
+        "jemand", "ihr alle", "alguien", "alguém", "qualcuno", "iemand", "どなたか", "皆さん", "みなさん",
+        "方が多い", "有人", "大家", "各位",
+    ];
+    GROUP.iter().any(|g| l.contains(g))
+}
+
+fn is_question(s: &str) -> bool {
+    let t = s.trim_end_matches(['"', '\'', ')', '»', '”', ' ']);
+    let words = t.split_whitespace().count();
+    let cjk = t.chars().any(|c| c as u32 >= 0x3000);
+    (t.ends_with('?') || t.ends_with('？') || t.starts_with('¿')) && (words >= 2 || cjk)
+}
+
+/// Requests that are not phrased as questions.
+fn is_request(s: &str) -> bool {
+    let l = s.to_lowercase();
+    const CUES: &[&str] = &[
+        "could you", "would you", "can you", "will you", "please ", "please,", "let me know", "let us know",
+        "i'd love to hear", "i would love to hear", "i'd love it if you", "would love it if you",
+        "i'd appreciate", "i would appreciate", "would be grateful", "i'd be grateful", "grateful if you",
+        "looking forward to your", "hoping you could", "hope you can", "i was wondering if you",
+        "wondering whether you", "any chance you", "would be great if you", "be great if you could",
+        "do get in touch", "get back to me", "your thoughts", "your advice", "your take",
+        "könnten sie", "würden sie", "wären sie", "bitte", "pourriez-vous", "pourrais-tu", "tu pourrais",
+        "merci de", "podrías", "podría usted", "por favor", "poderia", "você poderia", "potresti",
+        "potrebbe", "per favore", "ください", "いただけ", "お願い", "頂け", "请", "能否", "希望您", "麻烦您",
+    ];
+    const NOT: &[&str] = &[
+        "please find", "please ignore", "please excuse", "please forgive", "please don't reply",
+        "please do not reply", "please disregard", "please note", "bitte beachten", "please see attached",
+    ];
+    CUES.iter().any(|c| l.contains(c)) && !NOT.iter().any(|c| l.contains(c))
+}
+
+/// A question its writer answers at once ("Who needs X? Not me."), or a
+/// figure of speech ("Isn't it ironic ...?", "Is it just me, or ...?").
+fn is_rhetorical(all: &[Sentence], i: usize) -> bool {
+    let l = all[i].text.to_lowercase();
+    const FIGURES: &[&str] = &[
+        "isn't it ironic", "isn’t it ironic", "is it just me", "who needs", "who would have thought",
+        "who would have believed", "who knew", "what could possibly go wrong", "who doesn't love",
+        "who doesn’t love", "why not", "how hard can it be", "am i right", "need i say more",
+        "what's not to like", "what’s not to like",
+    ];
+    if FIGURES.iter().any(|f| l.contains(f)) {
+        return true;
+    }
+    let Some(next) = all.get(i + 1).filter(|n| n.para == all[i].para) else {
+        return false;
+    };
+    let n = next.text.to_lowercase();
+    if n.contains("rhetorical") {
+        return true;
+    }
+    let short = n.split_whitespace().count() <= 4 && !n.ends_with('?');
+    const ANSWERS: &[&str] = &["not me", "no.", "nope", "of course not", "of course", "exactly", "obviously", "yes.", "neither do i", "me neither", "nobody", "no one"];
+    short && ANSWERS.iter().any(|a| n.starts_with(a))
+}
+
+/// The question of a signature, disclaimer or service footer: followed by
+/// an instruction to contact someone else ("Questions? Contact support").
+fn is_boilerplate(all: &[Sentence], i: usize) -> bool {
+    let l = all[i].text.to_lowercase();
+    if l.contains("this notice") || l.contains("this e-mail") || l.contains("this email") && l.contains("confidential") {
+        return true;
+    }
+    let Some(next) = all.get(i + 1) else {
+        return false;
+    };
+    let n = next.text.to_lowercase();
+    const CONTACT: &[&str] = &["contact", "call us", "visit", "email us", "e-mail us", "read our", "see our", "write to us", "reach us", "check out our", "just reply"];
+    let words = l.split_whitespace().count();
+    words <= 5 && CONTACT.iter().any(|c| n.starts_with(c) || n.contains(&format!(" {c}")) && n.split_whitespace().count() < 8)
+}
+
+/// "No need to reply", "no action needed", in several languages.
+fn no_reply_wanted(text: &str) -> Option<&'static str> {
+    const CUES: &[&str] = &[
+        "no need to reply", "no need to respond", "no need to answer", "no reply needed", "no reply necessary",
+        "no response needed", "no need for a reply", "no action needed", "no action required", "don't reply",
+        "don't need to reply", "do not need to reply", "don't feel you have to reply", "no need to write back",
+        "pas besoin de répondre", "inutile de répondre", "keine antwort nötig", "du musst nicht antworten",
+        "sie müssen nicht antworten", "no hace falta responder", "no hace falta contestar", "não precisa responder",
+        "non serve rispondere", "返信不要", "ご返信は不要", "无需回复", "不用回复",
+    ];
+    let l = text.to_lowercase();
+    CUES.iter().find(|c| l.contains(*c)).copied()
 }

@@ -139,12 +139,14 @@ pub(crate) fn classify(msg: &Message, owner: &Owner, sent: bool) -> Classificati
     for cut in &new.cuts {
         reasons.push(Reason::new(&format!("newtext: {}", cut.rule), &cut.line));
     }
-    let ask = asks::asks_owner(msg, owner, source, &new.text, &mut reasons);
-    let topics = if matches!(source, Source::Own | Source::Automated) {
+    let text = own_words(&new.text);
+    let place = Place::of(msg, owner, source, &context, &new.quoted);
+    let topics = if matches!(source, Source::Own | Source::Automated | Source::Pingback) {
         Vec::new()
     } else {
-        topics::requests(&new.text, msg, &mut reasons)
+        topics::requests(&text, &place, &mut reasons)
     };
+    let ask = asks::asks_owner(&place, &text, &topics, &mut reasons);
     Classification {
         source,
         asks_owner: ask.asks,
@@ -153,4 +155,244 @@ pub(crate) fn classify(msg: &Message, owner: &Owner, sent: bool) -> Classificati
         reasons,
         context,
     }
+}
+
+/// The writer's own words: a forwarded message is content the writer passes
+/// on, not what they ask, so judging stops at its separator.
+fn own_words(text: &str) -> String {
+    const FORWARDED: &[&str] = &[
+        "---------- forwarded message",
+        "-------- forwarded message",
+        "begin forwarded message",
+        "-------- original message --------",
+        "anfang der weitergeleiteten",
+        "---------- weitergeleitete nachricht",
+        "-------- message transféré",
+        "---------- mensaje reenviado",
+        "---------- mensagem encaminhada",
+        "---------- messaggio inoltrato",
+    ];
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let t = line.trim().to_lowercase();
+        if FORWARDED.iter().any(|f| t.starts_with(f)) {
+            break;
+        }
+        if t.starts_with('>') {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// Who the message is to and where it sits: what the asks and topic rules
+/// need to know beyond the text.
+#[derive(Debug, Clone)]
+pub(crate) struct Place {
+    pub source: Source,
+    /// Ways the writer may name the owner ("Robin", "Ellis", "robin").
+    pub owner_names: Vec<String>,
+    /// The owner is in To: (not only Cc:), or To: is empty.
+    pub to_owner: bool,
+    /// Someone else is in To: and the owner only in Cc:.
+    pub owner_only_cc: bool,
+    /// It replies to the owner's own message (In-Reply-To in the owner's
+    /// domain, or a quote attributed to the owner).
+    pub reply_to_owner: bool,
+    /// It sits under the owner's call for topics (subject, post title or
+    /// the quoted text asks what to write about).
+    pub call_for_topics: bool,
+    /// A blog comment that answers another comment.
+    pub reply_comment: bool,
+    /// The list name, for reasons ("Netadmins").
+    pub list_name: Option<String>,
+}
+
+impl Place {
+    fn of(msg: &Message, owner: &Owner, source: Source, ctx: &Context, quoted: &str) -> Place {
+        let owner_names = owner_names(owner);
+        let is_owner = |a: &Address| owner.is_owner(&a.email);
+        let to_owner = msg.to.is_empty() || msg.to.iter().any(is_owner);
+        let owner_only_cc = !to_owner && msg.cc.iter().any(is_owner);
+        let domains: Vec<&str> = owner
+            .addresses
+            .iter()
+            .filter_map(|a| a.rsplit_once('@').map(|(_, d)| d))
+            .collect();
+        let parent = msg.in_reply_to.as_deref().or(msg.references.last().map(String::as_str));
+        let parent_is_owners = parent
+            .and_then(|id| id.rsplit_once('@'))
+            .is_some_and(|(_, d)| domains.iter().any(|o| d.eq_ignore_ascii_case(o)));
+        let quoted_owner = quoted
+            .lines()
+            .take(40)
+            .any(|l| is_attribution(l) && owner_names.iter().any(|n| l.contains(n.as_str())));
+        let call_for_topics = [msg.subject.as_str(), ctx.post_title.as_deref().unwrap_or(""), quoted]
+            .iter()
+            .any(|t| topics::is_call_for_topics(t));
+        Place {
+            source,
+            owner_names,
+            to_owner,
+            owner_only_cc,
+            reply_to_owner: parent_is_owners || quoted_owner,
+            call_for_topics,
+            reply_comment: ctx.parent_comment_url.is_some(),
+            list_name: ctx.list_name.clone().or_else(|| ctx.list_id.clone()),
+        }
+    }
+}
+
+/// "On ... Robin Ellis wrote:", "Robin Ellis a écrit", "From: Robin Ellis".
+fn is_attribution(line: &str) -> bool {
+    let l = line.to_lowercase();
+    ["wrote", "écrit", "schrieb", "escribió", "escreveu", "scritto", "from:", "von:", "de:"]
+        .iter()
+        .any(|w| l.contains(w))
+}
+
+/// The owner's full name, first and last name, and mailbox names.
+fn owner_names(owner: &Owner) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let full = owner.name.trim();
+    if !full.is_empty() {
+        names.push(full.to_string());
+        names.extend(full.split_whitespace().filter(|w| w.chars().count() > 1).map(str::to_string));
+    }
+    for a in &owner.addresses {
+        let local = a.split('@').next().unwrap_or("");
+        if local.chars().count() > 2 && local.chars().all(|c| c.is_alphabetic()) {
+            let cap: String = local
+                .chars()
+                .enumerate()
+                .map(|(i, c)| if i == 0 { c.to_ascii_uppercase() } else { c })
+                .collect();
+            names.push(cap);
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// One sentence of the new text and the paragraph it is in.
+#[derive(Debug, Clone)]
+pub(crate) struct Sentence {
+    pub text: String,
+    pub para: usize,
+    /// It opens its paragraph.
+    pub first: bool,
+}
+
+/// Split text into sentences, paragraph by paragraph. Addresses and code
+/// are replaced first, so a '?' in a URL or a shell glob is not a question.
+/// Linear in the text.
+pub(crate) fn sentences(text: &str) -> Vec<Sentence> {
+    let mut out = Vec::new();
+    let mut para = 0;
+    let mut buf = String::new();
+    let flush = |buf: &mut String, para: usize, out: &mut Vec<Sentence>| {
+        let mut first = true;
+        for s in split_sentences(buf) {
+            out.push(Sentence { text: s, para, first });
+            first = false;
+        }
+        buf.clear();
+    };
+    for line in text.lines() {
+        let raw = line.trim_end();
+        let t = raw.trim();
+        let bullet = is_bullet(t);
+        if t.is_empty() || bullet || is_code_line(raw) {
+            flush(&mut buf, para, &mut out);
+            para += 1;
+            if t.is_empty() || is_code_line(raw) {
+                continue;
+            }
+        }
+        if !buf.is_empty() {
+            buf.push(' ');
+        }
+        buf.push_str(&mask(t));
+    }
+    flush(&mut buf, para, &mut out);
+    out
+}
+
+fn is_bullet(t: &str) -> bool {
+    let b = t.as_bytes();
+    matches!(b.first(), Some(b'-' | b'*' | b'\xe2')) && t.chars().nth(1) == Some(' ')
+        || (b.len() > 2 && b[0].is_ascii_digit() && matches!(b[1], b'.' | b')') && b[2] == b' ')
+}
+
+/// Indented or prompt-led lines are code or commands, not prose.
+fn is_code_line(line: &str) -> bool {
+    let t = line.trim_start();
+    (line.starts_with("    ") || line.starts_with('\t')) && !is_bullet(t)
+        || t.starts_with("$ ")
+        || t.starts_with("# ") && t.contains('/')
+        || t.starts_with("```")
+}
+
+/// Replace URLs and `inline code` by placeholders.
+fn mask(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut in_code = false;
+    for word in line.split_inclusive(' ') {
+        let w = word.trim();
+        let ticks = w.matches('`').count();
+        if in_code || ticks > 0 {
+            if ticks % 2 == 1 {
+                in_code = !in_code;
+            }
+            out.push_str("<code> ");
+            continue;
+        }
+        let lower = w.to_ascii_lowercase();
+        let inner = lower.trim_start_matches(['(', '<', '[', '"']);
+        if inner.starts_with("http://") || inner.starts_with("https://") || inner.starts_with("www.") {
+            let tail: String = w.chars().rev().take_while(|c| matches!(c, '.' | ',' | ')' | '>' | ']')).collect();
+            out.push_str("<url>");
+            out.extend(tail.chars().rev());
+            out.push(' ');
+            continue;
+        }
+        if w.contains(['\\', '^', '$']) || w.matches(['/', '*', '?', '=', '[']).count() > 1 {
+            out.push_str("<code> ");
+            continue;
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// Split at sentence ends: . ! ? and their full-width forms, and 。.
+fn split_sentences(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    for (i, &(at, c)) in chars.iter().enumerate() {
+        let end = match c {
+            '?' | '!' | '.' => chars
+                .get(i + 1)
+                .is_none_or(|&(_, n)| n.is_whitespace() || matches!(n, '"' | '\'' | ')' | '»' | '”')),
+            '？' | '！' | '。' => true,
+            _ => false,
+        };
+        if end {
+            let stop = at + c.len_utf8();
+            let s = text[start..stop].trim();
+            if !s.is_empty() {
+                out.push(s.to_string());
+            }
+            start = stop;
+        }
+    }
+    let rest = text[start..].trim();
+    if !rest.is_empty() {
+        out.push(rest.to_string());
+    }
+    out
 }

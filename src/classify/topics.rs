@@ -1,35 +1,340 @@
-//! Topics readers asked the owner to write about: finding the requests in one
-//! message, and grouping requests for the same subject across messages.
-//! (First rules; deepened in issue 3.)
+//! Topics readers asked the owner to write about: finding the requests in
+//! one message and reducing each to a short phrase, and grouping requests
+//! for the same subject made in different words across messages.
+//!
+//! A request is a sentence that asks for writing ("could you write about
+//! X", "a column on X would be welcome", "I'd love to see you cover X", in
+//! several languages), or, under the owner's call for topics, a suggestion
+//! ("What about X?", "X, please.", the items of a list of ideas). When the
+//! request points back ("a column on that"), the phrase is taken from the
+//! sentence before. Grouping compares the phrases' content words after
+//! normalising them: lower case, a light stem, stop words dropped, and
+//! words of one concept (built in, plus the owner's synonyms) made one.
 
-use super::{Reason, TopicRequest};
-use crate::message::Message;
+use super::{Place, Reason, Sentence, TopicRequest, sentences};
 
-pub(crate) fn requests(
-    new_text: &str,
-    _msg: &Message,
-    reasons: &mut Vec<Reason>,
-) -> Vec<TopicRequest> {
-    let mut out = Vec::new();
-    for sentence in new_text.split_inclusive(['.', '?', '!', '\n']) {
-        let s = sentence.trim();
-        let lower = s.to_lowercase();
-        for cue in ["write about ", "cover "] {
-            if let Some(at) = lower.find(cue) {
-                let phrase: String = lower[at + cue.len()..]
-                    .trim_end_matches(['?', '.', '!'])
-                    .trim()
-                    .to_string();
-                if !phrase.is_empty() {
-                    reasons.push(Reason::new("topic: asks to write about", s));
-                    out.push(TopicRequest {
-                        phrase,
-                        words: s.to_string(),
-                    });
-                }
-                break;
+/// Does this text (a subject, a post title, the quoted post) ask readers
+/// what to write about?
+pub(crate) fn is_call_for_topics(text: &str) -> bool {
+    let l = text.to_lowercase();
+    const CALLS: &[&str] = &[
+        "what should i write about",
+        "what should i cover",
+        "what would you want to read",
+        "what would you like to read",
+        "what would you like me to write",
+        "what do you want me to write",
+        "what should i write next",
+        "column ideas",
+        "topic ideas",
+        "ideas for my column",
+        "ideas for the column",
+        "suggest a topic",
+        "suggestions for topics",
+        "call for topics",
+        "your topic requests",
+        "what should my next",
+    ];
+    CALLS.iter().any(|c| l.contains(c))
+}
+
+/// Words that ask for a piece of writing.
+const PIECES: &[&str] = &[
+    "column", "post", "article", "piece", "write-up", "writeup", "follow-up", "followup", "walkthrough",
+    "guide", "series", "deep dive", "deep-dive", "explainer", "tutorial", "blog", "episode", "story",
+    "artículo", "articulo", "artigo", "coluna", "columna", "article", "billet", "chronique", "artikel",
+    "kolumne", "beitrag", "articolo", "rubrica", "コラム", "記事", "文章", "专栏", "博客",
+];
+
+/// Find the requests for topics in one message's new text.
+pub(crate) fn requests(text: &str, place: &Place, reasons: &mut Vec<Reason>) -> Vec<TopicRequest> {
+    let all = sentences(text);
+    let mut out: Vec<TopicRequest> = Vec::new();
+    let ideas_list = all.iter().any(|s| announces_ideas(&s.text));
+    for (i, s) in all.iter().enumerate() {
+        let found = writing_request(&s.text)
+            .map(|p| ("topic: asks for writing on a subject", p))
+            .or_else(|| {
+                (place.call_for_topics || ideas_list)
+                    .then(|| suggestion(&all, i))
+                    .flatten()
+                    .map(|p| ("topic: a suggestion under the call for topics", p))
+            });
+        let Some((rule, mut phrase)) = found else {
+            continue;
+        };
+        if points_back(&phrase) {
+            match all[..i].iter().rev().find(|p| !p.text.trim().is_empty()) {
+                Some(prev) => phrase = reduce(&prev.text),
+                None => continue,
             }
         }
+        let phrase = tidy(&phrase);
+        if content_words(&phrase).is_empty() || out.iter().any(|t| t.phrase == phrase) {
+            continue;
+        }
+        reasons.push(Reason::new(rule, &s.text));
+        out.push(TopicRequest {
+            phrase,
+            words: s.text.clone(),
+        });
+        if out.len() >= 5 {
+            break;
+        }
+    }
+    out
+}
+
+/// "Two ideas for your column", "some topics", "suggestions:".
+fn announces_ideas(s: &str) -> bool {
+    let l = s.to_lowercase();
+    ["ideas for your", "idea for your", "topics for your", "suggestions for your", "two ideas", "a few ideas", "some ideas", "column ideas", "two requests", "a few requests"]
+        .iter()
+        .any(|c| l.contains(c))
+}
+
+/// A sentence that asks for writing, and the subject it names.
+fn writing_request(s: &str) -> Option<String> {
+    let l = s.to_lowercase();
+    // Verb then subject: "write about X", "cover X", "escribir sobre X".
+    const VERB_CUES: &[&str] = &[
+        "write about ", "write a column about ", "write a column on ", "write a post about ", "write a post on ",
+        "write an article about ", "write an article on ", "write a piece about ", "write a piece on ",
+        "write something about ", "write something on ", "write more about ", "write up ", "writing about ",
+        "write the follow-up post:", "write the follow-up post on ", "write a follow-up on ",
+        "you cover ", "you to cover ", "could cover ", "would cover ", "covering ", "tackle ", "take on ",
+        "looking for a subject:", "looking for a topic:", "idea for a column:", "topic suggestion:",
+        "escribir sobre ", "escribir un artículo sobre ", "escrever sobre ", "escrever um artigo sobre ",
+        "écrire sur ", "écrire un article sur ", "écrire un article ", "parler de ", "scrivere su ",
+        "scrivere di ", "darüber schreiben, ", "darüber schreiben ",
+    ];
+    // Piece then subject: "a column on X", "a post about X".
+    const PIECE_CUES: &[&str] = &[" on ", " about ", " sobre ", " sur ", " su ", " über ", " zu ", " that explains ", " explaining ", " on how ", " de "];
+    for cue in VERB_CUES {
+        if let Some(at) = l.find(cue) {
+            return Some(s[byte_at(s, &l, at + cue.len())..].to_string());
+        }
+    }
+    if let Some(p) = cjk_request(s) {
+        return Some(p);
+    }
+    let asks_for_piece = PIECES.iter().any(|p| l.contains(p))
+        && (is_ask(&l) || l.contains("would be") || l.contains("would love") || l.contains("i'd love") || l.contains("welcome") || l.contains("helpful"));
+    if !asks_for_piece {
+        return None;
+    }
+    let piece_at = PIECES.iter().filter_map(|p| l.find(p).map(|i| i + p.len())).min()?;
+    let after = &l[piece_at..];
+    for cue in PIECE_CUES {
+        if let Some(at) = after.find(cue).filter(|a| *a < 40) {
+            let start = piece_at + at + cue.len();
+            return Some(s[byte_at(s, &l, start)..].to_string());
+        }
+    }
+    // "a column on that would be welcome": the subject came before.
+    Some("that".to_string())
+}
+
+/// `s` and its lower-case form can differ in byte length (e.g. "İ"):
+/// map a byte offset in `l` back to a char boundary in `s`.
+fn byte_at(s: &str, l: &str, at: usize) -> usize {
+    if s.len() == l.len() && s.is_char_boundary(at) {
+        return at;
+    }
+    let chars = l[..at.min(l.len())].chars().count();
+    s.char_indices().nth(chars).map(|(i, _)| i).unwrap_or(s.len())
+}
+
+fn is_ask(l: &str) -> bool {
+    ["could you", "would you", "can you", "will you", "please", "any chance", "consider", "ever", "podrías", "poderia", "pourrais", "könnten", "potresti", "?"]
+        .iter()
+        .any(|c| l.contains(c))
+}
+
+/// Japanese "Xについて…書いていただけ…", Chinese "关于X的文章".
+fn cjk_request(s: &str) -> Option<String> {
+    let wants = ["いただけ", "ください", "お願い", "欲しい", "ほしい", "能否", "可以", "希望", "请", "吗"].iter().any(|c| s.contains(c));
+    let writes = ["書", "取り上げ", "コラム", "記事", "写", "文章", "专栏"].iter().any(|c| s.contains(c));
+    if !(wants && writes) {
+        return None;
+    }
+    if let Some(at) = s.find("について") {
+        let head = &s[..at];
+        let start = head.rfind(['、', '。', '，']).map(|i| i + '、'.len_utf8()).unwrap_or(0);
+        return Some(head[start..].to_string());
+    }
+    if let Some(at) = s.find("关于") {
+        let rest = &s[at + "关于".len()..];
+        let end = rest.find("的文章").or_else(|| rest.find("的")).unwrap_or(rest.len());
+        return Some(rest[..end].to_string());
+    }
+    None
+}
+
+/// Under a call for topics: "What about X?", "X, please.", a bullet of a
+/// list of ideas, or a short opening noun phrase ("Not home but close: X.").
+fn suggestion(all: &[Sentence], i: usize) -> Option<String> {
+    let s = &all[i];
+    let l = s.text.to_lowercase();
+    for cue in ["what about ", "how about ", "and what about ", "et pourquoi pas ", "qué tal ", "und was ist mit ", "e que tal "] {
+        if let Some(rest) = l.strip_prefix(cue) {
+            return Some(s.text[byte_at(&s.text, &l, cue.len())..].to_string()).filter(|_| !rest.is_empty());
+        }
+    }
+    let t = s.text.trim();
+    if let Some(item) = t.strip_prefix("- ").or_else(|| t.strip_prefix("* ")).or_else(|| t.strip_prefix("• ")) {
+        return Some(item.to_string());
+    }
+    if t.len() > 3 && t.as_bytes()[0].is_ascii_digit() && matches!(t.as_bytes()[1], b'.' | b')') {
+        return Some(t[2..].to_string());
+    }
+    if l.ends_with("please.") || l.ends_with("please!") {
+        return Some(t.trim_end_matches(['.', '!']).trim_end_matches("please").trim_end_matches([',', ' ']).to_string());
+    }
+    let opening = i == 0 || all[..i].iter().all(|p| p.text.split_whitespace().count() <= 3);
+    let words = t.split_whitespace().count();
+    if opening && words <= 14 && !t.ends_with('?') && !l.starts_with("thank") && !l.contains(" i ") && !l.starts_with("i ") {
+        let after_colon = t.split_once(": ").map(|(_, r)| r).unwrap_or(t);
+        return Some(after_colon.to_string());
+    }
+    None
+}
+
+/// "that", "this", "exactly that", "those three", "how you did it".
+fn points_back(phrase: &str) -> bool {
+    let l = phrase.to_lowercase();
+    let words: Vec<&str> = l.split(|c: char| !c.is_alphanumeric() && c != '\'').filter(|w| !w.is_empty()).collect();
+    let deictic = ["that", "this", "it", "those", "these", "them", "exactly", "three", "two", "how", "you", "did", "topic", "subject", "one", "would", "be"];
+    words.is_empty() || words.len() <= 5 && words.iter().all(|w| deictic.contains(w) || STOP.contains(w))
+        || l.starts_with("that ") || l.starts_with("this ") || l.starts_with("those ") || l.starts_with("exactly that")
+}
+
+/// The subject of an earlier sentence: the sentence without its opening
+/// question words.
+fn reduce(s: &str) -> String {
+    s.to_string()
+}
+
+/// Cut the phrase at the end of its subject: the first clause boundary.
+fn tidy(phrase: &str) -> String {
+    let mut p = phrase.trim().trim_start_matches([':', '-', '–', ' ', '«', '"', '“']).to_string();
+    const ENDS: &[&str] = &[
+        "? ", ". ", "! ", "; ", " - ", " – ", " — ", ", because", " because ", ", since", " since ", ", so ",
+        " so that ", " when ", ", when", " – what", ", which", ", and whether", " and whether", "? ", "(", "、", "。",
+        ", for people like", " for people like", ", what it", ", how much", " is it ", ", is it",
+    ];
+    for e in ENDS {
+        if let Some(at) = p.to_lowercase().find(e)
+            && at > 3
+        {
+            let at = byte_at(&p.clone(), &p.to_lowercase(), at);
+            p.truncate(at);
+        }
+    }
+    let p = p.trim().trim_end_matches(['?', '.', '!', ',', ':', ';', '»', '"', '”', '？', ' ']).trim();
+    let p = p.trim_start_matches("the ").trim_start_matches("a ").trim_start_matches("an ");
+    let words: Vec<&str> = p.split_whitespace().collect();
+    let mut short = words[..words.len().min(12)].join(" ");
+    if short.chars().count() > 100 {
+        short = short.chars().take(100).collect();
+    }
+    short
+}
+
+/// Words that say nothing about a subject.
+const STOP: &[&str] = &[
+    "a", "an", "the", "and", "or", "of", "for", "to", "in", "on", "at", "by", "with", "without", "from", "about",
+    "into", "how", "what", "why", "when", "where", "which", "who", "whether", "is", "are", "be", "it", "its",
+    "that", "this", "these", "those", "you", "your", "i", "my", "me", "we", "our", "us", "they", "their", "do",
+    "does", "did", "doing", "can", "could", "would", "should", "will", "just", "really", "actually", "so", "some",
+    "any", "more", "most", "very", "too", "also", "like", "people", "someone", "something", "thing", "things",
+    "way", "ways", "get", "getting", "make", "making", "keep", "keeping", "set", "setting", "up", "down", "out",
+    "use", "using", "run", "running", "build", "building", "one", "two", "three", "only", "ever", "even", "much",
+    "many", "all", "every", "each", "other", "own", "there", "here", "then", "than", "as", "if", "not", "no",
+    "yes", "post", "column", "article", "piece", "write", "writing", "cover", "specifically", "exactly", "actually",
+    "really", "still", "whole", "new", "old", "good", "best", "better", "work", "works", "worth", "sure",
+    "de", "la", "le", "les", "des", "du", "un", "une", "et", "ou", "en", "pour", "sur", "el", "los", "las", "una",
+    "y", "o", "para", "sobre", "como", "em", "os", "das", "dos", "um", "uma", "na", "no", "der", "die", "das",
+    "und", "oder", "für", "über", "wie", "man", "im", "ein", "eine", "il", "lo", "gli", "di", "da", "per", "su",
+    "con", "e", "follow", "beginners", "small", "home", "tiny", "little", "team", "teams",
+];
+
+/// A light stem: enough that "networks"/"network", "filtering"/"filter" meet.
+fn stem(w: &str) -> String {
+    let mut w = w.to_string();
+    for suffix in ["ing", "es", "s", "ed"] {
+        if w.chars().count() > suffix.len() + 3 && w.ends_with(suffix) {
+            w.truncate(w.len() - suffix.len());
+            break;
+        }
+    }
+    w
+}
+
+/// Concepts: words (and stems) in several languages that name one subject.
+/// The owner adds their own through `[topics] synonyms` in digest.toml.
+const CONCEPTS: &[(&str, &[&str])] = &[
+    ("ipv6", &["ipv6", "v6", "dual-stack", "dualstack", "dual", "ds-lite", "ipv4", "/56", "/64", "slaac", "dhcpv6"]),
+    ("zfs", &["zfs", "zpool", "openzfs", "truenas", "raidz"]),
+    ("power", &["power", "energy", "electricity", "electric", "watt", "watts", "kwh", "bill", "idle", "draw", "énergie", "électricité", "consommation", "strom", "energie", "energía", "electricidad", "energia", "eletricidade", "consumo", "耗电", "节能", "电费", "功耗", "電力", "電気代", "消費電力", "省エネ"]),
+    ("rural", &["rural", "rurales", "farm", "farms", "farmer", "village", "villages", "countryside", "remote", "mountain", "pueblo", "pueblos", "aldea", "campo", "zonas", "campagne", "village", "dorf", "ländlich", "land", "interior", "campagna", "地方", "山間部", "村", "田舎", "农村", "乡村", "山区"]),
+    ("internet", &["internet", "broadband", "fibre", "fiber", "connectivity", "isp", "starlink", "banda", "ancha", "fibra", "光回線", "回線", "インターネット", "宽带", "网络接入", "co-op", "coop", "co-ops", "cooperative"]),
+    ("sso", &["sso", "single", "sign-on", "signon", "login", "logins", "okta", "keycloak", "authentik", "entra", "saml", "oidc", "シングルサインオン", "单点登录", "identity"]),
+    ("kids", &["kid", "kids", "child", "children", "teen", "teens", "teenager", "teenagers", "parent", "parents", "parental", "niños", "hijos", "enfants", "kinder", "crianças", "filhos", "bambini", "子供", "子ども", "孩子", "儿童"]),
+    ("mail-delivery", &["deliverability", "spf", "dkim", "dmarc", "gmail", "spam", "inbox", "delivered", "deliver", "delivery", "accept", "junk", "caixa", "entrada", "chegarem", "bandeja", "courrier", "zustellung", "posteingang"]),
+    ("email", &["email", "e-mail", "emails", "e-mails", "mail", "mails", "correo", "courriel", "メール", "邮件"]),
+    ("homelab", &["homelab", "home-lab", "server", "servers", "rack", "nas", "mini", "家庭实验室", "服务器", "サーバー", "サーバ", "tower", "towers"]),
+    ("monitoring", &["monitoring", "monitor", "prometheus", "grafana", "alerting", "alert", "alerts", "nagios", "zabbix", "uptime", "überwachung", "supervision", "monitoreo"]),
+    ("backup", &["backup", "backups", "back-up", "restore", "sauvegarde", "sicherung", "copia", "seguridad", "バックアップ", "备份"]),
+    ("dns", &["dns", "resolver", "pi-hole", "pihole", "unbound", "adguard"]),
+    ("password", &["password", "passwords", "vaultwarden", "bitwarden", "keepass", "1password", "mot de passe", "passwort", "contraseña", "senha", "パスワード", "密码"]),
+    ("chat", &["chat", "matrix", "messenger", "whatsapp", "signal", "slack", "discord"]),
+    ("mesh", &["mesh", "meshtastic", "lora", "wireless", "wifi", "wi-fi"]),
+    ("vpn", &["vpn", "wireguard", "ipsec", "openvpn", "tailscale"]),
+    ("security", &["security", "firewall", "sécurité", "sicherheit", "seguridad", "segurança"]),
+];
+
+/// The content words of a phrase, each mapped to its concept when it has one.
+pub(crate) fn content_words(phrase: &str) -> Vec<String> {
+    content_words_with(phrase, &[])
+}
+
+fn content_words_with(phrase: &str, synonyms: &[Vec<String>]) -> Vec<String> {
+    let l = phrase.to_lowercase();
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |w: String| {
+        if !out.contains(&w) {
+            out.push(w);
+        }
+    };
+    // Multi-word and CJK entries are found as substrings.
+    for (concept, words) in CONCEPTS {
+        if words.iter().any(|w| (w.contains(' ') || !w.is_ascii()) && w.chars().count() > 1 && l.contains(w)) {
+            push(format!("#{concept}"));
+        }
+    }
+    for syn in synonyms {
+        if syn.iter().any(|w| w.contains(' ') && l.contains(&w.to_lowercase())) {
+            push(format!("#syn:{}", syn.first().map(String::as_str).unwrap_or("").to_lowercase()));
+        }
+    }
+    for raw in l.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '/' || c == '\'')) {
+        let w = raw.trim_matches(['-', '\'', '/']);
+        if w.is_empty() || STOP.contains(&w) || w.chars().all(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        if let Some(syn) = synonyms.iter().find(|s| s.iter().any(|x| x.eq_ignore_ascii_case(w))) {
+            push(format!("#syn:{}", syn.first().map(String::as_str).unwrap_or(w).to_lowercase()));
+            continue;
+        }
+        if let Some((concept, _)) = CONCEPTS.iter().find(|(_, ws)| ws.contains(&w) || ws.contains(&stem(w).as_str())) {
+            push(format!("#{concept}"));
+            continue;
+        }
+        if w.chars().any(|c| c as u32 >= 0x3000) || w.chars().count() < 3 {
+            continue;
+        }
+        push(stem(w));
     }
     out
 }
@@ -43,19 +348,105 @@ pub(crate) struct Group {
     pub members: Vec<usize>,
 }
 
-/// Group requests (phrases) that name the same subject.
-pub(crate) fn group(phrases: &[&str], _synonyms: &[Vec<String>]) -> Vec<Group> {
-    let mut groups: Vec<Group> = Vec::new();
-    for (i, p) in phrases.iter().enumerate() {
-        let key = p.to_lowercase();
-        match groups.iter_mut().find(|g| g.key == key) {
-            Some(g) => g.members.push(i),
-            None => groups.push(Group {
-                key: key.clone(),
-                label: p.to_string(),
-                members: vec![i],
-            }),
+/// Group requests (phrases) that name the same subject: two phrases meet
+/// when they share a concept, or when most of the shorter one's content
+/// words are in the other. Groups are merged transitively, then each is
+/// keyed by its sorted concepts so the store's topic id stays stable.
+pub(crate) fn group(phrases: &[&str], synonyms: &[Vec<String>]) -> Vec<Group> {
+    let words: Vec<Vec<String>> = phrases.iter().map(|p| content_words_with(p, synonyms)).collect();
+    let mut parent: Vec<usize> = (0..phrases.len()).collect();
+    fn find(parent: &mut [usize], i: usize) -> usize {
+        let mut r = i;
+        while parent[r] != r {
+            r = parent[r];
+        }
+        parent[i] = r;
+        r
+    }
+    for i in 0..phrases.len() {
+        for j in 0..i {
+            if same_subject(&words[i], &words[j]) {
+                let (a, b) = (find(&mut parent, i), find(&mut parent, j));
+                if a != b {
+                    parent[a.max(b)] = a.min(b);
+                }
+            }
         }
     }
+    let mut groups: Vec<Group> = Vec::new();
+    let mut at: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    for i in 0..phrases.len() {
+        let root = find(&mut parent, i);
+        match at.get(&root) {
+            Some(&g) => groups[g].members.push(i),
+            None => {
+                at.insert(root, groups.len());
+                groups.push(Group {
+                    key: String::new(),
+                    label: phrases[i].to_string(),
+                    members: vec![i],
+                });
+            }
+        }
+    }
+    for g in &mut groups {
+        g.key = group_key(g, &words);
+    }
     groups
+}
+
+fn same_subject(a: &[String], b: &[String]) -> bool {
+    if a.is_empty() || b.is_empty() {
+        return false;
+    }
+    let shared: Vec<&String> = a.iter().filter(|w| b.contains(w)).collect();
+    let concepts = shared.iter().filter(|w| w.starts_with('#') && !GENERIC.contains(&w.as_str())).count();
+    let all = shared.len();
+    let smaller = a.len().min(b.len());
+    concepts >= 1 || (all >= 2 && all * 2 >= smaller)
+}
+
+/// Concepts too broad to make two requests one subject on their own.
+const GENERIC: &[&str] = &["#email", "#homelab", "#internet", "#security"];
+
+/// The words most members share, sorted: stable while the group grows.
+fn group_key(g: &Group, words: &[Vec<String>]) -> String {
+    let mut count: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for &m in &g.members {
+        for w in &words[m] {
+            *count.entry(w.as_str()).or_default() += 1;
+        }
+    }
+    let mut concepts: Vec<&str> = count.iter().filter(|(w, _)| w.starts_with('#') && !GENERIC.contains(w)).map(|(w, _)| *w).collect();
+    if concepts.is_empty() {
+        let best = count.values().copied().max().unwrap_or(0);
+        concepts = count.iter().filter(|(_, c)| **c == best).map(|(w, _)| *w).take(3).collect();
+    }
+    if concepts.is_empty() {
+        return g.label.to_lowercase();
+    }
+    concepts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_subject_in_different_words_is_one_group() {
+        let p = ["IPv6 at home", "moving my home network to v6", "dual-stack for a small office", "monitoring for tiny teams"];
+        let g = group(&p, &[]);
+        assert_eq!(g.len(), 2, "{g:?}");
+        assert_eq!(g[0].members, vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn owner_synonyms_join_groups() {
+        let p = ["matrix for a rowing club", "element server for clubs"];
+        assert_eq!(group(&p, &[]).len(), 1, "club is shared content");
+        let p = ["nextcloud at home", "owncloud for a family"];
+        assert_eq!(group(&p, &[]).len(), 2);
+        let syn = vec![vec!["nextcloud".to_string(), "owncloud".to_string()]];
+        assert_eq!(group(&p, &syn).len(), 1);
+    }
 }
