@@ -67,7 +67,7 @@ pub(crate) fn asks_owner(place: &Place, text: &str, topics: &[TopicRequest], rea
             continue;
         }
         if for_owner(to, place) {
-            asking.push(s.text.clone());
+            asking.push(s.text.replace('\n', " "));
         }
     }
     if !asking.is_empty() {
@@ -308,7 +308,8 @@ fn is_rhetorical(all: &[Sentence], i: usize) -> bool {
 /// The question of a signature, disclaimer or service footer: followed by
 /// an instruction to contact someone else ("Questions? Contact support").
 fn is_boilerplate(all: &[Sentence], i: usize) -> bool {
-    let l = all[i].text.to_lowercase();
+    // A signature runs into the question without punctuation: judge the last line.
+    let l = all[i].text.rsplit('\n').next().unwrap_or("").to_lowercase();
     if l.contains("this notice") || l.contains("this e-mail") || l.contains("this email") && l.contains("confidential") {
         return true;
     }

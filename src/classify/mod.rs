@@ -313,9 +313,15 @@ pub(crate) fn sentences(text: &str) -> Vec<Sentence> {
             }
         }
         if !buf.is_empty() {
-            buf.push(' ');
+            buf.push('\n');
         }
         buf.push_str(&mask(t));
+        // A short line without closing punctuation is a line of its own: a
+        // greeting, a signature or address line, not wrapped prose.
+        if width(t) < 45 && !t.ends_with(['.', '?', '!', ',', ';', ':', '-']) || t.ends_with(',') && t.split_whitespace().count() <= 3 {
+            flush(&mut buf, para, &mut out);
+            para += 1;
+        }
     }
     flush(&mut buf, para, &mut out);
     out
@@ -375,9 +381,15 @@ fn split_sentences(text: &str) -> Vec<String> {
     let chars: Vec<(usize, char)> = text.char_indices().collect();
     for (i, &(at, c)) in chars.iter().enumerate() {
         let end = match c {
-            '?' | '!' | '.' => chars
+            '?' | '!' => chars
                 .get(i + 1)
                 .is_none_or(|&(_, n)| n.is_whitespace() || matches!(n, '"' | '\'' | ')' | '»' | '”')),
+            '.' => {
+                chars
+                    .get(i + 1)
+                    .is_none_or(|&(_, n)| n.is_whitespace() || matches!(n, '"' | '\'' | ')' | '»' | '”'))
+                    && !abbreviation(&text[start..at])
+            }
             '？' | '！' | '。' => true,
             _ => false,
         };
@@ -395,4 +407,20 @@ fn split_sentences(text: &str) -> Vec<String> {
         out.push(rest.to_string());
     }
     out
+}
+
+/// "1." of a numbered list, "vs.", "e.g.": a full stop that ends no sentence.
+fn abbreviation(before: &str) -> bool {
+    let word = before.rsplit(char::is_whitespace).next().unwrap_or("").to_lowercase();
+    let numbering = before.trim().len() <= 3 && !word.is_empty() && word.chars().all(|c| c.is_ascii_digit());
+    numbering
+        || [
+            "vs", "e.g", "i.e", "etc", "dr", "mr", "mrs", "ms", "st", "approx", "cf", "no", "nr", "p.s", "z.b", "bzw", "ca",
+        ]
+        .contains(&word.as_str())
+}
+
+/// Display width: CJK characters take two columns.
+fn width(s: &str) -> usize {
+    s.chars().map(|c| if c as u32 >= 0x1100 { 2 } else { 1 }).sum()
 }

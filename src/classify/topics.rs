@@ -48,7 +48,10 @@ const PIECES: &[&str] = &[
 
 /// Find the requests for topics in one message's new text.
 pub(crate) fn requests(text: &str, place: &Place, reasons: &mut Vec<Reason>) -> Vec<TopicRequest> {
-    let all = sentences(text);
+    let mut all = sentences(text);
+    for s in &mut all {
+        s.text = s.text.replace('\n', " ");
+    }
     let mut out: Vec<TopicRequest> = Vec::new();
     let ideas_list = all.iter().any(|s| announces_ideas(&s.text));
     for (i, s) in all.iter().enumerate() {
@@ -56,7 +59,7 @@ pub(crate) fn requests(text: &str, place: &Place, reasons: &mut Vec<Reason>) -> 
             .map(|p| ("topic: asks for writing on a subject", p))
             .or_else(|| {
                 (place.call_for_topics || ideas_list)
-                    .then(|| suggestion(&all, i))
+                    .then(|| suggestion(&all, i, place.call_for_topics))
                     .flatten()
                     .map(|p| ("topic: a suggestion under the call for topics", p))
             });
@@ -65,19 +68,17 @@ pub(crate) fn requests(text: &str, place: &Place, reasons: &mut Vec<Reason>) -> 
         };
         if points_back(&phrase) {
             match all[..i].iter().rev().find(|p| !p.text.trim().is_empty()) {
-                Some(prev) => phrase = reduce(&prev.text),
+                Some(prev) => phrase = reduce(&prev.text.replace('\n', " ")),
                 None => continue,
             }
         }
-        let phrase = tidy(&phrase);
+        let phrase = tidy(&phrase.replace('\n', " "));
         if content_words(&phrase).is_empty() || out.iter().any(|t| t.phrase == phrase) {
             continue;
         }
-        reasons.push(Reason::new(rule, &s.text));
-        out.push(TopicRequest {
-            phrase,
-            words: s.text.clone(),
-        });
+        let words = s.text.replace('\n', " ");
+        reasons.push(Reason::new(rule, &words));
+        out.push(TopicRequest { phrase, words });
         if out.len() >= 5 {
             break;
         }
@@ -110,6 +111,9 @@ fn writing_request(s: &str) -> Option<String> {
     ];
     // Piece then subject: "a column on X", "a post about X".
     const PIECE_CUES: &[&str] = &[" on ", " about ", " sobre ", " sur ", " su ", " über ", " zu ", " that explains ", " explaining ", " on how ", " de "];
+    if !wishes(&l) {
+        return cjk_request(s);
+    }
     for cue in VERB_CUES {
         if let Some(at) = l.find(cue) {
             return Some(s[byte_at(s, &l, at + cue.len())..].to_string());
@@ -118,21 +122,71 @@ fn writing_request(s: &str) -> Option<String> {
     if let Some(p) = cjk_request(s) {
         return Some(p);
     }
-    let asks_for_piece = PIECES.iter().any(|p| l.contains(p))
-        && (is_ask(&l) || l.contains("would be") || l.contains("would love") || l.contains("i'd love") || l.contains("welcome") || l.contains("helpful"));
-    if !asks_for_piece {
-        return None;
-    }
-    let piece_at = PIECES.iter().filter_map(|p| l.find(p).map(|i| i + p.len())).min()?;
-    let after = &l[piece_at..];
+    let (start, end) = indefinite_piece(&l)?;
+    // "a ZFS for beginners post": the subject sits between article and piece.
+    let mut between = l[start..end].split_whitespace().skip(1).collect::<Vec<_>>();
+    between.pop();
+    let after = &l[end..];
     for cue in PIECE_CUES {
         if let Some(at) = after.find(cue).filter(|a| *a < 40) {
-            let start = piece_at + at + cue.len();
-            return Some(s[byte_at(s, &l, start)..].to_string());
+            let from = end + at + cue.len();
+            return Some(s[byte_at(s, &l, from)..].to_string());
         }
+    }
+    let subject: Vec<&str> = between
+        .iter()
+        .copied()
+        .filter(|w| !["proper", "good", "short", "long", "whole", "new", "beginners'", "follow-up", "dedicated", "separate", "full"].contains(w))
+        .collect();
+    if !subject.is_empty() {
+        return Some(between.join(" "));
     }
     // "a column on that would be welcome": the subject came before.
     Some("that".to_string())
+}
+
+/// The sentence wishes for something: a question, a request, a hope.
+fn wishes(l: &str) -> bool {
+    is_ask(l)
+        || [
+            "would be", "would love", "i'd love", "i'd like", "i would like", "love to see", "love to read", "welcome",
+            "helpful", "i hope", "hoping", "wish", "if you ever", "suggest", "idea", "maybe", "perhaps", "how about",
+            "would read", "keen", "me encantaría", "gostaria", "j'aimerais", "ich würde", "mi piacerebbe", "wunsch",
+            "vorschlag", "sugest", "suggestion",
+        ]
+        .iter()
+        .any(|c| l.contains(c))
+}
+
+/// Where "a/an/another <up to 3 words> column|post|..." sits in `l`: the
+/// start of the article and the end of the piece word. A definite piece
+/// ("your column", "the follow-up") is writing that exists, not a request.
+fn indefinite_piece(l: &str) -> Option<(usize, usize)> {
+    const ARTICLES: &[&str] = &["a", "an", "another", "one", "some", "more", "un", "une", "um", "uma", "una", "uno", "ein", "eine", "einen"];
+    let words: Vec<(usize, &str)> = l
+        .split_whitespace()
+        .scan(0usize, |pos, w| {
+            let at = l[*pos..].find(w).map(|i| *pos + i).unwrap_or(*pos);
+            *pos = at + w.len();
+            Some((at, w))
+        })
+        .collect();
+    for (i, (at, w)) in words.iter().enumerate() {
+        let bare = w.trim_matches(|c: char| !c.is_alphanumeric() && c != '-');
+        if !PIECES.contains(&bare) {
+            continue;
+        }
+        for back in 1..=4.min(i) {
+            let (a_at, a) = words[i - back];
+            if ["your", "my", "the", "this", "that", "his", "her", "their", "our"].contains(&a) {
+                break;
+            }
+            if ARTICLES.contains(&a) {
+                return Some((a_at, at + w.len()));
+            }
+        }
+    }
+    None
 }
 
 /// `s` and its lower-case form can differ in byte length (e.g. "İ"):
@@ -146,7 +200,7 @@ fn byte_at(s: &str, l: &str, at: usize) -> usize {
 }
 
 fn is_ask(l: &str) -> bool {
-    ["could you", "would you", "can you", "will you", "please", "any chance", "consider", "ever", "podrías", "poderia", "pourrais", "könnten", "potresti", "?"]
+    ["could you", "would you", "can you", "will you", "please", "any chance", "consider", "ever", "podrías", "poderia", "pourrais", "könnten", "potresti", "?", "？", "¿"]
         .iter()
         .any(|c| l.contains(c))
 }
@@ -173,7 +227,7 @@ fn cjk_request(s: &str) -> Option<String> {
 
 /// Under a call for topics: "What about X?", "X, please.", a bullet of a
 /// list of ideas, or a short opening noun phrase ("Not home but close: X.").
-fn suggestion(all: &[Sentence], i: usize) -> Option<String> {
+fn suggestion(all: &[Sentence], i: usize, call: bool) -> Option<String> {
     let s = &all[i];
     let l = s.text.to_lowercase();
     for cue in ["what about ", "how about ", "and what about ", "et pourquoi pas ", "qué tal ", "und was ist mit ", "e que tal "] {
@@ -191,9 +245,12 @@ fn suggestion(all: &[Sentence], i: usize) -> Option<String> {
     if l.ends_with("please.") || l.ends_with("please!") {
         return Some(t.trim_end_matches(['.', '!']).trim_end_matches("please").trim_end_matches([',', ' ']).to_string());
     }
-    let opening = i == 0 || all[..i].iter().all(|p| p.text.split_whitespace().count() <= 3);
+    let opening = i == 0 || all[..i].iter().all(|p| p.text.split_whitespace().count() <= 3 || p.text.ends_with(','));
     let words = t.split_whitespace().count();
-    if opening && words <= 14 && !t.ends_with('?') && !l.starts_with("thank") && !l.contains(" i ") && !l.starts_with("i ") {
+    let greeting = t.ends_with(',') || words <= 2 || announces_ideas(t);
+    let about_self = ["i ", "i'", "we ", "my ", "our ", "thank", "this ", "that ", "it ", "great", "love", "nice"].iter().any(|p| l.starts_with(p))
+        || l.contains(" i ");
+    if call && opening && words <= 14 && !greeting && !about_self && !t.ends_with('?') {
         let after_colon = t.split_once(": ").map(|(_, r)| r).unwrap_or(t);
         return Some(after_colon.to_string());
     }
@@ -212,6 +269,25 @@ fn points_back(phrase: &str) -> bool {
 /// The subject of an earlier sentence: the sentence without its opening
 /// question words.
 fn reduce(s: &str) -> String {
+    let s = s.trim();
+    let s = match s.rsplit_once(": ") {
+        Some((_, after)) if after.split_whitespace().count() >= 3 => after,
+        _ => s,
+    };
+    let l = s.to_lowercase();
+    const LEADS: &[&str] = &[
+        "i want to ", "i'd like to ", "i would like to ", "i need to ", "we want to ", "we need to ",
+        "how do i ", "how do we ", "how can i ", "how can we ", "how should i ", "how should we ", "how to ",
+        "i'm trying to ", "we're trying to ", "i am trying to ",
+    ];
+    for lead in LEADS {
+        if let Some(at) = l.find(lead) {
+            return s[byte_at(s, &l, at + lead.len())..].to_string();
+        }
+    }
+    if let Some(at) = l.find(" supposed to ") {
+        return s[byte_at(s, &l, at + " supposed to ".len())..].to_string();
+    }
     s.to_string()
 }
 
@@ -222,6 +298,7 @@ fn tidy(phrase: &str) -> String {
         "? ", ". ", "! ", "; ", " - ", " – ", " — ", ", because", " because ", ", since", " since ", ", so ",
         " so that ", " when ", ", when", " – what", ", which", ", and whether", " and whether", "? ", "(", "、", "。",
         ", for people like", " for people like", ", what it", ", how much", " is it ", ", is it",
+        " would be", ", would", " and so on", " etc", " specifically", " please",
     ];
     for e in ENDS {
         if let Some(at) = p.to_lowercase().find(e)
@@ -231,10 +308,15 @@ fn tidy(phrase: &str) -> String {
             p.truncate(at);
         }
     }
-    let p = p.trim().trim_end_matches(['?', '.', '!', ',', ':', ';', '»', '"', '”', '？', ' ']).trim();
+    let mut p = p.trim().trim_end_matches(['?', '.', '!', ',', ':', ';', '»', '"', '”', '？', ' ']).trim();
+    for lead in ["something on ", "something about ", "a column on ", "a post on ", "an article on ", "a piece on "] {
+        if p.to_lowercase().starts_with(lead) {
+            p = &p[lead.len()..];
+        }
+    }
     let p = p.trim_start_matches("the ").trim_start_matches("a ").trim_start_matches("an ");
     let words: Vec<&str> = p.split_whitespace().collect();
-    let mut short = words[..words.len().min(12)].join(" ");
+    let mut short = words[..words.len().min(10)].join(" ");
     if short.chars().count() > 100 {
         short = short.chars().take(100).collect();
     }
