@@ -68,4 +68,20 @@ pub(crate) enum Command {
     },
     /// Judge every stored message again (after rules or the config changed).
     Reclassify,
+    /// Teach the topic list.
+    Topic {
+        #[command(subcommand)]
+        action: TopicAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TopicAction {
+    /// Merge topic A into topic B: from now on their requests are one topic.
+    Merge {
+        /// The topic to fold in: its id ("T12" or "12") or its label.
+        a: String,
+        /// The topic that stays.
+        b: String,
+    },
 }

@@ -37,7 +37,11 @@ impl Score {
     }
     fn f1(&self) -> f64 {
         let (p, r) = (self.precision(), self.recall());
-        if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) }
+        if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        }
     }
     fn source_accuracy(&self) -> f64 {
         ratio(self.source_right, self.messages)
@@ -60,7 +64,12 @@ impl Score {
             self.open_fp,
             self.open_fn
         );
-        eprintln!("   source accuracy {:.3} ({}/{})", self.source_accuracy(), self.source_right, self.messages);
+        eprintln!(
+            "   source accuracy {:.3} ({}/{})",
+            self.source_accuracy(),
+            self.source_right,
+            self.messages
+        );
         eprintln!(
             "   topic recall {:.3} ({}/{}); topic keys in one group {:.3} ({}/{}); false merges {}; spurious topics {}",
             self.topic_recall(),
@@ -87,7 +96,11 @@ fn score(labels: &Path, paths: &[(&Path, bool)]) -> Score {
     let env = Env::new();
     for (p, sent) in paths {
         let p = p.to_str().expect("utf-8 path");
-        let args: Vec<&str> = if *sent { vec!["import", "--sent", p] } else { vec!["import", p] };
+        let args: Vec<&str> = if *sent {
+            vec!["import", "--sent", p]
+        } else {
+            vec!["import", p]
+        };
         env.run(&args).ok();
     }
     let messages: HashMap<String, Value> = env
@@ -103,7 +116,11 @@ fn score(labels: &Path, paths: &[(&Path, bool)]) -> Score {
         .map(|g| {
             g["messages"]
                 .as_array()
-                .map(|a| a.iter().filter_map(|m| m.as_str().map(str::to_string)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|m| m.as_str().map(str::to_string))
+                        .collect()
+                })
                 .unwrap_or_default()
         })
         .collect();
@@ -117,7 +134,11 @@ fn score(labels: &Path, paths: &[(&Path, bool)]) -> Score {
     for (key, want) in labels {
         // The demo keys a list echo of a sent message as "<id>#<row>": the store
         // keeps it as the same message.
-        let id = if messages.contains_key(key) { key.as_str() } else { key.split('#').next().unwrap_or(key) };
+        let id = if messages.contains_key(key) {
+            key.as_str()
+        } else {
+            key.split('#').next().unwrap_or(key)
+        };
         let Some(got) = messages.get(id) else {
             s.messages += 1;
             s.disagreements.push(format!("{key}: not imported"));
@@ -130,10 +151,15 @@ fn score(labels: &Path, paths: &[(&Path, bool)]) -> Score {
         if want_source == got_source {
             s.source_right += 1;
         } else {
-            s.disagreements.push(format!("{file}: source {got_source}, labelled {want_source}; {}", reasons(got)));
+            s.disagreements.push(format!(
+                "{file}: source {got_source}, labelled {want_source}; {}",
+                reasons(got)
+            ));
         }
         let want_open = want["asks_owner"] == true && want["answered"] != true;
-        let got_open = got["asks_owner"] == true && got["answered"] != true && !matches!(got_source, "own" | "automated");
+        let got_open = got["asks_owner"] == true
+            && got["answered"] != true
+            && !matches!(got_source, "own" | "automated");
         match (want_open, got_open) {
             (true, true) => s.open_tp += 1,
             (false, true) => s.open_fp += 1,
@@ -146,17 +172,27 @@ fn score(labels: &Path, paths: &[(&Path, bool)]) -> Score {
                 got["asks_owner"], got["answered"], want["asks_owner"], want["answered"], got["question"], reasons(got)
             ));
         }
-        let want_topics: Vec<String> =
-            want["topics"].as_array().map(|a| a.iter().filter_map(|t| t.as_str().map(str::to_string)).collect()).unwrap_or_default();
+        let want_topics: Vec<String> = want["topics"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|t| t.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
         let got_topics = got["topics"].as_array().map(Vec::len).unwrap_or(0);
         let in_groups = groups.iter().filter(|g| g.contains(id)).count();
         s.topic_labels += want_topics.len();
         s.topic_found += want_topics.len().min(got_topics).min(in_groups);
         if want_topics.is_empty() && got_topics > 0 {
             s.spurious_topics += 1;
-            s.disagreements.push(format!("{file}: topics {} not labelled", got["topics"]));
+            s.disagreements
+                .push(format!("{file}: topics {} not labelled", got["topics"]));
         } else if got_topics < want_topics.len() {
-            s.disagreements.push(format!("{file}: topics {}, labelled {want_topics:?}", got["topics"]));
+            s.disagreements.push(format!(
+                "{file}: topics {}, labelled {want_topics:?}",
+                got["topics"]
+            ));
         }
         for k in want_topics {
             by_key.entry(k).or_default().push(id.to_string());
@@ -173,22 +209,35 @@ fn grouping(s: &mut Score, by_key: &BTreeMap<String, Vec<String>>, groups: &[BTr
         if groups.iter().any(|g| ids.iter().all(|id| g.contains(id))) {
             s.keys_grouped += 1;
         } else {
-            let split: Vec<Vec<&String>> =
-                groups.iter().map(|g| ids.iter().filter(|id| g.contains(*id)).collect::<Vec<_>>()).filter(|v| !v.is_empty()).collect();
-            s.disagreements.push(format!("topic {key} split over groups: {split:?}"));
+            let split: Vec<Vec<&String>> = groups
+                .iter()
+                .map(|g| ids.iter().filter(|id| g.contains(*id)).collect::<Vec<_>>())
+                .filter(|v| !v.is_empty())
+                .collect();
+            s.disagreements
+                .push(format!("topic {key} split over groups: {split:?}"));
         }
     }
     for g in groups {
-        let keys: Vec<&String> = by_key.iter().filter(|(_, ids)| ids.iter().any(|id| g.contains(id))).map(|(k, _)| k).collect();
+        let keys: Vec<&String> = by_key
+            .iter()
+            .filter(|(_, ids)| ids.iter().any(|id| g.contains(id)))
+            .map(|(k, _)| k)
+            .collect();
         // A message with two requests sits in two groups; a group is mixed only
         // when it holds a message of one key that is in no other key's list.
         let exclusive = keys
             .iter()
-            .filter(|k| by_key[**k].iter().any(|id| g.contains(id) && !keys.iter().any(|o| o != *k && by_key[*o].contains(id))))
+            .filter(|k| {
+                by_key[**k].iter().any(|id| {
+                    g.contains(id) && !keys.iter().any(|o| o != *k && by_key[*o].contains(id))
+                })
+            })
             .count();
         if exclusive > 1 {
             s.false_merges += 1;
-            s.disagreements.push(format!("one group mixes topics {keys:?}"));
+            s.disagreements
+                .push(format!("one group mixes topics {keys:?}"));
         }
     }
 }
@@ -196,7 +245,13 @@ fn grouping(s: &mut Score, by_key: &BTreeMap<String, Vec<String>>, groups: &[BTr
 fn reasons(m: &Value) -> String {
     m["reasons"]
         .as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).filter(|r| !r.starts_with("newtext")).collect::<Vec<_>>().join(" | "))
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .filter(|r| !r.starts_with("newtext"))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        })
         .unwrap_or_default()
 }
 
@@ -205,10 +260,26 @@ fn assert_bar(name: &str, s: &Score) {
     s.print(name);
     assert!(s.messages > 0, "{name}: nothing scored");
     assert!(s.f1() >= 0.9, "{name}: open-item F1 {:.3} < 0.9", s.f1());
-    assert!(s.source_accuracy() >= 0.95, "{name}: source accuracy {:.3} < 0.95", s.source_accuracy());
-    assert!(s.topic_recall() >= 0.95, "{name}: topic recall {:.3} < 0.95", s.topic_recall());
-    assert!(s.grouping() >= 0.8, "{name}: grouping {:.3} < 0.8", s.grouping());
-    assert!(s.false_merges == 0, "{name}: {} groups mix subjects", s.false_merges);
+    assert!(
+        s.source_accuracy() >= 0.95,
+        "{name}: source accuracy {:.3} < 0.95",
+        s.source_accuracy()
+    );
+    assert!(
+        s.topic_recall() >= 0.95,
+        "{name}: topic recall {:.3} < 0.95",
+        s.topic_recall()
+    );
+    assert!(
+        s.grouping() >= 0.8,
+        "{name}: grouping {:.3} < 0.8",
+        s.grouping()
+    );
+    assert!(
+        s.false_merges == 0,
+        "{name}: {} groups mix subjects",
+        s.false_merges
+    );
 }
 
 #[test]
@@ -223,7 +294,11 @@ fn demo_mailbox_meets_the_bar() {
     let root = repo().join("fixtures/demo");
     let s = score(
         &root.join("labels.json"),
-        &[(&root.join("INBOX"), false), (&root.join("lists"), false), (&root.join("Sent"), true)],
+        &[
+            (&root.join("INBOX"), false),
+            (&root.join("lists"), false),
+            (&root.join("Sent"), true),
+        ],
     );
     assert_bar("fixtures/demo", &s);
 }

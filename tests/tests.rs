@@ -3,5 +3,6 @@
 
 mod support;
 
-mod offline;
+mod classify;
 mod eval;
+mod offline;

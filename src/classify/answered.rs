@@ -73,7 +73,9 @@ mod tests {
 
     #[test]
     fn edit_link_and_permalink_name_the_same_comment() {
-        let edit = comment_key("https://b.example/wp-admin/comment.php?action=editcomment&c=210#wpbody-content");
+        let edit = comment_key(
+            "https://b.example/wp-admin/comment.php?action=editcomment&c=210#wpbody-content",
+        );
         let perma = comment_key("https://b.example/2026/10/post/#comment-210");
         assert_eq!(edit, perma);
         assert_eq!(edit, Some(("b.example".into(), "210".into())));

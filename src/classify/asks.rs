@@ -28,7 +28,12 @@ enum Addressee {
     Unstated,
 }
 
-pub(crate) fn asks_owner(place: &Place, text: &str, topics: &[TopicRequest], reasons: &mut Vec<Reason>) -> Ask {
+pub(crate) fn asks_owner(
+    place: &Place,
+    text: &str,
+    topics: &[TopicRequest],
+    reasons: &mut Vec<Reason>,
+) -> Ask {
     let no = |reasons: &mut Vec<Reason>, rule: &str, text: &str| {
         reasons.push(Reason::new(rule, text));
         Ask {
@@ -36,8 +41,15 @@ pub(crate) fn asks_owner(place: &Place, text: &str, topics: &[TopicRequest], rea
             question: String::new(),
         }
     };
-    if matches!(place.source, Source::Own | Source::Automated | Source::Pingback) {
-        return no(reasons, "asks: not for this kind of mail", place.source.as_str());
+    if matches!(
+        place.source,
+        Source::Own | Source::Automated | Source::Pingback
+    ) {
+        return no(
+            reasons,
+            "asks: not for this kind of mail",
+            place.source.as_str(),
+        );
     }
     let spam = super::source::spam_cues(text);
     if spam.len() >= 2 {
@@ -59,7 +71,11 @@ pub(crate) fn asks_owner(place: &Place, text: &str, topics: &[TopicRequest], rea
         if s.first && to != Addressee::Unstated {
             para_to = to;
         }
-        let to = if to == Addressee::Unstated { para_to } else { to };
+        let to = if to == Addressee::Unstated {
+            para_to
+        } else {
+            to
+        };
         if !is_question(&s.text) && !is_request(&s.text) {
             continue;
         }
@@ -73,7 +89,10 @@ pub(crate) fn asks_owner(place: &Place, text: &str, topics: &[TopicRequest], rea
     if !asking.is_empty() {
         let question = asking.join(" ");
         reasons.push(Reason::new(&format!("asks: {}", why(place)), &question));
-        return Ask { asks: true, question };
+        return Ask {
+            asks: true,
+            question,
+        };
     }
     if let Some(t) = topics.first() {
         let rule = if place.call_for_topics {
@@ -116,7 +135,7 @@ fn for_owner(to: Addressee, place: &Place) -> bool {
         Addressee::Owner => true,
         Addressee::Other | Addressee::Group => false,
         Addressee::Unstated => match place.source {
-            Source::List => place.reply_to_owner,
+            Source::List => place.reply_to_owner || place.to_owner,
             Source::Comment => true,
             _ => !place.owner_only_cc,
         },
@@ -150,7 +169,10 @@ fn addressee(s: &str, place: &Place) -> Addressee {
 fn vocative(s: &str) -> Option<String> {
     let s = s.trim_start_matches(['-', '*', ' ']);
     if let Some(rest) = s.strip_prefix('@') {
-        let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.').collect();
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.')
+            .collect();
         return (!name.is_empty()).then_some(name);
     }
     for honorific in ["さん、", "様、", "さん，", "先生、"] {
@@ -168,15 +190,21 @@ fn vocative(s: &str) -> Option<String> {
     }
     let capitalised = words.iter().all(|w| {
         let mut cs = w.chars();
-        cs.next().is_some_and(char::is_uppercase) && cs.all(|c| c.is_alphabetic() || c == '\'' || c == '-' || c == '.')
+        cs.next().is_some_and(char::is_uppercase)
+            && cs.all(|c| c.is_alphabetic() || c == '\'' || c == '-' || c == '.')
     });
-    if !capitalised || words.iter().any(|w| NOT_NAMES.contains(&w.to_lowercase().as_str())) {
+    if !capitalised
+        || words
+            .iter()
+            .any(|w| NOT_NAMES.contains(&w.to_lowercase().as_str()))
+    {
         return None;
     }
     Some(head.to_string())
 }
 
 /// Openers that look like a name before a comma but are not one.
+#[rustfmt::skip]
 const NOT_NAMES: &[&str] = &[
     "hi", "hello", "hey", "dear", "thanks", "thank", "so", "also", "and", "but", "anyway", "yes", "no", "oh",
     "well", "ok", "okay", "sorry", "actually", "honestly", "ps", "p.s.", "btw", "update", "note", "question",
@@ -191,23 +219,43 @@ const NOT_NAMES: &[&str] = &[
 
 fn is_group_word(name: &str) -> bool {
     let n = name.to_lowercase();
-    ["all", "everyone", "everybody", "folks", "colleagues", "friends", "guys", "team", "people", "y'all", "list", "皆さん", "みなさん", "各位", "大家"]
-        .iter()
-        .any(|g| n == *g || n.starts_with(&format!("{g} ")))
+    [
+        "all",
+        "everyone",
+        "everybody",
+        "folks",
+        "colleagues",
+        "friends",
+        "guys",
+        "team",
+        "people",
+        "y'all",
+        "list",
+        "皆さん",
+        "みなさん",
+        "各位",
+        "大家",
+    ]
+    .iter()
+    .any(|g| n == *g || n.starts_with(&format!("{g} ")))
 }
 
 fn names_owner(name: &str, place: &Place) -> bool {
     let n = name.trim_start_matches('@');
-    place
-        .owner_names
-        .iter()
-        .any(|o| n.eq_ignore_ascii_case(o) || n.split_whitespace().any(|w| w.eq_ignore_ascii_case(o)) || n.starts_with(o.as_str()))
+    place.owner_names.iter().any(|o| {
+        n.eq_ignore_ascii_case(o)
+            || n.split_whitespace().any(|w| w.eq_ignore_ascii_case(o))
+            || n.starts_with(o.as_str())
+    })
 }
 
 /// The owner named in a sentence that speaks to "you" (or "@robin" anywhere).
 fn mentions_owner_as_you(s: &str, place: &Place) -> bool {
     let named = place.owner_names.iter().any(|n| contains_word(s, n));
-    let at = place.owner_names.iter().any(|n| s.to_lowercase().contains(&format!("@{}", n.to_lowercase())));
+    let at = place
+        .owner_names
+        .iter()
+        .any(|n| s.to_lowercase().contains(&format!("@{}", n.to_lowercase())));
     if at {
         return true;
     }
@@ -215,9 +263,12 @@ fn mentions_owner_as_you(s: &str, place: &Place) -> bool {
         return false;
     }
     let l = format!(" {} ", s.to_lowercase());
-    [" you ", " your ", " you'", " tu ", " vous ", " sie ", " ihr ", " du ", " usted ", " você ", " lei ", "さん", "您", "你"]
-        .iter()
-        .any(|w| l.contains(w))
+    [
+        " you ", " your ", " you'", " tu ", " vous ", " sie ", " ihr ", " du ", " usted ",
+        " você ", " lei ", "さん", "您", "你",
+    ]
+    .iter()
+    .any(|w| l.contains(w))
 }
 
 /// `word` in `s` as a whole word (CJK neighbours count as boundaries).
@@ -231,7 +282,7 @@ pub(crate) fn contains_word(s: &str, word: &str) -> bool {
         let end = start + word.len();
         let before = s[..start].chars().next_back();
         let after = s[end..].chars().next();
-        let edge = |c: Option<char>| c.is_none_or(|c| !c.is_ascii_alphanumeric() && !(c.is_alphabetic() && c.is_ascii()));
+        let edge = |c: Option<char>| c.is_none_or(|c| !c.is_ascii_alphanumeric());
         if edge(before) && edge(after) {
             return true;
         }
@@ -243,10 +294,11 @@ pub(crate) fn contains_word(s: &str, word: &str) -> bool {
 /// Questions put to everyone: "anyone", "does anybody", "quelqu'un", ...
 fn to_group(s: &str) -> bool {
     let l = s.to_lowercase();
+    #[rustfmt::skip]
     const GROUP: &[&str] = &[
-        "anyone", "anybody", "everyone", "everybody", "any of you", "you all", "y'all", "folks", "people here",
-        "others here", "other desks", "on the list", "on this list", "quelqu'un", "quelqu’un", "vous tous",
-        "jemand", "ihr alle", "alguien", "alguém", "qualcuno", "iemand", "どなたか", "皆さん", "みなさん",
+        "anyone", "anybody", "everyone", "everybody", "any of you", "you all", "y'all", "folks",
+        "people here", "others here", "other desks", "on the list", "on this list", "quelqu'un", "quelqu’un",
+        "vous tous", "jemand", "ihr alle", "alguien", "alguém", "qualcuno", "iemand", "どなたか", "皆さん", "みなさん",
         "方が多い", "有人", "大家", "各位",
     ];
     GROUP.iter().any(|g| l.contains(g))
@@ -262,17 +314,23 @@ fn is_question(s: &str) -> bool {
 /// Requests that are not phrased as questions.
 fn is_request(s: &str) -> bool {
     let l = s.to_lowercase();
+    #[rustfmt::skip]
     const CUES: &[&str] = &[
         "could you", "would you", "can you", "will you", "please ", "please,", "let me know", "let us know",
         "i'd love to hear", "i would love to hear", "i'd love it if you", "would love it if you",
         "i'd appreciate", "i would appreciate", "would be grateful", "i'd be grateful", "grateful if you",
         "looking forward to your", "hoping you could", "hope you can", "i was wondering if you",
         "wondering whether you", "any chance you", "would be great if you", "be great if you could",
-        "do get in touch", "get back to me", "your thoughts", "your advice", "your take",
-        "könnten sie", "würden sie", "wären sie", "bitte", "pourriez-vous", "pourrais-tu", "tu pourrais",
-        "merci de", "podrías", "podría usted", "por favor", "poderia", "você poderia", "potresti",
-        "potrebbe", "per favore", "ください", "いただけ", "お願い", "頂け", "请", "能否", "希望您", "麻烦您",
+        "do get in touch", "get back to me", "your thoughts", "your advice", "your take", "appreciate your",
+        "appreciate it if", "appreciate a", "i need your", "i need you to", "know if you", "your feedback",
+        "give me a call", "call me", "can we ", "could we ", "shall we ", "would be great to",
+        "i'd like to ask", "i would like to ask", "i'd like to invite", "i would like to invite",
+        "we'd like to invite", "send me", "interested in joining", "would you be interested", "könnten sie",
+        "würden sie", "wären sie", "bitte", "pourriez-vous", "pourrais-tu", "tu pourrais", "merci de",
+        "podrías", "podría usted", "por favor", "poderia", "você poderia", "potresti", "potrebbe",
+        "per favore", "ください", "いただけ", "お願い", "頂け", "请", "能否", "希望您", "麻烦您",
     ];
+    #[rustfmt::skip]
     const NOT: &[&str] = &[
         "please find", "please ignore", "please excuse", "please forgive", "please don't reply",
         "please do not reply", "please disregard", "please note", "bitte beachten", "please see attached",
@@ -284,6 +342,7 @@ fn is_request(s: &str) -> bool {
 /// figure of speech ("Isn't it ironic ...?", "Is it just me, or ...?").
 fn is_rhetorical(all: &[Sentence], i: usize) -> bool {
     let l = all[i].text.to_lowercase();
+    #[rustfmt::skip]
     const FIGURES: &[&str] = &[
         "isn't it ironic", "isn’t it ironic", "is it just me", "who needs", "who would have thought",
         "who would have believed", "who knew", "what could possibly go wrong", "who doesn't love",
@@ -301,7 +360,11 @@ fn is_rhetorical(all: &[Sentence], i: usize) -> bool {
         return true;
     }
     let short = n.split_whitespace().count() <= 4 && !n.ends_with('?');
-    const ANSWERS: &[&str] = &["not me", "no.", "nope", "of course not", "of course", "exactly", "obviously", "yes.", "neither do i", "me neither", "nobody", "no one"];
+    #[rustfmt::skip]
+    const ANSWERS: &[&str] = &[
+        "not me", "no.", "nope", "of course not", "of course", "exactly", "obviously", "yes.",
+        "neither do i", "me neither", "nobody", "no one",
+    ];
     short && ANSWERS.iter().any(|a| n.starts_with(a))
 }
 
@@ -310,28 +373,138 @@ fn is_rhetorical(all: &[Sentence], i: usize) -> bool {
 fn is_boilerplate(all: &[Sentence], i: usize) -> bool {
     // A signature runs into the question without punctuation: judge the last line.
     let l = all[i].text.rsplit('\n').next().unwrap_or("").to_lowercase();
-    if l.contains("this notice") || l.contains("this e-mail") || l.contains("this email") && l.contains("confidential") {
+    if l.contains("this notice")
+        || l.contains("this e-mail")
+        || l.contains("this email") && l.contains("confidential")
+    {
         return true;
     }
     let Some(next) = all.get(i + 1) else {
         return false;
     };
     let n = next.text.to_lowercase();
-    const CONTACT: &[&str] = &["contact", "call us", "visit", "email us", "e-mail us", "read our", "see our", "write to us", "reach us", "check out our", "just reply"];
+    #[rustfmt::skip]
+    const CONTACT: &[&str] = &[
+        "contact", "call us", "visit", "email us", "e-mail us", "read our", "see our", "write to us",
+        "reach us", "check out our", "just reply",
+    ];
     let words = l.split_whitespace().count();
-    words <= 5 && CONTACT.iter().any(|c| n.starts_with(c) || n.contains(&format!(" {c}")) && n.split_whitespace().count() < 8)
+    words <= 5
+        && CONTACT.iter().any(|c| {
+            n.starts_with(c) || n.contains(&format!(" {c}")) && n.split_whitespace().count() < 8
+        })
 }
 
 /// "No need to reply", "no action needed", in several languages.
 fn no_reply_wanted(text: &str) -> Option<&'static str> {
+    #[rustfmt::skip]
     const CUES: &[&str] = &[
-        "no need to reply", "no need to respond", "no need to answer", "no reply needed", "no reply necessary",
-        "no response needed", "no need for a reply", "no action needed", "no action required", "don't reply",
-        "don't need to reply", "do not need to reply", "don't feel you have to reply", "no need to write back",
-        "pas besoin de répondre", "inutile de répondre", "keine antwort nötig", "du musst nicht antworten",
-        "sie müssen nicht antworten", "no hace falta responder", "no hace falta contestar", "não precisa responder",
-        "non serve rispondere", "返信不要", "ご返信は不要", "无需回复", "不用回复",
+        "no need to reply", "no need to respond", "no need to answer", "no reply needed",
+        "no reply necessary", "no response needed", "no need for a reply", "no action needed",
+        "no action required", "don't reply", "don't need to reply", "do not need to reply",
+        "don't feel you have to reply", "no need to write back", "pas besoin de répondre",
+        "inutile de répondre", "keine antwort nötig", "du musst nicht antworten",
+        "sie müssen nicht antworten", "no hace falta responder", "no hace falta contestar",
+        "não precisa responder", "non serve rispondere", "返信不要", "ご返信は不要", "无需回复", "不用回复",
     ];
     let l = text.to_lowercase();
     CUES.iter().find(|c| l.contains(*c)).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::Place;
+
+    fn place(source: Source) -> Place {
+        Place {
+            source,
+            owner_names: vec!["Robin".into(), "Ellis".into(), "Robin Ellis".into()],
+            to_owner: true,
+            owner_only_cc: false,
+            reply_to_owner: false,
+            call_for_topics: false,
+            list_name: Some("Ops".into()),
+        }
+    }
+
+    fn asks(source: Source, text: &str) -> bool {
+        asks_owner(&place(source), text, &[], &mut Vec::new()).asks
+    }
+
+    #[test]
+    fn questions_to_others_rhetoric_and_boilerplate_do_not_ask() {
+        assert!(asks(
+            Source::Direct,
+            "Hi Robin,\n\nWhich UPS do you run for the rack?\n\nAnn"
+        ));
+        assert!(!asks(
+            Source::Direct,
+            "Maya, could you send Robin the photos?\nAnd can you check the cable?"
+        ));
+        assert!(!asks(
+            Source::Direct,
+            "Who needs a cloud router anyway? Not me. Great post."
+        ));
+        assert!(!asks(
+            Source::Direct,
+            "Thanks!\n\nJo Bloggs\nBloggs Plumbing | since 1990\nQuestions about your boiler? Call us 24/7!"
+        ));
+        assert!(!asks(
+            Source::Direct,
+            "Fixed with `ls app.log.?` and https://x.example/?a=1 works."
+        ));
+        assert!(!asks(
+            Source::Direct,
+            "Quick fix: 2009, not 2011. No need to reply."
+        ));
+        assert!(asks(
+            Source::Direct,
+            "Would you be open to a 15-minute briefing next week"
+        ));
+        assert!(!asks(Source::List, "Does anyone run Kea in production?"));
+        assert!(asks(Source::List, "Robin, did you ever publish part two?"));
+        assert!(asks(
+            Source::List,
+            "Robinさん、いつかコラムで書いていただけませんか？"
+        ));
+        assert!(!asks(Source::List, "高橋さん、設定を教えてください。"));
+    }
+
+    /// Request detection, sentence by sentence, on Parakweet's labelled
+    /// email sentences (a measurement; prints precision and recall).
+    #[test]
+    fn corpus_parakweet_request_sentences() {
+        let Some(root) = std::env::var_os("ALLEARS_CORPORA").filter(|v| !v.is_empty()) else {
+            eprintln!("SKIPPED corpus_parakweet_request_sentences: set ALLEARS_CORPORA to run it");
+            return;
+        };
+        let dir = std::path::PathBuf::from(root).join("parakweet-email-intent/src/resources");
+        let (mut tp, mut fp, mut fn_, mut n) = (0, 0, 0, 0);
+        for file in ["Ask0729-fixed.txt", "testSet-qualifiedBatch-fixed.txt"] {
+            let text = std::fs::read(dir.join(file)).expect("parakweet file");
+            for line in String::from_utf8_lossy(&text).lines() {
+                let Some((label, sentence)) = line.split_once('\t') else {
+                    continue;
+                };
+                let want = label.trim().eq_ignore_ascii_case("yes");
+                let s = super::super::mask(sentence);
+                let got = is_question(&s) || is_request(&s);
+                n += 1;
+                match (want, got) {
+                    (true, true) => tp += 1,
+                    (false, true) => fp += 1,
+                    (true, false) => fn_ += 1,
+                    _ => {}
+                }
+            }
+        }
+        let p = tp as f64 / (tp + fp).max(1) as f64;
+        let r = tp as f64 / (tp + fn_).max(1) as f64;
+        eprintln!(
+            "parakweet: {n} sentences, request precision {p:.3} recall {r:.3} (tp {tp} fp {fp} fn {fn_})"
+        );
+        assert!(n > 4000, "read {n} sentences");
+        assert!(p > 0.5 && r > 0.5, "precision {p:.3} recall {r:.3}");
+    }
 }

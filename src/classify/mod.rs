@@ -160,17 +160,12 @@ pub(crate) fn classify(msg: &Message, owner: &Owner, sent: bool) -> Classificati
 /// The writer's own words: a forwarded message is content the writer passes
 /// on, not what they ask, so judging stops at its separator.
 fn own_words(text: &str) -> String {
+    #[rustfmt::skip]
     const FORWARDED: &[&str] = &[
-        "---------- forwarded message",
-        "-------- forwarded message",
-        "begin forwarded message",
-        "-------- original message --------",
-        "anfang der weitergeleiteten",
-        "---------- weitergeleitete nachricht",
-        "-------- message transféré",
-        "---------- mensaje reenviado",
-        "---------- mensagem encaminhada",
-        "---------- messaggio inoltrato",
+        "---------- forwarded message", "-------- forwarded message", "begin forwarded message",
+        "-------- original message --------", "anfang der weitergeleiteten",
+        "---------- weitergeleitete nachricht", "-------- message transféré", "---------- mensaje reenviado",
+        "---------- mensagem encaminhada", "---------- messaggio inoltrato",
     ];
     let mut out = String::with_capacity(text.len());
     for line in text.lines() {
@@ -194,7 +189,8 @@ pub(crate) struct Place {
     pub source: Source,
     /// Ways the writer may name the owner ("Robin", "Ellis", "robin").
     pub owner_names: Vec<String>,
-    /// The owner is in To: (not only Cc:), or To: is empty.
+    /// The owner is in To: (not only Cc:), or To: is empty; a forum's
+    /// notification to its member does not count.
     pub to_owner: bool,
     /// Someone else is in To: and the owner only in Cc:.
     pub owner_only_cc: bool,
@@ -204,8 +200,6 @@ pub(crate) struct Place {
     /// It sits under the owner's call for topics (subject, post title or
     /// the quoted text asks what to write about).
     pub call_for_topics: bool,
-    /// A blog comment that answers another comment.
-    pub reply_comment: bool,
     /// The list name, for reasons ("Netadmins").
     pub list_name: Option<String>,
 }
@@ -214,14 +208,23 @@ impl Place {
     fn of(msg: &Message, owner: &Owner, source: Source, ctx: &Context, quoted: &str) -> Place {
         let owner_names = owner_names(owner);
         let is_owner = |a: &Address| owner.is_owner(&a.email);
-        let to_owner = msg.to.is_empty() || msg.to.iter().any(is_owner);
+        // A forum in mailing-list mode writes every post To: the member.
+        let forum = msg
+            .headers
+            .iter()
+            .any(|(k, _)| k.to_ascii_lowercase().starts_with("x-discourse"))
+            || source::no_reply_sender(msg.from_email());
+        let to_owner = !forum && (msg.to.is_empty() || msg.to.iter().any(is_owner));
         let owner_only_cc = !to_owner && msg.cc.iter().any(is_owner);
         let domains: Vec<&str> = owner
             .addresses
             .iter()
             .filter_map(|a| a.rsplit_once('@').map(|(_, d)| d))
             .collect();
-        let parent = msg.in_reply_to.as_deref().or(msg.references.last().map(String::as_str));
+        let parent = msg
+            .in_reply_to
+            .as_deref()
+            .or(msg.references.last().map(String::as_str));
         let parent_is_owners = parent
             .and_then(|id| id.rsplit_once('@'))
             .is_some_and(|(_, d)| domains.iter().any(|o| d.eq_ignore_ascii_case(o)));
@@ -229,9 +232,13 @@ impl Place {
             .lines()
             .take(40)
             .any(|l| is_attribution(l) && owner_names.iter().any(|n| l.contains(n.as_str())));
-        let call_for_topics = [msg.subject.as_str(), ctx.post_title.as_deref().unwrap_or(""), quoted]
-            .iter()
-            .any(|t| topics::is_call_for_topics(t));
+        let call_for_topics = [
+            msg.subject.as_str(),
+            ctx.post_title.as_deref().unwrap_or(""),
+            quoted,
+        ]
+        .iter()
+        .any(|t| topics::is_call_for_topics(t));
         Place {
             source,
             owner_names,
@@ -239,7 +246,6 @@ impl Place {
             owner_only_cc,
             reply_to_owner: parent_is_owners || quoted_owner,
             call_for_topics,
-            reply_comment: ctx.parent_comment_url.is_some(),
             list_name: ctx.list_name.clone().or_else(|| ctx.list_id.clone()),
         }
     }
@@ -248,9 +254,19 @@ impl Place {
 /// "On ... Robin Ellis wrote:", "Robin Ellis a écrit", "From: Robin Ellis".
 fn is_attribution(line: &str) -> bool {
     let l = line.to_lowercase();
-    ["wrote", "écrit", "schrieb", "escribió", "escreveu", "scritto", "from:", "von:", "de:"]
-        .iter()
-        .any(|w| l.contains(w))
+    [
+        "wrote",
+        "écrit",
+        "schrieb",
+        "escribió",
+        "escreveu",
+        "scritto",
+        "from:",
+        "von:",
+        "de:",
+    ]
+    .iter()
+    .any(|w| l.contains(w))
 }
 
 /// The owner's full name, first and last name, and mailbox names.
@@ -259,7 +275,11 @@ fn owner_names(owner: &Owner) -> Vec<String> {
     let full = owner.name.trim();
     if !full.is_empty() {
         names.push(full.to_string());
-        names.extend(full.split_whitespace().filter(|w| w.chars().count() > 1).map(str::to_string));
+        names.extend(
+            full.split_whitespace()
+                .filter(|w| w.chars().count() > 1)
+                .map(str::to_string),
+        );
     }
     for a in &owner.addresses {
         let local = a.split('@').next().unwrap_or("");
@@ -296,7 +316,11 @@ pub(crate) fn sentences(text: &str) -> Vec<Sentence> {
     let flush = |buf: &mut String, para: usize, out: &mut Vec<Sentence>| {
         let mut first = true;
         for s in split_sentences(buf) {
-            out.push(Sentence { text: s, para, first });
+            out.push(Sentence {
+                text: s,
+                para,
+                first,
+            });
             first = false;
         }
         buf.clear();
@@ -318,7 +342,9 @@ pub(crate) fn sentences(text: &str) -> Vec<Sentence> {
         buf.push_str(&mask(t));
         // A short line without closing punctuation is a line of its own: a
         // greeting, a signature or address line, not wrapped prose.
-        if width(t) < 45 && !t.ends_with(['.', '?', '!', ',', ';', ':', '-']) || t.ends_with(',') && t.split_whitespace().count() <= 3 {
+        if width(t) < 45 && !t.ends_with(['.', '?', '!', ',', ';', ':', '-'])
+            || t.ends_with(',') && t.split_whitespace().count() <= 3
+        {
             flush(&mut buf, para, &mut out);
             para += 1;
         }
@@ -343,7 +369,7 @@ fn is_code_line(line: &str) -> bool {
 }
 
 /// Replace URLs and `inline code` by placeholders.
-fn mask(line: &str) -> String {
+pub(crate) fn mask(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     let mut in_code = false;
     for word in line.split_inclusive(' ') {
@@ -358,8 +384,15 @@ fn mask(line: &str) -> String {
         }
         let lower = w.to_ascii_lowercase();
         let inner = lower.trim_start_matches(['(', '<', '[', '"']);
-        if inner.starts_with("http://") || inner.starts_with("https://") || inner.starts_with("www.") {
-            let tail: String = w.chars().rev().take_while(|c| matches!(c, '.' | ',' | ')' | '>' | ']')).collect();
+        if inner.starts_with("http://")
+            || inner.starts_with("https://")
+            || inner.starts_with("www.")
+        {
+            let tail: String = w
+                .chars()
+                .rev()
+                .take_while(|c| matches!(c, '.' | ',' | ')' | '>' | ']'))
+                .collect();
             out.push_str("<url>");
             out.extend(tail.chars().rev());
             out.push(' ');
@@ -381,14 +414,13 @@ fn split_sentences(text: &str) -> Vec<String> {
     let chars: Vec<(usize, char)> = text.char_indices().collect();
     for (i, &(at, c)) in chars.iter().enumerate() {
         let end = match c {
-            '?' | '!' => chars
-                .get(i + 1)
-                .is_none_or(|&(_, n)| n.is_whitespace() || matches!(n, '"' | '\'' | ')' | '»' | '”')),
+            '?' | '!' => chars.get(i + 1).is_none_or(|&(_, n)| {
+                n.is_whitespace() || matches!(n, '"' | '\'' | ')' | '»' | '”')
+            }),
             '.' => {
-                chars
-                    .get(i + 1)
-                    .is_none_or(|&(_, n)| n.is_whitespace() || matches!(n, '"' | '\'' | ')' | '»' | '”'))
-                    && !abbreviation(&text[start..at])
+                chars.get(i + 1).is_none_or(|&(_, n)| {
+                    n.is_whitespace() || matches!(n, '"' | '\'' | ')' | '»' | '”')
+                }) && !abbreviation(&text[start..at])
             }
             '？' | '！' | '。' => true,
             _ => false,
@@ -411,16 +443,24 @@ fn split_sentences(text: &str) -> Vec<String> {
 
 /// "1." of a numbered list, "vs.", "e.g.": a full stop that ends no sentence.
 fn abbreviation(before: &str) -> bool {
-    let word = before.rsplit(char::is_whitespace).next().unwrap_or("").to_lowercase();
-    let numbering = before.trim().len() <= 3 && !word.is_empty() && word.chars().all(|c| c.is_ascii_digit());
+    let word = before
+        .rsplit(char::is_whitespace)
+        .next()
+        .unwrap_or("")
+        .to_lowercase();
+    let numbering =
+        before.trim().len() <= 3 && !word.is_empty() && word.chars().all(|c| c.is_ascii_digit());
     numbering
         || [
-            "vs", "e.g", "i.e", "etc", "dr", "mr", "mrs", "ms", "st", "approx", "cf", "no", "nr", "p.s", "z.b", "bzw", "ca",
+            "vs", "e.g", "i.e", "etc", "dr", "mr", "mrs", "ms", "st", "approx", "cf", "no", "nr",
+            "p.s", "z.b", "bzw", "ca",
         ]
         .contains(&word.as_str())
 }
 
 /// Display width: CJK characters take two columns.
 fn width(s: &str) -> usize {
-    s.chars().map(|c| if c as u32 >= 0x1100 { 2 } else { 1 }).sum()
+    s.chars()
+        .map(|c| if c as u32 >= 0x1100 { 2 } else { 1 })
+        .sum()
 }

@@ -134,7 +134,10 @@ fn first_url(v: &str) -> Option<String> {
 /// `wp_notify_moderator`); Disqus marks its mail with X-Disqus-* headers
 /// and a disqus.net sender.
 pub(crate) fn notice(msg: &Message) -> Option<Notice> {
-    if msg.headers.iter().any(|(k, _)| k.to_ascii_lowercase().starts_with("x-disqus"))
+    if msg
+        .headers
+        .iter()
+        .any(|(k, _)| k.to_ascii_lowercase().starts_with("x-disqus"))
         || (msg.from_email().ends_with("disqus.net")
             && (msg.subject.contains(" commented on ") || msg.subject.contains(" replied to ")))
     {
@@ -181,7 +184,10 @@ fn wordpress_context(msg: &Message, c: &mut Context) {
             if email.contains('@') {
                 c.author.get_or_insert_with(Address::default).email = email;
             }
-        } else if let Some(rest) = t.strip_prefix("Author:").or_else(|| t.strip_prefix("Website:")) {
+        } else if let Some(rest) = t
+            .strip_prefix("Author:")
+            .or_else(|| t.strip_prefix("Website:"))
+        {
             let name = rest.split(" (IP address").next().unwrap_or("").trim();
             c.author.get_or_insert_with(Address::default).name = name.to_string();
         } else if t.starts_with("You can see all") {
@@ -206,7 +212,8 @@ fn wordpress_context(msg: &Message, c: &mut Context) {
         // A held comment has no permalink yet; its admin link names its id.
         c.comment_url = moderated;
     }
-    c.post_title = quoted_title(&msg.subject).or_else(|| quoted_title(msg.text.lines().next().unwrap_or("")));
+    c.post_title =
+        quoted_title(&msg.subject).or_else(|| quoted_title(msg.text.lines().next().unwrap_or("")));
 }
 
 /// The text between the first pair of double quotes (straight or curly).
@@ -270,7 +277,10 @@ pub(crate) fn source(
         return Source::Automated;
     }
     if let Some(why) = human_list(msg, ctx) {
-        say(&format!("list: {why}"), ctx.list_id.as_deref().unwrap_or(""));
+        say(
+            &format!("list: {why}"),
+            ctx.list_id.as_deref().unwrap_or(""),
+        );
         return Source::List;
     }
     if let Some((rule, text)) = automated(msg) {
@@ -281,14 +291,23 @@ pub(crate) fn source(
         say("automated: spam", &cue);
         return Source::Automated;
     }
-    say("direct: a person writing, no list, blog or automation markers", msg.from_email());
+    say(
+        "direct: a person writing, no list, blog or automation markers",
+        msg.from_email(),
+    );
     Source::Direct
 }
 
-fn notice_source(kind: Notice, owner: &Owner, ctx: &Context, say: &mut impl FnMut(&str, &str)) -> Source {
+fn notice_source(
+    kind: Notice,
+    owner: &Owner,
+    ctx: &Context,
+    say: &mut impl FnMut(&str, &str),
+) -> Source {
     let author = ctx.author.as_ref();
     let by_owner = author.is_some_and(|a| {
-        owner.is_owner(&a.email) || (!a.name.is_empty() && a.name.eq_ignore_ascii_case(owner.name.trim()))
+        owner.is_owner(&a.email)
+            || (!a.name.is_empty() && a.name.eq_ignore_ascii_case(owner.name.trim()))
     });
     let who = author.map(Address::display).unwrap_or_default();
     if by_owner {
@@ -338,7 +357,22 @@ fn report(msg: &Message) -> Option<String> {
     if msg.has_header("X-Failed-Recipients") {
         return Some("X-Failed-Recipients".to_string());
     }
-    None
+    bounce_subject(&msg.subject).map(str::to_string)
+}
+
+/// Subjects that bounce software writes (never a person's "Re:" or "Fwd:").
+fn bounce_subject(subject: &str) -> Option<&'static str> {
+    #[rustfmt::skip]
+    const BOUNCES: &[&str] = &[
+        "undeliverable", "undelivered mail", "undeliverable mail", "delivery status notification",
+        "delivery failure", "delivery failed", "delivery notification", "delivery has failed",
+        "failure notice", "mail delivery failed", "mail delivery warning", "mail delivery failure",
+        "mail delivery system", "mail could not be delivered", "message could not be delivered",
+        "returned mail", "non-delivery", "nondeliverable", "permanent delivery failure",
+        "warning: could not send message", "mail error",
+    ];
+    let s = subject.trim().to_lowercase();
+    BOUNCES.iter().find(|b| s.starts_with(*b)).copied()
 }
 
 /// A list where people talk: it has a posting address or is run by list
@@ -350,7 +384,9 @@ fn human_list(msg: &Message, ctx: &Context) -> Option<String> {
     if msg.has_header("X-Discourse-Post-Id") {
         return Some("Discourse post (X-Discourse-Post-Id)".into());
     }
-    if msg.has_header("X-Discourse-Topic-Id") || msg.from_email().starts_with("noreply@") && ctx.list_id.is_none() {
+    if msg.has_header("X-Discourse-Topic-Id")
+        || msg.from_email().starts_with("noreply@") && ctx.list_id.is_none()
+    {
         return None;
     }
     if subject_is_digest(&msg.subject) && ctx.list_id.is_some() {
@@ -371,7 +407,12 @@ fn human_list(msg: &Message, ctx: &Context) -> Option<String> {
     if msg.has_header("Mailing-list") || msg.has_header("X-Google-Group-Id") {
         return Some("Google Groups (Mailing-list)".into());
     }
-    for h in ["X-BeenThere", "X-Mailman-Version", "X-ML-Name", "X-Mailing-List"] {
+    for h in [
+        "X-BeenThere",
+        "X-Mailman-Version",
+        "X-ML-Name",
+        "X-Mailing-List",
+    ] {
         if msg.has_header(h) && ctx.list_id.is_some() {
             return Some(format!("list software header {h}"));
         }
@@ -387,16 +428,26 @@ fn subject_is_digest(subject: &str) -> bool {
 
 /// RFC 3834 and the conventions that came before it.
 fn automated(msg: &Message) -> Option<(&'static str, String)> {
-    if let Some(v) = msg.header("Auto-Submitted").filter(|v| !v.trim().eq_ignore_ascii_case("no")) {
+    if let Some(v) = msg
+        .header("Auto-Submitted")
+        .filter(|v| !v.trim().eq_ignore_ascii_case("no"))
+    {
         return Some(("RFC 3834 Auto-Submitted", v.to_string()));
     }
-    for h in ["X-Autoreply", "X-Autorespond", "X-Auto-Reply", "X-MS-Exchange-Generated-Message-Source"] {
+    for h in [
+        "X-Autoreply",
+        "X-Autorespond",
+        "X-Auto-Reply",
+        "X-MS-Exchange-Generated-Message-Source",
+    ] {
         if let Some(v) = msg.header(h) {
             return Some(("auto-reply header", format!("{h}: {v}")));
         }
     }
     if let Some(v) = msg.header("Precedence")
-        && ["bulk", "junk", "list", "auto_reply"].iter().any(|p| v.trim().eq_ignore_ascii_case(p))
+        && ["bulk", "junk", "list", "auto_reply"]
+            .iter()
+            .any(|p| v.trim().eq_ignore_ascii_case(p))
     {
         return Some(("Precedence header", v.to_string()));
     }
@@ -404,12 +455,24 @@ fn automated(msg: &Message) -> Option<(&'static str, String)> {
         return Some(("auto-reply subject", p.to_string()));
     }
     if no_reply_sender(msg.from_email()) {
-        return Some(("no-reply or notification sender", msg.from_email().to_string()));
+        return Some((
+            "no-reply or notification sender",
+            msg.from_email().to_string(),
+        ));
     }
     if msg.has_header("List-Unsubscribe") {
-        return Some(("newsletter (List-Unsubscribe, no list to post to)", msg.subject.clone()));
+        return Some((
+            "newsletter (List-Unsubscribe, no list to post to)",
+            msg.subject.clone(),
+        ));
     }
-    for h in ["X-Campaign-Id", "X-Mailchimp-Campaign", "X-MC-User", "Feedback-ID", "X-SES-Outgoing"] {
+    for h in [
+        "X-Campaign-Id",
+        "X-Mailchimp-Campaign",
+        "X-MC-User",
+        "Feedback-ID",
+        "X-SES-Outgoing",
+    ] {
         if msg.has_header(h) {
             return Some(("bulk mailer header", h.to_string()));
         }
@@ -422,27 +485,13 @@ fn automated(msg: &Message) -> Option<(&'static str, String)> {
 
 /// Subject prefixes mail clients and servers put on automatic replies.
 fn auto_reply_subject(subject: &str) -> Option<&'static str> {
+    #[rustfmt::skip]
     const PREFIXES: &[&str] = &[
-        "automatic reply:",
-        "auto reply:",
-        "autoreply:",
-        "auto-reply:",
-        "out of office",
-        "out of the office",
-        "abwesenheitsnotiz",
-        "automatische antwort",
-        "réponse automatique",
-        "absence du bureau",
-        "respuesta automática",
-        "fuera de la oficina",
-        "risposta automatica",
-        "resposta automática",
-        "automatisch antwoord",
-        "delivery status notification",
-        "undeliverable:",
-        "undelivered mail",
-        "mail delivery failed",
-        "returned mail:",
+        "automatic reply:", "auto reply:", "autoreply:", "auto-reply:", "out of office", "out of the office",
+        "abwesenheitsnotiz", "automatische antwort", "réponse automatique", "absence du bureau",
+        "respuesta automática", "fuera de la oficina", "risposta automatica", "resposta automática",
+        "automatisch antwoord", "delivery status notification", "undeliverable:", "undelivered mail",
+        "mail delivery failed", "returned mail:",
     ];
     let s = subject.trim().to_lowercase();
     PREFIXES.iter().find(|p| s.starts_with(*p)).copied()
@@ -521,7 +570,8 @@ fn disqus_comment(text: &str) -> String {
     for line in text.lines() {
         let t = line.trim();
         if !started {
-            started = (t.contains(" commented on ") || t.contains(" replied to ")) && t.ends_with(':');
+            started =
+                (t.contains(" commented on ") || t.contains(" replied to ")) && t.ends_with(':');
             continue;
         }
         let bare = t.trim_start_matches(['>', ' ']);
@@ -531,7 +581,11 @@ fn disqus_comment(text: &str) -> String {
         out.push_str(bare);
         out.push('\n');
     }
-    if started { out.trim().to_string() } else { text.to_string() }
+    if started {
+        out.trim().to_string()
+    } else {
+        text.to_string()
+    }
 }
 
 /// Unsolicited bulk mail dressed as a person: SEO and link-selling offers,
@@ -547,49 +601,16 @@ pub(crate) fn spam(msg: &Message) -> Option<String> {
 
 /// The spam cues found in a text (lower-cased substrings, each counted once).
 pub(crate) fn spam_cues(text: &str) -> Vec<&'static str> {
+    #[rustfmt::skip]
     const CUES: &[&str] = &[
-        "dear website owner",
-        "dear webmaster",
-        "dear site owner",
-        "dear sir/madam",
-        "dear user",
-        "dear customer",
-        "dear account holder",
-        "do-follow",
-        "dofollow",
-        "backlink",
-        "first page of google",
-        "google first page",
-        "page 1 of google",
-        "increase your traffic",
-        "boost your ranking",
-        "seo services",
-        "seo expert",
-        "guaranteed results",
-        "verify your account",
-        "verify your mailbox",
-        "confirm your account",
-        "mailbox is full",
-        "account will be suspended",
-        "account has been suspended",
-        "unusual sign-in",
-        "click here to verify",
-        "!!!",
-        "paypal",
-        "bitcoin",
-        "crypto",
-        "casino",
-        "viagra",
-        "lottery",
-        "inheritance",
-        "wire transfer",
-        "waiting your reply",
-        "waiting for your positive",
-        "cheap",
-        "best price",
-        "limited offer",
-        "act now",
-        "100% free",
+        "dear website owner", "dear webmaster", "dear site owner", "dear sir/madam", "dear user",
+        "dear customer", "dear account holder", "do-follow", "dofollow", "backlink", "first page of google",
+        "google first page", "page 1 of google", "increase your traffic", "boost your ranking",
+        "seo services", "seo expert", "guaranteed results", "verify your account", "verify your mailbox",
+        "confirm your account", "mailbox is full", "account will be suspended", "account has been suspended",
+        "unusual sign-in", "click here to verify", "!!!", "paypal", "bitcoin", "crypto", "casino", "viagra",
+        "lottery", "inheritance", "wire transfer", "waiting your reply", "waiting for your positive",
+        "cheap", "best price", "limited offer", "act now", "100% free",
     ];
     let t = text.to_lowercase();
     let mut found: Vec<&str> = CUES.iter().filter(|c| t.contains(*c)).copied().collect();

@@ -17,28 +17,19 @@ use super::{Place, Reason, Sentence, TopicRequest, sentences};
 /// what to write about?
 pub(crate) fn is_call_for_topics(text: &str) -> bool {
     let l = text.to_lowercase();
+    #[rustfmt::skip]
     const CALLS: &[&str] = &[
-        "what should i write about",
-        "what should i cover",
-        "what would you want to read",
-        "what would you like to read",
-        "what would you like me to write",
-        "what do you want me to write",
-        "what should i write next",
-        "column ideas",
-        "topic ideas",
-        "ideas for my column",
-        "ideas for the column",
-        "suggest a topic",
-        "suggestions for topics",
-        "call for topics",
-        "your topic requests",
-        "what should my next",
+        "what should i write about", "what should i cover", "what would you want to read",
+        "what would you like to read", "what would you like me to write", "what do you want me to write",
+        "what should i write next", "column ideas", "topic ideas", "ideas for my column",
+        "ideas for the column", "suggest a topic", "suggestions for topics", "call for topics",
+        "your topic requests", "what should my next",
     ];
     CALLS.iter().any(|c| l.contains(c))
 }
 
 /// Words that ask for a piece of writing.
+#[rustfmt::skip]
 const PIECES: &[&str] = &[
     "column", "post", "article", "piece", "write-up", "writeup", "follow-up", "followup", "walkthrough",
     "guide", "series", "deep dive", "deep-dive", "explainer", "tutorial", "blog", "episode", "story",
@@ -89,28 +80,44 @@ pub(crate) fn requests(text: &str, place: &Place, reasons: &mut Vec<Reason>) -> 
 /// "Two ideas for your column", "some topics", "suggestions:".
 fn announces_ideas(s: &str) -> bool {
     let l = s.to_lowercase();
-    ["ideas for your", "idea for your", "topics for your", "suggestions for your", "two ideas", "a few ideas", "some ideas", "column ideas", "two requests", "a few requests"]
-        .iter()
-        .any(|c| l.contains(c))
+    [
+        "ideas for your",
+        "idea for your",
+        "topics for your",
+        "suggestions for your",
+        "two ideas",
+        "a few ideas",
+        "some ideas",
+        "column ideas",
+        "two requests",
+        "a few requests",
+    ]
+    .iter()
+    .any(|c| l.contains(c))
 }
 
 /// A sentence that asks for writing, and the subject it names.
 fn writing_request(s: &str) -> Option<String> {
     let l = s.to_lowercase();
     // Verb then subject: "write about X", "cover X", "escribir sobre X".
+    #[rustfmt::skip]
     const VERB_CUES: &[&str] = &[
-        "write about ", "write a column about ", "write a column on ", "write a post about ", "write a post on ",
-        "write an article about ", "write an article on ", "write a piece about ", "write a piece on ",
-        "write something about ", "write something on ", "write more about ", "write up ", "writing about ",
-        "write the follow-up post:", "write the follow-up post on ", "write a follow-up on ",
-        "you cover ", "you to cover ", "could cover ", "would cover ", "covering ", "tackle ", "take on ",
-        "looking for a subject:", "looking for a topic:", "idea for a column:", "topic suggestion:",
-        "escribir sobre ", "escribir un artículo sobre ", "escrever sobre ", "escrever um artigo sobre ",
-        "écrire sur ", "écrire un article sur ", "écrire un article ", "parler de ", "scrivere su ",
-        "scrivere di ", "darüber schreiben, ", "darüber schreiben ",
+        "write about ", "write a column about ", "write a column on ", "write a post about ",
+        "write a post on ", "write an article about ", "write an article on ", "write a piece about ",
+        "write a piece on ", "write something about ", "write something on ", "write more about ",
+        "write up ", "writing about ", "write the follow-up post:", "write the follow-up post on ",
+        "write a follow-up on ", "you cover ", "you to cover ", "could cover ", "would cover ", "covering ",
+        "tackle ", "take on ", "looking for a subject:", "looking for a topic:", "idea for a column:",
+        "topic suggestion:", "escribir sobre ", "escribir un artículo sobre ", "escrever sobre ",
+        "escrever um artigo sobre ", "écrire sur ", "écrire un article sur ", "écrire un article ",
+        "parler de ", "scrivere su ", "scrivere di ", "darüber schreiben, ", "darüber schreiben ",
     ];
     // Piece then subject: "a column on X", "a post about X".
-    const PIECE_CUES: &[&str] = &[" on ", " about ", " sobre ", " sur ", " su ", " über ", " zu ", " that explains ", " explaining ", " on how ", " de "];
+    #[rustfmt::skip]
+    const PIECE_CUES: &[&str] = &[
+        " on ", " about ", " sobre ", " sur ", " su ", " über ", " zu ", " that explains ", " explaining ",
+        " on how ", " de ",
+    ];
     if !wishes(&l) {
         return cjk_request(s);
     }
@@ -136,7 +143,22 @@ fn writing_request(s: &str) -> Option<String> {
     let subject: Vec<&str> = between
         .iter()
         .copied()
-        .filter(|w| !["proper", "good", "short", "long", "whole", "new", "beginners'", "follow-up", "dedicated", "separate", "full"].contains(w))
+        .filter(|w| {
+            ![
+                "proper",
+                "good",
+                "short",
+                "long",
+                "whole",
+                "new",
+                "beginners'",
+                "follow-up",
+                "dedicated",
+                "separate",
+                "full",
+            ]
+            .contains(w)
+        })
         .collect();
     if !subject.is_empty() {
         return Some(between.join(" "));
@@ -149,10 +171,35 @@ fn writing_request(s: &str) -> Option<String> {
 fn wishes(l: &str) -> bool {
     is_ask(l)
         || [
-            "would be", "would love", "i'd love", "i'd like", "i would like", "love to see", "love to read", "welcome",
-            "helpful", "i hope", "hoping", "wish", "if you ever", "suggest", "idea", "maybe", "perhaps", "how about",
-            "would read", "keen", "me encantaría", "gostaria", "j'aimerais", "ich würde", "mi piacerebbe", "wunsch",
-            "vorschlag", "sugest", "suggestion",
+            "would be",
+            "would love",
+            "i'd love",
+            "i'd like",
+            "i would like",
+            "love to see",
+            "love to read",
+            "welcome",
+            "helpful",
+            "i hope",
+            "hoping",
+            "wish",
+            "if you ever",
+            "suggest",
+            "idea",
+            "maybe",
+            "perhaps",
+            "how about",
+            "would read",
+            "keen",
+            "me encantaría",
+            "gostaria",
+            "j'aimerais",
+            "ich würde",
+            "mi piacerebbe",
+            "wunsch",
+            "vorschlag",
+            "sugest",
+            "suggestion",
         ]
         .iter()
         .any(|c| l.contains(c))
@@ -162,7 +209,10 @@ fn wishes(l: &str) -> bool {
 /// start of the article and the end of the piece word. A definite piece
 /// ("your column", "the follow-up") is writing that exists, not a request.
 fn indefinite_piece(l: &str) -> Option<(usize, usize)> {
-    const ARTICLES: &[&str] = &["a", "an", "another", "one", "some", "more", "un", "une", "um", "uma", "una", "uno", "ein", "eine", "einen"];
+    const ARTICLES: &[&str] = &[
+        "a", "an", "another", "one", "some", "more", "un", "une", "um", "uma", "una", "uno", "ein",
+        "eine", "einen",
+    ];
     let words: Vec<(usize, &str)> = l
         .split_whitespace()
         .scan(0usize, |pos, w| {
@@ -178,7 +228,11 @@ fn indefinite_piece(l: &str) -> Option<(usize, usize)> {
         }
         for back in 1..=4.min(i) {
             let (a_at, a) = words[i - back];
-            if ["your", "my", "the", "this", "that", "his", "her", "their", "our"].contains(&a) {
+            if [
+                "your", "my", "the", "this", "that", "his", "her", "their", "our",
+            ]
+            .contains(&a)
+            {
                 break;
             }
             if ARTICLES.contains(&a) {
@@ -196,30 +250,71 @@ fn byte_at(s: &str, l: &str, at: usize) -> usize {
         return at;
     }
     let chars = l[..at.min(l.len())].chars().count();
-    s.char_indices().nth(chars).map(|(i, _)| i).unwrap_or(s.len())
+    s.char_indices()
+        .nth(chars)
+        .map(|(i, _)| i)
+        .unwrap_or(s.len())
 }
 
 fn is_ask(l: &str) -> bool {
-    ["could you", "would you", "can you", "will you", "please", "any chance", "consider", "ever", "podrías", "poderia", "pourrais", "könnten", "potresti", "?", "？", "¿"]
-        .iter()
-        .any(|c| l.contains(c))
+    [
+        "could you",
+        "would you",
+        "can you",
+        "will you",
+        "please",
+        "any chance",
+        "consider",
+        "ever",
+        "podrías",
+        "poderia",
+        "pourrais",
+        "könnten",
+        "potresti",
+        "?",
+        "？",
+        "¿",
+    ]
+    .iter()
+    .any(|c| l.contains(c))
 }
 
 /// Japanese "Xについて…書いていただけ…", Chinese "关于X的文章".
 fn cjk_request(s: &str) -> Option<String> {
-    let wants = ["いただけ", "ください", "お願い", "欲しい", "ほしい", "能否", "可以", "希望", "请", "吗"].iter().any(|c| s.contains(c));
-    let writes = ["書", "取り上げ", "コラム", "記事", "写", "文章", "专栏"].iter().any(|c| s.contains(c));
+    let wants = [
+        "いただけ",
+        "ください",
+        "お願い",
+        "欲しい",
+        "ほしい",
+        "能否",
+        "可以",
+        "希望",
+        "请",
+        "吗",
+    ]
+    .iter()
+    .any(|c| s.contains(c));
+    let writes = ["書", "取り上げ", "コラム", "記事", "写", "文章", "专栏"]
+        .iter()
+        .any(|c| s.contains(c));
     if !(wants && writes) {
         return None;
     }
     if let Some(at) = s.find("について") {
         let head = &s[..at];
-        let start = head.rfind(['、', '。', '，']).map(|i| i + '、'.len_utf8()).unwrap_or(0);
+        let start = head
+            .rfind(['、', '。', '，'])
+            .map(|i| i + '、'.len_utf8())
+            .unwrap_or(0);
         return Some(head[start..].to_string());
     }
     if let Some(at) = s.find("关于") {
         let rest = &s[at + "关于".len()..];
-        let end = rest.find("的文章").or_else(|| rest.find("的")).unwrap_or(rest.len());
+        let end = rest
+            .find("的文章")
+            .or_else(|| rest.find("的"))
+            .unwrap_or(rest.len());
         return Some(rest[..end].to_string());
     }
     None
@@ -230,25 +325,50 @@ fn cjk_request(s: &str) -> Option<String> {
 fn suggestion(all: &[Sentence], i: usize, call: bool) -> Option<String> {
     let s = &all[i];
     let l = s.text.to_lowercase();
-    for cue in ["what about ", "how about ", "and what about ", "et pourquoi pas ", "qué tal ", "und was ist mit ", "e que tal "] {
+    for cue in [
+        "what about ",
+        "how about ",
+        "and what about ",
+        "et pourquoi pas ",
+        "qué tal ",
+        "und was ist mit ",
+        "e que tal ",
+    ] {
         if let Some(rest) = l.strip_prefix(cue) {
-            return Some(s.text[byte_at(&s.text, &l, cue.len())..].to_string()).filter(|_| !rest.is_empty());
+            return Some(s.text[byte_at(&s.text, &l, cue.len())..].to_string())
+                .filter(|_| !rest.is_empty());
         }
     }
     let t = s.text.trim();
-    if let Some(item) = t.strip_prefix("- ").or_else(|| t.strip_prefix("* ")).or_else(|| t.strip_prefix("• ")) {
+    if let Some(item) = t
+        .strip_prefix("- ")
+        .or_else(|| t.strip_prefix("* "))
+        .or_else(|| t.strip_prefix("• "))
+    {
         return Some(item.to_string());
     }
     if t.len() > 3 && t.as_bytes()[0].is_ascii_digit() && matches!(t.as_bytes()[1], b'.' | b')') {
         return Some(t[2..].to_string());
     }
     if l.ends_with("please.") || l.ends_with("please!") {
-        return Some(t.trim_end_matches(['.', '!']).trim_end_matches("please").trim_end_matches([',', ' ']).to_string());
+        return Some(
+            t.trim_end_matches(['.', '!'])
+                .trim_end_matches("please")
+                .trim_end_matches([',', ' '])
+                .to_string(),
+        );
     }
-    let opening = i == 0 || all[..i].iter().all(|p| p.text.split_whitespace().count() <= 3 || p.text.ends_with(','));
+    let opening = i == 0
+        || all[..i]
+            .iter()
+            .all(|p| p.text.split_whitespace().count() <= 3 || p.text.ends_with(','));
     let words = t.split_whitespace().count();
     let greeting = t.ends_with(',') || words <= 2 || announces_ideas(t);
-    let about_self = ["i ", "i'", "we ", "my ", "our ", "thank", "this ", "that ", "it ", "great", "love", "nice"].iter().any(|p| l.starts_with(p))
+    let about_self = [
+        "i ", "i'", "we ", "my ", "our ", "thank", "this ", "that ", "it ", "great", "love", "nice",
+    ]
+    .iter()
+    .any(|p| l.starts_with(p))
         || l.contains(" i ");
     if call && opening && words <= 14 && !greeting && !about_self && !t.ends_with('?') {
         let after_colon = t.split_once(": ").map(|(_, r)| r).unwrap_or(t);
@@ -260,10 +380,23 @@ fn suggestion(all: &[Sentence], i: usize, call: bool) -> Option<String> {
 /// "that", "this", "exactly that", "those three", "how you did it".
 fn points_back(phrase: &str) -> bool {
     let l = phrase.to_lowercase();
-    let words: Vec<&str> = l.split(|c: char| !c.is_alphanumeric() && c != '\'').filter(|w| !w.is_empty()).collect();
-    let deictic = ["that", "this", "it", "those", "these", "them", "exactly", "three", "two", "how", "you", "did", "topic", "subject", "one", "would", "be"];
-    words.is_empty() || words.len() <= 5 && words.iter().all(|w| deictic.contains(w) || STOP.contains(w))
-        || l.starts_with("that ") || l.starts_with("this ") || l.starts_with("those ") || l.starts_with("exactly that")
+    let words: Vec<&str> = l
+        .split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let deictic = [
+        "that", "this", "it", "those", "these", "them", "exactly", "three", "two", "how", "you",
+        "did", "topic", "subject", "one", "would", "be",
+    ];
+    words.is_empty()
+        || words.len() <= 5
+            && words
+                .iter()
+                .all(|w| deictic.contains(w) || STOP.contains(w))
+        || l.starts_with("that ")
+        || l.starts_with("this ")
+        || l.starts_with("those ")
+        || l.starts_with("exactly that")
 }
 
 /// The subject of an earlier sentence: the sentence without its opening
@@ -275,6 +408,7 @@ fn reduce(s: &str) -> String {
         _ => s,
     };
     let l = s.to_lowercase();
+    #[rustfmt::skip]
     const LEADS: &[&str] = &[
         "i want to ", "i'd like to ", "i would like to ", "i need to ", "we want to ", "we need to ",
         "how do i ", "how do we ", "how can i ", "how can we ", "how should i ", "how should we ", "how to ",
@@ -293,11 +427,15 @@ fn reduce(s: &str) -> String {
 
 /// Cut the phrase at the end of its subject: the first clause boundary.
 fn tidy(phrase: &str) -> String {
-    let mut p = phrase.trim().trim_start_matches([':', '-', '–', ' ', '«', '"', '“']).to_string();
+    let mut p = phrase
+        .trim()
+        .trim_start_matches([':', '-', '–', ' ', '«', '"', '“'])
+        .to_string();
+    #[rustfmt::skip]
     const ENDS: &[&str] = &[
         "? ", ". ", "! ", "; ", " - ", " – ", " — ", ", because", " because ", ", since", " since ", ", so ",
-        " so that ", " when ", ", when", " – what", ", which", ", and whether", " and whether", "? ", "(", "、", "。",
-        ", for people like", " for people like", ", what it", ", how much", " is it ", ", is it",
+        " so that ", " when ", ", when", " – what", ", which", ", and whether", " and whether", "? ", "(",
+        "、", "。", ", for people like", " for people like", ", what it", ", how much", " is it ", ", is it",
         " would be", ", would", " and so on", " etc", " specifically", " please",
     ];
     for e in ENDS {
@@ -308,13 +446,26 @@ fn tidy(phrase: &str) -> String {
             p.truncate(at);
         }
     }
-    let mut p = p.trim().trim_end_matches(['?', '.', '!', ',', ':', ';', '»', '"', '”', '？', ' ']).trim();
-    for lead in ["something on ", "something about ", "a column on ", "a post on ", "an article on ", "a piece on "] {
+    let mut p = p
+        .trim()
+        .trim_end_matches(['?', '.', '!', ',', ':', ';', '»', '"', '”', '？', ' '])
+        .trim();
+    for lead in [
+        "something on ",
+        "something about ",
+        "a column on ",
+        "a post on ",
+        "an article on ",
+        "a piece on ",
+    ] {
         if p.to_lowercase().starts_with(lead) {
             p = &p[lead.len()..];
         }
     }
-    let p = p.trim_start_matches("the ").trim_start_matches("a ").trim_start_matches("an ");
+    let p = p
+        .trim_start_matches("the ")
+        .trim_start_matches("a ")
+        .trim_start_matches("an ");
     let words: Vec<&str> = p.split_whitespace().collect();
     let mut short = words[..words.len().min(10)].join(" ");
     if short.chars().count() > 100 {
@@ -324,21 +475,23 @@ fn tidy(phrase: &str) -> String {
 }
 
 /// Words that say nothing about a subject.
+#[rustfmt::skip]
 const STOP: &[&str] = &[
-    "a", "an", "the", "and", "or", "of", "for", "to", "in", "on", "at", "by", "with", "without", "from", "about",
-    "into", "how", "what", "why", "when", "where", "which", "who", "whether", "is", "are", "be", "it", "its",
-    "that", "this", "these", "those", "you", "your", "i", "my", "me", "we", "our", "us", "they", "their", "do",
-    "does", "did", "doing", "can", "could", "would", "should", "will", "just", "really", "actually", "so", "some",
-    "any", "more", "most", "very", "too", "also", "like", "people", "someone", "something", "thing", "things",
-    "way", "ways", "get", "getting", "make", "making", "keep", "keeping", "set", "setting", "up", "down", "out",
-    "use", "using", "run", "running", "build", "building", "one", "two", "three", "only", "ever", "even", "much",
-    "many", "all", "every", "each", "other", "own", "there", "here", "then", "than", "as", "if", "not", "no",
-    "yes", "post", "column", "article", "piece", "write", "writing", "cover", "specifically", "exactly", "actually",
-    "really", "still", "whole", "new", "old", "good", "best", "better", "work", "works", "worth", "sure",
-    "de", "la", "le", "les", "des", "du", "un", "une", "et", "ou", "en", "pour", "sur", "el", "los", "las", "una",
-    "y", "o", "para", "sobre", "como", "em", "os", "das", "dos", "um", "uma", "na", "no", "der", "die", "das",
-    "und", "oder", "für", "über", "wie", "man", "im", "ein", "eine", "il", "lo", "gli", "di", "da", "per", "su",
-    "con", "e", "follow", "beginners", "small", "home", "tiny", "little", "team", "teams",
+    "a", "an", "the", "and", "or", "of", "for", "to", "in", "on", "at", "by", "with", "without", "from",
+    "about", "into", "how", "what", "why", "when", "where", "which", "who", "whether", "is", "are", "be",
+    "it", "its", "that", "this", "these", "those", "you", "your", "i", "my", "me", "we", "our", "us", "they",
+    "their", "do", "does", "did", "doing", "can", "could", "would", "should", "will", "just", "really",
+    "actually", "so", "some", "any", "more", "most", "very", "too", "also", "like", "people", "someone",
+    "something", "thing", "things", "way", "ways", "get", "getting", "make", "making", "keep", "keeping",
+    "set", "setting", "up", "down", "out", "use", "using", "run", "running", "build", "building", "one",
+    "two", "three", "only", "ever", "even", "much", "many", "all", "every", "each", "other", "own", "there",
+    "here", "then", "than", "as", "if", "not", "no", "yes", "post", "column", "article", "piece", "write",
+    "writing", "cover", "specifically", "exactly", "actually", "really", "still", "whole", "new", "old",
+    "good", "best", "better", "work", "works", "worth", "sure", "de", "la", "le", "les", "des", "du", "un",
+    "une", "et", "ou", "en", "pour", "sur", "el", "los", "las", "una", "y", "o", "para", "sobre", "como",
+    "em", "os", "das", "dos", "um", "uma", "na", "no", "der", "die", "das", "und", "oder", "für", "über",
+    "wie", "man", "im", "ein", "eine", "il", "lo", "gli", "di", "da", "per", "su", "con", "e", "follow",
+    "beginners", "small", "home", "tiny", "little", "team", "teams",
 ];
 
 /// A light stem: enough that "networks"/"network", "filtering"/"filter" meet.
@@ -355,21 +508,37 @@ fn stem(w: &str) -> String {
 
 /// Concepts: words (and stems) in several languages that name one subject.
 /// The owner adds their own through `[topics] synonyms` in digest.toml.
+#[rustfmt::skip]
 const CONCEPTS: &[(&str, &[&str])] = &[
-    ("ipv6", &["ipv6", "v6", "dual-stack", "dualstack", "dual", "ds-lite", "ipv4", "/56", "/64", "slaac", "dhcpv6"]),
+    ("ipv6", &["ipv6", "v6", "dual-stack", "dualstack", "dual", "ds-lite", "ipv4", "/56", "/64", "slaac",
+        "dhcpv6"]),
     ("zfs", &["zfs", "zpool", "openzfs", "truenas", "raidz"]),
-    ("power", &["power", "energy", "electricity", "electric", "watt", "watts", "kwh", "bill", "idle", "draw", "énergie", "électricité", "consommation", "strom", "energie", "energía", "electricidad", "energia", "eletricidade", "consumo", "耗电", "节能", "电费", "功耗", "電力", "電気代", "消費電力", "省エネ"]),
-    ("rural", &["rural", "rurales", "farm", "farms", "farmer", "village", "villages", "countryside", "remote", "mountain", "pueblo", "pueblos", "aldea", "campo", "zonas", "campagne", "village", "dorf", "ländlich", "land", "interior", "campagna", "地方", "山間部", "村", "田舎", "农村", "乡村", "山区"]),
-    ("internet", &["internet", "broadband", "fibre", "fiber", "connectivity", "isp", "starlink", "banda", "ancha", "fibra", "光回線", "回線", "インターネット", "宽带", "网络接入", "co-op", "coop", "co-ops", "cooperative"]),
-    ("sso", &["sso", "single", "sign-on", "signon", "login", "logins", "okta", "keycloak", "authentik", "entra", "saml", "oidc", "シングルサインオン", "单点登录", "identity"]),
-    ("kids", &["kid", "kids", "child", "children", "teen", "teens", "teenager", "teenagers", "parent", "parents", "parental", "niños", "hijos", "enfants", "kinder", "crianças", "filhos", "bambini", "子供", "子ども", "孩子", "儿童"]),
-    ("mail-delivery", &["deliverability", "spf", "dkim", "dmarc", "gmail", "spam", "inbox", "delivered", "deliver", "delivery", "accept", "junk", "caixa", "entrada", "chegarem", "bandeja", "courrier", "zustellung", "posteingang"]),
+    ("power", &["power", "energy", "electricity", "electric", "watt", "watts", "kwh", "bill", "idle", "draw",
+        "énergie", "électricité", "consommation", "strom", "energie", "energía", "electricidad", "energia",
+        "eletricidade", "consumo", "耗电", "节能", "电费", "功耗", "電力", "電気代", "消費電力", "省エネ"]),
+    ("rural", &["rural", "rurales", "farm", "farms", "farmer", "village", "villages", "countryside", "remote",
+        "mountain", "pueblo", "pueblos", "aldea", "campo", "zonas", "campagne", "village", "dorf", "ländlich",
+        "land", "interior", "campagna", "地方", "山間部", "村", "田舎", "农村", "乡村", "山区"]),
+    ("internet", &["internet", "broadband", "fibre", "fiber", "connectivity", "isp", "starlink", "banda",
+        "ancha", "fibra", "光回線", "回線", "インターネット", "宽带", "网络接入", "co-op", "coop", "co-ops", "cooperative"]),
+    ("sso", &["sso", "single", "sign-on", "signon", "login", "logins", "okta", "keycloak", "authentik",
+        "entra", "saml", "oidc", "シングルサインオン", "单点登录", "identity"]),
+    ("kids", &["kid", "kids", "child", "children", "teen", "teens", "teenager", "teenagers", "parent",
+        "parents", "parental", "niños", "hijos", "enfants", "kinder", "crianças", "filhos", "bambini", "子供",
+        "子ども", "孩子", "儿童"]),
+    ("mail-delivery", &["deliverability", "spf", "dkim", "dmarc", "gmail", "spam", "inbox", "delivered",
+        "deliver", "delivery", "accept", "junk", "caixa", "entrada", "chegarem", "bandeja", "courrier",
+        "zustellung", "posteingang"]),
     ("email", &["email", "e-mail", "emails", "e-mails", "mail", "mails", "correo", "courriel", "メール", "邮件"]),
-    ("homelab", &["homelab", "home-lab", "server", "servers", "rack", "nas", "mini", "家庭实验室", "服务器", "サーバー", "サーバ", "tower", "towers"]),
-    ("monitoring", &["monitoring", "monitor", "prometheus", "grafana", "alerting", "alert", "alerts", "nagios", "zabbix", "uptime", "überwachung", "supervision", "monitoreo"]),
-    ("backup", &["backup", "backups", "back-up", "restore", "sauvegarde", "sicherung", "copia", "seguridad", "バックアップ", "备份"]),
+    ("homelab", &["homelab", "home-lab", "server", "servers", "rack", "nas", "mini", "家庭实验室", "服务器", "サーバー",
+        "サーバ", "tower", "towers"]),
+    ("monitoring", &["monitoring", "monitor", "prometheus", "grafana", "alerting", "alert", "alerts", "nagios",
+        "zabbix", "uptime", "überwachung", "supervision", "monitoreo"]),
+    ("backup", &["backup", "backups", "back-up", "restore", "sauvegarde", "sicherung", "copia", "seguridad",
+        "バックアップ", "备份"]),
     ("dns", &["dns", "resolver", "pi-hole", "pihole", "unbound", "adguard"]),
-    ("password", &["password", "passwords", "vaultwarden", "bitwarden", "keepass", "1password", "mot de passe", "passwort", "contraseña", "senha", "パスワード", "密码"]),
+    ("password", &["password", "passwords", "vaultwarden", "bitwarden", "keepass", "1password", "mot de passe",
+        "passwort", "contraseña", "senha", "パスワード", "密码"]),
     ("chat", &["chat", "matrix", "messenger", "whatsapp", "signal", "slack", "discord"]),
     ("mesh", &["mesh", "meshtastic", "lora", "wireless", "wifi", "wi-fi"]),
     ("vpn", &["vpn", "wireguard", "ipsec", "openvpn", "tailscale"]),
@@ -391,13 +560,22 @@ fn content_words_with(phrase: &str, synonyms: &[Vec<String>]) -> Vec<String> {
     };
     // Multi-word and CJK entries are found as substrings.
     for (concept, words) in CONCEPTS {
-        if words.iter().any(|w| (w.contains(' ') || !w.is_ascii()) && w.chars().count() > 1 && l.contains(w)) {
+        if words
+            .iter()
+            .any(|w| (w.contains(' ') || !w.is_ascii()) && w.chars().count() > 1 && l.contains(w))
+        {
             push(format!("#{concept}"));
         }
     }
     for syn in synonyms {
-        if syn.iter().any(|w| w.contains(' ') && l.contains(&w.to_lowercase())) {
-            push(format!("#syn:{}", syn.first().map(String::as_str).unwrap_or("").to_lowercase()));
+        if syn
+            .iter()
+            .any(|w| w.contains(' ') && l.contains(&w.to_lowercase()))
+        {
+            push(format!(
+                "#syn:{}",
+                syn.first().map(String::as_str).unwrap_or("").to_lowercase()
+            ));
         }
     }
     for raw in l.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '/' || c == '\'')) {
@@ -405,11 +583,20 @@ fn content_words_with(phrase: &str, synonyms: &[Vec<String>]) -> Vec<String> {
         if w.is_empty() || STOP.contains(&w) || w.chars().all(|c| c.is_ascii_digit()) {
             continue;
         }
-        if let Some(syn) = synonyms.iter().find(|s| s.iter().any(|x| x.eq_ignore_ascii_case(w))) {
-            push(format!("#syn:{}", syn.first().map(String::as_str).unwrap_or(w).to_lowercase()));
+        if let Some(syn) = synonyms
+            .iter()
+            .find(|s| s.iter().any(|x| x.eq_ignore_ascii_case(w)))
+        {
+            push(format!(
+                "#syn:{}",
+                syn.first().map(String::as_str).unwrap_or(w).to_lowercase()
+            ));
             continue;
         }
-        if let Some((concept, _)) = CONCEPTS.iter().find(|(_, ws)| ws.contains(&w) || ws.contains(&stem(w).as_str())) {
+        if let Some((concept, _)) = CONCEPTS
+            .iter()
+            .find(|(_, ws)| ws.contains(&w) || ws.contains(&stem(w).as_str()))
+        {
             push(format!("#{concept}"));
             continue;
         }
@@ -435,7 +622,10 @@ pub(crate) struct Group {
 /// words are in the other. Groups are merged transitively, then each is
 /// keyed by its sorted concepts so the store's topic id stays stable.
 pub(crate) fn group(phrases: &[&str], synonyms: &[Vec<String>]) -> Vec<Group> {
-    let words: Vec<Vec<String>> = phrases.iter().map(|p| content_words_with(p, synonyms)).collect();
+    let words: Vec<Vec<String>> = phrases
+        .iter()
+        .map(|p| content_words_with(p, synonyms))
+        .collect();
     let mut parent: Vec<usize> = (0..phrases.len()).collect();
     fn find(parent: &mut [usize], i: usize) -> usize {
         let mut r = i;
@@ -457,7 +647,7 @@ pub(crate) fn group(phrases: &[&str], synonyms: &[Vec<String>]) -> Vec<Group> {
     }
     let mut groups: Vec<Group> = Vec::new();
     let mut at: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
-    for i in 0..phrases.len() {
+    for (i, phrase) in phrases.iter().enumerate() {
         let root = find(&mut parent, i);
         match at.get(&root) {
             Some(&g) => groups[g].members.push(i),
@@ -465,7 +655,7 @@ pub(crate) fn group(phrases: &[&str], synonyms: &[Vec<String>]) -> Vec<Group> {
                 at.insert(root, groups.len());
                 groups.push(Group {
                     key: String::new(),
-                    label: phrases[i].to_string(),
+                    label: phrase.to_string(),
                     members: vec![i],
                 });
             }
@@ -482,7 +672,10 @@ fn same_subject(a: &[String], b: &[String]) -> bool {
         return false;
     }
     let shared: Vec<&String> = a.iter().filter(|w| b.contains(w)).collect();
-    let concepts = shared.iter().filter(|w| w.starts_with('#') && !GENERIC.contains(&w.as_str())).count();
+    let concepts = shared
+        .iter()
+        .filter(|w| w.starts_with('#') && !GENERIC.contains(&w.as_str()))
+        .count();
     let all = shared.len();
     let smaller = a.len().min(b.len());
     concepts >= 1 || (all >= 2 && all * 2 >= smaller)
@@ -491,23 +684,19 @@ fn same_subject(a: &[String], b: &[String]) -> bool {
 /// Concepts too broad to make two requests one subject on their own.
 const GENERIC: &[&str] = &["#email", "#homelab", "#internet", "#security"];
 
-/// The words most members share, sorted: stable while the group grows.
+/// The key of a group is its first request's content words, sorted: later
+/// requests joining the group do not change it, so the store's topic id,
+/// state and the owner's merges stay with it.
 fn group_key(g: &Group, words: &[Vec<String>]) -> String {
-    let mut count: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
-    for &m in &g.members {
-        for w in &words[m] {
-            *count.entry(w.as_str()).or_default() += 1;
-        }
-    }
-    let mut concepts: Vec<&str> = count.iter().filter(|(w, _)| w.starts_with('#') && !GENERIC.contains(w)).map(|(w, _)| *w).collect();
-    if concepts.is_empty() {
-        let best = count.values().copied().max().unwrap_or(0);
-        concepts = count.iter().filter(|(_, c)| **c == best).map(|(w, _)| *w).take(3).collect();
-    }
-    if concepts.is_empty() {
+    let Some(first) = g.members.first().and_then(|&m| words.get(m)) else {
+        return g.label.to_lowercase();
+    };
+    let mut w: Vec<&str> = first.iter().map(String::as_str).collect();
+    w.sort_unstable();
+    if w.is_empty() {
         return g.label.to_lowercase();
     }
-    concepts.join(" ")
+    w.join(" ")
 }
 
 #[cfg(test)]
@@ -516,7 +705,12 @@ mod tests {
 
     #[test]
     fn same_subject_in_different_words_is_one_group() {
-        let p = ["IPv6 at home", "moving my home network to v6", "dual-stack for a small office", "monitoring for tiny teams"];
+        let p = [
+            "IPv6 at home",
+            "moving my home network to v6",
+            "dual-stack for a small office",
+            "monitoring for tiny teams",
+        ];
         let g = group(&p, &[]);
         assert_eq!(g.len(), 2, "{g:?}");
         assert_eq!(g[0].members, vec![0, 1, 2]);

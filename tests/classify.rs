@@ -1,0 +1,282 @@
+//! Classification through the real binary: mail shapes the labelled sets do
+//! not hold, hostile input, the owner's topic merge, and the shared corpora
+//! of automated mail (sisimai, flufl.bounce) as an extra measurement.
+
+use std::path::Path;
+use std::time::Instant;
+
+use serde_json::Value;
+
+use crate::support::{Env, corpora};
+
+fn write(env: &Env, rel: &str, text: &str) {
+    let p = env.path().join(rel);
+    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+    std::fs::write(p, text).expect("write");
+}
+
+/// Import `mail/` and return `messages --json` by Message-ID.
+fn judge(env: &Env) -> std::collections::HashMap<String, Value> {
+    env.run(&["import", "mail"]).ok();
+    env.run(&["messages", "--json"])
+        .json_lines()
+        .into_iter()
+        .map(|m| (m["message_id"].as_str().unwrap_or("").to_string(), m))
+        .collect()
+}
+
+fn mail(id: &str, headers: &str, body: &str) -> String {
+    format!("Message-ID: <{id}>\nDate: Tue, 24 Nov 2026 10:00:00 +0000\n{headers}\n\n{body}\n")
+}
+
+#[test]
+fn a_list_post_asks_the_owner_only_when_it_addresses_them() {
+    let env = Env::new();
+    let list = "To: ops@lists.example.org\nList-Id: Ops people <ops.lists.example.org>\nList-Post: <mailto:ops@lists.example.org>";
+    let cases = [
+        (
+            "l1@x",
+            "Has anybody moved their DHCP to Kea yet? Any gotchas?",
+            false,
+        ),
+        (
+            "l2@x",
+            "Robin, you covered Kea last spring: did you keep the old leases file?",
+            true,
+        ),
+        ("l3@x", "Priya, which switch did you end up buying?", false),
+        (
+            "l4@x",
+            "Thanks all, the reload fixed it. Lovely list.",
+            false,
+        ),
+    ];
+    for (id, body, _) in &cases {
+        write(
+            &env,
+            &format!("mail/{id}.eml"),
+            &mail(
+                id,
+                &format!("From: P <p@example.net>\nSubject: kea\n{list}"),
+                body,
+            ),
+        );
+    }
+    let got = judge(&env);
+    for (id, body, asks) in cases {
+        let m = &got[id];
+        assert_eq!(m["source"], "list", "{id}: {m}");
+        assert_eq!(m["asks_owner"], asks, "{id} {body:?}: {}", m["reasons"]);
+    }
+}
+
+#[test]
+fn a_forum_post_sent_as_auto_generated_is_still_a_list_post() {
+    let env = Env::new();
+    let headers = "From: ana via Forum <noreply@forum.example>\nTo: robin@ellis-on-it.example\nSubject: [Forum] Backups\nList-Id: Forum | Backups <backups.forum.example>\nAuto-Submitted: auto-generated\nX-Discourse-Post-Id: 41\nX-Discourse-Topic-Id: 9";
+    write(
+        &env,
+        "mail/d.eml",
+        &mail(
+            "d1@forum",
+            headers,
+            "@robin would you write a piece on restic versus borg?",
+        ),
+    );
+    let summary = "From: Forum Summary <noreply@forum.example>\nTo: robin@ellis-on-it.example\nSubject: [Forum] Summary\nAuto-Submitted: auto-generated\nList-Unsubscribe: <https://forum.example/u>";
+    write(
+        &env,
+        "mail/s.eml",
+        &mail(
+            "s1@forum",
+            summary,
+            "Popular topics\n- Is borg still maintained? (3 replies)",
+        ),
+    );
+    let got = judge(&env);
+    assert_eq!(got["d1@forum"]["source"], "list", "{}", got["d1@forum"]);
+    assert_eq!(got["d1@forum"]["asks_owner"], true, "{}", got["d1@forum"]);
+    assert_eq!(got["d1@forum"]["topics"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        got["s1@forum"]["source"], "automated",
+        "{}",
+        got["s1@forum"]
+    );
+}
+
+#[test]
+fn wordpress_reply_comment_answers_its_parent_by_comment_id() {
+    let env = Env::new();
+    let parent = "New comment on your post \"Routers\"\nAuthor: Ann (IP address: 192.0.2.1, x)\nEmail: ann@example.net\nURL: \nComment: \nWhich firmware do you run on it?\n\nYou can see all comments on this post here:\nhttps://blog.example/routers/#comments\n\nPermalink: https://blog.example/routers/#comment-77\nTrash it: https://blog.example/wp-admin/comment.php?action=trash&c=77#wpbody-content\n";
+    let other = "New comment on your post \"Routers\"\nAuthor: Ben (IP address: 192.0.2.2, x)\nEmail: ben@example.net\nURL: \nComment: \nAnd how often do you update it?\n\nPermalink: https://blog.example/routers/#comment-78\n";
+    let reply = "New comment on your post \"Routers\"\nAuthor: Robin Ellis (IP address: 192.0.2.3, x)\nEmail: robin@ellis-on-it.example\nURL: \nIn reply to: https://blog.example/wp-admin/comment.php?action=editcomment&c=77#wpbody-content\nComment: \nOpenWrt, always.\n\nPermalink: https://blog.example/routers/#comment-79\n";
+    let h = "From: Blog <wordpress@blog.example>\nTo: robin@ellis-on-it.example\nSubject: [Blog] Comment: \"Routers\"";
+    write(&env, "mail/1.eml", &mail("c77@blog", h, parent));
+    write(&env, "mail/2.eml", &mail("c78@blog", h, other));
+    write(&env, "mail/3.eml", &mail("c79@blog", h, reply));
+    let got = judge(&env);
+    assert_eq!(got["c79@blog"]["source"], "own", "{}", got["c79@blog"]);
+    assert_eq!(got["c77@blog"]["answered"], true, "{}", got["c77@blog"]);
+    assert_eq!(
+        got["c78@blog"]["answered"], false,
+        "a reply to 77 does not answer 78"
+    );
+    assert_eq!(got["c78@blog"]["asks_owner"], true);
+}
+
+#[test]
+fn hostile_mail_gets_a_decision_with_a_reason() {
+    let env = Env::new();
+    let mut nested = String::from(
+        "Message-ID: <nest@x>\nFrom: a@example.net\nContent-Type: multipart/mixed; boundary=b0\n\n",
+    );
+    for i in 0..200 {
+        nested.push_str(&format!(
+            "--b{i}\nContent-Type: multipart/mixed; boundary=b{}\n\n",
+            i + 1
+        ));
+    }
+    nested.push_str("--b200\nContent-Type: text/plain\n\nCould you help?\n");
+    write(&env, "mail/nested.eml", &nested);
+    write(
+        &env,
+        "mail/bin.eml",
+        "Message-ID: <bin@x>\nFrom: \u{0}\u{1}@@@\nSubject: =?x?B?####?=\n\n\u{fffd}??? ¿¿¿ ？？？ 。。。\n",
+    );
+    write(&env, "mail/empty.eml", "Message-ID: <empty@x>\n\n");
+    let got = judge(&env);
+    for id in ["nest@x", "bin@x", "empty@x"] {
+        let m = got.get(id).unwrap_or_else(|| panic!("{id} not stored"));
+        let reasons = m["reasons"].as_array().map(Vec::len).unwrap_or(0);
+        assert!(reasons >= 2, "{id}: a source and an asks reason: {m}");
+    }
+}
+
+#[test]
+fn a_megabyte_of_quoted_history_stays_fast() {
+    let env = Env::new();
+    let mut body = String::from(
+        "Robin, could you look at the config below?\n\nOn Mon, 23 Nov 2026, Robin Ellis wrote:\n",
+    );
+    while body.len() < 1_100_000 {
+        body.push_str(
+            "> Is this the line that breaks? Could you check? What about https://x.example/?a=1\n",
+        );
+    }
+    write(
+        &env,
+        "mail/big.eml",
+        &mail(
+            "big@x",
+            "From: a@example.net\nTo: robin@ellis-on-it.example\nSubject: big",
+            &body,
+        ),
+    );
+    let start = Instant::now();
+    let got = judge(&env);
+    let took = start.elapsed();
+    eprintln!("1.1 MB quoted history imported and judged in {took:?}");
+    assert!(took.as_secs() < 20, "took {took:?}");
+    assert_eq!(got["big@x"]["asks_owner"], true, "{}", got["big@x"]);
+    let q = got["big@x"]["question"].as_str().unwrap_or("");
+    assert!(
+        q.starts_with("Robin, could you look"),
+        "the question is the new text's: {q:?}"
+    );
+}
+
+#[test]
+fn topic_merge_folds_one_topic_into_another() {
+    let env = Env::new();
+    let h = "From: a@example.net\nTo: robin@ellis-on-it.example\nSubject: idea";
+    write(
+        &env,
+        "mail/1.eml",
+        &mail("t1@x", h, "Could you write about Nextcloud for a choir?"),
+    );
+    write(
+        &env,
+        "mail/2.eml",
+        &mail(
+            "t2@x",
+            "From: b@example.net\nTo: robin@ellis-on-it.example\nSubject: idea",
+            "I'd love a column on Seafile for a school.",
+        ),
+    );
+    env.run(&["import", "mail"]).ok();
+    let before = env.run(&["topics", "--json"]).json_lines();
+    assert_eq!(before.len(), 2, "{before:?}");
+    let a = before[0]["id"].as_str().expect("id").to_string();
+    let b = before[1]["id"].as_str().expect("id").to_string();
+    env.run(&["topic", "merge", &a, &b]).ok();
+    let after = env.run(&["topics", "--json"]).json_lines();
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert_eq!(after[0]["messages"].as_array().map(Vec::len), Some(2));
+    assert_eq!(after[0]["id"].as_str(), Some(b.as_str()));
+    let missing = env.run(&["topic", "merge", "T999", &b]);
+    assert!(
+        !missing.status.success() && missing.stderr.contains("T999"),
+        "{}",
+        missing.stderr
+    );
+}
+
+/// Share of files the binary judges automated; each file imported by name.
+fn automated_share(env: &Env, files: &[std::path::PathBuf]) -> (usize, usize, Vec<String>) {
+    for chunk in files.chunks(200) {
+        let mut args = vec!["import".to_string()];
+        args.extend(chunk.iter().map(|p| p.display().to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        env.run(&args);
+    }
+    let msgs = env.run(&["messages", "--json"]).json_lines();
+    let misses: Vec<String> = msgs
+        .iter()
+        .filter(|m| m["source"] != "automated")
+        .map(|m| format!("{} {} {}", m["source"], m["subject"], m["from"]))
+        .collect();
+    (msgs.len() - misses.len(), msgs.len(), misses)
+}
+
+fn files_in(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[test]
+fn corpus_bounces_and_auto_replies_are_automated() {
+    let Some(root) = corpora("corpus_bounces_and_auto_replies_are_automated") else {
+        return;
+    };
+    let sets = [
+        (
+            "sisimai maildir/bsd",
+            root.join("sisimai-set-of-emails/maildir/bsd"),
+            0.95,
+        ),
+        (
+            "flufl-bounce",
+            root.join("flufl-bounce/flufl/bounce/tests/data"),
+            0.9,
+        ),
+    ];
+    for (name, dir, bar) in sets {
+        let files = files_in(&dir);
+        assert!(!files.is_empty(), "{name}: no files in {}", dir.display());
+        let env = Env::new();
+        let (auto, total, misses) = automated_share(&env, &files);
+        let share = auto as f64 / total.max(1) as f64;
+        eprintln!("{name}: {auto}/{total} judged automated ({share:.3})");
+        for m in misses.iter().take(15) {
+            eprintln!("   not automated: {m}");
+        }
+        assert!(share >= bar, "{name}: {share:.3} < {bar}");
+    }
+}
