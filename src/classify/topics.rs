@@ -539,7 +539,7 @@ const CONCEPTS: &[(&str, &[&str])] = &[
     ("dns", &["dns", "resolver", "pi-hole", "pihole", "unbound", "adguard"]),
     ("password", &["password", "passwords", "vaultwarden", "bitwarden", "keepass", "1password", "mot de passe",
         "passwort", "contraseña", "senha", "パスワード", "密码"]),
-    ("chat", &["chat", "matrix", "messenger", "whatsapp", "signal", "slack", "discord"]),
+    ("chat", &["chat", "matrix", "element", "messenger", "whatsapp", "signal", "slack", "discord"]),
     ("mesh", &["mesh", "meshtastic", "lora", "wireless", "wifi", "wi-fi"]),
     ("vpn", &["vpn", "wireguard", "ipsec", "openvpn", "tailscale"]),
     ("security", &["security", "firewall", "sécurité", "sicherheit", "seguridad", "segurança"]),
@@ -719,7 +719,7 @@ mod tests {
     #[test]
     fn owner_synonyms_join_groups() {
         let p = ["matrix for a rowing club", "element server for clubs"];
-        assert_eq!(group(&p, &[]).len(), 1, "club is shared content");
+        assert_eq!(group(&p, &[]).len(), 1, "Element is a Matrix client");
         let p = ["nextcloud at home", "owncloud for a family"];
         assert_eq!(group(&p, &[]).len(), 2);
         let syn = vec![vec!["nextcloud".to_string(), "owncloud".to_string()]];
