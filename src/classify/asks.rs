@@ -52,7 +52,7 @@ pub(crate) fn asks_owner(
         );
     }
     let spam = super::source::spam_cues(text);
-    if spam.len() >= 2 {
+    if super::source::is_spam(&spam) {
         return no(reasons, "asks: spam comment or message", &spam.join(", "));
     }
     if let Some(cue) = no_reply_wanted(text) {

@@ -144,28 +144,71 @@ pub(crate) fn notice(msg: &Message) -> Option<Notice> {
         return Some(Notice::Disqus);
     }
     let head: String = msg.text.trim_start().chars().take(300).collect();
-    let first = head.lines().next().unwrap_or("").trim();
-    let subject = msg.subject.as_str();
-    if first.starts_with("New pingback on your post")
-        || first.starts_with("New trackback on your post")
-        || ((subject.contains("] Pingback:") || subject.contains("] Trackback:"))
-            && head.contains("URL:"))
-    {
-        return Some(Notice::Pingback);
+    let first = head.lines().next().unwrap_or("").trim().to_lowercase();
+    let subject = msg.subject.to_lowercase();
+    // Every WordPress comment notification, in any language, carries the
+    // admin links `wp-admin/comment.php?action=trash|spam|approve&c=N`.
+    let wordpress = msg.text.contains("comment.php?action=")
+        || first.starts_with("new comment on your post")
+        || first.starts_with("new pingback on your post")
+        || first.starts_with("new trackback on your post")
+        || (subject.contains("] comment:") && msg.text.contains("\nComment:"));
+    if wordpress {
+        let kind = if first.contains("pingback")
+            || first.contains("trackback")
+            || subject.contains("pingback")
+            || subject.contains("trackback")
+        {
+            Notice::Pingback
+        } else if msg.text.contains("action=approve")
+            || first.contains("approval")
+            || subject.contains("moderate")
+        {
+            Notice::Moderation
+        } else {
+            Notice::Comment
+        };
+        return Some(kind);
     }
-    if first.starts_with("A new comment on the post")
-        || (first.starts_with("A new") && first.contains("is waiting for your approval"))
-        || subject.contains("] Please moderate:")
-    {
-        return Some(Notice::Moderation);
-    }
-    if first.starts_with("New comment on your post")
-        || first.starts_with("New reply to your comment")
-        || (subject.contains("] Comment:") && msg.text.contains("\nComment:"))
-    {
-        return Some(Notice::Comment);
-    }
-    None
+    other_comment_platform(msg, &subject).then_some(Notice::Disqus)
+}
+
+/// Other comment systems (Ghost, Substack, Blogger, Commento, ...): a
+/// subject that says someone commented, and a link to the comment. Social
+/// networks' "commented on your post" is their notification, not a reader
+/// on the owner's blog.
+fn other_comment_platform(msg: &Message, subject: &str) -> bool {
+    const SOCIAL: &[&str] = &[
+        "linkedin.",
+        "facebookmail.",
+        "facebook.",
+        "twitter.",
+        "x.com",
+        "instagram.",
+        "youtube.",
+        "tiktok.",
+        "reddit",
+        "pinterest.",
+        "quora.",
+        "nextdoor.",
+        "strava.",
+    ];
+    let says = [
+        " commented on ",
+        "new comment on",
+        " replied to your comment",
+        " left a comment",
+        "new comment:",
+        " responded to your",
+    ]
+    .iter()
+    .any(|c| subject.contains(c));
+    let domain = msg.from_email().rsplit('@').next().unwrap_or("");
+    let social = SOCIAL.iter().any(|s| domain.contains(s));
+    let link = msg.text.contains("#comment")
+        || msg.text.contains("/comment")
+        || msg.text.contains("comment=");
+    says && link && !social
 }
 
 /// WordPress notification: `Author: Name (IP address: ...)`, `Email:`,
@@ -175,26 +218,30 @@ fn wordpress_context(msg: &Message, c: &mut Context) {
     let mut comments_link = None;
     let mut moderated = None;
     while let Some(t) = lines.next() {
-        if let Some(url) = t.strip_prefix("Permalink:") {
-            c.comment_url = Some(url.trim().to_string());
-        } else if let Some(url) = t.strip_prefix("In reply to:") {
-            c.parent_comment_url = Some(url.trim().to_string());
-        } else if let Some(rest) = t.strip_prefix("Email:") {
-            let email = rest.trim().to_ascii_lowercase();
+        if let Some(url) = label(t, PERMALINK) {
+            c.comment_url = Some(url.to_string());
+        } else if let Some(url) = label(t, IN_REPLY_TO) {
+            c.parent_comment_url = Some(url.to_string());
+        } else if let Some(rest) = label(t, EMAIL) {
+            let email = rest.to_ascii_lowercase();
             if email.contains('@') {
                 c.author.get_or_insert_with(Address::default).email = email;
             }
-        } else if let Some(rest) = t
-            .strip_prefix("Author:")
-            .or_else(|| t.strip_prefix("Website:"))
-        {
-            let name = rest.split(" (IP address").next().unwrap_or("").trim();
+        } else if let Some(rest) = label(t, AUTHOR) {
+            let name = rest
+                .split(" (IP")
+                .next()
+                .unwrap_or("")
+                .split(" (")
+                .next()
+                .unwrap_or("")
+                .trim();
             c.author.get_or_insert_with(Address::default).name = name.to_string();
-        } else if t.starts_with("You can see all") {
-            comments_link = lines.next().map(|u| u.trim().to_string());
-        } else if t.starts_with("Approve it:") {
+        } else if t.contains("#comments") && t.starts_with("http") {
+            comments_link = Some(t.to_string());
+        } else if t.contains("action=approve") {
             moderated = first_url(t);
-        } else if t.starts_with("A new") && t.contains("waiting for your approval") {
+        } else if t.ends_with("approval") || t.contains("waiting for your approval") {
             // The next line is the post's address.
             if let Some(u) = lines.next().filter(|u| u.starts_with("http")) {
                 c.post_url = Some(u.to_string());
@@ -214,6 +261,62 @@ fn wordpress_context(msg: &Message, c: &mut Context) {
     }
     c.post_title =
         quoted_title(&msg.subject).or_else(|| quoted_title(msg.text.lines().next().unwrap_or("")));
+}
+
+// WordPress's notification labels, in English and in the locales most
+// blogs run (the mail is written in the blog's language).
+const PERMALINK: &[&str] = &[
+    "Permalink",
+    "Permalien",
+    "Enlace permanente",
+    "Link permanente",
+    "Ligação permanente",
+];
+const IN_REPLY_TO: &[&str] = &[
+    "In reply to",
+    "En réponse à",
+    "Als Antwort auf",
+    "En respuesta a",
+    "Em resposta a",
+    "In risposta a",
+];
+const EMAIL: &[&str] = &[
+    "Email",
+    "E-mail",
+    "E-Mail",
+    "Correo electrónico",
+    "Courriel",
+];
+const AUTHOR: &[&str] = &[
+    "Author",
+    "Website",
+    "Auteur",
+    "Autor",
+    "Autore",
+    "Site web",
+    "Sitio web",
+    "Webseite",
+];
+const COMMENT: &[&str] = &[
+    "Comment",
+    "Excerpt",
+    "Commentaire",
+    "Kommentar",
+    "Comentario",
+    "Comentário",
+    "Commento",
+    "Extrait",
+    "Auszug",
+    "Extracto",
+];
+
+/// The value after `Label:` (or French `Label :`) for one of `labels`.
+fn label<'a>(line: &'a str, labels: &[&str]) -> Option<&'a str> {
+    labels.iter().find_map(|l| {
+        let rest = line.strip_prefix(l)?;
+        let rest = rest.strip_prefix(':').or_else(|| rest.strip_prefix(" :"))?;
+        Some(rest.trim())
+    })
 }
 
 /// The text between the first pair of double quotes (straight or curly).
@@ -267,6 +370,10 @@ pub(crate) fn source(
     }
     if owner.is_owner(msg.from_email()) {
         say("own: From is the owner's address", msg.from_email());
+        return Source::Own;
+    }
+    if let Some(why) = owner_through_list(msg, owner) {
+        say("own: the owner's post as the list delivered it", &why);
         return Source::Own;
     }
     if let Some(kind) = notice(msg) {
@@ -332,6 +439,25 @@ fn notice_source(
             Source::Comment
         }
     }
+}
+
+/// Lists that rewrite From: for DMARC ("Robin Ellis via Netadmins" <list@>,
+/// Google Groups' "'Robin Ellis' via Mesh" with X-Original-From) still
+/// deliver the owner's own post.
+fn owner_through_list(msg: &Message, owner: &Owner) -> Option<String> {
+    for h in ["X-Original-From", "X-Original-Sender"] {
+        if let Some(v) = msg.header(h)
+            && let Some(email) = v.split(['<', '>', ' ']).find(|w| w.contains('@'))
+            && owner.is_owner(&email.to_ascii_lowercase())
+        {
+            return Some(format!("{h}: {v}"));
+        }
+    }
+    let name = msg.from.as_ref()?.name.trim_matches(['\'', '"', ' ']);
+    let (who, _) = name.split_once(" via ")?;
+    let who = who.trim_matches(['\'', '"', ' ']);
+    (!owner.name.trim().is_empty() && who.eq_ignore_ascii_case(owner.name.trim()))
+        .then(|| name.to_string())
 }
 
 /// RFC 3464 delivery status, RFC 5965 ARF, RFC 3798 MDN, and the classic
@@ -535,31 +661,42 @@ pub(crate) fn writer_text(msg: &Message, source: Source) -> String {
     }
     match notice(msg) {
         Some(Notice::Disqus) => disqus_comment(&msg.text),
-        Some(Notice::Pingback) => section(&msg.text, "\nExcerpt:"),
-        Some(_) => section(&msg.text, "\nComment:"),
+        Some(_) => comment_section(&msg.text),
         None => msg.text.clone(),
     }
 }
 
-/// The text after a `Label:` line, up to WordPress's trailer lines.
-fn section(text: &str, label: &str) -> String {
-    let Some(start) = text.find(label) else {
-        return text.to_string();
-    };
-    let rest = &text[start + label.len()..];
-    let end = [
-        "\nYou can see all",
-        "\nApprove it:",
-        "\nPermalink:",
-        "\nTrash it:",
-        "\nSpam it:",
-        "\nDelete it:",
-    ]
-    .iter()
-    .filter_map(|m| rest.find(m))
-    .min()
-    .unwrap_or(rest.len());
-    rest[..end].trim().to_string()
+/// The lines after WordPress's `Comment:` (or `Excerpt:`) label, up to its
+/// trailer of links.
+fn comment_section(text: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for line in text.lines() {
+        let t = line.trim();
+        if !inside {
+            if let Some(rest) = label(t, COMMENT) {
+                inside = true;
+                out.push_str(rest);
+                out.push('\n');
+            }
+            continue;
+        }
+        let trailer = t.starts_with("http") && t.contains("#comments")
+            || label(t, PERMALINK).is_some()
+            || t.contains("comment.php?action=")
+            || t.starts_with("You can see all")
+            || t.starts_with("Currently ");
+        if trailer {
+            break;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    if inside {
+        out.trim().to_string()
+    } else {
+        text.to_string()
+    }
 }
 
 /// Disqus: the lines between "X commented on ...:" and "Reply to X: url";
@@ -589,31 +726,54 @@ fn disqus_comment(text: &str) -> String {
 }
 
 /// Unsolicited bulk mail dressed as a person: SEO and link-selling offers,
-/// phishing ("verify your account" from a look-alike domain). Two distinct
-/// cues are needed, so one "$50" in a real pitch is not enough.
+/// phishing ("verify your account" from a look-alike domain), advance-fee
+/// fraud. Strong cues weigh two, weak ones (words a reader may use about a
+/// subject: "crypto", "PayPal") one; three make spam.
 pub(crate) fn spam(msg: &Message) -> Option<String> {
     let mut cues = spam_cues(&format!("{}\n{}", msg.subject, msg.text));
     if lookalike_domain(msg.from_email()) {
         cues.push("look-alike sender domain");
     }
-    (cues.len() >= 2).then(|| cues.join(", "))
+    is_spam(&cues).then(|| cues.join(", "))
 }
+
+/// Strong cues count two, weak ones one: three is spam.
+pub(crate) fn is_spam(cues: &[&str]) -> bool {
+    let score: usize = cues
+        .iter()
+        .map(|c| if WEAK.contains(c) { 1 } else { 2 })
+        .sum();
+    score >= 3
+}
+
+#[rustfmt::skip]
+const STRONG: &[&str] = &[
+    "dear website owner", "dear webmaster", "dear site owner", "dear sir/madam", "dear user",
+    "dear customer", "dear account holder", "do-follow", "dofollow", "backlink", "first page of google",
+    "google first page", "page 1 of google", "increase your traffic", "boost your ranking",
+    "seo services", "seo expert", "guaranteed results", "verify your account", "verify your mailbox",
+    "confirm your account", "mailbox is full", "account will be suspended", "account has been suspended",
+    "unusual sign-in", "click here to verify", "viagra", "lottery", "inheritance", "waiting your reply",
+    "waiting for your positive", "dear friend", "dear beneficiary", "western union", "investment opportunity",
+    "urgent reply", "link insertion", "claim your prize", "you have won", "earn money", "work from home",
+    "quota warning with a link",
+];
+
+#[rustfmt::skip]
+const WEAK: &[&str] = &[
+    "!!!", "paypal", "bitcoin", "crypto", "casino", "wire transfer", "cheap", "best price", "limited offer",
+    "act now", "100% free", "sponsored post", "weight loss", "replica", "risk-free",
+];
 
 /// The spam cues found in a text (lower-cased substrings, each counted once).
 pub(crate) fn spam_cues(text: &str) -> Vec<&'static str> {
-    #[rustfmt::skip]
-    const CUES: &[&str] = &[
-        "dear website owner", "dear webmaster", "dear site owner", "dear sir/madam", "dear user",
-        "dear customer", "dear account holder", "do-follow", "dofollow", "backlink", "first page of google",
-        "google first page", "page 1 of google", "increase your traffic", "boost your ranking",
-        "seo services", "seo expert", "guaranteed results", "verify your account", "verify your mailbox",
-        "confirm your account", "mailbox is full", "account will be suspended", "account has been suspended",
-        "unusual sign-in", "click here to verify", "!!!", "paypal", "bitcoin", "crypto", "casino", "viagra",
-        "lottery", "inheritance", "wire transfer", "waiting your reply", "waiting for your positive",
-        "cheap", "best price", "limited offer", "act now", "100% free",
-    ];
     let t = text.to_lowercase();
-    let mut found: Vec<&str> = CUES.iter().filter(|c| t.contains(*c)).copied().collect();
+    let mut found: Vec<&str> = STRONG
+        .iter()
+        .chain(WEAK)
+        .filter(|c| t.contains(*c))
+        .copied()
+        .collect();
     if t.contains("http") && (t.contains("% full") || t.contains("storage quota")) {
         found.push("quota warning with a link");
     }
