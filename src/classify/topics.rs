@@ -358,10 +358,7 @@ fn suggestion(all: &[Sentence], i: usize, call: bool) -> Option<String> {
                 .to_string(),
         );
     }
-    let opening = i == 0
-        || all[..i]
-            .iter()
-            .all(|p| p.text.split_whitespace().count() <= 3 || p.text.ends_with(','));
+    let opening = i <= first_substantive(all);
     let words = t.split_whitespace().count();
     let greeting = t.ends_with(',') || words <= 2 || announces_ideas(t);
     let about_self = [
@@ -375,6 +372,13 @@ fn suggestion(all: &[Sentence], i: usize, call: bool) -> Option<String> {
         return Some(after_colon.to_string());
     }
     None
+}
+
+/// The index of the first sentence that is more than a greeting.
+fn first_substantive(all: &[Sentence]) -> usize {
+    all.iter()
+        .position(|p| p.text.split_whitespace().count() > 3 && !p.text.ends_with(','))
+        .unwrap_or(all.len())
 }
 
 /// "that", "this", "exactly that", "those three", "how you did it".
@@ -450,15 +454,15 @@ fn tidy(phrase: &str) -> String {
         .trim()
         .trim_end_matches(['?', '.', '!', ',', ':', ';', '»', '"', '”', '？', ' '])
         .trim();
-    for lead in [
-        "something on ",
-        "something about ",
-        "a column on ",
-        "a post on ",
-        "an article on ",
-        "a piece on ",
-    ] {
-        if p.to_lowercase().starts_with(lead) {
+    #[rustfmt::skip]
+    const LEADS: &[&str] = &[
+        "something on ", "something about ", "a column on ", "a post on ", "an article on ", "a piece on ",
+        "how to ", "como fazer ", "cómo hacer ", "cómo ", "comment ", "wie man ", "come ",
+    ];
+    for lead in LEADS {
+        if p.get(..lead.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(lead))
+        {
             p = &p[lead.len()..];
         }
     }
@@ -467,7 +471,7 @@ fn tidy(phrase: &str) -> String {
         .trim_start_matches("a ")
         .trim_start_matches("an ");
     let words: Vec<&str> = p.split_whitespace().collect();
-    let mut short = words[..words.len().min(10)].join(" ");
+    let mut short = words[..words.len().min(14)].join(" ");
     if short.chars().count() > 100 {
         short = short.chars().take(100).collect();
     }
@@ -491,7 +495,13 @@ const STOP: &[&str] = &[
     "une", "et", "ou", "en", "pour", "sur", "el", "los", "las", "una", "y", "o", "para", "sobre", "como",
     "em", "os", "das", "dos", "um", "uma", "na", "no", "der", "die", "das", "und", "oder", "für", "über",
     "wie", "man", "im", "ein", "eine", "il", "lo", "gli", "di", "da", "per", "su", "con", "e", "follow",
-    "beginners", "small", "home", "tiny", "little", "team", "teams",
+    "beginners", "small", "home", "tiny", "little", "team", "teams", "network", "networks", "office",
+    "company", "companies", "firm", "firms", "business", "data", "setup", "system", "systems", "cost",
+    "costs", "budget", "guide", "beginner", "basics", "tips", "advice", "world", "life", "time", "year",
+    "part", "idea", "topic", "question", "issue", "problem", "online", "tech", "technology", "computer",
+    "computers", "digital", "tool", "tools", "app", "apps", "device", "devices", "free", "open", "source",
+    "person", "ten-person", "people's", "everyone", "anyone", "users", "user", "family", "families",
+    "school", "schools", "club", "clubs", "house", "local", "easy", "simple", "cheap", "proper", "practical",
 ];
 
 /// A light stem: enough that "networks"/"network", "filtering"/"filter" meet.
@@ -510,38 +520,60 @@ fn stem(w: &str) -> String {
 /// The owner adds their own through `[topics] synonyms` in digest.toml.
 #[rustfmt::skip]
 const CONCEPTS: &[(&str, &[&str])] = &[
-    ("ipv6", &["ipv6", "v6", "dual-stack", "dualstack", "dual", "ds-lite", "ipv4", "/56", "/64", "slaac",
-        "dhcpv6"]),
+    ("ipv6", &["ipv6", "v6", "dual-stack", "dualstack", "ds-lite", "ipv4", "/56", "/64", "slaac", "dhcpv6"]),
     ("zfs", &["zfs", "zpool", "openzfs", "truenas", "raidz"]),
     ("power", &["power", "energy", "electricity", "electric", "watt", "watts", "kwh", "bill", "idle", "draw",
         "énergie", "électricité", "consommation", "strom", "energie", "energía", "electricidad", "energia",
         "eletricidade", "consumo", "耗电", "节能", "电费", "功耗", "電力", "電気代", "消費電力", "省エネ"]),
-    ("rural", &["rural", "rurales", "farm", "farms", "farmer", "village", "villages", "countryside", "remote",
-        "mountain", "pueblo", "pueblos", "aldea", "campo", "zonas", "campagne", "village", "dorf", "ländlich",
-        "land", "interior", "campagna", "地方", "山間部", "村", "田舎", "农村", "乡村", "山区"]),
-    ("internet", &["internet", "broadband", "fibre", "fiber", "connectivity", "isp", "starlink", "banda",
-        "ancha", "fibra", "光回線", "回線", "インターネット", "宽带", "网络接入", "co-op", "coop", "co-ops", "cooperative"]),
-    ("sso", &["sso", "single", "sign-on", "signon", "login", "logins", "okta", "keycloak", "authentik",
-        "entra", "saml", "oidc", "シングルサインオン", "单点登录", "identity"]),
-    ("kids", &["kid", "kids", "child", "children", "teen", "teens", "teenager", "teenagers", "parent",
-        "parents", "parental", "niños", "hijos", "enfants", "kinder", "crianças", "filhos", "bambini", "子供",
-        "子ども", "孩子", "儿童"]),
-    ("mail-delivery", &["deliverability", "spf", "dkim", "dmarc", "gmail", "spam", "inbox", "delivered",
-        "deliver", "delivery", "accept", "junk", "caixa", "entrada", "chegarem", "bandeja", "courrier",
-        "zustellung", "posteingang"]),
+    ("rural", &["rural", "rurales", "farm", "farms", "farmer", "farmers", "village", "villages", "countryside",
+        "mountain", "pueblo", "pueblos", "aldea", "campagne", "dorf", "dörfer", "ländlich", "campagna", "地方",
+        "山間部", "村", "田舎", "农村", "乡村", "山区", "zonas rurales", "zona rural", "zonas rurais"]),
+    ("internet", &["internet", "broadband", "fibre", "fiber", "connectivity", "isp", "starlink", "banda ancha",
+        "fibra", "光回線", "回線", "インターネット", "宽带", "网络接入", "co-op", "coop", "co-ops", "cooperative"]),
+    ("sso", &["sso", "sign-on", "signon", "okta", "keycloak", "authentik", "entra", "saml", "oidc",
+        "single sign-on", "single sign on", "シングルサインオン", "单点登录", "identity"]),
+    ("kids", &["kid", "kids", "child", "children", "teen", "teens", "teenager", "teenagers", "parental",
+        "screen time", "niños", "hijos", "enfants", "kinder", "crianças", "filhos", "bambini", "子供", "子ども",
+        "孩子", "儿童"]),
+    ("mail-delivery", &["deliverability", "spf", "dkim", "dmarc", "gmail", "spam folder", "inbox", "junk",
+        "caixa de entrada", "bandeja de entrada", "zustellung", "posteingang", "lands in spam", "goes to spam",
+        "迷惑メール", "垃圾邮件"]),
     ("email", &["email", "e-mail", "emails", "e-mails", "mail", "mails", "correo", "courriel", "メール", "邮件"]),
-    ("homelab", &["homelab", "home-lab", "server", "servers", "rack", "nas", "mini", "家庭实验室", "服务器", "サーバー",
-        "サーバ", "tower", "towers"]),
-    ("monitoring", &["monitoring", "monitor", "prometheus", "grafana", "alerting", "alert", "alerts", "nagios",
-        "zabbix", "uptime", "überwachung", "supervision", "monitoreo"]),
-    ("backup", &["backup", "backups", "back-up", "restore", "sauvegarde", "sicherung", "copia", "seguridad",
-        "バックアップ", "备份"]),
+    ("homelab", &["homelab", "home-lab", "home lab", "server", "servers", "rack", "nas", "家庭实验室", "服务器",
+        "サーバー", "サーバ", "tower", "towers"]),
+    ("monitoring", &["monitoring", "monitor", "prometheus", "grafana", "alerting", "nagios", "zabbix",
+        "uptime", "überwachung", "supervision", "monitoreo", "監視", "监控"]),
+    ("backup", &["backup", "backups", "back-up", "restore", "sauvegarde", "sicherung", "copia de seguridad",
+        "cópia de segurança", "バックアップ", "备份"]),
     ("dns", &["dns", "resolver", "pi-hole", "pihole", "unbound", "adguard"]),
-    ("password", &["password", "passwords", "vaultwarden", "bitwarden", "keepass", "1password", "mot de passe",
-        "passwort", "contraseña", "senha", "パスワード", "密码"]),
-    ("chat", &["chat", "matrix", "element", "messenger", "whatsapp", "signal", "slack", "discord"]),
-    ("mesh", &["mesh", "meshtastic", "lora", "wireless", "wifi", "wi-fi"]),
-    ("vpn", &["vpn", "wireguard", "ipsec", "openvpn", "tailscale"]),
+    ("password", &["password", "passwords", "vaultwarden", "bitwarden", "keepass", "1password", "passkey",
+        "passkeys", "mot de passe", "passwort", "contraseña", "senha", "パスワード", "密码"]),
+    ("chat", &["chat", "matrix", "element", "messenger", "whatsapp", "slack", "discord", "mattermost"]),
+    ("mesh", &["mesh", "meshtastic", "lora", "freifunk", "guifi"]),
+    ("wifi", &["wifi", "wi-fi", "wireless", "access point", "access points", "roaming", "wlan"]),
+    ("vpn", &["vpn", "wireguard", "ipsec", "openvpn", "tailscale", "zerotier"]),
+    ("smart-home", &["smart home", "home assistant", "home automation", "iot", "zigbee", "z-wave", "domotique",
+        "hausautomation", "domótica", "casa inteligente", "スマートホーム", "智能家居", "smart"]),
+    ("privacy", &["privacy", "tracking", "tracker", "trackers", "gdpr", "surveillance", "vie privée",
+        "datenschutz", "privacidad", "privacidade", "riservatezza", "プライバシー", "隐私"]),
+    ("ai", &["ai", "llm", "llms", "chatgpt", "copilot", "machine learning", "artificial intelligence",
+        "intelligence artificielle", "künstliche intelligenz", "inteligencia artificial", "inteligência artificial",
+        "intelligenza artificiale", "人工知能", "人工智能"]),
+    ("raspberry-pi", &["raspberry", "pi", "rpi"]),
+    ("linux", &["linux", "ubuntu", "debian", "fedora", "mint"]),
+    ("phone", &["phone", "phones", "smartphone", "smartphones", "android", "iphone", "ios", "mobile",
+        "handy", "teléfono", "celular", "telefone", "スマホ", "手机"]),
+    ("cloud-files", &["nextcloud", "owncloud", "seafile", "syncthing", "dropbox", "file sharing", "file sync"]),
+    ("scams", &["scam", "scams", "phishing", "fraud", "estafa", "arnaque", "betrug", "golpe", "truffa", "詐欺",
+        "诈骗"]),
+    ("encryption", &["encryption", "encrypt", "encrypted", "pgp", "gpg", "chiffrement", "verschlüsselung",
+        "cifrado", "criptografia", "暗号化", "加密"]),
+    ("seniors", &["senior", "seniors", "elderly", "older people", "older adults", "grandparents", "grandma",
+        "grandpa", "retirees", "personnes âgées", "senioren", "mayores", "idosos", "anziani", "高齢者", "老人"]),
+    ("accessibility", &["accessibility", "accessible", "a11y", "screen reader", "blind", "disabled",
+        "accessibilité", "barrierefreiheit", "accesibilidad", "acessibilidade"]),
+    ("repair", &["repair", "right to repair", "e-waste", "refurbished", "old laptops", "réparation",
+        "reparatur", "reparación"]),
     ("security", &["security", "firewall", "sécurité", "sicherheit", "seguridad", "segurança"]),
 ];
 
@@ -676,9 +708,15 @@ fn same_subject(a: &[String], b: &[String]) -> bool {
         .iter()
         .filter(|w| w.starts_with('#') && !GENERIC.contains(&w.as_str()))
         .count();
+    let plain = shared
+        .iter()
+        .filter(|w| !w.starts_with('#') && w.chars().count() >= 4)
+        .count();
     let all = shared.len();
     let smaller = a.len().min(b.len());
-    concepts >= 1 || (all >= 2 && all * 2 >= smaller)
+    // One distinctive shared word is enough between two short phrases
+    // ("Linux for my parents" / "switching to Linux"), not between long ones.
+    concepts >= 1 || (all >= 2 && all * 2 >= smaller) || (plain >= 1 && smaller <= 2)
 }
 
 /// Concepts too broad to make two requests one subject on their own.
@@ -718,11 +756,14 @@ mod tests {
 
     #[test]
     fn owner_synonyms_join_groups() {
-        let p = ["matrix for a rowing club", "element server for clubs"];
+        let p = ["matrix for a rowing club", "element server for a choir"];
         assert_eq!(group(&p, &[]).len(), 1, "Element is a Matrix client");
-        let p = ["nextcloud at home", "owncloud for a family"];
+        let p = [
+            "tabletop gaming nights",
+            "board game evenings for the library",
+        ];
         assert_eq!(group(&p, &[]).len(), 2);
-        let syn = vec![vec!["nextcloud".to_string(), "owncloud".to_string()]];
+        let syn = vec![vec!["tabletop".to_string(), "board game".to_string()]];
         assert_eq!(group(&p, &syn).len(), 1);
     }
 }
