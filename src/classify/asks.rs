@@ -145,14 +145,22 @@ fn for_owner(to: Addressee, place: &Place) -> bool {
 /// "Maya, could you ...", "Robin - did you ...", "@robin ...", "Robinさん、",
 /// "anyone on the list ...?", "Colleagues,".
 fn addressee(s: &str, place: &Place) -> Addressee {
-    if let Some(name) = vocative(s) {
+    if let Some((name, certain)) = vocative(s) {
         if names_owner(&name, place) {
             return Addressee::Owner;
         }
         if is_group_word(&name) {
             return Addressee::Group;
         }
-        return Addressee::Other;
+        // "Maya, could you ..." with Maya in Cc; or an unknown name calling
+        // on "you" in a question or request. "Understood, thank you." is not.
+        let known = place
+            .other_names
+            .iter()
+            .any(|n| name.split_whitespace().any(|w| w.eq_ignore_ascii_case(n)));
+        if certain || known || ((is_question(s) || is_request(s)) && speaks_to_you(s)) {
+            return Addressee::Other;
+        }
     }
     if mentions_owner_as_you(s, place) {
         return Addressee::Owner;
@@ -165,21 +173,21 @@ fn addressee(s: &str, place: &Place) -> Addressee {
 
 /// The name a sentence opens with when it calls someone: one or two
 /// capitalised words, then a comma, colon or dash; "@name"; or a Japanese
-/// name with さん/様 and "、".
-fn vocative(s: &str) -> Option<String> {
+/// name with さん/様 and "、". The flag says the form is unambiguous.
+fn vocative(s: &str) -> Option<(String, bool)> {
     let s = s.trim_start_matches(['-', '*', ' ']);
     if let Some(rest) = s.strip_prefix('@') {
         let name: String = rest
             .chars()
             .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.')
             .collect();
-        return (!name.is_empty()).then_some(name);
+        return (!name.is_empty()).then_some((name, true));
     }
     for honorific in ["さん、", "様、", "さん，", "先生、"] {
         if let Some(at) = s.find(honorific)
             && s[..at].chars().count() <= 12
         {
-            return Some(s[..at].trim().to_string());
+            return Some((s[..at].trim().to_string(), true));
         }
     }
     let end = s.find([',', ':', '–', '—']).or_else(|| s.find(" -"))?;
@@ -200,7 +208,7 @@ fn vocative(s: &str) -> Option<String> {
     {
         return None;
     }
-    Some(head.to_string())
+    Some((head.to_string(), false))
 }
 
 /// Openers that look like a name before a comma but are not one.
@@ -289,6 +297,17 @@ pub(crate) fn contains_word(s: &str, word: &str) -> bool {
         from = end;
     }
     false
+}
+
+/// The sentence speaks to someone in the second person.
+fn speaks_to_you(s: &str) -> bool {
+    let l = format!(" {} ", s.to_lowercase().replace(['?', ',', '.', '!'], " "));
+    [
+        " you ", " your ", " you'", " tu ", " te ", " vous ", " sie ", " du ", " dich ", " dir ",
+        " usted ", " você ", " ti ",
+    ]
+    .iter()
+    .any(|w| l.contains(w))
 }
 
 /// Questions put to everyone: "anyone", "does anybody", "quelqu'un", ...
@@ -422,6 +441,7 @@ mod tests {
             owner_names: vec!["Robin".into(), "Ellis".into(), "Robin Ellis".into()],
             to_owner: true,
             owner_only_cc: false,
+            other_names: vec!["Maya".into()],
             reply_to_owner: false,
             call_for_topics: false,
             list_name: Some("Ops".into()),

@@ -139,7 +139,16 @@ pub(crate) fn classify(msg: &Message, owner: &Owner, sent: bool) -> Classificati
     for cut in &new.cuts {
         reasons.push(Reason::new(&format!("newtext: {}", cut.rule), &cut.line));
     }
-    let text = own_words(&new.text);
+    let text = match bottom_posted(&new.text, &body) {
+        Some(below) => {
+            reasons.push(Reason::new(
+                "newtext: all of it looked quoted; judged the text below the last separator",
+                &below,
+            ));
+            below
+        }
+        None => own_words(&new.text),
+    };
     let place = Place::of(msg, owner, source, &context, &new.quoted);
     let topics = if matches!(source, Source::Own | Source::Automated | Source::Pingback) {
         Vec::new()
@@ -155,6 +164,23 @@ pub(crate) fn classify(msg: &Message, owner: &Owner, sent: bool) -> Classificati
         reasons,
         context,
     }
+}
+
+/// A reply written below an unmarked quote (Outlook's header block, then
+/// the writer's text under a "-----" rule) leaves no new text above the
+/// quote: a reply says something, so take what follows the last rule.
+fn bottom_posted(new_text: &str, body: &str) -> Option<String> {
+    if !new_text.trim().is_empty() {
+        return None;
+    }
+    let lines: Vec<&str> = body.lines().collect();
+    let rule = lines.iter().rposition(|l| {
+        let t = l.trim();
+        t.len() >= 3 && t.chars().all(|c| c == '-' || c == '_')
+    })?;
+    let below = lines[rule + 1..].join("\n");
+    let below = own_words(&below);
+    (!below.trim().is_empty()).then_some(below)
 }
 
 /// The writer's own words: a forwarded message is content the writer passes
@@ -192,6 +218,8 @@ pub(crate) struct Place {
     /// The owner is in To: (not only Cc:), or To: is empty; a forum's
     /// notification to its member does not count.
     pub to_owner: bool,
+    /// First names of the other people in To: and Cc:, who may be called on.
+    pub other_names: Vec<String>,
     /// Someone else is in To: and the owner only in Cc:.
     pub owner_only_cc: bool,
     /// It replies to the owner's own message (In-Reply-To in the owner's
@@ -216,6 +244,15 @@ impl Place {
             || source::no_reply_sender(msg.from_email());
         let to_owner = !forum && (msg.to.is_empty() || msg.to.iter().any(is_owner));
         let owner_only_cc = !to_owner && msg.cc.iter().any(is_owner);
+        let other_names = msg
+            .to
+            .iter()
+            .chain(&msg.cc)
+            .filter(|a| !is_owner(a))
+            .filter_map(|a| a.name.split_whitespace().next())
+            .map(|n| n.trim_matches(['"', '\'', ',']).to_string())
+            .filter(|n| n.chars().count() > 1)
+            .collect();
         let domains: Vec<&str> = owner
             .addresses
             .iter()
@@ -244,6 +281,7 @@ impl Place {
             owner_names,
             to_owner,
             owner_only_cc,
+            other_names,
             reply_to_owner: parent_is_owners || quoted_owner,
             call_for_topics,
             list_name: ctx.list_name.clone().or_else(|| ctx.list_id.clone()),
