@@ -185,7 +185,7 @@ fn bottom_posted(new_text: &str, body: &str) -> Option<String> {
 
 /// The writer's own words: a forwarded message is content the writer passes
 /// on, not what they ask, so judging stops at its separator.
-fn own_words(text: &str) -> String {
+pub(crate) fn own_words(text: &str) -> String {
     #[rustfmt::skip]
     const FORWARDED: &[&str] = &[
         "---------- forwarded message", "-------- forwarded message", "begin forwarded message",

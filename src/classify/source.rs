@@ -730,7 +730,19 @@ fn disqus_comment(text: &str) -> String {
 /// fraud. Strong cues weigh two, weak ones (words a reader may use about a
 /// subject: "crypto", "PayPal") one; three make spam.
 pub(crate) fn spam(msg: &Message) -> Option<String> {
-    let mut cues = spam_cues(&format!("{}\n{}", msg.subject, msg.text));
+    // A person forwarding or quoting spam to ask about it is not spam: judge
+    // the writer's own words, and the subject unless it is a reply or forward.
+    let own = super::own_words(&msg.text);
+    let subject = msg.subject.to_lowercase();
+    let conversation = ["re:", "fwd:", "fw:", "aw:", "wg:", "tr:", "rv:"]
+        .iter()
+        .any(|p| subject.starts_with(p));
+    let subject = if conversation {
+        ""
+    } else {
+        msg.subject.as_str()
+    };
+    let mut cues = spam_cues(&format!("{subject}\n{own}"));
     if lookalike_domain(msg.from_email()) {
         cues.push("look-alike sender domain");
     }

@@ -109,7 +109,7 @@ fn writing_request(s: &str) -> Option<String> {
         "write a follow-up on ", "you cover ", "you to cover ", "could cover ", "would cover ", "covering ",
         "tackle ", "take on ", "looking for a subject:", "looking for a topic:", "idea for a column:",
         "topic suggestion:", "escribir sobre ", "escribir un artículo sobre ", "escrever sobre ",
-        "escrever um artigo sobre ", "écrire sur ", "écrire un article sur ", "écrire un article ",
+        "escrever um artigo sobre ", "read something about ", "read something from you about ", "something from you about ", "read more about ", "read your take on ", "learn more about ", "see you write about ", "your take on ", "écrire sur ", "écrire un article sur ", "écrire un article ",
         "parler de ", "scrivere su ", "scrivere di ", "darüber schreiben, ", "darüber schreiben ",
     ];
     // Piece then subject: "a column on X", "a post about X".
@@ -120,6 +120,9 @@ fn writing_request(s: &str) -> Option<String> {
     ];
     if !wishes(&l) {
         return cjk_request(s);
+    }
+    if let Some(p) = verb_final_request(s, &l) {
+        return Some(p);
     }
     for cue in VERB_CUES {
         if let Some(at) = l.find(cue) {
@@ -277,6 +280,27 @@ fn is_ask(l: &str) -> bool {
     ]
     .iter()
     .any(|c| l.contains(c))
+}
+
+/// German and Dutch put the verb last: "über X schreiben", "over X schrijven".
+fn verb_final_request(s: &str, l: &str) -> Option<String> {
+    for (prep, verbs) in [
+        (" über ", &["schreiben", "berichten"][..]),
+        (" over ", &["schrijven"][..]),
+    ] {
+        let Some(verb_at) = verbs.iter().filter_map(|v| l.find(v)).min() else {
+            continue;
+        };
+        let Some(at) = l[..verb_at].rfind(prep) else {
+            continue;
+        };
+        let from = byte_at(s, l, at + prep.len());
+        let to = byte_at(s, l, verb_at);
+        if from < to {
+            return Some(s[from..to].to_string());
+        }
+    }
+    None
 }
 
 /// Japanese "Xについて…書いていただけ…", Chinese "关于X的文章".
@@ -632,12 +656,64 @@ fn content_words_with(phrase: &str, synonyms: &[Vec<String>]) -> Vec<String> {
             push(format!("#{concept}"));
             continue;
         }
-        if w.chars().any(|c| c as u32 >= 0x3000) || w.chars().count() < 3 {
+        if w.chars().any(is_cjk) {
+            for part in cjk_words(w) {
+                push(part);
+            }
+            continue;
+        }
+        if w.chars().count() < 3 {
             continue;
         }
         push(stem(w));
     }
     out
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3040..=0x30ff | 0x3400..=0x9fff | 0xac00..=0xd7af | 0xf900..=0xfaff)
+}
+
+/// Hiragana is grammar (particles, endings), not subject.
+fn is_hiragana(c: char) -> bool {
+    matches!(c as u32, 0x3040..=0x309f)
+}
+
+/// Words of a CJK run, which has no spaces: Latin letters inside it are
+/// words ("AI活用" -> "ai", mapped to its concept), and the rest is taken
+/// as overlapping pairs of characters, leaving out pairs of kana grammar.
+fn cjk_words(token: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut latin = String::new();
+    let chars: Vec<char> = token.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_ascii_alphanumeric() {
+            latin.push(c);
+            continue;
+        }
+        if !latin.is_empty() {
+            out.push(concept_of(&latin).unwrap_or_else(|| latin.clone()));
+            latin.clear();
+        }
+        if let Some(&next) = chars.get(i + 1)
+            && is_cjk(c)
+            && is_cjk(next)
+            && !(is_hiragana(c) || is_hiragana(next))
+        {
+            out.push(format!("{c}{next}"));
+        }
+    }
+    if !latin.is_empty() {
+        out.push(concept_of(&latin).unwrap_or(latin));
+    }
+    out
+}
+
+fn concept_of(w: &str) -> Option<String> {
+    CONCEPTS
+        .iter()
+        .find(|(_, ws)| ws.contains(&w) || ws.contains(&stem(w).as_str()))
+        .map(|(c, _)| format!("#{c}"))
 }
 
 /// A group of requests for one subject.
@@ -651,46 +727,38 @@ pub(crate) struct Group {
 
 /// Group requests (phrases) that name the same subject: two phrases meet
 /// when they share a concept, or when most of the shorter one's content
-/// words are in the other. Groups are merged transitively, then each is
-/// keyed by its sorted concepts so the store's topic id stays stable.
+/// words are in the other. Requests join groups in order (the store's
+/// order, so groups are stable from one run to the next).
 pub(crate) fn group(phrases: &[&str], synonyms: &[Vec<String>]) -> Vec<Group> {
     let words: Vec<Vec<String>> = phrases
         .iter()
         .map(|p| content_words_with(p, synonyms))
         .collect();
-    let mut parent: Vec<usize> = (0..phrases.len()).collect();
-    fn find(parent: &mut [usize], i: usize) -> usize {
-        let mut r = i;
-        while parent[r] != r {
-            r = parent[r];
-        }
-        parent[i] = r;
-        r
-    }
-    for i in 0..phrases.len() {
-        for j in 0..i {
-            if same_subject(&words[i], &words[j]) {
-                let (a, b) = (find(&mut parent, i), find(&mut parent, j));
-                if a != b {
-                    parent[a.max(b)] = a.min(b);
-                }
-            }
-        }
-    }
     let mut groups: Vec<Group> = Vec::new();
-    let mut at: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
     for (i, phrase) in phrases.iter().enumerate() {
-        let root = find(&mut parent, i);
-        match at.get(&root) {
-            Some(&g) => groups[g].members.push(i),
-            None => {
-                at.insert(root, groups.len());
-                groups.push(Group {
-                    key: String::new(),
-                    label: phrase.to_string(),
-                    members: vec![i],
-                });
-            }
+        // Join the group whose members this request matches best, and only
+        // if it matches at least half of them: a request that shares one
+        // word with one member cannot chain two subjects together.
+        let best = groups
+            .iter()
+            .enumerate()
+            .map(|(g, group)| {
+                let hits = group
+                    .members
+                    .iter()
+                    .filter(|&&m| same_subject(&words[i], &words[m]))
+                    .count();
+                (g, hits, group.members.len())
+            })
+            .filter(|&(_, hits, n)| hits > 0 && hits * 2 >= n)
+            .max_by(|a, b| (a.1 * b.2).cmp(&(b.1 * a.2)).then(b.0.cmp(&a.0)));
+        match best {
+            Some((g, _, _)) => groups[g].members.push(i),
+            None => groups.push(Group {
+                key: String::new(),
+                label: phrase.to_string(),
+                members: vec![i],
+            }),
         }
     }
     for g in &mut groups {
@@ -720,7 +788,7 @@ fn same_subject(a: &[String], b: &[String]) -> bool {
 }
 
 /// Concepts too broad to make two requests one subject on their own.
-const GENERIC: &[&str] = &["#email", "#homelab", "#internet", "#security"];
+const GENERIC: &[&str] = &["#email", "#homelab", "#internet", "#security", "#phone"];
 
 /// The key of a group is its first request's content words, sorted: later
 /// requests joining the group do not change it, so the store's topic id,
