@@ -200,7 +200,7 @@ fn topic_merge_folds_one_topic_into_another() {
         &mail(
             "t2@x",
             "From: b@example.net\nTo: robin@ellis-on-it.example\nSubject: idea",
-            "I'd love a column on Seafile for a school.",
+            "I'd love a column on recording birdsong in the garden.",
         ),
     );
     env.run(&["import", "mail"]).ok();
