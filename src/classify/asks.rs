@@ -327,7 +327,10 @@ fn is_question(s: &str) -> bool {
     let t = s.trim_end_matches(['"', '\'', ')', '»', '”', ' ']);
     let words = t.split_whitespace().count();
     let cjk = t.chars().any(|c| c as u32 >= 0x3000);
-    (t.ends_with('?') || t.ends_with('？') || t.starts_with('¿')) && (words >= 2 || cjk)
+    // "Thoughts?" asks; "Questions?" on its own is a footer's.
+    let footer =
+        ["questions?", "problems?", "trouble?", "help?"].contains(&t.to_lowercase().as_str());
+    (t.ends_with('?') || t.ends_with('？') || t.starts_with('¿')) && (words >= 1 || cjk) && !footer
 }
 
 /// Requests that are not phrased as questions.
@@ -352,7 +355,7 @@ fn is_request(s: &str) -> bool {
     #[rustfmt::skip]
     const NOT: &[&str] = &[
         "please find", "please ignore", "please excuse", "please forgive", "please don't reply",
-        "please do not reply", "please disregard", "please note", "bitte beachten", "please see attached",
+        "please do not reply", "please disregard", "please note", "bitte beachten", "please see attached", "please keep", "please continue", "please don't stop", "please never stop",
     ];
     CUES.iter().any(|c| l.contains(c)) && !NOT.iter().any(|c| l.contains(c))
 }
@@ -369,6 +372,20 @@ fn is_rhetorical(all: &[Sentence], i: usize) -> bool {
         "what's not to like", "what’s not to like",
     ];
     if FIGURES.iter().any(|f| l.contains(f)) {
+        return true;
+    }
+    // Small talk: "How are you?", "Hope all is well?" (short, nothing else).
+    const SMALL_TALK: &[&str] = &[
+        "how are you",
+        "how have you been",
+        "hope you're well",
+        "hope you are well",
+        "how's it going",
+        "hope all is well",
+        "how are things",
+        "how was your",
+    ];
+    if l.split_whitespace().count() <= 6 && SMALL_TALK.iter().any(|f| l.contains(f)) {
         return true;
     }
     let Some(next) = all.get(i + 1).filter(|n| n.para == all[i].para) else {

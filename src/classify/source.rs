@@ -629,7 +629,7 @@ pub(crate) fn no_reply_sender(email: &str) -> bool {
     let l = local.replace(['-', '_', '.'], "");
     l.contains("noreply")
         || l.contains("donotreply")
-        || l.starts_with("notification")
+        || l.contains("notification")
         || l.starts_with("notify")
         || l.starts_with("alert")
         || l.starts_with("bounce")
