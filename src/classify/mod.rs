@@ -1,12 +1,18 @@
-//! Judging one message: where it comes from, whether it asks the owner
-//! something, and which topics it asks the owner to write about.
+//! Judging one message: where it comes from (`source.rs`), whether it asks
+//! the owner something (`asks.rs`), and which topics it asks the owner to
+//! write about (`topics.rs`).
 //!
 //! Comes after `message.rs` (parsed mail) and `newtext.rs` (the writer's new
 //! text); its result is stored beside the message and later read by
-//! `digest.rs`. Every decision carries the rule that made it and the text it
-//! was made on ([`Reason`]), which `allears explain` prints. What depends on
-//! other messages (answered, threads, topic groups) is derived over the whole
-//! store in `answered.rs`, `thread.rs` and `topics.rs`.
+//! `digest.rs`. The order inside: source first (a notification's comment is
+//! the text to judge, own and automated mail ask nothing), then the new
+//! text, cut at a forwarded message; then [`Place`], what the rules need to
+//! know beyond the text (who it is to, whether it answers the owner's own
+//! post or their call for topics); then topics, then asks (a topic request
+//! asks). Every decision carries the rule that made it and the text it was
+//! made on ([`Reason`]), which `allears explain` prints. What depends on
+//! other messages (answered, threads, topic groups) is derived over the
+//! whole store in `answered.rs`, `thread.rs` and `topics.rs`.
 
 pub(crate) mod answered;
 pub(crate) mod asks;

@@ -416,7 +416,15 @@ fn notice_source(
         owner.is_owner(&a.email)
             || (!a.name.is_empty() && a.name.eq_ignore_ascii_case(owner.name.trim()))
     });
-    let who = author.map(Address::display).unwrap_or_default();
+    let who = author
+        .map(|a| {
+            if a.email.is_empty() {
+                a.name.clone()
+            } else {
+                a.display()
+            }
+        })
+        .unwrap_or_default();
     if by_owner {
         say("own: notification of the owner's own comment", &who);
         return Source::Own;
@@ -435,7 +443,10 @@ fn notice_source(
             Source::Comment
         }
         Notice::Disqus => {
-            say("comment: Disqus comment notification", &who);
+            say(
+                "comment: comment system notification (Disqus or similar)",
+                &who,
+            );
             Source::Comment
         }
     }
