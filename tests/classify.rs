@@ -280,3 +280,26 @@ fn corpus_bounces_and_auto_replies_are_automated() {
         assert!(share >= bar, "{name}: {share:.3} < {bar}");
     }
 }
+
+#[test]
+fn a_contact_form_message_is_a_reader_writing_directly() {
+    let env = Env::new();
+    let h = "From: Blog <wordpress@blog.example>\nTo: robin@ellis-on-it.example\nReply-To: Nia Obi <nia@example.net>\nSubject: [Blog] Contact form: a question";
+    let body = "From: Nia Obi <nia@example.net>\nSubject: a question\n\nMessage Body:\nWould you write about e-readers for the visually impaired?\n\n-- \nThis e-mail was sent from a contact form on Blog (https://blog.example)";
+    write(&env, "mail/f.eml", &mail("form1@blog", h, body));
+    write(
+        &env,
+        "mail/r.eml",
+        &mail(
+            "reset1@blog",
+            "From: Blog <wordpress@blog.example>\nTo: robin@ellis-on-it.example\nSubject: [Blog] Password Reset",
+            "Someone has requested a password reset. Was it you?\nhttps://blog.example/wp-login.php?action=rp",
+        ),
+    );
+    let got = judge(&env);
+    let m = &got["form1@blog"];
+    assert_eq!(m["source"], "direct", "{m}");
+    assert_eq!(m["asks_owner"], true, "{m}");
+    assert_eq!(m["context"]["author"]["email"], "nia@example.net", "{m}");
+    assert_eq!(got["reset1@blog"]["source"], "automated");
+}

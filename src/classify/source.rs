@@ -37,9 +37,29 @@ pub(crate) fn context(msg: &Message) -> Context {
     match notice(msg) {
         Some(Notice::Disqus) => disqus_context(msg, &mut c),
         Some(_) => wordpress_context(msg, &mut c),
+        None if contact_form(msg) => c.author = msg.reply_to.first().cloned(),
         None => {}
     }
     c
+}
+
+/// A message sent through the blog's contact form (Contact Form 7, Jetpack,
+/// WPForms): the blog's address sends it, Reply-To is the visitor, and the
+/// body names the form. A reader writing directly, not the blog's own mail.
+pub(crate) fn contact_form(msg: &Message) -> bool {
+    let t = msg.text.to_lowercase();
+    let s = msg.subject.to_lowercase();
+    let says = t.contains("sent from a contact form")
+        || t.contains("sent via the contact form")
+        || t.contains("via the contact form")
+        || t.contains("message body:")
+        || s.contains("contact form")
+        || s.contains("new message from")
+        || (t.contains("name:") && t.contains("message:"));
+    says && msg
+        .reply_to
+        .first()
+        .is_some_and(|r| r.email != msg.from_email())
 }
 
 fn list_context(msg: &Message, c: &mut Context) {
@@ -379,6 +399,18 @@ pub(crate) fn source(
     if let Some(kind) = notice(msg) {
         return notice_source(kind, owner, ctx, &mut say);
     }
+    if contact_form(msg) {
+        let who = msg
+            .reply_to
+            .first()
+            .map(Address::display)
+            .unwrap_or_default();
+        say(
+            "direct: a reader wrote through the blog's contact form",
+            &who,
+        );
+        return Source::Direct;
+    }
     if let Some(why) = report(msg) {
         say("automated: delivery or feedback report", &why);
         return Source::Automated;
@@ -667,6 +699,9 @@ fn blog_system_mail(msg: &Message) -> Option<String> {
 
 /// The writer's own words: for a notification, the comment itself.
 pub(crate) fn writer_text(msg: &Message, source: Source) -> String {
+    if source == Source::Direct && contact_form(msg) {
+        return form_message(&msg.text);
+    }
     if !matches!(source, Source::Comment | Source::Pingback | Source::Own) {
         return msg.text.clone();
     }
@@ -708,6 +743,22 @@ fn comment_section(text: &str) -> String {
     } else {
         text.to_string()
     }
+}
+
+/// The visitor's message in a contact form mail: after "Message Body:" or
+/// "Message:", up to the form's "-- " footer.
+fn form_message(text: &str) -> String {
+    let lower = text.to_lowercase();
+    let start = ["message body:", "message:", "comment:", "nachricht:"]
+        .iter()
+        .filter_map(|l| lower.find(l).map(|at| at + l.len()))
+        .min();
+    let Some(start) = start.filter(|s| text.is_char_boundary(*s)) else {
+        return text.to_string();
+    };
+    let rest = &text[start..];
+    let end = rest.find("\n-- ").unwrap_or(rest.len());
+    rest[..end].trim().to_string()
 }
 
 /// Disqus: the lines between "X commented on ...:" and "Reply to X: url";

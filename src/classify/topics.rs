@@ -105,18 +105,22 @@ fn writing_request(s: &str) -> Option<String> {
         "write about ", "write a column about ", "write a column on ", "write a post about ",
         "write a post on ", "write an article about ", "write an article on ", "write a piece about ",
         "write a piece on ", "write something about ", "write something on ", "write more about ",
-        "write up ", "writing about ", "write the follow-up post:", "write the follow-up post on ",
-        "write a follow-up on ", "you cover ", "you to cover ", "could cover ", "would cover ", "covering ",
-        "tackle ", "take on ", "looking for a subject:", "looking for a topic:", "idea for a column:",
-        "topic suggestion:", "escribir sobre ", "escribir un artículo sobre ", "escrever sobre ",
-        "escrever um artigo sobre ", "read something about ", "read something from you about ", "something from you about ", "read more about ", "read your take on ", "learn more about ", "see you write about ", "your take on ", "écrire sur ", "écrire un article sur ", "écrire un article ",
-        "parler de ", "scrivere su ", "scrivere di ", "darüber schreiben, ", "darüber schreiben ",
+        "write up ", "writing about ", "writing a column on ", "writing a post on ", "writing something on ",
+        "write the follow-up post:", "write the follow-up post on ", "write a follow-up on ", "you cover ",
+        "you to cover ", "could cover ", "would cover ", "covering ", "tackle ", "take on ",
+        "looking for a subject:", "looking for a topic:", "read something about ",
+        "read something from you about ", "something from you about ", "read more about ",
+        "read your take on ", "learn more about ", "your take on ", "i'd vote for ", "i vote for ",
+        "+1 for ", "my vote goes to ", "escribir sobre ", "escribir un artículo sobre ", "escrever sobre ",
+        "escrever um artigo sobre ", "écrire sur ", "écrire un article sur ", "écrire un article ",
+        "parler de ", "scrivere su ", "scrivere di ", "scrivere un articolo su ", "darüber schreiben, ",
+        "darüber schreiben ", "schrijven over ",
     ];
     // Piece then subject: "a column on X", "a post about X".
     #[rustfmt::skip]
     const PIECE_CUES: &[&str] = &[
-        " on ", " about ", " sobre ", " sur ", " su ", " über ", " zu ", " that explains ", " explaining ",
-        " on how ", " de ",
+        " on ", " about ", " sobre ", " sur ", " su ", " über ", " zu ", " over ", " that explains ",
+        " explaining ", " on how ", " de ", " covering ",
     ];
     if !wishes(&l) {
         return cjk_request(s);
@@ -132,10 +136,17 @@ fn writing_request(s: &str) -> Option<String> {
     if let Some(p) = cjk_request(s) {
         return Some(p);
     }
+    if let Some(p) = labelled_idea(s, &l) {
+        return Some(p);
+    }
+    if let Some(p) = explain_in_a_piece(s, &l) {
+        return Some(p);
+    }
     let (start, end) = indefinite_piece(&l)?;
-    // "a ZFS for beginners post": the subject sits between article and piece.
-    let mut between = l[start..end].split_whitespace().skip(1).collect::<Vec<_>>();
-    between.pop();
+    // "X would make a great column": the subject is what came first.
+    if let Some(at) = l[..start].find(" would make").filter(|a| *a > 3) {
+        return Some(s[..byte_at(s, &l, at)].to_string());
+    }
     let after = &l[end..];
     for cue in PIECE_CUES {
         if let Some(at) = after.find(cue).filter(|a| *a < 40) {
@@ -143,69 +154,86 @@ fn writing_request(s: &str) -> Option<String> {
             return Some(s[byte_at(s, &l, from)..].to_string());
         }
     }
-    let subject: Vec<&str> = between
-        .iter()
-        .copied()
-        .filter(|w| {
-            ![
-                "proper",
-                "good",
-                "short",
-                "long",
-                "whole",
-                "new",
-                "beginners'",
-                "follow-up",
-                "dedicated",
-                "separate",
-                "full",
-            ]
-            .contains(w)
-        })
-        .collect();
-    if !subject.is_empty() {
+    // "a ZFS for beginners post": the subject sits between article and piece.
+    let mut between: Vec<&str> = l[start..end].split_whitespace().skip(1).collect();
+    between.pop();
+    #[rustfmt::skip]
+    const ADJECTIVES: &[&str] = &[
+        "proper", "good", "great", "nice", "short", "long", "whole", "new", "beginners'", "follow-up",
+        "dedicated", "separate", "full", "future", "next", "upcoming", "later", "fun", "useful",
+        "interesting", "practical", "detailed", "quick", "little",
+    ];
+    if between.iter().any(|w| !ADJECTIVES.contains(w)) {
         return Some(between.join(" "));
     }
     // "a column on that would be welcome": the subject came before.
     Some("that".to_string())
 }
 
+/// "Idea for a future column: X", "Topic request: X".
+fn labelled_idea(s: &str, l: &str) -> Option<String> {
+    let (head, _) = l.split_once(": ")?;
+    let labels = [
+        "idea",
+        "suggestion",
+        "topic",
+        "request",
+        "subject",
+        "vorschlag",
+        "wunsch",
+        "sugerencia",
+        "sugestão",
+        "idée",
+    ];
+    if head.split_whitespace().count() > 6 || !labels.iter().any(|w| head.contains(w)) {
+        return None;
+    }
+    let at = byte_at(s, l, head.len() + 2);
+    Some(s[at..].to_string())
+}
+
+/// "Could you explain X in a future column?": a verb of explaining, then
+/// the subject, then where it should appear.
+fn explain_in_a_piece(s: &str, l: &str) -> Option<String> {
+    #[rustfmt::skip]
+    const VERBS: &[&str] = &[
+        "explain ", "talk about ", "go over ", "look at ", "look into ", "discuss ", "dig into ",
+        "address ", "weigh in on ", "review ", "compare ", "walk us through ", "break down ",
+    ];
+    let piece = [
+        " in a ",
+        " in an ",
+        " in your ",
+        " in one of your ",
+        " in the next ",
+        " in a future ",
+    ]
+    .iter()
+    .filter_map(|c| l.find(c))
+    .min()?;
+    if !PIECES.iter().any(|p| l[piece..].contains(p)) {
+        return None;
+    }
+    let (at, verb) = VERBS
+        .iter()
+        .filter_map(|v| l.find(v).map(|at| (at, v)))
+        .min()?;
+    let from = at + verb.len();
+    (from < piece).then(|| s[byte_at(s, l, from)..byte_at(s, l, piece)].to_string())
+}
+
 /// The sentence wishes for something: a question, a request, a hope.
 fn wishes(l: &str) -> bool {
-    is_ask(l)
-        || [
-            "would be",
-            "would love",
-            "i'd love",
-            "i'd like",
-            "i would like",
-            "love to see",
-            "love to read",
-            "welcome",
-            "helpful",
-            "i hope",
-            "hoping",
-            "wish",
-            "if you ever",
-            "suggest",
-            "idea",
-            "maybe",
-            "perhaps",
-            "how about",
-            "would read",
-            "keen",
-            "me encantaría",
-            "gostaria",
-            "j'aimerais",
-            "ich würde",
-            "mi piacerebbe",
-            "wunsch",
-            "vorschlag",
-            "sugest",
-            "suggestion",
-        ]
-        .iter()
-        .any(|c| l.contains(c))
+    #[rustfmt::skip]
+    const WISHES: &[&str] = &[
+        "would be", "would love", "i'd love", "i'd like", "i would like", "love to see", "love to read",
+        "welcome", "helpful", "i hope", "hoping", "wish", "if you ever", "suggest", "idea", "maybe",
+        "perhaps", "how about", "would read", "keen", "you should", "should write", "ought to",
+        "next column", "future column", "next post", "would make a", "i'd vote", "i vote", "+1 for",
+        "curious", "topic", "request", "me encantaría", "gostaria", "j'aimerais", "ich würde",
+        "mi piacerebbe", "wunsch", "vorschlag", "sugest", "suggestion", "idée",
+    ];
+    is_ask(l) || WISHES.iter().any(|c| l.contains(c))
 }
 
 /// Where "a/an/another <up to 3 words> column|post|..." sits in `l`: the
@@ -213,8 +241,8 @@ fn wishes(l: &str) -> bool {
 /// ("your column", "the follow-up") is writing that exists, not a request.
 fn indefinite_piece(l: &str) -> Option<(usize, usize)> {
     const ARTICLES: &[&str] = &[
-        "a", "an", "another", "one", "some", "more", "un", "une", "um", "uma", "una", "uno", "ein",
-        "eine", "einen",
+        "een", "a", "an", "another", "one", "some", "more", "un", "une", "um", "uma", "una", "uno",
+        "ein", "eine", "einen",
     ];
     let words: Vec<(usize, &str)> = l
         .split_whitespace()
@@ -808,6 +836,78 @@ fn group_key(g: &Group, words: &[Vec<String>]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::classify::Source;
+
+    fn topics_of(text: &str, call: bool) -> Vec<String> {
+        let place = Place {
+            source: Source::Direct,
+            owner_names: vec!["Dana".into()],
+            to_owner: true,
+            owner_only_cc: false,
+            other_names: Vec::new(),
+            reply_to_owner: call,
+            call_for_topics: call,
+            list_name: None,
+        };
+        requests(text, &place, &mut Vec::new())
+            .into_iter()
+            .map(|t| t.phrase)
+            .collect()
+    }
+
+    #[test]
+    fn requests_in_many_shapes_become_short_phrases() {
+        let cases = [
+            (
+                "Have you ever considered writing about e-waste from old laptops?",
+                "e-waste from old laptops",
+            ),
+            (
+                "Backups for photographers would make a great column.",
+                "Backups for photographers",
+            ),
+            ("Could you explain passkeys in a future column?", "passkeys"),
+            (
+                "Idea for a future column: mesh Wi-Fi for big old houses.",
+                "mesh Wi-Fi for big old houses",
+            ),
+            (
+                "I'd love a post on running Home Assistant without the cloud.",
+                "running Home Assistant without the cloud",
+            ),
+            (
+                "Zou je een artikel over thuisnetwerken kunnen schrijven?",
+                "thuisnetwerken kunnen schrijven",
+            ),
+        ];
+        for (text, want) in cases {
+            let got = topics_of(text, false);
+            assert!(
+                got.iter()
+                    .any(|g| g.starts_with(want) || want.starts_with(g.as_str())),
+                "{text:?} -> {got:?}"
+            );
+        }
+        assert_eq!(
+            topics_of("What about printers that still work with Linux?", true).len(),
+            1
+        );
+        assert!(topics_of("What about printers that still work with Linux?", false).is_empty());
+        assert!(
+            topics_of(
+                "You wrote about routers in your column - which one do you use?",
+                false
+            )
+            .is_empty()
+        );
+        assert!(
+            topics_of(
+                "It's good to see someone write about the volunteers.",
+                false
+            )
+            .is_empty()
+        );
+    }
 
     #[test]
     fn same_subject_in_different_words_is_one_group() {
