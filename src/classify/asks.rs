@@ -86,21 +86,28 @@ pub(crate) fn asks_owner(
             asking.push(s.text.replace('\n', " "));
         }
     }
+    let topic_rule = if place.call_for_topics {
+        "asks: answered your call for topics"
+    } else {
+        "asks: asks you to write about something"
+    };
     if !asking.is_empty() {
         let question = asking.join(" ");
-        reasons.push(Reason::new(&format!("asks: {}", why(place)), &question));
+        // When every asking sentence is a topic request, say so.
+        let only_topics = asking.iter().all(|q| topics.iter().any(|t| t.words == *q));
+        let rule = if only_topics && !topics.is_empty() {
+            topic_rule.to_string()
+        } else {
+            format!("asks: {}", why(place))
+        };
+        reasons.push(Reason::new(&rule, &question));
         return Ask {
             asks: true,
             question,
         };
     }
     if let Some(t) = topics.first() {
-        let rule = if place.call_for_topics {
-            "asks: answered your call for topics"
-        } else {
-            "asks: asks you to write about something"
-        };
-        reasons.push(Reason::new(rule, &t.words));
+        reasons.push(Reason::new(topic_rule, &t.words));
         return Ask {
             asks: true,
             question: t.words.clone(),
