@@ -303,3 +303,23 @@ fn a_contact_form_message_is_a_reader_writing_directly() {
     assert_eq!(m["context"]["author"]["email"], "nia@example.net", "{m}");
     assert_eq!(got["reset1@blog"]["source"], "automated");
 }
+
+#[test]
+fn corpus_real_list_mail_is_list_mail() {
+    let Some(root) = corpora("corpus_real_list_mail_is_list_mail") else {
+        return;
+    };
+    let env = Env::new();
+    let lkml = root.join("notmuch/test/corpora/lkml");
+    env.run(&["import", lkml.to_str().expect("utf-8 path")])
+        .ok();
+    let msgs = env.run(&["messages", "--json"]).json_lines();
+    let lists = msgs.iter().filter(|m| m["source"] == "list").count();
+    let share = lists as f64 / msgs.len().max(1) as f64;
+    eprintln!(
+        "notmuch lkml: {lists}/{} judged list ({share:.3})",
+        msgs.len()
+    );
+    assert!(msgs.len() > 100, "read {} messages", msgs.len());
+    assert!(share >= 0.95, "{share:.3}");
+}

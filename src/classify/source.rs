@@ -131,15 +131,17 @@ fn list_without_list_id(msg: &Message) -> Option<(String, Option<String>)> {
 
 /// L-Soft LISTSERV puts the list in `Sender:` (and usually `Reply-To:`),
 /// the author in `From:`; the list host is conventionally `LISTSERV.<domain>`.
+/// Majordomo and its kin send as `owner-list@` (or `list-owner@`).
 fn listserv_sender(msg: &Message) -> Option<&Address> {
     let sender = msg.sender.as_ref()?;
     if sender.email == msg.from_email() {
         return None;
     }
-    let host = sender.email.rsplit('@').next().unwrap_or("");
+    let (local, host) = sender.email.split_once('@').unwrap_or(("", ""));
     let listserv = host.starts_with("listserv.") || msg.has_header("X-LISTSERV-Version");
     let reply_is_list = msg.reply_to.iter().any(|r| r.email == sender.email);
-    (listserv || (reply_is_list && sender.email.contains("-l@"))).then_some(sender)
+    let majordomo = local.starts_with("owner-") || local.ends_with("-owner");
+    (listserv || majordomo || (reply_is_list && local.ends_with("-l"))).then_some(sender)
 }
 
 fn first_url(v: &str) -> Option<String> {
@@ -426,6 +428,10 @@ pub(crate) fn source(
         say(&format!("automated: {rule}"), &text);
         return Source::Automated;
     }
+    if let Some(id) = &ctx.list_id {
+        say("list: RFC 2919 List-Id, and nothing automated about it", id);
+        return Source::List;
+    }
     if let Some(cue) = spam(msg) {
         say("automated: spam", &cue);
         return Source::Automated;
@@ -565,7 +571,10 @@ fn human_list(msg: &Message, ctx: &Context) -> Option<String> {
         if list_post.is_some_and(|v| v.eq_ignore_ascii_case("NO")) {
             return None;
         }
-        if posting || !no_reply_sender(msg.from_email()) {
+        // Bulk mailers (Mailchimp and the like) send a List-Id too, but no
+        // List-Post and no list software's own headers.
+        let software = LIST_SOFTWARE.iter().any(|h| msg.has_header(h));
+        if posting || software {
             return Some("RFC 2919 List-Id".into());
         }
         return None;
@@ -576,18 +585,27 @@ fn human_list(msg: &Message, ctx: &Context) -> Option<String> {
     if msg.has_header("Mailing-list") || msg.has_header("X-Google-Group-Id") {
         return Some("Google Groups (Mailing-list)".into());
     }
-    for h in [
-        "X-BeenThere",
-        "X-Mailman-Version",
-        "X-ML-Name",
-        "X-Mailing-List",
-    ] {
+    for h in LIST_SOFTWARE {
         if msg.has_header(h) && ctx.list_id.is_some() {
             return Some(format!("list software header {h}"));
         }
     }
     posting.then(|| "RFC 2369 List-Post".into())
 }
+
+/// Headers that only list software writes.
+const LIST_SOFTWARE: &[&str] = &[
+    "X-BeenThere",
+    "X-Mailman-Version",
+    "X-ML-Name",
+    "X-Mailing-List",
+    "Mailing-list",
+    "X-Google-Group-Id",
+    "X-LISTSERV-Version",
+    "Archived-At",
+    "List-Archive",
+    "X-Loop",
+];
 
 /// Mailman's digests: "Listname Digest, Vol 12, Issue 3".
 fn subject_is_digest(subject: &str) -> bool {
