@@ -105,12 +105,12 @@ fn writing_request(s: &str) -> Option<String> {
         "write about ", "write a column about ", "write a column on ", "write a post about ",
         "write a post on ", "write an article about ", "write an article on ", "write a piece about ",
         "write a piece on ", "write something about ", "write something on ", "write more about ",
-        "write up ", "writing about ", "writing a column on ", "writing a post on ", "writing something on ",
-        "write the follow-up post:", "write the follow-up post on ", "write a follow-up on ", "you cover ",
-        "you to cover ", "could cover ", "would cover ", "covering ", "tackle ", "take on ",
+        "writing about ", "writing a column on ", "writing a post on ", "writing something on ",
+        "write the follow-up post:", "write the follow-up post on ", "write a follow-up on ", "see you cover ", "you could cover ", "you'd cover ",
+        "you to cover ", "could cover ", "would cover ", "covering ", 
         "looking for a subject:", "looking for a topic:", "read something about ",
         "read something from you about ", "something from you about ", "read more about ",
-        "read your take on ", "learn more about ", "your take on ", "i'd vote for ", "i vote for ",
+        "read your take on ", "learn more about ", "i'd vote for ", "i vote for ",
         "+1 for ", "my vote goes to ", "escribir sobre ", "escribir un artículo sobre ", "escrever sobre ",
         "escrever um artigo sobre ", "écrire sur ", "écrire un article sur ", "écrire un article ",
         "parler de ", "scrivere su ", "scrivere di ", "scrivere un articolo su ", "darüber schreiben, ",
@@ -198,7 +198,7 @@ fn explain_in_a_piece(s: &str, l: &str) -> Option<String> {
     #[rustfmt::skip]
     const VERBS: &[&str] = &[
         "explain ", "talk about ", "go over ", "look at ", "look into ", "discuss ", "dig into ",
-        "address ", "weigh in on ", "review ", "compare ", "walk us through ", "break down ",
+        "address ", "weigh in on ", "tackle ", "cover ", "review ", "compare ", "walk us through ", "break down ",
     ];
     let piece = [
         " in a ",
