@@ -107,7 +107,8 @@ fn writing_request(s: &str) -> Option<String> {
         "write a piece on ", "write something about ", "write something on ", "write more about ",
         "writing about ", "writing a column on ", "writing a post on ", "writing something on ",
         "write the follow-up post:", "write the follow-up post on ", "write a follow-up on ", "see you cover ", "you could cover ", "you'd cover ",
-        "you to cover ", "could cover ", "would cover ", "covering ", 
+        "you to cover ", "could cover ", "could you cover ", "would you cover ", "can you cover ",
+        "will you cover ", "please cover ", "would cover ", "covering ", 
         "looking for a subject:", "looking for a topic:", "read something about ",
         "read something from you about ", "something from you about ", "read more about ",
         "read your take on ", "learn more about ", "i'd vote for ", "i vote for ",
@@ -227,7 +228,7 @@ fn wishes(l: &str) -> bool {
     #[rustfmt::skip]
     const WISHES: &[&str] = &[
         "would be", "would love", "i'd love", "i'd like", "i would like", "love to see", "love to read",
-        "welcome", "helpful", "i hope", "hoping", "wish", "if you ever", "suggest", "idea", "maybe",
+        "welcome", "helpful", "would help", "would really help", "i hope", "hoping", "wish", "if you ever", "suggest", "idea", "maybe",
         "perhaps", "how about", "would read", "keen", "you should", "should write", "ought to",
         "next column", "future column", "next post", "would make a", "i'd vote", "i vote", "+1 for",
         "curious", "topic", "request", "me encantaría", "gostaria", "j'aimerais", "ich würde",
@@ -559,6 +560,11 @@ const STOP: &[&str] = &[
 /// A light stem: enough that "networks"/"network", "filtering"/"filter" meet.
 fn stem(w: &str) -> String {
     let mut w = w.to_string();
+    if w.chars().count() > 5 && w.ends_with("ies") {
+        w.truncate(w.len() - 3);
+        w.push('y');
+        return w;
+    }
     for suffix in ["ing", "es", "s", "ed"] {
         if w.chars().count() > suffix.len() + 3 && w.ends_with(suffix) {
             w.truncate(w.len() - suffix.len());
@@ -598,7 +604,8 @@ const CONCEPTS: &[(&str, &[&str])] = &[
     ("backup", &["backup", "backups", "back-up", "restore", "sauvegarde", "sicherung", "copia de seguridad",
         "cópia de segurança", "バックアップ", "备份"]),
     ("dns", &["dns", "resolver", "pi-hole", "pihole", "unbound", "adguard"]),
-    ("password", &["password", "passwords", "vaultwarden", "bitwarden", "keepass", "1password", "passkey",
+    ("password", &["password", "passwords", "vaultwarden", "bitwarden", "keepass", "1password", "passkey", "2fa", "mfa",
+        "two-factor", "authenticator",
         "passkeys", "mot de passe", "passwort", "contraseña", "senha", "パスワード", "密码"]),
     ("chat", &["chat", "matrix", "element", "messenger", "whatsapp", "slack", "discord", "mattermost"]),
     ("mesh", &["mesh", "meshtastic", "lora", "freifunk", "guifi"]),
@@ -620,12 +627,22 @@ const CONCEPTS: &[(&str, &[&str])] = &[
         "诈骗"]),
     ("encryption", &["encryption", "encrypt", "encrypted", "pgp", "gpg", "chiffrement", "verschlüsselung",
         "cifrado", "criptografia", "暗号化", "加密"]),
-    ("seniors", &["senior", "seniors", "elderly", "older people", "older adults", "grandparents", "grandma",
+    ("seniors", &["senior", "seniors", "elderly", "older people", "older adults", "older relatives",
+        "aging parents", "ageing parents", "elderly parents", "grandparents", "grandma",
         "grandpa", "retirees", "personnes âgées", "senioren", "mayores", "idosos", "anziani", "高齢者", "老人"]),
     ("accessibility", &["accessibility", "accessible", "a11y", "screen reader", "blind", "disabled",
         "accessibilité", "barrierefreiheit", "accesibilidad", "acessibilidade"]),
-    ("repair", &["repair", "right to repair", "e-waste", "refurbished", "old laptops", "réparation",
-        "reparatur", "reparación"]),
+    ("repair", &["repair", "right to repair", "e-waste", "refurbished", "refurbish", "refurbishing",
+        "recycling", "recycle", "old laptops", "réparation", "reparatur", "reparación", "reparação",
+        "riparazione", "修理", "维修"]),
+    ("photos", &["photo", "photos", "pictures", "picture", "photography", "immich", "photoprism",
+        "google photos", "icloud photos", "fotos", "foto", "photothèque", "bilder", "fotografie", "写真",
+        "照片"]),
+    ("library", &["library", "libraries", "librarian", "librarians", "bibliothèque", "bibliothèques",
+        "bibliothek", "bibliotheken", "biblioteca", "bibliotecas", "図書館", "图书馆"]),
+    ("video-calls", &["video call", "video calls", "video chat", "video calling", "videocall", "zoom",
+        "facetime", "skype", "jitsi", "visio", "videollamada", "videochamada", "videoanruf", "ビデオ通話",
+        "视频通话"]),
     ("security", &["security", "firewall", "sécurité", "sicherheit", "seguridad", "segurança"]),
 ];
 
@@ -799,21 +816,35 @@ fn same_subject(a: &[String], b: &[String]) -> bool {
     if a.is_empty() || b.is_empty() {
         return false;
     }
+    let is_subject = |w: &&String| {
+        w.starts_with('#') && !GENERIC.contains(&w.as_str()) && !AUDIENCE.contains(&w.as_str())
+    };
     let shared: Vec<&String> = a.iter().filter(|w| b.contains(w)).collect();
-    let concepts = shared
-        .iter()
-        .filter(|w| w.starts_with('#') && !GENERIC.contains(&w.as_str()))
-        .count();
+    if shared.iter().any(is_subject) {
+        return true;
+    }
+    // Both name a subject, and not the same one: "password managers for
+    // older people" and "video calls for older people" are two topics.
+    let subject_a = a.iter().any(|w| is_subject(&w));
+    let subject_b = b.iter().any(|w| is_subject(&w));
+    if subject_a && subject_b {
+        return false;
+    }
+    if shared.iter().any(|w| AUDIENCE.contains(&w.as_str())) {
+        return true;
+    }
     let plain = shared
         .iter()
         .filter(|w| !w.starts_with('#') && w.chars().count() >= 4)
         .count();
-    let all = shared.len();
     let smaller = a.len().min(b.len());
-    // One distinctive shared word is enough between two short phrases
-    // ("Linux for my parents" / "switching to Linux"), not between long ones.
-    concepts >= 1 || (all >= 2 && all * 2 >= smaller) || (plain >= 1 && smaller <= 2)
+    // Two shared content words, or one distinctive word between two short
+    // phrases ("Linux for my parents" / "switching to Linux").
+    plain >= 1 && (shared.len() >= 2 || smaller <= 2)
 }
+
+/// Concepts that say who a piece is for, not what it is about.
+const AUDIENCE: &[&str] = &["#kids", "#seniors", "#rural"];
 
 /// Concepts too broad to make two requests one subject on their own.
 const GENERIC: &[&str] = &["#email", "#homelab", "#internet", "#security", "#phone"];
