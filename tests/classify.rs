@@ -323,3 +323,32 @@ fn corpus_real_list_mail_is_list_mail() {
     assert!(msgs.len() > 100, "read {} messages", msgs.len());
     assert!(share >= 0.95, "{share:.3}");
 }
+
+#[test]
+fn a_list_reply_quoting_the_owner_answers_their_call_whatever_its_ids() {
+    let env = Env::new();
+    let list = "To: ops@lists.example.org\nList-Id: <ops.lists.example.org>\nList-Post: <mailto:ops@lists.example.org>";
+    let body = "What about printers that still work with Linux?\n\nOn Mon, 23 Nov 2026 at 09:00, Robin Ellis <robin@ellis-on-it.example> wrote:\n> So: what should I write about next?\n";
+    let headers = format!(
+        "From: Kai <kai@example.net>\nSubject: Re: ideas\nIn-Reply-To: <CAF00d@mail.gmail.example>\n{list}"
+    );
+    write(&env, "mail/k.eml", &mail("k1@x", &headers, body));
+    let other = "What about printers?\n\nOn Mon, 23 Nov 2026 at 09:00, Lee Park <lee@example.net> wrote:\n> Any printer tips?\n";
+    let headers = format!(
+        "From: Kai <kai@example.net>\nSubject: Re: printers\nIn-Reply-To: <CAF11d@mail.gmail.example>\n{list}"
+    );
+    write(&env, "mail/o.eml", &mail("k2@x", &headers, other));
+    let got = judge(&env);
+    assert_eq!(got["k1@x"]["asks_owner"], true, "{}", got["k1@x"]);
+    assert_eq!(
+        got["k1@x"]["topics"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        got["k1@x"]
+    );
+    assert_eq!(
+        got["k2@x"]["asks_owner"], false,
+        "a reply to Lee asks Lee: {}",
+        got["k2@x"]
+    );
+}

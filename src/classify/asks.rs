@@ -169,11 +169,12 @@ fn addressee(s: &str, place: &Place) -> Addressee {
             return Addressee::Other;
         }
     }
-    if mentions_owner_as_you(s, place) {
-        return Addressee::Owner;
-    }
+    // "Robin's column says X - do you all agree?" asks the list.
     if to_group(s) {
         return Addressee::Group;
+    }
+    if mentions_owner_as_you(s, place) {
+        return Addressee::Owner;
     }
     Addressee::Unstated
 }

@@ -271,10 +271,15 @@ impl Place {
         let parent_is_owners = parent
             .and_then(|id| id.rsplit_once('@'))
             .is_some_and(|(_, d)| domains.iter().any(|o| d.eq_ignore_ascii_case(o)));
-        let quoted_owner = quoted
-            .lines()
-            .take(40)
-            .any(|l| is_attribution(l) && owner_names.iter().any(|n| l.contains(n.as_str())));
+        let quoted_owner = quoted.lines().take(40).any(|l| {
+            let lower = l.to_lowercase();
+            is_attribution(l)
+                && (owner.name.trim().len() > 2 && l.contains(owner.name.trim())
+                    || owner
+                        .addresses
+                        .iter()
+                        .any(|a| lower.contains(&a.to_lowercase())))
+        });
         let call_for_topics = [
             msg.subject.as_str(),
             ctx.post_title.as_deref().unwrap_or(""),
