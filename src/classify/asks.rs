@@ -321,14 +321,31 @@ fn speaks_to_you(s: &str) -> bool {
 /// Questions put to everyone: "anyone", "does anybody", "quelqu'un", ...
 fn to_group(s: &str) -> bool {
     let l = s.to_lowercase();
+    // Phrases that only ever address a group.
     #[rustfmt::skip]
     const GROUP: &[&str] = &[
-        "anyone", "anybody", "everyone", "everybody", "any of you", "you all", "y'all", "folks",
-        "people here", "others here", "other desks", "on the list", "on this list", "quelqu'un", "quelqu’un",
-        "vous tous", "jemand", "ihr alle", "alguien", "alguém", "qualcuno", "iemand", "どなたか", "皆さん", "みなさん",
-        "方が多い", "有人", "大家", "各位",
+        "anyone here", "anybody here", "anyone else", "anybody else", "anyone on the", "anybody on the",
+        "anyone out there", "everyone here", "any of you", "you all", "y'all", "folks", "people here",
+        "others here", "other desks", "on the list", "on this list", "vous tous", "ihr alle", "どなたか",
+        "皆さん", "みなさん", "方が多い", "有人", "大家", "各位",
     ];
-    GROUP.iter().any(|g| l.contains(g))
+    if GROUP.iter().any(|g| l.contains(g)) {
+        return true;
+    }
+    // "Does anyone ...?", "Has anybody ...?", "Quelqu'un a ...?": the
+    // indefinite pronoun opens the question. "Do you know anyone who ...?"
+    // asks the reader, not the group.
+    let words: Vec<&str> = l.split_whitespace().take(3).collect();
+    #[rustfmt::skip]
+    const WHO: &[&str] = &[
+        "anyone", "anybody", "someone", "somebody", "everyone", "everybody", "quelqu'un", "quelqu’un",
+        "jemand", "alguien", "alguém", "qualcuno", "iemand",
+    ];
+    words.iter().any(|w| {
+        WHO.contains(&w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’'))
+    }) && !words
+        .iter()
+        .any(|w| *w == "you" || *w == "vous" || *w == "du" || *w == "tu")
 }
 
 fn is_question(s: &str) -> bool {
@@ -508,6 +525,14 @@ mod tests {
             "Would you be open to a 15-minute briefing next week"
         ));
         assert!(!asks(Source::List, "Does anyone run Kea in production?"));
+        assert!(!asks(
+            Source::Direct,
+            "Colleagues,\n\nIs anyone else being asked to cut columns?"
+        ));
+        assert!(asks(
+            Source::Direct,
+            "Do you know anyone who repairs old routers?"
+        ));
         assert!(asks(Source::List, "Robin, did you ever publish part two?"));
         assert!(asks(
             Source::List,
