@@ -23,7 +23,11 @@ pub(crate) fn is_call_for_topics(text: &str) -> bool {
         "what would you like to read", "what would you like me to write", "what do you want me to write",
         "what should i write next", "column ideas", "topic ideas", "ideas for my column",
         "ideas for the column", "suggest a topic", "suggestions for topics", "call for topics",
-        "your topic requests", "what should my next",
+        "your topic requests", "what should my next", "what do you want to read", "what would you like me to cover",
+        "what topics", "which topics", "tell me what to write", "send me your ideas", "topic suggestions",
+        "reader requests", "what should i tackle", "what should i look at next", "ideas for future columns",
+        "ideas for next", "de quoi devrais-je parler", "sur quoi devrais-je écrire", "worüber soll ich schreiben",
+        "sobre qué debería escribir", "sobre o que devo escrever", "di cosa dovrei scrivere",
     ];
     CALLS.iter().any(|c| l.contains(c))
 }
