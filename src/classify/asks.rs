@@ -84,6 +84,10 @@ pub(crate) fn asks_owner(
         }
         if for_owner(to, place) {
             asking.push(s.text.replace('\n', " "));
+            // The digest shows the question; a handful of sentences is enough.
+            if asking.len() >= 5 {
+                break;
+            }
         }
     }
     let topic_rule = if place.call_for_topics {
