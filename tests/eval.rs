@@ -255,7 +255,10 @@ fn reasons(m: &Value) -> String {
         .unwrap_or_default()
 }
 
-/// The bar: the bar for the hidden set, held on our own sets.
+/// The bar: the bar for the hidden set (open-item F1 0.9, source
+/// 95%, every topic request found, same subject in one group), held on our
+/// own sets. These sets were read while the rules were written, so passing
+/// them is necessary, not proof: the hidden set is other mail.
 fn assert_bar(name: &str, s: &Score) {
     s.print(name);
     assert!(s.messages > 0, "{name}: nothing scored");
@@ -266,13 +269,13 @@ fn assert_bar(name: &str, s: &Score) {
         s.source_accuracy()
     );
     assert!(
-        s.topic_recall() >= 0.95,
-        "{name}: topic recall {:.3} < 0.95",
+        s.topic_recall() >= 1.0,
+        "{name}: topic recall {:.3} < 1: a request was missed",
         s.topic_recall()
     );
     assert!(
-        s.grouping() >= 0.8,
-        "{name}: grouping {:.3} < 0.8",
+        s.grouping() >= 1.0,
+        "{name}: grouping {:.3} < 1: one subject is split",
         s.grouping()
     );
     assert!(
