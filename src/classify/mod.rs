@@ -463,9 +463,11 @@ fn split_sentences(text: &str) -> Vec<String> {
     let chars: Vec<(usize, char)> = text.char_indices().collect();
     for (i, &(at, c)) in chars.iter().enumerate() {
         let end = match c {
-            '?' | '!' => chars.get(i + 1).is_none_or(|&(_, n)| {
-                n.is_whitespace() || matches!(n, '"' | '\'' | ')' | '»' | '”')
-            }),
+            '?' | '!' => {
+                chars.get(i + 1).is_none_or(|&(_, n)| {
+                    n.is_whitespace() || matches!(n, '"' | '\'' | ')' | '»' | '”')
+                }) && !reported_speech(&chars, i)
+            }
             '.' => {
                 chars.get(i + 1).is_none_or(|&(_, n)| {
                     n.is_whitespace() || matches!(n, '"' | '\'' | ')' | '»' | '”')
@@ -488,6 +490,19 @@ fn split_sentences(text: &str) -> Vec<String> {
         out.push(rest.to_string());
     }
     out
+}
+
+/// `he asked "why is it slow?" and I ...`: a question quoted inside a
+/// sentence that goes on in lower case is reported, not asked.
+fn reported_speech(chars: &[(usize, char)], i: usize) -> bool {
+    let quote = |k: usize| {
+        chars
+            .get(k)
+            .is_some_and(|&(_, c)| matches!(c, '"' | '\'' | '»' | '”' | '’'))
+    };
+    let space = |k: usize| chars.get(k).is_some_and(|&(_, c)| c == ' ');
+    let lower = |k: usize| chars.get(k).is_some_and(|&(_, c)| c.is_lowercase());
+    quote(i + 1) && space(i + 2) && lower(i + 3)
 }
 
 /// "1." of a numbered list, "vs.", "e.g.": a full stop that ends no sentence.
