@@ -135,6 +135,22 @@ fn writing_request(s: &str) -> Option<String> {
     }
     for cue in VERB_CUES {
         if let Some(at) = l.find(cue) {
+            // "Didn't you write about it once?" asks about the past.
+            let before = &l[..at];
+            if [
+                "did you",
+                "didn't you",
+                "did not you",
+                "you wrote",
+                "you've written",
+                "you have written",
+                "you already",
+            ]
+            .iter()
+            .any(|p| before.contains(p))
+            {
+                return None;
+            }
             return Some(s[byte_at(s, &l, at + cue.len())..].to_string());
         }
     }
