@@ -854,7 +854,7 @@ const STRONG: &[&str] = &[
 #[rustfmt::skip]
 const WEAK: &[&str] = &[
     "!!!", "paypal", "bitcoin", "crypto", "casino", "wire transfer", "cheap", "best price", "limited offer",
-    "act now", "100% free", "sponsored post", "weight loss", "replica", "risk-free",
+    "act now", "100% free", "sponsored post", "weight loss", "replica", "risk-free", "action required",
 ];
 
 /// The spam cues found in a text (lower-cased substrings, each counted once).
@@ -882,4 +882,66 @@ fn lookalike_domain(email: &str) -> bool {
             w[0].is_ascii_alphabetic() && matches!(w[1], b'0' | b'1') && w[2].is_ascii_alphabetic()
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Owner;
+
+    fn owner() -> Owner {
+        Owner {
+            name: "Robin Ellis".into(),
+            addresses: vec!["robin@ellis-on-it.example".into()],
+            blogs: Vec::new(),
+        }
+    }
+
+    fn judge(raw: &str) -> (Source, Context) {
+        let msg = crate::message::parse(raw.as_bytes());
+        let ctx = context(&msg);
+        (source(&msg, &owner(), false, &ctx, &mut Vec::new()), ctx)
+    }
+
+    #[test]
+    fn list_id_is_grouped_by_the_full_id() {
+        assert_eq!(
+            parse_list_id("\"Rural nets\" <Rural-Net.Lists.Example>"),
+            (
+                Some("Rural nets".to_string()),
+                "rural-net.lists.example".to_string()
+            )
+        );
+        assert_eq!(
+            parse_list_id("bare.id.example"),
+            (None, "bare.id.example".to_string())
+        );
+    }
+
+    #[test]
+    fn lists_without_list_id_are_lists() {
+        let listserv = "From: A <a@x.example>\nSender: Forum <FORUM-L@LISTSERV.X.EDU>\nReply-To: Forum <FORUM-L@LISTSERV.X.EDU>\nSubject: s\n\nhi";
+        let (s, c) = judge(listserv);
+        assert_eq!(s, Source::List);
+        assert_eq!(c.list_id.as_deref(), Some("forum-l@listserv.x.edu"));
+        assert_eq!(c.list_name.as_deref(), Some("Forum"));
+        let gg = "From: A <a@x.example>\nMailing-list: list mesh@googlegroups.com; contact mesh+owners@googlegroups.com\nSubject: s\n\nhi";
+        assert_eq!(judge(gg).0, Source::List);
+    }
+
+    #[test]
+    fn automated_mail_by_its_markers() {
+        for raw in [
+            "From: a@x.example\nAuto-Submitted: auto-replied\nSubject: Re: x\n\nAway.",
+            "From: a@x.example\nPrecedence: bulk\nSubject: x\n\nNews.",
+            "From: No Reply <no-reply@x.example>\nSubject: Your receipt\n\nThanks for your order.",
+            "From: News <jane@shop.example>\nList-Id: <123.list-id.mcsv.net>\nList-Unsubscribe: <https://u.example>\nSubject: Sale\n\nBuy.",
+            "From: Support <security@paypa1-verify.example>\nSubject: Action required\n\nVerify your account now: http://x.example",
+            "From: Ann <a@x.example>\nSubject: Undeliverable: hello\n\nThe message could not be delivered.",
+        ] {
+            assert_eq!(judge(raw).0, Source::Automated, "{raw}");
+        }
+        let person = "From: Ann <a@x.example>\nSubject: Fwd: is this spam?\n\nIs this legit?\n\n---------- Forwarded message ---------\nDear friend, you have won!!! Send your PayPal details.";
+        assert_eq!(judge(person).0, Source::Direct);
+    }
 }
