@@ -263,9 +263,8 @@ fn is_group_word(name: &str) -> bool {
 fn names_owner(name: &str, place: &Place) -> bool {
     let n = name.trim_start_matches('@');
     place.owner_names.iter().any(|o| {
-        n.eq_ignore_ascii_case(o)
-            || n.split_whitespace().any(|w| w.eq_ignore_ascii_case(o))
-            || n.starts_with(o.as_str())
+        // Whole words only: "Robinson, ..." does not call Robin.
+        n.eq_ignore_ascii_case(o) || n.split_whitespace().any(|w| w.eq_ignore_ascii_case(o))
     })
 }
 
@@ -538,6 +537,10 @@ mod tests {
             "Do you know anyone who repairs old routers?"
         ));
         assert!(asks(Source::List, "Robin, did you ever publish part two?"));
+        assert!(!asks(
+            Source::List,
+            "Robinson, did you ever publish part two?"
+        ));
         assert!(asks(
             Source::List,
             "Robinさん、いつかコラムで書いていただけませんか？"
