@@ -61,17 +61,21 @@ pub(crate) fn requests(text: &str, place: &Place, reasons: &mut Vec<Reason>) -> 
         let Some((rule, mut phrase)) = found else {
             continue;
         };
+        let mut words = s.text.clone();
         if points_back(&phrase) {
             match all[..i].iter().rev().find(|p| !p.text.trim().is_empty()) {
-                Some(prev) => phrase = reduce(&prev.text.replace('\n', " ")),
+                Some(prev) => {
+                    phrase = reduce(&prev.text);
+                    // The asker's words: the subject, then the request.
+                    words = format!("{} {}", prev.text, s.text);
+                }
                 None => continue,
             }
         }
-        let phrase = tidy(&phrase.replace('\n', " "));
+        let phrase = tidy(&phrase);
         if content_words(&phrase).is_empty() || out.iter().any(|t| t.phrase == phrase) {
             continue;
         }
-        let words = s.text.replace('\n', " ");
         reasons.push(Reason::new(rule, &words));
         out.push(TopicRequest { phrase, words });
         if out.len() >= 5 {
@@ -513,7 +517,8 @@ fn tidy(phrase: &str) -> String {
         "? ", ". ", "! ", "; ", " - ", " – ", " — ", ", because", " because ", ", since", " since ", ", so ",
         " so that ", " when ", ", when", " – what", ", which", ", and whether", " and whether", "? ", "(",
         "、", "。", ", for people like", " for people like", ", what it", ", how much", " is it ", ", is it",
-        " would be", ", would", " and so on", " etc", " specifically", " please",
+        " would be", ", would", " and so on", " etc", " specifically", " please", ": ", ", how ", ", what ",
+        ", i would", ", i'd", ", and how", ", or ",
     ];
     for e in ENDS {
         if let Some(at) = p.to_lowercase().find(e)
