@@ -200,21 +200,6 @@ pub(crate) fn notice(msg: &Message) -> Option<Notice> {
 /// networks' "commented on your post" is their notification, not a reader
 /// on the owner's blog.
 fn other_comment_platform(msg: &Message, subject: &str) -> bool {
-    const SOCIAL: &[&str] = &[
-        "linkedin.",
-        "facebookmail.",
-        "facebook.",
-        "twitter.",
-        "x.com",
-        "instagram.",
-        "youtube.",
-        "tiktok.",
-        "reddit",
-        "pinterest.",
-        "quora.",
-        "nextdoor.",
-        "strava.",
-    ];
     let says = [
         " commented on ",
         "new comment on",
@@ -226,7 +211,7 @@ fn other_comment_platform(msg: &Message, subject: &str) -> bool {
     .iter()
     .any(|c| subject.contains(c));
     let domain = msg.from_email().rsplit('@').next().unwrap_or("");
-    let social = SOCIAL.iter().any(|s| domain.contains(s));
+    let social = social_network(domain);
     let link = msg.text.contains("#comment")
         || msg.text.contains("/comment")
         || msg.text.contains("comment=");
@@ -641,6 +626,10 @@ fn automated(msg: &Message) -> Option<(&'static str, String)> {
     if let Some(p) = auto_reply_subject(&msg.subject) {
         return Some(("auto-reply subject", p.to_string()));
     }
+    let domain = msg.from_email().rsplit('@').next().unwrap_or("");
+    if social_network(domain) {
+        return Some(("social network notification", msg.from_email().to_string()));
+    }
     if no_reply_sender(msg.from_email()) {
         return Some((
             "no-reply or notification sender",
@@ -668,6 +657,23 @@ fn automated(msg: &Message) -> Option<(&'static str, String)> {
         return Some(("the blog's own mail", why));
     }
     None
+}
+
+/// Social networks mail their members about activity there; a reader on
+/// the owner's blog or list is not among them.
+fn social_network(domain: &str) -> bool {
+    #[rustfmt::skip]
+    const SOCIAL: &[&str] = &[
+        "linkedin", "facebookmail", "facebook", "twitter", "x", "instagram", "youtube", "tiktok", "reddit",
+        "redditmail", "pinterest", "quora", "nextdoor", "strava", "threads", "bsky", "mastodon", "slack",
+        "discord", "meetup", "medium",
+    ];
+    // Any label but the last: "mail.instagram.com", "x.com", "mastodon.social".
+    let labels: Vec<&str> = domain.split('.').collect();
+    labels.len() > 1
+        && labels[..labels.len() - 1]
+            .iter()
+            .any(|l| SOCIAL.contains(l))
 }
 
 /// Subject prefixes mail clients and servers put on automatic replies.
@@ -943,5 +949,16 @@ mod tests {
         }
         let person = "From: Ann <a@x.example>\nSubject: Fwd: is this spam?\n\nIs this legit?\n\n---------- Forwarded message ---------\nDear friend, you have won!!! Send your PayPal details.";
         assert_eq!(judge(person).0, Source::Direct);
+    }
+}
+
+#[cfg(test)]
+mod social {
+    #[test]
+    fn social_networks_by_domain_label() {
+        assert!(super::social_network("x.com"));
+        assert!(super::social_network("mail.instagram.com"));
+        assert!(!super::social_network("box.com"));
+        assert!(!super::social_network("inbox.example"));
     }
 }
