@@ -383,7 +383,7 @@ fn is_request(s: &str) -> bool {
     #[rustfmt::skip]
     const NOT: &[&str] = &[
         "please find", "please ignore", "please excuse", "please forgive", "please don't reply",
-        "please do not reply", "please disregard", "please note", "bitte beachten", "please see attached", "please see", "please refer", "please visit", "please read", "please click", "please keep", "please continue", "please don't stop", "please never stop",
+        "please do not reply", "please disregard", "bitte entschuldig", "perdón por", "désolé", "please note", "bitte beachten", "please see attached", "please see", "please refer", "please visit", "please read", "please click", "please keep", "please continue", "please don't stop", "please never stop",
     ];
     CUES.iter().any(|c| l.contains(c)) && !NOT.iter().any(|c| l.contains(c))
 }

@@ -704,8 +704,6 @@ pub(crate) fn no_reply_sender(email: &str) -> bool {
         || l == "postmaster"
         || l == "wordpress"
         || l == "newsletter"
-        || l == "news"
-        || l == "info"
         || l == "updates"
         || l == "digest"
 }
