@@ -664,13 +664,14 @@ fn automated(msg: &Message) -> Option<(&'static str, String)> {
 fn social_network(domain: &str) -> bool {
     #[rustfmt::skip]
     const SOCIAL: &[&str] = &[
-        "linkedin", "facebookmail", "facebook", "twitter", "x", "instagram", "youtube", "tiktok", "reddit",
+        "linkedin", "facebookmail", "facebook", "twitter", "instagram", "youtube", "tiktok", "reddit",
         "redditmail", "pinterest", "quora", "nextdoor", "strava", "threads", "bsky", "mastodon", "slack",
         "discord", "meetup", "medium",
     ];
     // Any label but the last: "mail.instagram.com", "x.com", "mastodon.social".
     let labels: Vec<&str> = domain.split('.').collect();
-    labels.len() > 1
+    let x = domain == "x.com" || domain.ends_with(".x.com");
+    x || labels.len() > 1
         && labels[..labels.len() - 1]
             .iter()
             .any(|l| SOCIAL.contains(l))
@@ -958,5 +959,6 @@ mod social {
         assert!(super::social_network("mail.instagram.com"));
         assert!(!super::social_network("box.com"));
         assert!(!super::social_network("inbox.example"));
+        assert!(!super::social_network("x.example"));
     }
 }
