@@ -580,6 +580,10 @@ const STOP: &[&str] = &[
     "computers", "digital", "tool", "tools", "app", "apps", "device", "devices", "free", "open", "source",
     "person", "ten-person", "people's", "everyone", "anyone", "users", "user", "family", "families",
     "school", "schools", "club", "clubs", "house", "local", "easy", "simple", "cheap", "proper", "practical",
+    "parents", "parent", "website", "websites", "account", "accounts", "access", "management", "manage",
+    "control", "controls", "service", "services", "provider", "providers", "options", "choose", "choosing",
+    "start", "starting", "basic", "important", "common", "different", "general", "whether", "really",
+    "instead", "without", "ourselves", "yourself", "myself", "things", "stuff", "questions", "answer",
 ];
 
 /// A light stem: enough that "networks"/"network", "filtering"/"filter" meet.
@@ -844,7 +848,10 @@ fn same_subject(a: &[String], b: &[String]) -> bool {
     let is_subject = |w: &&String| {
         w.starts_with('#') && !GENERIC.contains(&w.as_str()) && !AUDIENCE.contains(&w.as_str())
     };
-    let shared: Vec<&String> = a.iter().filter(|w| b.contains(w)).collect();
+    let shared: Vec<&String> = a
+        .iter()
+        .filter(|w| b.iter().any(|v| v == *w || cognates(w, v)))
+        .collect();
     if shared.iter().any(is_subject) {
         return true;
     }
@@ -863,9 +870,25 @@ fn same_subject(a: &[String], b: &[String]) -> bool {
         .filter(|w| !w.starts_with('#') && w.chars().count() >= 4)
         .count();
     let smaller = a.len().min(b.len());
-    // Two shared content words, or one distinctive word between two short
-    // phrases ("Linux for my parents" / "switching to Linux").
-    plain >= 1 && (shared.len() >= 2 || smaller <= 2)
+    // Two shared content words; or one distinctive word ("Linux for my
+    // parents" / "switching to Linux", "solar panels" / "placas solares").
+    let long = shared
+        .iter()
+        .filter(|w| !w.starts_with('#') && w.chars().count() >= 5)
+        .count();
+    plain >= 1 && (shared.len() >= 2 || smaller <= 2 || long >= 1)
+}
+
+/// Words of one root across forms and languages: "solar"/"solares",
+/// "privacy"/"privacidad", "encrypt"/"encryption". A long shared start
+/// (five letters, and three quarters of the shorter word) is the cheap test.
+fn cognates(a: &str, b: &str) -> bool {
+    if a.starts_with('#') || b.starts_with('#') {
+        return false;
+    }
+    let common = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+    let shorter = a.chars().count().min(b.chars().count());
+    common >= 5 && common * 4 >= shorter * 3
 }
 
 /// Concepts that say who a piece is for, not what it is about.
@@ -976,6 +999,16 @@ mod tests {
         let g = group(&p, &[]);
         assert_eq!(g.len(), 2, "{g:?}");
         assert_eq!(g[0].members, vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn cognates_meet_across_languages() {
+        let p = [
+            "solar panels for a small farmhouse roof",
+            "placas solares en el tejado",
+        ];
+        assert_eq!(group(&p, &[]).len(), 1);
+        assert!(!cognates("internet", "interview"));
     }
 
     #[test]
