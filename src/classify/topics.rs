@@ -609,7 +609,7 @@ fn stem(w: &str) -> String {
 const CONCEPTS: &[(&str, &[&str])] = &[
     ("ipv6", &["ipv6", "v6", "dual-stack", "dualstack", "ds-lite", "ipv4", "/56", "/64", "slaac", "dhcpv6"]),
     ("zfs", &["zfs", "zpool", "openzfs", "truenas", "raidz"]),
-    ("power", &["power", "energy", "electricity", "electric", "watt", "watts", "kwh", "bill", "idle", "draw",
+    ("power", &["power", "energy", "electricity", "watt", "watts", "kwh", "bill", "idle", "draw",
         "énergie", "électricité", "consommation", "strom", "energie", "energía", "electricidad", "energia",
         "eletricidade", "consumo", "耗电", "节能", "电费", "功耗", "電力", "電気代", "消費電力", "省エネ"]),
     ("rural", &["rural", "rurales", "farm", "farms", "farmer", "farmers", "village", "villages", "countryside",
@@ -853,7 +853,10 @@ fn same_subject(a: &[String], b: &[String]) -> bool {
         .filter(|w| b.iter().any(|v| v == *w || cognates(w, v)))
         .collect();
     if shared.iter().any(is_subject) {
-        return true;
+        // "Energy use of AI data centres" and "charging an electric car
+        // with solar energy" share a facet, but each has another subject.
+        let extra = |x: &[String]| x.iter().any(|w| is_subject(&w) && !shared.contains(&w));
+        return !(extra(a) && extra(b));
     }
     // Both name a subject, and not the same one: "password managers for
     // older people" and "video calls for older people" are two topics.
