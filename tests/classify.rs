@@ -352,3 +352,90 @@ fn a_list_reply_quoting_the_owner_answers_their_call_whatever_its_ids() {
         got["k2@x"]
     );
 }
+
+#[test]
+fn requests_in_other_words_and_languages_group_and_others_stay_apart() {
+    let env = Env::new();
+    let requests = [
+        (
+            "g1",
+            "photos",
+            "Could you write about self-hosting photos instead of Google Photos?",
+        ),
+        (
+            "g2",
+            "photos",
+            "¿Podrías escribir sobre cómo guardar las fotos familiares en casa, sin la nube?",
+        ),
+        (
+            "g3",
+            "photos",
+            "Would you consider a piece on Immich for a family photo library?",
+        ),
+        (
+            "g4",
+            "repair",
+            "Könnten Sie über die Reparatur alter Laptops für Schulen schreiben?",
+        ),
+        (
+            "g5",
+            "repair",
+            "What about a piece on refurbishing old laptops for students?",
+        ),
+        (
+            "g6",
+            "vpn",
+            "Could you write about setting up a home VPN for travel?",
+        ),
+        (
+            "g7",
+            "printer",
+            "Could you write about choosing a printer that isn't a subscription trap?",
+        ),
+        (
+            "g8",
+            "solar",
+            "Could you write about solar panels for a small farmhouse?",
+        ),
+        (
+            "g9",
+            "solar",
+            "Me encantaría un artículo sobre placas solares en el tejado.",
+        ),
+    ];
+    for (id, _, text) in &requests {
+        let h = format!(
+            "From: {id} <{id}@example.net>\nTo: robin@ellis-on-it.example\nSubject: idea\nContent-Type: text/plain; charset=utf-8"
+        );
+        write(
+            &env,
+            &format!("mail/{id}.eml"),
+            &mail(
+                &format!("{id}@x"),
+                &h,
+                &format!("Hi Robin,\n\n{text}\n\nThanks"),
+            ),
+        );
+    }
+    env.run(&["import", "mail"]).ok();
+    let groups = env.run(&["topics", "--json"]).json_lines();
+    let group_of = |id: &str| {
+        groups.iter().position(|g| {
+            g["messages"]
+                .as_array()
+                .is_some_and(|m| m.iter().any(|x| x == &format!("{id}@x")))
+        })
+    };
+    for (id, key, _) in &requests {
+        let mine = group_of(id);
+        assert!(mine.is_some(), "{id}: no topic found: {groups:?}");
+        for (other, other_key, _) in &requests {
+            let same = group_of(other) == mine;
+            assert_eq!(
+                same,
+                key == other_key,
+                "{id} ({key}) and {other} ({other_key}): {groups:#?}"
+            );
+        }
+    }
+}
