@@ -270,7 +270,12 @@ fn names_owner(name: &str, place: &Place) -> bool {
 
 /// The owner named in a sentence that speaks to "you" (or "@robin" anywhere).
 fn mentions_owner_as_you(s: &str, place: &Place) -> bool {
-    let named = place.owner_names.iter().any(|n| contains_word(s, n));
+    // A name that is also a word ("Will you ...", "May I ...") opening the
+    // sentence is the word, not the owner.
+    let named = place.owner_names.iter().any(|n| {
+        let opening = s.starts_with(n.as_str()) && !s[n.len()..].starts_with([',', ':', '!']);
+        contains_word(if opening { &s[n.len()..] } else { s }, n)
+    });
     let at = place
         .owner_names
         .iter()
