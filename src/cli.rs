@@ -104,7 +104,12 @@ pub(crate) enum Command {
 #[derive(Debug, Subcommand)]
 pub(crate) enum TopicAction {
     /// Topic A is the same subject as topic B: fold A into B.
-    Merge { from: String, into: String },
+    Merge {
+        /// The topic to fold in: its id ("T12" or "12") or its label.
+        from: String,
+        /// The topic that stays.
+        into: String,
+    },
     /// You plan to write it.
     Planned { id: String },
     /// You wrote it, at URL.

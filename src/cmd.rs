@@ -73,7 +73,7 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         Command::Topic { action } => {
             let line = match action {
                 TopicAction::Merge { from, into } => {
-                    format!("{} merge {}", topic(&from), topic(&into))
+                    return merge_topics(&mut store, &config, &from, &into);
                 }
                 TopicAction::Planned { id } => format!("{} planned", topic(&id)),
                 TopicAction::Written { id, url } => format!("{} written {url}", topic(&id)),
@@ -528,4 +528,36 @@ fn reclassify(store: &mut Store, config: &Config) -> Result<ExitCode> {
     analyze::refresh(store)?;
     eprintln!("reclassified {} message(s)", classes.len());
     Ok(ExitCode::SUCCESS)
+}
+
+/// `allears topic merge A B`: fold topic A into B (ids as `topics` prints them, or labels).
+fn merge_topics(store: &mut Store, config: &Config, a: &str, b: &str) -> Result<ExitCode> {
+    // Group first, so every topic the owner can see has its id.
+    analyze::topic_groups(store, config)?;
+    let from = find_topic(store, a)?;
+    let into = find_topic(store, b)?;
+    if from.id == into.id {
+        anyhow::bail!("T{} and T{} are the same topic", from.id, into.id);
+    }
+    store.merge_topic(from.id, into.id)?;
+    eprintln!(
+        "merged T{} ({}) into T{} ({})",
+        from.id, from.label, into.id, into.label
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn find_topic(store: &Store, name: &str) -> Result<crate::store::Topic> {
+    let n = name.trim();
+    let id = n.trim_start_matches(['T', 't']).parse::<i64>().ok();
+    let topics = store.topics()?;
+    let found = topics.into_iter().find(|t| {
+        Some(t.id) == id || t.label.eq_ignore_ascii_case(n) || t.key.eq_ignore_ascii_case(n)
+    });
+    let topic = found.with_context(|| format!("no topic {n:?} (see `allears topics`)"))?;
+    // Name the topic that survives earlier merges.
+    match topic.merged_into {
+        Some(into) => Ok(store.topic(into)?.unwrap_or(topic)),
+        None => Ok(topic),
+    }
 }

@@ -3,7 +3,9 @@
 
 mod support;
 
+mod classify;
 mod conformance;
+mod eval;
 mod golden;
 mod imap;
 mod offline;

@@ -2,6 +2,12 @@
 //! mail's In-Reply-To (or, lacking it, the last References id) names it, or
 //! their blog reply comment's "In reply to" link names its comment.
 //! A reply by someone else, or to another message of the thread, does not count.
+//!
+//! WordPress's `wp_notify_postauthor` writes the parent as the admin edit
+//! link (`comment.php?action=editcomment&c=210`) while the parent's own
+//! notification carries its permalink (`...#comment-210`) or, when it was
+//! held, `comment.php?action=approve&c=210`: comments are matched by blog
+//! host and comment id, not by URL text.
 
 use std::collections::HashMap;
 
@@ -15,10 +21,11 @@ pub(crate) fn answered_by(links: &[Links]) -> Vec<Option<String>> {
         .enumerate()
         .map(|(i, l)| (l.message_id.as_str(), i))
         .collect();
-    let by_comment: HashMap<&str, usize> = links
+    let by_comment: HashMap<(String, String), usize> = links
         .iter()
         .enumerate()
-        .filter_map(|(i, l)| l.context.comment_url.as_deref().map(|u| (u, i)))
+        .filter(|(_, l)| l.source != Source::Own)
+        .filter_map(|(i, l)| comment_key(l.context.comment_url.as_deref()?).map(|k| (k, i)))
         .collect();
     let mut out = vec![None; links.len()];
     for l in links.iter().filter(|l| l.source == Source::Own) {
@@ -31,7 +38,8 @@ pub(crate) fn answered_by(links: &[Links]) -> Vec<Option<String>> {
             .context
             .parent_comment_url
             .as_deref()
-            .and_then(|u| by_comment.get(u));
+            .and_then(comment_key)
+            .and_then(|k| by_comment.get(&k));
         for &p in parent.into_iter().chain(parent_comment) {
             if links[p].source != Source::Own && out[p].is_none() {
                 out[p] = Some(l.message_id.clone());
@@ -39,4 +47,38 @@ pub(crate) fn answered_by(links: &[Links]) -> Vec<Option<String>> {
         }
     }
     out
+}
+
+/// (host, comment id) from `#comment-210` or a `c=210` query parameter.
+pub(crate) fn comment_key(url: &str) -> Option<(String, String)> {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let host = rest.split(['/', '?', '#']).next()?.to_ascii_lowercase();
+    let digits = |s: &str| -> String { s.chars().take_while(char::is_ascii_digit).collect() };
+    let id = if let Some((_, frag)) = rest.split_once("#comment-") {
+        digits(frag)
+    } else {
+        let query = rest.split_once('?').map(|(_, q)| q)?;
+        query
+            .split(['&', '#'])
+            .find_map(|kv| kv.strip_prefix("c="))
+            .map(digits)?
+    };
+    (!id.is_empty() && !host.is_empty()).then_some((host, id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::comment_key;
+
+    #[test]
+    fn edit_link_and_permalink_name_the_same_comment() {
+        let edit = comment_key(
+            "https://b.example/wp-admin/comment.php?action=editcomment&c=210#wpbody-content",
+        );
+        let perma = comment_key("https://b.example/2026/10/post/#comment-210");
+        assert_eq!(edit, perma);
+        assert_eq!(edit, Some(("b.example".into(), "210".into())));
+        assert_ne!(comment_key("https://other.example/p/#comment-210"), perma);
+        assert_eq!(comment_key("https://b.example/p/#comments"), None);
+    }
 }

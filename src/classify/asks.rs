@@ -1,42 +1,592 @@
-//! Does the new text ask the owner for a reply? (First rules; deepened in issue 3.)
+//! Does the new text ask the owner something a reasonable person would
+//! expect them to answer?
+//!
+//! Judged sentence by sentence on the writer's new words only (quotes,
+//! signatures and forwarded text are already gone, URLs and code masked).
+//! A sentence asks when it is a question or a request; it asks *the owner*
+//! when it is addressed to them: by default in direct mail to them and in a
+//! comment on their post, but on a list only when it names them, is sent to
+//! them, or answers their own post. A sentence addressed to someone else
+//! ("Maya, could you ...", "anyone on the list?"), a rhetorical question
+//! answered by its writer, the boilerplate question of a signature or
+//! disclaimer, and everything in a message that says "no need to reply" do
+//! not ask. A topic request always asks.
 
-use super::{Reason, Source};
-use crate::config::Owner;
-use crate::message::Message;
+use super::{Place, Reason, Sentence, Source, TopicRequest, sentences};
 
 pub(crate) struct Ask {
     pub asks: bool,
     pub question: String,
 }
 
+/// Who a sentence is addressed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Addressee {
+    Owner,
+    Other,
+    Group,
+    Unstated,
+}
+
 pub(crate) fn asks_owner(
-    _msg: &Message,
-    _owner: &Owner,
-    source: Source,
-    new_text: &str,
+    place: &Place,
+    text: &str,
+    topics: &[TopicRequest],
     reasons: &mut Vec<Reason>,
 ) -> Ask {
-    if matches!(source, Source::Own | Source::Automated | Source::Pingback) {
-        reasons.push(Reason::new(
-            "asks: not for this kind of mail",
-            source.as_str(),
-        ));
-        return Ask {
+    let no = |reasons: &mut Vec<Reason>, rule: &str, text: &str| {
+        reasons.push(Reason::new(rule, text));
+        Ask {
             asks: false,
             question: String::new(),
+        }
+    };
+    if matches!(
+        place.source,
+        Source::Own | Source::Automated | Source::Pingback
+    ) {
+        return no(
+            reasons,
+            "asks: not for this kind of mail",
+            place.source.as_str(),
+        );
+    }
+    let spam = super::source::spam_cues(text);
+    if super::source::is_spam(&spam) {
+        return no(reasons, "asks: spam comment or message", &spam.join(", "));
+    }
+    if let Some(cue) = no_reply_wanted(text) {
+        return no(reasons, "asks: the writer says no reply is needed", cue);
+    }
+    let all = sentences(text);
+    let mut asking = Vec::new();
+    let mut para_to = Addressee::Unstated;
+    let mut para = usize::MAX;
+    for (i, s) in all.iter().enumerate() {
+        if s.para != para {
+            para = s.para;
+            para_to = Addressee::Unstated;
+        }
+        let to = addressee(&s.text, place);
+        if s.first && to != Addressee::Unstated {
+            para_to = to;
+        }
+        let to = if to == Addressee::Unstated {
+            para_to
+        } else {
+            to
+        };
+        if !is_question(&s.text) && !is_request(&s.text) {
+            continue;
+        }
+        if is_rhetorical(&all, i) || is_boilerplate(&all, i) {
+            continue;
+        }
+        if for_owner(to, place) {
+            asking.push(s.text.replace('\n', " "));
+            // The digest shows the question; a handful of sentences is enough.
+            if asking.len() >= 5 {
+                break;
+            }
+        }
+    }
+    let topic_rule = if place.call_for_topics {
+        "asks: answered your call for topics"
+    } else {
+        "asks: asks you to write about something"
+    };
+    if !asking.is_empty() {
+        let question = asking.join(" ");
+        // When every asking sentence is a topic request, say so.
+        let only_topics = asking.iter().all(|q| topics.iter().any(|t| t.words == *q));
+        let rule = if only_topics && !topics.is_empty() {
+            topic_rule.to_string()
+        } else {
+            format!("asks: {}", why(place))
+        };
+        reasons.push(Reason::new(&rule, &question));
+        return Ask {
+            asks: true,
+            question,
         };
     }
-    let question = new_text
-        .split_inclusive(['?', '\n'])
-        .map(str::trim)
-        .find(|s| s.ends_with('?'))
-        .unwrap_or("")
-        .to_string();
-    let asks = !question.is_empty();
-    if asks {
-        reasons.push(Reason::new("asks: a question in the new text", &question));
-    } else {
-        reasons.push(Reason::new("asks: no question in the new text", ""));
+    if let Some(t) = topics.first() {
+        reasons.push(Reason::new(topic_rule, &t.words));
+        return Ask {
+            asks: true,
+            question: t.words.clone(),
+        };
     }
-    Ask { asks, question }
+    let rule = match place.source {
+        Source::List => "asks: asks the list, not you (no question or request addressed to you)",
+        _ => "asks: no question or request for you in the new text",
+    };
+    no(reasons, rule, "")
+}
+
+/// The reason the digest shows ("asked you directly on Netadmins").
+fn why(place: &Place) -> String {
+    match place.source {
+        Source::List => {
+            let list = place.list_name.as_deref().unwrap_or("a list");
+            if place.reply_to_owner {
+                format!("replied to your post on {list} with a question")
+            } else {
+                format!("asked you directly on {list}")
+            }
+        }
+        Source::Comment => "a comment asks you".to_string(),
+        _ => "asks you directly".to_string(),
+    }
+}
+
+/// Is a question or request with this addressee one for the owner?
+fn for_owner(to: Addressee, place: &Place) -> bool {
+    match to {
+        Addressee::Owner => true,
+        Addressee::Other | Addressee::Group => false,
+        Addressee::Unstated => match place.source {
+            Source::List => place.reply_to_owner || place.to_owner,
+            Source::Comment => true,
+            _ => !place.owner_only_cc,
+        },
+    }
+}
+
+/// "Maya, could you ...", "Robin - did you ...", "@robin ...", "Robinさん、",
+/// "anyone on the list ...?", "Colleagues,".
+fn addressee(s: &str, place: &Place) -> Addressee {
+    if let Some((name, certain)) = vocative(s) {
+        if names_owner(&name, place) {
+            return Addressee::Owner;
+        }
+        if is_group_word(&name) {
+            return Addressee::Group;
+        }
+        // "Maya, could you ..." with Maya in Cc; or an unknown name calling
+        // on "you" in a question or request. "Understood, thank you." is not.
+        let known = place
+            .other_names
+            .iter()
+            .any(|n| name.split_whitespace().any(|w| w.eq_ignore_ascii_case(n)));
+        if certain || known || ((is_question(s) || is_request(s)) && speaks_to_you(s)) {
+            return Addressee::Other;
+        }
+    }
+    // "Robin's column says X - do you all agree?" asks the list.
+    if to_group(s) {
+        return Addressee::Group;
+    }
+    if mentions_owner_as_you(s, place) {
+        return Addressee::Owner;
+    }
+    Addressee::Unstated
+}
+
+/// The name a sentence opens with when it calls someone: one or two
+/// capitalised words, then a comma, colon or dash; "@name"; or a Japanese
+/// name with さん/様 and "、". The flag says the form is unambiguous.
+fn vocative(s: &str) -> Option<(String, bool)> {
+    let s = s.trim_start_matches(['-', '*', ' ']);
+    if let Some(rest) = s.strip_prefix('@') {
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.')
+            .collect();
+        return (!name.is_empty()).then_some((name, true));
+    }
+    for honorific in ["さん、", "様、", "さん，", "先生、"] {
+        if let Some(at) = s.find(honorific)
+            && s[..at].chars().count() <= 12
+        {
+            return Some((s[..at].trim().to_string(), true));
+        }
+    }
+    let end = s.find([',', ':', '–', '—']).or_else(|| s.find(" -"))?;
+    let head = s[..end].trim();
+    let words: Vec<&str> = head.split_whitespace().collect();
+    if words.is_empty() || words.len() > 2 {
+        return None;
+    }
+    let capitalised = words.iter().all(|w| {
+        let mut cs = w.chars();
+        cs.next().is_some_and(char::is_uppercase)
+            && cs.all(|c| c.is_alphabetic() || c == '\'' || c == '-' || c == '.')
+    });
+    if !capitalised
+        || words
+            .iter()
+            .any(|w| NOT_NAMES.contains(&w.to_lowercase().as_str()))
+    {
+        return None;
+    }
+    Some((head.to_string(), false))
+}
+
+/// Openers that look like a name before a comma but are not one.
+#[rustfmt::skip]
+const NOT_NAMES: &[&str] = &[
+    "hi", "hello", "hey", "dear", "thanks", "thank", "so", "also", "and", "but", "anyway", "yes", "no", "oh",
+    "well", "ok", "okay", "sorry", "actually", "honestly", "ps", "p.s.", "btw", "update", "note", "question",
+    "quick", "cheers", "greetings", "bonjour", "hallo", "hola", "olá", "ciao", "salut", "good", "great",
+    "first", "second", "third", "finally", "however", "besides", "otherwise", "then", "now", "today",
+    "tomorrow", "yesterday", "sure", "right", "true", "indeed", "interesting", "fyi", "edit", "short",
+    "long", "in", "on", "at", "for", "if", "when", "as", "because", "since", "after", "before", "meanwhile",
+    "seriously", "frankly", "personally", "basically", "again", "still", "plus", "oui", "non", "ja", "nein",
+    "sí", "si", "sim", "não", "kia", "g'day", "morning", "evening", "afternoon", "welcome", "congrats",
+    "congratulations", "wow", "ah", "um", "hmm", "anyhow", "regards", "best", "love", "yours", "yep", "nope",
+];
+
+fn is_group_word(name: &str) -> bool {
+    let n = name.to_lowercase();
+    [
+        "all",
+        "everyone",
+        "everybody",
+        "folks",
+        "colleagues",
+        "friends",
+        "guys",
+        "team",
+        "people",
+        "y'all",
+        "list",
+        "皆さん",
+        "みなさん",
+        "各位",
+        "大家",
+    ]
+    .iter()
+    .any(|g| n == *g || n.starts_with(&format!("{g} ")))
+}
+
+fn names_owner(name: &str, place: &Place) -> bool {
+    let n = name.trim_start_matches('@');
+    place.owner_names.iter().any(|o| {
+        // Whole words only: "Robinson, ..." does not call Robin.
+        n.eq_ignore_ascii_case(o) || n.split_whitespace().any(|w| w.eq_ignore_ascii_case(o))
+    })
+}
+
+/// The owner named in a sentence that speaks to "you" (or "@robin" anywhere).
+fn mentions_owner_as_you(s: &str, place: &Place) -> bool {
+    // A name that is also a word ("Will you ...", "May I ...") opening the
+    // sentence is the word, not the owner.
+    let named = place.owner_names.iter().any(|n| {
+        let opening = s.starts_with(n.as_str()) && !s[n.len()..].starts_with([',', ':', '!']);
+        contains_word(if opening { &s[n.len()..] } else { s }, n)
+    });
+    let at = place
+        .owner_names
+        .iter()
+        .any(|n| s.to_lowercase().contains(&format!("@{}", n.to_lowercase())));
+    if at {
+        return true;
+    }
+    if !named {
+        return false;
+    }
+    let l = format!(" {} ", s.to_lowercase());
+    [
+        " you ", " your ", " you'", " tu ", " vous ", " sie ", " ihr ", " du ", " usted ",
+        " você ", " lei ", "さん", "您", "你",
+    ]
+    .iter()
+    .any(|w| l.contains(w))
+}
+
+/// `word` in `s` as a whole word (CJK neighbours count as boundaries).
+pub(crate) fn contains_word(s: &str, word: &str) -> bool {
+    if word.is_empty() {
+        return false;
+    }
+    let mut from = 0;
+    while let Some(at) = s[from..].find(word) {
+        let start = from + at;
+        let end = start + word.len();
+        let before = s[..start].chars().next_back();
+        let after = s[end..].chars().next();
+        let edge = |c: Option<char>| c.is_none_or(|c| !c.is_ascii_alphanumeric());
+        if edge(before) && edge(after) {
+            return true;
+        }
+        from = end;
+    }
+    false
+}
+
+/// The sentence speaks to someone in the second person.
+fn speaks_to_you(s: &str) -> bool {
+    let l = format!(" {} ", s.to_lowercase().replace(['?', ',', '.', '!'], " "));
+    [
+        " you ", " your ", " you'", " tu ", " te ", " vous ", " sie ", " du ", " dich ", " dir ",
+        " usted ", " você ", " ti ",
+    ]
+    .iter()
+    .any(|w| l.contains(w))
+}
+
+/// Questions put to everyone: "anyone", "does anybody", "quelqu'un", ...
+fn to_group(s: &str) -> bool {
+    let l = s.to_lowercase();
+    // Phrases that only ever address a group.
+    #[rustfmt::skip]
+    const GROUP: &[&str] = &[
+        "anyone here", "anybody here", "anyone else", "anybody else", "anyone on the", "anybody on the",
+        "anyone out there", "everyone here", "any of you", "you all", "y'all", "folks", "people here",
+        "others here", "other desks", "on the list", "on this list", "vous tous", "ihr alle", "どなたか",
+        "皆さん", "みなさん", "方が多い", "有人", "大家", "各位",
+    ];
+    if GROUP.iter().any(|g| l.contains(g)) {
+        return true;
+    }
+    // "Does anyone ...?", "Has anybody ...?", "Quelqu'un a ...?": the
+    // indefinite pronoun opens the question. "Do you know anyone who ...?"
+    // asks the reader, not the group.
+    let words: Vec<&str> = l.split_whitespace().take(3).collect();
+    #[rustfmt::skip]
+    const WHO: &[&str] = &[
+        "anyone", "anybody", "someone", "somebody", "everyone", "everybody", "quelqu'un", "quelqu’un",
+        "jemand", "alguien", "alguém", "qualcuno", "iemand",
+    ];
+    words.iter().any(|w| {
+        WHO.contains(&w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’'))
+    }) && !words
+        .iter()
+        .any(|w| *w == "you" || *w == "vous" || *w == "du" || *w == "tu")
+}
+
+fn is_question(s: &str) -> bool {
+    let t = s.trim_end_matches(['"', '\'', ')', '»', '”', ' ']);
+    let words = t.split_whitespace().count();
+    let cjk = t.chars().any(|c| c as u32 >= 0x3000);
+    // "Thoughts?" asks; "Questions?" on its own is a footer's.
+    let footer =
+        ["questions?", "problems?", "trouble?", "help?"].contains(&t.to_lowercase().as_str());
+    (t.ends_with('?') || t.ends_with('？') || t.starts_with('¿')) && (words >= 1 || cjk) && !footer
+}
+
+/// Requests that are not phrased as questions.
+fn is_request(s: &str) -> bool {
+    let l = s.to_lowercase();
+    #[rustfmt::skip]
+    const CUES: &[&str] = &[
+        "could you", "would you", "can you", "will you", "please ", "please,", "let me know", "let us know",
+        "i'd love to hear", "i would love to hear", "i'd love it if you", "would love it if you",
+        "i'd appreciate", "i would appreciate", "would be grateful", "i'd be grateful", "grateful if you",
+        "looking forward to your", "hoping you could", "hope you can", "i was wondering if you",
+        "wondering whether you", "any chance you", "would be great if you", "be great if you could",
+        "do get in touch", "get back to me", "your thoughts", "your advice", "your take", "appreciate your",
+        "appreciate it if", "appreciate a", "i need your", "i need you to", "know if you", "your feedback",
+        "give me a call", "call me", "can we ", "could we ", "shall we ", "would be great to",
+        "i'd like to ask", "i would like to ask", "i'd like to invite", "i would like to invite",
+        "we'd like to invite", "send me", "interested in joining", "would you be interested", "könnten sie",
+        "würden sie", "wären sie", "bitte", "pourriez-vous", "pourrais-tu", "tu pourrais", "merci de",
+        "podrías", "podría usted", "por favor", "poderia", "você poderia", "potresti", "potrebbe",
+        "per favore", "ください", "いただけ", "お願い", "頂け", "请", "能否", "希望您", "麻烦您",
+    ];
+    #[rustfmt::skip]
+    const NOT: &[&str] = &[
+        "please find", "please ignore", "please excuse", "please forgive", "please don't reply",
+        "please do not reply", "please disregard", "bitte entschuldig", "perdón por", "désolé", "please note", "bitte beachten", "please see attached", "please see", "please refer", "please visit", "please read", "please click", "please keep", "please continue", "please don't stop", "please never stop",
+    ];
+    CUES.iter().any(|c| l.contains(c)) && !NOT.iter().any(|c| l.contains(c))
+}
+
+/// A question its writer answers at once ("Who needs X? Not me."), or a
+/// figure of speech ("Isn't it ironic ...?", "Is it just me, or ...?").
+fn is_rhetorical(all: &[Sentence], i: usize) -> bool {
+    let l = all[i].text.to_lowercase();
+    #[rustfmt::skip]
+    const FIGURES: &[&str] = &[
+        "isn't it ironic", "isn’t it ironic", "is it just me", "who needs", "who would have thought",
+        "who would have believed", "who knew", "what could possibly go wrong", "who doesn't love",
+        "who doesn’t love", "why not", "how hard can it be", "am i right", "need i say more",
+        "what's not to like", "what’s not to like",
+    ];
+    if FIGURES.iter().any(|f| l.contains(f)) {
+        return true;
+    }
+    // Small talk: "How are you?", "Hope all is well?" (short, nothing else).
+    const SMALL_TALK: &[&str] = &[
+        "how are you",
+        "how have you been",
+        "hope you're well",
+        "hope you are well",
+        "how's it going",
+        "hope all is well",
+        "how are things",
+        "how was your",
+    ];
+    if l.split_whitespace().count() <= 6 && SMALL_TALK.iter().any(|f| l.contains(f)) {
+        return true;
+    }
+    let Some(next) = all.get(i + 1).filter(|n| n.para == all[i].para) else {
+        return false;
+    };
+    let n = next.text.to_lowercase();
+    if n.contains("rhetorical") {
+        return true;
+    }
+    let short = n.split_whitespace().count() <= 4 && !n.ends_with('?');
+    #[rustfmt::skip]
+    const ANSWERS: &[&str] = &[
+        "not me", "no.", "nope", "of course not", "of course", "exactly", "obviously", "yes.",
+        "neither do i", "me neither", "nobody", "no one",
+    ];
+    short && ANSWERS.iter().any(|a| n.starts_with(a))
+}
+
+/// The question of a signature, disclaimer or service footer: followed by
+/// an instruction to contact someone else ("Questions? Contact support").
+fn is_boilerplate(all: &[Sentence], i: usize) -> bool {
+    // A signature runs into the question without punctuation: judge the last line.
+    let l = all[i].text.rsplit('\n').next().unwrap_or("").to_lowercase();
+    if l.contains("this notice")
+        || l.contains("this e-mail")
+        || l.contains("this email") && l.contains("confidential")
+    {
+        return true;
+    }
+    let Some(next) = all.get(i + 1) else {
+        return false;
+    };
+    let n = next.text.to_lowercase();
+    #[rustfmt::skip]
+    const CONTACT: &[&str] = &[
+        "contact", "call us", "visit", "email us", "e-mail us", "read our", "see our", "write to us",
+        "reach us", "check out our", "just reply",
+    ];
+    let words = l.split_whitespace().count();
+    words <= 5
+        && CONTACT.iter().any(|c| {
+            n.starts_with(c) || n.contains(&format!(" {c}")) && n.split_whitespace().count() < 8
+        })
+}
+
+/// "No need to reply", "no action needed", in several languages.
+fn no_reply_wanted(text: &str) -> Option<&'static str> {
+    #[rustfmt::skip]
+    const CUES: &[&str] = &[
+        "no need to reply", "no need to respond", "no need to answer", "no reply needed",
+        "no reply necessary", "no response needed", "no need for a reply", "no action needed",
+        "no action required", "don't reply", "don't need to reply", "do not need to reply",
+        "don't feel you have to reply", "no need to write back", "pas besoin de répondre",
+        "inutile de répondre", "keine antwort nötig", "du musst nicht antworten",
+        "sie müssen nicht antworten", "no hace falta responder", "no hace falta contestar",
+        "não precisa responder", "non serve rispondere", "返信不要", "ご返信は不要", "无需回复", "不用回复",
+    ];
+    let l = text.to_lowercase();
+    CUES.iter().find(|c| l.contains(*c)).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::Place;
+
+    fn place(source: Source) -> Place {
+        Place {
+            source,
+            owner_names: vec!["Robin".into(), "Ellis".into(), "Robin Ellis".into()],
+            to_owner: true,
+            owner_only_cc: false,
+            other_names: vec!["Maya".into()],
+            reply_to_owner: false,
+            call_for_topics: false,
+            list_name: Some("Ops".into()),
+        }
+    }
+
+    fn asks(source: Source, text: &str) -> bool {
+        asks_owner(&place(source), text, &[], &mut Vec::new()).asks
+    }
+
+    #[test]
+    fn questions_to_others_rhetoric_and_boilerplate_do_not_ask() {
+        assert!(asks(
+            Source::Direct,
+            "Hi Robin,\n\nWhich UPS do you run for the rack?\n\nAnn"
+        ));
+        assert!(!asks(
+            Source::Direct,
+            "Maya, could you send Robin the photos?\nAnd can you check the cable?"
+        ));
+        assert!(!asks(
+            Source::Direct,
+            "Who needs a cloud router anyway? Not me. Great post."
+        ));
+        assert!(!asks(
+            Source::Direct,
+            "Thanks!\n\nJo Bloggs\nBloggs Plumbing | since 1990\nQuestions about your boiler? Call us 24/7!"
+        ));
+        assert!(!asks(
+            Source::Direct,
+            "Fixed with `ls app.log.?` and https://x.example/?a=1 works."
+        ));
+        assert!(!asks(
+            Source::Direct,
+            "Quick fix: 2009, not 2011. No need to reply."
+        ));
+        assert!(asks(
+            Source::Direct,
+            "Would you be open to a 15-minute briefing next week"
+        ));
+        assert!(!asks(Source::List, "Does anyone run Kea in production?"));
+        assert!(!asks(
+            Source::Direct,
+            "Colleagues,\n\nIs anyone else being asked to cut columns?"
+        ));
+        assert!(asks(
+            Source::Direct,
+            "Do you know anyone who repairs old routers?"
+        ));
+        assert!(asks(Source::List, "Robin, did you ever publish part two?"));
+        assert!(!asks(
+            Source::List,
+            "Robinson, did you ever publish part two?"
+        ));
+        assert!(asks(
+            Source::List,
+            "Robinさん、いつかコラムで書いていただけませんか？"
+        ));
+        assert!(!asks(Source::List, "高橋さん、設定を教えてください。"));
+    }
+
+    /// Request detection, sentence by sentence, on Parakweet's labelled
+    /// email sentences (a measurement; prints precision and recall).
+    #[test]
+    fn corpus_parakweet_request_sentences() {
+        let Some(root) = std::env::var_os("ALLEARS_CORPORA").filter(|v| !v.is_empty()) else {
+            eprintln!("SKIPPED corpus_parakweet_request_sentences: set ALLEARS_CORPORA to run it");
+            return;
+        };
+        let dir = std::path::PathBuf::from(root).join("parakweet-email-intent/src/resources");
+        let (mut tp, mut fp, mut fn_, mut n) = (0, 0, 0, 0);
+        for file in ["Ask0729-fixed.txt", "testSet-qualifiedBatch-fixed.txt"] {
+            let text = std::fs::read(dir.join(file)).expect("parakweet file");
+            for line in String::from_utf8_lossy(&text).lines() {
+                let Some((label, sentence)) = line.split_once('\t') else {
+                    continue;
+                };
+                let want = label.trim().eq_ignore_ascii_case("yes");
+                let s = super::super::mask(sentence);
+                let got = is_question(&s) || is_request(&s);
+                n += 1;
+                match (want, got) {
+                    (true, true) => tp += 1,
+                    (false, true) => fp += 1,
+                    (true, false) => fn_ += 1,
+                    _ => {}
+                }
+            }
+        }
+        let p = tp as f64 / (tp + fp).max(1) as f64;
+        let r = tp as f64 / (tp + fn_).max(1) as f64;
+        eprintln!(
+            "parakweet: {n} sentences, request precision {p:.3} recall {r:.3} (tp {tp} fp {fp} fn {fn_})"
+        );
+        assert!(n > 4000, "read {n} sentences");
+        assert!(p > 0.5 && r > 0.5, "precision {p:.3} recall {r:.3}");
+    }
 }

@@ -1,12 +1,18 @@
-//! Judging one message: where it comes from, whether it asks the owner
-//! something, and which topics it asks the owner to write about.
+//! Judging one message: where it comes from (`source.rs`), whether it asks
+//! the owner something (`asks.rs`), and which topics it asks the owner to
+//! write about (`topics.rs`).
 //!
 //! Comes after `message.rs` (parsed mail) and `newtext.rs` (the writer's new
 //! text); its result is stored beside the message and later read by
-//! `digest.rs`. Every decision carries the rule that made it and the text it
-//! was made on ([`Reason`]), which `allears explain` prints. What depends on
-//! other messages (answered, threads, topic groups) is derived over the whole
-//! store in `answered.rs`, `thread.rs` and `topics.rs`.
+//! `digest.rs`. The order inside: source first (a notification's comment is
+//! the text to judge, own and automated mail ask nothing), then the new
+//! text, cut at a forwarded message; then [`Place`], what the rules need to
+//! know beyond the text (who it is to, whether it answers the owner's own
+//! post or their call for topics); then topics, then asks (a topic request
+//! asks). Every decision carries the rule that made it and the text it was
+//! made on ([`Reason`]), which `allears explain` prints. What depends on
+//! other messages (answered, threads, topic groups) is derived over the
+//! whole store in `answered.rs`, `thread.rs` and `topics.rs`.
 
 pub(crate) mod answered;
 pub(crate) mod asks;
@@ -139,12 +145,23 @@ pub(crate) fn classify(msg: &Message, owner: &Owner, sent: bool) -> Classificati
     for cut in &new.cuts {
         reasons.push(Reason::new(&format!("newtext: {}", cut.rule), &cut.line));
     }
-    let ask = asks::asks_owner(msg, owner, source, &new.text, &mut reasons);
-    let topics = if matches!(source, Source::Own | Source::Automated) {
+    let text = match bottom_posted(&new.text, &body) {
+        Some(below) => {
+            reasons.push(Reason::new(
+                "newtext: all of it looked quoted; judged the text below the last separator",
+                &below,
+            ));
+            below
+        }
+        None => own_words(&new.text),
+    };
+    let place = Place::of(msg, owner, source, &context, &new.quoted);
+    let topics = if matches!(source, Source::Own | Source::Automated | Source::Pingback) {
         Vec::new()
     } else {
-        topics::requests(&new.text, msg, &mut reasons)
+        topics::requests(&text, &place, &mut reasons)
     };
+    let ask = asks::asks_owner(&place, &text, &topics, &mut reasons);
     Classification {
         source,
         asks_owner: ask.asks,
@@ -153,4 +170,361 @@ pub(crate) fn classify(msg: &Message, owner: &Owner, sent: bool) -> Classificati
         reasons,
         context,
     }
+}
+
+/// A reply written below an unmarked quote (Outlook's header block, then
+/// the writer's text under a "-----" rule) leaves no new text above the
+/// quote: a reply says something, so take what follows the last rule.
+fn bottom_posted(new_text: &str, body: &str) -> Option<String> {
+    if !new_text.trim().is_empty() {
+        return None;
+    }
+    let lines: Vec<&str> = body.lines().collect();
+    let rule = lines.iter().rposition(|l| {
+        let t = l.trim();
+        t.len() >= 3 && t.chars().all(|c| c == '-' || c == '_')
+    })?;
+    let below = lines[rule + 1..].join("\n");
+    let below = own_words(&below);
+    (!below.trim().is_empty()).then_some(below)
+}
+
+/// The writer's own words: a forwarded message is content the writer passes
+/// on, not what they ask, so judging stops at its separator.
+pub(crate) fn own_words(text: &str) -> String {
+    #[rustfmt::skip]
+    const FORWARDED: &[&str] = &[
+        "---------- forwarded message", "-------- forwarded message", "begin forwarded message",
+        "-------- original message --------", "anfang der weitergeleiteten",
+        "---------- weitergeleitete nachricht", "-------- message transféré", "---------- mensaje reenviado",
+        "---------- mensagem encaminhada", "---------- messaggio inoltrato",
+    ];
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let t = line.trim().to_lowercase();
+        if FORWARDED.iter().any(|f| t.starts_with(f)) {
+            break;
+        }
+        if t.starts_with('>') {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// Who the message is to and where it sits: what the asks and topic rules
+/// need to know beyond the text.
+#[derive(Debug, Clone)]
+pub(crate) struct Place {
+    pub source: Source,
+    /// Ways the writer may name the owner ("Robin", "Ellis", "robin").
+    pub owner_names: Vec<String>,
+    /// The owner is in To: (not only Cc:), or To: is empty; a forum's
+    /// notification to its member does not count.
+    pub to_owner: bool,
+    /// First names of the other people in To: and Cc:, who may be called on.
+    pub other_names: Vec<String>,
+    /// Someone else is in To: and the owner only in Cc:.
+    pub owner_only_cc: bool,
+    /// It replies to the owner's own message (In-Reply-To in the owner's
+    /// domain, or a quote attributed to the owner).
+    pub reply_to_owner: bool,
+    /// It sits under the owner's call for topics (subject, post title or
+    /// the quoted text asks what to write about).
+    pub call_for_topics: bool,
+    /// The list name, for reasons ("Netadmins").
+    pub list_name: Option<String>,
+}
+
+impl Place {
+    fn of(msg: &Message, owner: &Owner, source: Source, ctx: &Context, quoted: &str) -> Place {
+        let owner_names = owner_names(owner);
+        let is_owner = |a: &Address| owner.is_owner(&a.email);
+        // A forum in mailing-list mode writes every post To: the member.
+        let forum = msg
+            .headers
+            .iter()
+            .any(|(k, _)| k.to_ascii_lowercase().starts_with("x-discourse"))
+            || source::no_reply_sender(msg.from_email());
+        let to_owner = !forum && (msg.to.is_empty() || msg.to.iter().any(is_owner));
+        let owner_only_cc = !to_owner && msg.cc.iter().any(is_owner);
+        let other_names = msg
+            .to
+            .iter()
+            .chain(&msg.cc)
+            .filter(|a| !is_owner(a))
+            .filter_map(|a| a.name.split_whitespace().next())
+            .map(|n| n.trim_matches(['"', '\'', ',']).to_string())
+            .filter(|n| n.chars().count() > 1)
+            .collect();
+        let domains: Vec<&str> = owner
+            .addresses
+            .iter()
+            .filter_map(|a| a.rsplit_once('@').map(|(_, d)| d))
+            .collect();
+        let parent = msg
+            .in_reply_to
+            .as_deref()
+            .or(msg.references.last().map(String::as_str));
+        let parent_is_owners = parent
+            .and_then(|id| id.rsplit_once('@'))
+            .is_some_and(|(_, d)| domains.iter().any(|o| d.eq_ignore_ascii_case(o)));
+        let quoted_owner = quoted.lines().take(40).any(|l| {
+            let lower = l.to_lowercase();
+            is_attribution(l)
+                && (owner.name.trim().len() > 2 && l.contains(owner.name.trim())
+                    || owner
+                        .addresses
+                        .iter()
+                        .any(|a| lower.contains(&a.to_lowercase())))
+        });
+        let call_for_topics = [
+            msg.subject.as_str(),
+            ctx.post_title.as_deref().unwrap_or(""),
+            quoted,
+        ]
+        .iter()
+        .any(|t| topics::is_call_for_topics(t));
+        Place {
+            source,
+            owner_names,
+            to_owner,
+            owner_only_cc,
+            other_names,
+            reply_to_owner: parent_is_owners || quoted_owner,
+            call_for_topics,
+            list_name: ctx.list_name.clone().or_else(|| ctx.list_id.clone()),
+        }
+    }
+}
+
+/// "On ... Robin Ellis wrote:", "Robin Ellis a écrit", "From: Robin Ellis".
+fn is_attribution(line: &str) -> bool {
+    let l = line.to_lowercase();
+    [
+        "wrote",
+        "écrit",
+        "schrieb",
+        "escribió",
+        "escreveu",
+        "scritto",
+        "from:",
+        "von:",
+        "de:",
+    ]
+    .iter()
+    .any(|w| l.contains(w))
+}
+
+/// The owner's full name, first and last name, and mailbox names.
+fn owner_names(owner: &Owner) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let full = owner.name.trim();
+    if !full.is_empty() {
+        names.push(full.to_string());
+        names.extend(
+            full.split_whitespace()
+                .filter(|w| w.chars().count() > 1)
+                .map(str::to_string),
+        );
+    }
+    for a in &owner.addresses {
+        let local = a.split('@').next().unwrap_or("");
+        if local.chars().count() > 2 && local.chars().all(|c| c.is_alphabetic()) {
+            let cap: String = local
+                .chars()
+                .enumerate()
+                .map(|(i, c)| if i == 0 { c.to_ascii_uppercase() } else { c })
+                .collect();
+            names.push(cap);
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// One sentence of the new text and the paragraph it is in.
+#[derive(Debug, Clone)]
+pub(crate) struct Sentence {
+    pub text: String,
+    pub para: usize,
+    /// It opens its paragraph.
+    pub first: bool,
+}
+
+/// Split text into sentences, paragraph by paragraph. Addresses and code
+/// are replaced first, so a '?' in a URL or a shell glob is not a question.
+/// Linear in the text.
+pub(crate) fn sentences(text: &str) -> Vec<Sentence> {
+    let mut out = Vec::new();
+    let mut para = 0;
+    let mut buf = String::new();
+    let flush = |buf: &mut String, para: usize, out: &mut Vec<Sentence>| {
+        let mut first = true;
+        for s in split_sentences(buf) {
+            out.push(Sentence {
+                text: s,
+                para,
+                first,
+            });
+            first = false;
+        }
+        buf.clear();
+    };
+    for line in text.lines() {
+        let raw = line.trim_end();
+        let t = raw.trim();
+        let bullet = is_bullet(t);
+        if t.is_empty() || bullet || is_code_line(raw) {
+            flush(&mut buf, para, &mut out);
+            para += 1;
+            if t.is_empty() || is_code_line(raw) {
+                continue;
+            }
+        }
+        if !buf.is_empty() {
+            buf.push('\n');
+        }
+        buf.push_str(&mask(t));
+        // A short line without closing punctuation is a line of its own: a
+        // greeting, a signature or address line, not wrapped prose.
+        if width(t) < 45 && !t.ends_with(['.', '?', '!', ',', ';', ':', '-'])
+            || t.ends_with(',') && t.split_whitespace().count() <= 3
+        {
+            flush(&mut buf, para, &mut out);
+            para += 1;
+        }
+    }
+    flush(&mut buf, para, &mut out);
+    out
+}
+
+fn is_bullet(t: &str) -> bool {
+    let b = t.as_bytes();
+    matches!(b.first(), Some(b'-' | b'*' | b'\xe2')) && t.chars().nth(1) == Some(' ')
+        || (b.len() > 2 && b[0].is_ascii_digit() && matches!(b[1], b'.' | b')') && b[2] == b' ')
+}
+
+/// Indented or prompt-led lines are code or commands, not prose.
+fn is_code_line(line: &str) -> bool {
+    let t = line.trim_start();
+    (line.starts_with("    ") || line.starts_with('\t')) && !is_bullet(t)
+        || t.starts_with("$ ")
+        || t.starts_with("# ") && t.contains('/')
+        || t.starts_with("```")
+}
+
+/// Replace URLs and `inline code` by placeholders.
+pub(crate) fn mask(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut in_code = false;
+    for word in line.split_inclusive(' ') {
+        let w = word.trim();
+        let ticks = w.matches('`').count();
+        if in_code || ticks > 0 {
+            if ticks % 2 == 1 {
+                in_code = !in_code;
+            }
+            out.push_str("<code> ");
+            continue;
+        }
+        let lower = w.to_ascii_lowercase();
+        let inner = lower.trim_start_matches(['(', '<', '[', '"']);
+        if inner.starts_with("http://")
+            || inner.starts_with("https://")
+            || inner.starts_with("www.")
+        {
+            let tail: String = w
+                .chars()
+                .rev()
+                .take_while(|c| matches!(c, '.' | ',' | ')' | '>' | ']'))
+                .collect();
+            out.push_str("<url>");
+            out.extend(tail.chars().rev());
+            out.push(' ');
+            continue;
+        }
+        if w.contains(['\\', '^', '$']) || w.matches(['/', '*', '?', '=', '[']).count() > 1 {
+            out.push_str("<code> ");
+            continue;
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// Split at sentence ends: . ! ? and their full-width forms, and 。.
+fn split_sentences(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    for (i, &(at, c)) in chars.iter().enumerate() {
+        let end = match c {
+            '?' | '!' => {
+                chars.get(i + 1).is_none_or(|&(_, n)| {
+                    n.is_whitespace() || matches!(n, '"' | '\'' | ')' | '»' | '”')
+                }) && !reported_speech(&chars, i)
+            }
+            '.' => {
+                chars.get(i + 1).is_none_or(|&(_, n)| {
+                    n.is_whitespace() || matches!(n, '"' | '\'' | ')' | '»' | '”')
+                }) && !abbreviation(&text[start..at])
+            }
+            '？' | '！' | '。' => true,
+            _ => false,
+        };
+        if end {
+            let stop = at + c.len_utf8();
+            let s = text[start..stop].trim();
+            if !s.is_empty() {
+                out.push(s.to_string());
+            }
+            start = stop;
+        }
+    }
+    let rest = text[start..].trim();
+    if !rest.is_empty() {
+        out.push(rest.to_string());
+    }
+    out
+}
+
+/// `he asked "why is it slow?" and I ...`: a question quoted inside a
+/// sentence that goes on in lower case is reported, not asked.
+fn reported_speech(chars: &[(usize, char)], i: usize) -> bool {
+    let quote = |k: usize| {
+        chars
+            .get(k)
+            .is_some_and(|&(_, c)| matches!(c, '"' | '\'' | '»' | '”' | '’'))
+    };
+    let space = |k: usize| chars.get(k).is_some_and(|&(_, c)| c == ' ');
+    let lower = |k: usize| chars.get(k).is_some_and(|&(_, c)| c.is_lowercase());
+    quote(i + 1) && space(i + 2) && lower(i + 3)
+}
+
+/// "1." of a numbered list, "vs.", "e.g.": a full stop that ends no sentence.
+fn abbreviation(before: &str) -> bool {
+    let word = before
+        .rsplit(char::is_whitespace)
+        .next()
+        .unwrap_or("")
+        .to_lowercase();
+    let numbering =
+        before.trim().len() <= 3 && !word.is_empty() && word.chars().all(|c| c.is_ascii_digit());
+    numbering
+        || [
+            "vs", "e.g", "i.e", "etc", "dr", "mr", "mrs", "ms", "st", "approx", "cf", "no", "nr",
+            "p.s", "z.b", "bzw", "ca",
+        ]
+        .contains(&word.as_str())
+}
+
+/// Display width: CJK characters take two columns.
+fn width(s: &str) -> usize {
+    s.chars()
+        .map(|c| if c as u32 >= 0x1100 { 2 } else { 1 })
+        .sum()
 }

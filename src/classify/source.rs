@@ -1,57 +1,95 @@
 //! Where a message comes from: a blog comment, a pingback, a mailing list,
-//! a person writing directly, automated mail, or the owner's own mail.
-//! (First rules; deepened in issue 3.)
+//! a person writing directly, automated mail, or the owner's own mail; and
+//! the facts about its place ([`Context`]) that the digest shows and links.
+//!
+//! The rules go from the strongest evidence to the weakest: the owner's own
+//! mail; blog notifications (WordPress's `wp_notify_postauthor` /
+//! `wp_notify_moderator` formats, Disqus); delivery and feedback reports
+//! (RFC 3464 `multipart/report; report-type=delivery-status`, RFC 5965 ARF
+//! `feedback-report`); mailing lists (RFC 2919 List-Id, RFC 2369 List-*, and
+//! the lists that lack them: L-Soft LISTSERV, Google Groups, Mailman,
+//! Discourse); then automated mail (RFC 3834 Auto-Submitted, Precedence,
+//! auto-reply markers, no-reply senders, newsletters, the blog's own mail,
+//! spam); whatever is left is a person writing directly.
+//!
+//! A list is tested before Auto-Submitted on purpose: Discourse sends a
+//! human's forum post with `Auto-Submitted: auto-generated`, and it is still
+//! a person talking on a list.
 
 use super::{Context, Reason, Source};
 use crate::config::Owner;
 use crate::message::{Address, Message};
 
-/// Facts about the message's place: its list (RFC 2919 List-Id, RFC 2369
-/// List-*), or the blog post and comment of a WordPress notification.
+/// What kind of blog notification a message is, read from its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Notice {
+    Comment,
+    Moderation,
+    Pingback,
+    Disqus,
+}
+
+/// Facts about the message's place: its list, or the blog post and comment
+/// of a notification, and the person behind a notification.
 pub(crate) fn context(msg: &Message) -> Context {
     let mut c = Context::default();
+    list_context(msg, &mut c);
+    match notice(msg) {
+        Some(Notice::Disqus) => disqus_context(msg, &mut c),
+        Some(_) => wordpress_context(msg, &mut c),
+        None if contact_form(msg) => c.author = msg.reply_to.first().cloned(),
+        None => {}
+    }
+    c
+}
+
+/// A message sent through the blog's contact form (Contact Form 7, Jetpack,
+/// WPForms): the blog's address sends it, Reply-To is the visitor, and the
+/// body names the form. A reader writing directly, not the blog's own mail.
+pub(crate) fn contact_form(msg: &Message) -> bool {
+    let t = msg.text.to_lowercase();
+    let s = msg.subject.to_lowercase();
+    let says = t.contains("sent from a contact form")
+        || t.contains("sent via the contact form")
+        || t.contains("via the contact form")
+        || t.contains("message body:")
+        || s.contains("contact form")
+        || s.contains("new message from")
+        || (t.contains("name:") && t.contains("message:"));
+    says && msg
+        .reply_to
+        .first()
+        .is_some_and(|r| r.email != msg.from_email())
+}
+
+fn list_context(msg: &Message, c: &mut Context) {
     if let Some(v) = msg.header("List-Id") {
         let (name, id) = parse_list_id(v);
+        if !id.is_empty() {
+            c.list_id = Some(id);
+            c.list_name = name;
+        }
+    }
+    if c.list_id.is_none()
+        && let Some((id, name)) = list_without_list_id(msg)
+    {
         c.list_id = Some(id);
         c.list_name = name;
+    }
+    if c.list_name.is_none()
+        && let Some(id) = &c.list_id
+    {
+        c.list_name = Some(id.split(['.', '@']).next().unwrap_or(id).to_string());
     }
     c.list_post = msg.header("List-Post").map(str::to_string);
     c.archive = msg
         .header("Archived-At")
         .or_else(|| msg.header("List-Archive"))
         .and_then(first_url);
-    for line in msg.text.lines() {
-        let t = line.trim();
-        if let Some(url) = t.strip_prefix("Permalink:") {
-            c.comment_url = Some(url.trim().to_string());
-        } else if let Some(rest) = t.strip_prefix("Email:") {
-            let email = rest.trim().to_ascii_lowercase();
-            if email.contains('@') {
-                c.author.get_or_insert_with(Address::default).email = email;
-            }
-        } else if let Some(rest) = t.strip_prefix("Author:") {
-            let name = rest
-                .split(" (IP address")
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_string();
-            c.author.get_or_insert_with(Address::default).name = name;
-        }
-    }
-    if let Some(url) = &c.comment_url {
-        c.post_url = Some(url.split('#').next().unwrap_or(url).to_string());
-    }
-    if let Some(start) = msg.subject.find('"') {
-        let t = msg.subject[start + 1..].trim_end_matches('"');
-        if msg.subject.contains("Comment:") || msg.subject.contains("moderate:") {
-            c.post_title = Some(t.to_string());
-        }
-    }
-    c
 }
 
-/// RFC 2919 `list-id-header = "List-ID:" [phrase] "<" list-id ">"`.
+/// RFC 2919 `list-id-header = "List-ID:" [phrase] "<" list-id ">"`; the id
+/// is compared without case. A bare id (no angle brackets) is taken as is.
 pub(crate) fn parse_list_id(v: &str) -> (Option<String>, String) {
     match (v.rfind('<'), v.rfind('>')) {
         (Some(a), Some(b)) if a < b => {
@@ -63,13 +101,268 @@ pub(crate) fn parse_list_id(v: &str) -> (Option<String>, String) {
     }
 }
 
+/// Lists that send no List-Id: L-Soft LISTSERV (the list is the Sender and
+/// the Reply-To), Google Groups (`Mailing-list: list x@googlegroups.com`),
+/// Mailman 2 (`X-BeenThere`), fml and others (`X-ML-Name`, `X-Mailing-List`).
+fn list_without_list_id(msg: &Message) -> Option<(String, Option<String>)> {
+    if let Some(sender) = listserv_sender(msg) {
+        let name = (!sender.name.is_empty()).then(|| sender.name.clone());
+        return Some((sender.email.clone(), name));
+    }
+    if let Some(v) = msg.header("Mailing-list") {
+        let addr = v
+            .split([' ', ';'])
+            .find(|w| w.contains('@'))
+            .unwrap_or(v)
+            .trim_matches(['<', '>'])
+            .to_ascii_lowercase();
+        return Some((addr, None));
+    }
+    for h in ["X-BeenThere", "X-Mailing-List", "X-ML-Name"] {
+        if let Some(v) = msg.header(h) {
+            let id = v.trim().trim_matches(['<', '>']).to_ascii_lowercase();
+            if !id.is_empty() {
+                return Some((id, None));
+            }
+        }
+    }
+    None
+}
+
+/// L-Soft LISTSERV puts the list in `Sender:` (and usually `Reply-To:`),
+/// the author in `From:`; the list host is conventionally `LISTSERV.<domain>`.
+/// Majordomo and its kin send as `owner-list@` (or `list-owner@`).
+fn listserv_sender(msg: &Message) -> Option<&Address> {
+    let sender = msg.sender.as_ref()?;
+    if sender.email == msg.from_email() {
+        return None;
+    }
+    let (local, host) = sender.email.split_once('@').unwrap_or(("", ""));
+    let listserv = host.starts_with("listserv.") || msg.has_header("X-LISTSERV-Version");
+    let reply_is_list = msg.reply_to.iter().any(|r| r.email == sender.email);
+    let majordomo = local.starts_with("owner-") || local.ends_with("-owner");
+    (listserv || majordomo || (reply_is_list && local.ends_with("-l"))).then_some(sender)
+}
+
 fn first_url(v: &str) -> Option<String> {
     let start = v.find("http")?;
     let rest = &v[start..];
-    let end = rest.find(['>', ' ', ',']).unwrap_or(rest.len());
+    let end = rest.find(['>', ' ', ',', '\n']).unwrap_or(rest.len());
     Some(rest[..end].to_string())
 }
 
+/// Is this a blog notification, and which kind? WordPress's notification
+/// mails open with fixed English lines (`wp_notify_postauthor`,
+/// `wp_notify_moderator`); Disqus marks its mail with X-Disqus-* headers
+/// and a disqus.net sender.
+pub(crate) fn notice(msg: &Message) -> Option<Notice> {
+    if msg
+        .headers
+        .iter()
+        .any(|(k, _)| k.to_ascii_lowercase().starts_with("x-disqus"))
+        || (msg.from_email().ends_with("disqus.net")
+            && (msg.subject.contains(" commented on ") || msg.subject.contains(" replied to ")))
+    {
+        return Some(Notice::Disqus);
+    }
+    let head: String = msg.text.trim_start().chars().take(300).collect();
+    let first = head.lines().next().unwrap_or("").trim().to_lowercase();
+    let subject = msg.subject.to_lowercase();
+    // Every WordPress comment notification, in any language, carries the
+    // admin links `wp-admin/comment.php?action=trash|spam|approve&c=N`.
+    let wordpress = msg.text.contains("comment.php?action=")
+        || first.starts_with("new comment on your post")
+        || first.starts_with("new pingback on your post")
+        || first.starts_with("new trackback on your post")
+        || (subject.contains("] comment:") && msg.text.contains("\nComment:"));
+    if wordpress {
+        let kind = if first.contains("pingback")
+            || first.contains("trackback")
+            || subject.contains("pingback")
+            || subject.contains("trackback")
+        {
+            Notice::Pingback
+        } else if msg.text.contains("action=approve")
+            || first.contains("approval")
+            || subject.contains("moderate")
+        {
+            Notice::Moderation
+        } else {
+            Notice::Comment
+        };
+        return Some(kind);
+    }
+    other_comment_platform(msg, &subject).then_some(Notice::Disqus)
+}
+
+/// Other comment systems (Ghost, Substack, Blogger, Commento, ...): a
+/// subject that says someone commented, and a link to the comment. Social
+/// networks' "commented on your post" is their notification, not a reader
+/// on the owner's blog.
+fn other_comment_platform(msg: &Message, subject: &str) -> bool {
+    let says = [
+        " commented on ",
+        "new comment on",
+        " replied to your comment",
+        " left a comment",
+        "new comment:",
+        " responded to your",
+    ]
+    .iter()
+    .any(|c| subject.contains(c));
+    let domain = msg.from_email().rsplit('@').next().unwrap_or("");
+    let social = social_network(domain);
+    let link = msg.text.contains("#comment")
+        || msg.text.contains("/comment")
+        || msg.text.contains("comment=");
+    says && link && !social
+}
+
+/// WordPress notification: `Author: Name (IP address: ...)`, `Email:`,
+/// `In reply to: <parent edit link>`, `Permalink: <post>#comment-N`.
+fn wordpress_context(msg: &Message, c: &mut Context) {
+    let mut lines = msg.text.lines().map(str::trim);
+    let mut comments_link = None;
+    let mut moderated = None;
+    while let Some(t) = lines.next() {
+        if let Some(url) = label(t, PERMALINK) {
+            c.comment_url = Some(url.to_string());
+        } else if let Some(url) = label(t, IN_REPLY_TO) {
+            c.parent_comment_url = Some(url.to_string());
+        } else if let Some(rest) = label(t, EMAIL) {
+            let email = rest.to_ascii_lowercase();
+            if email.contains('@') {
+                c.author.get_or_insert_with(Address::default).email = email;
+            }
+        } else if let Some(rest) = label(t, AUTHOR) {
+            let name = rest
+                .split(" (IP")
+                .next()
+                .unwrap_or("")
+                .split(" (")
+                .next()
+                .unwrap_or("")
+                .trim();
+            c.author.get_or_insert_with(Address::default).name = name.to_string();
+        } else if t.contains("#comments") && t.starts_with("http") {
+            comments_link = Some(t.to_string());
+        } else if t.contains("action=approve") {
+            moderated = first_url(t);
+        } else if t.ends_with("approval") || t.contains("waiting for your approval") {
+            // The next line is the post's address.
+            if let Some(u) = lines.next().filter(|u| u.starts_with("http")) {
+                c.post_url = Some(u.to_string());
+            }
+        }
+    }
+    if c.post_url.is_none() {
+        c.post_url = c
+            .comment_url
+            .as_deref()
+            .or(comments_link.as_deref())
+            .map(|u| u.split('#').next().unwrap_or(u).to_string());
+    }
+    if c.comment_url.is_none() {
+        // A held comment has no permalink yet; its admin link names its id.
+        c.comment_url = moderated;
+    }
+    c.post_title =
+        quoted_title(&msg.subject).or_else(|| quoted_title(msg.text.lines().next().unwrap_or("")));
+}
+
+// WordPress's notification labels, in English and in the locales most
+// blogs run (the mail is written in the blog's language).
+const PERMALINK: &[&str] = &[
+    "Permalink",
+    "Permalien",
+    "Enlace permanente",
+    "Link permanente",
+    "Ligação permanente",
+];
+const IN_REPLY_TO: &[&str] = &[
+    "In reply to",
+    "En réponse à",
+    "Als Antwort auf",
+    "En respuesta a",
+    "Em resposta a",
+    "In risposta a",
+];
+const EMAIL: &[&str] = &[
+    "Email",
+    "E-mail",
+    "E-Mail",
+    "Correo electrónico",
+    "Courriel",
+];
+const AUTHOR: &[&str] = &[
+    "Author",
+    "Website",
+    "Auteur",
+    "Autor",
+    "Autore",
+    "Site web",
+    "Sitio web",
+    "Webseite",
+];
+const COMMENT: &[&str] = &[
+    "Comment",
+    "Excerpt",
+    "Commentaire",
+    "Kommentar",
+    "Comentario",
+    "Comentário",
+    "Commento",
+    "Extrait",
+    "Auszug",
+    "Extracto",
+];
+
+/// The value after `Label:` (or French `Label :`) for one of `labels`.
+fn label<'a>(line: &'a str, labels: &[&str]) -> Option<&'a str> {
+    labels.iter().find_map(|l| {
+        let rest = line.strip_prefix(l)?;
+        let rest = rest.strip_prefix(':').or_else(|| rest.strip_prefix(" :"))?;
+        Some(rest.trim())
+    })
+}
+
+/// The text between the first pair of double quotes (straight or curly).
+fn quoted_title(s: &str) -> Option<String> {
+    let start = s.find(['"', '“'])?;
+    let open = s[start..].chars().next()?.len_utf8();
+    let rest = &s[start + open..];
+    let end = rest.rfind(['"', '”'])?;
+    let t = rest[..end].trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+/// Disqus: "Name commented on Title on Site:", the comment, then
+/// "Reply to Name: <post>#comment-N".
+fn disqus_context(msg: &Message, c: &mut Context) {
+    let subject = msg.subject.as_str();
+    let name = [" commented on ", " replied to "]
+        .iter()
+        .find_map(|m| subject.find(m).map(|i| subject[..i].trim().to_string()));
+    if let Some(name) = name.filter(|n| !n.is_empty()) {
+        c.author = Some(Address {
+            name,
+            email: String::new(),
+        });
+    }
+    c.post_title = quoted_title(subject);
+    for line in msg.text.lines() {
+        let t = line.trim().trim_start_matches(['>', ' ']);
+        if t.starts_with("Reply to ")
+            && let Some(url) = first_url(t)
+        {
+            c.post_url = Some(url.split('#').next().unwrap_or(&url).to_string());
+            c.comment_url = Some(url);
+            break;
+        }
+    }
+}
+
+/// Decide the source; every return pushes the rule that decided.
 pub(crate) fn source(
     msg: &Message,
     owner: &Owner,
@@ -77,65 +370,595 @@ pub(crate) fn source(
     ctx: &Context,
     reasons: &mut Vec<Reason>,
 ) -> Source {
+    let mut say = |rule: &str, text: &str| reasons.push(Reason::new(rule, text));
     if sent {
-        reasons.push(Reason::new("own: found in the owner's sent mail", ""));
+        say("own: found in the owner's sent mail", "");
         return Source::Own;
     }
     if owner.is_owner(msg.from_email()) {
-        reasons.push(Reason::new(
-            "own: From is the owner's address",
-            msg.from_email(),
-        ));
+        say("own: From is the owner's address", msg.from_email());
         return Source::Own;
     }
-    if msg.subject.contains("Pingback:") || msg.subject.contains("Trackback:") {
-        reasons.push(Reason::new(
-            "pingback: WordPress pingback subject",
-            &msg.subject,
-        ));
-        return Source::Pingback;
+    if let Some(why) = owner_through_list(msg, owner) {
+        say("own: the owner's post as the list delivered it", &why);
+        return Source::Own;
     }
-    if ctx.comment_url.is_some() && ctx.author.is_some() {
-        reasons.push(Reason::new(
-            "comment: WordPress notification with Permalink",
-            &msg.subject,
-        ));
-        return Source::Comment;
+    if let Some(kind) = notice(msg) {
+        return notice_source(kind, owner, ctx, &mut say);
     }
-    if let Some(id) = &ctx.list_id {
-        reasons.push(Reason::new("list: RFC 2919 List-Id", id));
+    if contact_form(msg) {
+        let who = msg
+            .reply_to
+            .first()
+            .map(Address::display)
+            .unwrap_or_default();
+        say(
+            "direct: a reader wrote through the blog's contact form",
+            &who,
+        );
+        return Source::Direct;
+    }
+    if let Some(why) = report(msg) {
+        say("automated: delivery or feedback report", &why);
+        return Source::Automated;
+    }
+    if let Some(why) = human_list(msg, ctx) {
+        say(
+            &format!("list: {why}"),
+            ctx.list_id.as_deref().unwrap_or(""),
+        );
         return Source::List;
     }
-    if let Some(v) = msg
-        .header("Auto-Submitted")
-        .filter(|v| !v.eq_ignore_ascii_case("no"))
-    {
-        reasons.push(Reason::new("automated: RFC 3834 Auto-Submitted", v));
+    if let Some((rule, text)) = automated(msg) {
+        say(&format!("automated: {rule}"), &text);
         return Source::Automated;
     }
-    if let Some(v) = msg.header("Precedence") {
-        reasons.push(Reason::new("automated: Precedence header", v));
+    if let Some(id) = &ctx.list_id {
+        say("list: RFC 2919 List-Id, and nothing automated about it", id);
+        return Source::List;
+    }
+    if let Some(cue) = spam(msg) {
+        say("automated: spam", &cue);
         return Source::Automated;
     }
-    reasons.push(Reason::new(
-        "direct: no list, blog or automation markers",
+    say(
+        "direct: a person writing, no list, blog or automation markers",
         msg.from_email(),
-    ));
+    );
     Source::Direct
 }
 
-/// The writer's own words: for a comment notification, the comment itself.
-pub(crate) fn writer_text(msg: &Message, source: Source) -> String {
-    if matches!(source, Source::Comment)
-        && let Some(start) = msg.text.find("\nComment:")
-    {
-        let rest = &msg.text[start + "\nComment:".len()..];
-        let end = ["You can see all comments", "Approve it:", "Permalink:"]
-            .iter()
-            .filter_map(|m| rest.find(m))
-            .min()
-            .unwrap_or(rest.len());
-        return rest[..end].trim().to_string();
+fn notice_source(
+    kind: Notice,
+    owner: &Owner,
+    ctx: &Context,
+    say: &mut impl FnMut(&str, &str),
+) -> Source {
+    let author = ctx.author.as_ref();
+    let by_owner = author.is_some_and(|a| {
+        owner.is_owner(&a.email)
+            || (!a.name.is_empty() && a.name.eq_ignore_ascii_case(owner.name.trim()))
+    });
+    let who = author
+        .map(|a| {
+            if a.email.is_empty() {
+                a.name.clone()
+            } else {
+                a.display()
+            }
+        })
+        .unwrap_or_default();
+    if by_owner {
+        say("own: notification of the owner's own comment", &who);
+        return Source::Own;
     }
-    msg.text.clone()
+    match kind {
+        Notice::Pingback => {
+            say("pingback: WordPress pingback/trackback notification", &who);
+            Source::Pingback
+        }
+        Notice::Moderation => {
+            say("comment: WordPress comment held for moderation", &who);
+            Source::Comment
+        }
+        Notice::Comment => {
+            say("comment: WordPress comment notification", &who);
+            Source::Comment
+        }
+        Notice::Disqus => {
+            say(
+                "comment: comment system notification (Disqus or similar)",
+                &who,
+            );
+            Source::Comment
+        }
+    }
+}
+
+/// Lists that rewrite From: for DMARC ("Robin Ellis via Netadmins" <list@>,
+/// Google Groups' "'Robin Ellis' via Mesh" with X-Original-From) still
+/// deliver the owner's own post.
+fn owner_through_list(msg: &Message, owner: &Owner) -> Option<String> {
+    for h in ["X-Original-From", "X-Original-Sender"] {
+        if let Some(v) = msg.header(h)
+            && let Some(email) = v.split(['<', '>', ' ']).find(|w| w.contains('@'))
+            && owner.is_owner(&email.to_ascii_lowercase())
+        {
+            return Some(format!("{h}: {v}"));
+        }
+    }
+    let name = msg.from.as_ref()?.name.trim_matches(['\'', '"', ' ']);
+    let (who, _) = name.split_once(" via ")?;
+    let who = who.trim_matches(['\'', '"', ' ']);
+    (!owner.name.trim().is_empty() && who.eq_ignore_ascii_case(owner.name.trim()))
+        .then(|| name.to_string())
+}
+
+/// RFC 3464 delivery status, RFC 5965 ARF, RFC 3798 MDN, and the classic
+/// bounce senders (RFC 5321 postmaster, MAILER-DAEMON).
+fn report(msg: &Message) -> Option<String> {
+    let report = msg.mime_types.iter().find(|t| {
+        matches!(
+            t.as_str(),
+            "multipart/report"
+                | "message/delivery-status"
+                | "message/global-delivery-status"
+                | "message/feedback-report"
+                | "message/disposition-notification"
+        )
+    });
+    if let Some(t) = report {
+        return Some(t.clone());
+    }
+    let local = msg.from_email().split('@').next().unwrap_or("");
+    if local.eq_ignore_ascii_case("mailer-daemon") || local.eq_ignore_ascii_case("postmaster") {
+        return Some(msg.from_email().to_string());
+    }
+    if msg.has_header("X-Failed-Recipients") {
+        return Some("X-Failed-Recipients".to_string());
+    }
+    bounce_subject(&msg.subject).map(str::to_string)
+}
+
+/// Subjects that bounce software writes (never a person's "Re:" or "Fwd:").
+fn bounce_subject(subject: &str) -> Option<&'static str> {
+    #[rustfmt::skip]
+    const BOUNCES: &[&str] = &[
+        "undeliverable", "undelivered mail", "undeliverable mail", "delivery status notification",
+        "delivery failure", "delivery failed", "delivery notification", "delivery has failed",
+        "failure notice", "mail delivery failed", "mail delivery warning", "mail delivery failure",
+        "mail delivery system", "mail could not be delivered", "message could not be delivered",
+        "returned mail", "non-delivery", "nondeliverable", "permanent delivery failure",
+        "warning: could not send message", "mail error",
+    ];
+    let s = subject.trim().to_lowercase();
+    BOUNCES.iter().find(|b| s.starts_with(*b)).copied()
+}
+
+/// A list where people talk: it has a posting address or is run by list
+/// software. A List-Id alone with `List-Post: NO` is an announcement list,
+/// and Discourse mail without a post id is a summary, not a post.
+fn human_list(msg: &Message, ctx: &Context) -> Option<String> {
+    let list_post = msg.header("List-Post").map(str::trim);
+    let posting = list_post.is_some_and(|v| !v.eq_ignore_ascii_case("NO") && !v.is_empty());
+    if msg.has_header("X-Discourse-Post-Id") {
+        return Some("Discourse post (X-Discourse-Post-Id)".into());
+    }
+    if msg.has_header("X-Discourse-Topic-Id")
+        || msg.from_email().starts_with("noreply@") && ctx.list_id.is_none()
+    {
+        return None;
+    }
+    if subject_is_digest(&msg.subject) && ctx.list_id.is_some() {
+        return Some("list digest".into());
+    }
+    if msg.has_header("List-Id") {
+        if list_post.is_some_and(|v| v.eq_ignore_ascii_case("NO")) {
+            return None;
+        }
+        // Bulk mailers (Mailchimp and the like) send a List-Id too, but no
+        // List-Post and no list software's own headers.
+        let software = LIST_SOFTWARE.iter().any(|h| msg.has_header(h));
+        if posting || software {
+            return Some("RFC 2919 List-Id".into());
+        }
+        return None;
+    }
+    if listserv_sender(msg).is_some() {
+        return Some("L-Soft LISTSERV (Sender is the list)".into());
+    }
+    if msg.has_header("Mailing-list") || msg.has_header("X-Google-Group-Id") {
+        return Some("Google Groups (Mailing-list)".into());
+    }
+    for h in LIST_SOFTWARE {
+        if msg.has_header(h) && ctx.list_id.is_some() {
+            return Some(format!("list software header {h}"));
+        }
+    }
+    posting.then(|| "RFC 2369 List-Post".into())
+}
+
+/// Headers that only list software writes.
+const LIST_SOFTWARE: &[&str] = &[
+    "X-BeenThere",
+    "X-Mailman-Version",
+    "X-ML-Name",
+    "X-Mailing-List",
+    "Mailing-list",
+    "X-Google-Group-Id",
+    "X-LISTSERV-Version",
+    "Archived-At",
+    "List-Archive",
+    "X-Loop",
+];
+
+/// Mailman's digests: "Listname Digest, Vol 12, Issue 3".
+fn subject_is_digest(subject: &str) -> bool {
+    let s = subject.to_ascii_lowercase();
+    s.contains("digest, vol") || s.contains("digest vol ") || s.ends_with(" digest")
+}
+
+/// RFC 3834 and the conventions that came before it.
+fn automated(msg: &Message) -> Option<(&'static str, String)> {
+    if let Some(v) = msg
+        .header("Auto-Submitted")
+        .filter(|v| !v.trim().eq_ignore_ascii_case("no"))
+    {
+        return Some(("RFC 3834 Auto-Submitted", v.to_string()));
+    }
+    for h in [
+        "X-Autoreply",
+        "X-Autorespond",
+        "X-Auto-Reply",
+        "X-MS-Exchange-Generated-Message-Source",
+    ] {
+        if let Some(v) = msg.header(h) {
+            return Some(("auto-reply header", format!("{h}: {v}")));
+        }
+    }
+    if let Some(v) = msg.header("Precedence")
+        && ["bulk", "junk", "list", "auto_reply"]
+            .iter()
+            .any(|p| v.trim().eq_ignore_ascii_case(p))
+    {
+        return Some(("Precedence header", v.to_string()));
+    }
+    if let Some(p) = auto_reply_subject(&msg.subject) {
+        return Some(("auto-reply subject", p.to_string()));
+    }
+    let domain = msg.from_email().rsplit('@').next().unwrap_or("");
+    if social_network(domain) {
+        return Some(("social network notification", msg.from_email().to_string()));
+    }
+    if no_reply_sender(msg.from_email()) {
+        return Some((
+            "no-reply or notification sender",
+            msg.from_email().to_string(),
+        ));
+    }
+    if msg.has_header("List-Unsubscribe") {
+        return Some((
+            "newsletter (List-Unsubscribe, no list to post to)",
+            msg.subject.clone(),
+        ));
+    }
+    for h in [
+        "X-Campaign-Id",
+        "X-Mailchimp-Campaign",
+        "X-MC-User",
+        "Feedback-ID",
+        "X-SES-Outgoing",
+    ] {
+        if msg.has_header(h) {
+            return Some(("bulk mailer header", h.to_string()));
+        }
+    }
+    if let Some(why) = blog_system_mail(msg) {
+        return Some(("the blog's own mail", why));
+    }
+    None
+}
+
+/// Social networks mail their members about activity there; a reader on
+/// the owner's blog or list is not among them.
+fn social_network(domain: &str) -> bool {
+    #[rustfmt::skip]
+    const SOCIAL: &[&str] = &[
+        "linkedin", "facebookmail", "facebook", "twitter", "instagram", "youtube", "tiktok", "reddit",
+        "redditmail", "pinterest", "quora", "nextdoor", "strava", "threads", "bsky", "mastodon", "slack",
+        "discord", "meetup", "medium",
+    ];
+    // Any label but the last: "mail.instagram.com", "x.com", "mastodon.social".
+    let labels: Vec<&str> = domain.split('.').collect();
+    let x = domain == "x.com" || domain.ends_with(".x.com");
+    x || labels.len() > 1
+        && labels[..labels.len() - 1]
+            .iter()
+            .any(|l| SOCIAL.contains(l))
+}
+
+/// Subject prefixes mail clients and servers put on automatic replies.
+fn auto_reply_subject(subject: &str) -> Option<&'static str> {
+    #[rustfmt::skip]
+    const PREFIXES: &[&str] = &[
+        "automatic reply:", "auto reply:", "autoreply:", "auto-reply:", "out of office", "out of the office",
+        "abwesenheitsnotiz", "automatische antwort", "réponse automatique", "absence du bureau",
+        "respuesta automática", "fuera de la oficina", "risposta automatica", "resposta automática",
+        "automatisch antwoord", "delivery status notification", "undeliverable:", "undelivered mail",
+        "mail delivery failed", "returned mail:",
+    ];
+    let s = subject.trim().to_lowercase();
+    PREFIXES.iter().find(|p| s.starts_with(*p)).copied()
+}
+
+/// Addresses people do not write from.
+pub(crate) fn no_reply_sender(email: &str) -> bool {
+    let local = email.split('@').next().unwrap_or("").to_ascii_lowercase();
+    let l = local.replace(['-', '_', '.'], "");
+    l.contains("noreply")
+        || l.contains("donotreply")
+        || l.contains("notification")
+        || l.starts_with("notify")
+        || l.starts_with("alert")
+        || l.starts_with("bounce")
+        || l == "mailerdaemon"
+        || l == "postmaster"
+        || l == "wordpress"
+        || l == "newsletter"
+        || l == "updates"
+        || l == "digest"
+}
+
+/// WordPress's other mail (password resets, updates, recovery mode, new
+/// users) comes from the same `wordpress@` sender as its notifications.
+fn blog_system_mail(msg: &Message) -> Option<String> {
+    let from = msg.from_email();
+    if from.starts_with("wordpress@") {
+        return Some(msg.subject.clone());
+    }
+    let t = msg.text.to_ascii_lowercase();
+    (t.contains("wp-login.php") || t.contains("/wp-admin/")).then(|| msg.subject.clone())
+}
+
+/// The writer's own words: for a notification, the comment itself.
+pub(crate) fn writer_text(msg: &Message, source: Source) -> String {
+    if source == Source::Direct && contact_form(msg) {
+        return form_message(&msg.text);
+    }
+    if !matches!(source, Source::Comment | Source::Pingback | Source::Own) {
+        return msg.text.clone();
+    }
+    match notice(msg) {
+        Some(Notice::Disqus) => disqus_comment(&msg.text),
+        Some(_) => comment_section(&msg.text),
+        None => msg.text.clone(),
+    }
+}
+
+/// The lines after WordPress's `Comment:` (or `Excerpt:`) label, up to its
+/// trailer of links.
+fn comment_section(text: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for line in text.lines() {
+        let t = line.trim();
+        if !inside {
+            if let Some(rest) = label(t, COMMENT) {
+                inside = true;
+                out.push_str(rest);
+                out.push('\n');
+            }
+            continue;
+        }
+        let trailer = t.starts_with("http") && t.contains("#comments")
+            || label(t, PERMALINK).is_some()
+            || t.contains("comment.php?action=")
+            || t.starts_with("You can see all")
+            || t.starts_with("Currently ");
+        if trailer {
+            break;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    if inside {
+        out.trim().to_string()
+    } else {
+        text.to_string()
+    }
+}
+
+/// The visitor's message in a contact form mail: after "Message Body:" or
+/// "Message:", up to the form's "-- " footer.
+fn form_message(text: &str) -> String {
+    let lower = text.to_lowercase();
+    let start = ["message body:", "message:", "comment:", "nachricht:"]
+        .iter()
+        .filter_map(|l| lower.find(l).map(|at| at + l.len()))
+        .min();
+    let Some(start) = start.filter(|s| text.is_char_boundary(*s)) else {
+        return text.to_string();
+    };
+    let rest = &text[start..];
+    let end = rest.find("\n-- ").unwrap_or(rest.len());
+    rest[..end].trim().to_string()
+}
+
+/// Disqus: the lines between "X commented on ...:" and "Reply to X: url";
+/// the HTML version quotes the comment in a blockquote ("> ").
+fn disqus_comment(text: &str) -> String {
+    let mut out = String::new();
+    let mut started = false;
+    for line in text.lines() {
+        let t = line.trim();
+        if !started {
+            started =
+                (t.contains(" commented on ") || t.contains(" replied to ")) && t.ends_with(':');
+            continue;
+        }
+        let bare = t.trim_start_matches(['>', ' ']);
+        if bare.starts_with("Reply to ") || bare.starts_with("You're receiving") {
+            break;
+        }
+        out.push_str(bare);
+        out.push('\n');
+    }
+    if started {
+        out.trim().to_string()
+    } else {
+        text.to_string()
+    }
+}
+
+/// Unsolicited bulk mail dressed as a person: SEO and link-selling offers,
+/// phishing ("verify your account" from a look-alike domain), advance-fee
+/// fraud. Strong cues weigh two, weak ones (words a reader may use about a
+/// subject: "crypto", "PayPal") one; three make spam.
+pub(crate) fn spam(msg: &Message) -> Option<String> {
+    // A person forwarding or quoting spam to ask about it is not spam: judge
+    // the writer's own words, and the subject unless it is a reply or forward.
+    let own = super::own_words(&msg.text);
+    let subject = msg.subject.to_lowercase();
+    let conversation = ["re:", "fwd:", "fw:", "aw:", "wg:", "tr:", "rv:"]
+        .iter()
+        .any(|p| subject.starts_with(p));
+    let subject = if conversation {
+        ""
+    } else {
+        msg.subject.as_str()
+    };
+    let mut cues = spam_cues(&format!("{subject}\n{own}"));
+    if lookalike_domain(msg.from_email()) {
+        cues.push("look-alike sender domain");
+    }
+    is_spam(&cues).then(|| cues.join(", "))
+}
+
+/// Strong cues count two, weak ones one: three is spam.
+pub(crate) fn is_spam(cues: &[&str]) -> bool {
+    let score: usize = cues
+        .iter()
+        .map(|c| if WEAK.contains(c) { 1 } else { 2 })
+        .sum();
+    score >= 3
+}
+
+#[rustfmt::skip]
+const STRONG: &[&str] = &[
+    "dear website owner", "dear webmaster", "dear site owner", "dear sir/madam", "dear user",
+    "dear customer", "dear account holder", "do-follow", "dofollow", "backlink", "first page of google",
+    "google first page", "page 1 of google", "increase your traffic", "boost your ranking",
+    "seo services", "seo expert", "guaranteed results", "verify your account", "verify your mailbox",
+    "confirm your account", "mailbox is full", "account will be suspended", "account has been suspended",
+    "unusual sign-in", "click here to verify", "viagra", "lottery", "inheritance", "waiting your reply",
+    "waiting for your positive", "dear friend", "dear beneficiary", "western union", "investment opportunity",
+    "urgent reply", "link insertion", "claim your prize", "you have won", "earn money", "work from home",
+    "quota warning with a link",
+];
+
+#[rustfmt::skip]
+const WEAK: &[&str] = &[
+    "!!!", "paypal", "bitcoin", "crypto", "casino", "wire transfer", "cheap", "best price", "limited offer",
+    "act now", "100% free", "sponsored post", "weight loss", "replica", "risk-free", "action required",
+];
+
+/// The spam cues found in a text (lower-cased substrings, each counted once).
+pub(crate) fn spam_cues(text: &str) -> Vec<&'static str> {
+    let t = text.to_lowercase();
+    let mut found: Vec<&str> = STRONG
+        .iter()
+        .chain(WEAK)
+        .filter(|c| t.contains(*c))
+        .copied()
+        .collect();
+    if t.contains("http") && (t.contains("% full") || t.contains("storage quota")) {
+        found.push("quota warning with a link");
+    }
+    found
+}
+
+/// A sender domain that swaps a letter for a digit ("mailh0st", "paypa1"),
+/// the phisher's habit.
+fn lookalike_domain(email: &str) -> bool {
+    let domain = email.rsplit('@').next().unwrap_or("");
+    domain.split(['.', '-']).any(|label| {
+        let b = label.as_bytes();
+        b.windows(3).any(|w| {
+            w[0].is_ascii_alphabetic() && matches!(w[1], b'0' | b'1') && w[2].is_ascii_alphabetic()
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Owner;
+
+    fn owner() -> Owner {
+        Owner {
+            name: "Robin Ellis".into(),
+            addresses: vec!["robin@ellis-on-it.example".into()],
+            blogs: Vec::new(),
+        }
+    }
+
+    fn judge(raw: &str) -> (Source, Context) {
+        let msg = crate::message::parse(raw.as_bytes());
+        let ctx = context(&msg);
+        (source(&msg, &owner(), false, &ctx, &mut Vec::new()), ctx)
+    }
+
+    #[test]
+    fn list_id_is_grouped_by_the_full_id() {
+        assert_eq!(
+            parse_list_id("\"Rural nets\" <Rural-Net.Lists.Example>"),
+            (
+                Some("Rural nets".to_string()),
+                "rural-net.lists.example".to_string()
+            )
+        );
+        assert_eq!(
+            parse_list_id("bare.id.example"),
+            (None, "bare.id.example".to_string())
+        );
+    }
+
+    #[test]
+    fn lists_without_list_id_are_lists() {
+        let listserv = "From: A <a@x.example>\nSender: Forum <FORUM-L@LISTSERV.X.EDU>\nReply-To: Forum <FORUM-L@LISTSERV.X.EDU>\nSubject: s\n\nhi";
+        let (s, c) = judge(listserv);
+        assert_eq!(s, Source::List);
+        assert_eq!(c.list_id.as_deref(), Some("forum-l@listserv.x.edu"));
+        assert_eq!(c.list_name.as_deref(), Some("Forum"));
+        let gg = "From: A <a@x.example>\nMailing-list: list mesh@googlegroups.com; contact mesh+owners@googlegroups.com\nSubject: s\n\nhi";
+        assert_eq!(judge(gg).0, Source::List);
+    }
+
+    #[test]
+    fn automated_mail_by_its_markers() {
+        for raw in [
+            "From: a@x.example\nAuto-Submitted: auto-replied\nSubject: Re: x\n\nAway.",
+            "From: a@x.example\nPrecedence: bulk\nSubject: x\n\nNews.",
+            "From: No Reply <no-reply@x.example>\nSubject: Your receipt\n\nThanks for your order.",
+            "From: News <jane@shop.example>\nList-Id: <123.list-id.mcsv.net>\nList-Unsubscribe: <https://u.example>\nSubject: Sale\n\nBuy.",
+            "From: Support <security@paypa1-verify.example>\nSubject: Action required\n\nVerify your account now: http://x.example",
+            "From: Ann <a@x.example>\nSubject: Undeliverable: hello\n\nThe message could not be delivered.",
+        ] {
+            assert_eq!(judge(raw).0, Source::Automated, "{raw}");
+        }
+        let person = "From: Ann <a@x.example>\nSubject: Fwd: is this spam?\n\nIs this legit?\n\n---------- Forwarded message ---------\nDear friend, you have won!!! Send your PayPal details.";
+        assert_eq!(judge(person).0, Source::Direct);
+    }
+}
+
+#[cfg(test)]
+mod social {
+    #[test]
+    fn social_networks_by_domain_label() {
+        assert!(super::social_network("x.com"));
+        assert!(super::social_network("mail.instagram.com"));
+        assert!(!super::social_network("box.com"));
+        assert!(!super::social_network("inbox.example"));
+        assert!(!super::social_network("x.example"));
+    }
 }

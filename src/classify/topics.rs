@@ -1,37 +1,793 @@
-//! Topics readers asked the owner to write about: finding the requests in one
-//! message, and grouping requests for the same subject across messages.
-//! (First rules; deepened in issue 3.)
+//! Topics readers asked the owner to write about: finding the requests in
+//! one message and reducing each to a short phrase, and grouping requests
+//! for the same subject made in different words across messages.
+//!
+//! A request is a sentence that asks for writing ("could you write about
+//! X", "a column on X would be welcome", "I'd love to see you cover X", in
+//! several languages), or, under the owner's call for topics, a suggestion
+//! ("What about X?", "X, please.", the items of a list of ideas). When the
+//! request points back ("a column on that"), the phrase is taken from the
+//! sentence before. Grouping compares the phrases' content words after
+//! normalising them: lower case, a light stem, stop words dropped, and
+//! words of one concept (built in, plus the owner's synonyms) made one.
 
-use super::{Reason, TopicRequest};
-use crate::message::Message;
+use super::{Place, Reason, Sentence, TopicRequest, sentences};
 
-pub(crate) fn requests(
-    new_text: &str,
-    _msg: &Message,
-    reasons: &mut Vec<Reason>,
-) -> Vec<TopicRequest> {
-    let mut out = Vec::new();
-    for sentence in new_text.split_inclusive(['.', '?', '!', '\n']) {
-        let s = sentence.trim();
-        let lower = s.to_lowercase();
-        for cue in ["write about ", "cover "] {
-            if let Some(at) = lower.find(cue) {
-                let phrase: String = lower[at + cue.len()..]
-                    .trim_end_matches(['?', '.', '!'])
-                    .trim()
-                    .to_string();
-                if !phrase.is_empty() {
-                    reasons.push(Reason::new("topic: asks to write about", s));
-                    out.push(TopicRequest {
-                        phrase,
-                        words: s.to_string(),
-                    });
+/// Does this text (a subject, a post title, the quoted post) ask readers
+/// what to write about?
+pub(crate) fn is_call_for_topics(text: &str) -> bool {
+    let l = text.to_lowercase();
+    #[rustfmt::skip]
+    const CALLS: &[&str] = &[
+        "what should i write about", "what should i cover", "what would you want to read",
+        "what would you like to read", "what would you like me to write", "what do you want me to write",
+        "what should i write next", "column ideas", "topic ideas", "ideas for my column",
+        "ideas for the column", "suggest a topic", "suggestions for topics", "call for topics",
+        "your topic requests", "what should my next", "what do you want to read", "what would you like me to cover",
+        "what topics", "which topics", "tell me what to write", "send me your ideas", "topic suggestions",
+        "reader requests", "what should i tackle", "what should i look at next", "ideas for future columns",
+        "ideas for next", "de quoi devrais-je parler", "sur quoi devrais-je écrire", "worüber soll ich schreiben",
+        "sobre qué debería escribir", "sobre o que devo escrever", "di cosa dovrei scrivere",
+    ];
+    CALLS.iter().any(|c| l.contains(c))
+}
+
+/// Words that ask for a piece of writing.
+#[rustfmt::skip]
+const PIECES: &[&str] = &[
+    "column", "post", "article", "piece", "write-up", "writeup", "follow-up", "followup", "walkthrough",
+    "guide", "series", "deep dive", "deep-dive", "explainer", "tutorial", "blog", "episode", "story",
+    "artículo", "articulo", "artigo", "coluna", "columna", "article", "billet", "chronique", "artikel",
+    "kolumne", "beitrag", "articolo", "rubrica", "コラム", "記事", "文章", "专栏", "博客",
+];
+
+/// Find the requests for topics in one message's new text.
+pub(crate) fn requests(text: &str, place: &Place, reasons: &mut Vec<Reason>) -> Vec<TopicRequest> {
+    let mut all = sentences(text);
+    for s in &mut all {
+        s.text = s.text.replace('\n', " ");
+    }
+    let mut out: Vec<TopicRequest> = Vec::new();
+    let ideas_list = all.iter().any(|s| announces_ideas(&s.text));
+    for (i, s) in all.iter().enumerate() {
+        let found = writing_request(&s.text)
+            .map(|p| ("topic: asks for writing on a subject", p))
+            .or_else(|| {
+                (place.call_for_topics || ideas_list)
+                    .then(|| suggestion(&all, i, place.call_for_topics))
+                    .flatten()
+                    .map(|p| ("topic: a suggestion under the call for topics", p))
+            });
+        let Some((rule, mut phrase)) = found else {
+            continue;
+        };
+        let mut words = s.text.clone();
+        if points_back(&phrase) {
+            match all[..i].iter().rev().find(|p| !p.text.trim().is_empty()) {
+                Some(prev) => {
+                    phrase = reduce(&prev.text);
+                    // The asker's words: the subject, then the request.
+                    words = format!("{} {}", prev.text, s.text);
                 }
-                break;
+                None => continue,
             }
+        }
+        let phrase = tidy(&phrase);
+        if content_words(&phrase).is_empty() || out.iter().any(|t| t.phrase == phrase) {
+            continue;
+        }
+        reasons.push(Reason::new(rule, &words));
+        out.push(TopicRequest { phrase, words });
+        if out.len() >= 5 {
+            break;
         }
     }
     out
+}
+
+/// "Two ideas for your column", "some topics", "suggestions:".
+fn announces_ideas(s: &str) -> bool {
+    let l = s.to_lowercase();
+    [
+        "ideas for your",
+        "idea for your",
+        "topics for your",
+        "suggestions for your",
+        "two ideas",
+        "a few ideas",
+        "some ideas",
+        "column ideas",
+        "two requests",
+        "a few requests",
+    ]
+    .iter()
+    .any(|c| l.contains(c))
+}
+
+/// A sentence that asks for writing, and the subject it names.
+fn writing_request(s: &str) -> Option<String> {
+    let l = s.to_lowercase();
+    // Verb then subject: "write about X", "cover X", "escribir sobre X".
+    #[rustfmt::skip]
+    const VERB_CUES: &[&str] = &[
+        "write about ", "write a column about ", "write a column on ", "write a post about ",
+        "write a post on ", "write an article about ", "write an article on ", "write a piece about ",
+        "write a piece on ", "write something about ", "write something on ", "write more about ",
+        "writing about ", "writing a column on ", "writing a post on ", "writing something on ",
+        "write the follow-up post:", "write the follow-up post on ", "write a follow-up on ", "see you cover ", "you could cover ", "you'd cover ",
+        "you to cover ", "could cover ", "could you cover ", "would you cover ", "can you cover ",
+        "will you cover ", "please cover ", "would cover ", "covering ", 
+        "looking for a subject:", "looking for a topic:", "read something about ",
+        "read something from you about ", "something from you about ", "read more about ",
+        "read your take on ", "learn more about ", "i'd vote for ", "i vote for ",
+        "+1 for ", "my vote goes to ", "escribir sobre ", "escribir un artículo sobre ", "escrever sobre ",
+        "escrever um artigo sobre ", "écrire sur ", "écrire un article sur ", "écrire un article ",
+        "parler de ", "scrivere su ", "scrivere di ", "scrivere un articolo su ", "darüber schreiben, ",
+        "darüber schreiben ", "schrijven over ",
+    ];
+    // Piece then subject: "a column on X", "a post about X".
+    #[rustfmt::skip]
+    const PIECE_CUES: &[&str] = &[
+        " on ", " about ", " sobre ", " sur ", " su ", " über ", " zu ", " over ", " that explains ",
+        " explaining ", " on how ", " de ", " covering ",
+    ];
+    if !wishes(&l) {
+        return cjk_request(s);
+    }
+    if let Some(p) = verb_final_request(s, &l) {
+        return Some(p);
+    }
+    for cue in VERB_CUES {
+        if let Some(at) = l.find(cue) {
+            // "Didn't you write about it once?" asks about the past.
+            let before = &l[..at];
+            if [
+                "did you",
+                "didn't you",
+                "did not you",
+                "you wrote",
+                "you've written",
+                "you have written",
+                "you already",
+            ]
+            .iter()
+            .any(|p| before.contains(p))
+            {
+                return None;
+            }
+            return Some(s[byte_at(s, &l, at + cue.len())..].to_string());
+        }
+    }
+    if let Some(p) = cjk_request(s) {
+        return Some(p);
+    }
+    if let Some(p) = labelled_idea(s, &l) {
+        return Some(p);
+    }
+    if let Some(p) = explain_in_a_piece(s, &l) {
+        return Some(p);
+    }
+    let (start, end) = indefinite_piece(&l)?;
+    // "X would make a great column": the subject is what came first.
+    if let Some(at) = l[..start].find(" would make").filter(|a| *a > 3) {
+        return Some(s[..byte_at(s, &l, at)].to_string());
+    }
+    let after = &l[end..];
+    for cue in PIECE_CUES {
+        if let Some(at) = after.find(cue).filter(|a| *a < 40) {
+            let from = end + at + cue.len();
+            return Some(s[byte_at(s, &l, from)..].to_string());
+        }
+    }
+    // "a ZFS for beginners post": the subject sits between article and piece.
+    let mut between: Vec<&str> = l[start..end].split_whitespace().skip(1).collect();
+    between.pop();
+    #[rustfmt::skip]
+    const ADJECTIVES: &[&str] = &[
+        "proper", "good", "great", "nice", "short", "long", "whole", "new", "beginners'", "follow-up",
+        "dedicated", "separate", "full", "future", "next", "upcoming", "later", "fun", "useful",
+        "interesting", "practical", "detailed", "quick", "little",
+    ];
+    if between.iter().any(|w| !ADJECTIVES.contains(w)) {
+        return Some(between.join(" "));
+    }
+    // "a column on that would be welcome": the subject came before.
+    Some("that".to_string())
+}
+
+/// "Idea for a future column: X", "Topic request: X".
+fn labelled_idea(s: &str, l: &str) -> Option<String> {
+    let (head, _) = l.split_once(": ")?;
+    let labels = [
+        "idea",
+        "suggestion",
+        "topic",
+        "request",
+        "subject",
+        "vorschlag",
+        "wunsch",
+        "sugerencia",
+        "sugestão",
+        "idée",
+    ];
+    if head.split_whitespace().count() > 6 || !labels.iter().any(|w| head.contains(w)) {
+        return None;
+    }
+    let at = byte_at(s, l, head.len() + 2);
+    Some(s[at..].to_string())
+}
+
+/// "Could you explain X in a future column?": a verb of explaining, then
+/// the subject, then where it should appear.
+fn explain_in_a_piece(s: &str, l: &str) -> Option<String> {
+    #[rustfmt::skip]
+    const VERBS: &[&str] = &[
+        "explain ", "talk about ", "go over ", "look at ", "look into ", "discuss ", "dig into ",
+        "address ", "weigh in on ", "tackle ", "cover ", "review ", "compare ", "walk us through ", "break down ",
+    ];
+    let piece = [
+        " in a ",
+        " in an ",
+        " in your ",
+        " in one of your ",
+        " in the next ",
+        " in a future ",
+    ]
+    .iter()
+    .filter_map(|c| l.find(c))
+    .min()?;
+    if !PIECES.iter().any(|p| l[piece..].contains(p)) {
+        return None;
+    }
+    let (at, verb) = VERBS
+        .iter()
+        .filter_map(|v| l.find(v).map(|at| (at, v)))
+        .min()?;
+    let from = at + verb.len();
+    (from < piece).then(|| s[byte_at(s, l, from)..byte_at(s, l, piece)].to_string())
+}
+
+/// The sentence wishes for something: a question, a request, a hope.
+fn wishes(l: &str) -> bool {
+    #[rustfmt::skip]
+    const WISHES: &[&str] = &[
+        "would be", "would love", "i'd love", "i'd like", "i would like", "love to see", "love to read",
+        "welcome", "helpful", "would help", "would really help", "i hope", "hoping", "wish", "if you ever", "suggest", "idea", "maybe",
+        "perhaps", "how about", "would read", "keen", "you should", "should write", "ought to",
+        "next column", "future column", "next post", "would make a", "i'd vote", "i vote", "+1 for",
+        "curious", "topic", "request", "me encantaría", "gostaria", "j'aimerais", "ich würde",
+        "mi piacerebbe", "wunsch", "vorschlag", "sugest", "suggestion", "idée",
+    ];
+    is_ask(l) || WISHES.iter().any(|c| l.contains(c))
+}
+
+/// Where "a/an/another <up to 3 words> column|post|..." sits in `l`: the
+/// start of the article and the end of the piece word. A definite piece
+/// ("your column", "the follow-up") is writing that exists, not a request.
+fn indefinite_piece(l: &str) -> Option<(usize, usize)> {
+    const ARTICLES: &[&str] = &[
+        "een", "a", "an", "another", "one", "some", "more", "un", "une", "um", "uma", "una", "uno",
+        "ein", "eine", "einen",
+    ];
+    let words: Vec<(usize, &str)> = l
+        .split_whitespace()
+        .scan(0usize, |pos, w| {
+            let at = l[*pos..].find(w).map(|i| *pos + i).unwrap_or(*pos);
+            *pos = at + w.len();
+            Some((at, w))
+        })
+        .collect();
+    for (i, (at, w)) in words.iter().enumerate() {
+        let bare = w.trim_matches(|c: char| !c.is_alphanumeric() && c != '-');
+        if !PIECES.contains(&bare) {
+            continue;
+        }
+        for back in 1..=4.min(i) {
+            let (a_at, a) = words[i - back];
+            if [
+                "your", "my", "the", "this", "that", "his", "her", "their", "our",
+            ]
+            .contains(&a)
+            {
+                break;
+            }
+            if ARTICLES.contains(&a) {
+                return Some((a_at, at + w.len()));
+            }
+        }
+    }
+    None
+}
+
+/// `s` and its lower-case form can differ in byte length (e.g. "İ"):
+/// map a byte offset in `l` back to a char boundary in `s`.
+fn byte_at(s: &str, l: &str, at: usize) -> usize {
+    if s.len() == l.len() && s.is_char_boundary(at) {
+        return at;
+    }
+    let chars = l[..at.min(l.len())].chars().count();
+    s.char_indices()
+        .nth(chars)
+        .map(|(i, _)| i)
+        .unwrap_or(s.len())
+}
+
+fn is_ask(l: &str) -> bool {
+    [
+        "could you",
+        "would you",
+        "can you",
+        "will you",
+        "please",
+        "any chance",
+        "consider",
+        "ever",
+        "podrías",
+        "poderia",
+        "pourrais",
+        "könnten",
+        "potresti",
+        "?",
+        "？",
+        "¿",
+    ]
+    .iter()
+    .any(|c| l.contains(c))
+}
+
+/// German and Dutch put the verb last: "über X schreiben", "over X schrijven".
+fn verb_final_request(s: &str, l: &str) -> Option<String> {
+    for (prep, verbs) in [
+        (" über ", &["schreiben", "berichten"][..]),
+        (" over ", &["schrijven"][..]),
+    ] {
+        let Some(verb_at) = verbs.iter().filter_map(|v| l.find(v)).min() else {
+            continue;
+        };
+        let Some(at) = l[..verb_at].rfind(prep) else {
+            continue;
+        };
+        let from = byte_at(s, l, at + prep.len());
+        let to = byte_at(s, l, verb_at);
+        if from < to {
+            return Some(s[from..to].to_string());
+        }
+    }
+    None
+}
+
+/// Japanese "Xについて…書いていただけ…", Chinese "关于X的文章".
+fn cjk_request(s: &str) -> Option<String> {
+    let wants = [
+        "いただけ",
+        "ください",
+        "お願い",
+        "欲しい",
+        "ほしい",
+        "能否",
+        "可以",
+        "希望",
+        "请",
+        "吗",
+    ]
+    .iter()
+    .any(|c| s.contains(c));
+    let writes = ["書", "取り上げ", "コラム", "記事", "写", "文章", "专栏"]
+        .iter()
+        .any(|c| s.contains(c));
+    if !(wants && writes) {
+        return None;
+    }
+    if let Some(at) = s.find("について") {
+        let head = &s[..at];
+        let start = head
+            .rfind(['、', '。', '，'])
+            .map(|i| i + '、'.len_utf8())
+            .unwrap_or(0);
+        return Some(head[start..].to_string());
+    }
+    if let Some(at) = s.find("关于") {
+        let rest = &s[at + "关于".len()..];
+        let end = rest
+            .find("的文章")
+            .or_else(|| rest.find("的"))
+            .unwrap_or(rest.len());
+        return Some(rest[..end].to_string());
+    }
+    None
+}
+
+/// Under a call for topics: "What about X?", "X, please.", a bullet of a
+/// list of ideas, or a short opening noun phrase ("Not home but close: X.").
+fn suggestion(all: &[Sentence], i: usize, call: bool) -> Option<String> {
+    let s = &all[i];
+    let l = s.text.to_lowercase();
+    for cue in [
+        "what about ",
+        "how about ",
+        "and what about ",
+        "et pourquoi pas ",
+        "qué tal ",
+        "und was ist mit ",
+        "e que tal ",
+    ] {
+        if let Some(rest) = l.strip_prefix(cue) {
+            return Some(s.text[byte_at(&s.text, &l, cue.len())..].to_string())
+                .filter(|_| !rest.is_empty());
+        }
+    }
+    let t = s.text.trim();
+    if let Some(item) = t
+        .strip_prefix("- ")
+        .or_else(|| t.strip_prefix("* "))
+        .or_else(|| t.strip_prefix("• "))
+    {
+        return Some(item.to_string());
+    }
+    if t.len() > 3 && t.as_bytes()[0].is_ascii_digit() && matches!(t.as_bytes()[1], b'.' | b')') {
+        return Some(t[2..].to_string());
+    }
+    if l.ends_with("please.") || l.ends_with("please!") {
+        return Some(
+            t.trim_end_matches(['.', '!'])
+                .trim_end_matches("please")
+                .trim_end_matches([',', ' '])
+                .to_string(),
+        );
+    }
+    let opening = i <= first_substantive(all);
+    let words = t.split_whitespace().count();
+    let greeting = t.ends_with(',') || words <= 2 || announces_ideas(t);
+    let about_self = [
+        "i ", "i'", "we ", "my ", "our ", "thank", "this ", "that ", "it ", "great", "love", "nice",
+    ]
+    .iter()
+    .any(|p| l.starts_with(p))
+        || l.contains(" i ");
+    if call && opening && words <= 14 && !greeting && !about_self && !t.ends_with('?') {
+        let after_colon = t.split_once(": ").map(|(_, r)| r).unwrap_or(t);
+        return Some(after_colon.to_string());
+    }
+    None
+}
+
+/// The index of the first sentence that is more than a greeting.
+fn first_substantive(all: &[Sentence]) -> usize {
+    all.iter()
+        .position(|p| p.text.split_whitespace().count() > 3 && !p.text.ends_with(','))
+        .unwrap_or(all.len())
+}
+
+/// "that", "this", "exactly that", "those three", "how you did it".
+fn points_back(phrase: &str) -> bool {
+    let l = phrase.to_lowercase();
+    let words: Vec<&str> = l
+        .split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let deictic = [
+        "that", "this", "it", "those", "these", "them", "exactly", "three", "two", "how", "you",
+        "did", "topic", "subject", "one", "would", "be",
+    ];
+    words.is_empty()
+        || words.len() <= 5
+            && words
+                .iter()
+                .all(|w| deictic.contains(w) || STOP.contains(w))
+        || l.starts_with("that ")
+        || l.starts_with("this ")
+        || l.starts_with("those ")
+        || l.starts_with("exactly that")
+}
+
+/// The subject of an earlier sentence: the sentence without its opening
+/// question words.
+fn reduce(s: &str) -> String {
+    let s = s.trim();
+    let s = match s.rsplit_once(": ") {
+        Some((_, after)) if after.split_whitespace().count() >= 3 => after,
+        _ => s,
+    };
+    let l = s.to_lowercase();
+    #[rustfmt::skip]
+    const LEADS: &[&str] = &[
+        "i want to ", "i'd like to ", "i would like to ", "i need to ", "we want to ", "we need to ",
+        "how do i ", "how do we ", "how can i ", "how can we ", "how should i ", "how should we ", "how to ",
+        "i'm trying to ", "we're trying to ", "i am trying to ",
+    ];
+    for lead in LEADS {
+        if let Some(at) = l.find(lead) {
+            return s[byte_at(s, &l, at + lead.len())..].to_string();
+        }
+    }
+    if let Some(at) = l.find(" supposed to ") {
+        return s[byte_at(s, &l, at + " supposed to ".len())..].to_string();
+    }
+    s.to_string()
+}
+
+/// Cut the phrase at the end of its subject: the first clause boundary.
+fn tidy(phrase: &str) -> String {
+    let mut p = phrase
+        .trim()
+        .trim_start_matches([':', '-', '–', ' ', '«', '"', '“'])
+        .to_string();
+    #[rustfmt::skip]
+    const ENDS: &[&str] = &[
+        "? ", ". ", "! ", "; ", " - ", " – ", " — ", ", because", " because ", ", since", " since ", ", so ",
+        " so that ", " when ", ", when", " – what", ", which", ", and whether", " and whether", "? ", "(",
+        "、", "。", ", for people like", " for people like", ", what it", ", how much", " is it ", ", is it",
+        " would be", ", would", " and so on", " etc", " specifically", " please", ": ", ", how ", ", what ",
+        ", i would", ", i'd", ", and how", ", or ",
+    ];
+    for e in ENDS {
+        if let Some(at) = p.to_lowercase().find(e)
+            && at > 3
+        {
+            let at = byte_at(&p.clone(), &p.to_lowercase(), at);
+            p.truncate(at);
+        }
+    }
+    let mut p = p
+        .trim()
+        .trim_end_matches(['?', '.', '!', ',', ':', ';', '»', '"', '”', '？', ' '])
+        .trim();
+    #[rustfmt::skip]
+    const LEADS: &[&str] = &[
+        "something on ", "something about ", "a column on ", "a post on ", "an article on ", "a piece on ",
+        "how to ", "como fazer ", "cómo hacer ", "cómo ", "comment ", "wie man ", "come ",
+    ];
+    for lead in LEADS {
+        if p.get(..lead.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(lead))
+        {
+            p = &p[lead.len()..];
+        }
+    }
+    let p = p
+        .trim_start_matches("the ")
+        .trim_start_matches("a ")
+        .trim_start_matches("an ");
+    let words: Vec<&str> = p.split_whitespace().collect();
+    let mut short = words[..words.len().min(14)].join(" ");
+    if short.chars().count() > 100 {
+        short = short.chars().take(100).collect();
+    }
+    short
+}
+
+/// Words that say nothing about a subject.
+#[rustfmt::skip]
+const STOP: &[&str] = &[
+    "a", "an", "the", "and", "or", "of", "for", "to", "in", "on", "at", "by", "with", "without", "from",
+    "about", "into", "how", "what", "why", "when", "where", "which", "who", "whether", "is", "are", "be",
+    "it", "its", "that", "this", "these", "those", "you", "your", "i", "my", "me", "we", "our", "us", "they",
+    "their", "do", "does", "did", "doing", "can", "could", "would", "should", "will", "just", "really",
+    "actually", "so", "some", "any", "more", "most", "very", "too", "also", "like", "people", "someone",
+    "something", "thing", "things", "way", "ways", "get", "getting", "make", "making", "keep", "keeping",
+    "set", "setting", "up", "down", "out", "use", "using", "run", "running", "build", "building", "one",
+    "two", "three", "only", "ever", "even", "much", "many", "all", "every", "each", "other", "own", "there",
+    "here", "then", "than", "as", "if", "not", "no", "yes", "post", "column", "article", "piece", "write",
+    "writing", "cover", "specifically", "exactly", "actually", "really", "still", "whole", "new", "old",
+    "good", "best", "better", "work", "works", "worth", "sure", "de", "la", "le", "les", "des", "du", "un",
+    "une", "et", "ou", "en", "pour", "sur", "el", "los", "las", "una", "y", "o", "para", "sobre", "como",
+    "em", "os", "das", "dos", "um", "uma", "na", "no", "der", "die", "das", "und", "oder", "für", "über",
+    "wie", "man", "im", "ein", "eine", "il", "lo", "gli", "di", "da", "per", "su", "con", "e", "follow",
+    "beginners", "small", "home", "tiny", "little", "team", "teams", "network", "networks", "office",
+    "company", "companies", "firm", "firms", "business", "data", "setup", "system", "systems", "cost",
+    "costs", "budget", "guide", "beginner", "basics", "tips", "advice", "world", "life", "time", "year",
+    "part", "idea", "topic", "question", "issue", "problem", "online", "tech", "technology", "computer",
+    "computers", "digital", "tool", "tools", "app", "apps", "device", "devices", "free", "open", "source",
+    "person", "ten-person", "people's", "everyone", "anyone", "users", "user", "family", "families",
+    "school", "schools", "club", "clubs", "house", "local", "easy", "simple", "cheap", "proper", "practical",
+    "parents", "parent", "website", "websites", "account", "accounts", "access", "management", "manage",
+    "control", "controls", "service", "services", "provider", "providers", "options", "choose", "choosing",
+    "start", "starting", "basic", "important", "common", "different", "general", "whether", "really",
+    "instead", "without", "ourselves", "yourself", "myself", "things", "stuff", "questions", "answer",
+];
+
+/// A light stem: enough that "networks"/"network", "filtering"/"filter" meet.
+fn stem(w: &str) -> String {
+    let mut w = w.to_string();
+    if w.chars().count() > 5 && w.ends_with("ies") {
+        w.truncate(w.len() - 3);
+        w.push('y');
+        return w;
+    }
+    for suffix in ["ing", "es", "s", "ed"] {
+        if w.chars().count() > suffix.len() + 3 && w.ends_with(suffix) {
+            w.truncate(w.len() - suffix.len());
+            break;
+        }
+    }
+    w
+}
+
+/// Concepts: words (and stems) in several languages that name one subject.
+/// The owner adds their own through `[topics] synonyms` in digest.toml.
+#[rustfmt::skip]
+const CONCEPTS: &[(&str, &[&str])] = &[
+    ("ipv6", &["ipv6", "v6", "dual-stack", "dualstack", "ds-lite", "ipv4", "/56", "/64", "slaac", "dhcpv6"]),
+    ("zfs", &["zfs", "zpool", "openzfs", "truenas", "raidz"]),
+    ("power", &["power", "energy", "electricity", "watt", "watts", "kwh", "bill", "idle", "draw",
+        "énergie", "électricité", "consommation", "strom", "energie", "energía", "electricidad", "energia",
+        "eletricidade", "consumo", "耗电", "节能", "电费", "功耗", "電力", "電気代", "消費電力", "省エネ"]),
+    ("rural", &["rural", "rurales", "farm", "farms", "farmer", "farmers", "village", "villages", "countryside",
+        "mountain", "pueblo", "pueblos", "aldea", "campagne", "dorf", "dörfer", "ländlich", "campagna", "地方",
+        "山間部", "村", "田舎", "农村", "乡村", "山区", "zonas rurales", "zona rural", "zonas rurais"]),
+    ("internet", &["internet", "broadband", "fibre", "fiber", "connectivity", "isp", "starlink", "banda ancha",
+        "fibra", "光回線", "回線", "インターネット", "宽带", "网络接入", "co-op", "coop", "co-ops", "cooperative"]),
+    ("sso", &["sso", "sign-on", "signon", "okta", "keycloak", "authentik", "entra", "saml", "oidc",
+        "single sign-on", "single sign on", "シングルサインオン", "单点登录", "identity"]),
+    ("kids", &["kid", "kids", "child", "children", "teen", "teens", "teenager", "teenagers", "parental",
+        "screen time", "niños", "hijos", "enfants", "kinder", "crianças", "filhos", "bambini", "子供", "子ども",
+        "孩子", "儿童"]),
+    ("mail-delivery", &["deliverability", "spf", "dkim", "dmarc", "gmail", "spam folder", "inbox", "junk",
+        "caixa de entrada", "bandeja de entrada", "zustellung", "posteingang", "lands in spam", "goes to spam",
+        "迷惑メール", "垃圾邮件"]),
+    ("email", &["email", "e-mail", "emails", "e-mails", "mail", "mails", "correo", "courriel", "メール", "邮件"]),
+    ("homelab", &["homelab", "home-lab", "home lab", "server", "servers", "rack", "nas", "家庭实验室", "服务器",
+        "サーバー", "サーバ", "tower", "towers"]),
+    ("monitoring", &["monitoring", "monitor", "prometheus", "grafana", "alerting", "nagios", "zabbix",
+        "uptime", "überwachung", "supervision", "monitoreo", "監視", "监控"]),
+    ("backup", &["backup", "backups", "back-up", "restore", "sauvegarde", "sicherung", "copia de seguridad",
+        "cópia de segurança", "バックアップ", "备份"]),
+    ("dns", &["dns", "resolver", "pi-hole", "pihole", "unbound", "adguard"]),
+    ("password", &["password", "passwords", "vaultwarden", "bitwarden", "keepass", "1password", "passkey", "2fa", "mfa",
+        "two-factor", "authenticator",
+        "passkeys", "mot de passe", "passwort", "contraseña", "senha", "パスワード", "密码"]),
+    ("chat", &["chat", "matrix", "element", "messenger", "whatsapp", "slack", "discord", "mattermost"]),
+    ("mesh", &["mesh", "meshtastic", "lora", "freifunk", "guifi"]),
+    ("wifi", &["wifi", "wi-fi", "wireless", "access point", "access points", "roaming", "wlan"]),
+    ("vpn", &["vpn", "wireguard", "ipsec", "openvpn", "tailscale", "zerotier"]),
+    ("smart-home", &["smart home", "home assistant", "home automation", "iot", "zigbee", "z-wave", "domotique",
+        "hausautomation", "domótica", "casa inteligente", "スマートホーム", "智能家居", "smart"]),
+    ("privacy", &["privacy", "tracking", "tracker", "trackers", "gdpr", "surveillance", "vie privée",
+        "datenschutz", "privacidad", "privacidade", "riservatezza", "プライバシー", "隐私"]),
+    ("ai", &["ai", "llm", "llms", "chatgpt", "copilot", "machine learning", "artificial intelligence",
+        "intelligence artificielle", "künstliche intelligenz", "inteligencia artificial", "inteligência artificial",
+        "intelligenza artificiale", "人工知能", "人工智能"]),
+    ("raspberry-pi", &["raspberry", "pi", "rpi"]),
+    ("linux", &["linux", "ubuntu", "debian", "fedora", "mint"]),
+    ("phone", &["phone", "phones", "smartphone", "smartphones", "android", "iphone", "ios", "mobile",
+        "handy", "teléfono", "celular", "telefone", "スマホ", "手机"]),
+    ("cloud-files", &["nextcloud", "owncloud", "seafile", "syncthing", "dropbox", "file sharing", "file sync"]),
+    ("scams", &["scam", "scams", "phishing", "fraud", "estafa", "arnaque", "betrug", "golpe", "truffa", "詐欺",
+        "诈骗"]),
+    ("encryption", &["encryption", "encrypt", "encrypted", "pgp", "gpg", "chiffrement", "verschlüsselung",
+        "cifrado", "criptografia", "暗号化", "加密"]),
+    ("seniors", &["senior", "seniors", "elderly", "older people", "older adults", "older relatives",
+        "aging parents", "ageing parents", "elderly parents", "grandparents", "grandma",
+        "grandpa", "retirees", "personnes âgées", "senioren", "mayores", "idosos", "anziani", "高齢者", "老人"]),
+    ("accessibility", &["accessibility", "accessible", "a11y", "screen reader", "blind", "disabled",
+        "accessibilité", "barrierefreiheit", "accesibilidad", "acessibilidade"]),
+    ("repair", &["repair", "right to repair", "e-waste", "refurbished", "refurbish", "refurbishing",
+        "recycling", "recycle", "old laptops", "réparation", "reparatur", "reparación", "reparação",
+        "riparazione", "修理", "维修"]),
+    ("photos", &["photo", "photos", "pictures", "picture", "photography", "immich", "photoprism",
+        "google photos", "icloud photos", "fotos", "foto", "photothèque", "bilder", "fotografie", "写真",
+        "照片"]),
+    ("library", &["library", "libraries", "librarian", "librarians", "bibliothèque", "bibliothèques",
+        "bibliothek", "bibliotheken", "biblioteca", "bibliotecas", "図書館", "图书馆"]),
+    ("video-calls", &["video call", "video calls", "video chat", "video calling", "videocall", "zoom",
+        "facetime", "skype", "jitsi", "visio", "videollamada", "videochamada", "videoanruf", "ビデオ通話",
+        "视频通话"]),
+    ("security", &["security", "firewall", "sécurité", "sicherheit", "seguridad", "segurança"]),
+];
+
+/// The content words of a phrase, each mapped to its concept when it has one.
+pub(crate) fn content_words(phrase: &str) -> Vec<String> {
+    content_words_with(phrase, &[])
+}
+
+fn content_words_with(phrase: &str, synonyms: &[Vec<String>]) -> Vec<String> {
+    let l = phrase.to_lowercase();
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |w: String| {
+        if !out.contains(&w) {
+            out.push(w);
+        }
+    };
+    // Multi-word and CJK entries are found as substrings.
+    for (concept, words) in CONCEPTS {
+        if words
+            .iter()
+            .any(|w| (w.contains(' ') || !w.is_ascii()) && w.chars().count() > 1 && l.contains(w))
+        {
+            push(format!("#{concept}"));
+        }
+    }
+    for syn in synonyms {
+        if syn
+            .iter()
+            .any(|w| w.contains(' ') && l.contains(&w.to_lowercase()))
+        {
+            push(format!(
+                "#syn:{}",
+                syn.first().map(String::as_str).unwrap_or("").to_lowercase()
+            ));
+        }
+    }
+    for raw in l.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '/' || c == '\'')) {
+        let w = raw.trim_matches(['-', '\'', '/']);
+        if w.is_empty() || STOP.contains(&w) || w.chars().all(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        if let Some(syn) = synonyms
+            .iter()
+            .find(|s| s.iter().any(|x| x.eq_ignore_ascii_case(w)))
+        {
+            push(format!(
+                "#syn:{}",
+                syn.first().map(String::as_str).unwrap_or(w).to_lowercase()
+            ));
+            continue;
+        }
+        if let Some((concept, _)) = CONCEPTS
+            .iter()
+            .find(|(_, ws)| ws.contains(&w) || ws.contains(&stem(w).as_str()))
+        {
+            push(format!("#{concept}"));
+            continue;
+        }
+        if w.chars().any(is_cjk) {
+            for part in cjk_words(w) {
+                push(part);
+            }
+            continue;
+        }
+        if w.chars().count() < 3 {
+            continue;
+        }
+        push(stem(w));
+    }
+    out
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3040..=0x30ff | 0x3400..=0x9fff | 0xac00..=0xd7af | 0xf900..=0xfaff)
+}
+
+/// Hiragana is grammar (particles, endings), not subject.
+fn is_hiragana(c: char) -> bool {
+    matches!(c as u32, 0x3040..=0x309f)
+}
+
+/// Words of a CJK run, which has no spaces: Latin letters inside it are
+/// words ("AI活用" -> "ai", mapped to its concept), and the rest is taken
+/// as overlapping pairs of characters, leaving out pairs of kana grammar.
+fn cjk_words(token: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut latin = String::new();
+    let chars: Vec<char> = token.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_ascii_alphanumeric() {
+            latin.push(c);
+            continue;
+        }
+        if !latin.is_empty() {
+            out.push(concept_of(&latin).unwrap_or_else(|| latin.clone()));
+            latin.clear();
+        }
+        if let Some(&next) = chars.get(i + 1)
+            && is_cjk(c)
+            && is_cjk(next)
+            && !(is_hiragana(c) || is_hiragana(next))
+        {
+            out.push(format!("{c}{next}"));
+        }
+    }
+    if !latin.is_empty() {
+        out.push(concept_of(&latin).unwrap_or(latin));
+    }
+    out
+}
+
+fn concept_of(w: &str) -> Option<String> {
+    CONCEPTS
+        .iter()
+        .find(|(_, ws)| ws.contains(&w) || ws.contains(&stem(w).as_str()))
+        .map(|(c, _)| format!("#{c}"))
 }
 
 /// A group of requests for one subject.
@@ -43,19 +799,231 @@ pub(crate) struct Group {
     pub members: Vec<usize>,
 }
 
-/// Group requests (phrases) that name the same subject.
-pub(crate) fn group(phrases: &[&str], _synonyms: &[Vec<String>]) -> Vec<Group> {
+/// Group requests (phrases) that name the same subject: two phrases meet
+/// when they share a concept, or when most of the shorter one's content
+/// words are in the other. Requests join groups in order (the store's
+/// order, so groups are stable from one run to the next).
+pub(crate) fn group(phrases: &[&str], synonyms: &[Vec<String>]) -> Vec<Group> {
+    let words: Vec<Vec<String>> = phrases
+        .iter()
+        .map(|p| content_words_with(p, synonyms))
+        .collect();
     let mut groups: Vec<Group> = Vec::new();
-    for (i, p) in phrases.iter().enumerate() {
-        let key = p.to_lowercase();
-        match groups.iter_mut().find(|g| g.key == key) {
-            Some(g) => g.members.push(i),
+    for (i, phrase) in phrases.iter().enumerate() {
+        // Join the group whose members this request matches best, and only
+        // if it matches at least half of them: a request that shares one
+        // word with one member cannot chain two subjects together.
+        let best = groups
+            .iter()
+            .enumerate()
+            .map(|(g, group)| {
+                let hits = group
+                    .members
+                    .iter()
+                    .filter(|&&m| same_subject(&words[i], &words[m]))
+                    .count();
+                (g, hits, group.members.len())
+            })
+            .filter(|&(_, hits, n)| hits > 0 && hits * 2 >= n)
+            .max_by(|a, b| (a.1 * b.2).cmp(&(b.1 * a.2)).then(b.0.cmp(&a.0)));
+        match best {
+            Some((g, _, _)) => groups[g].members.push(i),
             None => groups.push(Group {
-                key: key.clone(),
-                label: p.to_string(),
+                key: String::new(),
+                label: phrase.to_string(),
                 members: vec![i],
             }),
         }
     }
+    for g in &mut groups {
+        g.key = group_key(g, &words);
+    }
     groups
+}
+
+fn same_subject(a: &[String], b: &[String]) -> bool {
+    if a.is_empty() || b.is_empty() {
+        return false;
+    }
+    let is_subject = |w: &&String| {
+        w.starts_with('#') && !GENERIC.contains(&w.as_str()) && !AUDIENCE.contains(&w.as_str())
+    };
+    let shared: Vec<&String> = a
+        .iter()
+        .filter(|w| b.iter().any(|v| v == *w || cognates(w, v)))
+        .collect();
+    if shared.iter().any(is_subject) {
+        // "Energy use of AI data centres" and "charging an electric car
+        // with solar energy" share a facet, but each has another subject.
+        let extra = |x: &[String]| x.iter().any(|w| is_subject(&w) && !shared.contains(&w));
+        return !(extra(a) && extra(b));
+    }
+    // Both name a subject, and not the same one: "password managers for
+    // older people" and "video calls for older people" are two topics.
+    let subject_a = a.iter().any(|w| is_subject(&w));
+    let subject_b = b.iter().any(|w| is_subject(&w));
+    if subject_a && subject_b {
+        return false;
+    }
+    if shared.iter().any(|w| AUDIENCE.contains(&w.as_str())) {
+        return true;
+    }
+    let plain = shared
+        .iter()
+        .filter(|w| !w.starts_with('#') && w.chars().count() >= 4)
+        .count();
+    let smaller = a.len().min(b.len());
+    // Two shared content words; or one distinctive word ("Linux for my
+    // parents" / "switching to Linux", "solar panels" / "placas solares").
+    let long = shared
+        .iter()
+        .filter(|w| !w.starts_with('#') && w.chars().count() >= 5)
+        .count();
+    plain >= 1 && (shared.len() >= 2 || smaller <= 2 || long >= 1)
+}
+
+/// Words of one root across forms and languages: "solar"/"solares",
+/// "privacy"/"privacidad", "encrypt"/"encryption". A long shared start
+/// (five letters, and three quarters of the shorter word) is the cheap test.
+fn cognates(a: &str, b: &str) -> bool {
+    if a.starts_with('#') || b.starts_with('#') {
+        return false;
+    }
+    let common = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+    let shorter = a.chars().count().min(b.chars().count());
+    common >= 5 && common * 4 >= shorter * 3
+}
+
+/// Concepts that say who a piece is for, not what it is about.
+const AUDIENCE: &[&str] = &["#kids", "#seniors", "#rural"];
+
+/// Concepts too broad to make two requests one subject on their own.
+const GENERIC: &[&str] = &["#email", "#homelab", "#internet", "#security", "#phone"];
+
+/// The key of a group is its first request's content words, sorted: later
+/// requests joining the group do not change it, so the store's topic id,
+/// state and the owner's merges stay with it.
+fn group_key(g: &Group, words: &[Vec<String>]) -> String {
+    let Some(first) = g.members.first().and_then(|&m| words.get(m)) else {
+        return g.label.to_lowercase();
+    };
+    let mut w: Vec<&str> = first.iter().map(String::as_str).collect();
+    w.sort_unstable();
+    if w.is_empty() {
+        return g.label.to_lowercase();
+    }
+    w.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::Source;
+
+    fn topics_of(text: &str, call: bool) -> Vec<String> {
+        let place = Place {
+            source: Source::Direct,
+            owner_names: vec!["Dana".into()],
+            to_owner: true,
+            owner_only_cc: false,
+            other_names: Vec::new(),
+            reply_to_owner: call,
+            call_for_topics: call,
+            list_name: None,
+        };
+        requests(text, &place, &mut Vec::new())
+            .into_iter()
+            .map(|t| t.phrase)
+            .collect()
+    }
+
+    #[test]
+    fn requests_in_many_shapes_become_short_phrases() {
+        let cases = [
+            (
+                "Have you ever considered writing about e-waste from old laptops?",
+                "e-waste from old laptops",
+            ),
+            (
+                "Backups for photographers would make a great column.",
+                "Backups for photographers",
+            ),
+            ("Could you explain passkeys in a future column?", "passkeys"),
+            (
+                "Idea for a future column: mesh Wi-Fi for big old houses.",
+                "mesh Wi-Fi for big old houses",
+            ),
+            (
+                "I'd love a post on running Home Assistant without the cloud.",
+                "running Home Assistant without the cloud",
+            ),
+            (
+                "Zou je een artikel over thuisnetwerken kunnen schrijven?",
+                "thuisnetwerken kunnen schrijven",
+            ),
+        ];
+        for (text, want) in cases {
+            let got = topics_of(text, false);
+            assert!(
+                got.iter()
+                    .any(|g| g.starts_with(want) || want.starts_with(g.as_str())),
+                "{text:?} -> {got:?}"
+            );
+        }
+        assert_eq!(
+            topics_of("What about printers that still work with Linux?", true).len(),
+            1
+        );
+        assert!(topics_of("What about printers that still work with Linux?", false).is_empty());
+        assert!(
+            topics_of(
+                "You wrote about routers in your column - which one do you use?",
+                false
+            )
+            .is_empty()
+        );
+        assert!(
+            topics_of(
+                "It's good to see someone write about the volunteers.",
+                false
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn same_subject_in_different_words_is_one_group() {
+        let p = [
+            "IPv6 at home",
+            "moving my home network to v6",
+            "dual-stack for a small office",
+            "monitoring for tiny teams",
+        ];
+        let g = group(&p, &[]);
+        assert_eq!(g.len(), 2, "{g:?}");
+        assert_eq!(g[0].members, vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn cognates_meet_across_languages() {
+        let p = [
+            "solar panels for a small farmhouse roof",
+            "placas solares en el tejado",
+        ];
+        assert_eq!(group(&p, &[]).len(), 1);
+        assert!(!cognates("internet", "interview"));
+    }
+
+    #[test]
+    fn owner_synonyms_join_groups() {
+        let p = ["matrix for a rowing club", "element server for a choir"];
+        assert_eq!(group(&p, &[]).len(), 1, "Element is a Matrix client");
+        let p = [
+            "tabletop gaming nights",
+            "board game evenings for the library",
+        ];
+        assert_eq!(group(&p, &[]).len(), 2);
+        let syn = vec![vec!["tabletop".to_string(), "board game".to_string()]];
+        assert_eq!(group(&p, &syn).len(), 1);
+    }
 }
