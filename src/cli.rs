@@ -23,8 +23,21 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Import the configured sources, classify, and build the digest.
+    /// Fetch the IMAP accounts, import the local sources, classify, and build the digest.
+    ///
+    /// Exits 3 when an account or folder failed (the digest is still built from the rest).
     Run,
+    /// Fetch new mail from the configured IMAP accounts, read-only (nothing is flagged, moved or deleted).
+    ///
+    /// Exits 3 when an account or folder failed; the next fetch resumes after the last saved batch.
+    Fetch {
+        /// Only this account (its `name` in digest.toml).
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// Connect to every IMAP account, log in, show its capabilities and the folders that would be
+    /// fetched, and say exactly what is wrong (non-zero exit) when something is.
+    Check,
     /// Import mail from Maildirs, mbox files, .eml files, or folders of them.
     Import {
         /// Paths to read.

@@ -8,6 +8,7 @@ mod clock;
 mod cmd;
 mod config;
 mod source {
+    pub(crate) mod imap;
     pub(crate) mod local;
 }
 mod analyze;
