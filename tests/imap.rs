@@ -701,3 +701,55 @@ fn a_server_killed_within_a_batch_loses_nothing_and_stores_nothing_twice() {
     // About 300 * 260 bytes of mail: 40 kB from the start falls inside the third batch or so.
     killed_then_resumed(dovecot::Cut::AfterBytes(40_000));
 }
+
+#[test]
+fn a_silent_server_times_out_and_the_next_run_resumes() {
+    need_dovecot!("a_silent_server_times_out_and_the_next_run_resumes");
+    let d = Dovecot::start();
+    load_inbox(&d, 120);
+    let wire = d.tripwire(dovecot::Cut::StopAfterFetches(2));
+    let extra = "batch = 40\ntimeout_secs = 1";
+    let env = env_with(
+        &[("main", "robin-pw")],
+        &account(
+            &d,
+            "main",
+            "robin",
+            Via::Plain(wire.port),
+            "[\"INBOX\"]",
+            extra,
+        ),
+    );
+    let started = std::time::Instant::now();
+    let r = env.run(&["fetch"]);
+    assert!(wire.fired());
+    assert_eq!(r.status.code(), Some(3), "{}", r.stderr);
+    assert!(r.stderr.contains("no answer within 1 s"), "{}", r.stderr);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "the timeout applies"
+    );
+    assert_eq!(
+        assert_no_duplicates(&env),
+        40,
+        "the one whole batch is kept"
+    );
+    d.resume();
+    let direct = account(
+        &d,
+        "main",
+        "robin",
+        Via::Plain(d.imap_port()),
+        "[\"INBOX\"]",
+        extra,
+    );
+    std::fs::write(env.path().join("digest.toml"), owner_config(&direct)).unwrap();
+    let r = env.run(&["fetch"]);
+    assert!(r.status.success(), "{}", r.stderr);
+    assert!(
+        summary_line(&r.stderr, "main/INBOX").contains("80 new, 0 skipped"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(assert_no_duplicates(&env), 120);
+}

@@ -167,6 +167,16 @@ impl Dovecot {
         }
     }
 
+    /// Wake a server a `Cut::StopAfterFetches` tripwire stopped.
+    pub fn resume(&self) {
+        if let Some(pgid) = self.pgid() {
+            // SAFETY: plain syscall on our own server's process group.
+            unsafe {
+                libc::kill(-pgid, libc::SIGCONT);
+            }
+        }
+    }
+
     /// Stop the server (the same as `kill`: SIGTERM takes a second and tells nothing more).
     pub fn stop(&mut self) {
         self.kill();
@@ -521,6 +531,9 @@ pub enum Cut {
     AfterBytes(usize),
     /// Right after the server completed this many FETCH commands (its tagged "OK Fetch completed").
     AfterFetches(usize),
+    /// Like `AfterFetches`, but SIGSTOP the group: the server goes silent
+    /// without closing anything (a timeout); `Dovecot::resume` wakes it.
+    StopAfterFetches(usize),
 }
 
 pub struct Tripwire {
@@ -593,7 +606,7 @@ fn relay_until_cut(
         if client.write_all(chunk).is_err() {
             break;
         }
-        if let Cut::AfterFetches(k) = cut {
+        if let Cut::AfterFetches(k) | Cut::StopAfterFetches(k) = cut {
             tail.extend_from_slice(chunk);
             let mut from = 0;
             while let Some(pos) = find(&tail[from..], needle) {
@@ -603,8 +616,17 @@ fn relay_until_cut(
             let keep = tail.len().saturating_sub(needle.len());
             tail.drain(..keep.max(from).min(tail.len()));
             if fetches >= k {
-                kill_group(pgid);
                 fired.store(true, Ordering::SeqCst);
+                if let Cut::StopAfterFetches(_) = cut {
+                    // SAFETY: plain syscall on the server's process group.
+                    unsafe {
+                        libc::kill(-pgid, libc::SIGSTOP);
+                    }
+                    // Keep both sockets open: the client must notice the silence itself.
+                    let _ = server.read(&mut buf);
+                    return;
+                }
+                kill_group(pgid);
                 break;
             }
         }
