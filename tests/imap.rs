@@ -753,3 +753,357 @@ fn a_silent_server_times_out_and_the_next_run_resumes() {
     );
     assert_eq!(assert_no_duplicates(&env), 120);
 }
+
+// ---- the benchmark (scripts/bench-fetch runs it; not a timed test) ----
+
+/// Deterministic list mail: several lists, threads with In-Reply-To and
+/// References, quoted text, signatures, the odd question to the owner.
+fn list_mail(i: usize) -> Vec<u8> {
+    const LISTS: [(&str, &str); 4] = [
+        ("netadmins", "Network administrators"),
+        ("columnists-l", "Columnists"),
+        ("ipv6-ops", "IPv6 operations"),
+        ("homelab", "Home lab builders"),
+    ];
+    const WORDS: [&str; 24] = [
+        "router",
+        "firmware",
+        "dual-stack",
+        "latency",
+        "backup",
+        "column",
+        "draft",
+        "deadline",
+        "BGP",
+        "peering",
+        "outage",
+        "monitoring",
+        "VLAN",
+        "switch",
+        "editor",
+        "readers",
+        "prefix",
+        "tunnel",
+        "DNS",
+        "resolver",
+        "cache",
+        "ticket",
+        "vendor",
+        "upgrade",
+    ];
+    let mut x = (i as u64)
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    let mut next = move || {
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xff51afd7ed558ccd);
+        x ^= x >> 29;
+        x
+    };
+    let (list, list_name) = LISTS[i % LISTS.len()];
+    let thread = i / 6;
+    let pos = i % 6;
+    let topic: Vec<&str> = (0..3)
+        .map(|k| WORDS[(thread * 7 + k * 5) % WORDS.len()])
+        .collect();
+    let subject = format!("{} {} and {}", topic[0], topic[1], topic[2]);
+    let author = next() % 400;
+    let mut h = String::new();
+    h.push_str(&format!(
+        "Return-Path: <{list}-bounces@lists.example.org>\r\nReceived: from mx.lists.example.org (mx.lists.example.org [192.0.2.{}])\r\n\tby mail.ellis-on-it.example with ESMTPS id {:x}\r\n\tfor <robin@ellis-on-it.example>; Mon, 2 Nov 2026 10:{:02}:{:02} +0000\r\n",
+        next() % 250,
+        next(),
+        (i / 60) % 60,
+        i % 60
+    ));
+    h.push_str(&format!(
+        "Received: from [198.51.100.{}] by mx.lists.example.org with ESMTP id {:x}; Mon, 2 Nov 2026 10:00:00 +0000\r\n",
+        next() % 250,
+        next()
+    ));
+    h.push_str(&format!(
+        "Message-ID: <bench{i}.{author}@posters.example>\r\n"
+    ));
+    if pos > 0 {
+        let parent = i - 1;
+        h.push_str(&format!(
+            "In-Reply-To: <bench{parent}.x@posters.example>\r\n"
+        ));
+        let refs: Vec<String> = (i - pos..i)
+            .map(|r| format!("<bench{r}.x@posters.example>"))
+            .collect();
+        h.push_str(&format!("References: {}\r\n", refs.join("\r\n ")));
+    }
+    let re = if pos > 0 { "Re: " } else { "" };
+    h.push_str(&format!(
+        "From: Poster {author} <poster{author}@posters.example>\r\nTo: {list_name} <{list}@lists.example.org>\r\nSubject: {re}[{list}] {subject}\r\nDate: Mon, 2 Nov 2026 10:{:02}:{:02} +0000\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=\"utf-8\"\r\nContent-Transfer-Encoding: 8bit\r\nList-Id: {list_name} <{list}.lists.example.org>\r\nList-Post: <mailto:{list}@lists.example.org>\r\nList-Unsubscribe: <https://lists.example.org/mailman/options/{list}>, <mailto:{list}-request@lists.example.org?subject=unsubscribe>\r\nList-Archive: <https://lists.example.org/pipermail/{list}/>\r\nPrecedence: list\r\nErrors-To: {list}-bounces@lists.example.org\r\nSender: \"{list}\" <{list}-bounces@lists.example.org>\r\n\r\n",
+        (i / 60) % 60,
+        i % 60
+    ));
+    let mut b = String::new();
+    if pos > 0 {
+        b.push_str(&format!(
+            "On Mon, 2 Nov 2026, Poster {} wrote:\r\n",
+            next() % 400
+        ));
+        for k in 0..(3 + next() % 8) {
+            b.push_str(&format!(
+                "> the {} we saw on the {} was about {} ms, line {k}\r\n",
+                topic[0],
+                topic[1],
+                next() % 900
+            ));
+        }
+        b.push_str("\r\n");
+    }
+    for k in 0..(4 + next() % 12) {
+        let w = |n: u64| WORDS[(n % WORDS.len() as u64) as usize];
+        b.push_str(&format!(
+            "We moved the {} behind the {} last week and the {} looks better; {} still needs work ({k}).\r\n",
+            w(next()),
+            w(next()),
+            w(next()),
+            w(next())
+        ));
+    }
+    if next() % 50 == 0 {
+        b.push_str(
+            "\r\nRobin, could you write a column about this? Many readers would like to know.\r\n",
+        );
+    }
+    b.push_str(&format!(
+        "\r\n-- \r\nPoster {author}\r\nhttps://posters.example/~{author}\r\n_______________________________________________\r\n{list} mailing list\r\n{list}@lists.example.org\r\nhttps://lists.example.org/mailman/listinfo/{list}\r\n"
+    ));
+    (h + &b).into_bytes()
+}
+
+fn timed(mut cmd: std::process::Command) -> (std::time::Duration, std::process::Output) {
+    let t = std::time::Instant::now();
+    let out = cmd.output().expect("run benchmark command");
+    (t.elapsed(), out)
+}
+
+/// Peak RSS in MB from `/usr/bin/time -v` output.
+fn peak_mb(stderr: &[u8]) -> Option<f64> {
+    String::from_utf8_lossy(stderr)
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes):"))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+}
+
+#[test]
+#[ignore = "a benchmark: scripts/bench-fetch runs it in release mode"]
+fn bench_fetch() {
+    need_dovecot!("bench_fetch");
+    let n: usize = std::env::var("ALLEARS_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50_000);
+    let folder = "lists/bench";
+    let d = Dovecot::start();
+    let t = std::time::Instant::now();
+    let mut bytes = 0usize;
+    d.bulk_write(
+        "robin",
+        folder,
+        (0..n).map(|i| {
+            let m = list_mail(i);
+            bytes += m.len();
+            m
+        }),
+    );
+    println!(
+        "loaded {n} messages ({:.1} MB) into Dovecot by Maildir files in {:.2?}",
+        bytes as f64 / 1e6,
+        t.elapsed()
+    );
+
+    // mbsync, pulling the same folder over the same TLS, FSync off.
+    let work = tempfile::Builder::new()
+        .prefix("bf")
+        .tempdir_in(crate::support::short_tmp())
+        .unwrap();
+    let mbsync_rc = |store: &str| -> std::path::PathBuf {
+        let local = work.path().join(store);
+        std::fs::create_dir_all(&local).unwrap();
+        let rc = work.path().join(format!("{store}.rc"));
+        std::fs::write(
+            &rc,
+            format!(
+                "FSync No\n\nIMAPAccount bench\nHost localhost\nPort {}\nUser robin\nPass robin-pw\nSSLType IMAPS\nCertificateFile {}\nAuthMechs LOGIN\n\nIMAPStore remote\nAccount bench\n\nMaildirStore local\nPath {}/\nInbox {}/INBOX\nSubFolders Verbatim\n\nChannel bench\nFar :remote:\nNear :local:\nPatterns {folder}\nCreate Near\nSync Pull\nSyncState *\n",
+                d.imaps_port(),
+                d.ca_pem_path().display(),
+                local.display(),
+                local.display()
+            ),
+        )
+        .unwrap();
+        rc
+    };
+    let mbsync = |rc: &std::path::Path| {
+        let mut c = std::process::Command::new("mbsync");
+        c.arg("-q").arg("-c").arg(rc).arg("-a");
+        let (took, out) = timed(c);
+        assert!(
+            out.status.success(),
+            "mbsync: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        took
+    };
+    // A first pull warms Dovecot's caches, so both tools below meet the same server.
+    let warm = mbsync(&mbsync_rc("warmup"));
+    let rc = mbsync_rc("mbsync");
+    let mbsync_cold = mbsync(&rc);
+    let mbsync_noop = mbsync(&rc);
+    let listing = std::process::Command::new("find")
+        .arg(work.path().join("mbsync"))
+        .args([
+            "-type", "f", "(", "-path", "*/cur/*", "-o", "-path", "*/new/*", ")",
+        ])
+        .output()
+        .expect("find");
+    let pulled = String::from_utf8_lossy(&listing.stdout).lines().count();
+    if pulled != n {
+        let mut c = std::process::Command::new("mbsync");
+        c.arg("-V").arg("-c").arg(&rc).arg("-a");
+        let (_, out) = timed(c);
+        panic!(
+            "mbsync pulled {pulled} of {n} messages:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    let cfg = account(
+        &d,
+        "bench",
+        "robin",
+        Via::Implicit,
+        &format!("[\"{folder}\"]"),
+        "",
+    );
+    let env = env_with(&[("bench", "robin-pw")], &cfg);
+    let allears = |args: &[&str]| {
+        let mut c = std::process::Command::new("/usr/bin/time");
+        let inner = env.cmd(args);
+        c.arg("-v")
+            .arg(inner.get_program())
+            .args(inner.get_args())
+            .current_dir(env.path());
+        for (k, v) in inner.get_envs() {
+            match v {
+                Some(v) => c.env(k, v),
+                None => c.env_remove(k),
+            };
+        }
+        let (took, out) = timed(c);
+        assert!(
+            out.status.success(),
+            "allears {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (took, out)
+    };
+    let (cold, cold_out) = allears(&["fetch"]);
+    let (noop, noop_out) = allears(&["fetch"]);
+    let summary = String::from_utf8_lossy(&cold_out.stderr);
+    assert!(
+        summary_line(&summary, "bench/lists/bench").contains(&format!("{n} new")),
+        "{summary}"
+    );
+    let noop_summary = String::from_utf8_lossy(&noop_out.stderr);
+    assert!(
+        summary_line(&noop_summary, "bench/lists/bench").contains("0 new"),
+        "{noop_summary}"
+    );
+    let db = std::fs::metadata(env.path().join("allears.db"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+
+    println!("mbsync warm-up pull      {warm:.2?}");
+    println!("mbsync cold pull         {mbsync_cold:.2?}  (FSync No)");
+    println!(
+        "allears cold fetch       {cold:.2?}  (parse + classify + store + threads)   ratio allears/mbsync = {:.2}",
+        cold.as_secs_f64() / mbsync_cold.as_secs_f64()
+    );
+    println!("mbsync no-op             {mbsync_noop:.3?}");
+    println!(
+        "allears no-op fetch      {noop:.3?}   ratio = {:.2}   (aim < 0.3 s)",
+        noop.as_secs_f64() / mbsync_noop.as_secs_f64()
+    );
+    println!(
+        "allears peak memory      cold {:.0} MB, no-op {:.0} MB (aim < 150 MB)",
+        peak_mb(&cold_out.stderr).unwrap_or(f64::NAN),
+        peak_mb(&noop_out.stderr).unwrap_or(f64::NAN)
+    );
+    println!(
+        "allears store            {:.1} MB for {n} messages",
+        db as f64 / 1e6
+    );
+}
+
+#[test]
+fn a_plain_password_in_the_file_needs_mode_600_and_warns() {
+    need_dovecot!("a_plain_password_in_the_file_needs_mode_600_and_warns");
+    let d = Dovecot::start();
+    d.append("robin", "INBOX", &reader_mail(1));
+    let block = account(&d, "main", "robin", Via::Implicit, "[\"INBOX\"]", "")
+        .replace("password_env = \"PW_main\"", "password = \"robin-pw\"");
+    let env = Env::with_config(&owner_config(&block));
+    let cfg = env.path().join("digest.toml");
+    set_mode(&cfg, 0o644);
+    let r = env.run(&["fetch"]);
+    assert!(!r.status.success());
+    assert!(
+        r.stderr.contains("readable by group or others"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("robin-pw"), "{}", r.stderr);
+    set_mode(&cfg, 0o600);
+    let r = env.run(&["fetch"]);
+    assert!(r.status.success(), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("prefer password_command or password_env"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        summary_line(&r.stderr, "main/INBOX").contains("1 new"),
+        "{}",
+        r.stderr
+    );
+}
+
+fn set_mode(p: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[test]
+fn a_password_command_is_used_and_its_failure_named() {
+    need_dovecot!("a_password_command_is_used_and_its_failure_named");
+    let d = Dovecot::start();
+    d.append("robin", "INBOX", &reader_mail(1));
+    let block = account(&d, "main", "robin", Via::Starttls, "[\"INBOX\"]", "").replace(
+        "password_env = \"PW_main\"",
+        "password_command = \"echo robin-pw\"",
+    );
+    let env = Env::with_config(&owner_config(&block));
+    let r = env.run(&["fetch"]);
+    assert!(r.status.success(), "{}", r.stderr);
+    std::fs::write(
+        env.path().join("digest.toml"),
+        owner_config(&block.replace("echo robin-pw", "exit 7")),
+    )
+    .unwrap();
+    let r = env.run(&["check"]);
+    assert!(!r.status.success());
+    assert!(
+        r.stderr.contains("password_command `exit 7` failed"),
+        "{}",
+        r.stderr
+    );
+}
