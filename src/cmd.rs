@@ -66,7 +66,11 @@ fn run_all(store: &mut Store, config: &Config) -> Result<ExitCode> {
     analyze::refresh(store)?;
     let (_, path) = make_digest(store, config)?;
     eprintln!("digest written to {}", path.display());
-    Ok(if fetch_failed { ExitCode::from(3) } else { code })
+    Ok(if fetch_failed {
+        ExitCode::from(3)
+    } else {
+        code
+    })
 }
 
 /// `allears fetch`: every account (or one), then threads and answers are brought up to date.
@@ -74,7 +78,19 @@ fn fetch(store: &mut Store, config: &Config, only: Option<&str>) -> Result<ExitC
     imap::require_accounts(config, only)?;
     let reports = imap::fetch_accounts(store, config, only);
     let failed = report_fetch(&reports);
-    analyze::refresh(store)?;
+    // Threads and answers change only when a message or a location was added.
+    let changed = reports
+        .iter()
+        .flat_map(|r| &r.folders)
+        .any(|f| f.counts.new + f.counts.known > 0);
+    if changed {
+        let t = std::time::Instant::now();
+        analyze::refresh(store)?;
+        tracing::debug!(
+            "threads and answers brought up to date in {:.2?}",
+            t.elapsed()
+        );
+    }
     Ok(if failed {
         ExitCode::from(3)
     } else {
@@ -88,11 +104,7 @@ fn report_fetch(reports: &[imap::AccountReport]) -> bool {
         for f in &r.folders {
             let mut line = format!(
                 "{}/{}: {} new, {} skipped (known), {} failed",
-                r.account,
-                f.folder,
-                f.counts.new,
-                f.counts.known,
-                f.unfetched
+                r.account, f.folder, f.counts.new, f.counts.known, f.unfetched
             );
             if f.counts.failed > 0 {
                 line.push_str(&format!(
@@ -134,7 +146,11 @@ fn check(config: &Config) -> Result<ExitCode> {
         }
         bad |= !r.problems.is_empty();
     }
-    Ok(if bad { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if bad {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Print the import summary; the exit code is non-zero only when nothing could be read.

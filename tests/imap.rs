@@ -754,6 +754,107 @@ fn a_silent_server_times_out_and_the_next_run_resumes() {
     assert_eq!(assert_no_duplicates(&env), 120);
 }
 
+#[test]
+fn since_limits_only_the_first_sync() {
+    need_dovecot!("since_limits_only_the_first_sync");
+    let d = Dovecot::start();
+    let day = 86_400;
+    // ALLEARS_NOW below is 2026-11-26; "60 days" reaches back to 2026-09-27.
+    let now = 1_795_651_200u64; // 2026-11-26T00:00:00Z
+    let dated = [
+        (1, now - 200 * day),
+        (2, now - 10 * day),
+        (3, now - 100 * day),
+        (4, now - day),
+    ];
+    d.bulk_write_dated(
+        "robin",
+        "INBOX",
+        dated.iter().map(|&(i, t)| (reader_mail(i), Some(t))),
+    );
+    let env = env_with(
+        &[("main", "robin-pw")],
+        &account(
+            &d,
+            "main",
+            "robin",
+            Via::Implicit,
+            "[\"INBOX\"]",
+            "since = \"60 days\"",
+        ),
+    )
+    .now("2026-11-26T07:30:00Z");
+    let r = env.run(&["fetch"]);
+    assert!(
+        summary_line(&r.stderr, "main/INBOX").contains("2 new"),
+        "{}",
+        r.stderr
+    );
+    let mut ids: Vec<String> = stored(&env).into_iter().map(|(id, _)| id).collect();
+    ids.sort();
+    assert_eq!(ids, vec!["m2@readers.example", "m4@readers.example"]);
+    // Later mail is all fetched, whatever its date: `since` is for the first sync.
+    d.bulk_write_dated("robin", "INBOX", [(reader_mail(5), Some(now - 300 * day))]);
+    let r = env.run(&["fetch"]);
+    assert!(
+        summary_line(&r.stderr, "main/INBOX").contains("1 new"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(stored(&env).len(), 3);
+}
+
+/// Run by `the_watchdog_kills_the_server_when_the_test_process_dies` in a
+/// child process: start a server, print its process group, and die hard.
+#[test]
+#[ignore = "a helper: only meaningful as a child of the watchdog test"]
+fn child_that_starts_a_server_and_aborts() {
+    if std::env::var_os("ALLEARS_WATCHDOG_CHILD").is_none() {
+        return;
+    }
+    let d = Dovecot::start();
+    println!("PGID {}", d.pgid().expect("running"));
+    use std::io::Write;
+    std::io::stdout().flush().ok();
+    std::process::abort();
+}
+
+#[test]
+fn the_watchdog_kills_the_server_when_the_test_process_dies() {
+    need_dovecot!("the_watchdog_kills_the_server_when_the_test_process_dies");
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "imap::child_that_starts_a_server_and_aborts",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env("ALLEARS_WATCHDOG_CHILD", "1")
+        .output()
+        .expect("run the child test");
+    assert!(!out.status.success(), "the child aborts");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let pgid: i32 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("PGID "))
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| {
+            panic!(
+                "no PGID line in:\n{text}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    while dovecot::live_members(pgid) > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(
+        dovecot::live_members(pgid),
+        0,
+        "the server outlived its test process"
+    );
+}
+
 // ---- the benchmark (scripts/bench-fetch runs it; not a timed test) ----
 
 /// Deterministic list mail: several lists, threads with In-Reply-To and
@@ -1006,7 +1107,7 @@ fn bench_fetch() {
         );
         (took, out)
     };
-    let (cold, cold_out) = allears(&["fetch"]);
+    let (cold, cold_out) = allears(&["--debug", "fetch"]);
     let (noop, noop_out) = allears(&["fetch"]);
     let summary = String::from_utf8_lossy(&cold_out.stderr);
     assert!(

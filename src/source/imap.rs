@@ -751,9 +751,16 @@ fn store_batches(
     report: &mut FolderReport,
     bar: &indicatif::ProgressBar,
 ) -> Result<()> {
+    // Where the time goes, for --debug: waiting for the server, parsing and judging, storing.
+    let (mut waiting, mut judging, mut storing) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    let mut t = Instant::now();
     for batch in rx {
+        waiting += t.elapsed();
+        t = Instant::now();
         report.unfetched += batch.asked - batch.bodies.len();
         let incoming = prepare_all(batch.bodies, place, sent, owner)?;
+        judging += t.elapsed();
+        t = Instant::now();
         let cp = Checkpoint {
             uidvalidity,
             last_uid: batch.last_uid,
@@ -761,9 +768,15 @@ fn store_batches(
         let counts = store
             .save_batch(&incoming, Some((account, folder, cp)))
             .with_context(|| format!("storing messages of {account}/{folder}"))?;
+        drop(incoming);
+        storing += t.elapsed();
         report.counts += counts;
         bar.inc(batch.asked as u64);
+        t = Instant::now();
     }
+    tracing::debug!(
+        "{account}/{folder}: waited {waiting:.2?} for the server, parsed and judged in {judging:.2?}, stored in {storing:.2?}"
+    );
     Ok(())
 }
 

@@ -454,30 +454,52 @@ service lmtp {{
         folder: &str,
         messages: impl IntoIterator<Item = Vec<u8>>,
     ) -> usize {
+        self.bulk_write_dated(user, folder, messages.into_iter().map(|m| (m, None)))
+    }
+
+    /// Like `bulk_write`, with an internal date (unix seconds) per message:
+    /// Dovecot takes a Maildir message's INTERNALDATE from the file's mtime.
+    pub fn bulk_write_dated(
+        &self,
+        user: &str,
+        folder: &str,
+        messages: impl IntoIterator<Item = (Vec<u8>, Option<u64>)>,
+    ) -> usize {
         let dir = self.folder_dir(user, folder);
         for sub in ["cur", "new", "tmp"] {
             std::fs::create_dir_all(dir.join(sub)).expect("maildir folder");
         }
-        let base = 1_600_000_000u64;
-        let mut n = 0;
-        for raw in messages {
+        // Continue after files already there, so UIDs keep following names.
+        let mut n = std::fs::read_dir(dir.join("cur"))
+            .map(|d| d.count())
+            .unwrap_or(0);
+        let start = n;
+        for (raw, mtime) in messages {
             let name = format!(
                 "{}.M{}P{}.allears-test,S={}:2,",
-                base + n as u64 / 1_000_000,
+                1_600_000_000 + n as u64 / 1_000_000,
                 n % 1_000_000,
                 n,
                 raw.len()
             );
-            std::fs::write(dir.join("cur").join(name), &raw).expect("write maildir file");
+            let path = dir.join("cur").join(name);
+            std::fs::write(&path, &raw).expect("write maildir file");
+            if let Some(secs) = mtime {
+                let when = std::time::UNIX_EPOCH + Duration::from_secs(secs);
+                std::fs::File::options()
+                    .write(true)
+                    .open(&path)
+                    .and_then(|f| f.set_modified(when))
+                    .expect("set mtime");
+            }
             n += 1;
         }
         if !folder.eq_ignore_ascii_case("INBOX") {
-            // Maildir++ needs the folder listed in subscriptions only for LSUB; LIST finds it by the dot dir.
             std::fs::write(dir.join("maildirfolder"), b"").ok();
         }
         chown_tree(&self.home(user), self.mail_uid, self.mail_gid);
         self.doveadm(&["mailbox", "status", "-u", user, "messages", folder]);
-        n
+        n - start
     }
 
     /// Run `doveadm -c CONF ...` against this server; returns stdout.
@@ -769,7 +791,7 @@ fn greets(port: u16) -> bool {
 fn watchdog(pgid: i32) -> (Child, ChildStdin) {
     let mut child = Command::new("sh")
         .arg("-c")
-        .arg(format!("cat >/dev/null; kill -KILL -- -{pgid} 2>/dev/null"))
+        .arg(format!("cat >/dev/null; kill -9 -{pgid} 2>/dev/null"))
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
