@@ -1143,6 +1143,12 @@ fn bench_fetch() {
         "allears store            {:.1} MB for {n} messages",
         db as f64 / 1e6
     );
+    for l in summary
+        .lines()
+        .filter(|l| l.contains("waited") || l.contains("brought up to date"))
+    {
+        println!("  {l}");
+    }
 }
 
 #[test]
