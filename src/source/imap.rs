@@ -666,9 +666,10 @@ struct Fetched {
     last_uid: u32,
 }
 
-/// A reader thread fetches round trip k+1 while this thread parses, judges
-/// and stores round trip k; the channel holds one batch, so memory stays at
-/// about three batches however large the folder.
+/// Three stages overlap, joined by channels that hold one batch each: a
+/// reader thread fetches round trip k+2, a judge thread parses and classifies
+/// k+1 (on all cores), and this thread stores k with its checkpoint. Memory
+/// stays at a handful of batches however large the folder.
 #[allow(clippy::too_many_arguments)]
 fn fetch_and_store(
     store: &mut Store,
@@ -684,99 +685,114 @@ fn fetch_and_store(
     bar: &indicatif::ProgressBar,
 ) -> Result<()> {
     let timeout = account.timeout_secs;
-    let (tx, rx) = sync_channel::<Fetched>(1);
+    let (fetched_tx, fetched_rx) = sync_channel::<Fetched>(1);
+    let (judged_tx, judged_rx) = sync_channel::<Judged>(1);
     std::thread::scope(|scope| {
-        let reader = scope.spawn(move || -> Result<()> {
-            for plan in plans {
-                let set = uid_set(&plan.uids);
+        let reader = scope.spawn(move || read_batches(session, folder, timeout, plans, fetched_tx));
+        let judge = scope.spawn(move || -> Result<Duration> {
+            let mut judging = Duration::ZERO;
+            for batch in fetched_rx {
                 let t = Instant::now();
-                let fetches = session.uid_fetch(&set, "(UID BODY.PEEK[])").map_err(|e| {
-                    Broken(format!(
-                        "fetching UIDs {} from {folder}: {}",
-                        short(&set),
-                        imap_error(&e, timeout)
-                    ))
-                })?;
-                let wanted: HashSet<u32> = plan.uids.iter().copied().collect();
-                let bodies: Vec<(u32, Vec<u8>)> = fetches
-                    .iter()
-                    .filter_map(|f| Some((f.uid?, f.body()?.to_vec())))
-                    .filter(|(uid, _)| wanted.contains(uid))
-                    .collect();
-                drop(fetches);
-                tracing::debug!("{folder}: UIDs {} in {:?}", short(&set), t.elapsed());
-                let last_uid = plan.uids.last().copied().unwrap_or(0);
-                let batch = Fetched {
-                    bodies,
-                    asked: plan.uids.len(),
-                    last_uid,
+                let unfetched = batch.asked - batch.bodies.len();
+                let incoming = prepare_all(batch.bodies, place, sent, owner)?;
+                judging += t.elapsed();
+                let judged = Judged {
+                    incoming,
+                    asked: batch.asked,
+                    unfetched,
+                    last_uid: batch.last_uid,
                 };
-                if tx.send(batch).is_err() {
-                    // The storing side stopped; it reports why.
-                    return Ok(());
+                if judged_tx.send(judged).is_err() {
+                    break;
                 }
             }
-            Ok(())
+            Ok(judging)
         });
-        let stored = store_batches(
-            store,
-            owner,
-            &account.name,
-            folder,
-            uidvalidity,
-            place,
-            sent,
-            rx,
-            report,
-            bar,
-        );
+        let (mut waiting, mut storing) = (Duration::ZERO, Duration::ZERO);
+        let mut stored = Ok(());
+        let mut t = Instant::now();
+        for batch in judged_rx.iter() {
+            waiting += t.elapsed();
+            t = Instant::now();
+            let cp = Checkpoint {
+                uidvalidity,
+                last_uid: batch.last_uid,
+            };
+            match store.save_batch(&batch.incoming, Some((&account.name, folder, cp))) {
+                Ok(counts) => report.counts += counts,
+                Err(e) => {
+                    stored =
+                        Err(e.context(format!("storing messages of {}/{folder}", account.name)));
+                    break;
+                }
+            }
+            report.unfetched += batch.unfetched;
+            bar.inc(batch.asked as u64);
+            storing += t.elapsed();
+            t = Instant::now();
+        }
+        // Stop the other stages if storing failed: they see closed channels.
+        drop(judged_rx);
+        let judged = judge
+            .join()
+            .map_err(|_| anyhow!("the parser thread panicked"))?;
         let read = reader
             .join()
             .map_err(|_| anyhow!("the IMAP reader thread panicked"))?;
+        let judging = judged?;
+        tracing::debug!(
+            "{}/{folder}: waited {waiting:.2?} for parsed mail, parsed and judged in {judging:.2?}, stored in {storing:.2?}",
+            account.name
+        );
         stored?;
         read
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn store_batches(
-    store: &mut Store,
-    owner: &Owner,
-    account: &str,
+/// A fetched round trip, parsed and judged, ready to store.
+struct Judged {
+    incoming: Vec<Incoming>,
+    asked: usize,
+    unfetched: usize,
+    last_uid: u32,
+}
+
+/// The reader stage: one `UID FETCH` per plan, bodies passed on in order.
+fn read_batches(
+    session: &mut Session,
     folder: &str,
-    uidvalidity: u32,
-    place: &str,
-    sent: bool,
-    rx: std::sync::mpsc::Receiver<Fetched>,
-    report: &mut FolderReport,
-    bar: &indicatif::ProgressBar,
+    timeout: u64,
+    plans: Vec<Plan>,
+    tx: std::sync::mpsc::SyncSender<Fetched>,
 ) -> Result<()> {
-    // Where the time goes, for --debug: waiting for the server, parsing and judging, storing.
-    let (mut waiting, mut judging, mut storing) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
-    let mut t = Instant::now();
-    for batch in rx {
-        waiting += t.elapsed();
-        t = Instant::now();
-        report.unfetched += batch.asked - batch.bodies.len();
-        let incoming = prepare_all(batch.bodies, place, sent, owner)?;
-        judging += t.elapsed();
-        t = Instant::now();
-        let cp = Checkpoint {
-            uidvalidity,
-            last_uid: batch.last_uid,
+    for plan in plans {
+        let set = uid_set(&plan.uids);
+        let t = Instant::now();
+        let fetches = session.uid_fetch(&set, "(UID BODY.PEEK[])").map_err(|e| {
+            Broken(format!(
+                "fetching UIDs {} from {folder}: {}",
+                short(&set),
+                imap_error(&e, timeout)
+            ))
+        })?;
+        let wanted: HashSet<u32> = plan.uids.iter().copied().collect();
+        let bodies: Vec<(u32, Vec<u8>)> = fetches
+            .iter()
+            .filter_map(|f| Some((f.uid?, f.body()?.to_vec())))
+            .filter(|(uid, _)| wanted.contains(uid))
+            .collect();
+        drop(fetches);
+        tracing::debug!("{folder}: UIDs {} in {:?}", short(&set), t.elapsed());
+        let batch = Fetched {
+            bodies,
+            asked: plan.uids.len(),
+            last_uid: plan.uids.last().copied().unwrap_or(0),
         };
-        let counts = store
-            .save_batch(&incoming, Some((account, folder, cp)))
-            .with_context(|| format!("storing messages of {account}/{folder}"))?;
-        drop(incoming);
-        storing += t.elapsed();
-        report.counts += counts;
-        bar.inc(batch.asked as u64);
-        t = Instant::now();
+        if tx.send(batch).is_err() {
+            // A later stage stopped; it reports why.
+            return Ok(());
+        }
     }
-    tracing::debug!(
-        "{account}/{folder}: waited {waiting:.2?} for the server, parsed and judged in {judging:.2?}, stored in {storing:.2?}"
-    );
     Ok(())
 }
 
