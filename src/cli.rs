@@ -23,8 +23,11 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Import the configured sources, classify, and send the digest when it is due
-    /// (once per day at [schedule] time; without [smtp], write it to the output folder).
+    /// Fetch the IMAP accounts, import the local sources, classify, act on your
+    /// reply commands, and send the digest when it is due (once per day at
+    /// [schedule] time; without [smtp], write it to the output folder).
+    ///
+    /// Exits 3 when an account or folder failed (the rest still goes through).
     Run {
         /// Send a digest now, whatever the schedule says.
         #[arg(long)]
@@ -33,6 +36,17 @@ pub(crate) enum Command {
     /// Stay running: fetch every [schedule] fetch_every_minutes, send each digest at its
     /// time (once after the machine slept through it), stop on SIGTERM or Ctrl-C.
     Daemon,
+    /// Fetch new mail from the configured IMAP accounts, read-only (nothing is flagged, moved or deleted).
+    ///
+    /// Exits 3 when an account or folder failed; the next fetch resumes after the last saved batch.
+    Fetch {
+        /// Only this account (its `name` in digest.toml).
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// Connect to every IMAP account, log in, show its capabilities and the folders that would be
+    /// fetched, and say exactly what is wrong (non-zero exit) when something is.
+    Check,
     /// Import mail from Maildirs, mbox files, .eml files, or folders of them.
     Import {
         /// Paths to read.

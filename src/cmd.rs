@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::digest;
 use crate::import::{self, Summary};
 use crate::render::Renderer;
+use crate::source::imap;
 use crate::store::{Row, Store};
 use crate::thread::{Mode, Node};
 
@@ -24,6 +25,8 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Run { force } => run_all(&mut store, &config, force),
         Command::Daemon => crate::daemon::run(&mut store, &config),
+        Command::Fetch { account } => fetch(&mut store, &config, account.as_deref()),
+        Command::Check => check(&config),
         Command::Import { paths, sent } => {
             let paths: Vec<(PathBuf, bool)> = paths.into_iter().map(|p| (p, sent)).collect();
             let started = std::time::Instant::now();
@@ -103,16 +106,106 @@ fn run_all(store: &mut Store, config: &Config, force: bool) -> Result<ExitCode> 
 /// Import every configured source and bring threads and answers up to date; `run`
 /// and `daemon` both fetch through here.
 pub(crate) fn fetch_all(store: &mut Store, config: &Config) -> Result<ExitCode> {
+    let reports = imap::fetch_accounts(store, config, None);
+    let fetch_failed = report_fetch(&reports);
     let paths: Vec<(PathBuf, bool)> = config
         .source
         .iter()
         .map(|s| (config.resolve(&s.path), s.sent))
         .collect();
     let summary = import::import_paths(store, config, &paths)?;
-    let code = report_import(&summary, store);
+    let code = if paths.is_empty() && !config.account.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        report_import(&summary, store)
+    };
     analyze::refresh(store)?;
     act_on_replies(store, config)?;
-    Ok(code)
+    Ok(if fetch_failed {
+        ExitCode::from(3)
+    } else {
+        code
+    })
+}
+
+/// `allears fetch`: every account (or one), then threads and answers are brought up to date.
+fn fetch(store: &mut Store, config: &Config, only: Option<&str>) -> Result<ExitCode> {
+    imap::require_accounts(config, only)?;
+    let reports = imap::fetch_accounts(store, config, only);
+    let failed = report_fetch(&reports);
+    // Threads and answers change only when a message or a location was added.
+    let changed = reports
+        .iter()
+        .flat_map(|r| &r.folders)
+        .any(|f| f.counts.new + f.counts.known > 0);
+    if changed {
+        let t = std::time::Instant::now();
+        analyze::refresh(store)?;
+        tracing::debug!(
+            "threads and answers brought up to date in {:.2?}",
+            t.elapsed()
+        );
+    }
+    Ok(if failed {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// One summary line per folder (new, skipped as known, failed); returns whether anything failed.
+fn report_fetch(reports: &[imap::AccountReport]) -> bool {
+    for r in reports {
+        for f in &r.folders {
+            let mut line = format!(
+                "{}/{}: {} new, {} skipped (known), {} failed",
+                r.account, f.folder, f.counts.new, f.counts.known, f.unfetched
+            );
+            if f.counts.failed > 0 {
+                line.push_str(&format!(
+                    ", {} stored raw with a parse error",
+                    f.counts.failed
+                ));
+            }
+            if f.resynced {
+                line.push_str(" (UIDVALIDITY changed: folder synced again)");
+            }
+            if let Some(e) = &f.error {
+                line.push_str(&format!("; error: {e}"));
+            }
+            eprintln!("{line}");
+        }
+        if let Some(e) = &r.error {
+            eprintln!("allears: account {}: {e}", r.account);
+        }
+    }
+    reports.iter().any(imap::AccountReport::failed)
+}
+
+/// `allears check`: what each account looks like from here, and what is wrong.
+fn check(config: &Config) -> Result<ExitCode> {
+    imap::require_accounts(config, None)?;
+    let mut bad = false;
+    for account in &config.account {
+        let r = imap::check_account(config, account);
+        println!("account {}:", r.account);
+        for l in &r.lines {
+            println!("  {l}");
+        }
+        for p in &r.problems {
+            println!("  PROBLEM: {p}");
+            eprintln!("allears: account {}: {p}", r.account);
+        }
+        if r.problems.is_empty() {
+            println!("  ok");
+        }
+        bad |= !r.problems.is_empty();
+    }
+    Ok(if bad {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 pub(crate) fn report_delivery(outcome: &crate::send::Outcome, config: &Config) {

@@ -167,6 +167,16 @@ impl Dovecot {
         }
     }
 
+    /// Wake a server a `Cut::StopAfterFetches` tripwire stopped.
+    pub fn resume(&self) {
+        if let Some(pgid) = self.pgid() {
+            // SAFETY: plain syscall on our own server's process group.
+            unsafe {
+                libc::kill(-pgid, libc::SIGCONT);
+            }
+        }
+    }
+
     /// Stop the server (the same as `kill`: SIGTERM takes a second and tells nothing more).
     pub fn stop(&mut self) {
         self.kill();
@@ -444,30 +454,52 @@ service lmtp {{
         folder: &str,
         messages: impl IntoIterator<Item = Vec<u8>>,
     ) -> usize {
+        self.bulk_write_dated(user, folder, messages.into_iter().map(|m| (m, None)))
+    }
+
+    /// Like `bulk_write`, with an internal date (unix seconds) per message:
+    /// Dovecot takes a Maildir message's INTERNALDATE from the file's mtime.
+    pub fn bulk_write_dated(
+        &self,
+        user: &str,
+        folder: &str,
+        messages: impl IntoIterator<Item = (Vec<u8>, Option<u64>)>,
+    ) -> usize {
         let dir = self.folder_dir(user, folder);
         for sub in ["cur", "new", "tmp"] {
             std::fs::create_dir_all(dir.join(sub)).expect("maildir folder");
         }
-        let base = 1_600_000_000u64;
-        let mut n = 0;
-        for raw in messages {
+        // Continue after files already there, so UIDs keep following names.
+        let mut n = std::fs::read_dir(dir.join("cur"))
+            .map(|d| d.count())
+            .unwrap_or(0);
+        let start = n;
+        for (raw, mtime) in messages {
             let name = format!(
                 "{}.M{}P{}.allears-test,S={}:2,",
-                base + n as u64 / 1_000_000,
+                1_600_000_000 + n as u64 / 1_000_000,
                 n % 1_000_000,
                 n,
                 raw.len()
             );
-            std::fs::write(dir.join("cur").join(name), &raw).expect("write maildir file");
+            let path = dir.join("cur").join(name);
+            std::fs::write(&path, &raw).expect("write maildir file");
+            if let Some(secs) = mtime {
+                let when = std::time::UNIX_EPOCH + Duration::from_secs(secs);
+                std::fs::File::options()
+                    .write(true)
+                    .open(&path)
+                    .and_then(|f| f.set_modified(when))
+                    .expect("set mtime");
+            }
             n += 1;
         }
         if !folder.eq_ignore_ascii_case("INBOX") {
-            // Maildir++ needs the folder listed in subscriptions only for LSUB; LIST finds it by the dot dir.
             std::fs::write(dir.join("maildirfolder"), b"").ok();
         }
         chown_tree(&self.home(user), self.mail_uid, self.mail_gid);
         self.doveadm(&["mailbox", "status", "-u", user, "messages", folder]);
-        n
+        n - start
     }
 
     /// Run `doveadm -c CONF ...` against this server; returns stdout.
@@ -521,6 +553,9 @@ pub enum Cut {
     AfterBytes(usize),
     /// Right after the server completed this many FETCH commands (its tagged "OK Fetch completed").
     AfterFetches(usize),
+    /// Like `AfterFetches`, but SIGSTOP the group: the server goes silent
+    /// without closing anything (a timeout); `Dovecot::resume` wakes it.
+    StopAfterFetches(usize),
 }
 
 pub struct Tripwire {
@@ -593,7 +628,7 @@ fn relay_until_cut(
         if client.write_all(chunk).is_err() {
             break;
         }
-        if let Cut::AfterFetches(k) = cut {
+        if let Cut::AfterFetches(k) | Cut::StopAfterFetches(k) = cut {
             tail.extend_from_slice(chunk);
             let mut from = 0;
             while let Some(pos) = find(&tail[from..], needle) {
@@ -603,8 +638,17 @@ fn relay_until_cut(
             let keep = tail.len().saturating_sub(needle.len());
             tail.drain(..keep.max(from).min(tail.len()));
             if fetches >= k {
-                kill_group(pgid);
                 fired.store(true, Ordering::SeqCst);
+                if let Cut::StopAfterFetches(_) = cut {
+                    // SAFETY: plain syscall on the server's process group.
+                    unsafe {
+                        libc::kill(-pgid, libc::SIGSTOP);
+                    }
+                    // Keep both sockets open: the client must notice the silence itself.
+                    let _ = server.read(&mut buf);
+                    return;
+                }
+                kill_group(pgid);
                 break;
             }
         }
@@ -747,7 +791,7 @@ fn greets(port: u16) -> bool {
 fn watchdog(pgid: i32) -> (Child, ChildStdin) {
     let mut child = Command::new("sh")
         .arg("-c")
-        .arg(format!("cat >/dev/null; kill -KILL -- -{pgid} 2>/dev/null"))
+        .arg(format!("cat >/dev/null; kill -9 -{pgid} 2>/dev/null"))
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -1,0 +1,979 @@
+//! The IMAP source: connect to the owner's accounts, read each configured
+//! folder read-only, and hand new messages to the store batch by batch.
+//!
+//! Before it: `config.rs` (the `[[account]]` entries). After it: the same
+//! parse + classify step as local mail (`import::prepare`) and
+//! `Store::save_batch`, which commits a batch's messages together with the
+//! folder's checkpoint (UIDVALIDITY, last UID) in one transaction, so a run
+//! cut short anywhere resumes from the last committed batch with nothing lost
+//! and nothing stored twice.
+//!
+//! Read-only by construction (RFC 3501): folders are opened with EXAMINE
+//! (section 6.3.2) and bodies read with `BODY.PEEK[]` (section 6.4.5), so no
+//! flag changes; STORE, EXPUNGE, COPY and MOVE are never sent. Only UIDs above
+//! the checkpoint are fetched (`UID FETCH`, section 6.4.8); a new UIDVALIDITY
+//! (section 2.3.1.1) makes the old UIDs meaningless, so the folder is synced
+//! again from scratch and deduplicated by Message-ID. The Sent folder is found
+//! by its `\Sent` attribute (RFC 6154) when not configured.
+
+use std::collections::HashSet;
+use std::io::{BufRead, Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::mpsc::sync_channel;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+
+use crate::config::{Account, Config, Owner, Tls};
+use crate::store::{Checkpoint, Counts, Incoming, Location, Store};
+
+/// A batch is also cut at this many bytes, so one batch of large attachments
+/// cannot blow memory up (one bigger message still goes alone).
+const BATCH_BYTES: u64 = 16 << 20;
+
+/// Anything an IMAP session can run over: plain TCP or TLS.
+pub(crate) trait Stream: Read + Write + Send {}
+impl<T: Read + Write + Send> Stream for T {}
+
+pub(crate) type Session = imap::Session<Box<dyn Stream>>;
+
+/// Why an account could not be used. `check` prints it as is; `fetch` adds
+/// whether the next run will simply resume.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Problem {
+    #[error("cannot resolve host {host}: {detail}")]
+    Dns { host: String, detail: String },
+    #[error("{host}:{port} refused the connection (is the server running, is the port right?)")]
+    Refused { host: String, port: u16 },
+    #[error("no answer from {host}:{port} within {secs} s")]
+    Timeout { host: String, port: u16, secs: u64 },
+    #[error("cannot connect to {host}:{port}: {detail}")]
+    Connect {
+        host: String,
+        port: u16,
+        detail: String,
+    },
+    #[error("TLS certificate verification failed for {host}: {detail}")]
+    TlsVerify { host: String, detail: String },
+    #[error("TLS with {host} failed: {detail}")]
+    Tls { host: String, detail: String },
+    #[error("login as {user} on {host} failed: {detail}")]
+    Login {
+        user: String,
+        host: String,
+        detail: String,
+    },
+    #[error("password for account {account}: {detail}")]
+    Password { account: String, detail: String },
+    #[error("{0}")]
+    Protocol(String),
+}
+
+/// What happened to one folder in a fetch.
+#[derive(Debug, Default)]
+pub(crate) struct FolderReport {
+    pub folder: String,
+    pub counts: Counts,
+    /// UIDs the server listed but returned no body for (expunged meanwhile).
+    pub unfetched: usize,
+    /// The folder's UIDVALIDITY changed and it was synced again.
+    pub resynced: bool,
+    pub error: Option<String>,
+}
+
+/// What happened to one account in a fetch.
+#[derive(Debug, Default)]
+pub(crate) struct AccountReport {
+    pub account: String,
+    pub folders: Vec<FolderReport>,
+    /// Why the account (or the rest of it) could not be fetched.
+    pub error: Option<String>,
+}
+
+impl AccountReport {
+    pub fn failed(&self) -> bool {
+        self.error.is_some() || self.folders.iter().any(|f| f.error.is_some())
+    }
+}
+
+/// Fetch every configured account (or only `only`); one failing does not stop the others.
+pub(crate) fn fetch_accounts(
+    store: &mut Store,
+    config: &Config,
+    only: Option<&str>,
+) -> Vec<AccountReport> {
+    config
+        .account
+        .iter()
+        .filter(|a| only.is_none_or(|o| o == a.name))
+        .map(|a| fetch_account(store, config, a))
+        .collect()
+}
+
+fn fetch_account(store: &mut Store, config: &Config, account: &Account) -> AccountReport {
+    let mut report = AccountReport {
+        account: account.name.clone(),
+        ..AccountReport::default()
+    };
+    let mut session = match login(config, account) {
+        Ok(s) => s,
+        Err(e) => {
+            report.error = Some(e.to_string());
+            return report;
+        }
+    };
+    let folders = match folders_to_fetch(&mut session, account) {
+        Ok(f) => f,
+        Err(e) => {
+            report.error = Some(format!("listing folders: {e:#}"));
+            return report;
+        }
+    };
+    for missing in &folders.missing {
+        report.folders.push(FolderReport {
+            folder: missing.clone(),
+            error: Some(format!("no folder named \"{missing}\" on the server")),
+            ..FolderReport::default()
+        });
+    }
+    for (folder, sent) in &folders.chosen {
+        let mut fr = FolderReport {
+            folder: folder.clone(),
+            ..FolderReport::default()
+        };
+        let outcome = sync_folder(
+            store,
+            &config.owner,
+            account,
+            &mut session,
+            folder,
+            *sent,
+            &mut fr,
+        );
+        if let Err(e) = outcome {
+            fr.error = Some(format!("{e:#}"));
+            let broken = e.downcast_ref::<Broken>().is_some();
+            report.folders.push(fr);
+            if broken {
+                report.error = Some(
+                    "the connection broke; the rest of this account waits for the next run, which resumes after the last saved batch".to_string(),
+                );
+                return report;
+            }
+            continue;
+        }
+        report.folders.push(fr);
+    }
+    let _ = session.logout();
+    report
+}
+
+/// Open a connection as the account says, read the greeting, log in.
+pub(crate) fn login(config: &Config, account: &Account) -> Result<Session, Problem> {
+    let client = connect(config, account)?;
+    let password = account.password.reveal().map_err(|e| Problem::Password {
+        account: account.name.clone(),
+        detail: format!("{e:#}"),
+    })?;
+    if password.contains(['\r', '\n']) {
+        return Err(Problem::Password {
+            account: account.name.clone(),
+            detail: "it contains a line break".to_string(),
+        });
+    }
+    client
+        .login(&account.username, &password)
+        .map_err(|(e, _)| Problem::Login {
+            user: account.username.clone(),
+            host: account.host.clone(),
+            detail: imap_error(&e, account.timeout_secs),
+        })
+}
+
+/// TCP (with timeouts), then TLS as configured; the greeting is read.
+pub(crate) fn connect(
+    config: &Config,
+    account: &Account,
+) -> Result<imap::Client<Box<dyn Stream>>, Problem> {
+    let tcp = tcp_connect(&account.host, account.port, account.timeout_secs)?;
+    let stream: Box<dyn Stream> = match account.tls {
+        Tls::None => Box::new(tcp),
+        Tls::Implicit => Box::new(tls_wrap(config, account, tcp)?),
+        Tls::Starttls => {
+            let tcp = starttls(tcp, account)?;
+            let tls = tls_wrap(config, account, tcp)?;
+            let mut client = imap::Client::new(Box::new(tls) as Box<dyn Stream>);
+            // RFC 3501 section 6.2.1: no new greeting after STARTTLS.
+            client.greeting_read = true;
+            return Ok(client);
+        }
+    };
+    let mut client = imap::Client::new(stream);
+    client
+        .read_greeting()
+        .map_err(|e| protocol("reading the greeting", &e, account))?;
+    Ok(client)
+}
+
+/// RFC 3501 section 6.2.1 by hand: greeting, `STARTTLS`, tagged OK. The
+/// imap crate's client keeps this step private; nothing else is sent in
+/// clear, and nothing the server sends before the handshake is trusted.
+fn starttls(tcp: TcpStream, account: &Account) -> Result<TcpStream, Problem> {
+    let fail = |detail: String| {
+        Problem::Protocol(format!(
+            "STARTTLS with {}:{}: {detail}",
+            account.host, account.port
+        ))
+    };
+    let io = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+            fail(format!("no answer within {} s", account.timeout_secs))
+        }
+        _ => fail(e.to_string()),
+    };
+    let mut reader = std::io::BufReader::new(&tcp);
+    let mut line = String::new();
+    reader.read_line(&mut line).map_err(io)?;
+    if !line.starts_with("* OK") && !line.starts_with("* PREAUTH") {
+        return Err(fail(format!("unexpected greeting {:?}", line.trim_end())));
+    }
+    (&tcp).write_all(b"s1 STARTTLS\r\n").map_err(io)?;
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).map_err(io)? == 0 {
+            return Err(fail("the server closed the connection".to_string()));
+        }
+        if let Some(status) = line.strip_prefix("s1 ") {
+            if status.starts_with("OK") {
+                break;
+            }
+            return Err(fail(format!("the server refused: {}", status.trim_end())));
+        }
+    }
+    if !reader.buffer().is_empty() {
+        return Err(fail(
+            "data after the STARTTLS answer (refused: RFC 3501 section 6.2.1)".to_string(),
+        ));
+    }
+    drop(reader);
+    Ok(tcp)
+}
+
+fn protocol(what: &str, e: &imap::Error, account: &Account) -> Problem {
+    Problem::Protocol(format!(
+        "{what} from {}:{}: {}",
+        account.host,
+        account.port,
+        imap_error(e, account.timeout_secs)
+    ))
+}
+
+/// An imap error in words; read timeouts say so.
+fn imap_error(e: &imap::Error, timeout_secs: u64) -> String {
+    match e {
+        imap::Error::Io(io)
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) =>
+        {
+            format!("no answer within {timeout_secs} s")
+        }
+        imap::Error::ConnectionLost => "the server closed the connection".to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn tcp_connect(host: &str, port: u16, timeout_secs: u64) -> Result<TcpStream, Problem> {
+    let timeout = Duration::from_secs(timeout_secs.max(1));
+    let addrs: Vec<_> = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| Problem::Dns {
+            host: host.to_string(),
+            detail: e.to_string(),
+        })?
+        .collect();
+    if addrs.is_empty() {
+        return Err(Problem::Dns {
+            host: host.to_string(),
+            detail: "no address".to_string(),
+        });
+    }
+    let mut last = None;
+    for addr in addrs {
+        match TcpStream::connect_timeout(&addr, timeout) {
+            Ok(tcp) => {
+                let set = tcp
+                    .set_read_timeout(Some(timeout))
+                    .and_then(|()| tcp.set_write_timeout(Some(timeout)));
+                if let Err(e) = set {
+                    last = Some(e);
+                    continue;
+                }
+                let _ = tcp.set_nodelay(true);
+                return Ok(tcp);
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    let e = last.unwrap_or_else(|| std::io::Error::other("no address to try"));
+    Err(match e.kind() {
+        std::io::ErrorKind::ConnectionRefused => Problem::Refused {
+            host: host.to_string(),
+            port,
+        },
+        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => Problem::Timeout {
+            host: host.to_string(),
+            port,
+            secs: timeout_secs,
+        },
+        _ => Problem::Connect {
+            host: host.to_string(),
+            port,
+            detail: e.to_string(),
+        },
+    })
+}
+
+/// TLS over `tcp` with the system roots plus `ca_file`; the certificate and
+/// the host name are always verified.
+fn tls_wrap(
+    config: &Config,
+    account: &Account,
+    tcp: TcpStream,
+) -> Result<native_tls::TlsStream<TcpStream>, Problem> {
+    let host = &account.host;
+    let tls_err = |detail: String| Problem::Tls {
+        host: host.clone(),
+        detail,
+    };
+    let mut builder = native_tls::TlsConnector::builder();
+    if let Some(ca) = &account.ca_file {
+        let path = config.resolve(ca);
+        let pem = std::fs::read(&path)
+            .map_err(|e| tls_err(format!("reading ca_file {}: {e}", path.display())))?;
+        let cert = native_tls::Certificate::from_pem(&pem).map_err(|e| {
+            tls_err(format!(
+                "ca_file {} is not a PEM certificate: {e}",
+                path.display()
+            ))
+        })?;
+        builder.add_root_certificate(cert);
+    }
+    let connector = builder.build().map_err(|e| tls_err(e.to_string()))?;
+    // The name checked against the certificate: brackets off an IPv6 literal.
+    let name = host.trim_matches(|c| c == '[' || c == ']');
+    connector.connect(name, tcp).map_err(|e| {
+        let detail = match e {
+            native_tls::HandshakeError::Failure(e) => e.to_string(),
+            native_tls::HandshakeError::WouldBlock(_) => {
+                format!("no answer within {} s", account.timeout_secs)
+            }
+        };
+        if detail.contains("certificate verify failed") || detail.contains("verify") {
+            Problem::TlsVerify {
+                host: host.clone(),
+                detail,
+            }
+        } else {
+            tls_err(detail)
+        }
+    })
+}
+
+/// The folders one account's patterns choose, and literal names not found.
+#[derive(Debug, Default)]
+pub(crate) struct Folders {
+    /// (name, is the Sent folder), in server order, each once.
+    pub chosen: Vec<(String, bool)>,
+    pub missing: Vec<String>,
+    /// Patterns with wildcards that matched nothing.
+    pub unmatched: Vec<String>,
+    pub sent: Option<String>,
+}
+
+/// LIST everything, then match the account's names and patterns; add the Sent folder.
+pub(crate) fn folders_to_fetch(session: &mut Session, account: &Account) -> Result<Folders> {
+    let names = session.list(None, Some("*")).context("LIST")?;
+    let mut all: Vec<(String, bool, char)> = Vec::new();
+    for n in names.iter() {
+        let attrs = n.attributes();
+        let selectable = !attrs.iter().any(|a| {
+            matches!(a, imap_proto::NameAttribute::NoSelect)
+                || matches!(a, imap_proto::NameAttribute::Extension(x) if x.eq_ignore_ascii_case("\\NonExistent"))
+        });
+        let is_sent = attrs
+            .iter()
+            .any(|a| matches!(a, imap_proto::NameAttribute::Sent));
+        let delim = n.delimiter().and_then(|d| d.chars().next()).unwrap_or('/');
+        if selectable {
+            all.push((n.name().to_string(), is_sent, delim));
+        }
+    }
+    let mut out = Folders {
+        sent: account
+            .sent_folder
+            .clone()
+            .or_else(|| all.iter().find(|f| f.1).map(|f| f.0.clone())),
+        ..Folders::default()
+    };
+    let mut seen = HashSet::new();
+    for pattern in &account.folders {
+        let wild = pattern.contains(['*', '%', '?']);
+        let mut matched = false;
+        for (name, _, delim) in &all {
+            if folder_matches(pattern, name, *delim) {
+                matched = true;
+                if seen.insert(name.clone()) {
+                    out.chosen.push((name.clone(), false));
+                }
+            }
+        }
+        if !matched {
+            if wild {
+                out.unmatched.push(pattern.clone());
+            } else {
+                out.missing.push(pattern.clone());
+            }
+        }
+    }
+    if let Some(sent) = &out.sent {
+        match all.iter().find(|f| &f.0 == sent) {
+            Some(_) => {
+                if seen.insert(sent.clone()) {
+                    out.chosen.push((sent.clone(), true));
+                } else if let Some(c) = out.chosen.iter_mut().find(|c| &c.0 == sent) {
+                    c.1 = true;
+                }
+            }
+            None if account.sent_folder.is_some() => out.missing.push(sent.clone()),
+            None => {}
+        }
+    }
+    Ok(out)
+}
+
+/// RFC 3501 section 6.3.8 wildcards: `*` matches anything, `%` anything but
+/// the hierarchy delimiter; `?` one character. INBOX is case-insensitive
+/// (section 5.1), other names are not.
+pub(crate) fn folder_matches(pattern: &str, name: &str, delim: char) -> bool {
+    let fold = |s: &str| -> String {
+        if s.len() >= 5 && s[..5].eq_ignore_ascii_case("INBOX") && s.is_char_boundary(5) {
+            format!("INBOX{}", &s[5..])
+        } else {
+            s.to_string()
+        }
+    };
+    let p: Vec<char> = fold(pattern).chars().collect();
+    let n: Vec<char> = fold(name).chars().collect();
+    glob(&p, &n, delim)
+}
+
+/// Iterative wildcard match with backtracking to the last star.
+fn glob(p: &[char], n: &[char], delim: char) -> bool {
+    // Recursion depth is bounded by the number of wildcards in a config pattern.
+    match p.first() {
+        None => n.is_empty(),
+        Some('*') => (0..=n.len()).any(|i| glob(&p[1..], &n[i..], delim)),
+        Some('%') => {
+            let stop = n.iter().position(|&c| c == delim).unwrap_or(n.len());
+            (0..=stop).any(|i| glob(&p[1..], &n[i..], delim))
+        }
+        Some('?') => !n.is_empty() && glob(&p[1..], &n[1..], delim),
+        Some(&c) => n.first() == Some(&c) && glob(&p[1..], &n[1..], delim),
+    }
+}
+
+/// The connection is gone: the caller stops this account for this run.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Broken(String);
+
+/// One planned round trip: UIDs (ascending) and their total size.
+struct Plan {
+    uids: Vec<u32>,
+}
+
+/// Fetch one folder's new messages and store them, batch by batch, each with its checkpoint.
+fn sync_folder(
+    store: &mut Store,
+    owner: &Owner,
+    account: &Account,
+    session: &mut Session,
+    folder: &str,
+    sent: bool,
+    report: &mut FolderReport,
+) -> Result<()> {
+    let broken = |what: String, e: imap::Error| -> anyhow::Error {
+        Broken(format!("{what}: {}", imap_error(&e, account.timeout_secs))).into()
+    };
+    let mailbox = session.examine(folder).map_err(|e| match e {
+        imap::Error::No(no) => anyhow!("cannot open \"{folder}\": {no}"),
+        other => broken(format!("EXAMINE {folder}"), other),
+    })?;
+    let uidvalidity = mailbox
+        .uid_validity
+        .ok_or_else(|| anyhow!("the server gave no UIDVALIDITY for \"{folder}\""))?;
+    let mut start = 1u32;
+    let mut first_sync = true;
+    match store.checkpoint(&account.name, folder)? {
+        Some(cp) if cp.uidvalidity == uidvalidity => {
+            start = cp.last_uid.saturating_add(1);
+            first_sync = false;
+        }
+        Some(cp) => {
+            tracing::info!(
+                "{}/{folder}: UIDVALIDITY changed ({} -> {uidvalidity}); syncing the folder again",
+                account.name,
+                cp.uidvalidity
+            );
+            store.reset_folder(&account.name, folder)?;
+            report.resynced = true;
+        }
+        None => {}
+    }
+    // Nothing new: UIDs are assigned in ascending order (RFC 3501 section 2.3.1.1).
+    if mailbox.exists == 0 || mailbox.uid_next.is_some_and(|next| next <= start) {
+        return Ok(());
+    }
+    let candidates = list_new(session, account, folder, start, first_sync)
+        .map_err(|e| broken(format!("listing new UIDs of {folder}"), e))?;
+    let top = candidates.iter().map(|c| c.0).max().unwrap_or(0);
+    let plans = plan_batches(&candidates, account.batch as usize);
+    let total: usize = plans.iter().map(|p| p.uids.len()).sum();
+    let bar =
+        crate::import::progress_bar(Some(total as u64), &format!("{}/{folder}", account.name));
+    let place = format!("imap:{}/{folder}", account.name);
+    let result = fetch_and_store(
+        store,
+        owner,
+        session,
+        account,
+        folder,
+        uidvalidity,
+        plans,
+        &place,
+        sent,
+        report,
+        &bar,
+    );
+    bar.finish_and_clear();
+    result?;
+    // Everything below UIDNEXT (or the highest UID listed) is now accounted for,
+    // including messages `since` left out on purpose.
+    let reached = mailbox
+        .uid_next
+        .map_or(top, |n| n.saturating_sub(1))
+        .max(top);
+    if reached >= start {
+        let cp = Checkpoint {
+            uidvalidity,
+            last_uid: reached,
+        };
+        store.save_batch(&[], Some((&account.name, folder, cp)))?;
+    }
+    Ok(())
+}
+
+/// (UID, size) of every message at or above `start`; on a first sync with
+/// `since`, only those the server dates on or after it (RFC 3501 SEARCH SINCE).
+fn list_new(
+    session: &mut Session,
+    account: &Account,
+    folder: &str,
+    start: u32,
+    first_sync: bool,
+) -> std::result::Result<Vec<(u32, u64)>, imap::Error> {
+    let fetches = session.uid_fetch(format!("{start}:*"), "(UID RFC822.SIZE)")?;
+    // "N:*" with N above the highest UID still returns the last message: filter.
+    let mut out: Vec<(u32, u64)> = fetches
+        .iter()
+        .filter_map(|f| Some((f.uid?, u64::from(f.size.unwrap_or(0)))))
+        .filter(|(uid, _)| *uid >= start)
+        .collect();
+    if first_sync && let Some(since) = &account.since {
+        let days = crate::config::parse_days(since).unwrap_or(0);
+        let date = imap_date_days_ago(days);
+        let keep = session.uid_search(format!("SINCE {date}"))?;
+        tracing::debug!(
+            "{}/{folder}: since {date}: {} of {} message(s)",
+            account.name,
+            keep.len(),
+            out.len()
+        );
+        out.retain(|(uid, _)| keep.contains(uid));
+    }
+    out.sort_unstable();
+    out.dedup_by_key(|c| c.0);
+    Ok(out)
+}
+
+/// RFC 3501 `date` (d-Mon-yyyy) for `days` before now.
+fn imap_date_days_ago(days: u32) -> String {
+    let then = crate::clock::now()
+        .checked_sub(jiff::SignedDuration::from_hours(24 * i64::from(days)))
+        .unwrap_or_else(|_| crate::clock::now());
+    then.to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .strftime("%-d-%b-%Y")
+        .to_string()
+}
+
+/// Cut the UIDs into round trips of at most `batch` messages and BATCH_BYTES.
+fn plan_batches(candidates: &[(u32, u64)], batch: usize) -> Vec<Plan> {
+    let mut plans = Vec::new();
+    let mut cur = Plan { uids: Vec::new() };
+    let mut bytes = 0u64;
+    for &(uid, size) in candidates {
+        if !cur.uids.is_empty() && (cur.uids.len() >= batch || bytes + size > BATCH_BYTES) {
+            plans.push(std::mem::replace(&mut cur, Plan { uids: Vec::new() }));
+            bytes = 0;
+        }
+        cur.uids.push(uid);
+        bytes += size;
+    }
+    if !cur.uids.is_empty() {
+        plans.push(cur);
+    }
+    plans
+}
+
+/// "1:3,7,9:10" for ascending UIDs (RFC 3501 `sequence-set`).
+pub(crate) fn uid_set(uids: &[u32]) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < uids.len() {
+        let mut j = i;
+        while j + 1 < uids.len() && uids[j + 1] == uids[j].saturating_add(1) {
+            j += 1;
+        }
+        if !out.is_empty() {
+            out.push(',');
+        }
+        if j > i {
+            out.push_str(&format!("{}:{}", uids[i], uids[j]));
+        } else {
+            out.push_str(&uids[i].to_string());
+        }
+        i = j + 1;
+    }
+    out
+}
+
+/// One fetched round trip: the bodies that came back, and the highest UID asked for.
+struct Fetched {
+    bodies: Vec<(u32, Vec<u8>)>,
+    asked: usize,
+    last_uid: u32,
+}
+
+/// Three stages overlap, joined by channels that hold one batch each: a
+/// reader thread fetches round trip k+2, a judge thread parses and classifies
+/// k+1 (on all cores), and this thread stores k with its checkpoint. Memory
+/// stays at a handful of batches however large the folder.
+#[allow(clippy::too_many_arguments)]
+fn fetch_and_store(
+    store: &mut Store,
+    owner: &Owner,
+    session: &mut Session,
+    account: &Account,
+    folder: &str,
+    uidvalidity: u32,
+    plans: Vec<Plan>,
+    place: &str,
+    sent: bool,
+    report: &mut FolderReport,
+    bar: &indicatif::ProgressBar,
+) -> Result<()> {
+    let timeout = account.timeout_secs;
+    let (fetched_tx, fetched_rx) = sync_channel::<Fetched>(1);
+    let (judged_tx, judged_rx) = sync_channel::<Judged>(1);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || read_batches(session, folder, timeout, plans, fetched_tx));
+        let judge = scope.spawn(move || -> Result<Duration> {
+            let mut judging = Duration::ZERO;
+            for batch in fetched_rx {
+                let t = Instant::now();
+                let unfetched = batch.asked - batch.bodies.len();
+                let incoming = prepare_all(batch.bodies, place, sent, owner)?;
+                judging += t.elapsed();
+                let judged = Judged {
+                    incoming,
+                    asked: batch.asked,
+                    unfetched,
+                    last_uid: batch.last_uid,
+                };
+                if judged_tx.send(judged).is_err() {
+                    break;
+                }
+            }
+            Ok(judging)
+        });
+        let (mut waiting, mut storing) = (Duration::ZERO, Duration::ZERO);
+        let mut stored = Ok(());
+        let mut t = Instant::now();
+        for batch in judged_rx.iter() {
+            waiting += t.elapsed();
+            t = Instant::now();
+            let cp = Checkpoint {
+                uidvalidity,
+                last_uid: batch.last_uid,
+            };
+            match store.save_batch(&batch.incoming, Some((&account.name, folder, cp))) {
+                Ok(counts) => report.counts += counts,
+                Err(e) => {
+                    stored =
+                        Err(e.context(format!("storing messages of {}/{folder}", account.name)));
+                    break;
+                }
+            }
+            report.unfetched += batch.unfetched;
+            bar.inc(batch.asked as u64);
+            storing += t.elapsed();
+            t = Instant::now();
+        }
+        // Stop the other stages if storing failed: they see closed channels.
+        drop(judged_rx);
+        let judged = judge
+            .join()
+            .map_err(|_| anyhow!("the parser thread panicked"))?;
+        let read = reader
+            .join()
+            .map_err(|_| anyhow!("the IMAP reader thread panicked"))?;
+        let judging = judged?;
+        tracing::debug!(
+            "{}/{folder}: waited {waiting:.2?} for parsed mail, parsed and judged in {judging:.2?}, stored in {storing:.2?}",
+            account.name
+        );
+        stored?;
+        read
+    })
+}
+
+/// A fetched round trip, parsed and judged, ready to store.
+struct Judged {
+    incoming: Vec<Incoming>,
+    asked: usize,
+    unfetched: usize,
+    last_uid: u32,
+}
+
+/// The reader stage: one `UID FETCH` per plan, bodies passed on in order.
+fn read_batches(
+    session: &mut Session,
+    folder: &str,
+    timeout: u64,
+    plans: Vec<Plan>,
+    tx: std::sync::mpsc::SyncSender<Fetched>,
+) -> Result<()> {
+    for plan in plans {
+        let set = uid_set(&plan.uids);
+        let t = Instant::now();
+        let fetches = session.uid_fetch(&set, "(UID BODY.PEEK[])").map_err(|e| {
+            Broken(format!(
+                "fetching UIDs {} from {folder}: {}",
+                short(&set),
+                imap_error(&e, timeout)
+            ))
+        })?;
+        let wanted: HashSet<u32> = plan.uids.iter().copied().collect();
+        let bodies: Vec<(u32, Vec<u8>)> = fetches
+            .iter()
+            .filter_map(|f| Some((f.uid?, f.body()?.to_vec())))
+            .filter(|(uid, _)| wanted.contains(uid))
+            .collect();
+        drop(fetches);
+        tracing::debug!("{folder}: UIDs {} in {:?}", short(&set), t.elapsed());
+        let batch = Fetched {
+            bodies,
+            asked: plan.uids.len(),
+            last_uid: plan.uids.last().copied().unwrap_or(0),
+        };
+        if tx.send(batch).is_err() {
+            // A later stage stopped; it reports why.
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// Parse and judge a batch on all cores, keeping its order.
+fn prepare_all(
+    bodies: Vec<(u32, Vec<u8>)>,
+    place: &str,
+    sent: bool,
+    owner: &Owner,
+) -> Result<Vec<Incoming>> {
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 4);
+    let per = bodies.len().div_ceil(workers).max(1);
+    let mut chunks: Vec<Vec<(u32, Vec<u8>)>> = Vec::new();
+    let mut rest = bodies;
+    while rest.len() > per {
+        let tail = rest.split_off(per);
+        chunks.push(rest);
+        rest = tail;
+    }
+    chunks.push(rest);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .into_iter()
+                        .map(|(uid, raw)| {
+                            let location = Location {
+                                place: place.to_string(),
+                                uid,
+                                sent,
+                            };
+                            crate::import::prepare(raw, location, owner)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for h in handles {
+            out.extend(h.join().map_err(|_| anyhow!("a parser thread panicked"))?);
+        }
+        Ok(out)
+    })
+}
+
+/// A UID set for messages: long ones cut.
+fn short(set: &str) -> String {
+    if set.len() <= 40 {
+        set.to_string()
+    } else {
+        let head: String = set.chars().take(37).collect();
+        format!("{head}...")
+    }
+}
+
+/// What `allears check` found for one account.
+#[derive(Debug, Default)]
+pub(crate) struct CheckReport {
+    pub account: String,
+    pub lines: Vec<String>,
+    pub problems: Vec<String>,
+}
+
+/// Connect, log in, list capabilities and the folders the patterns match.
+pub(crate) fn check_account(config: &Config, account: &Account) -> CheckReport {
+    let mut r = CheckReport {
+        account: account.name.clone(),
+        ..CheckReport::default()
+    };
+    let tls = match account.tls {
+        Tls::Implicit => "implicit TLS",
+        Tls::Starttls => "STARTTLS",
+        Tls::None => "no TLS (loopback)",
+    };
+    r.lines.push(format!(
+        "{}:{} ({tls}) as {}",
+        account.host, account.port, account.username
+    ));
+    let mut session = match login(config, account) {
+        Ok(s) => s,
+        Err(e) => {
+            r.problems.push(e.to_string());
+            return r;
+        }
+    };
+    r.lines.push("logged in".to_string());
+    match session.capabilities() {
+        Ok(caps) => {
+            let mut names: Vec<String> = caps.iter().map(capability_name).collect();
+            names.sort();
+            r.lines.push(format!("capabilities: {}", names.join(" ")));
+        }
+        Err(e) => r.problems.push(format!("CAPABILITY: {e}")),
+    }
+    match folders_to_fetch(&mut session, account) {
+        Ok(f) => {
+            for (name, sent) in &f.chosen {
+                let tag = if *sent { " (sent)" } else { "" };
+                r.lines.push(format!("folder: {name}{tag}"));
+            }
+            for m in &f.missing {
+                r.problems.push(format!(
+                    "missing folder: no folder named \"{m}\" on the server"
+                ));
+            }
+            for p in &f.unmatched {
+                r.lines
+                    .push(format!("warning: pattern \"{p}\" matches no folder"));
+            }
+            if f.sent.is_none() {
+                r.lines.push(
+                    "warning: no Sent folder (set sent_folder; without it replies are not seen as answers)"
+                        .to_string(),
+                );
+            }
+        }
+        Err(e) => r.problems.push(format!("LIST: {e:#}")),
+    }
+    let _ = session.logout();
+    r
+}
+
+fn capability_name(c: &imap_proto::Capability<'_>) -> String {
+    match c {
+        imap_proto::Capability::Imap4rev1 => "IMAP4rev1".to_string(),
+        imap_proto::Capability::Auth(a) => format!("AUTH={a}"),
+        imap_proto::Capability::Atom(a) => a.to_string(),
+    }
+}
+
+/// Fail early with the account name when a config cannot work at all.
+pub(crate) fn require_accounts(config: &Config, only: Option<&str>) -> Result<()> {
+    if config.account.is_empty() {
+        bail!("{}: no [[account]] is configured", config.origin.name());
+    }
+    if let Some(o) = only
+        && !config.account.iter().any(|a| a.name == o)
+    {
+        bail!("{}: no account named \"{o}\"", config.origin.name());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uid_sets_are_compressed_ranges() {
+        assert_eq!(uid_set(&[1, 2, 3, 7, 9, 10]), "1:3,7,9:10");
+        assert_eq!(uid_set(&[5]), "5");
+        assert_eq!(uid_set(&[]), "");
+    }
+
+    #[test]
+    fn patterns_follow_rfc3501_wildcards() {
+        assert!(folder_matches("Lists/*", "Lists/a/b", '/'));
+        assert!(!folder_matches("Lists/%", "Lists/a/b", '/'));
+        assert!(folder_matches("Lists/%", "Lists/a", '/'));
+        assert!(folder_matches("inbox", "INBOX", '/'));
+        assert!(
+            !folder_matches("sent", "Sent", '/'),
+            "only INBOX ignores case"
+        );
+        assert!(!folder_matches("Lists/*", "Listsx", '/'));
+    }
+
+    #[test]
+    fn batches_are_cut_by_count_and_bytes() {
+        let c: Vec<(u32, u64)> = (1..=10).map(|u| (u, 10)).collect();
+        let p = plan_batches(&c, 4);
+        assert_eq!(
+            p.iter().map(|p| p.uids.len()).collect::<Vec<_>>(),
+            vec![4, 4, 2]
+        );
+        let big = vec![(1, BATCH_BYTES), (2, 1), (3, BATCH_BYTES * 2)];
+        let p = plan_batches(&big, 100);
+        assert_eq!(p.len(), 3, "a message over the byte bound goes alone");
+    }
+}
