@@ -9,4 +9,5 @@ mod eval;
 mod golden;
 mod imap;
 mod offline;
+mod replies;
 mod smtp;

@@ -537,6 +537,7 @@ fn bounce_subject(subject: &str) -> Option<&'static str> {
 
 /// A list where people talk: it has a posting address or is run by list
 /// software. A List-Id alone with `List-Post: NO` is an announcement list,
+/// unless list software runs it (a moderated list),
 /// and Discourse mail without a post id is a summary, not a post.
 fn human_list(msg: &Message, ctx: &Context) -> Option<String> {
     let list_post = msg.header("List-Post").map(str::trim);
@@ -553,13 +554,15 @@ fn human_list(msg: &Message, ctx: &Context) -> Option<String> {
         return Some("list digest".into());
     }
     if msg.has_header("List-Id") {
-        if list_post.is_some_and(|v| v.eq_ignore_ascii_case("NO")) {
-            return None;
-        }
         // Bulk mailers (Mailchimp and the like) send a List-Id too, but no
-        // List-Post and no list software's own headers.
+        // List-Post and no list software's own headers. A moderated list run
+        // by list software still carries people's posts, even when it says
+        // `List-Post: NO` (only moderators may post).
         let software = LIST_SOFTWARE.iter().any(|h| msg.has_header(h));
-        if posting || software {
+        if software {
+            return Some("RFC 2919 List-Id, run by list software".into());
+        }
+        if posting {
             return Some("RFC 2919 List-Id".into());
         }
         return None;

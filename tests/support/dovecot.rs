@@ -296,6 +296,7 @@ ssl = yes
 ssl_cert = <{d}/cert.pem
 ssl_key = <{d}/key.pem
 auth_failure_delay = 0
+recipient_delimiter = +
 login_trusted_networks = 127.0.0.0/8
 mail_max_userip_connections = 1000
 mail_fsync = never

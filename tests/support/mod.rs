@@ -129,3 +129,10 @@ pub fn short_tmp() -> PathBuf {
     let p = PathBuf::from("/tmp");
     if p.is_dir() { p } else { std::env::temp_dir() }
 }
+
+/// A number unique within this test process, for Message-IDs.
+pub fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(1);
+    N.fetch_add(1, Ordering::Relaxed)
+}

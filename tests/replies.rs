@@ -1,0 +1,352 @@
+//! Acting on the digest by replying to it, over the real path: the digest is
+//! sent (lettre -> smtpd.py -> Dovecot LMTP), the owner's reply lands in the
+//! owner's mailbox, `allears run` fetches it over IMAP, sends the answer to the
+//! reader through SMTP, and the reader's mailbox holds it, threaded. Replies
+//! that may not command send nothing to anyone and show up in the next digest.
+
+use std::path::Path;
+
+use crate::support::Env;
+use crate::support::dovecot::{self, Dovecot};
+use crate::support::smtp::{self, Smtpd};
+
+const PASSWORD_VAR: &str = "ALLEARS_TEST_PASSWORD";
+/// Lisbon in winter is UTC: the 07:30 digest of 26 November is due.
+const DAY1: &str = "2026-11-26T08:00:00Z";
+const DAY1_LATER: &str = "2026-11-26T09:00:00Z";
+const DAY2: &str = "2026-11-27T08:00:00Z";
+
+fn config(d: &Dovecot, smtp_port: u16, ca: &Path, extra: &str) -> String {
+    format!(
+        r#"[owner]
+name = "Robin Ellis"
+addresses = ["robin@ellis-on-it.example"]
+
+[[account]]
+name = "main"
+host = "127.0.0.1"
+port = {imap}
+tls = "starttls"
+ca_file = "{ca}"
+username = "robin"
+password_env = "{PASSWORD_VAR}"
+folders = ["INBOX"]
+
+[smtp]
+host = "127.0.0.1"
+port = {smtp_port}
+tls = "starttls"
+ca_file = "{ca}"
+username = "robin"
+password_env = "{PASSWORD_VAR}"
+from = "Robin Ellis <robin@ellis-on-it.example>"
+to = "robin@ellis-on-it.example"
+timeout_secs = 10
+
+[schedule]
+time = "07:30"
+timezone = "Europe/Lisbon"
+empty = "send"
+
+[commands]
+authserv_id = "mx.ellis-on-it.example"
+{extra}
+"#,
+        imap = d.imap_port(),
+        ca = ca.display()
+    )
+}
+
+struct Scene {
+    d: Dovecot,
+    _s: Smtpd,
+    env: Env,
+}
+
+fn scene(test: &str) -> Option<Scene> {
+    if !(dovecot::available(test) && smtp::available(test)) {
+        return None;
+    }
+    let d = Dovecot::start();
+    let s = Smtpd::start(&d);
+    let mut env = Env::with_config(&config(&d, s.port(), &d.ca_pem_path(), "")).now(DAY1);
+    env.vars
+        .push((PASSWORD_VAR.into(), dovecot::password_of("robin").into()));
+    Some(Scene { d, _s: s, env })
+}
+
+const QUESTION: &str = "Message-ID: <q1@reader.example>\r\nFrom: Alice Reader <alice@reader.example>\r\nTo: robin@ellis-on-it.example\r\nSubject: Which spam filter?\r\nDate: Tue, 24 Nov 2026 10:00:00 +0000\r\n\r\nHi Robin,\r\n\r\nwhich spam filter do you use on your own server these days?\r\n\r\nAlice\r\n";
+
+const LIST_QUESTION: &str = "Message-ID: <l1@lists.example.org>\r\nFrom: Bob Lister <bob@reader.example>\r\nTo: announce@lists.example.org\r\nSubject: [Announce] Robin, will you speak at the meetup?\r\nDate: Tue, 24 Nov 2026 11:00:00 +0000\r\nList-Id: Announce <announce.lists.example.org>\r\nList-Post: NO\r\nList-Help: <mailto:announce-request@lists.example.org?subject=help>\r\nX-Mailman-Version: 2.1.39\r\nPrecedence: list\r\n\r\nRobin, would you speak at our December meetup?\r\n";
+
+fn header(raw: &[u8], name: &str) -> Option<String> {
+    let (headers, _) = mailparse::parse_headers(raw).ok()?;
+    headers
+        .iter()
+        .find(|h| h.get_key().eq_ignore_ascii_case(name))
+        .map(|h| h.get_value())
+}
+
+fn body(raw: &[u8]) -> String {
+    let mail = mailparse::parse_mail(raw).expect("mail parses");
+    if mail.subparts.is_empty() {
+        mail.get_body().unwrap()
+    } else {
+        mail.subparts
+            .iter()
+            .find(|p| p.ctype.mimetype == "text/plain")
+            .map(|p| p.get_body().unwrap())
+            .unwrap_or_default()
+    }
+}
+
+fn inbox(d: &Dovecot, user: &str) -> Vec<Vec<u8>> {
+    d.session(user)
+        .fetch_all("INBOX")
+        .into_iter()
+        .map(|f| f.raw)
+        .collect()
+}
+
+/// The digest in robin's INBOX (the newest one).
+fn digest(d: &Dovecot) -> Vec<u8> {
+    inbox(d, "robin")
+        .into_iter()
+        .filter(|m| header(m, "Auto-Submitted").as_deref() == Some("auto-generated"))
+        .last()
+        .expect("a digest in robin's INBOX")
+}
+
+/// The item id the digest gives a message.
+fn item_of(env: &Env, message_id: &str) -> String {
+    let items = env.run(&["items", "--json"]).json_lines();
+    items
+        .iter()
+        .find(|i| {
+            i["message_ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m == message_id)
+        })
+        .unwrap_or_else(|| panic!("{message_id} is not an item: {items:?}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The owner (or someone else) replies to the digest; it lands in robin's INBOX.
+fn reply_to_digest(d: &Dovecot, from: &str, to: &str, extra_headers: &str, text: &str) {
+    let digest = digest(d);
+    let digest_id = header(&digest, "Message-ID").unwrap();
+    let raw = format!(
+        "Message-ID: <cmd-{n}@mailhost.example>\r\nFrom: {from}\r\nTo: {to}\r\nSubject: Re: Your readers\r\nIn-Reply-To: {digest_id}\r\nReferences: {digest_id}\r\nDate: Thu, 26 Nov 2026 08:30:00 +0000\r\n{extra_headers}\r\n{text}\r\n\r\nOn Thu, 26 Nov 2026, allears wrote:\r\n> #1 Alice Reader - direct mail\r\n> #2 done\r\n",
+        n = crate::support::unique()
+    );
+    d.append("robin", "INBOX", raw.as_bytes());
+}
+
+#[test]
+fn the_owner_replies_to_the_digest_and_the_reader_gets_the_answer_once() {
+    let Some(Scene { d, _s, mut env }) = scene("the_owner_replies_to_the_digest") else {
+        return;
+    };
+    d.append("robin", "INBOX", QUESTION.as_bytes());
+    let first = env.run(&["run"]);
+    assert!(first.status.success(), "{}", first.stderr);
+    let digest = digest(&d);
+    let reply_to = header(&digest, "Reply-To").expect("the digest has a Reply-To");
+    assert!(reply_to.contains("robin+"), "{reply_to}");
+    let id = item_of(&env, "q1@reader.example");
+
+    reply_to_digest(
+        &d,
+        "Robin Ellis <robin@ellis-on-it.example>",
+        &reply_to,
+        "",
+        &format!("{id} reply\r\nHi Alice, rspamd, for three years now.\r\n\r\nRobin"),
+    );
+    env.now = Some(DAY1_LATER.into());
+    let second = env.run(&["run"]);
+    assert!(second.status.success(), "{}", second.stderr);
+
+    // The reader has the answer: to her, threaded, from the owner.
+    let alice = inbox(&d, "alice");
+    assert_eq!(alice.len(), 1, "{}", second.stderr);
+    let answer = &alice[0];
+    assert_eq!(header(answer, "To").unwrap(), "alice@reader.example");
+    assert_eq!(
+        header(answer, "In-Reply-To").unwrap(),
+        "<q1@reader.example>"
+    );
+    assert!(
+        header(answer, "References")
+            .unwrap()
+            .contains("<q1@reader.example>")
+    );
+    assert_eq!(header(answer, "Subject").unwrap(), "Re: Which spam filter?");
+    assert!(
+        header(answer, "From")
+            .unwrap()
+            .contains("robin@ellis-on-it.example")
+    );
+    let text = body(answer);
+    assert!(text.contains("rspamd, for three years now."), "{text}");
+    assert!(
+        !text.contains("#2 done"),
+        "the quoted digest is not part of the answer: {text}"
+    );
+
+    // The owner gets one results message saying it was sent.
+    let results: Vec<_> = inbox(&d, "robin")
+        .into_iter()
+        .filter(|m| header(m, "Subject").is_some_and(|s| s.starts_with("Results:")))
+        .collect();
+    assert_eq!(results.len(), 1);
+    assert!(body(&results[0]).contains("sent"), "{}", body(&results[0]));
+
+    // The item is answered, and processing again sends nothing more.
+    let msgs = env.run(&["messages", "--json"]).json_lines();
+    let q = msgs
+        .iter()
+        .find(|m| m["message_id"] == "q1@reader.example")
+        .unwrap();
+    assert_eq!(q["answered"], true, "{q}");
+    env.run(&["run"]).ok();
+    assert_eq!(
+        inbox(&d, "alice").len(),
+        1,
+        "the same command is processed once"
+    );
+
+    // The next digest lists it as handled, not as needing a reply.
+    env.now = Some(DAY2.into());
+    env.run(&["run"]).ok();
+    let (text, _) = digest_text(&digest_of_day(&d, "2026-11-27"));
+    let needs = text
+        .split("NEEDS A REPLY")
+        .nth(1)
+        .unwrap_or("")
+        .split("TOPICS")
+        .next()
+        .unwrap_or("");
+    assert!(!needs.contains("Alice Reader"), "{text}");
+    assert!(
+        text.contains("Alice Reader"),
+        "handled since the last digest: {text}"
+    );
+}
+
+fn digest_of_day(d: &Dovecot, day: &str) -> Vec<u8> {
+    inbox(d, "robin")
+        .into_iter()
+        .filter(|m| header(m, "Auto-Submitted").as_deref() == Some("auto-generated"))
+        .find(|m| header(m, "Message-ID").is_some_and(|id| id.contains(day)))
+        .unwrap_or_else(|| panic!("no digest for {day}"))
+}
+
+fn digest_text(raw: &[u8]) -> (String, String) {
+    let mail = mailparse::parse_mail(raw).unwrap();
+    let mut text = String::new();
+    let mut html = String::new();
+    for p in &mail.subparts {
+        match p.ctype.mimetype.as_str() {
+            "text/plain" => text = p.get_body().unwrap(),
+            "text/html" => html = p.get_body().unwrap(),
+            _ => {}
+        }
+    }
+    (text, html)
+}
+
+/// Replies that may not command: from another address, without the token, or
+/// with a failing DKIM result from the owner's own server. Nobody gets mail.
+#[test]
+fn replies_that_may_not_command_send_nothing_and_show_in_the_next_digest() {
+    let Some(Scene { d, _s, mut env }) = scene("replies_that_may_not_command") else {
+        return;
+    };
+    d.append("robin", "INBOX", QUESTION.as_bytes());
+    env.run(&["run"]).ok();
+    let reply_to = header(&digest(&d), "Reply-To").unwrap();
+    let id = item_of(&env, "q1@reader.example");
+    let command = format!("{id} reply\r\nYou will not see this.");
+    reply_to_digest(
+        &d,
+        "Mallory <mallory@evil.example>",
+        &reply_to,
+        "",
+        &command,
+    );
+    reply_to_digest(
+        &d,
+        "Robin Ellis <robin@ellis-on-it.example>",
+        "robin@ellis-on-it.example",
+        "",
+        &command,
+    );
+    reply_to_digest(
+        &d,
+        "Robin Ellis <robin@ellis-on-it.example>",
+        &reply_to,
+        "Authentication-Results: mx.ellis-on-it.example; dkim=fail header.d=ellis-on-it.example; spf=pass\r\n",
+        &command,
+    );
+    let before = inbox(&d, "robin").len();
+    env.now = Some(DAY1_LATER.into());
+    let r = env.run(&["run"]);
+    assert!(r.status.success(), "{}", r.stderr);
+    assert!(inbox(&d, "alice").is_empty(), "no answer went out");
+    assert!(inbox(&d, "bob").is_empty());
+    assert_eq!(
+        inbox(&d, "robin").len(),
+        before,
+        "no results message, no backscatter"
+    );
+    let msgs = env.run(&["messages", "--json"]).json_lines();
+    let q = msgs
+        .iter()
+        .find(|m| m["message_id"] == "q1@reader.example")
+        .unwrap();
+    assert_eq!(q["answered"], false);
+
+    env.now = Some(DAY2.into());
+    env.run(&["run"]).ok();
+    let (text, html) = digest_text(&digest_of_day(&d, "2026-11-27"));
+    assert!(text.contains("IGNORED REPLIES (3)"), "{text}");
+    assert!(text.contains("mallory@evil.example"), "{text}");
+    assert!(text.contains("secret token"), "{text}");
+    assert!(text.contains("dkim=fail"), "{text}");
+    assert!(html.contains("Ignored replies (3)"));
+}
+
+/// `#N reply-list` to a list whose List-Post is NO is refused, with the reason
+/// in the results message; nothing goes to the list or the person.
+#[test]
+fn reply_list_to_a_list_that_says_no_is_refused_with_a_reason() {
+    let Some(Scene { d, _s, mut env }) = scene("reply_list_to_a_list_that_says_no") else {
+        return;
+    };
+    d.append("robin", "INBOX", LIST_QUESTION.as_bytes());
+    env.run(&["run"]).ok();
+    let reply_to = header(&digest(&d), "Reply-To").unwrap();
+    let id = item_of(&env, "l1@lists.example.org");
+    reply_to_digest(
+        &d,
+        "Robin Ellis <robin@ellis-on-it.example>",
+        &reply_to,
+        "",
+        &format!("{id} reply-list\r\nYes, happily."),
+    );
+    env.now = Some(DAY1_LATER.into());
+    env.run(&["run"]).ok();
+    assert!(inbox(&d, "bob").is_empty());
+    let results: Vec<_> = inbox(&d, "robin")
+        .into_iter()
+        .filter(|m| header(m, "Subject").is_some_and(|s| s.starts_with("Results:")))
+        .collect();
+    assert_eq!(results.len(), 1);
+    let text = body(&results[0]);
+    assert!(text.contains("FAILED"), "{text}");
+    assert!(text.contains("List-Post: NO"), "{text}");
+}
