@@ -1111,6 +1111,53 @@ mod tests {
         assert!(store.pending_mail().unwrap().is_empty());
     }
 
+    /// `T tell` writes to each reader who asked, once, and only after `written`.
+    #[test]
+    fn tell_notes_each_asker_once_after_written() {
+        let config = config();
+        let mut store = Store::in_memory().unwrap();
+        for (id, who) in [
+            ("r1@x", "ann@reader.example"),
+            ("r2@x", "ben@reader.example"),
+            ("r3@x", "ann@reader.example"),
+        ] {
+            let raw = format!(
+                "Message-ID: <{id}>\nFrom: {who}\nSubject: idea\n\nCould you write about IPv6 at home?\n"
+            );
+            store_mail(&mut store, &config, &raw, false);
+        }
+        let groups = crate::analyze::topic_groups(&mut store, &config).unwrap();
+        assert_eq!(groups.len(), 1, "{groups:?}");
+        let t = groups[0].id;
+        let early = apply(&mut store, &config, &[Command::Tell(t)]);
+        assert!(early.outgoing.is_empty());
+        assert!(
+            early.lines[0].contains("not written yet"),
+            "{:?}",
+            early.lines
+        );
+        apply(
+            &mut store,
+            &config,
+            &[Command::Written(
+                t,
+                "https://ellis-on-it.example/ipv6".into(),
+            )],
+        );
+        let told = apply(&mut store, &config, &[Command::Tell(t)]);
+        let mut to: Vec<&str> = told.outgoing.iter().map(|o| o.to.as_str()).collect();
+        to.sort();
+        assert_eq!(to, vec!["ann@reader.example", "ben@reader.example"]);
+        let note = String::from_utf8_lossy(&told.outgoing[0].eml).into_owned();
+        assert!(note.contains("https://ellis-on-it.example/ipv6"), "{note}");
+        for o in &told.outgoing {
+            let (t, who) = o.told.clone().unwrap();
+            store.mark_told(t, &who).unwrap();
+        }
+        let again = apply(&mut store, &config, &[Command::Tell(t)]);
+        assert!(again.outgoing.is_empty(), "each reader is told once");
+    }
+
     #[test]
     fn authentication_results_of_our_server_only() {
         assert_eq!(

@@ -84,3 +84,55 @@ fn a_very_deep_reply_chain_prints_as_json() {
     assert_eq!(threads.len(), 1);
     assert_eq!(threads[0]["messages"].as_array().unwrap().len(), 5000);
 }
+
+/// The reply commands work from the command line too, by item and topic id.
+#[test]
+fn commands_from_the_command_line() {
+    let env = Env::new().now("2026-11-26T08:00:00Z");
+    write(
+        &env,
+        "mail/cur/1",
+        "Message-ID: <a@x>\nFrom: Ann <ann@reader.example>\nDate: Tue, 24 Nov 2026 10:00:00 +0000\nSubject: a question\n\nRobin, could you explain how you back up your server?\n",
+    );
+    write(
+        &env,
+        "mail/cur/2",
+        "Message-ID: <b@x>\nFrom: Ben <ben@reader.example>\nDate: Tue, 24 Nov 2026 11:00:00 +0000\nSubject: another\n\nRobin, which router would you buy today?\n",
+    );
+    env.run(&["import", "mail"]).ok();
+    let items = env.run(&["items", "--json"]).json_lines();
+    let id_of = |mid: &str| {
+        items
+            .iter()
+            .find(|i| i["message_ids"][0] == mid)
+            .expect("an item")["id"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches('#')
+            .to_string()
+    };
+    let (a, b) = (id_of("a@x"), id_of("b@x"));
+    assert!(env.run(&["done", &a]).ok().contains("marked done"));
+    env.run(&["snooze", &b, "3d"]).ok();
+    let left = env.run(&["items", "--json"]).json_lines();
+    assert!(left.iter().all(|i| i["kind"] != "needs_reply"), "{left:?}");
+    let later = Env {
+        now: Some("2026-11-30T08:00:00Z".into()),
+        ..env
+    };
+    let back = later.run(&["items", "--json"]).json_lines();
+    assert!(
+        back.iter().any(|i| i["message_ids"][0] == "b@x"),
+        "the snoozed item is back: {back:?}"
+    );
+    assert!(!back.iter().any(|i| i["message_ids"][0] == "a@x"));
+    let bad = later.run(&["done", "999"]);
+    assert!(!bad.status.success());
+    assert!(
+        bad.stdout.contains("there is no item #999"),
+        "{}",
+        bad.stdout
+    );
+    let no_smtp = later.run(&["reply", &b, "--file", "missing.txt"]);
+    assert!(!no_smtp.status.success());
+}
