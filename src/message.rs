@@ -25,14 +25,6 @@ impl Address {
             format!("{} <{}>", self.name, self.email)
         }
     }
-    /// The name, else the part of the email before '@'.
-    pub fn short(&self) -> String {
-        if self.name.is_empty() {
-            self.email.split('@').next().unwrap_or("").to_string()
-        } else {
-            self.name.clone()
-        }
-    }
 }
 
 #[derive(Debug, Clone, Default)]

@@ -77,7 +77,6 @@ pub(crate) struct Links {
     pub from_addr: String,
     pub date: i64,
     pub source: Source,
-    pub sent: bool,
     pub context: classify::Context,
     pub topics: Vec<TopicRequest>,
     pub thread: Option<String>,
@@ -87,7 +86,6 @@ pub(crate) struct Links {
 /// One stored message as the digest and `messages --json` see it.
 #[derive(Debug, Clone)]
 pub(crate) struct Row {
-    pub id: i64,
     pub message_id: String,
     pub subject: String,
     pub from_name: String,
@@ -321,6 +319,7 @@ impl Store {
             .map(|p| PathBuf::from(format!("{p}.{what}-lock")))
     }
 
+    #[cfg(test)]
     pub fn message_count(&self) -> Result<i64> {
         Ok(self
             .conn
@@ -367,14 +366,13 @@ impl Store {
     pub fn links(&self) -> Result<Vec<Links>> {
         let mut stmt = self.conn.prepare(
             "SELECT m.id, m.message_id, m.in_reply_to, m.refs, m.subject, m.from_addr,
-                    coalesce(m.date, 0), m.source, m.context, m.thread, m.answered_by,
-                    EXISTS (SELECT 1 FROM locations l WHERE l.message = m.id AND l.sent), m.topics
+                    coalesce(m.date, 0), m.source, m.context, m.thread, m.answered_by, m.topics
              FROM messages m ORDER BY m.id",
         )?;
         let rows = stmt.query_map([], |r| {
             let refs: String = r.get(3)?;
             let context: String = r.get(8)?;
-            let topics: String = r.get(12)?;
+            let topics: String = r.get(11)?;
             let source: String = r.get(7)?;
             Ok((
                 Links {
@@ -386,7 +384,6 @@ impl Store {
                     from_addr: r.get(5)?,
                     date: r.get(6)?,
                     source: Source::parse(&source),
-                    sent: r.get(11)?,
                     context: classify::Context::default(),
                     topics: Vec::new(),
                     thread: r.get(9)?,
@@ -439,7 +436,6 @@ impl Store {
         let class: String = r.get(8)?;
         let places: Option<String> = r.get(12)?;
         Ok(Row {
-            id: r.get(0)?,
             message_id: r.get(1)?,
             subject: r.get(2)?,
             from_name: r.get(3)?,
@@ -809,7 +805,6 @@ impl Store {
 #[derive(Debug, Clone)]
 pub(crate) struct OutboxEntry {
     pub id: i64,
-    pub command: String,
     pub recipient: String,
     pub eml: Vec<u8>,
     pub what: String,
@@ -858,7 +853,6 @@ impl Store {
     fn outbox_row(r: &rusqlite::Row) -> rusqlite::Result<OutboxEntry> {
         Ok(OutboxEntry {
             id: r.get(0)?,
-            command: r.get(1)?,
             recipient: r.get(2)?,
             eml: r.get(3)?,
             what: r.get(4)?,

@@ -504,6 +504,7 @@ impl Drop for Node {
 /// The base subject of RFC 5256 section 2.1: "Re:", "Fwd:" and "[list]"
 /// prefixes, "(fwd)" trailers, "[fwd: ...]" wrappers and extra whitespace
 /// removed. Case is kept; compare base subjects case-insensitively.
+#[cfg(test)]
 pub(crate) fn base_subject(subject: &str) -> String {
     subject_parts(subject).0
 }
