@@ -32,9 +32,11 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
             let started = std::time::Instant::now();
             let summary = import::import_paths(&mut store, &config, &paths)?;
             tracing::debug!("import took {:?}", started.elapsed());
-            let started = std::time::Instant::now();
-            analyze::refresh(&mut store)?;
-            tracing::debug!("threads and answered took {:?}", started.elapsed());
+            if summary.counts.new + summary.counts.changed > 0 {
+                let started = std::time::Instant::now();
+                analyze::refresh(&mut store)?;
+                tracing::debug!("threads and answered took {:?}", started.elapsed());
+            }
             Ok(report_import(&summary, &store))
         }
         Command::Digest => {
@@ -119,7 +121,14 @@ pub(crate) fn fetch_all(store: &mut Store, config: &Config) -> Result<ExitCode> 
     } else {
         report_import(&summary, store)
     };
-    analyze::refresh(store)?;
+    // Threads and answers change only when a message or a location was added.
+    let fetched = reports
+        .iter()
+        .flat_map(|r| &r.folders)
+        .any(|f| f.counts.new + f.counts.changed > 0);
+    if fetched || summary.counts.new + summary.counts.changed > 0 {
+        analyze::refresh(store)?;
+    }
     act_on_replies(store, config)?;
     Ok(if fetch_failed {
         ExitCode::from(3)

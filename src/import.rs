@@ -52,11 +52,14 @@ pub(crate) fn progress_bar(len: Option<u64>, what: &str) -> ProgressBar {
 pub(crate) fn prepare(raw: Vec<u8>, location: Location, owner: &Owner) -> Incoming {
     let msg = crate::message::parse(&raw);
     let class = crate::classify::classify(&msg, owner, location.sent);
+    let columns = crate::store::ClassColumns::of(&class);
     Incoming {
         raw,
         msg,
         class,
         location,
+        columns,
+        seen: false,
     }
 }
 
@@ -73,6 +76,10 @@ pub(crate) fn pipeline(
         .clamp(1, 4);
     let (raw_tx, raw_rx) = sync_channel::<(usize, Vec<u8>, Location)>(256);
     let raw_rx = std::sync::Mutex::new(raw_rx);
+    // Mail read before (the same Maildir on every run) is recognised by its
+    // bytes and not parsed or judged again: only where it was found is new.
+    let known = store.content_hashes()?;
+    let known = &known;
     std::thread::scope(|scope| {
         let (done_tx, done_rx) = sync_channel::<(usize, Incoming)>(256);
         let producer = scope.spawn(move || produce(&raw_tx));
@@ -86,7 +93,13 @@ pub(crate) fn pipeline(
                         Err(_) => return,
                     };
                     let Ok((seq, raw, loc)) = next else { return };
-                    if done_tx.send((seq, prepare(raw, loc, owner))).is_err() {
+                    let hash = crate::message::content_hash(&raw);
+                    let inc = if known.contains(&hash) {
+                        Incoming::seen(hash, loc)
+                    } else {
+                        prepare(raw, loc, owner)
+                    };
+                    if done_tx.send((seq, inc)).is_err() {
                         return;
                     }
                 }

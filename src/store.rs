@@ -29,6 +29,47 @@ pub(crate) struct Incoming {
     pub msg: Message,
     pub class: Classification,
     pub location: Location,
+    /// The classification as stored: made by the worker that judged it, so
+    /// the one thread that writes does not also serialize.
+    pub columns: ClassColumns,
+    /// Already stored with these very bytes (`msg.content_hash`): only the
+    /// location is new, and nothing was parsed or judged.
+    pub seen: bool,
+}
+
+impl Incoming {
+    /// A message whose bytes are stored already, found at `location`.
+    pub fn seen(content_hash: String, location: Location) -> Incoming {
+        Incoming {
+            raw: Vec::new(),
+            msg: Message {
+                content_hash,
+                ..Message::default()
+            },
+            class: empty_class(),
+            location,
+            columns: ClassColumns::default(),
+            seen: true,
+        }
+    }
+}
+
+/// A classification as JSON: the whole of it, its context, its topics.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ClassColumns {
+    pub class: String,
+    pub context: String,
+    pub topics: String,
+}
+
+impl ClassColumns {
+    pub fn of(c: &Classification) -> ClassColumns {
+        ClassColumns {
+            class: serde_json::to_string(c).unwrap_or_else(|_| "{}".into()),
+            context: serde_json::to_string(&c.context).unwrap_or_else(|_| "{}".into()),
+            topics: serde_json::to_string(&c.topics).unwrap_or_else(|_| "[]".into()),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -56,6 +97,9 @@ pub(crate) struct Counts {
     pub known: usize,
     /// Stored, but mailparse could not parse all of it.
     pub failed: usize,
+    /// New or changed facts about known messages (a new place, found in Sent),
+    /// beside the new messages: threads and answers need a look only if any.
+    pub changed: usize,
 }
 
 impl std::ops::AddAssign for Counts {
@@ -63,6 +107,7 @@ impl std::ops::AddAssign for Counts {
         self.new += o.new;
         self.known += o.known;
         self.failed += o.failed;
+        self.changed += o.changed;
     }
 }
 
@@ -204,8 +249,27 @@ impl Store {
                 "UPDATE messages SET source = 'own', asks_owner = 0 WHERE id = ?1 AND source != 'own'",
             )?;
             let stamp = now();
+            let mut by_hash =
+                tx.prepare_cached("SELECT id FROM messages WHERE content_hash = ?1 LIMIT 1")?;
             for inc in batch {
                 let m = &inc.msg;
+                if inc.seen {
+                    let id: i64 = by_hash
+                        .query_row([&m.content_hash], |r| r.get(0))
+                        .optional()?
+                        .context("a message known by its bytes is no longer stored")?;
+                    counts.known += 1;
+                    if inc.location.sent {
+                        counts.changed += mark_own.execute([id])?;
+                    }
+                    counts.changed += locate.execute(params![
+                        id,
+                        inc.location.place,
+                        inc.location.uid,
+                        inc.location.sent
+                    ])?;
+                    continue;
+                }
                 let mut message_id = std::borrow::Cow::Borrowed(m.message_id.as_str());
                 let mut existing: Option<(i64, Option<i64>)> = find
                     .query_row([&message_id], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -227,14 +291,11 @@ impl Store {
                         counts.known += 1;
                         // The owner's list post echoed back is the same message as the sent copy.
                         if inc.location.sent {
-                            mark_own.execute([id])?;
+                            counts.changed += mark_own.execute([id])?;
                         }
                         id
                     }
                     None => {
-                        let class = serde_json::to_string(&inc.class)?;
-                        let context = serde_json::to_string(&inc.class.context)?;
-                        let topics = serde_json::to_string(&inc.class.topics)?;
                         insert.execute(params![
                             message_id,
                             m.content_hash,
@@ -249,9 +310,9 @@ impl Store {
                             stamp,
                             inc.class.source.as_str(),
                             inc.class.asks_owner,
-                            class,
-                            context,
-                            topics,
+                            inc.columns.class,
+                            inc.columns.context,
+                            inc.columns.topics,
                         ])?;
                         counts.new += 1;
                         if m.parse_error.is_some() {
@@ -262,7 +323,7 @@ impl Store {
                         id
                     }
                 };
-                locate.execute(params![
+                counts.changed += locate.execute(params![
                     id,
                     inc.location.place,
                     inc.location.uid,
@@ -326,6 +387,13 @@ impl Store {
             .query_row("SELECT count(*) FROM messages", [], |r| r.get(0))?)
     }
 
+    /// The content hash of every stored message.
+    pub fn content_hashes(&self) -> Result<std::collections::HashSet<String>> {
+        let mut stmt = self.conn.prepare("SELECT content_hash FROM messages")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Every message's raw bytes and where it was found, for `reclassify`.
     pub fn for_each_raw(&self, mut f: impl FnMut(i64, &[u8], bool) -> Result<()>) -> Result<()> {
         let mut stmt = self.conn.prepare(
@@ -348,13 +416,14 @@ impl Store {
                  WHERE id = ?1",
             )?;
             for (id, c) in classes {
+                let cols = ClassColumns::of(c);
                 upd.execute(params![
                     id,
                     c.source.as_str(),
                     c.asks_owner,
-                    serde_json::to_string(c)?,
-                    serde_json::to_string(&c.context)?,
-                    serde_json::to_string(&c.topics)?,
+                    cols.class,
+                    cols.context,
+                    cols.topics,
                 ])?;
             }
         }
@@ -930,7 +999,9 @@ mod tests {
         Incoming {
             raw: raw.to_vec(),
             msg,
+            columns: ClassColumns::of(&empty_class()),
             class: empty_class(),
+            seen: false,
             location: Location {
                 place: place.into(),
                 uid,
