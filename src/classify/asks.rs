@@ -397,6 +397,9 @@ fn is_request(s: &str) -> bool {
 /// figure of speech ("Isn't it ironic ...?", "Is it just me, or ...?").
 fn is_rhetorical(all: &[Sentence], i: usize) -> bool {
     let l = all[i].text.to_lowercase();
+    if figure_of_speech(&l) {
+        return true;
+    }
     #[rustfmt::skip]
     const FIGURES: &[&str] = &[
         "isn't it ironic", "isn’t it ironic", "is it just me", "who needs", "who would have thought",
@@ -428,6 +431,9 @@ fn is_rhetorical(all: &[Sentence], i: usize) -> bool {
     if n.contains("rhetorical") {
         return true;
     }
+    if answers_itself(&l, &n) {
+        return true;
+    }
     let short = n.split_whitespace().count() <= 4 && !n.ends_with('?');
     #[rustfmt::skip]
     const ANSWERS: &[&str] = &[
@@ -435,6 +441,95 @@ fn is_rhetorical(all: &[Sentence], i: usize) -> bool {
         "neither do i", "me neither", "nobody", "no one",
     ];
     short && ANSWERS.iter().any(|a| n.starts_with(a))
+}
+
+/// Questions nobody is meant to answer, by their form: an exclamation
+/// dressed as a negative question ("Isn't it strange how ...?", "Don't you
+/// love it when ...?"), a universal one ("Who among us hasn't ...?"), the
+/// writer asking about their own past ("Why didn't I do this years ago?",
+/// "What was I thinking?"), and discourse markers ("And guess what?").
+pub(crate) fn figure_of_speech(l: &str) -> bool {
+    let l = l
+        .trim_start_matches(|c: char| !c.is_alphanumeric())
+        .replace('’', "'");
+    let l = l
+        .strip_prefix("and ")
+        .or_else(|| l.strip_prefix("but "))
+        .or_else(|| l.strip_prefix("so "))
+        .unwrap_or(&l);
+    #[rustfmt::skip]
+    const MARKERS: &[&str] = &[
+        "guess what", "you know what", "know what?", "who among us", "who hasn't", "who doesn't",
+        "who wouldn't", "who isn't", "what was i thinking", "what were we thinking", "what else is new",
+        "what more could you ask", "what more can you ask", "how cool is that", "how great is that",
+    ];
+    if MARKERS
+        .iter()
+        .any(|m| l.starts_with(m) || l.contains(&format!(", {m}")))
+    {
+        return true;
+    }
+    // "Isn't it strange how ...", "Wasn't it lovely that ...": an exclamation.
+    let exclaims = [
+        "isn't it ",
+        "wasn't it ",
+        "aren't they ",
+        "isn't that ",
+        "ain't it ",
+    ]
+    .iter()
+    .find_map(|p| l.strip_prefix(p))
+    .is_some_and(|rest| {
+        let words: Vec<&str> = rest.split_whitespace().take(4).collect();
+        words
+            .iter()
+            .skip(1)
+            .any(|w| ["how", "that", "when"].contains(w))
+    });
+    let loves = [
+        "don't you love",
+        "don't you just",
+        "don't you hate",
+        "doesn't it feel",
+    ]
+    .iter()
+    .any(|p| l.starts_with(p));
+    // The writer asks about their own past, which only they know.
+    let own_past = [
+        "why didn't i ",
+        "why didn't we ",
+        "why did i ever",
+        "why did we ever",
+        "why did it take me",
+        "why did it take us",
+        "how did i ever",
+        "how did we ever",
+        "how did i live",
+        "how did we live",
+        "how did i manage",
+        "how did we manage",
+        "where has this been",
+    ]
+    .iter()
+    .any(|p| l.starts_with(p));
+    exclaims || loves || own_past
+}
+
+/// "Why ...? Laziness, mostly.": a question that does not speak to the
+/// reader, answered at once by its writer in a fragment.
+fn answers_itself(q: &str, next: &str) -> bool {
+    let words = next.split_whitespace().count();
+    let closing = [
+        "thank", "thanks", "cheers", "best", "regards", "bye", "love", "ta", "merci", "danke",
+    ]
+    .iter()
+    .any(|c| next.starts_with(c));
+    !speaks_to_you(q)
+        && !next.ends_with('?')
+        && words > 0
+        && words <= 3
+        && next.ends_with(['.', '!'])
+        && !closing
 }
 
 /// The question of a signature, disclaimer or service footer: followed by
@@ -458,10 +553,29 @@ fn is_boilerplate(all: &[Sentence], i: usize) -> bool {
         "reach us", "check out our", "just reply",
     ];
     let words = l.split_whitespace().count();
-    words <= 5
+    let contact = words <= 5
         && CONTACT.iter().any(|c| {
             n.starts_with(c) || n.contains(&format!(" {c}")) && n.split_whitespace().count() < 8
-        })
+        });
+    contact || call_to_action(&l, &n)
+}
+
+/// "Questions about your bill? Open a ticket at <url>", "Do you want to
+/// keep receiving mail? [Upgrade storage now][1]": a short question that
+/// a service's button or link answers, not the reader.
+fn call_to_action(q: &str, next: &str) -> bool {
+    #[rustfmt::skip]
+    const VERBS: &[&str] = &[
+        "open", "click", "tap", "upgrade", "update", "manage", "visit", "contact", "call", "sign in",
+        "sign up", "log in", "login", "renew", "download", "go to", "confirm", "verify", "subscribe",
+        "unsubscribe", "get started", "learn more", "start", "claim", "buy", "order", "shop",
+    ];
+    let n = next.trim_start_matches(['[', '(', '*', ' ']);
+    let link = next.contains("<url>") || next.contains("][") || next.contains("http");
+    let personal = ["could you", "can you", "would you", "will you"]
+        .iter()
+        .any(|p| q.contains(p));
+    q.split_whitespace().count() <= 8 && !personal && link && VERBS.iter().any(|v| n.starts_with(v))
 }
 
 /// "No need to reply", "no action needed", in several languages.

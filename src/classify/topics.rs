@@ -29,7 +29,33 @@ pub(crate) fn is_call_for_topics(text: &str) -> bool {
         "ideas for next", "de quoi devrais-je parler", "sur quoi devrais-je écrire", "worüber soll ich schreiben",
         "sobre qué debería escribir", "sobre o que devo escrever", "di cosa dovrei scrivere",
     ];
-    CALLS.iter().any(|c| l.contains(c))
+    CALLS.iter().any(|c| l.contains(c)) || asks_what_to_write(&l)
+}
+
+/// The owner's question about their own writing, in any wording: a
+/// question word, the owner (I, me, my column), and a verb or noun of
+/// writing ("What should my column cover in the new year?", "Which topic
+/// would you like me to tackle?").
+fn asks_what_to_write(l: &str) -> bool {
+    let words: Vec<&str> = l
+        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let has = |set: &[&str]| words.iter().any(|w| set.contains(w));
+    let question = has(&["what", "which", "anything", "suggestions", "ideas"]);
+    let owner = has(&["i", "me", "my"]);
+    let writing = has(&[
+        "write",
+        "cover",
+        "tackle",
+        "column",
+        "columns",
+        "topic",
+        "topics",
+        "newsletter",
+        "blog",
+    ]);
+    question && owner && writing && l.contains('?')
 }
 
 /// Words that ask for a piece of writing.
@@ -50,6 +76,9 @@ pub(crate) fn requests(text: &str, place: &Place, reasons: &mut Vec<Reason>) -> 
     let mut out: Vec<TopicRequest> = Vec::new();
     let ideas_list = all.iter().any(|s| announces_ideas(&s.text));
     for (i, s) in all.iter().enumerate() {
+        if super::asks::figure_of_speech(&s.text.to_lowercase()) {
+            continue;
+        }
         let found = writing_request(&s.text)
             .map(|p| ("topic: asks for writing on a subject", p))
             .or_else(|| {
@@ -73,7 +102,11 @@ pub(crate) fn requests(text: &str, place: &Place, reasons: &mut Vec<Reason>) -> 
             }
         }
         let phrase = tidy(&phrase);
-        if content_words(&phrase).is_empty() || out.iter().any(|t| t.phrase == phrase) {
+        let words_of = content_words(&phrase);
+        let again = out
+            .iter()
+            .any(|t| t.phrase == phrase || same_subject(&content_words(&t.phrase), &words_of));
+        if words_of.is_empty() || again {
             continue;
         }
         reasons.push(Reason::new(rule, &words));
@@ -106,7 +139,12 @@ fn announces_ideas(s: &str) -> bool {
 
 /// A sentence that asks for writing, and the subject it names.
 fn writing_request(s: &str) -> Option<String> {
-    let l = s.to_lowercase();
+    // Two-word pieces made one word; the byte length stays the same.
+    let l = s
+        .to_lowercase()
+        .replace("deep dive", "deep-dive")
+        .replace("write up", "write-up")
+        .replace("follow up", "follow-up");
     // Verb then subject: "write about X", "cover X", "escribir sobre X".
     #[rustfmt::skip]
     const VERB_CUES: &[&str] = &[
@@ -120,7 +158,10 @@ fn writing_request(s: &str) -> Option<String> {
         "looking for a subject:", "looking for a topic:", "read something about ",
         "read something from you about ", "something from you about ", "read more about ",
         "read your take on ", "learn more about ", "i'd vote for ", "i vote for ",
-        "+1 for ", "my vote goes to ", "escribir sobre ", "escribir un artículo sobre ", "escrever sobre ",
+        "+1 for ", "my vote goes to ", "anything you wrote on ", "anything you wrote about ",
+        "anything you write on ", "anything you write about ", "anything you'd write on ",
+        "anything you'd write about ", "everything you write on ", "everything you write about ",
+        "escribir sobre ", "escribir un artículo sobre ", "escrever sobre ",
         "escrever um artigo sobre ", "écrire sur ", "écrire un article sur ", "écrire un article ",
         "parler de ", "scrivere su ", "scrivere di ", "scrivere un articolo su ", "darüber schreiben, ",
         "darüber schreiben ", "schrijven over ",
@@ -129,7 +170,9 @@ fn writing_request(s: &str) -> Option<String> {
     #[rustfmt::skip]
     const PIECE_CUES: &[&str] = &[
         " on ", " about ", " sobre ", " sur ", " su ", " über ", " zu ", " over ", " that explains ",
-        " explaining ", " on how ", " de ", " covering ",
+        " explaining ", " on how ", " de ", " covering ", " walking through ", " walking us through ",
+        " that walks through ", " going through ", " showing ", " describing ", " comparing ",
+        " darüber, ", " darüber ", " dazu, ", " for ",
     ];
     if !wishes(&l) {
         return cjk_request(s);
@@ -256,7 +299,8 @@ fn wishes(l: &str) -> bool {
         "perhaps", "how about", "would read", "keen", "you should", "should write", "ought to",
         "next column", "future column", "next post", "would make a", "i'd vote", "i vote", "+1 for",
         "curious", "topic", "request", "me encantaría", "gostaria", "j'aimerais", "ich würde",
-        "mi piacerebbe", "wunsch", "vorschlag", "sugest", "suggestion", "idée",
+        "mi piacerebbe", "wunsch", "vorschlag", "sugest", "suggestion", "idée", "i'd read", "wäre",
+        "würde mich freuen", "fände ich", "serait", "sería", "seria", "sarebbe", "useful", "deep-dive",
     ];
     is_ask(l) || WISHES.iter().any(|c| l.contains(c))
 }
@@ -437,18 +481,29 @@ fn suggestion(all: &[Sentence], i: usize, call: bool) -> Option<String> {
     }
     let opening = i <= first_substantive(all);
     let words = t.split_whitespace().count();
-    let greeting = t.ends_with(',') || words <= 2 || announces_ideas(t);
+    // "Kat Lindgren wrote:" introduces a quote; "Hi all," greets.
+    let greeting = t.ends_with([',', ':']) || words <= 2 || announces_ideas(t);
     let about_self = [
         "i ", "i'", "we ", "my ", "our ", "thank", "this ", "that ", "it ", "great", "love", "nice",
     ]
     .iter()
     .any(|p| l.starts_with(p))
-        || l.contains(" i ");
+        || first_person(&l);
     if call && opening && words <= 14 && !greeting && !about_self && !t.ends_with('?') {
         let after_colon = t.split_once(": ").map(|(_, r)| r).unwrap_or(t);
         return Some(after_colon.to_string());
     }
     None
+}
+
+/// The writer speaks of themselves ("I", "ich", "je", "yo", ...): a story,
+/// not a subject offered.
+fn first_person(l: &str) -> bool {
+    const I: &[&str] = &[
+        "i", "i'm", "i've", "ich", "je", "j'ai", "yo", "eu", "io", "wir", "nous", "私", "僕",
+    ];
+    l.split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .any(|w| I.contains(&w))
 }
 
 /// The index of the first sentence that is more than a greeting.
@@ -518,7 +573,8 @@ fn tidy(phrase: &str) -> String {
         " so that ", " when ", ", when", " – what", ", which", ", and whether", " and whether", "? ", "(",
         "、", "。", ", for people like", " for people like", ", what it", ", how much", " is it ", ", is it",
         " would be", ", would", " and so on", " etc", " specifically", " please", ": ", ", how ", ", what ",
-        ", i would", ", i'd", ", and how", ", or ",
+        ", i would", ", i'd", ", and how", ", or ", ", honestly", ", really", " some time", " sometime",
+        " someday", " one day",
     ];
     for e in ENDS {
         if let Some(at) = p.to_lowercase().find(e)
@@ -607,7 +663,8 @@ fn stem(w: &str) -> String {
 /// The owner adds their own through `[topics] synonyms` in digest.toml.
 #[rustfmt::skip]
 const CONCEPTS: &[(&str, &[&str])] = &[
-    ("ipv6", &["ipv6", "v6", "dual-stack", "dualstack", "ds-lite", "ipv4", "/56", "/64", "slaac", "dhcpv6"]),
+    ("ipv6", &["ipv6", "v6", "dual-stack", "dualstack", "ds-lite", "ipv4", "/56", "/64", "slaac", "dhcpv6",
+        "prefix delegation", "ipv6-only"]),
     ("zfs", &["zfs", "zpool", "openzfs", "truenas", "raidz"]),
     ("power", &["power", "energy", "electricity", "watt", "watts", "kwh", "bill", "idle", "draw",
         "énergie", "électricité", "consommation", "strom", "energie", "energía", "electricidad", "energia",
@@ -630,16 +687,28 @@ const CONCEPTS: &[(&str, &[&str])] = &[
         "サーバー", "サーバ", "tower", "towers"]),
     ("monitoring", &["monitoring", "monitor", "prometheus", "grafana", "alerting", "nagios", "zabbix",
         "uptime", "überwachung", "supervision", "monitoreo", "監視", "监控"]),
-    ("backup", &["backup", "backups", "back-up", "restore", "sauvegarde", "sicherung", "copia de seguridad",
+    ("backup", &["backup", "backups", "back-up", "restore", "restores", "restoring", "restauration", "restaurer",
+        "restaure", "restaurar", "wiederherstellung", "sauvegardes", "sauvegarde", "sicherung", "copia de seguridad",
         "cópia de segurança", "バックアップ", "备份"]),
-    ("dns", &["dns", "resolver", "pi-hole", "pihole", "unbound", "adguard"]),
+    ("dns", &["dns", "resolver", "resolvers", "resolvedor", "résolveur", "pi-hole", "pihole", "unbound", "adguard",
+        "dnsmasq", "namensauflösung", "名前解決", "域名解析"]),
     ("password", &["password", "passwords", "vaultwarden", "bitwarden", "keepass", "1password", "passkey", "2fa", "mfa",
         "two-factor", "authenticator",
         "passkeys", "mot de passe", "passwort", "contraseña", "senha", "パスワード", "密码"]),
     ("chat", &["chat", "matrix", "element", "messenger", "whatsapp", "slack", "discord", "mattermost"]),
     ("mesh", &["mesh", "meshtastic", "lora", "freifunk", "guifi"]),
-    ("wifi", &["wifi", "wi-fi", "wireless", "access point", "access points", "roaming", "wlan"]),
-    ("vpn", &["vpn", "wireguard", "ipsec", "openvpn", "tailscale", "zerotier"]),
+    // Mesh kit in a house is Wi-Fi; "mesh" alone is a community network.
+    ("wifi", &["wifi", "wi-fi", "wireless", "access point", "access points", "roaming", "wlan", "mesh kit",
+        "mesh wi-fi", "mesh wifi", "mesh system", "mesh systems", "mesh router", "mesh routers", "mesh node",
+        "mesh nodes", "無線lan", "ワイファイ", "无线网络"]),
+    ("vpn", &["vpn", "wireguard", "ipsec", "openvpn", "tailscale", "zerotier", "remote access", "split tunnelling",
+        "split tunneling", "fernzugriff", "acceso remoto", "accès à distance", "acesso remoto", "リモートアクセス",
+        "远程访问"]),
+    ("old-building", &["old house", "old houses", "older house", "older houses", "old home", "old homes",
+        "older homes", "old building", "old buildings", "victorian", "thick walls", "stone walls",
+        "lath-and-plaster", "plaster walls", "altbau", "altbauten", "dicke wände", "dicken wänden",
+        "vieille maison", "vieilles maisons", "maison ancienne", "murs épais", "casa antigua", "casas antiguas",
+        "casa vieja", "paredes gruesas", "casa antiga", "古い家", "古民家", "老房子"]),
     ("smart-home", &["smart home", "home assistant", "home automation", "iot", "zigbee", "z-wave", "domotique",
         "hausautomation", "domótica", "casa inteligente", "スマートホーム", "智能家居", "smart"]),
     ("privacy", &["privacy", "tracking", "tracker", "trackers", "gdpr", "surveillance", "vie privée",
@@ -688,13 +757,15 @@ fn content_words_with(phrase: &str, synonyms: &[Vec<String>]) -> Vec<String> {
             out.push(w);
         }
     };
-    // Multi-word and CJK entries are found as substrings.
+    // Multi-word and CJK entries are found as substrings; their words are
+    // then spoken for ("mesh kit" is Wi-Fi, so "mesh" alone is not read).
+    let mut covered: Vec<&str> = Vec::new();
     for (concept, words) in CONCEPTS {
-        if words
-            .iter()
-            .any(|w| (w.contains(' ') || !w.is_ascii()) && w.chars().count() > 1 && l.contains(w))
-        {
+        for w in words.iter().filter(|w| {
+            (w.contains(' ') || !w.is_ascii()) && w.chars().count() > 1 && l.contains(*w)
+        }) {
             push(format!("#{concept}"));
+            covered.extend(w.split(' '));
         }
     }
     for syn in synonyms {
@@ -710,7 +781,11 @@ fn content_words_with(phrase: &str, synonyms: &[Vec<String>]) -> Vec<String> {
     }
     for raw in l.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '/' || c == '\'')) {
         let w = raw.trim_matches(['-', '\'', '/']);
-        if w.is_empty() || STOP.contains(&w) || w.chars().all(|c| c.is_ascii_digit()) {
+        if w.is_empty()
+            || STOP.contains(&w)
+            || covered.contains(&w)
+            || w.chars().all(|c| c.is_ascii_digit())
+        {
             continue;
         }
         if let Some(syn) = synonyms
@@ -761,7 +836,8 @@ fn cjk_words(token: &str) -> Vec<String> {
     let mut latin = String::new();
     let chars: Vec<char> = token.chars().collect();
     for (i, &c) in chars.iter().enumerate() {
-        if c.is_ascii_alphanumeric() {
+        // "Wi-Fi" inside a CJK run is one Latin word.
+        if c.is_ascii_alphanumeric() || (c == '-' && !latin.is_empty()) {
             latin.push(c);
             continue;
         }
@@ -846,7 +922,10 @@ fn same_subject(a: &[String], b: &[String]) -> bool {
         return false;
     }
     let is_subject = |w: &&String| {
-        w.starts_with('#') && !GENERIC.contains(&w.as_str()) && !AUDIENCE.contains(&w.as_str())
+        w.starts_with('#')
+            && ![GENERIC, AUDIENCE, SETTING]
+                .iter()
+                .any(|set| set.contains(&w.as_str()))
     };
     let shared: Vec<&String> = a
         .iter()
@@ -896,6 +975,10 @@ fn cognates(a: &str, b: &str) -> bool {
 
 /// Concepts that say who a piece is for, not what it is about.
 const AUDIENCE: &[&str] = &["#kids", "#seniors", "#rural"];
+
+/// Concepts that say where a subject sits ("in old houses"), not what it
+/// is; unlike an audience, sharing one alone makes no topic.
+const SETTING: &[&str] = &["#old-building"];
 
 /// Concepts too broad to make two requests one subject on their own.
 const GENERIC: &[&str] = &["#email", "#homelab", "#internet", "#security", "#phone"];
