@@ -158,7 +158,7 @@ fn writing_request(s: &str) -> Option<String> {
         "looking for a subject:", "looking for a topic:", "read something about ",
         "read something from you about ", "something from you about ", "read more about ",
         "read your take on ", "learn more about ", "i'd vote for ", "i vote for ",
-        "+1 for ", "my vote goes to ", "anything you wrote on ", "anything you wrote about ",
+        "+1 for ", "my vote goes to ", "a vote for ", "anything you wrote on ", "anything you wrote about ",
         "anything you write on ", "anything you write about ", "anything you'd write on ",
         "anything you'd write about ", "everything you write on ", "everything you write about ",
         "escribir sobre ", "escribir un artículo sobre ", "escrever sobre ",
@@ -183,23 +183,14 @@ fn writing_request(s: &str) -> Option<String> {
     for cue in VERB_CUES {
         if let Some(at) = l.find(cue) {
             // "Didn't you write about it once?" asks about the past.
-            let before = &l[..at];
-            if [
-                "did you",
-                "didn't you",
-                "did not you",
-                "you wrote",
-                "you've written",
-                "you have written",
-                "you already",
-            ]
-            .iter()
-            .any(|p| before.contains(p))
-            {
+            if about_the_past(&l[..at]) {
                 return None;
             }
             return Some(s[byte_at(s, &l, at + cue.len())..].to_string());
         }
+    }
+    if let Some(p) = verb_stem_request(s, &l) {
+        return Some(p);
     }
     if let Some(p) = cjk_request(s) {
         return Some(p);
@@ -238,9 +229,89 @@ fn writing_request(s: &str) -> Option<String> {
     Some("that".to_string())
 }
 
+/// "Didn't you write about it once?" asks about the past, not for writing.
+fn about_the_past(before: &str) -> bool {
+    [
+        "did you",
+        "didn't you",
+        "did not you",
+        "you wrote",
+        "you've written",
+        "you have written",
+        "you already",
+    ]
+    .iter()
+    .any(|p| before.contains(p))
+}
+
+/// A verb of writing in any form, then its subject: "write a short column
+/// on X", "que escribieras sobre X", "schreib doch mal über X", "tackle X".
+/// Stems catch the conjugations a list of phrases would miss.
+fn verb_stem_request(s: &str, l: &str) -> Option<String> {
+    // English forms whole ("coverage" is no verb); other languages by stem.
+    const VERBS: &[&str] = &[
+        "write", "writing", "cover", "covering", "tackle", "tackling",
+    ];
+    #[rustfmt::skip]
+    const STEMS: &[&str] = &["escrib", "escrev", "écri", "ecri", "schreib", "scriv", "schrijf", "schrijv"];
+    // Past forms report writing that exists.
+    const PAST: &[&str] = &[
+        "written",
+        "wrote",
+        "covered",
+        "tackled",
+        "écrit",
+        "escrito",
+        "geschrieben",
+    ];
+    const PREPS: &[&str] = &[
+        "about", "on", "sobre", "sur", "über", "su", "di", "over", "zu",
+    ];
+    // Verbs that take their subject directly: "tackle home VLANs".
+    const DIRECT: &[&str] = &["cover", "covering", "tackle", "tackling"];
+    let words: Vec<(usize, &str)> = l
+        .split_whitespace()
+        .scan(0usize, |pos, w| {
+            let at = l[*pos..].find(w).map(|i| *pos + i).unwrap_or(*pos);
+            *pos = at + w.len();
+            Some((at, w))
+        })
+        .collect();
+    for (i, &(at, w)) in words.iter().enumerate() {
+        let bare = w.trim_matches(|c: char| !c.is_alphanumeric());
+        let Some(stem) = VERBS
+            .iter()
+            .find(|v| bare == **v)
+            .or_else(|| STEMS.iter().find(|st| bare.starts_with(*st)))
+        else {
+            continue;
+        };
+        if PAST.contains(&bare) || about_the_past(&l[..at]) {
+            continue;
+        }
+        let prep = words[i + 1..]
+            .iter()
+            .take(5)
+            .find(|(_, p)| PREPS.contains(&p.trim_matches(|c: char| !c.is_alphanumeric())));
+        let from = match (prep, DIRECT.contains(stem)) {
+            (Some(&(p_at, p)), _) => p_at + p.len(),
+            (None, true) => at + w.len(),
+            (None, false) => continue,
+        };
+        let rest = s[byte_at(s, l, from)..].trim();
+        if !rest.is_empty() {
+            return Some(rest.to_string());
+        }
+    }
+    None
+}
+
 /// "Idea for a future column: X", "Topic request: X".
 fn labelled_idea(s: &str, l: &str) -> Option<String> {
-    let (head, _) = l.split_once(": ")?;
+    let (head, sep) = [": ", " - ", " – ", " — ", " -- "]
+        .iter()
+        .filter_map(|sep| l.split_once(sep).map(|(h, _)| (h, sep.len())))
+        .min_by_key(|(h, _)| h.len())?;
     let labels = [
         "idea",
         "suggestion",
@@ -256,7 +327,7 @@ fn labelled_idea(s: &str, l: &str) -> Option<String> {
     if head.split_whitespace().count() > 6 || !labels.iter().any(|w| head.contains(w)) {
         return None;
     }
-    let at = byte_at(s, l, head.len() + 2);
+    let at = byte_at(s, l, head.len() + sep);
     Some(s[at..].to_string())
 }
 
@@ -301,6 +372,7 @@ fn wishes(l: &str) -> bool {
         "curious", "topic", "request", "me encantaría", "gostaria", "j'aimerais", "ich würde",
         "mi piacerebbe", "wunsch", "vorschlag", "sugest", "suggestion", "idée", "i'd read", "wäre",
         "würde mich freuen", "fände ich", "serait", "sería", "seria", "sarebbe", "useful", "deep-dive",
+        "i'd pay", "would pay", "a vote for", "put in a vote", "my wish",
     ];
     is_ask(l) || WISHES.iter().any(|c| l.contains(c))
 }
