@@ -55,7 +55,18 @@ fn asks_what_to_write(l: &str) -> bool {
         "newsletter",
         "blog",
     ]);
-    question && owner && writing && l.contains('?')
+    // Looking ahead: "what did you think of my column?" asks about the past.
+    let ahead = has(&[
+        "should",
+        "shall",
+        "next",
+        "like",
+        "want",
+        "ideas",
+        "suggestions",
+        "suggest",
+    ]);
+    question && owner && writing && ahead && l.contains('?')
 }
 
 /// Words that ask for a piece of writing.
@@ -64,7 +75,8 @@ const PIECES: &[&str] = &[
     "column", "post", "article", "piece", "write-up", "writeup", "follow-up", "followup", "walkthrough",
     "guide", "series", "deep dive", "deep-dive", "explainer", "tutorial", "blog", "episode", "story",
     "artículo", "articulo", "artigo", "coluna", "columna", "article", "billet", "chronique", "artikel",
-    "kolumne", "beitrag", "articolo", "rubrica", "コラム", "記事", "文章", "专栏", "博客",
+    "kolumne", "beitrag", "articolo", "rubrica", "コラム", "記事", "文章", "专栏", "博客", "primer",
+    "introduction", "intro", "overview", "roundup", "comparison",
 ];
 
 /// Find the requests for topics in one message's new text.
@@ -157,7 +169,7 @@ fn writing_request(s: &str) -> Option<String> {
         "will you cover ", "please cover ", "would cover ", "covering ", 
         "looking for a subject:", "looking for a topic:", "read something about ",
         "read something from you about ", "something from you about ", "read more about ",
-        "read your take on ", "learn more about ", "i'd vote for ", "i vote for ",
+        "read your take on ", "read your thoughts on ", "learn more about ", "i'd vote for ", "i vote for ",
         "+1 for ", "my vote goes to ", "a vote for ", "anything you wrote on ", "anything you wrote about ",
         "anything you write on ", "anything you write about ", "anything you'd write on ",
         "anything you'd write about ", "everything you write on ", "everything you write about ",
@@ -172,7 +184,7 @@ fn writing_request(s: &str) -> Option<String> {
         " on ", " about ", " sobre ", " sur ", " su ", " über ", " zu ", " over ", " that explains ",
         " explaining ", " on how ", " de ", " covering ", " walking through ", " walking us through ",
         " that walks through ", " going through ", " showing ", " describing ", " comparing ",
-        " darüber, ", " darüber ", " dazu, ", " for ",
+        " darüber, ", " darüber ", " dazu, ", " for ", " to ",
     ];
     if !wishes(&l) {
         return cjk_request(s);
@@ -207,11 +219,13 @@ fn writing_request(s: &str) -> Option<String> {
         return Some(s[..byte_at(s, &l, at)].to_string());
     }
     let after = &l[end..];
-    for cue in PIECE_CUES {
-        if let Some(at) = after.find(cue).filter(|a| *a < 40) {
-            let from = end + at + cue.len();
-            return Some(s[byte_at(s, &l, from)..].to_string());
-        }
+    // The nearest cue: "a guide to DNS over HTTPS" is about DNS over HTTPS.
+    let nearest = PIECE_CUES
+        .iter()
+        .filter_map(|cue| after.find(cue).filter(|a| *a < 40).map(|a| (a, cue.len())))
+        .min_by_key(|&(a, len)| (a, std::cmp::Reverse(len)));
+    if let Some((at, len)) = nearest {
+        return Some(s[byte_at(s, &l, end + at + len)..].to_string());
     }
     // "a ZFS for beginners post": the subject sits between article and piece.
     let mut between: Vec<&str> = l[start..end].split_whitespace().skip(1).collect();
@@ -225,13 +239,32 @@ fn writing_request(s: &str) -> Option<String> {
     if between.iter().any(|w| !ADJECTIVES.contains(w)) {
         return Some(between.join(" "));
     }
+    // "X - maybe a future column?": the subject is the clause before.
+    if let Some(cut) = l[..start]
+        .rfind([',', ';', '–', '—'])
+        .or_else(|| l[..start].rfind(" - "))
+        && cut > 3
+    {
+        let before = reduce(&s[..byte_at(s, &l, cut)]);
+        if !points_back(&before) {
+            return Some(before);
+        }
+    }
     // "a column on that would be welcome": the subject came before.
     Some("that".to_string())
 }
 
-/// "Didn't you write about it once?" asks about the past, not for writing.
+/// "Didn't you write about it once?" asks about the past, not for
+/// writing; "I'm writing a thesis on X" is the writer's own writing.
 fn about_the_past(before: &str) -> bool {
-    [
+    let near: Vec<&str> = before.split_whitespace().rev().take(3).collect();
+    let mine = near.iter().any(|w| {
+        [
+            "i", "i'm", "i've", "i'll", "we", "we're", "we've", "we'll", "myself",
+        ]
+        .contains(w)
+    }) && !near.iter().any(|w| w.starts_with("you"));
+    mine || [
         "did you",
         "didn't you",
         "did not you",
@@ -372,7 +405,8 @@ fn wishes(l: &str) -> bool {
         "curious", "topic", "request", "me encantaría", "gostaria", "j'aimerais", "ich würde",
         "mi piacerebbe", "wunsch", "vorschlag", "sugest", "suggestion", "idée", "i'd read", "wäre",
         "würde mich freuen", "fände ich", "serait", "sería", "seria", "sarebbe", "useful", "deep-dive",
-        "i'd pay", "would pay", "a vote for", "put in a vote", "my wish",
+        "i'd pay", "would pay", "a vote for", "put in a vote", "my wish", "like to see", "it'd be",
+        "it would be", "doch mal", "schreib doch", "would be amazing",
     ];
     is_ask(l) || WISHES.iter().any(|c| l.contains(c))
 }
@@ -494,10 +528,16 @@ fn cjk_request(s: &str) -> Option<String> {
     if !(wants && writes) {
         return None;
     }
-    if let Some(at) = s.find("について") {
+    // "IPv6を取り上げてください": the object of "take up" / "write".
+    let object = ["を取り上げ", "を書いて", "をテーマに", "をコラムで"]
+        .iter()
+        .filter_map(|m| s.find(m))
+        .min();
+    if let Some(at) = s.find("について").or(object) {
         let head = &s[..at];
+        // From the last comma, or the "で" of "次のコラムで" (where, not what).
         let start = head
-            .rfind(['、', '。', '，'])
+            .rfind(['、', '。', '，', 'で'])
             .map(|i| i + '、'.len_utf8())
             .unwrap_or(0);
         return Some(head[start..].to_string());
@@ -620,7 +660,9 @@ fn reduce(s: &str) -> String {
     const LEADS: &[&str] = &[
         "i want to ", "i'd like to ", "i would like to ", "i need to ", "we want to ", "we need to ",
         "how do i ", "how do we ", "how can i ", "how can we ", "how should i ", "how should we ", "how to ",
-        "i'm trying to ", "we're trying to ", "i am trying to ",
+        "i'm trying to ", "we're trying to ", "i am trying to ", "what you'd say about ",
+        "what you would say about ", "what you think about ", "what you think of ", "your thoughts on ",
+        "your take on ",
     ];
     for lead in LEADS {
         if let Some(at) = l.find(lead) {
@@ -1144,6 +1186,110 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn more_request_shapes_and_what_is_not_one() {
+        let cases = [
+            (
+                "Would love a deep dive on IPv6 at home some time.",
+                "IPv6 at home",
+            ),
+            (
+                "I'd read anything you wrote on IPv6 for home connections, honestly.",
+                "IPv6 for home connections",
+            ),
+            (
+                "A column walking through a WireGuard tunnel back home would be really useful.",
+                "WireGuard tunnel back home",
+            ),
+            (
+                "Someday I hope you tackle smart TV privacy.",
+                "smart TV privacy",
+            ),
+            (
+                "Column idea -- how to choose a UPS for a small rack.",
+                "choose a UPS",
+            ),
+            (
+                "What I'd really like to see is a column about Let's Encrypt.",
+                "Let's Encrypt",
+            ),
+            (
+                "Me encantaría que escribieras sobre redes mesh en casas viejas.",
+                "redes mesh",
+            ),
+            (
+                "Schreib doch mal über Backups für Fotografen!",
+                "Backups für Fotografen",
+            ),
+            (
+                "J'aimerais beaucoup que tu écrives sur le chiffrement des sauvegardes.",
+                "le chiffrement",
+            ),
+            (
+                "It'd be great to see you cover Pi-hole some time.",
+                "Pi-hole",
+            ),
+            (
+                "A beginner's guide to WireGuard would be amazing.",
+                "WireGuard",
+            ),
+            ("ぜひ次のコラムでIPv6を取り上げてください。", "IPv6"),
+            (
+                "I'm curious what you'd say about mesh Wi-Fi versus access points - maybe a future column?",
+                "mesh Wi-Fi",
+            ),
+            (
+                "Isn't it time someone wrote a proper guide to DNS over HTTPS?",
+                "DNS over HTTPS",
+            ),
+        ];
+        for (text, want) in cases {
+            let got = topics_of(text, false);
+            assert!(
+                got.iter().any(|g| g.starts_with(want)),
+                "{text:?} -> {got:?}"
+            );
+        }
+        for text in [
+            "Your column on IPv6 was great, I set it up last weekend.",
+            "I covered the same ground in my own blog last year.",
+            "Thanks for writing about backups, it saved my photos.",
+            "It would be great if my ISP supported IPv6 at all.",
+            "Do you have a link to the article about WireGuard you mentioned?",
+            "I'm writing a thesis on rural broadband, could we talk?",
+            "The coverage on my street is terrible, any tips?",
+            "Isn't it strange how a single column can change a habit of twenty years?",
+        ] {
+            assert!(topics_of(text, false).is_empty(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn calls_for_topics_by_form() {
+        assert!(is_call_for_topics(
+            "Re: What should my column cover in the new year?"
+        ));
+        assert!(is_call_for_topics(
+            "Which topics would you like me to tackle?"
+        ));
+        assert!(!is_call_for_topics("What did you think of my column?"));
+    }
+
+    #[test]
+    fn old_house_wifi_in_three_languages_is_one_group() {
+        let p = [
+            "Wi-Fi in old houses",
+            "so ein Haus mit WLAN versorgt",
+            "古い家のWi-Fi",
+            "Mesh kit, or pull cable to wired access points",
+            "insulating old houses",
+            "meshtastic for hikers",
+        ];
+        let g = group(&p, &[]);
+        assert_eq!(g[0].members, vec![0, 1, 2, 3], "{g:?}");
+        assert_eq!(g.len(), 3, "{g:?}");
     }
 
     #[test]
