@@ -375,7 +375,10 @@ fn is_request(s: &str) -> bool {
         "i'd love to hear", "i would love to hear", "i'd love it if you", "would love it if you",
         "i'd appreciate", "i would appreciate", "would be grateful", "i'd be grateful", "grateful if you",
         "looking forward to your", "hoping you could", "hope you can", "i was wondering if you",
-        "wondering whether you", "any chance you", "would be great if you", "be great if you could",
+        "wondering whether you", "i was wondering if", "i was wondering whether", "i was wondering which",
+        "i was wondering what you", "i was wondering how you", "i'm wondering if", "i wonder if you",
+        "i wonder whether you", "i wonder what you", "curious what you", "curious how you", "curious which",
+        "curious whether you", "curious if you", "would you mind", "any chance you", "would be great if you", "be great if you could",
         "do get in touch", "get back to me", "your thoughts", "your advice", "your take", "appreciate your",
         "appreciate it if", "appreciate a", "i need your", "i need you to", "know if you", "your feedback",
         "give me a call", "call me", "can we ", "could we ", "shall we ", "would be great to",
@@ -460,7 +463,8 @@ pub(crate) fn figure_of_speech(l: &str) -> bool {
     #[rustfmt::skip]
     const MARKERS: &[&str] = &[
         "guess what", "you know what", "know what?", "who among us", "who hasn't", "who doesn't",
-        "who wouldn't", "who isn't", "what was i thinking", "what were we thinking", "what else is new",
+        "who wouldn't", "who isn't", "who cares", "who would've thought", "who'd have thought",
+        "can you believe", "would you believe", "what was i thinking", "what were we thinking", "what else is new",
         "what more could you ask", "what more can you ask", "how cool is that", "how great is that",
     ];
     if MARKERS
@@ -512,7 +516,21 @@ pub(crate) fn figure_of_speech(l: &str) -> bool {
     ]
     .iter()
     .any(|p| l.starts_with(p));
-    exclaims || loves || own_past
+    exclaims || loves || own_past || tag_question(&l)
+}
+
+/// "It's amazing, isn't it?": a tag that asks agreement with the writer's
+/// own statement. "You use unbound, right?" checks a fact about the reader
+/// and asks.
+fn tag_question(l: &str) -> bool {
+    #[rustfmt::skip]
+    const TAGS: &[&str] = &[
+        ", isn't it?", ", aren't they?", ", wasn't it?", ", isn't that?", ", right?", ", eh?", ", no?",
+        ", huh?", ", n'est-ce pas ?", ", n'est-ce pas?", ", oder?", ", nicht wahr?", ", ¿verdad?", ", ¿no?",
+    ];
+    TAGS.iter()
+        .find_map(|t| l.strip_suffix(t))
+        .is_some_and(|stated| !speaks_to_you(stated))
 }
 
 /// "Why ...? Laziness, mostly.": a question that does not speak to the
@@ -665,6 +683,35 @@ mod tests {
             "Robinさん、いつかコラムで書いていただけませんか？"
         ));
         assert!(!asks(Source::List, "高橋さん、設定を教えてください。"));
+    }
+
+    #[test]
+    fn figures_of_speech_and_calls_to_action_do_not_ask() {
+        for text in [
+            "Isn't it strange how one column changes a habit?",
+            "Why didn't I do this years ago? Laziness, mostly.",
+            "And guess what? It worked.",
+            "Who among us hasn't lost a weekend to that?",
+            "It's amazing, isn't it?",
+            "Can you believe it took me ten years?",
+            "Who would've thought a $40 box could do that?",
+            "How did I ever live without VLANs?",
+            "Questions about your bill? Open a ticket at https://x.example/support",
+            "Do you want to keep receiving mail? [Upgrade storage now][1]",
+        ] {
+            assert!(!asks(Source::Direct, text), "{text:?}");
+        }
+        for text in [
+            "You use unbound, right?",
+            "Which UPS do you use? Thanks.",
+            "What did I do wrong?",
+            "Should I replace the router or the modem?",
+            "Could you check the config? See https://x.example/c for the file.",
+            "I was wondering which firmware you flashed.",
+            "Curious what you think about Starlink.",
+        ] {
+            assert!(asks(Source::Direct, text), "{text:?}");
+        }
     }
 
     /// Request detection, sentence by sentence, on Parakweet's labelled
