@@ -482,6 +482,10 @@ pub(crate) fn source(
         say("automated: transactional mail", &why);
         return Source::Automated;
     }
+    if let Some(why) = service_boilerplate(msg) {
+        say("automated: a service's boilerplate", why);
+        return Source::Automated;
+    }
     say(
         "direct: a person writing, no list, blog or automation markers",
         msg.from_email(),
@@ -982,6 +986,32 @@ fn transactional(msg: &Message) -> Option<String> {
         .then(|| format!("{} ({})", msg.from_email(), fields.join(", ")))
 }
 
+/// Lines only services write: account security notices ("If this wasn't
+/// you"), bulk mail's "View this email in your browser", "This is an
+/// automated message". A person's reply or forward that quotes them is
+/// judged on its own words, so replies and forwards are left alone.
+fn service_boilerplate(msg: &Message) -> Option<&'static str> {
+    #[rustfmt::skip]
+    const LINES: &[&str] = &[
+        "if this wasn't you", "if this was not you", "if you didn't request", "if you did not request",
+        "if you didn't make this request", "if you did not make this request", "this is an automated message",
+        "this is an automatically generated", "this message was sent automatically",
+        "this email was sent automatically", "view this email in your browser", "view it in your browser",
+        "you are receiving this email because", "you're receiving this email because",
+        "to stop receiving these emails", "manage your email preferences", "update your email preferences",
+        "your verification code is", "your one-time code", "your security code is",
+    ];
+    let subject = msg.subject.to_lowercase();
+    if ["re:", "fwd:", "fw:", "aw:", "wg:", "tr:"]
+        .iter()
+        .any(|p| subject.starts_with(p))
+    {
+        return None;
+    }
+    let own = super::own_words(&msg.text).to_lowercase();
+    LINES.iter().find(|l| own.contains(*l)).copied()
+}
+
 /// Mailboxes of a function, not a person.
 fn role_sender(local: &str) -> bool {
     let l = local.to_ascii_lowercase().replace(['-', '_', '.'], "");
@@ -1113,6 +1143,52 @@ mod tests {
         }
         let person = "From: Ann <a@x.example>\nSubject: Fwd: is this spam?\n\nIs this legit?\n\n---------- Forwarded message ---------\nDear friend, you have won!!! Send your PayPal details.";
         assert_eq!(judge(person).0, Source::Direct);
+    }
+}
+
+#[cfg(test)]
+mod services {
+    use super::*;
+    use crate::config::Owner;
+
+    fn judge(raw: &str) -> Source {
+        let owner = Owner {
+            name: "Robin Ellis".into(),
+            addresses: vec![
+                "robin@ellis-on-it.example".into(),
+                "rellis@mailhost.example".into(),
+            ],
+            blogs: Vec::new(),
+        };
+        let msg = crate::message::parse(raw.as_bytes());
+        let ctx = context(&msg);
+        source(&msg, &owner, false, &ctx, &mut Vec::new())
+    }
+
+    #[test]
+    fn comment_systems_other_than_wordpress_are_comments() {
+        let disqus = "From: Disqus <notifications@disqus.example>\nSubject: Ann Lee commented on \"Boring networks\"\nList-Unsubscribe: <https://disqus.example/u>\n\nAnn Lee wrote, on \"Boring networks\":\n\nWhich UPS do you use?\n\nReply to Ann: https://disqus.example/t/x/20#reply\n";
+        assert_eq!(judge(disqus), Source::Comment);
+        let msg = crate::message::parse(disqus.as_bytes());
+        assert_eq!(writer_text(&msg, Source::Comment), "Which UPS do you use?");
+        let ghost = "From: Letter <noreply@letter.example>\nSubject: New comment on your post: Three boxes\nContent-Type: text/html\n\n<p>Bo Ek left a comment on <a href=\"https://letter.example/three/\">Three boxes</a>:</p><p>Could you cover DNS next?</p><p><a href=\"https://letter.example/three/#ghost-comments\">View comment</a></p>";
+        assert_eq!(judge(ghost), Source::Comment);
+        let msg = crate::message::parse(ghost.as_bytes());
+        assert!(writer_text(&msg, Source::Comment).starts_with("Could you cover DNS next?"));
+    }
+
+    #[test]
+    fn services_receipts_and_phishing_are_automated() {
+        for raw in [
+            "From: Ann <notifications@github.example>\nList-ID: a/b <b.a.github.example>\nList-Archive: https://github.example/a/b\nX-GitHub-Reason: subscribed\nSubject: Re: [a/b] bug (#1)\n\n@robin did you restart it?",
+            "From: billing@host.example\nSubject: Your receipt\n\nThanks for your payment.\nInvoice: 1\nAmount: EUR 5\n\nQuestions about your bill? Open a ticket at https://host.example/t",
+            "From: admin@portal.example\nSubject: Mailbox full\n\nDear rellis,\n\nYour mailbox has reached 99% of its quota.\nDo you want to keep receiving mail? [Upgrade now][1]\n\n[1]: http://portal.example/login.php",
+            "From: Acme <accounts@acme.example>\nSubject: New sign-in\n\nWe noticed a new sign-in. If this wasn't you, reset your password.",
+        ] {
+            assert_eq!(judge(raw), Source::Automated, "{raw}");
+        }
+        let person = "From: Jo <info@bakery.example>\nSubject: a column idea\n\nHi Robin, could you write about card readers for small shops?\n\nJo";
+        assert_eq!(judge(person), Source::Direct);
     }
 }
 
