@@ -516,7 +516,7 @@ pub(crate) fn figure_of_speech(l: &str) -> bool {
     ]
     .iter()
     .any(|p| l.starts_with(p));
-    exclaims || loves || own_past || tag_question(&l)
+    exclaims || loves || own_past || tag_question(l)
 }
 
 /// "It's amazing, isn't it?": a tag that asks agreement with the writer's
