@@ -801,8 +801,9 @@ const CONCEPTS: &[(&str, &[&str])] = &[
         "サーバー", "サーバ", "tower", "towers"]),
     ("monitoring", &["monitoring", "monitor", "prometheus", "grafana", "alerting", "nagios", "zabbix",
         "uptime", "überwachung", "supervision", "monitoreo", "監視", "监控"]),
-    ("backup", &["backup", "backups", "back-up", "restore", "restores", "restoring", "restauration", "restaurer",
-        "restaure", "restaurar", "wiederherstellung", "sauvegardes", "sauvegarde", "sicherung", "copia de seguridad",
+    ("backup", &["backup", "backups", "back-up", "back up", "backing up", "restore", "restores", "restoring",
+        "restauration", "restaurer", "restaure", "restaurar", "wiederherstellung", "sauvegardes", "sauvegarde",
+        "sicherung", "datensicherung", "copia de seguridad", "copias de seguridad", "cópias de segurança",
         "cópia de segurança", "バックアップ", "备份"]),
     ("dns", &["dns", "resolver", "resolvers", "resolvedor", "résolveur", "pi-hole", "pihole", "unbound", "adguard",
         "dnsmasq", "namensauflösung", "名前解決", "域名解析"]),
@@ -824,8 +825,23 @@ const CONCEPTS: &[(&str, &[&str])] = &[
         "vieille maison", "vieilles maisons", "maison ancienne", "murs épais", "casa antigua", "casas antiguas",
         "casa vieja", "paredes gruesas", "casa antiga", "古い家", "古民家", "老房子"]),
     ("smart-home", &["smart home", "home assistant", "home automation", "iot", "zigbee", "z-wave", "domotique",
-        "hausautomation", "domótica", "casa inteligente", "スマートホーム", "智能家居", "smart"]),
-    ("privacy", &["privacy", "tracking", "tracker", "trackers", "gdpr", "surveillance", "vie privée",
+        "hausautomation", "domótica", "casa inteligente", "スマートホーム", "智能家居", "smart", "smart plug",
+        "smart plugs", "smart speaker", "smart speakers", "smart bulbs"]),
+    ("tv", &["smart tv", "smart tvs", "tv", "tvs", "television", "televisions", "fernseher", "télé", "téléviseur",
+        "televisor", "televisão", "テレビ", "电视"]),
+    ("vlan", &["vlan", "vlans", "segmentation", "segmenting", "segment", "segmented", "guest network",
+        "separate network", "own network", "subnet", "subnets", "netzwerksegmentierung", "réseau invité",
+        "red de invitados", "ゲストネットワーク"]),
+    ("tls", &["tls", "ssl", "https", "certificate", "certificates", "let's encrypt", "letsencrypt", "certbot",
+        "zertifikat", "zertifikate", "certificat", "certificats", "certificado", "certificados", "証明書", "证书"]),
+    ("ups", &["ups", "battery backup", "power cut", "power cuts", "power outage", "power outages", "outage",
+        "outages", "blackout", "brownout", "stromausfall", "usv", "coupure de courant", "onduleur", "apagón",
+        "停電", "停电"]),
+    ("selfhost", &["self-host", "self-hosted", "self-hosting", "selfhosted", "selfhosting", "host my own",
+        "host your own", "hosting", "run my own", "run your own", "running my own", "running your own",
+        "my own", "your own", "at home", "auto-hébergement", "auto-hébergé", "selbst hosten", "autoalojado",
+        "自宅", "自建"]),
+    ("privacy", &["privacy", "tracking", "tracker", "trackers", "gdpr", "surveillance", "spy", "spying", "vie privée",
         "datenschutz", "privacidad", "privacidade", "riservatezza", "プライバシー", "隐私"]),
     ("ai", &["ai", "llm", "llms", "chatgpt", "copilot", "machine learning", "artificial intelligence",
         "intelligence artificielle", "künstliche intelligenz", "inteligencia artificial", "inteligência artificial",
@@ -833,7 +849,7 @@ const CONCEPTS: &[(&str, &[&str])] = &[
     ("raspberry-pi", &["raspberry", "pi", "rpi"]),
     ("linux", &["linux", "ubuntu", "debian", "fedora", "mint"]),
     ("phone", &["phone", "phones", "smartphone", "smartphones", "android", "iphone", "ios", "mobile",
-        "handy", "teléfono", "celular", "telefone", "スマホ", "手机"]),
+        "handy", "teléfono", "móvil", "movil", "celular", "telefone", "portable", "スマホ", "手机"]),
     ("cloud-files", &["nextcloud", "owncloud", "seafile", "syncthing", "dropbox", "file sharing", "file sync"]),
     ("scams", &["scam", "scams", "phishing", "fraud", "estafa", "arnaque", "betrug", "golpe", "truffa", "詐欺",
         "诈骗"]),
@@ -917,6 +933,13 @@ fn content_words_with(phrase: &str, synonyms: &[Vec<String>]) -> Vec<String> {
             .find(|(_, ws)| ws.contains(&w) || ws.contains(&stem(w).as_str()))
         {
             push(format!("#{concept}"));
+            continue;
+        }
+        // A compound the lexicon lacks ("Handy-Backups"): its parts.
+        if w.contains('-') && !w.chars().any(is_cjk) {
+            for part in content_words_with(&w.replace('-', " "), synonyms) {
+                push(part);
+            }
             continue;
         }
         if w.chars().any(is_cjk) {
@@ -1061,6 +1084,16 @@ fn same_subject(a: &[String], b: &[String]) -> bool {
     if shared.iter().any(|w| AUDIENCE.contains(&w.as_str())) {
         return true;
     }
+    // Two broad concepts together are a subject: "self-hosted email" and
+    // "running my own mail server".
+    if shared
+        .iter()
+        .filter(|w| GENERIC.contains(&w.as_str()))
+        .count()
+        >= 2
+    {
+        return true;
+    }
     let plain = shared
         .iter()
         .filter(|w| !w.starts_with('#') && w.chars().count() >= 4)
@@ -1095,7 +1128,14 @@ const AUDIENCE: &[&str] = &["#kids", "#seniors", "#rural"];
 const SETTING: &[&str] = &["#old-building"];
 
 /// Concepts too broad to make two requests one subject on their own.
-const GENERIC: &[&str] = &["#email", "#homelab", "#internet", "#security", "#phone"];
+const GENERIC: &[&str] = &[
+    "#email",
+    "#homelab",
+    "#internet",
+    "#security",
+    "#phone",
+    "#selfhost",
+];
 
 /// The key of a group is its first request's content words, sorted: later
 /// requests joining the group do not change it, so the store's topic id,
@@ -1290,6 +1330,74 @@ mod tests {
         let g = group(&p, &[]);
         assert_eq!(g[0].members, vec![0, 1, 2, 3], "{g:?}");
         assert_eq!(g.len(), 3, "{g:?}");
+    }
+
+    #[test]
+    fn subjects_of_the_field_group_apart_in_different_words() {
+        let sets: &[&[&str]] = &[
+            &[
+                "home VLANs for IoT gadgets",
+                "segmenting IoT devices",
+                "putting smart plugs on their own network",
+            ],
+            &[
+                "self-hosted email",
+                "running my own mail server",
+                "hosting e-mail at home",
+            ],
+            &[
+                "backing up phones",
+                "Handy-Backups",
+                "copias de seguridad del móvil",
+            ],
+            &[
+                "password managers for families",
+                "sharing passwords with my partner",
+                "Bitwarden for the household",
+            ],
+            &[
+                "Let's Encrypt for beginners",
+                "TLS certificates at home",
+                "HTTPS for internal services",
+            ],
+            &[
+                "choose a UPS for a small rack",
+                "battery backup for the homelab",
+                "what to do in a power cut",
+            ],
+            &[
+                "smart TV privacy",
+                "TVs that spy on you",
+                "disabling ACR tracking on televisions",
+            ],
+            &[
+                "kids screen time",
+                "parental controls on the router",
+                "controlo parental",
+            ],
+            &[
+                "Starlink in the countryside",
+                "satellite internet for farms",
+                "rural broadband",
+            ],
+            &[
+                "NAS for photos",
+                "where to keep family pictures",
+                "Immich vs Google Photos",
+            ],
+            &[
+                "router firmware updates",
+                "OpenWrt on old routers",
+                "flashing custom firmware",
+            ],
+        ];
+        let all: Vec<&str> = sets.iter().flat_map(|s| s.iter().copied()).collect();
+        let got: Vec<Vec<&str>> = group(&all, &[])
+            .iter()
+            .map(|g| g.members.iter().map(|&m| all[m]).collect())
+            .collect();
+        let want: Vec<Vec<&str>> = sets.iter().map(|s| s.to_vec()).collect();
+        assert_eq!(got, want);
     }
 
     #[test]
