@@ -401,6 +401,8 @@ fn comment_opening(line: &str) -> Option<(String, &'static str)> {
         " wrote, on ",
         " wrote on ",
         " left a comment on ",
+        " has left a new comment on ",
+        " left a new comment on ",
         " left a comment",
         " commented:",
         " replied:",
