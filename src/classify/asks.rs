@@ -8,9 +8,11 @@
 //! comment on their post, but on a list only when it names them, is sent to
 //! them, or answers their own post. A sentence addressed to someone else
 //! ("Maya, could you ...", "anyone on the list?"), a rhetorical question
-//! answered by its writer, the boilerplate question of a signature or
-//! disclaimer, and everything in a message that says "no need to reply" do
-//! not ask. A topic request always asks.
+//! (known by its form: an exclamation as a negative question, the writer's
+//! own past, a tag on their own statement, a discourse marker, or answered
+//! at once by its writer), the boilerplate question of a signature,
+//! disclaimer or a service's call to action, and everything in a message
+//! that says "no need to reply" do not ask. A topic request always asks.
 
 use super::{Place, Reason, Sentence, Source, TopicRequest, sentences};
 

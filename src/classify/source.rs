@@ -4,13 +4,17 @@
 //!
 //! The rules go from the strongest evidence to the weakest: the owner's own
 //! mail; blog notifications (WordPress's `wp_notify_postauthor` /
-//! `wp_notify_moderator` formats, Disqus); delivery and feedback reports
-//! (RFC 3464 `multipart/report; report-type=delivery-status`, RFC 5965 ARF
-//! `feedback-report`); mailing lists (RFC 2919 List-Id, RFC 2369 List-*, and
-//! the lists that lack them: L-Soft LISTSERV, Google Groups, Mailman,
-//! Discourse); then automated mail (RFC 3834 Auto-Submitted, Precedence,
-//! auto-reply markers, no-reply senders, newsletters, the blog's own mail,
-//! spam); whatever is left is a person writing directly.
+//! `wp_notify_moderator` formats, Disqus, and Ghost, Blogger and their kin
+//! by the notification's form: "X left a comment on ..." and a link to the
+//! comment); delivery and feedback reports (RFC 3464 `multipart/report;
+//! report-type=delivery-status`, RFC 5965 ARF `feedback-report`); code
+//! hosts' and trackers' notifications (their own `X-GitHub-*`-style
+//! headers, though they carry a List-Id); mailing lists (RFC 2919 List-Id,
+//! RFC 2369 List-*, and the lists that lack them: L-Soft LISTSERV, Google
+//! Groups, Mailman, Discourse); then automated mail (RFC 3834
+//! Auto-Submitted, Precedence, auto-reply markers, no-reply senders,
+//! newsletters, the blog's own mail, spam and phishing, receipts, a
+//! service's boilerplate); whatever is left is a person writing directly.
 //!
 //! A list is tested before Auto-Submitted on purpose: Discourse sends a
 //! human's forum post with `Auto-Submitted: auto-generated`, and it is still

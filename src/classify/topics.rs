@@ -7,9 +7,13 @@
 //! several languages), or, under the owner's call for topics, a suggestion
 //! ("What about X?", "X, please.", the items of a list of ideas). When the
 //! request points back ("a column on that"), the phrase is taken from the
-//! sentence before. Grouping compares the phrases' content words after
-//! normalising them: lower case, a light stem, stop words dropped, and
-//! words of one concept (built in, plus the owner's synonyms) made one.
+//! sentence before; a verb of writing is known by its form or stem in
+//! several languages ("escribieras sobre X"). Grouping compares the
+//! phrases' content words after normalising them: lower case, a light stem,
+//! stop words dropped, and words of one concept (a lexicon of the field's
+//! subjects across en/de/fr/es/pt/ja/zh, the longest entry winning, plus
+//! the owner's synonyms) made one. A concept may be a subject, a broad
+//! field, an audience or a setting; only subjects make a topic alone.
 
 use super::{Place, Reason, Sentence, TopicRequest, sentences};
 
