@@ -530,9 +530,22 @@ fn tag_question(l: &str) -> bool {
         ", isn't it?", ", aren't they?", ", wasn't it?", ", isn't that?", ", right?", ", eh?", ", no?",
         ", huh?", ", n'est-ce pas ?", ", n'est-ce pas?", ", oder?", ", nicht wahr?", ", ¿verdad?", ", ¿no?",
     ];
+    // Only a judgement invites mere agreement; "It's port 53, right?" asks
+    // for a fact to be confirmed.
+    #[rustfmt::skip]
+    const JUDGEMENTS: &[&str] = &[
+        "amazing", "great", "funny", "strange", "odd", "crazy", "wild", "incredible", "ironic", "sad",
+        "lovely", "beautiful", "awesome", "nice", "cool", "weird", "mad", "insane", "brilliant", "wonderful",
+        "terrible", "annoying", "hilarious", "fun", "ridiculous", "absurd", "remarkable", "fascinating",
+    ];
     TAGS.iter()
         .find_map(|t| l.strip_suffix(t))
-        .is_some_and(|stated| !speaks_to_you(stated))
+        .is_some_and(|stated| {
+            !speaks_to_you(stated)
+                && stated
+                    .split(|c: char| !c.is_alphanumeric())
+                    .any(|w| JUDGEMENTS.contains(&w))
+        })
 }
 
 /// "Why ...? Laziness, mostly.": a question that does not speak to the
@@ -544,7 +557,14 @@ fn answers_itself(q: &str, next: &str) -> bool {
     ]
     .iter()
     .any(|c| next.starts_with(c));
-    !speaks_to_you(q)
+    // "What's the fix? No idea." still asks; "Mesh or APs." offers choices.
+    let still_asking = ["no idea", "not sure", "dunno", "just", "any"]
+        .iter()
+        .any(|p| next.starts_with(p))
+        || next.contains(" or ");
+    let wh = ["why ", "who ", "what "].iter().any(|w| q.starts_with(w));
+    wh && !still_asking
+        && !speaks_to_you(q)
         && !next.ends_with('?')
         && words > 0
         && words <= 3
@@ -577,7 +597,12 @@ fn is_boilerplate(all: &[Sentence], i: usize) -> bool {
         && CONTACT.iter().any(|c| {
             n.starts_with(c) || n.contains(&format!(" {c}")) && n.split_whitespace().count() < 8
         });
-    contact || call_to_action(&l, &n)
+    // "Thoughts? Visit my notes at ...": a person points to their own page.
+    let own = format!(" {n} ");
+    let person = [" my ", " me ", " i ", " i'm ", " i've "]
+        .iter()
+        .any(|w| own.contains(w));
+    !person && (contact || call_to_action(&l, &n))
 }
 
 /// "Questions about your bill? Open a ticket at <url>", "Do you want to
@@ -595,7 +620,25 @@ fn call_to_action(q: &str, next: &str) -> bool {
     let personal = ["could you", "can you", "would you", "will you"]
         .iter()
         .any(|p| q.contains(p));
-    q.split_whitespace().count() <= 8 && !personal && link && VERBS.iter().any(|v| n.starts_with(v))
+    // A service asks about the reader's account or needs, never their opinion.
+    let service = q.contains("your ")
+        || [
+            "questions",
+            "need help",
+            "do you want",
+            "want to",
+            "having trouble",
+            "problems",
+            "ready to",
+            "looking for",
+        ]
+        .iter()
+        .any(|p| q.starts_with(p));
+    q.split_whitespace().count() <= 8
+        && service
+        && !personal
+        && link
+        && VERBS.iter().any(|v| n.starts_with(v))
 }
 
 /// "No need to reply", "no action needed", in several languages.
@@ -707,12 +750,16 @@ mod tests {
         }
         for text in [
             "You use unbound, right?",
+            "It's port 53, right?",
+            "What is the fix? No idea.",
+            "Which is better for a flat? Mesh or APs.",
             "Which UPS do you use? Thanks.",
             "What did I do wrong?",
             "Should I replace the router or the modem?",
             "Could you check the config? See https://x.example/c for the file.",
             "I was wondering which firmware you flashed.",
             "Curious what you think about Starlink.",
+            "Thoughts? Visit https://x.example/notes for my notes.",
         ] {
             assert!(asks(Source::Direct, text), "{text:?}");
         }
