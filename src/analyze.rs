@@ -69,11 +69,19 @@ pub(crate) fn topic_groups(store: &mut Store, config: &Config) -> Result<Vec<Top
     let links = store.links()?;
     let mut requests = Vec::new();
     for l in links.iter().filter(|l| !l.topics.is_empty()) {
+        // A comment system's notification comes from the system: the asker is
+        // the commenter, by address, or by name when the system gives none (Disqus).
         let asker = l
             .context
             .author
             .as_ref()
-            .map(|a| a.email.clone())
+            .map(|a| {
+                if a.email.is_empty() {
+                    a.name.clone()
+                } else {
+                    a.email.clone()
+                }
+            })
             .filter(|e| !e.is_empty())
             .unwrap_or_else(|| l.from_addr.clone());
         for t in &l.topics {

@@ -8,9 +8,11 @@
 //! comment on their post, but on a list only when it names them, is sent to
 //! them, or answers their own post. A sentence addressed to someone else
 //! ("Maya, could you ...", "anyone on the list?"), a rhetorical question
-//! answered by its writer, the boilerplate question of a signature or
-//! disclaimer, and everything in a message that says "no need to reply" do
-//! not ask. A topic request always asks.
+//! (known by its form: an exclamation as a negative question, the writer's
+//! own past, a tag on their own statement, a discourse marker, or answered
+//! at once by its writer), the boilerplate question of a signature,
+//! disclaimer or a service's call to action, and everything in a message
+//! that says "no need to reply" do not ask. A topic request always asks.
 
 use super::{Place, Reason, Sentence, Source, TopicRequest, sentences};
 
@@ -375,7 +377,10 @@ fn is_request(s: &str) -> bool {
         "i'd love to hear", "i would love to hear", "i'd love it if you", "would love it if you",
         "i'd appreciate", "i would appreciate", "would be grateful", "i'd be grateful", "grateful if you",
         "looking forward to your", "hoping you could", "hope you can", "i was wondering if you",
-        "wondering whether you", "any chance you", "would be great if you", "be great if you could",
+        "wondering whether you", "i was wondering if", "i was wondering whether", "i was wondering which",
+        "i was wondering what you", "i was wondering how you", "i'm wondering if", "i wonder if you",
+        "i wonder whether you", "i wonder what you", "curious what you", "curious how you", "curious which",
+        "curious whether you", "curious if you", "would you mind", "any chance you", "would be great if you", "be great if you could",
         "do get in touch", "get back to me", "your thoughts", "your advice", "your take", "appreciate your",
         "appreciate it if", "appreciate a", "i need your", "i need you to", "know if you", "your feedback",
         "give me a call", "call me", "can we ", "could we ", "shall we ", "would be great to",
@@ -397,6 +402,9 @@ fn is_request(s: &str) -> bool {
 /// figure of speech ("Isn't it ironic ...?", "Is it just me, or ...?").
 fn is_rhetorical(all: &[Sentence], i: usize) -> bool {
     let l = all[i].text.to_lowercase();
+    if figure_of_speech(&l) {
+        return true;
+    }
     #[rustfmt::skip]
     const FIGURES: &[&str] = &[
         "isn't it ironic", "isn’t it ironic", "is it just me", "who needs", "who would have thought",
@@ -428,6 +436,9 @@ fn is_rhetorical(all: &[Sentence], i: usize) -> bool {
     if n.contains("rhetorical") {
         return true;
     }
+    if answers_itself(&l, &n) {
+        return true;
+    }
     let short = n.split_whitespace().count() <= 4 && !n.ends_with('?');
     #[rustfmt::skip]
     const ANSWERS: &[&str] = &[
@@ -435,6 +446,130 @@ fn is_rhetorical(all: &[Sentence], i: usize) -> bool {
         "neither do i", "me neither", "nobody", "no one",
     ];
     short && ANSWERS.iter().any(|a| n.starts_with(a))
+}
+
+/// Questions nobody is meant to answer, by their form: an exclamation
+/// dressed as a negative question ("Isn't it strange how ...?", "Don't you
+/// love it when ...?"), a universal one ("Who among us hasn't ...?"), the
+/// writer asking about their own past ("Why didn't I do this years ago?",
+/// "What was I thinking?"), and discourse markers ("And guess what?").
+pub(crate) fn figure_of_speech(l: &str) -> bool {
+    let l = l
+        .trim_start_matches(|c: char| !c.is_alphanumeric())
+        .replace('’', "'");
+    let l = l
+        .strip_prefix("and ")
+        .or_else(|| l.strip_prefix("but "))
+        .or_else(|| l.strip_prefix("so "))
+        .unwrap_or(&l);
+    #[rustfmt::skip]
+    const MARKERS: &[&str] = &[
+        "guess what", "you know what", "know what?", "who among us", "who hasn't", "who doesn't",
+        "who wouldn't", "who isn't", "who cares", "who would've thought", "who'd have thought",
+        "can you believe", "would you believe", "what was i thinking", "what were we thinking", "what else is new",
+        "what more could you ask", "what more can you ask", "how cool is that", "how great is that",
+    ];
+    if MARKERS
+        .iter()
+        .any(|m| l.starts_with(m) || l.contains(&format!(", {m}")))
+    {
+        return true;
+    }
+    // "Isn't it strange how ...", "Wasn't it lovely that ...": an exclamation.
+    let exclaims = [
+        "isn't it ",
+        "wasn't it ",
+        "aren't they ",
+        "isn't that ",
+        "ain't it ",
+    ]
+    .iter()
+    .find_map(|p| l.strip_prefix(p))
+    .is_some_and(|rest| {
+        let words: Vec<&str> = rest.split_whitespace().take(4).collect();
+        words
+            .iter()
+            .skip(1)
+            .any(|w| ["how", "that", "when"].contains(w))
+    });
+    let loves = [
+        "don't you love",
+        "don't you just",
+        "don't you hate",
+        "doesn't it feel",
+    ]
+    .iter()
+    .any(|p| l.starts_with(p));
+    // The writer asks about their own past, which only they know.
+    let own_past = [
+        "why didn't i ",
+        "why didn't we ",
+        "why did i ever",
+        "why did we ever",
+        "why did it take me",
+        "why did it take us",
+        "how did i ever",
+        "how did we ever",
+        "how did i live",
+        "how did we live",
+        "how did i manage",
+        "how did we manage",
+        "where has this been",
+    ]
+    .iter()
+    .any(|p| l.starts_with(p));
+    exclaims || loves || own_past || tag_question(l)
+}
+
+/// "It's amazing, isn't it?": a tag that asks agreement with the writer's
+/// own statement. "You use unbound, right?" checks a fact about the reader
+/// and asks.
+fn tag_question(l: &str) -> bool {
+    #[rustfmt::skip]
+    const TAGS: &[&str] = &[
+        ", isn't it?", ", aren't they?", ", wasn't it?", ", isn't that?", ", right?", ", eh?", ", no?",
+        ", huh?", ", n'est-ce pas ?", ", n'est-ce pas?", ", oder?", ", nicht wahr?", ", ¿verdad?", ", ¿no?",
+    ];
+    // Only a judgement invites mere agreement; "It's port 53, right?" asks
+    // for a fact to be confirmed.
+    #[rustfmt::skip]
+    const JUDGEMENTS: &[&str] = &[
+        "amazing", "great", "funny", "strange", "odd", "crazy", "wild", "incredible", "ironic", "sad",
+        "lovely", "beautiful", "awesome", "nice", "cool", "weird", "mad", "insane", "brilliant", "wonderful",
+        "terrible", "annoying", "hilarious", "fun", "ridiculous", "absurd", "remarkable", "fascinating",
+    ];
+    TAGS.iter()
+        .find_map(|t| l.strip_suffix(t))
+        .is_some_and(|stated| {
+            !speaks_to_you(stated)
+                && stated
+                    .split(|c: char| !c.is_alphanumeric())
+                    .any(|w| JUDGEMENTS.contains(&w))
+        })
+}
+
+/// "Why ...? Laziness, mostly.": a question that does not speak to the
+/// reader, answered at once by its writer in a fragment.
+fn answers_itself(q: &str, next: &str) -> bool {
+    let words = next.split_whitespace().count();
+    let closing = [
+        "thank", "thanks", "cheers", "best", "regards", "bye", "love", "ta", "merci", "danke",
+    ]
+    .iter()
+    .any(|c| next.starts_with(c));
+    // "What's the fix? No idea." still asks; "Mesh or APs." offers choices.
+    let still_asking = ["no idea", "not sure", "dunno", "just", "any"]
+        .iter()
+        .any(|p| next.starts_with(p))
+        || next.contains(" or ");
+    let wh = ["why ", "who ", "what "].iter().any(|w| q.starts_with(w));
+    wh && !still_asking
+        && !speaks_to_you(q)
+        && !next.ends_with('?')
+        && words > 0
+        && words <= 3
+        && next.ends_with(['.', '!'])
+        && !closing
 }
 
 /// The question of a signature, disclaimer or service footer: followed by
@@ -458,10 +593,52 @@ fn is_boilerplate(all: &[Sentence], i: usize) -> bool {
         "reach us", "check out our", "just reply",
     ];
     let words = l.split_whitespace().count();
-    words <= 5
+    let contact = words <= 5
         && CONTACT.iter().any(|c| {
             n.starts_with(c) || n.contains(&format!(" {c}")) && n.split_whitespace().count() < 8
-        })
+        });
+    // "Thoughts? Visit my notes at ...": a person points to their own page.
+    let own = format!(" {n} ");
+    let person = [" my ", " me ", " i ", " i'm ", " i've "]
+        .iter()
+        .any(|w| own.contains(w));
+    !person && (contact || call_to_action(&l, &n))
+}
+
+/// "Questions about your bill? Open a ticket at <url>", "Do you want to
+/// keep receiving mail? [Upgrade storage now][1]": a short question that
+/// a service's button or link answers, not the reader.
+fn call_to_action(q: &str, next: &str) -> bool {
+    #[rustfmt::skip]
+    const VERBS: &[&str] = &[
+        "open", "click", "tap", "upgrade", "update", "manage", "visit", "contact", "call", "sign in",
+        "sign up", "log in", "login", "renew", "download", "go to", "confirm", "verify", "subscribe",
+        "unsubscribe", "get started", "learn more", "start", "claim", "buy", "order", "shop",
+    ];
+    let n = next.trim_start_matches(['[', '(', '*', ' ']);
+    let link = next.contains("<url>") || next.contains("][") || next.contains("http");
+    let personal = ["could you", "can you", "would you", "will you"]
+        .iter()
+        .any(|p| q.contains(p));
+    // A service asks about the reader's account or needs, never their opinion.
+    let service = q.contains("your ")
+        || [
+            "questions",
+            "need help",
+            "do you want",
+            "want to",
+            "having trouble",
+            "problems",
+            "ready to",
+            "looking for",
+        ]
+        .iter()
+        .any(|p| q.starts_with(p));
+    q.split_whitespace().count() <= 8
+        && service
+        && !personal
+        && link
+        && VERBS.iter().any(|v| n.starts_with(v))
 }
 
 /// "No need to reply", "no action needed", in several languages.
@@ -471,7 +648,9 @@ fn no_reply_wanted(text: &str) -> Option<&'static str> {
         "no need to reply", "no need to respond", "no need to answer", "no reply needed",
         "no reply necessary", "no response needed", "no need for a reply", "no action needed",
         "no action required", "don't reply", "don't need to reply", "do not need to reply",
-        "don't feel you have to reply", "no need to write back", "pas besoin de répondre",
+        "don't feel you have to reply", "no need to write back", "don't bother replying",
+        "don't bother to reply", "you don't have to reply", "you don't need to reply", "no reply expected",
+        "no response expected", "feel free to ignore", "no need to get back to me", "pas besoin de répondre",
         "inutile de répondre", "keine antwort nötig", "du musst nicht antworten",
         "sie müssen nicht antworten", "no hace falta responder", "no hace falta contestar",
         "não precisa responder", "non serve rispondere", "返信不要", "ご返信は不要", "无需回复", "不用回复",
@@ -551,6 +730,39 @@ mod tests {
             "Robinさん、いつかコラムで書いていただけませんか？"
         ));
         assert!(!asks(Source::List, "高橋さん、設定を教えてください。"));
+    }
+
+    #[test]
+    fn figures_of_speech_and_calls_to_action_do_not_ask() {
+        for text in [
+            "Isn't it strange how one column changes a habit?",
+            "Why didn't I do this years ago? Laziness, mostly.",
+            "And guess what? It worked.",
+            "Who among us hasn't lost a weekend to that?",
+            "It's amazing, isn't it?",
+            "Can you believe it took me ten years?",
+            "Who would've thought a $40 box could do that?",
+            "How did I ever live without VLANs?",
+            "Questions about your bill? Open a ticket at https://x.example/support",
+            "Do you want to keep receiving mail? [Upgrade storage now][1]",
+        ] {
+            assert!(!asks(Source::Direct, text), "{text:?}");
+        }
+        for text in [
+            "You use unbound, right?",
+            "It's port 53, right?",
+            "What is the fix? No idea.",
+            "Which is better for a flat? Mesh or APs.",
+            "Which UPS do you use? Thanks.",
+            "What did I do wrong?",
+            "Should I replace the router or the modem?",
+            "Could you check the config? See https://x.example/c for the file.",
+            "I was wondering which firmware you flashed.",
+            "Curious what you think about Starlink.",
+            "Thoughts? Visit https://x.example/notes for my notes.",
+        ] {
+            assert!(asks(Source::Direct, text), "{text:?}");
+        }
     }
 
     /// Request detection, sentence by sentence, on Parakweet's labelled

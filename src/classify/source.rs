@@ -4,13 +4,17 @@
 //!
 //! The rules go from the strongest evidence to the weakest: the owner's own
 //! mail; blog notifications (WordPress's `wp_notify_postauthor` /
-//! `wp_notify_moderator` formats, Disqus); delivery and feedback reports
-//! (RFC 3464 `multipart/report; report-type=delivery-status`, RFC 5965 ARF
-//! `feedback-report`); mailing lists (RFC 2919 List-Id, RFC 2369 List-*, and
-//! the lists that lack them: L-Soft LISTSERV, Google Groups, Mailman,
-//! Discourse); then automated mail (RFC 3834 Auto-Submitted, Precedence,
-//! auto-reply markers, no-reply senders, newsletters, the blog's own mail,
-//! spam); whatever is left is a person writing directly.
+//! `wp_notify_moderator` formats, Disqus, and Ghost, Blogger and their kin
+//! by the notification's form: "X left a comment on ..." and a link to the
+//! comment); delivery and feedback reports (RFC 3464 `multipart/report;
+//! report-type=delivery-status`, RFC 5965 ARF `feedback-report`); code
+//! hosts' and trackers' notifications (their own `X-GitHub-*`-style
+//! headers, though they carry a List-Id); mailing lists (RFC 2919 List-Id,
+//! RFC 2369 List-*, and the lists that lack them: L-Soft LISTSERV, Google
+//! Groups, Mailman, Discourse); then automated mail (RFC 3834
+//! Auto-Submitted, Precedence, auto-reply markers, no-reply senders,
+//! newsletters, the blog's own mail, spam and phishing, receipts, a
+//! service's boilerplate); whatever is left is a person writing directly.
 //!
 //! A list is tested before Auto-Submitted on purpose: Discourse sends a
 //! human's forum post with `Auto-Submitted: auto-generated`, and it is still
@@ -160,7 +164,7 @@ pub(crate) fn notice(msg: &Message) -> Option<Notice> {
         .headers
         .iter()
         .any(|(k, _)| k.to_ascii_lowercase().starts_with("x-disqus"))
-        || (msg.from_email().ends_with("disqus.net")
+        || (domain_has_label(msg.from_email(), "disqus")
             && (msg.subject.contains(" commented on ") || msg.subject.contains(" replied to ")))
     {
         return Some(Notice::Disqus);
@@ -212,10 +216,19 @@ fn other_comment_platform(msg: &Message, subject: &str) -> bool {
     .any(|c| subject.contains(c));
     let domain = msg.from_email().rsplit('@').next().unwrap_or("");
     let social = social_network(domain);
-    let link = msg.text.contains("#comment")
-        || msg.text.contains("/comment")
-        || msg.text.contains("comment=");
+    // Ghost links "#ghost-comments", Substack "/comment/123", others
+    // "?comment=": any address naming a comment will do.
+    let link = msg.text.split_whitespace().any(|w| {
+        let w = w.to_ascii_lowercase();
+        w.contains("http") && w.contains("comment")
+    });
     says && link && !social
+}
+
+/// `label` is one of the domain's labels: "disqus" in notifications@disqus.net.
+fn domain_has_label(email: &str, label: &str) -> bool {
+    let domain = email.rsplit('@').next().unwrap_or("");
+    domain.split('.').any(|l| l.eq_ignore_ascii_case(label))
 }
 
 /// WordPress notification: `Author: Name (IP address: ...)`, `Email:`,
@@ -350,6 +363,14 @@ fn disqus_context(msg: &Message, c: &mut Context) {
         });
     }
     c.post_title = quoted_title(subject);
+    if c.author.is_none()
+        && let Some((name, _)) = msg.text.lines().find_map(comment_opening)
+    {
+        c.author = Some(Address {
+            name,
+            email: String::new(),
+        });
+    }
     for line in msg.text.lines() {
         let t = line.trim().trim_start_matches(['>', ' ']);
         if t.starts_with("Reply to ")
@@ -360,6 +381,44 @@ fn disqus_context(msg: &Message, c: &mut Context) {
             break;
         }
     }
+    if c.comment_url.is_none() {
+        // Ghost and others: the first address that names a comment.
+        c.comment_url = msg
+            .text
+            .split_whitespace()
+            .find(|w| w.starts_with("http") && w.to_ascii_lowercase().contains("comment"))
+            .map(|w| w.trim_end_matches(['>', ')', ']']).to_string());
+    }
+}
+
+/// The line a comment system opens the comment with, and who wrote it:
+/// "Ann commented on Title:", "Ann wrote, on "Title":" (Disqus), "Ann left
+/// a comment on [Title]:" (Ghost), "Ann replied to your comment:".
+fn comment_opening(line: &str) -> Option<(String, &'static str)> {
+    let t = line.trim().trim_start_matches(['#', ' ']);
+    if !t.ends_with(':') {
+        return None;
+    }
+    [
+        " commented on ",
+        " replied to ",
+        " wrote, on ",
+        " wrote on ",
+        " left a comment on ",
+        " has left a new comment on ",
+        " left a new comment on ",
+        " left a comment",
+        " commented:",
+        " replied:",
+        " wrote:",
+    ]
+    .iter()
+    .find_map(|v| {
+        let at = t.find(v)?;
+        let name = t[..at].trim().trim_matches(['*', '_']);
+        let words = name.split_whitespace().count();
+        (words > 0 && words <= 5).then(|| (name.to_string(), *v))
+    })
 }
 
 /// Decide the source; every return pushes the rule that decided.
@@ -402,6 +461,10 @@ pub(crate) fn source(
         say("automated: delivery or feedback report", &why);
         return Source::Automated;
     }
+    if let Some(why) = service_notification(msg) {
+        say("automated: a service's notification", &why);
+        return Source::Automated;
+    }
     if let Some(why) = human_list(msg, ctx) {
         say(
             &format!("list: {why}"),
@@ -417,8 +480,16 @@ pub(crate) fn source(
         say("list: RFC 2919 List-Id, and nothing automated about it", id);
         return Source::List;
     }
-    if let Some(cue) = spam(msg) {
+    if let Some(cue) = spam(msg, owner) {
         say("automated: spam", &cue);
+        return Source::Automated;
+    }
+    if let Some(why) = transactional(msg) {
+        say("automated: transactional mail", &why);
+        return Source::Automated;
+    }
+    if let Some(why) = service_boilerplate(msg) {
+        say("automated: a service's boilerplate", why);
         return Source::Automated;
     }
     say(
@@ -787,20 +858,26 @@ fn form_message(text: &str) -> String {
     rest[..end].trim().to_string()
 }
 
-/// Disqus: the lines between "X commented on ...:" and "Reply to X: url";
-/// the HTML version quotes the comment in a blockquote ("> ").
+/// Disqus, Ghost and their kin: the lines between "X commented on ...:"
+/// and the trailer ("Reply to X: url", "View comment", "You're receiving");
+/// an HTML version may quote the comment in a blockquote ("> ").
 fn disqus_comment(text: &str) -> String {
     let mut out = String::new();
     let mut started = false;
     for line in text.lines() {
         let t = line.trim();
         if !started {
-            started =
-                (t.contains(" commented on ") || t.contains(" replied to ")) && t.ends_with(':');
+            started = comment_opening(t).is_some();
             continue;
         }
         let bare = t.trim_start_matches(['>', ' ']);
-        if bare.starts_with("Reply to ") || bare.starts_with("You're receiving") {
+        let l = bare.to_lowercase();
+        #[rustfmt::skip]
+        const TRAILER: &[&str] = &[
+            "reply to ", "you're receiving", "you are receiving", "[view comment", "view comment",
+            "[reply", "reply:", "----", "───", "unsubscribe", "manage your notification",
+        ];
+        if TRAILER.iter().any(|m| l.starts_with(m)) {
             break;
         }
         out.push_str(bare);
@@ -817,7 +894,7 @@ fn disqus_comment(text: &str) -> String {
 /// phishing ("verify your account" from a look-alike domain), advance-fee
 /// fraud. Strong cues weigh two, weak ones (words a reader may use about a
 /// subject: "crypto", "PayPal") one; three make spam.
-pub(crate) fn spam(msg: &Message) -> Option<String> {
+pub(crate) fn spam(msg: &Message, owner: &Owner) -> Option<String> {
     // A person forwarding or quoting spam to ask about it is not spam: judge
     // the writer's own words, and the subject unless it is a reply or forward.
     let own = super::own_words(&msg.text);
@@ -834,7 +911,123 @@ pub(crate) fn spam(msg: &Message) -> Option<String> {
     if lookalike_domain(msg.from_email()) {
         cues.push("look-alike sender domain");
     }
+    if greets_mailbox(&own, owner) {
+        cues.push("greets the owner by mailbox name");
+    }
     is_spam(&cues).then(|| cues.join(", "))
+}
+
+/// "Dear rellis,": a person greets the owner by name; a phisher who only
+/// has the address greets its local part.
+fn greets_mailbox(text: &str, owner: &Owner) -> bool {
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+        .to_lowercase();
+    let names = owner_name_words(owner);
+    owner.addresses.iter().any(|a| {
+        let local = a.split('@').next().unwrap_or("").to_lowercase();
+        local.len() > 2
+            && !names.contains(&local)
+            && ["dear ", "hello ", "hi "].iter().any(|g| {
+                first
+                    .strip_prefix(g)
+                    .is_some_and(|r| r.trim_end_matches([',', ':', '!']).trim() == local)
+            })
+    })
+}
+
+fn owner_name_words(owner: &Owner) -> Vec<String> {
+    owner
+        .name
+        .split_whitespace()
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Code hosts and trackers (GitHub, GitLab, Gitea, Bugzilla, Jira, ...)
+/// send a List-Id and List-Archive like a list, but a person's words there
+/// are the service's notification: their own X-<Service>-* headers say so.
+fn service_notification(msg: &Message) -> Option<String> {
+    #[rustfmt::skip]
+    const PREFIXES: &[&str] = &[
+        "x-github-", "x-gitlab-", "x-gitea-", "x-forgejo-", "x-bugzilla-", "x-redmine-", "x-jira-",
+        "x-launchpad-", "x-phabricator-", "x-sourcehut-", "x-bitbucket-", "x-atlassian-", "x-trac-",
+    ];
+    msg.headers
+        .iter()
+        .find(|(k, _)| {
+            let k = k.to_ascii_lowercase();
+            PREFIXES.iter().any(|p| k.starts_with(p))
+        })
+        .map(|(k, v)| format!("{k}: {v}"))
+}
+
+/// Receipts, invoices, booking confirmations: a role address (billing@,
+/// orders@) or several fields of a transaction ("Invoice: ...", "Amount:").
+fn transactional(msg: &Message) -> Option<String> {
+    #[rustfmt::skip]
+    const FIELDS: &[&str] = &[
+        "invoice", "invoice number", "invoice no", "order", "order number", "order id", "order no",
+        "amount", "amount due", "amount paid", "total", "subtotal", "paid with", "payment method",
+        "receipt", "receipt number", "booking reference", "booking number", "confirmation number",
+        "reservation", "tracking number", "vat", "tax", "billing period", "due date", "transaction id",
+        "card", "plan",
+    ];
+    let fields: Vec<&str> = msg
+        .text
+        .lines()
+        .filter_map(|l| l.trim().split_once(':'))
+        .map(|(k, _)| k.trim())
+        .filter(|k| FIELDS.contains(&k.to_lowercase().as_str()))
+        .collect();
+    let local = msg.from_email().split('@').next().unwrap_or("");
+    let role = role_sender(local);
+    let conversation = ["re:", "fwd:", "fw:"]
+        .iter()
+        .any(|p| msg.subject.to_lowercase().starts_with(p));
+    (!conversation && (fields.len() >= 3 || (role && fields.len() >= 2)))
+        .then(|| format!("{} ({})", msg.from_email(), fields.join(", ")))
+}
+
+/// Lines only services write: account security notices ("If this wasn't
+/// you"), bulk mail's "View this email in your browser", "This is an
+/// automated message". A person's reply or forward that quotes them is
+/// judged on its own words, so replies and forwards are left alone.
+fn service_boilerplate(msg: &Message) -> Option<&'static str> {
+    #[rustfmt::skip]
+    const LINES: &[&str] = &[
+        "if this wasn't you", "if this was not you", "if you didn't request", "if you did not request",
+        "if you didn't make this request", "if you did not make this request", "this is an automated message",
+        "this is an automatically generated", "this message was sent automatically",
+        "this email was sent automatically", "view this email in your browser", "view it in your browser",
+        "you are receiving this email because", "you're receiving this email because",
+        "to stop receiving these emails", "manage your email preferences", "update your email preferences",
+        "your verification code is", "your one-time code", "your security code is",
+    ];
+    let subject = msg.subject.to_lowercase();
+    if ["re:", "fwd:", "fw:", "aw:", "wg:", "tr:"]
+        .iter()
+        .any(|p| subject.starts_with(p))
+    {
+        return None;
+    }
+    let own = super::own_words(&msg.text).to_lowercase();
+    LINES.iter().find(|l| own.contains(*l)).copied()
+}
+
+/// Mailboxes of a function, not a person.
+fn role_sender(local: &str) -> bool {
+    let l = local.to_ascii_lowercase().replace(['-', '_', '.'], "");
+    #[rustfmt::skip]
+    const ROLES: &[&str] = &[
+        "billing", "invoice", "invoices", "receipts", "receipt", "orders", "order", "payments", "payment",
+        "accounts", "accounting", "sales", "shop", "store", "bookings", "booking", "reservations",
+        "support", "help", "helpdesk", "service", "customerservice", "admin", "system", "security",
+    ];
+    ROLES.contains(&l.as_str())
 }
 
 /// Strong cues count two, weak ones one: three is spam.
@@ -856,13 +1049,15 @@ const STRONG: &[&str] = &[
     "unusual sign-in", "click here to verify", "viagra", "lottery", "inheritance", "waiting your reply",
     "waiting for your positive", "dear friend", "dear beneficiary", "western union", "investment opportunity",
     "urgent reply", "link insertion", "claim your prize", "you have won", "earn money", "work from home",
-    "quota warning with a link",
+    "quota warning with a link", "free audit", "seo audit", "missing keywords",
+    "hear from me again", "rank higher",
 ];
 
 #[rustfmt::skip]
 const WEAK: &[&str] = &[
     "!!!", "paypal", "bitcoin", "crypto", "casino", "wire transfer", "cheap", "best price", "limited offer",
     "act now", "100% free", "sponsored post", "weight loss", "replica", "risk-free", "action required",
+    "guest post", "keywords", " seo ", "white-hat", "more traffic",
 ];
 
 /// The spam cues found in a text (lower-cased substrings, each counted once).
@@ -874,7 +1069,10 @@ pub(crate) fn spam_cues(text: &str) -> Vec<&'static str> {
         .filter(|c| t.contains(*c))
         .copied()
         .collect();
-    if t.contains("http") && (t.contains("% full") || t.contains("storage quota")) {
+    if (t.contains("http") || t.contains("][1]"))
+        && (t.contains("% full") || t.contains("quota"))
+        && (t.contains("mailbox") || t.contains("storage") || t.contains("account"))
+    {
         found.push("quota warning with a link");
     }
     found
@@ -951,6 +1149,52 @@ mod tests {
         }
         let person = "From: Ann <a@x.example>\nSubject: Fwd: is this spam?\n\nIs this legit?\n\n---------- Forwarded message ---------\nDear friend, you have won!!! Send your PayPal details.";
         assert_eq!(judge(person).0, Source::Direct);
+    }
+}
+
+#[cfg(test)]
+mod services {
+    use super::*;
+    use crate::config::Owner;
+
+    fn judge(raw: &str) -> Source {
+        let owner = Owner {
+            name: "Robin Ellis".into(),
+            addresses: vec![
+                "robin@ellis-on-it.example".into(),
+                "rellis@mailhost.example".into(),
+            ],
+            blogs: Vec::new(),
+        };
+        let msg = crate::message::parse(raw.as_bytes());
+        let ctx = context(&msg);
+        source(&msg, &owner, false, &ctx, &mut Vec::new())
+    }
+
+    #[test]
+    fn comment_systems_other_than_wordpress_are_comments() {
+        let disqus = "From: Disqus <notifications@disqus.example>\nSubject: Ann Lee commented on \"Boring networks\"\nList-Unsubscribe: <https://disqus.example/u>\n\nAnn Lee wrote, on \"Boring networks\":\n\nWhich UPS do you use?\n\nReply to Ann: https://disqus.example/t/x/20#reply\n";
+        assert_eq!(judge(disqus), Source::Comment);
+        let msg = crate::message::parse(disqus.as_bytes());
+        assert_eq!(writer_text(&msg, Source::Comment), "Which UPS do you use?");
+        let ghost = "From: Letter <noreply@letter.example>\nSubject: New comment on your post: Three boxes\nContent-Type: text/html\n\n<p>Bo Ek left a comment on <a href=\"https://letter.example/three/\">Three boxes</a>:</p><p>Could you cover DNS next?</p><p><a href=\"https://letter.example/three/#ghost-comments\">View comment</a></p>";
+        assert_eq!(judge(ghost), Source::Comment);
+        let msg = crate::message::parse(ghost.as_bytes());
+        assert!(writer_text(&msg, Source::Comment).starts_with("Could you cover DNS next?"));
+    }
+
+    #[test]
+    fn services_receipts_and_phishing_are_automated() {
+        for raw in [
+            "From: Ann <notifications@github.example>\nList-ID: a/b <b.a.github.example>\nList-Archive: https://github.example/a/b\nX-GitHub-Reason: subscribed\nSubject: Re: [a/b] bug (#1)\n\n@robin did you restart it?",
+            "From: billing@host.example\nSubject: Your receipt\n\nThanks for your payment.\nInvoice: 1\nAmount: EUR 5\n\nQuestions about your bill? Open a ticket at https://host.example/t",
+            "From: admin@portal.example\nSubject: Mailbox full\n\nDear rellis,\n\nYour mailbox has reached 99% of its quota.\nDo you want to keep receiving mail? [Upgrade now][1]\n\n[1]: http://portal.example/login.php",
+            "From: Acme <accounts@acme.example>\nSubject: New sign-in\n\nWe noticed a new sign-in. If this wasn't you, reset your password.",
+        ] {
+            assert_eq!(judge(raw), Source::Automated, "{raw}");
+        }
+        let person = "From: Jo <info@bakery.example>\nSubject: a column idea\n\nHi Robin, could you write about card readers for small shops?\n\nJo";
+        assert_eq!(judge(person), Source::Direct);
     }
 }
 

@@ -7,9 +7,13 @@
 //! several languages), or, under the owner's call for topics, a suggestion
 //! ("What about X?", "X, please.", the items of a list of ideas). When the
 //! request points back ("a column on that"), the phrase is taken from the
-//! sentence before. Grouping compares the phrases' content words after
-//! normalising them: lower case, a light stem, stop words dropped, and
-//! words of one concept (built in, plus the owner's synonyms) made one.
+//! sentence before; a verb of writing is known by its form or stem in
+//! several languages ("escribieras sobre X"). Grouping compares the
+//! phrases' content words after normalising them: lower case, a light stem,
+//! stop words dropped, and words of one concept (a lexicon of the field's
+//! subjects across en/de/fr/es/pt/ja/zh, the longest entry winning, plus
+//! the owner's synonyms) made one. A concept may be a subject, a broad
+//! field, an audience or a setting; only subjects make a topic alone.
 
 use super::{Place, Reason, Sentence, TopicRequest, sentences};
 
@@ -29,7 +33,44 @@ pub(crate) fn is_call_for_topics(text: &str) -> bool {
         "ideas for next", "de quoi devrais-je parler", "sur quoi devrais-je écrire", "worüber soll ich schreiben",
         "sobre qué debería escribir", "sobre o que devo escrever", "di cosa dovrei scrivere",
     ];
-    CALLS.iter().any(|c| l.contains(c))
+    CALLS.iter().any(|c| l.contains(c)) || asks_what_to_write(&l)
+}
+
+/// The owner's question about their own writing, in any wording: a
+/// question word, the owner (I, me, my column), and a verb or noun of
+/// writing ("What should my column cover in the new year?", "Which topic
+/// would you like me to tackle?").
+fn asks_what_to_write(l: &str) -> bool {
+    let words: Vec<&str> = l
+        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let has = |set: &[&str]| words.iter().any(|w| set.contains(w));
+    let question = has(&["what", "which", "anything", "suggestions", "ideas"]);
+    let owner = has(&["i", "me", "my"]);
+    let writing = has(&[
+        "write",
+        "cover",
+        "tackle",
+        "column",
+        "columns",
+        "topic",
+        "topics",
+        "newsletter",
+        "blog",
+    ]);
+    // Looking ahead: "what did you think of my column?" asks about the past.
+    let ahead = has(&[
+        "should",
+        "shall",
+        "next",
+        "like",
+        "want",
+        "ideas",
+        "suggestions",
+        "suggest",
+    ]);
+    question && owner && writing && ahead && l.contains('?')
 }
 
 /// Words that ask for a piece of writing.
@@ -38,7 +79,8 @@ const PIECES: &[&str] = &[
     "column", "post", "article", "piece", "write-up", "writeup", "follow-up", "followup", "walkthrough",
     "guide", "series", "deep dive", "deep-dive", "explainer", "tutorial", "blog", "episode", "story",
     "artículo", "articulo", "artigo", "coluna", "columna", "article", "billet", "chronique", "artikel",
-    "kolumne", "beitrag", "articolo", "rubrica", "コラム", "記事", "文章", "专栏", "博客",
+    "kolumne", "beitrag", "articolo", "rubrica", "コラム", "記事", "文章", "专栏", "博客", "primer",
+    "introduction", "intro", "overview", "roundup", "comparison",
 ];
 
 /// Find the requests for topics in one message's new text.
@@ -50,6 +92,9 @@ pub(crate) fn requests(text: &str, place: &Place, reasons: &mut Vec<Reason>) -> 
     let mut out: Vec<TopicRequest> = Vec::new();
     let ideas_list = all.iter().any(|s| announces_ideas(&s.text));
     for (i, s) in all.iter().enumerate() {
+        if super::asks::figure_of_speech(&s.text.to_lowercase()) {
+            continue;
+        }
         let found = writing_request(&s.text)
             .map(|p| ("topic: asks for writing on a subject", p))
             .or_else(|| {
@@ -73,7 +118,11 @@ pub(crate) fn requests(text: &str, place: &Place, reasons: &mut Vec<Reason>) -> 
             }
         }
         let phrase = tidy(&phrase);
-        if content_words(&phrase).is_empty() || out.iter().any(|t| t.phrase == phrase) {
+        let words_of = content_words(&phrase);
+        let again = out
+            .iter()
+            .any(|t| t.phrase == phrase || same_subject(&content_words(&t.phrase), &words_of));
+        if words_of.is_empty() || again {
             continue;
         }
         reasons.push(Reason::new(rule, &words));
@@ -106,7 +155,12 @@ fn announces_ideas(s: &str) -> bool {
 
 /// A sentence that asks for writing, and the subject it names.
 fn writing_request(s: &str) -> Option<String> {
-    let l = s.to_lowercase();
+    // Two-word pieces made one word; the byte length stays the same.
+    let l = s
+        .to_lowercase()
+        .replace("deep dive", "deep-dive")
+        .replace("write up", "write-up")
+        .replace("follow up", "follow-up");
     // Verb then subject: "write about X", "cover X", "escribir sobre X".
     #[rustfmt::skip]
     const VERB_CUES: &[&str] = &[
@@ -119,8 +173,11 @@ fn writing_request(s: &str) -> Option<String> {
         "will you cover ", "please cover ", "would cover ", "covering ", 
         "looking for a subject:", "looking for a topic:", "read something about ",
         "read something from you about ", "something from you about ", "read more about ",
-        "read your take on ", "learn more about ", "i'd vote for ", "i vote for ",
-        "+1 for ", "my vote goes to ", "escribir sobre ", "escribir un artículo sobre ", "escrever sobre ",
+        "read your take on ", "read your thoughts on ", "learn more about ", "i'd vote for ", "i vote for ",
+        "+1 for ", "my vote goes to ", "a vote for ", "anything you wrote on ", "anything you wrote about ",
+        "anything you write on ", "anything you write about ", "anything you'd write on ",
+        "anything you'd write about ", "everything you write on ", "everything you write about ",
+        "escribir sobre ", "escribir un artículo sobre ", "escrever sobre ",
         "escrever um artigo sobre ", "écrire sur ", "écrire un article sur ", "écrire un article ",
         "parler de ", "scrivere su ", "scrivere di ", "scrivere un articolo su ", "darüber schreiben, ",
         "darüber schreiben ", "schrijven over ",
@@ -129,7 +186,9 @@ fn writing_request(s: &str) -> Option<String> {
     #[rustfmt::skip]
     const PIECE_CUES: &[&str] = &[
         " on ", " about ", " sobre ", " sur ", " su ", " über ", " zu ", " over ", " that explains ",
-        " explaining ", " on how ", " de ", " covering ",
+        " explaining ", " on how ", " de ", " covering ", " walking through ", " walking us through ",
+        " that walks through ", " going through ", " showing ", " describing ", " comparing ",
+        " darüber, ", " darüber ", " dazu, ", " for ", " to ",
     ];
     if !wishes(&l) {
         return cjk_request(s);
@@ -140,23 +199,14 @@ fn writing_request(s: &str) -> Option<String> {
     for cue in VERB_CUES {
         if let Some(at) = l.find(cue) {
             // "Didn't you write about it once?" asks about the past.
-            let before = &l[..at];
-            if [
-                "did you",
-                "didn't you",
-                "did not you",
-                "you wrote",
-                "you've written",
-                "you have written",
-                "you already",
-            ]
-            .iter()
-            .any(|p| before.contains(p))
-            {
+            if about_the_past(&l[..at]) {
                 return None;
             }
             return Some(s[byte_at(s, &l, at + cue.len())..].to_string());
         }
+    }
+    if let Some(p) = verb_stem_request(s, &l) {
+        return Some(p);
     }
     if let Some(p) = cjk_request(s) {
         return Some(p);
@@ -173,11 +223,13 @@ fn writing_request(s: &str) -> Option<String> {
         return Some(s[..byte_at(s, &l, at)].to_string());
     }
     let after = &l[end..];
-    for cue in PIECE_CUES {
-        if let Some(at) = after.find(cue).filter(|a| *a < 40) {
-            let from = end + at + cue.len();
-            return Some(s[byte_at(s, &l, from)..].to_string());
-        }
+    // The nearest cue: "a guide to DNS over HTTPS" is about DNS over HTTPS.
+    let nearest = PIECE_CUES
+        .iter()
+        .filter_map(|cue| after.find(cue).filter(|a| *a < 40).map(|a| (a, cue.len())))
+        .min_by_key(|&(a, len)| (a, std::cmp::Reverse(len)));
+    if let Some((at, len)) = nearest {
+        return Some(s[byte_at(s, &l, end + at + len)..].to_string());
     }
     // "a ZFS for beginners post": the subject sits between article and piece.
     let mut between: Vec<&str> = l[start..end].split_whitespace().skip(1).collect();
@@ -191,13 +243,112 @@ fn writing_request(s: &str) -> Option<String> {
     if between.iter().any(|w| !ADJECTIVES.contains(w)) {
         return Some(between.join(" "));
     }
+    // "X - maybe a future column?": the subject is the clause before.
+    if let Some(cut) = l[..start]
+        .rfind([',', ';', '–', '—'])
+        .or_else(|| l[..start].rfind(" - "))
+        && cut > 3
+    {
+        let before = reduce(&s[..byte_at(s, &l, cut)]);
+        if !points_back(&before) {
+            return Some(before);
+        }
+    }
     // "a column on that would be welcome": the subject came before.
     Some("that".to_string())
 }
 
+/// "Didn't you write about it once?" asks about the past, not for
+/// writing; "I'm writing a thesis on X" is the writer's own writing.
+fn about_the_past(before: &str) -> bool {
+    let near: Vec<&str> = before.split_whitespace().rev().take(3).collect();
+    let mine = near.iter().any(|w| {
+        [
+            "i", "i'm", "i've", "i'll", "we", "we're", "we've", "we'll", "myself",
+        ]
+        .contains(w)
+    }) && !near.iter().any(|w| w.starts_with("you"));
+    mine || [
+        "did you",
+        "didn't you",
+        "did not you",
+        "you wrote",
+        "you've written",
+        "you have written",
+        "you already",
+    ]
+    .iter()
+    .any(|p| before.contains(p))
+}
+
+/// A verb of writing in any form, then its subject: "write a short column
+/// on X", "que escribieras sobre X", "schreib doch mal über X", "tackle X".
+/// Stems catch the conjugations a list of phrases would miss.
+fn verb_stem_request(s: &str, l: &str) -> Option<String> {
+    // English forms whole ("coverage" is no verb); other languages by stem.
+    const VERBS: &[&str] = &[
+        "write", "writing", "cover", "covering", "tackle", "tackling",
+    ];
+    #[rustfmt::skip]
+    const STEMS: &[&str] = &["escrib", "escrev", "écri", "ecri", "schreib", "scriv", "schrijf", "schrijv"];
+    // Past forms report writing that exists.
+    const PAST: &[&str] = &[
+        "written",
+        "wrote",
+        "covered",
+        "tackled",
+        "écrit",
+        "escrito",
+        "geschrieben",
+    ];
+    const PREPS: &[&str] = &[
+        "about", "on", "sobre", "sur", "über", "su", "di", "over", "zu",
+    ];
+    // Verbs that take their subject directly: "tackle home VLANs".
+    const DIRECT: &[&str] = &["cover", "covering", "tackle", "tackling"];
+    let words: Vec<(usize, &str)> = l
+        .split_whitespace()
+        .scan(0usize, |pos, w| {
+            let at = l[*pos..].find(w).map(|i| *pos + i).unwrap_or(*pos);
+            *pos = at + w.len();
+            Some((at, w))
+        })
+        .collect();
+    for (i, &(at, w)) in words.iter().enumerate() {
+        let bare = w.trim_matches(|c: char| !c.is_alphanumeric());
+        let Some(stem) = VERBS
+            .iter()
+            .find(|v| bare == **v)
+            .or_else(|| STEMS.iter().find(|st| bare.starts_with(*st)))
+        else {
+            continue;
+        };
+        if PAST.contains(&bare) || about_the_past(&l[..at]) {
+            continue;
+        }
+        let prep = words[i + 1..]
+            .iter()
+            .take(5)
+            .find(|(_, p)| PREPS.contains(&p.trim_matches(|c: char| !c.is_alphanumeric())));
+        let from = match (prep, DIRECT.contains(stem)) {
+            (Some(&(p_at, p)), _) => p_at + p.len(),
+            (None, true) => at + w.len(),
+            (None, false) => continue,
+        };
+        let rest = s[byte_at(s, l, from)..].trim();
+        if !rest.is_empty() {
+            return Some(rest.to_string());
+        }
+    }
+    None
+}
+
 /// "Idea for a future column: X", "Topic request: X".
 fn labelled_idea(s: &str, l: &str) -> Option<String> {
-    let (head, _) = l.split_once(": ")?;
+    let (head, sep) = [": ", " - ", " – ", " — ", " -- "]
+        .iter()
+        .filter_map(|sep| l.split_once(sep).map(|(h, _)| (h, sep.len())))
+        .min_by_key(|(h, _)| h.len())?;
     let labels = [
         "idea",
         "suggestion",
@@ -213,7 +364,7 @@ fn labelled_idea(s: &str, l: &str) -> Option<String> {
     if head.split_whitespace().count() > 6 || !labels.iter().any(|w| head.contains(w)) {
         return None;
     }
-    let at = byte_at(s, l, head.len() + 2);
+    let at = byte_at(s, l, head.len() + sep);
     Some(s[at..].to_string())
 }
 
@@ -256,7 +407,10 @@ fn wishes(l: &str) -> bool {
         "perhaps", "how about", "would read", "keen", "you should", "should write", "ought to",
         "next column", "future column", "next post", "would make a", "i'd vote", "i vote", "+1 for",
         "curious", "topic", "request", "me encantaría", "gostaria", "j'aimerais", "ich würde",
-        "mi piacerebbe", "wunsch", "vorschlag", "sugest", "suggestion", "idée",
+        "mi piacerebbe", "wunsch", "vorschlag", "sugest", "suggestion", "idée", "i'd read", "wäre",
+        "würde mich freuen", "fände ich", "serait", "sería", "seria", "sarebbe", "useful", "deep-dive",
+        "i'd pay", "would pay", "a vote for", "put in a vote", "my wish", "like to see", "it'd be",
+        "it would be", "doch mal", "schreib doch", "would be amazing",
     ];
     is_ask(l) || WISHES.iter().any(|c| l.contains(c))
 }
@@ -378,10 +532,16 @@ fn cjk_request(s: &str) -> Option<String> {
     if !(wants && writes) {
         return None;
     }
-    if let Some(at) = s.find("について") {
+    // "IPv6を取り上げてください": the object of "take up" / "write".
+    let object = ["を取り上げ", "を書いて", "をテーマに", "をコラムで"]
+        .iter()
+        .filter_map(|m| s.find(m))
+        .min();
+    if let Some(at) = s.find("について").or(object) {
         let head = &s[..at];
+        // From the last comma, or the "で" of "次のコラムで" (where, not what).
         let start = head
-            .rfind(['、', '。', '，'])
+            .rfind(['、', '。', '，', 'で'])
             .map(|i| i + '、'.len_utf8())
             .unwrap_or(0);
         return Some(head[start..].to_string());
@@ -437,18 +597,29 @@ fn suggestion(all: &[Sentence], i: usize, call: bool) -> Option<String> {
     }
     let opening = i <= first_substantive(all);
     let words = t.split_whitespace().count();
-    let greeting = t.ends_with(',') || words <= 2 || announces_ideas(t);
+    // "Kat Lindgren wrote:" introduces a quote; "Hi all," greets.
+    let greeting = t.ends_with([',', ':']) || words <= 2 || announces_ideas(t);
     let about_self = [
         "i ", "i'", "we ", "my ", "our ", "thank", "this ", "that ", "it ", "great", "love", "nice",
     ]
     .iter()
     .any(|p| l.starts_with(p))
-        || l.contains(" i ");
+        || first_person(&l);
     if call && opening && words <= 14 && !greeting && !about_self && !t.ends_with('?') {
         let after_colon = t.split_once(": ").map(|(_, r)| r).unwrap_or(t);
         return Some(after_colon.to_string());
     }
     None
+}
+
+/// The writer speaks of themselves ("I", "ich", "je", "yo", ...): a story,
+/// not a subject offered.
+fn first_person(l: &str) -> bool {
+    const I: &[&str] = &[
+        "i", "i'm", "i've", "ich", "je", "j'ai", "yo", "eu", "io", "wir", "nous", "私", "僕",
+    ];
+    l.split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .any(|w| I.contains(&w))
 }
 
 /// The index of the first sentence that is more than a greeting.
@@ -493,7 +664,9 @@ fn reduce(s: &str) -> String {
     const LEADS: &[&str] = &[
         "i want to ", "i'd like to ", "i would like to ", "i need to ", "we want to ", "we need to ",
         "how do i ", "how do we ", "how can i ", "how can we ", "how should i ", "how should we ", "how to ",
-        "i'm trying to ", "we're trying to ", "i am trying to ",
+        "i'm trying to ", "we're trying to ", "i am trying to ", "what you'd say about ",
+        "what you would say about ", "what you think about ", "what you think of ", "your thoughts on ",
+        "your take on ",
     ];
     for lead in LEADS {
         if let Some(at) = l.find(lead) {
@@ -518,7 +691,8 @@ fn tidy(phrase: &str) -> String {
         " so that ", " when ", ", when", " – what", ", which", ", and whether", " and whether", "? ", "(",
         "、", "。", ", for people like", " for people like", ", what it", ", how much", " is it ", ", is it",
         " would be", ", would", " and so on", " etc", " specifically", " please", ": ", ", how ", ", what ",
-        ", i would", ", i'd", ", and how", ", or ",
+        ", i would", ", i'd", ", and how", ", or ", ", honestly", ", really", " some time", " sometime",
+        " someday", " one day",
     ];
     for e in ENDS {
         if let Some(at) = p.to_lowercase().find(e)
@@ -607,7 +781,8 @@ fn stem(w: &str) -> String {
 /// The owner adds their own through `[topics] synonyms` in digest.toml.
 #[rustfmt::skip]
 const CONCEPTS: &[(&str, &[&str])] = &[
-    ("ipv6", &["ipv6", "v6", "dual-stack", "dualstack", "ds-lite", "ipv4", "/56", "/64", "slaac", "dhcpv6"]),
+    ("ipv6", &["ipv6", "v6", "dual-stack", "dualstack", "ds-lite", "ipv4", "/56", "/64", "slaac", "dhcpv6",
+        "prefix delegation", "ipv6-only"]),
     ("zfs", &["zfs", "zpool", "openzfs", "truenas", "raidz"]),
     ("power", &["power", "energy", "electricity", "watt", "watts", "kwh", "bill", "idle", "draw",
         "énergie", "électricité", "consommation", "strom", "energie", "energía", "electricidad", "energia",
@@ -630,19 +805,47 @@ const CONCEPTS: &[(&str, &[&str])] = &[
         "サーバー", "サーバ", "tower", "towers"]),
     ("monitoring", &["monitoring", "monitor", "prometheus", "grafana", "alerting", "nagios", "zabbix",
         "uptime", "überwachung", "supervision", "monitoreo", "監視", "监控"]),
-    ("backup", &["backup", "backups", "back-up", "restore", "sauvegarde", "sicherung", "copia de seguridad",
+    ("backup", &["backup", "backups", "back-up", "back up", "backing up", "restore", "restores", "restoring",
+        "restauration", "restaurer", "restaure", "restaurar", "wiederherstellung", "sauvegardes", "sauvegarde",
+        "sicherung", "datensicherung", "copia de seguridad", "copias de seguridad", "cópias de segurança",
         "cópia de segurança", "バックアップ", "备份"]),
-    ("dns", &["dns", "resolver", "pi-hole", "pihole", "unbound", "adguard"]),
+    ("dns", &["dns", "resolver", "resolvers", "resolvedor", "résolveur", "pi-hole", "pihole", "unbound", "adguard",
+        "dnsmasq", "namensauflösung", "名前解決", "域名解析"]),
     ("password", &["password", "passwords", "vaultwarden", "bitwarden", "keepass", "1password", "passkey", "2fa", "mfa",
         "two-factor", "authenticator",
         "passkeys", "mot de passe", "passwort", "contraseña", "senha", "パスワード", "密码"]),
     ("chat", &["chat", "matrix", "element", "messenger", "whatsapp", "slack", "discord", "mattermost"]),
     ("mesh", &["mesh", "meshtastic", "lora", "freifunk", "guifi"]),
-    ("wifi", &["wifi", "wi-fi", "wireless", "access point", "access points", "roaming", "wlan"]),
-    ("vpn", &["vpn", "wireguard", "ipsec", "openvpn", "tailscale", "zerotier"]),
+    // Mesh kit in a house is Wi-Fi; "mesh" alone is a community network.
+    ("wifi", &["wifi", "wi-fi", "wireless", "access point", "access points", "roaming", "wlan", "mesh kit",
+        "mesh wi-fi", "mesh wifi", "mesh system", "mesh systems", "mesh router", "mesh routers", "mesh node",
+        "mesh nodes", "無線lan", "ワイファイ", "无线网络"]),
+    ("vpn", &["vpn", "wireguard", "ipsec", "openvpn", "tailscale", "zerotier", "remote access", "split tunnelling",
+        "split tunneling", "fernzugriff", "acceso remoto", "accès à distance", "acesso remoto", "リモートアクセス",
+        "远程访问"]),
+    ("old-building", &["old house", "old houses", "older house", "older houses", "old home", "old homes",
+        "older homes", "old building", "old buildings", "victorian", "thick walls", "stone walls",
+        "lath-and-plaster", "plaster walls", "altbau", "altbauten", "dicke wände", "dicken wänden",
+        "vieille maison", "vieilles maisons", "maison ancienne", "murs épais", "casa antigua", "casas antiguas",
+        "casa vieja", "paredes gruesas", "casa antiga", "古い家", "古民家", "老房子"]),
     ("smart-home", &["smart home", "home assistant", "home automation", "iot", "zigbee", "z-wave", "domotique",
-        "hausautomation", "domótica", "casa inteligente", "スマートホーム", "智能家居", "smart"]),
-    ("privacy", &["privacy", "tracking", "tracker", "trackers", "gdpr", "surveillance", "vie privée",
+        "hausautomation", "domótica", "casa inteligente", "スマートホーム", "智能家居", "smart", "smart plug",
+        "smart plugs", "smart speaker", "smart speakers", "smart bulbs"]),
+    ("tv", &["smart tv", "smart tvs", "tv", "tvs", "television", "televisions", "fernseher", "télé", "téléviseur",
+        "televisor", "televisão", "テレビ", "电视"]),
+    ("vlan", &["vlan", "vlans", "segmentation", "segmenting", "segment", "segmented", "guest network",
+        "separate network", "own network", "subnet", "subnets", "netzwerksegmentierung", "réseau invité",
+        "red de invitados", "ゲストネットワーク"]),
+    ("tls", &["tls", "ssl", "https", "certificate", "certificates", "let's encrypt", "letsencrypt", "certbot",
+        "zertifikat", "zertifikate", "certificat", "certificats", "certificado", "certificados", "証明書", "证书"]),
+    ("ups", &["ups", "battery backup", "power cut", "power cuts", "power outage", "power outages", "outage",
+        "outages", "blackout", "brownout", "stromausfall", "usv", "coupure de courant", "onduleur", "apagón",
+        "停電", "停电"]),
+    ("selfhost", &["self-host", "self-hosted", "self-hosting", "selfhosted", "selfhosting", "host my own",
+        "host your own", "hosting", "run my own", "run your own", "running my own", "running your own",
+        "my own", "your own", "at home", "auto-hébergement", "auto-hébergé", "selbst hosten", "autoalojado",
+        "自宅", "自建"]),
+    ("privacy", &["privacy", "tracking", "tracker", "trackers", "gdpr", "surveillance", "spy", "spying", "vie privée",
         "datenschutz", "privacidad", "privacidade", "riservatezza", "プライバシー", "隐私"]),
     ("ai", &["ai", "llm", "llms", "chatgpt", "copilot", "machine learning", "artificial intelligence",
         "intelligence artificielle", "künstliche intelligenz", "inteligencia artificial", "inteligência artificial",
@@ -650,7 +853,7 @@ const CONCEPTS: &[(&str, &[&str])] = &[
     ("raspberry-pi", &["raspberry", "pi", "rpi"]),
     ("linux", &["linux", "ubuntu", "debian", "fedora", "mint"]),
     ("phone", &["phone", "phones", "smartphone", "smartphones", "android", "iphone", "ios", "mobile",
-        "handy", "teléfono", "celular", "telefone", "スマホ", "手机"]),
+        "handy", "teléfono", "móvil", "movil", "celular", "telefone", "portable", "スマホ", "手机"]),
     ("cloud-files", &["nextcloud", "owncloud", "seafile", "syncthing", "dropbox", "file sharing", "file sync"]),
     ("scams", &["scam", "scams", "phishing", "fraud", "estafa", "arnaque", "betrug", "golpe", "truffa", "詐欺",
         "诈骗"]),
@@ -688,13 +891,15 @@ fn content_words_with(phrase: &str, synonyms: &[Vec<String>]) -> Vec<String> {
             out.push(w);
         }
     };
-    // Multi-word and CJK entries are found as substrings.
+    // Multi-word and CJK entries are found as substrings; their words are
+    // then spoken for ("mesh kit" is Wi-Fi, so "mesh" alone is not read).
+    let mut covered: Vec<&str> = Vec::new();
     for (concept, words) in CONCEPTS {
-        if words
-            .iter()
-            .any(|w| (w.contains(' ') || !w.is_ascii()) && w.chars().count() > 1 && l.contains(w))
-        {
+        for w in words.iter().filter(|w| {
+            (w.contains(' ') || !w.is_ascii()) && w.chars().count() > 1 && l.contains(*w)
+        }) {
             push(format!("#{concept}"));
+            covered.extend(w.split(' '));
         }
     }
     for syn in synonyms {
@@ -710,7 +915,11 @@ fn content_words_with(phrase: &str, synonyms: &[Vec<String>]) -> Vec<String> {
     }
     for raw in l.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '/' || c == '\'')) {
         let w = raw.trim_matches(['-', '\'', '/']);
-        if w.is_empty() || STOP.contains(&w) || w.chars().all(|c| c.is_ascii_digit()) {
+        if w.is_empty()
+            || STOP.contains(&w)
+            || covered.contains(&w)
+            || w.chars().all(|c| c.is_ascii_digit())
+        {
             continue;
         }
         if let Some(syn) = synonyms
@@ -728,6 +937,13 @@ fn content_words_with(phrase: &str, synonyms: &[Vec<String>]) -> Vec<String> {
             .find(|(_, ws)| ws.contains(&w) || ws.contains(&stem(w).as_str()))
         {
             push(format!("#{concept}"));
+            continue;
+        }
+        // A compound the lexicon lacks ("Handy-Backups"): its parts.
+        if w.contains('-') && !w.chars().any(is_cjk) {
+            for part in content_words_with(&w.replace('-', " "), synonyms) {
+                push(part);
+            }
             continue;
         }
         if w.chars().any(is_cjk) {
@@ -761,7 +977,8 @@ fn cjk_words(token: &str) -> Vec<String> {
     let mut latin = String::new();
     let chars: Vec<char> = token.chars().collect();
     for (i, &c) in chars.iter().enumerate() {
-        if c.is_ascii_alphanumeric() {
+        // "Wi-Fi" inside a CJK run is one Latin word.
+        if c.is_ascii_alphanumeric() || (c == '-' && !latin.is_empty()) {
             latin.push(c);
             continue;
         }
@@ -846,7 +1063,10 @@ fn same_subject(a: &[String], b: &[String]) -> bool {
         return false;
     }
     let is_subject = |w: &&String| {
-        w.starts_with('#') && !GENERIC.contains(&w.as_str()) && !AUDIENCE.contains(&w.as_str())
+        w.starts_with('#')
+            && ![GENERIC, AUDIENCE, SETTING]
+                .iter()
+                .any(|set| set.contains(&w.as_str()))
     };
     let shared: Vec<&String> = a
         .iter()
@@ -866,6 +1086,16 @@ fn same_subject(a: &[String], b: &[String]) -> bool {
         return false;
     }
     if shared.iter().any(|w| AUDIENCE.contains(&w.as_str())) {
+        return true;
+    }
+    // Two broad concepts together are a subject: "self-hosted email" and
+    // "running my own mail server".
+    if shared
+        .iter()
+        .filter(|w| GENERIC.contains(&w.as_str()))
+        .count()
+        >= 2
+    {
         return true;
     }
     let plain = shared
@@ -897,8 +1127,19 @@ fn cognates(a: &str, b: &str) -> bool {
 /// Concepts that say who a piece is for, not what it is about.
 const AUDIENCE: &[&str] = &["#kids", "#seniors", "#rural"];
 
+/// Concepts that say where a subject sits ("in old houses"), not what it
+/// is; unlike an audience, sharing one alone makes no topic.
+const SETTING: &[&str] = &["#old-building"];
+
 /// Concepts too broad to make two requests one subject on their own.
-const GENERIC: &[&str] = &["#email", "#homelab", "#internet", "#security", "#phone"];
+const GENERIC: &[&str] = &[
+    "#email",
+    "#homelab",
+    "#internet",
+    "#security",
+    "#phone",
+    "#selfhost",
+];
 
 /// The key of a group is its first request's content words, sorted: later
 /// requests joining the group do not change it, so the store's topic id,
@@ -989,6 +1230,178 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn more_request_shapes_and_what_is_not_one() {
+        let cases = [
+            (
+                "Would love a deep dive on IPv6 at home some time.",
+                "IPv6 at home",
+            ),
+            (
+                "I'd read anything you wrote on IPv6 for home connections, honestly.",
+                "IPv6 for home connections",
+            ),
+            (
+                "A column walking through a WireGuard tunnel back home would be really useful.",
+                "WireGuard tunnel back home",
+            ),
+            (
+                "Someday I hope you tackle smart TV privacy.",
+                "smart TV privacy",
+            ),
+            (
+                "Column idea -- how to choose a UPS for a small rack.",
+                "choose a UPS",
+            ),
+            (
+                "What I'd really like to see is a column about Let's Encrypt.",
+                "Let's Encrypt",
+            ),
+            (
+                "Me encantaría que escribieras sobre redes mesh en casas viejas.",
+                "redes mesh",
+            ),
+            (
+                "Schreib doch mal über Backups für Fotografen!",
+                "Backups für Fotografen",
+            ),
+            (
+                "J'aimerais beaucoup que tu écrives sur le chiffrement des sauvegardes.",
+                "le chiffrement",
+            ),
+            (
+                "It'd be great to see you cover Pi-hole some time.",
+                "Pi-hole",
+            ),
+            (
+                "A beginner's guide to WireGuard would be amazing.",
+                "WireGuard",
+            ),
+            ("ぜひ次のコラムでIPv6を取り上げてください。", "IPv6"),
+            (
+                "I'm curious what you'd say about mesh Wi-Fi versus access points - maybe a future column?",
+                "mesh Wi-Fi",
+            ),
+            (
+                "Isn't it time someone wrote a proper guide to DNS over HTTPS?",
+                "DNS over HTTPS",
+            ),
+        ];
+        for (text, want) in cases {
+            let got = topics_of(text, false);
+            assert!(
+                got.iter().any(|g| g.starts_with(want)),
+                "{text:?} -> {got:?}"
+            );
+        }
+        for text in [
+            "Your column on IPv6 was great, I set it up last weekend.",
+            "I covered the same ground in my own blog last year.",
+            "Thanks for writing about backups, it saved my photos.",
+            "It would be great if my ISP supported IPv6 at all.",
+            "Do you have a link to the article about WireGuard you mentioned?",
+            "I'm writing a thesis on rural broadband, could we talk?",
+            "The coverage on my street is terrible, any tips?",
+            "Isn't it strange how a single column can change a habit of twenty years?",
+        ] {
+            assert!(topics_of(text, false).is_empty(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn calls_for_topics_by_form() {
+        assert!(is_call_for_topics(
+            "Re: What should my column cover in the new year?"
+        ));
+        assert!(is_call_for_topics(
+            "Which topics would you like me to tackle?"
+        ));
+        assert!(!is_call_for_topics("What did you think of my column?"));
+    }
+
+    #[test]
+    fn old_house_wifi_in_three_languages_is_one_group() {
+        let p = [
+            "Wi-Fi in old houses",
+            "so ein Haus mit WLAN versorgt",
+            "古い家のWi-Fi",
+            "Mesh kit, or pull cable to wired access points",
+            "insulating old houses",
+            "meshtastic for hikers",
+        ];
+        let g = group(&p, &[]);
+        assert_eq!(g[0].members, vec![0, 1, 2, 3], "{g:?}");
+        assert_eq!(g.len(), 3, "{g:?}");
+    }
+
+    #[test]
+    fn subjects_of_the_field_group_apart_in_different_words() {
+        let sets: &[&[&str]] = &[
+            &[
+                "home VLANs for IoT gadgets",
+                "segmenting IoT devices",
+                "putting smart plugs on their own network",
+            ],
+            &[
+                "self-hosted email",
+                "running my own mail server",
+                "hosting e-mail at home",
+            ],
+            &[
+                "backing up phones",
+                "Handy-Backups",
+                "copias de seguridad del móvil",
+            ],
+            &[
+                "password managers for families",
+                "sharing passwords with my partner",
+                "Bitwarden for the household",
+            ],
+            &[
+                "Let's Encrypt for beginners",
+                "TLS certificates at home",
+                "HTTPS for internal services",
+            ],
+            &[
+                "choose a UPS for a small rack",
+                "battery backup for the homelab",
+                "what to do in a power cut",
+            ],
+            &[
+                "smart TV privacy",
+                "TVs that spy on you",
+                "disabling ACR tracking on televisions",
+            ],
+            &[
+                "kids screen time",
+                "parental controls on the router",
+                "controlo parental",
+            ],
+            &[
+                "Starlink in the countryside",
+                "satellite internet for farms",
+                "rural broadband",
+            ],
+            &[
+                "NAS for photos",
+                "where to keep family pictures",
+                "Immich vs Google Photos",
+            ],
+            &[
+                "router firmware updates",
+                "OpenWrt on old routers",
+                "flashing custom firmware",
+            ],
+        ];
+        let all: Vec<&str> = sets.iter().flat_map(|s| s.iter().copied()).collect();
+        let got: Vec<Vec<&str>> = group(&all, &[])
+            .iter()
+            .map(|g| g.members.iter().map(|&m| all[m]).collect())
+            .collect();
+        let want: Vec<Vec<&str>> = sets.iter().map(|s| s.to_vec()).collect();
+        assert_eq!(got, want);
     }
 
     #[test]
