@@ -416,11 +416,23 @@ service lmtp {{
     /// Connect over implicit TLS, trusting the test CA, and log in.
     pub fn session(&self, user: &str) -> Session {
         let tls = self.tls_connector();
-        let tcp = TcpStream::connect(("127.0.0.1", self.imaps)).expect("connect imaps");
-        tcp.set_read_timeout(Some(Duration::from_secs(30))).ok();
-        let stream = tls
-            .connect("localhost", tcp)
-            .expect("TLS handshake with test CA");
+        // A handshake can be cut by a signal meant for this busy test process
+        // ("Interrupted system call"): that is the harness's problem, not the
+        // server's, so try again a few times before failing.
+        let mut attempt = 0;
+        let stream = loop {
+            attempt += 1;
+            let tcp = TcpStream::connect(("127.0.0.1", self.imaps)).expect("connect imaps");
+            tcp.set_read_timeout(Some(Duration::from_secs(30))).ok();
+            match tls.connect("localhost", tcp) {
+                Ok(s) => break s,
+                Err(e) if attempt < 5 => {
+                    eprintln!("harness: TLS handshake attempt {attempt} failed ({e}); retrying");
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(e) => panic!("TLS handshake with test CA: {e}"),
+            }
+        };
         let mut client = imap::Client::new(stream);
         client.read_greeting().expect("greeting");
         match client.login(user, password_of(user)) {
