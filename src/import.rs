@@ -162,6 +162,7 @@ pub(crate) fn import_paths(
             Err(e) => summary.problems.push(format!("{e:#}")),
         }
     }
+    tracing::debug!("found {} file(s) and mbox(es) to read", entries.len());
     let files = entries
         .iter()
         .filter(|e| matches!(e, Entry::Message { .. }))

@@ -471,7 +471,7 @@ pub(crate) fn figure_of_speech(l: &str) -> bool {
     ];
     if MARKERS
         .iter()
-        .any(|m| l.starts_with(m) || l.contains(&format!(", {m}")))
+        .any(|m| l.match_indices(m).any(|(i, _)| i == 0 || l[..i].ends_with(", ")))
     {
         return true;
     }

@@ -214,15 +214,19 @@ fn other_comment_platform(msg: &Message, subject: &str) -> bool {
     ]
     .iter()
     .any(|c| subject.contains(c));
+    if !says {
+        return false;
+    }
     let domain = msg.from_email().rsplit('@').next().unwrap_or("");
-    let social = social_network(domain);
+    if social_network(domain) {
+        return false;
+    }
     // Ghost links "#ghost-comments", Substack "/comment/123", others
     // "?comment=": any address naming a comment will do.
-    let link = msg.text.split_whitespace().any(|w| {
+    msg.text.split_whitespace().any(|w| {
         let w = w.to_ascii_lowercase();
         w.contains("http") && w.contains("comment")
-    });
-    says && link && !social
+    })
 }
 
 /// `label` is one of the domain's labels: "disqus" in notifications@disqus.net.
