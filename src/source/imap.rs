@@ -741,8 +741,9 @@ fn fetch_and_store(
             .map_err(|_| anyhow!("the IMAP reader thread panicked"))?;
         let judging = judged?;
         tracing::debug!(
-            "{}/{folder}: waited {waiting:.2?} for parsed mail, parsed and judged in {judging:.2?}, stored in {storing:.2?}",
-            account.name
+            "{}/{folder}: waited {waiting:.2?} for parsed mail, parsed and judged in {judging:.2?}, stored in {storing:.2?}; peak memory so far {}",
+            account.name,
+            peak_memory()
         );
         stored?;
         read
@@ -840,6 +841,18 @@ fn prepare_all(
         }
         Ok(out)
     })
+}
+
+/// The process's peak resident memory (Linux /proc), for --debug lines.
+pub(crate) fn peak_memory() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .map(|v| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".to_string())
 }
 
 /// A UID set for messages: long ones cut.
