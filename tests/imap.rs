@@ -1099,6 +1099,9 @@ fn bench_fetch() {
                 None => c.env_remove(k),
             };
         }
+        if let Ok(v) = std::env::var("BENCH_ARENA") {
+            c.env("MALLOC_ARENA_MAX", v);
+        }
         let (took, out) = timed(c);
         assert!(
             out.status.success(),
@@ -1145,7 +1148,7 @@ fn bench_fetch() {
     );
     for l in summary
         .lines()
-        .filter(|l| l.contains("waited") || l.contains("brought up to date"))
+        .filter(|l| l.contains("memory"))
     {
         println!("  {l}");
     }

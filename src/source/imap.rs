@@ -577,6 +577,8 @@ fn sync_folder(
 
 /// (UID, size) of every message at or above `start`; on a first sync with
 /// `since`, only those the server dates on or after it (RFC 3501 SEARCH SINCE).
+/// UIDs come from `UID SEARCH` (a few bytes each); sizes are asked for in
+/// bounded chunks, so a folder of any size never makes one huge response.
 fn list_new(
     session: &mut Session,
     account: &Account,
@@ -584,12 +586,12 @@ fn list_new(
     start: u32,
     first_sync: bool,
 ) -> std::result::Result<Vec<(u32, u64)>, imap::Error> {
-    let fetches = session.uid_fetch(format!("{start}:*"), "(UID RFC822.SIZE)")?;
-    // "N:*" with N above the highest UID still returns the last message: filter.
-    let mut out: Vec<(u32, u64)> = fetches
-        .iter()
-        .filter_map(|f| Some((f.uid?, u64::from(f.size.unwrap_or(0)))))
-        .filter(|(uid, _)| *uid >= start)
+    const SIZES_PER_ROUND_TRIP: usize = 5000;
+    let mut uids: Vec<u32> = session
+        .uid_search(format!("UID {start}:*"))?
+        .into_iter()
+        // "N:*" with N above the highest UID still matches the last message (RFC 3501 6.4.8).
+        .filter(|uid| *uid >= start)
         .collect();
     if first_sync && let Some(since) = &account.since {
         let days = crate::config::parse_days(since).unwrap_or(0);
@@ -599,12 +601,32 @@ fn list_new(
             "{}/{folder}: since {date}: {} of {} message(s)",
             account.name,
             keep.len(),
-            out.len()
+            uids.len()
         );
-        out.retain(|(uid, _)| keep.contains(uid));
+        uids.retain(|uid| keep.contains(uid));
     }
-    out.sort_unstable();
-    out.dedup_by_key(|c| c.0);
+    uids.sort_unstable();
+    uids.dedup();
+    let mut out = Vec::with_capacity(uids.len());
+    for chunk in uids.chunks(SIZES_PER_ROUND_TRIP) {
+        let fetches = session.uid_fetch(uid_set(chunk), "(UID RFC822.SIZE)")?;
+        let sizes: std::collections::HashMap<u32, u64> = fetches
+            .iter()
+            .filter_map(|f| Some((f.uid?, u64::from(f.size?))))
+            .collect();
+        // A UID without a size was expunged meanwhile; its fetch will say so.
+        out.extend(
+            chunk
+                .iter()
+                .map(|uid| (*uid, sizes.get(uid).copied().unwrap_or(0))),
+        );
+    }
+    tracing::debug!(
+        "{}/{folder}: {} new UID(s) listed; peak memory so far {}",
+        account.name,
+        out.len(),
+        peak_memory()
+    );
     Ok(out)
 }
 
@@ -783,7 +805,12 @@ fn read_batches(
             .filter(|(uid, _)| wanted.contains(uid))
             .collect();
         drop(fetches);
-        tracing::debug!("{folder}: UIDs {} in {:?}", short(&set), t.elapsed());
+        tracing::debug!(
+            "{folder}: UIDs {} in {:?}, memory {}",
+            short(&set),
+            t.elapsed(),
+            proc_status("VmRSS:")
+        );
         let batch = Fetched {
             bodies,
             asked: plan.uids.len(),
@@ -845,11 +872,15 @@ fn prepare_all(
 
 /// The process's peak resident memory (Linux /proc), for --debug lines.
 pub(crate) fn peak_memory() -> String {
+    proc_status("VmHWM:")
+}
+
+fn proc_status(key: &str) -> String {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .find_map(|l| l.strip_prefix(key))
                 .map(|v| v.trim().to_string())
         })
         .unwrap_or_else(|| "unknown".to_string())

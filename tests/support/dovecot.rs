@@ -415,17 +415,27 @@ service lmtp {{
     /// Connect over implicit TLS, trusting the test CA, and log in.
     pub fn session(&self, user: &str) -> Session {
         let tls = self.tls_connector();
-        let tcp = TcpStream::connect(("127.0.0.1", self.imaps)).expect("connect imaps");
-        tcp.set_read_timeout(Some(Duration::from_secs(30))).ok();
-        let stream = tls
-            .connect("localhost", tcp)
-            .expect("TLS handshake with test CA");
-        let mut client = imap::Client::new(stream);
-        client.read_greeting().expect("greeting");
-        match client.login(user, password_of(user)) {
-            Ok(s) => Session { inner: s },
-            Err((e, _)) => panic!("login {user}: {e}\n{}", self.log()),
+        // A handshake interrupted by a signal (EINTR) is retried: setup must not flake.
+        let mut last = String::new();
+        for _ in 0..5 {
+            let tcp = TcpStream::connect(("127.0.0.1", self.imaps)).expect("connect imaps");
+            tcp.set_read_timeout(Some(Duration::from_secs(30))).ok();
+            match tls.connect("localhost", tcp) {
+                Ok(stream) => {
+                    let mut client = imap::Client::new(stream);
+                    client.read_greeting().expect("greeting");
+                    return match client.login(user, password_of(user)) {
+                        Ok(s) => Session { inner: s },
+                        Err((e, _)) => panic!("login {user}: {e}\n{}", self.log()),
+                    };
+                }
+                Err(e) => last = format!("{e:?}"),
+            }
         }
+        panic!(
+            "TLS handshake with the test CA failed 5 times: {last}\n{}",
+            self.log()
+        );
     }
 
     pub fn tls_connector(&self) -> native_tls::TlsConnector {
