@@ -1099,9 +1099,6 @@ fn bench_fetch() {
                 None => c.env_remove(k),
             };
         }
-        if let Ok(v) = std::env::var("BENCH_ARENA") {
-            c.env("MALLOC_ARENA_MAX", v);
-        }
         let (took, out) = timed(c);
         assert!(
             out.status.success(),
@@ -1146,10 +1143,7 @@ fn bench_fetch() {
         "allears store            {:.1} MB for {n} messages",
         db as f64 / 1e6
     );
-    for l in summary
-        .lines()
-        .filter(|l| l.contains("memory"))
-    {
+    for l in summary.lines().filter(|l| l.contains("memory")) {
         println!("  {l}");
     }
 }

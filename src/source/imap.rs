@@ -458,10 +458,12 @@ pub(crate) fn folders_to_fetch(session: &mut Session, account: &Account) -> Resu
 /// (section 5.1), other names are not.
 pub(crate) fn folder_matches(pattern: &str, name: &str, delim: char) -> bool {
     let fold = |s: &str| -> String {
-        if s.len() >= 5 && s[..5].eq_ignore_ascii_case("INBOX") && s.is_char_boundary(5) {
-            format!("INBOX{}", &s[5..])
-        } else {
-            s.to_string()
+        // get() keeps a hostile name from slicing inside a UTF-8 character.
+        match (s.get(..5), s.get(5..)) {
+            (Some(head), Some(rest)) if head.eq_ignore_ascii_case("INBOX") => {
+                format!("INBOX{rest}")
+            }
+            _ => s.to_string(),
         }
     };
     let p: Vec<char> = fold(pattern).chars().collect();
@@ -469,19 +471,24 @@ pub(crate) fn folder_matches(pattern: &str, name: &str, delim: char) -> bool {
     glob(&p, &n, delim)
 }
 
-/// Iterative wildcard match with backtracking to the last star.
+/// Wildcard match by dynamic programming: `ok[i][j]` says whether pattern
+/// `p[i..]` matches name `n[j..]`. O(len(p) * len(n)) whatever the name, so a
+/// hostile folder name cannot make it blow up.
 fn glob(p: &[char], n: &[char], delim: char) -> bool {
-    // Recursion depth is bounded by the number of wildcards in a config pattern.
-    match p.first() {
-        None => n.is_empty(),
-        Some('*') => (0..=n.len()).any(|i| glob(&p[1..], &n[i..], delim)),
-        Some('%') => {
-            let stop = n.iter().position(|&c| c == delim).unwrap_or(n.len());
-            (0..=stop).any(|i| glob(&p[1..], &n[i..], delim))
+    let mut ok = vec![vec![false; n.len() + 1]; p.len() + 1];
+    ok[p.len()][n.len()] = true;
+    for i in (0..p.len()).rev() {
+        for j in (0..=n.len()).rev() {
+            ok[i][j] = match p[i] {
+                // Match nothing here, or one more character.
+                '*' => ok[i + 1][j] || (j < n.len() && ok[i][j + 1]),
+                '%' => ok[i + 1][j] || (j < n.len() && n[j] != delim && ok[i][j + 1]),
+                '?' => j < n.len() && ok[i + 1][j + 1],
+                c => j < n.len() && n[j] == c && ok[i + 1][j + 1],
+            };
         }
-        Some('?') => !n.is_empty() && glob(&p[1..], &n[1..], delim),
-        Some(&c) => n.first() == Some(&c) && glob(&p[1..], &n[1..], delim),
     }
+    ok[0][0]
 }
 
 /// The connection is gone: the caller stops this account for this run.
@@ -1006,6 +1013,11 @@ mod tests {
             "only INBOX ignores case"
         );
         assert!(!folder_matches("Lists/*", "Listsx", '/'));
+        assert!(
+            !folder_matches("INBOX", "INBO\u{e9}x", '/'),
+            "no panic inside a character"
+        );
+        assert!(folder_matches("*", "Caf\u{e9}/\u{e9}t\u{e9}", '/'));
     }
 
     #[test]
