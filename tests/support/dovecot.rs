@@ -5,10 +5,13 @@
 //! and a leaf certificate for `localhost`/127.0.0.1, and runs `dovecot -F` in
 //! its own process group. The group is SIGKILLed from `Drop`; a watchdog
 //! process (reading a pipe from this test process) kills it too if the test
-//! binary dies without running `Drop`. Users alice, bob and robin exist, with
-//! passwords `PASSWORD_OF`. Helpers talk IMAP (APPEND, LIST, FETCH) for
-//! setting up and checking mailboxes, write Maildir files in bulk, and kill
-//! or restart the server on the same mail.
+//! binary dies without running `Drop`. Users alice, bob and robin exist
+//! (`USERS`, `password_of`); mail to `USER@localhost` is delivered over LMTP
+//! (`lmtp_port`). Helpers talk IMAP (APPEND, LIST, FETCH) for setting up and
+//! checking mailboxes, write Maildir files in bulk, kill or restart the
+//! server on the same mail, and cut a client's connection at a chosen point
+//! (`tripwire`). `available()` decides between skipping loudly and failing
+//! (ALLEARS_REQUIRE_SERVERS=1).
 
 #![allow(dead_code)]
 
