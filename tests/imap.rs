@@ -1089,8 +1089,14 @@ fn bench_fetch() {
     let allears = |args: &[&str]| {
         let mut c = std::process::Command::new("/usr/bin/time");
         let inner = env.cmd(args);
-        c.arg("-v")
-            .arg(inner.get_program())
+        c.arg("-v");
+        // ALLEARS_BENCH_PERF=FILE profiles the cold fetch with `perf record`.
+        if let Ok(out) = std::env::var("ALLEARS_BENCH_PERF")
+            && args.contains(&"--debug")
+        {
+            c.args(["perf", "record", "-g", "-o", &out, "--"]);
+        }
+        c.arg(inner.get_program())
             .args(inner.get_args())
             .current_dir(env.path());
         for (k, v) in inner.get_envs() {
