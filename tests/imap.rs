@@ -1217,3 +1217,26 @@ fn a_password_command_is_used_and_its_failure_named() {
         r.stderr
     );
 }
+
+#[test]
+fn fetch_account_limits_the_fetch_to_one_account() {
+    need_dovecot!("fetch_account_limits_the_fetch_to_one_account");
+    let d = Dovecot::start();
+    d.append("robin", "INBOX", &reader_mail(1));
+    d.append("alice", "INBOX", &reader_mail(2));
+    let blocks = account(&d, "one", "robin", Via::Implicit, "[\"INBOX\"]", "")
+        + &account(&d, "two", "alice", Via::Implicit, "[\"INBOX\"]", "");
+    let env = env_with(&[("one", "robin-pw"), ("two", "alice-pw")], &blocks);
+    let r = env.run(&["fetch", "--account", "two"]);
+    assert!(r.status.success(), "{}", r.stderr);
+    assert!(!r.stderr.contains("one/INBOX"), "{}", r.stderr);
+    let ids: Vec<String> = stored(&env).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, vec!["m2@readers.example"]);
+    let r = env.run(&["fetch", "--account", "three"]);
+    assert!(!r.status.success());
+    assert!(
+        r.stderr.contains("no account named \"three\""),
+        "{}",
+        r.stderr
+    );
+}
