@@ -814,6 +814,7 @@ fn child_that_starts_a_server_and_aborts() {
     }
     let d = Dovecot::start();
     println!("PGID {}", d.pgid().expect("running"));
+    println!("DIR {}", d.dir().display());
     use std::io::Write;
     std::io::stdout().flush().ok();
     std::process::abort();
@@ -853,6 +854,10 @@ fn the_watchdog_kills_the_server_when_the_test_process_dies() {
         0,
         "the server outlived its test process"
     );
+    // The aborted child could not remove its temp dir.
+    if let Some(dir) = text.lines().find_map(|l| l.strip_prefix("DIR ")) {
+        let _ = std::fs::remove_dir_all(dir.trim());
+    }
 }
 
 // ---- the benchmark (scripts/bench-fetch runs it; not a timed test) ----
