@@ -1245,3 +1245,42 @@ fn fetch_account_limits_the_fetch_to_one_account() {
         r.stderr
     );
 }
+
+#[test]
+fn a_non_ascii_folder_is_matched_and_named_in_utf8() {
+    need_dovecot!("a_non_ascii_folder_is_matched_and_named_in_utf8");
+    let d = Dovecot::start();
+    // RFC 3501 section 5.1.3: "Opinião" travels as modified UTF-7.
+    d.append("robin", "Listas/Opini&AOM-o", &reader_mail(1));
+    let env = env_with(
+        &[("main", "robin-pw")],
+        &account(
+            &d,
+            "main",
+            "robin",
+            Via::Implicit,
+            "[\"Listas/Opinião\"]",
+            "",
+        ),
+    );
+    let r = env.run(&["fetch"]);
+    assert!(r.status.success(), "{}", r.stderr);
+    assert!(
+        summary_line(&r.stderr, "main/Listas/Opinião").contains("1 new"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(stored(&env)[0].1, vec!["imap:main/Listas/Opinião"]);
+    let r = env.run(&["fetch"]);
+    assert!(
+        summary_line(&r.stderr, "main/Listas/Opinião").contains("0 new, 0 skipped"),
+        "{}",
+        r.stderr
+    );
+    let check = env.run(&["check"]);
+    assert!(
+        check.stdout.contains("folder: Listas/Opinião"),
+        "{}",
+        check.stdout
+    );
+}

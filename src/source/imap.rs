@@ -136,20 +136,12 @@ fn fetch_account(store: &mut Store, config: &Config, account: &Account) -> Accou
             ..FolderReport::default()
         });
     }
-    for (folder, sent) in &folders.chosen {
+    for folder in &folders.chosen {
         let mut fr = FolderReport {
-            folder: folder.clone(),
+            folder: folder.name.clone(),
             ..FolderReport::default()
         };
-        let outcome = sync_folder(
-            store,
-            &config.owner,
-            account,
-            &mut session,
-            folder,
-            *sent,
-            &mut fr,
-        );
+        let outcome = sync_folder(store, &config.owner, account, &mut session, folder, &mut fr);
         if let Err(e) = outcome {
             fr.error = Some(format!("{e:#}"));
             let broken = e.downcast_ref::<Broken>().is_some();
@@ -381,11 +373,22 @@ fn tls_wrap(
     })
 }
 
+/// One folder to fetch.
+#[derive(Debug, Clone)]
+pub(crate) struct Folder {
+    /// In UTF-8: what patterns match, what places, checkpoints and reports say.
+    pub name: String,
+    /// As the server spells it (modified UTF-7, RFC 3501 section 5.1.3), for EXAMINE.
+    pub wire: String,
+    /// The owner's Sent folder.
+    pub sent: bool,
+}
+
 /// The folders one account's patterns choose, and literal names not found.
 #[derive(Debug, Default)]
 pub(crate) struct Folders {
-    /// (name, is the Sent folder), in server order, each once.
-    pub chosen: Vec<(String, bool)>,
+    /// In server order, each once.
+    pub chosen: Vec<Folder>,
     pub missing: Vec<String>,
     /// Patterns with wildcards that matched nothing.
     pub unmatched: Vec<String>,
@@ -395,7 +398,8 @@ pub(crate) struct Folders {
 /// LIST everything, then match the account's names and patterns; add the Sent folder.
 pub(crate) fn folders_to_fetch(session: &mut Session, account: &Account) -> Result<Folders> {
     let names = session.list(None, Some("*")).context("LIST")?;
-    let mut all: Vec<(String, bool, char)> = Vec::new();
+    // (wire name, UTF-8 name, has \Sent, delimiter)
+    let mut all: Vec<(String, String, bool, char)> = Vec::new();
     for n in names.iter() {
         let attrs = n.attributes();
         let selectable = !attrs.iter().any(|a| {
@@ -407,25 +411,29 @@ pub(crate) fn folders_to_fetch(session: &mut Session, account: &Account) -> Resu
             .any(|a| matches!(a, imap_proto::NameAttribute::Sent));
         let delim = n.delimiter().and_then(|d| d.chars().next()).unwrap_or('/');
         if selectable {
-            all.push((n.name().to_string(), is_sent, delim));
+            all.push((n.name().to_string(), decode_mutf7(n.name()), is_sent, delim));
         }
     }
     let mut out = Folders {
         sent: account
             .sent_folder
             .clone()
-            .or_else(|| all.iter().find(|f| f.1).map(|f| f.0.clone())),
+            .or_else(|| all.iter().find(|f| f.2).map(|f| f.1.clone())),
         ..Folders::default()
     };
     let mut seen = HashSet::new();
     for pattern in &account.folders {
         let wild = pattern.contains(['*', '%', '?']);
         let mut matched = false;
-        for (name, _, delim) in &all {
+        for (wire, name, _, delim) in &all {
             if folder_matches(pattern, name, *delim) {
                 matched = true;
                 if seen.insert(name.clone()) {
-                    out.chosen.push((name.clone(), false));
+                    out.chosen.push(Folder {
+                        name: name.clone(),
+                        wire: wire.clone(),
+                        sent: false,
+                    });
                 }
             }
         }
@@ -438,12 +446,16 @@ pub(crate) fn folders_to_fetch(session: &mut Session, account: &Account) -> Resu
         }
     }
     if let Some(sent) = &out.sent {
-        match all.iter().find(|f| &f.0 == sent) {
-            Some(_) => {
+        match all.iter().find(|f| &f.1 == sent) {
+            Some((wire, ..)) => {
                 if seen.insert(sent.clone()) {
-                    out.chosen.push((sent.clone(), true));
-                } else if let Some(c) = out.chosen.iter_mut().find(|c| &c.0 == sent) {
-                    c.1 = true;
+                    out.chosen.push(Folder {
+                        name: sent.clone(),
+                        wire: wire.clone(),
+                        sent: true,
+                    });
+                } else if let Some(c) = out.chosen.iter_mut().find(|c| &c.name == sent) {
+                    c.sent = true;
                 }
             }
             None if account.sent_folder.is_some() => out.missing.push(sent.clone()),
@@ -451,6 +463,51 @@ pub(crate) fn folders_to_fetch(session: &mut Session, account: &Account) -> Resu
         }
     }
     Ok(out)
+}
+
+/// A mailbox name from the server in UTF-8: RFC 3501 section 5.1.3's
+/// modified UTF-7 ("&" starts modified base64 of UTF-16BE, "-" ends it, "&-"
+/// is "&"). A name that does not decode is kept as sent.
+pub(crate) fn decode_mutf7(wire: &str) -> String {
+    fn sextet(c: u8) -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b',' => 63,
+            _ => return None,
+        } as u32)
+    }
+    let decode = || -> Option<String> {
+        let mut out = String::new();
+        let mut rest = wire;
+        while let Some(amp) = rest.find('&') {
+            out.push_str(&rest[..amp]);
+            let after = &rest[amp + 1..];
+            let end = after.find('-')?;
+            let b64 = &after.as_bytes()[..end];
+            if b64.is_empty() {
+                out.push('&');
+            } else {
+                let (mut bits, mut nbits, mut units) = (0u32, 0u32, Vec::new());
+                for &c in b64 {
+                    bits = (bits << 6) | sextet(c)?;
+                    nbits += 6;
+                    if nbits >= 16 {
+                        nbits -= 16;
+                        units.push((bits >> nbits) as u16);
+                        bits &= (1 << nbits) - 1;
+                    }
+                }
+                out.push_str(&String::from_utf16(&units).ok()?);
+            }
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        Some(out)
+    };
+    decode().unwrap_or_else(|| wire.to_string())
 }
 
 /// RFC 3501 section 6.3.8 wildcards: `*` matches anything, `%` anything but
@@ -507,14 +564,14 @@ fn sync_folder(
     owner: &Owner,
     account: &Account,
     session: &mut Session,
-    folder: &str,
-    sent: bool,
+    target: &Folder,
     report: &mut FolderReport,
 ) -> Result<()> {
+    let (folder, sent) = (target.name.as_str(), target.sent);
     let broken = |what: String, e: imap::Error| -> anyhow::Error {
         Broken(format!("{what}: {}", imap_error(&e, account.timeout_secs))).into()
     };
-    let mailbox = session.examine(folder).map_err(|e| match e {
+    let mailbox = session.examine(&target.wire).map_err(|e| match e {
         imap::Error::No(no) => anyhow!("cannot open \"{folder}\": {no}"),
         other => broken(format!("EXAMINE {folder}"), other),
     })?;
@@ -944,9 +1001,9 @@ pub(crate) fn check_account(config: &Config, account: &Account) -> CheckReport {
     }
     match folders_to_fetch(&mut session, account) {
         Ok(f) => {
-            for (name, sent) in &f.chosen {
-                let tag = if *sent { " (sent)" } else { "" };
-                r.lines.push(format!("folder: {name}{tag}"));
+            for folder in &f.chosen {
+                let tag = if folder.sent { " (sent)" } else { "" };
+                r.lines.push(format!("folder: {}{tag}", folder.name));
             }
             for m in &f.missing {
                 r.problems.push(format!(
@@ -1018,6 +1075,15 @@ mod tests {
             "no panic inside a character"
         );
         assert!(folder_matches("*", "Caf\u{e9}/\u{e9}t\u{e9}", '/'));
+    }
+
+    #[test]
+    fn folder_names_decode_from_modified_utf7() {
+        assert_eq!(decode_mutf7("Listas/Opini&AOM-o"), "Listas/Opini\u{e3}o");
+        assert_eq!(decode_mutf7("Tom &- Jerry"), "Tom & Jerry");
+        assert_eq!(decode_mutf7("&ZeVnLIqe-"), "\u{65e5}\u{672c}\u{8a9e}");
+        assert_eq!(decode_mutf7("broken&AOM"), "broken&AOM", "kept as sent");
+        assert_eq!(decode_mutf7("INBOX"), "INBOX");
     }
 
     #[test]
