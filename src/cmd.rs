@@ -151,8 +151,9 @@ fn fetch(store: &mut Store, config: &Config, only: Option<&str>) -> Result<ExitC
         let t = std::time::Instant::now();
         analyze::refresh(store)?;
         tracing::debug!(
-            "threads and answers brought up to date in {:.2?}",
-            t.elapsed()
+            "threads and answers brought up to date in {:.2?}; peak memory {}",
+            t.elapsed(),
+            imap::peak_memory()
         );
     }
     Ok(if failed {

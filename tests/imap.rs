@@ -814,6 +814,7 @@ fn child_that_starts_a_server_and_aborts() {
     }
     let d = Dovecot::start();
     println!("PGID {}", d.pgid().expect("running"));
+    println!("DIR {}", d.dir().display());
     use std::io::Write;
     std::io::stdout().flush().ok();
     std::process::abort();
@@ -853,6 +854,10 @@ fn the_watchdog_kills_the_server_when_the_test_process_dies() {
         0,
         "the server outlived its test process"
     );
+    // The aborted child could not remove its temp dir.
+    if let Some(dir) = text.lines().find_map(|l| l.strip_prefix("DIR ")) {
+        let _ = std::fs::remove_dir_all(dir.trim());
+    }
 }
 
 // ---- the benchmark (scripts/bench-fetch runs it; not a timed test) ----
@@ -1089,8 +1094,14 @@ fn bench_fetch() {
     let allears = |args: &[&str]| {
         let mut c = std::process::Command::new("/usr/bin/time");
         let inner = env.cmd(args);
-        c.arg("-v")
-            .arg(inner.get_program())
+        c.arg("-v");
+        // ALLEARS_BENCH_PERF=FILE profiles the cold fetch with `perf record`.
+        if let Ok(out) = std::env::var("ALLEARS_BENCH_PERF")
+            && args.contains(&"--debug")
+        {
+            c.args(["perf", "record", "-g", "-o", &out, "--"]);
+        }
+        c.arg(inner.get_program())
             .args(inner.get_args())
             .current_dir(env.path());
         for (k, v) in inner.get_envs() {
@@ -1143,10 +1154,7 @@ fn bench_fetch() {
         "allears store            {:.1} MB for {n} messages",
         db as f64 / 1e6
     );
-    for l in summary
-        .lines()
-        .filter(|l| l.contains("waited") || l.contains("brought up to date"))
-    {
+    for l in summary.lines().filter(|l| l.contains("memory")) {
         println!("  {l}");
     }
 }
@@ -1212,5 +1220,67 @@ fn a_password_command_is_used_and_its_failure_named() {
         r.stderr.contains("password_command `exit 7` failed"),
         "{}",
         r.stderr
+    );
+}
+
+#[test]
+fn fetch_account_limits_the_fetch_to_one_account() {
+    need_dovecot!("fetch_account_limits_the_fetch_to_one_account");
+    let d = Dovecot::start();
+    d.append("robin", "INBOX", &reader_mail(1));
+    d.append("alice", "INBOX", &reader_mail(2));
+    let blocks = account(&d, "one", "robin", Via::Implicit, "[\"INBOX\"]", "")
+        + &account(&d, "two", "alice", Via::Implicit, "[\"INBOX\"]", "");
+    let env = env_with(&[("one", "robin-pw"), ("two", "alice-pw")], &blocks);
+    let r = env.run(&["fetch", "--account", "two"]);
+    assert!(r.status.success(), "{}", r.stderr);
+    assert!(!r.stderr.contains("one/INBOX"), "{}", r.stderr);
+    let ids: Vec<String> = stored(&env).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, vec!["m2@readers.example"]);
+    let r = env.run(&["fetch", "--account", "three"]);
+    assert!(!r.status.success());
+    assert!(
+        r.stderr.contains("no account named \"three\""),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_non_ascii_folder_is_matched_and_named_in_utf8() {
+    need_dovecot!("a_non_ascii_folder_is_matched_and_named_in_utf8");
+    let d = Dovecot::start();
+    // RFC 3501 section 5.1.3: "Opinião" travels as modified UTF-7.
+    d.append("robin", "Listas/Opini&AOM-o", &reader_mail(1));
+    let env = env_with(
+        &[("main", "robin-pw")],
+        &account(
+            &d,
+            "main",
+            "robin",
+            Via::Implicit,
+            "[\"Listas/Opinião\"]",
+            "",
+        ),
+    );
+    let r = env.run(&["fetch"]);
+    assert!(r.status.success(), "{}", r.stderr);
+    assert!(
+        summary_line(&r.stderr, "main/Listas/Opinião").contains("1 new"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(stored(&env)[0].1, vec!["imap:main/Listas/Opinião"]);
+    let r = env.run(&["fetch"]);
+    assert!(
+        summary_line(&r.stderr, "main/Listas/Opinião").contains("0 new, 0 skipped"),
+        "{}",
+        r.stderr
+    );
+    let check = env.run(&["check"]);
+    assert!(
+        check.stdout.contains("folder: Listas/Opinião"),
+        "{}",
+        check.stdout
     );
 }

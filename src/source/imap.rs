@@ -136,20 +136,12 @@ fn fetch_account(store: &mut Store, config: &Config, account: &Account) -> Accou
             ..FolderReport::default()
         });
     }
-    for (folder, sent) in &folders.chosen {
+    for folder in &folders.chosen {
         let mut fr = FolderReport {
-            folder: folder.clone(),
+            folder: folder.name.clone(),
             ..FolderReport::default()
         };
-        let outcome = sync_folder(
-            store,
-            &config.owner,
-            account,
-            &mut session,
-            folder,
-            *sent,
-            &mut fr,
-        );
+        let outcome = sync_folder(store, &config.owner, account, &mut session, folder, &mut fr);
         if let Err(e) = outcome {
             fr.error = Some(format!("{e:#}"));
             let broken = e.downcast_ref::<Broken>().is_some();
@@ -381,11 +373,22 @@ fn tls_wrap(
     })
 }
 
+/// One folder to fetch.
+#[derive(Debug, Clone)]
+pub(crate) struct Folder {
+    /// In UTF-8: what patterns match, what places, checkpoints and reports say.
+    pub name: String,
+    /// As the server spells it (modified UTF-7, RFC 3501 section 5.1.3), for EXAMINE.
+    pub wire: String,
+    /// The owner's Sent folder.
+    pub sent: bool,
+}
+
 /// The folders one account's patterns choose, and literal names not found.
 #[derive(Debug, Default)]
 pub(crate) struct Folders {
-    /// (name, is the Sent folder), in server order, each once.
-    pub chosen: Vec<(String, bool)>,
+    /// In server order, each once.
+    pub chosen: Vec<Folder>,
     pub missing: Vec<String>,
     /// Patterns with wildcards that matched nothing.
     pub unmatched: Vec<String>,
@@ -395,7 +398,8 @@ pub(crate) struct Folders {
 /// LIST everything, then match the account's names and patterns; add the Sent folder.
 pub(crate) fn folders_to_fetch(session: &mut Session, account: &Account) -> Result<Folders> {
     let names = session.list(None, Some("*")).context("LIST")?;
-    let mut all: Vec<(String, bool, char)> = Vec::new();
+    // (wire name, UTF-8 name, has \Sent, delimiter)
+    let mut all: Vec<(String, String, bool, char)> = Vec::new();
     for n in names.iter() {
         let attrs = n.attributes();
         let selectable = !attrs.iter().any(|a| {
@@ -407,25 +411,29 @@ pub(crate) fn folders_to_fetch(session: &mut Session, account: &Account) -> Resu
             .any(|a| matches!(a, imap_proto::NameAttribute::Sent));
         let delim = n.delimiter().and_then(|d| d.chars().next()).unwrap_or('/');
         if selectable {
-            all.push((n.name().to_string(), is_sent, delim));
+            all.push((n.name().to_string(), decode_mutf7(n.name()), is_sent, delim));
         }
     }
     let mut out = Folders {
         sent: account
             .sent_folder
             .clone()
-            .or_else(|| all.iter().find(|f| f.1).map(|f| f.0.clone())),
+            .or_else(|| all.iter().find(|f| f.2).map(|f| f.1.clone())),
         ..Folders::default()
     };
     let mut seen = HashSet::new();
     for pattern in &account.folders {
         let wild = pattern.contains(['*', '%', '?']);
         let mut matched = false;
-        for (name, _, delim) in &all {
+        for (wire, name, _, delim) in &all {
             if folder_matches(pattern, name, *delim) {
                 matched = true;
                 if seen.insert(name.clone()) {
-                    out.chosen.push((name.clone(), false));
+                    out.chosen.push(Folder {
+                        name: name.clone(),
+                        wire: wire.clone(),
+                        sent: false,
+                    });
                 }
             }
         }
@@ -438,12 +446,16 @@ pub(crate) fn folders_to_fetch(session: &mut Session, account: &Account) -> Resu
         }
     }
     if let Some(sent) = &out.sent {
-        match all.iter().find(|f| &f.0 == sent) {
-            Some(_) => {
+        match all.iter().find(|f| &f.1 == sent) {
+            Some((wire, ..)) => {
                 if seen.insert(sent.clone()) {
-                    out.chosen.push((sent.clone(), true));
-                } else if let Some(c) = out.chosen.iter_mut().find(|c| &c.0 == sent) {
-                    c.1 = true;
+                    out.chosen.push(Folder {
+                        name: sent.clone(),
+                        wire: wire.clone(),
+                        sent: true,
+                    });
+                } else if let Some(c) = out.chosen.iter_mut().find(|c| &c.name == sent) {
+                    c.sent = true;
                 }
             }
             None if account.sent_folder.is_some() => out.missing.push(sent.clone()),
@@ -453,15 +465,62 @@ pub(crate) fn folders_to_fetch(session: &mut Session, account: &Account) -> Resu
     Ok(out)
 }
 
+/// A mailbox name from the server in UTF-8: RFC 3501 section 5.1.3's
+/// modified UTF-7 ("&" starts modified base64 of UTF-16BE, "-" ends it, "&-"
+/// is "&"). A name that does not decode is kept as sent.
+pub(crate) fn decode_mutf7(wire: &str) -> String {
+    fn sextet(c: u8) -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b',' => 63,
+            _ => return None,
+        } as u32)
+    }
+    let decode = || -> Option<String> {
+        let mut out = String::new();
+        let mut rest = wire;
+        while let Some(amp) = rest.find('&') {
+            out.push_str(&rest[..amp]);
+            let after = &rest[amp + 1..];
+            let end = after.find('-')?;
+            let b64 = &after.as_bytes()[..end];
+            if b64.is_empty() {
+                out.push('&');
+            } else {
+                let (mut bits, mut nbits, mut units) = (0u32, 0u32, Vec::new());
+                for &c in b64 {
+                    bits = (bits << 6) | sextet(c)?;
+                    nbits += 6;
+                    if nbits >= 16 {
+                        nbits -= 16;
+                        units.push((bits >> nbits) as u16);
+                        bits &= (1 << nbits) - 1;
+                    }
+                }
+                out.push_str(&String::from_utf16(&units).ok()?);
+            }
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        Some(out)
+    };
+    decode().unwrap_or_else(|| wire.to_string())
+}
+
 /// RFC 3501 section 6.3.8 wildcards: `*` matches anything, `%` anything but
 /// the hierarchy delimiter; `?` one character. INBOX is case-insensitive
 /// (section 5.1), other names are not.
 pub(crate) fn folder_matches(pattern: &str, name: &str, delim: char) -> bool {
     let fold = |s: &str| -> String {
-        if s.len() >= 5 && s[..5].eq_ignore_ascii_case("INBOX") && s.is_char_boundary(5) {
-            format!("INBOX{}", &s[5..])
-        } else {
-            s.to_string()
+        // get() keeps a hostile name from slicing inside a UTF-8 character.
+        match (s.get(..5), s.get(5..)) {
+            (Some(head), Some(rest)) if head.eq_ignore_ascii_case("INBOX") => {
+                format!("INBOX{rest}")
+            }
+            _ => s.to_string(),
         }
     };
     let p: Vec<char> = fold(pattern).chars().collect();
@@ -469,19 +528,24 @@ pub(crate) fn folder_matches(pattern: &str, name: &str, delim: char) -> bool {
     glob(&p, &n, delim)
 }
 
-/// Iterative wildcard match with backtracking to the last star.
+/// Wildcard match by dynamic programming: `ok[i][j]` says whether pattern
+/// `p[i..]` matches name `n[j..]`. O(len(p) * len(n)) whatever the name, so a
+/// hostile folder name cannot make it blow up.
 fn glob(p: &[char], n: &[char], delim: char) -> bool {
-    // Recursion depth is bounded by the number of wildcards in a config pattern.
-    match p.first() {
-        None => n.is_empty(),
-        Some('*') => (0..=n.len()).any(|i| glob(&p[1..], &n[i..], delim)),
-        Some('%') => {
-            let stop = n.iter().position(|&c| c == delim).unwrap_or(n.len());
-            (0..=stop).any(|i| glob(&p[1..], &n[i..], delim))
+    let mut ok = vec![vec![false; n.len() + 1]; p.len() + 1];
+    ok[p.len()][n.len()] = true;
+    for i in (0..p.len()).rev() {
+        for j in (0..=n.len()).rev() {
+            ok[i][j] = match p[i] {
+                // Match nothing here, or one more character.
+                '*' => ok[i + 1][j] || (j < n.len() && ok[i][j + 1]),
+                '%' => ok[i + 1][j] || (j < n.len() && n[j] != delim && ok[i][j + 1]),
+                '?' => j < n.len() && ok[i + 1][j + 1],
+                c => j < n.len() && n[j] == c && ok[i + 1][j + 1],
+            };
         }
-        Some('?') => !n.is_empty() && glob(&p[1..], &n[1..], delim),
-        Some(&c) => n.first() == Some(&c) && glob(&p[1..], &n[1..], delim),
     }
+    ok[0][0]
 }
 
 /// The connection is gone: the caller stops this account for this run.
@@ -500,14 +564,14 @@ fn sync_folder(
     owner: &Owner,
     account: &Account,
     session: &mut Session,
-    folder: &str,
-    sent: bool,
+    target: &Folder,
     report: &mut FolderReport,
 ) -> Result<()> {
+    let (folder, sent) = (target.name.as_str(), target.sent);
     let broken = |what: String, e: imap::Error| -> anyhow::Error {
         Broken(format!("{what}: {}", imap_error(&e, account.timeout_secs))).into()
     };
-    let mailbox = session.examine(folder).map_err(|e| match e {
+    let mailbox = session.examine(&target.wire).map_err(|e| match e {
         imap::Error::No(no) => anyhow!("cannot open \"{folder}\": {no}"),
         other => broken(format!("EXAMINE {folder}"), other),
     })?;
@@ -577,6 +641,8 @@ fn sync_folder(
 
 /// (UID, size) of every message at or above `start`; on a first sync with
 /// `since`, only those the server dates on or after it (RFC 3501 SEARCH SINCE).
+/// UIDs come from `UID SEARCH` (a few bytes each); sizes are asked for in
+/// bounded chunks, so a folder of any size never makes one huge response.
 fn list_new(
     session: &mut Session,
     account: &Account,
@@ -584,12 +650,12 @@ fn list_new(
     start: u32,
     first_sync: bool,
 ) -> std::result::Result<Vec<(u32, u64)>, imap::Error> {
-    let fetches = session.uid_fetch(format!("{start}:*"), "(UID RFC822.SIZE)")?;
-    // "N:*" with N above the highest UID still returns the last message: filter.
-    let mut out: Vec<(u32, u64)> = fetches
-        .iter()
-        .filter_map(|f| Some((f.uid?, u64::from(f.size.unwrap_or(0)))))
-        .filter(|(uid, _)| *uid >= start)
+    const SIZES_PER_ROUND_TRIP: usize = 5000;
+    let mut uids: Vec<u32> = session
+        .uid_search(format!("UID {start}:*"))?
+        .into_iter()
+        // "N:*" with N above the highest UID still matches the last message (RFC 3501 6.4.8).
+        .filter(|uid| *uid >= start)
         .collect();
     if first_sync && let Some(since) = &account.since {
         let days = crate::config::parse_days(since).unwrap_or(0);
@@ -599,12 +665,32 @@ fn list_new(
             "{}/{folder}: since {date}: {} of {} message(s)",
             account.name,
             keep.len(),
-            out.len()
+            uids.len()
         );
-        out.retain(|(uid, _)| keep.contains(uid));
+        uids.retain(|uid| keep.contains(uid));
     }
-    out.sort_unstable();
-    out.dedup_by_key(|c| c.0);
+    uids.sort_unstable();
+    uids.dedup();
+    let mut out = Vec::with_capacity(uids.len());
+    for chunk in uids.chunks(SIZES_PER_ROUND_TRIP) {
+        let fetches = session.uid_fetch(uid_set(chunk), "(UID RFC822.SIZE)")?;
+        let sizes: std::collections::HashMap<u32, u64> = fetches
+            .iter()
+            .filter_map(|f| Some((f.uid?, u64::from(f.size?))))
+            .collect();
+        // A UID without a size was expunged meanwhile; its fetch will say so.
+        out.extend(
+            chunk
+                .iter()
+                .map(|uid| (*uid, sizes.get(uid).copied().unwrap_or(0))),
+        );
+    }
+    tracing::debug!(
+        "{}/{folder}: {} new UID(s) listed; peak memory so far {}",
+        account.name,
+        out.len(),
+        peak_memory()
+    );
     Ok(out)
 }
 
@@ -741,8 +827,9 @@ fn fetch_and_store(
             .map_err(|_| anyhow!("the IMAP reader thread panicked"))?;
         let judging = judged?;
         tracing::debug!(
-            "{}/{folder}: waited {waiting:.2?} for parsed mail, parsed and judged in {judging:.2?}, stored in {storing:.2?}",
-            account.name
+            "{}/{folder}: waited {waiting:.2?} for parsed mail, parsed and judged in {judging:.2?}, stored in {storing:.2?}; peak memory so far {}",
+            account.name,
+            peak_memory()
         );
         stored?;
         read
@@ -782,7 +869,12 @@ fn read_batches(
             .filter(|(uid, _)| wanted.contains(uid))
             .collect();
         drop(fetches);
-        tracing::debug!("{folder}: UIDs {} in {:?}", short(&set), t.elapsed());
+        tracing::debug!(
+            "{folder}: UIDs {} in {:?}, memory {}",
+            short(&set),
+            t.elapsed(),
+            proc_status("VmRSS:")
+        );
         let batch = Fetched {
             bodies,
             asked: plan.uids.len(),
@@ -842,6 +934,22 @@ fn prepare_all(
     })
 }
 
+/// The process's peak resident memory (Linux /proc), for --debug lines.
+pub(crate) fn peak_memory() -> String {
+    proc_status("VmHWM:")
+}
+
+fn proc_status(key: &str) -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix(key))
+                .map(|v| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
 /// A UID set for messages: long ones cut.
 fn short(set: &str) -> String {
     if set.len() <= 40 {
@@ -893,9 +1001,9 @@ pub(crate) fn check_account(config: &Config, account: &Account) -> CheckReport {
     }
     match folders_to_fetch(&mut session, account) {
         Ok(f) => {
-            for (name, sent) in &f.chosen {
-                let tag = if *sent { " (sent)" } else { "" };
-                r.lines.push(format!("folder: {name}{tag}"));
+            for folder in &f.chosen {
+                let tag = if folder.sent { " (sent)" } else { "" };
+                r.lines.push(format!("folder: {}{tag}", folder.name));
             }
             for m in &f.missing {
                 r.problems.push(format!(
@@ -962,6 +1070,20 @@ mod tests {
             "only INBOX ignores case"
         );
         assert!(!folder_matches("Lists/*", "Listsx", '/'));
+        assert!(
+            !folder_matches("INBOX", "INBO\u{e9}x", '/'),
+            "no panic inside a character"
+        );
+        assert!(folder_matches("*", "Caf\u{e9}/\u{e9}t\u{e9}", '/'));
+    }
+
+    #[test]
+    fn folder_names_decode_from_modified_utf7() {
+        assert_eq!(decode_mutf7("Listas/Opini&AOM-o"), "Listas/Opini\u{e3}o");
+        assert_eq!(decode_mutf7("Tom &- Jerry"), "Tom & Jerry");
+        assert_eq!(decode_mutf7("&ZeVnLIqe-"), "\u{65e5}\u{672c}\u{8a9e}");
+        assert_eq!(decode_mutf7("broken&AOM"), "broken&AOM", "kept as sent");
+        assert_eq!(decode_mutf7("INBOX"), "INBOX");
     }
 
     #[test]

@@ -5,10 +5,13 @@
 //! and a leaf certificate for `localhost`/127.0.0.1, and runs `dovecot -F` in
 //! its own process group. The group is SIGKILLed from `Drop`; a watchdog
 //! process (reading a pipe from this test process) kills it too if the test
-//! binary dies without running `Drop`. Users alice, bob and robin exist, with
-//! passwords `PASSWORD_OF`. Helpers talk IMAP (APPEND, LIST, FETCH) for
-//! setting up and checking mailboxes, write Maildir files in bulk, and kill
-//! or restart the server on the same mail.
+//! binary dies without running `Drop`. Users alice, bob and robin exist
+//! (`USERS`, `password_of`); mail to `USER@localhost` is delivered over LMTP
+//! (`lmtp_port`). Helpers talk IMAP (APPEND, LIST, FETCH) for setting up and
+//! checking mailboxes, write Maildir files in bulk, kill or restart the
+//! server on the same mail, and cut a client's connection at a chosen point
+//! (`tripwire`). `available()` decides between skipping loudly and failing
+//! (ALLEARS_REQUIRE_SERVERS=1).
 
 #![allow(dead_code)]
 
@@ -416,29 +419,27 @@ service lmtp {{
     /// Connect over implicit TLS, trusting the test CA, and log in.
     pub fn session(&self, user: &str) -> Session {
         let tls = self.tls_connector();
-        // A handshake can be cut by a signal meant for this busy test process
-        // ("Interrupted system call"): that is the harness's problem, not the
-        // server's, so try again a few times before failing.
-        let mut attempt = 0;
-        let stream = loop {
-            attempt += 1;
+        // A handshake interrupted by a signal (EINTR) is retried: setup must not flake.
+        let mut last = String::new();
+        for _ in 0..5 {
             let tcp = TcpStream::connect(("127.0.0.1", self.imaps)).expect("connect imaps");
             tcp.set_read_timeout(Some(Duration::from_secs(30))).ok();
             match tls.connect("localhost", tcp) {
-                Ok(s) => break s,
-                Err(e) if attempt < 5 => {
-                    eprintln!("harness: TLS handshake attempt {attempt} failed ({e}); retrying");
-                    std::thread::sleep(Duration::from_millis(50));
+                Ok(stream) => {
+                    let mut client = imap::Client::new(stream);
+                    client.read_greeting().expect("greeting");
+                    return match client.login(user, password_of(user)) {
+                        Ok(s) => Session { inner: s },
+                        Err((e, _)) => panic!("login {user}: {e}\n{}", self.log()),
+                    };
                 }
-                Err(e) => panic!("TLS handshake with test CA: {e}"),
+                Err(e) => last = format!("{e:?}"),
             }
-        };
-        let mut client = imap::Client::new(stream);
-        client.read_greeting().expect("greeting");
-        match client.login(user, password_of(user)) {
-            Ok(s) => Session { inner: s },
-            Err((e, _)) => panic!("login {user}: {e}\n{}", self.log()),
         }
+        panic!(
+            "TLS handshake with the test CA failed 5 times: {last}\n{}",
+            self.log()
+        );
     }
 
     pub fn tls_connector(&self) -> native_tls::TlsConnector {
