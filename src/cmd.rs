@@ -322,7 +322,7 @@ pub(crate) fn act_on_replies(store: &mut Store, config: &Config) -> Result<()> {
                     .with_context(|| format!("creating {}", dir.display()))?;
                 let path = dir.join(format!(
                     "results-{}.eml",
-                    crate::message::content_hash(h.message_id.as_bytes())[..12].to_string()
+                    &crate::message::content_hash(h.message_id.as_bytes())[..12]
                 ));
                 std::fs::write(&path, &eml)
                     .with_context(|| format!("writing {}", path.display()))?;

@@ -241,7 +241,7 @@ fn weekday(w: &str) -> Option<jiff::civil::Weekday> {
 
 /// Why a message may not command, or `Ok` when it may.
 pub(crate) fn authenticate(msg: &Message, config: &Config, token: &str) -> Result<(), String> {
-    let from = msg.from_email();
+    let from = msg.email_from();
     if !config.owner.is_owner(from) {
         return Err(format!("it came from {from}, not one of your addresses"));
     }

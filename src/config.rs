@@ -63,9 +63,6 @@ impl Origin {
 pub(crate) struct Owner {
     pub name: String,
     pub addresses: Vec<String>,
-    /// The owner's blogs (base URLs), to tell their comment notifications apart.
-    #[serde(default)]
-    pub blogs: Vec<String>,
 }
 
 impl Owner {
@@ -263,6 +260,11 @@ pub(crate) struct CommandSettings {
     /// Most command lines read from one reply.
     #[serde(default)]
     pub max_lines: Option<usize>,
+    /// The account the owner's replies land in (default: the first account);
+    /// `allears daemon` watches it with IMAP IDLE.
+    pub account: Option<String>,
+    /// The folder of that account the replies land in (default "INBOX").
+    pub folder: Option<String>,
 }
 
 /// A password, from a command, an environment variable, or (discouraged) the file.

@@ -45,32 +45,41 @@ pub(crate) fn run(store: &mut Store, config: &Config) -> Result<ExitCode> {
         config.schedule.timezone,
         config.schedule.fetch_every_minutes.max(1)
     );
-    let mut next_fetch = crate::clock::now();
-    let mut retry = Retry::new();
-    while !stop.load(Ordering::Relaxed) {
-        let now = crate::clock::now();
-        let due = send::is_due(store, config, now).unwrap_or_else(|e| {
-            tracing::warn!("reading the digest state: {e:#}");
-            false
-        });
-        if now >= next_fetch || (due && retry.ready(now)) {
-            fetch(store, config);
-            next_fetch = now.saturating_add(every).unwrap_or(now);
+    // The owner's replies are watched with IMAP IDLE, so commands are acted
+    // on within seconds, not at the next interval.
+    let changed = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        if crate::source::idle::watched(config).is_some() {
+            scope.spawn(|| crate::source::idle::watch(config, &stop, &changed));
         }
-        if due && retry.ready(now) {
-            match send::deliver(store, config, &sink, crate::clock::now(), false) {
-                Ok(outcome) => {
-                    log(&outcome);
-                    retry = Retry::new();
-                }
-                Err(e) => {
-                    let wait = retry.failed(crate::clock::now());
-                    tracing::warn!("{e:#}; trying again in {}s", wait.as_secs());
+        let mut next_fetch = crate::clock::now();
+        let mut retry = Retry::new();
+        while !stop.load(Ordering::Relaxed) {
+            let now = crate::clock::now();
+            let due = send::is_due(store, config, now).unwrap_or_else(|e| {
+                tracing::warn!("reading the digest state: {e:#}");
+                false
+            });
+            let replies = changed.swap(false, Ordering::Relaxed);
+            if now >= next_fetch || replies || (due && retry.ready(now)) {
+                fetch(store, config);
+                next_fetch = now.saturating_add(every).unwrap_or(now);
+            }
+            if due && retry.ready(now) {
+                match send::deliver(store, config, &sink, crate::clock::now(), false) {
+                    Ok(outcome) => {
+                        log(&outcome);
+                        retry = Retry::new();
+                    }
+                    Err(e) => {
+                        let wait = retry.failed(crate::clock::now());
+                        tracing::warn!("{e:#}; trying again in {}s", wait.as_secs());
+                    }
                 }
             }
+            wait(&stop, &changed, RECHECK);
         }
-        wait(&stop, RECHECK);
-    }
+    });
     tracing::info!("daemon stopped");
     Ok(ExitCode::SUCCESS)
 }
@@ -101,9 +110,10 @@ fn log(outcome: &Outcome) {
 }
 
 /// Sleep up to `total`, waking early when asked to stop.
-fn wait(stop: &AtomicBool, total: SignedDuration) {
+/// Wait `total`, or less when asked to stop or when the watched folder changed.
+fn wait(stop: &AtomicBool, changed: &AtomicBool, total: SignedDuration) {
     let mut left = total.unsigned_abs();
-    while !left.is_zero() && !stop.load(Ordering::Relaxed) {
+    while !left.is_zero() && !stop.load(Ordering::Relaxed) && !changed.load(Ordering::Relaxed) {
         let step = left.min(TICK);
         std::thread::sleep(step);
         left = left.saturating_sub(step);

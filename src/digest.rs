@@ -785,7 +785,6 @@ mod tests {
         let owner = crate::config::Owner {
             name: "Robin Ellis".into(),
             addresses: vec!["robin@ellis-on-it.example".into()],
-            blogs: Vec::new(),
         };
         assert!(names_owner("as robin ellis said", &owner));
         assert!(names_owner("@robin, thoughts?", &owner));

@@ -9,6 +9,7 @@ mod cmd;
 mod config;
 mod daemon;
 mod source {
+    pub(crate) mod idle;
     pub(crate) mod imap;
     pub(crate) mod local;
 }

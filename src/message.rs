@@ -72,7 +72,8 @@ impl Message {
         self.header(name).is_some()
     }
 
-    pub fn from_email(&self) -> &str {
+    /// The From address (lowercased), or "" when there is none.
+    pub fn email_from(&self) -> &str {
         self.from.as_ref().map(|a| a.email.as_str()).unwrap_or("")
     }
 }

@@ -302,7 +302,7 @@ impl Store {
                             m.parse_error,
                             m.subject,
                             m.from.as_ref().map(|a| a.name.as_str()).unwrap_or(""),
-                            m.from_email(),
+                            m.email_from(),
                             m.date,
                             m.date_offset,
                             m.in_reply_to,

@@ -112,8 +112,7 @@ fn inbox(d: &Dovecot, user: &str) -> Vec<Vec<u8>> {
 fn digest(d: &Dovecot) -> Vec<u8> {
     inbox(d, "robin")
         .into_iter()
-        .filter(|m| header(m, "Auto-Submitted").as_deref() == Some("auto-generated"))
-        .last()
+        .rfind(|m| header(m, "Auto-Submitted").as_deref() == Some("auto-generated"))
         .expect("a digest in robin's INBOX")
 }
 
@@ -349,4 +348,64 @@ fn reply_list_to_a_list_that_says_no_is_refused_with_a_reason() {
     let text = body(&results[0]);
     assert!(text.contains("FAILED"), "{text}");
     assert!(text.contains("List-Post: NO"), "{text}");
+}
+
+/// `allears daemon` watches the owner's INBOX with IMAP IDLE: a reply command
+/// is acted on within seconds, long before the next interval fetch (an hour).
+#[test]
+fn the_daemon_acts_on_a_reply_promptly_through_idle() {
+    use std::time::{Duration, Instant};
+    let Some(Scene { d, _s, env }) = scene("the_daemon_acts_on_a_reply_promptly") else {
+        return;
+    };
+    let text = std::fs::read_to_string(env.path().join("digest.toml")).unwrap();
+    let text = text.replace(
+        "empty = \"send\"",
+        "empty = \"send\"\nfetch_every_minutes = 60",
+    );
+    std::fs::write(env.path().join("digest.toml"), text).unwrap();
+    d.append("robin", "INBOX", QUESTION.as_bytes());
+    let mut daemon = env
+        .cmd(&["--debug", "daemon"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the daemon");
+    let wait_for = |what: &str, secs: u64, done: &dyn Fn() -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while !done() {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    wait_for("the digest", 30, &|| {
+        inbox(&d, "robin")
+            .iter()
+            .any(|m| header(m, "Auto-Submitted").as_deref() == Some("auto-generated"))
+    });
+    let reply_to = header(&digest(&d), "Reply-To").unwrap();
+    let id = item_of(&env, "q1@reader.example");
+    std::thread::sleep(Duration::from_secs(1));
+    let sent_at = Instant::now();
+    reply_to_digest(
+        &d,
+        "Robin Ellis <robin@ellis-on-it.example>",
+        &reply_to,
+        "",
+        &format!("{id} reply\r\nrspamd."),
+    );
+    wait_for("the answer in alice's INBOX", 20, &|| {
+        !inbox(&d, "alice").is_empty()
+    });
+    let took = sent_at.elapsed();
+    // SAFETY: plain syscall on the child we started.
+    unsafe {
+        libc::kill(daemon.id() as i32, libc::SIGTERM);
+    }
+    let status = daemon.wait().unwrap();
+    let mut log = String::new();
+    std::io::Read::read_to_string(daemon.stderr.as_mut().unwrap(), &mut log).unwrap();
+    assert!(status.success(), "{log}");
+    assert!(log.contains("IDLE on main/INBOX"), "{log}");
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+    assert_eq!(inbox(&d, "alice").len(), 1);
 }

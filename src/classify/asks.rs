@@ -469,10 +469,10 @@ pub(crate) fn figure_of_speech(l: &str) -> bool {
         "can you believe", "would you believe", "what was i thinking", "what were we thinking", "what else is new",
         "what more could you ask", "what more can you ask", "how cool is that", "how great is that",
     ];
-    if MARKERS
-        .iter()
-        .any(|m| l.match_indices(m).any(|(i, _)| i == 0 || l[..i].ends_with(", ")))
-    {
+    if MARKERS.iter().any(|m| {
+        l.match_indices(m)
+            .any(|(i, _)| i == 0 || l[..i].ends_with(", "))
+    }) {
         return true;
     }
     // "Isn't it strange how ...", "Wasn't it lovely that ...": an exclamation.

@@ -247,7 +247,7 @@ impl Place {
             .headers
             .iter()
             .any(|(k, _)| k.to_ascii_lowercase().starts_with("x-discourse"))
-            || source::no_reply_sender(msg.from_email());
+            || source::no_reply_sender(msg.email_from());
         let to_owner = !forum && (msg.to.is_empty() || msg.to.iter().any(is_owner));
         let owner_only_cc = !to_owner && msg.cc.iter().any(is_owner);
         let other_names = msg

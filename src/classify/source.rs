@@ -63,7 +63,7 @@ pub(crate) fn contact_form(msg: &Message) -> bool {
     says && msg
         .reply_to
         .first()
-        .is_some_and(|r| r.email != msg.from_email())
+        .is_some_and(|r| r.email != msg.email_from())
 }
 
 fn list_context(msg: &Message, c: &mut Context) {
@@ -138,7 +138,7 @@ fn list_without_list_id(msg: &Message) -> Option<(String, Option<String>)> {
 /// Majordomo and its kin send as `owner-list@` (or `list-owner@`).
 fn listserv_sender(msg: &Message) -> Option<&Address> {
     let sender = msg.sender.as_ref()?;
-    if sender.email == msg.from_email() {
+    if sender.email == msg.email_from() {
         return None;
     }
     let (local, host) = sender.email.split_once('@').unwrap_or(("", ""));
@@ -164,7 +164,7 @@ pub(crate) fn notice(msg: &Message) -> Option<Notice> {
         .headers
         .iter()
         .any(|(k, _)| k.to_ascii_lowercase().starts_with("x-disqus"))
-        || (domain_has_label(msg.from_email(), "disqus")
+        || (domain_has_label(msg.email_from(), "disqus")
             && (msg.subject.contains(" commented on ") || msg.subject.contains(" replied to ")))
     {
         return Some(Notice::Disqus);
@@ -217,7 +217,7 @@ fn other_comment_platform(msg: &Message, subject: &str) -> bool {
     if !says {
         return false;
     }
-    let domain = msg.from_email().rsplit('@').next().unwrap_or("");
+    let domain = msg.email_from().rsplit('@').next().unwrap_or("");
     if social_network(domain) {
         return false;
     }
@@ -438,8 +438,8 @@ pub(crate) fn source(
         say("own: found in the owner's sent mail", "");
         return Source::Own;
     }
-    if owner.is_owner(msg.from_email()) {
-        say("own: From is the owner's address", msg.from_email());
+    if owner.is_owner(msg.email_from()) {
+        say("own: From is the owner's address", msg.email_from());
         return Source::Own;
     }
     if let Some(why) = owner_through_list(msg, owner) {
@@ -498,7 +498,7 @@ pub(crate) fn source(
     }
     say(
         "direct: a person writing, no list, blog or automation markers",
-        msg.from_email(),
+        msg.email_from(),
     );
     Source::Direct
 }
@@ -585,9 +585,9 @@ fn report(msg: &Message) -> Option<String> {
     if let Some(t) = report {
         return Some(t.clone());
     }
-    let local = msg.from_email().split('@').next().unwrap_or("");
+    let local = msg.email_from().split('@').next().unwrap_or("");
     if local.eq_ignore_ascii_case("mailer-daemon") || local.eq_ignore_ascii_case("postmaster") {
-        return Some(msg.from_email().to_string());
+        return Some(msg.email_from().to_string());
     }
     if msg.has_header("X-Failed-Recipients") {
         return Some("X-Failed-Recipients".to_string());
@@ -621,7 +621,7 @@ fn human_list(msg: &Message, ctx: &Context) -> Option<String> {
         return Some("Discourse post (X-Discourse-Post-Id)".into());
     }
     if msg.has_header("X-Discourse-Topic-Id")
-        || msg.from_email().starts_with("noreply@") && ctx.list_id.is_none()
+        || msg.email_from().starts_with("noreply@") && ctx.list_id.is_none()
     {
         return None;
     }
@@ -704,14 +704,14 @@ fn automated(msg: &Message) -> Option<(&'static str, String)> {
     if let Some(p) = auto_reply_subject(&msg.subject) {
         return Some(("auto-reply subject", p.to_string()));
     }
-    let domain = msg.from_email().rsplit('@').next().unwrap_or("");
+    let domain = msg.email_from().rsplit('@').next().unwrap_or("");
     if social_network(domain) {
-        return Some(("social network notification", msg.from_email().to_string()));
+        return Some(("social network notification", msg.email_from().to_string()));
     }
-    if no_reply_sender(msg.from_email()) {
+    if no_reply_sender(msg.email_from()) {
         return Some((
             "no-reply or notification sender",
-            msg.from_email().to_string(),
+            msg.email_from().to_string(),
         ));
     }
     if msg.has_header("List-Unsubscribe") {
@@ -790,7 +790,7 @@ pub(crate) fn no_reply_sender(email: &str) -> bool {
 /// WordPress's other mail (password resets, updates, recovery mode, new
 /// users) comes from the same `wordpress@` sender as its notifications.
 fn blog_system_mail(msg: &Message) -> Option<String> {
-    let from = msg.from_email();
+    let from = msg.email_from();
     if from.starts_with("wordpress@") {
         return Some(msg.subject.clone());
     }
@@ -912,7 +912,7 @@ pub(crate) fn spam(msg: &Message, owner: &Owner) -> Option<String> {
         msg.subject.as_str()
     };
     let mut cues = spam_cues(&format!("{subject}\n{own}"));
-    if lookalike_domain(msg.from_email()) {
+    if lookalike_domain(msg.email_from()) {
         cues.push("look-alike sender domain");
     }
     if greets_mailbox(&own, owner) {
@@ -987,13 +987,13 @@ fn transactional(msg: &Message) -> Option<String> {
         .map(|(k, _)| k.trim())
         .filter(|k| FIELDS.contains(&k.to_lowercase().as_str()))
         .collect();
-    let local = msg.from_email().split('@').next().unwrap_or("");
+    let local = msg.email_from().split('@').next().unwrap_or("");
     let role = role_sender(local);
     let conversation = ["re:", "fwd:", "fw:"]
         .iter()
         .any(|p| msg.subject.to_lowercase().starts_with(p));
     (!conversation && (fields.len() >= 3 || (role && fields.len() >= 2)))
-        .then(|| format!("{} ({})", msg.from_email(), fields.join(", ")))
+        .then(|| format!("{} ({})", msg.email_from(), fields.join(", ")))
 }
 
 /// Lines only services write: account security notices ("If this wasn't
@@ -1103,7 +1103,6 @@ mod tests {
         Owner {
             name: "Robin Ellis".into(),
             addresses: vec!["robin@ellis-on-it.example".into()],
-            blogs: Vec::new(),
         }
     }
 
@@ -1168,7 +1167,6 @@ mod services {
                 "robin@ellis-on-it.example".into(),
                 "rellis@mailhost.example".into(),
             ],
-            blogs: Vec::new(),
         };
         let msg = crate::message::parse(raw.as_bytes());
         let ctx = context(&msg);

@@ -32,8 +32,28 @@ use crate::store::{Checkpoint, Counts, Incoming, Location, Store};
 const BATCH_BYTES: u64 = 16 << 20;
 
 /// Anything an IMAP session can run over: plain TCP or TLS.
-pub(crate) trait Stream: Read + Write + Send {}
-impl<T: Read + Write + Send> Stream for T {}
+pub(crate) trait Stream: Read + Write + Send {
+    /// The socket's read timeout, which an IDLE wait (RFC 2177) bounds itself with.
+    fn set_read_timeout(&mut self, t: Option<std::time::Duration>) -> std::io::Result<()>;
+}
+
+impl Stream for TcpStream {
+    fn set_read_timeout(&mut self, t: Option<std::time::Duration>) -> std::io::Result<()> {
+        TcpStream::set_read_timeout(self, t)
+    }
+}
+
+impl Stream for native_tls::TlsStream<TcpStream> {
+    fn set_read_timeout(&mut self, t: Option<std::time::Duration>) -> std::io::Result<()> {
+        self.get_ref().set_read_timeout(t)
+    }
+}
+
+impl imap::extensions::idle::SetReadTimeout for Box<dyn Stream> {
+    fn set_read_timeout(&mut self, t: Option<std::time::Duration>) -> imap::error::Result<()> {
+        Stream::set_read_timeout(self.as_mut(), t).map_err(imap::Error::Io)
+    }
+}
 
 pub(crate) type Session = imap::Session<Box<dyn Stream>>;
 
