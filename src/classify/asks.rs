@@ -14,7 +14,7 @@
 //! disclaimer or a service's call to action, and everything in a message
 //! that says "no need to reply" do not ask. A topic request always asks.
 
-use super::{Place, Reason, Sentence, Source, TopicRequest, sentences};
+use super::{Place, Reason, Sentence, Source, TopicRequest};
 
 pub(crate) struct Ask {
     pub asks: bool,
@@ -33,6 +33,7 @@ enum Addressee {
 pub(crate) fn asks_owner(
     place: &Place,
     text: &str,
+    all: &[Sentence],
     topics: &[TopicRequest],
     reasons: &mut Vec<Reason>,
 ) -> Ask {
@@ -60,7 +61,6 @@ pub(crate) fn asks_owner(
     if let Some(cue) = no_reply_wanted(text) {
         return no(reasons, "asks: the writer says no reply is needed", cue);
     }
-    let all = sentences(text);
     let mut asking = Vec::new();
     let mut para_to = Addressee::Unstated;
     let mut para = usize::MAX;
@@ -678,7 +678,14 @@ mod tests {
     }
 
     fn asks(source: Source, text: &str) -> bool {
-        asks_owner(&place(source), text, &[], &mut Vec::new()).asks
+        asks_owner(
+            &place(source),
+            text,
+            &super::super::sentences(text),
+            &[],
+            &mut Vec::new(),
+        )
+        .asks
     }
 
     #[test]

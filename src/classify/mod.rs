@@ -156,12 +156,16 @@ pub(crate) fn classify(msg: &Message, owner: &Owner, sent: bool) -> Classificati
         None => own_words(&new.text),
     };
     let place = Place::of(msg, owner, source, &context, &new.quoted);
-    let topics = if matches!(source, Source::Own | Source::Automated | Source::Pingback) {
-        Vec::new()
+    // Own, automated and pingback mail neither asks nor requests: its
+    // sentences are not even split.
+    let judged = !matches!(source, Source::Own | Source::Automated | Source::Pingback);
+    let all = if judged { sentences(&text) } else { Vec::new() };
+    let topics = if judged {
+        topics::requests(&all, &place, &mut reasons)
     } else {
-        topics::requests(&text, &place, &mut reasons)
+        Vec::new()
     };
-    let ask = asks::asks_owner(&place, &text, &topics, &mut reasons);
+    let ask = asks::asks_owner(&place, &text, &all, &topics, &mut reasons);
     Classification {
         source,
         asks_owner: ask.asks,

@@ -15,7 +15,7 @@
 //! the owner's synonyms) made one. A concept may be a subject, a broad
 //! field, an audience or a setting; only subjects make a topic alone.
 
-use super::{Place, Reason, Sentence, TopicRequest, sentences};
+use super::{Place, Reason, Sentence, TopicRequest};
 
 /// Does this text (a subject, a post title, the quoted post) ask readers
 /// what to write about?
@@ -84,17 +84,20 @@ const PIECES: &[&str] = &[
 ];
 
 /// Find the requests for topics in one message's new text.
-pub(crate) fn requests(text: &str, place: &Place, reasons: &mut Vec<Reason>) -> Vec<TopicRequest> {
-    let mut all = sentences(text);
+pub(crate) fn requests(
+    sentences: &[Sentence],
+    place: &Place,
+    reasons: &mut Vec<Reason>,
+) -> Vec<TopicRequest> {
+    let mut all = sentences.to_vec();
     for s in &mut all {
-        s.text = s.text.replace('\n', " ");
+        if s.text.contains('\n') {
+            s.text = s.text.replace('\n', " ");
+        }
     }
     let mut out: Vec<TopicRequest> = Vec::new();
     let ideas_list = all.iter().any(|s| announces_ideas(&s.text));
     for (i, s) in all.iter().enumerate() {
-        if super::asks::figure_of_speech(&s.text.to_lowercase()) {
-            continue;
-        }
         let found = writing_request(&s.text)
             .map(|p| ("topic: asks for writing on a subject", p))
             .or_else(|| {
@@ -103,9 +106,14 @@ pub(crate) fn requests(text: &str, place: &Place, reasons: &mut Vec<Reason>) -> 
                     .flatten()
                     .map(|p| ("topic: a suggestion under the call for topics", p))
             });
+        // Most sentences ask for nothing: the figure-of-speech test runs only
+        // on those that look like a request.
         let Some((rule, mut phrase)) = found else {
             continue;
         };
+        if super::asks::figure_of_speech(&s.text.to_lowercase()) {
+            continue;
+        }
         let mut words = s.text.clone();
         if points_back(&phrase) {
             match all[..i].iter().rev().find(|p| !p.text.trim().is_empty()) {
@@ -196,14 +204,32 @@ fn writing_request(s: &str) -> Option<String> {
     if let Some(p) = verb_final_request(s, &l) {
         return Some(p);
     }
-    for cue in VERB_CUES {
-        if let Some(at) = l.find(cue) {
-            // "Didn't you write about it once?" asks about the past.
-            if about_the_past(&l[..at]) {
-                return None;
+    // The first cue of the list found anywhere in the sentence, where it is
+    // first found; one pass over the sentence for all cues at once.
+    static VERBS: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
+        std::sync::LazyLock::new(|| aho_corasick::AhoCorasick::new(VERB_CUES).ok());
+    let first_cue = match VERBS.as_ref() {
+        Some(ac) => {
+            let mut best: Option<(usize, usize)> = None;
+            for m in ac.find_overlapping_iter(l.as_str()) {
+                let (cue, at) = (m.pattern().as_usize(), m.start());
+                if best.is_none_or(|(c, a)| cue < c || (cue == c && at < a)) {
+                    best = Some((cue, at));
+                }
             }
-            return Some(s[byte_at(s, &l, at + cue.len())..].to_string());
+            best
         }
+        None => VERB_CUES
+            .iter()
+            .enumerate()
+            .find_map(|(i, cue)| l.find(cue).map(|at| (i, at))),
+    };
+    if let Some((cue, at)) = first_cue {
+        // "Didn't you write about it once?" asks about the past.
+        if about_the_past(&l[..at]) {
+            return None;
+        }
+        return Some(s[byte_at(s, &l, at + VERB_CUES[cue].len())..].to_string());
     }
     if let Some(p) = verb_stem_request(s, &l) {
         return Some(p);
@@ -1172,7 +1198,7 @@ mod tests {
             call_for_topics: call,
             list_name: None,
         };
-        requests(text, &place, &mut Vec::new())
+        requests(&super::super::sentences(text), &place, &mut Vec::new())
             .into_iter()
             .map(|t| t.phrase)
             .collect()
