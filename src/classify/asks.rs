@@ -81,7 +81,7 @@ pub(crate) fn asks_owner(
         if !is_question(&s.text) && !is_request(&s.text) {
             continue;
         }
-        if is_rhetorical(&all, i) || is_boilerplate(&all, i) {
+        if is_rhetorical(all, i) || is_boilerplate(all, i) {
             continue;
         }
         if for_owner(to, place) {
