@@ -333,13 +333,13 @@ fn to_group(s: &str) -> bool {
     let l = s.to_lowercase();
     // Phrases that only ever address a group.
     #[rustfmt::skip]
-    const GROUP: &[&str] = &[
+    static GROUP: super::Phrases = super::Phrases::new(&[
         "anyone here", "anybody here", "anyone else", "anybody else", "anyone on the", "anybody on the",
         "anyone out there", "everyone here", "any of you", "you all", "y'all", "folks", "people here",
         "others here", "other desks", "on the list", "on this list", "vous tous", "ihr alle", "どなたか",
         "皆さん", "みなさん", "方が多い", "有人", "大家", "各位",
-    ];
-    if GROUP.iter().any(|g| l.contains(g)) {
+    ]);
+    if GROUP.any_in(&l) {
         return true;
     }
     // "Does anyone ...?", "Has anybody ...?", "Quelqu'un a ...?": the
@@ -391,11 +391,11 @@ fn is_request(s: &str) -> bool {
         "per favore", "ください", "いただけ", "お願い", "頂け", "请", "能否", "希望您", "麻烦您",
     ];
     #[rustfmt::skip]
-    const NOT: &[&str] = &[
+    static NOT: super::Phrases = super::Phrases::new(&[
         "please find", "please ignore", "please excuse", "please forgive", "please don't reply",
         "please do not reply", "please disregard", "bitte entschuldig", "perdón por", "désolé", "please note", "bitte beachten", "please see attached", "please see", "please refer", "please visit", "please read", "please click", "please keep", "please continue", "please don't stop", "please never stop",
-    ];
-    CUES.iter().any(|c| l.contains(c)) && !NOT.iter().any(|c| l.contains(c))
+    ]);
+    CUES.iter().any(|c| l.contains(c)) && !NOT.any_in(&l)
 }
 
 /// A question its writer answers at once ("Who needs X? Not me."), or a
@@ -406,17 +406,17 @@ fn is_rhetorical(all: &[Sentence], i: usize) -> bool {
         return true;
     }
     #[rustfmt::skip]
-    const FIGURES: &[&str] = &[
+    static FIGURES: super::Phrases = super::Phrases::new(&[
         "isn't it ironic", "isn’t it ironic", "is it just me", "who needs", "who would have thought",
         "who would have believed", "who knew", "what could possibly go wrong", "who doesn't love",
         "who doesn’t love", "why not", "how hard can it be", "am i right", "need i say more",
         "what's not to like", "what’s not to like",
-    ];
-    if FIGURES.iter().any(|f| l.contains(f)) {
+    ]);
+    if FIGURES.any_in(&l) {
         return true;
     }
     // Small talk: "How are you?", "Hope all is well?" (short, nothing else).
-    const SMALL_TALK: &[&str] = &[
+    static SMALL_TALK: super::Phrases = super::Phrases::new(&[
         "how are you",
         "how have you been",
         "hope you're well",
@@ -425,8 +425,8 @@ fn is_rhetorical(all: &[Sentence], i: usize) -> bool {
         "hope all is well",
         "how are things",
         "how was your",
-    ];
-    if l.split_whitespace().count() <= 6 && SMALL_TALK.iter().any(|f| l.contains(f)) {
+    ]);
+    if l.split_whitespace().count() <= 6 && SMALL_TALK.any_in(&l) {
         return true;
     }
     let Some(next) = all.get(i + 1).filter(|n| n.para == all[i].para) else {

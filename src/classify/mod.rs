@@ -24,6 +24,34 @@ use serde::{Deserialize, Serialize};
 use crate::config::Owner;
 use crate::message::{Address, Message};
 
+/// A fixed list of phrases compiled once into one automaton, so a sentence
+/// is scanned once for all of them rather than once per phrase (the phrase
+/// lists are where classification spends its time).
+pub(crate) struct Phrases {
+    list: &'static [&'static str],
+    automaton: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>>,
+}
+
+impl Phrases {
+    pub const fn new(list: &'static [&'static str]) -> Phrases {
+        Phrases {
+            list,
+            automaton: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Does `text` contain any of the phrases?
+    pub fn any_in(&self, text: &str) -> bool {
+        match self
+            .automaton
+            .get_or_init(|| aho_corasick::AhoCorasick::new(self.list).ok())
+        {
+            Some(ac) => ac.is_match(text),
+            None => self.list.iter().any(|p| text.contains(p)),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Source {

@@ -22,7 +22,7 @@ use super::{Place, Reason, Sentence, TopicRequest};
 pub(crate) fn is_call_for_topics(text: &str) -> bool {
     let l = text.to_lowercase();
     #[rustfmt::skip]
-    const CALLS: &[&str] = &[
+    static CALLS: super::Phrases = super::Phrases::new(&[
         "what should i write about", "what should i cover", "what would you want to read",
         "what would you like to read", "what would you like me to write", "what do you want me to write",
         "what should i write next", "column ideas", "topic ideas", "ideas for my column",
@@ -32,8 +32,8 @@ pub(crate) fn is_call_for_topics(text: &str) -> bool {
         "reader requests", "what should i tackle", "what should i look at next", "ideas for future columns",
         "ideas for next", "de quoi devrais-je parler", "sur quoi devrais-je écrire", "worüber soll ich schreiben",
         "sobre qué debería escribir", "sobre o que devo escrever", "di cosa dovrei scrivere",
-    ];
-    CALLS.iter().any(|c| l.contains(c)) || asks_what_to_write(&l)
+    ]);
+    CALLS.any_in(&l) || asks_what_to_write(&l)
 }
 
 /// The owner's question about their own writing, in any wording: a
@@ -427,7 +427,7 @@ fn explain_in_a_piece(s: &str, l: &str) -> Option<String> {
 /// The sentence wishes for something: a question, a request, a hope.
 fn wishes(l: &str) -> bool {
     #[rustfmt::skip]
-    const WISHES: &[&str] = &[
+    static WISHES: super::Phrases = super::Phrases::new(&[
         "would be", "would love", "i'd love", "i'd like", "i would like", "love to see", "love to read",
         "welcome", "helpful", "would help", "would really help", "i hope", "hoping", "wish", "if you ever", "suggest", "idea", "maybe",
         "perhaps", "how about", "would read", "keen", "you should", "should write", "ought to",
@@ -437,8 +437,8 @@ fn wishes(l: &str) -> bool {
         "würde mich freuen", "fände ich", "serait", "sería", "seria", "sarebbe", "useful", "deep-dive",
         "i'd pay", "would pay", "a vote for", "put in a vote", "my wish", "like to see", "it'd be",
         "it would be", "doch mal", "schreib doch", "would be amazing",
-    ];
-    is_ask(l) || WISHES.iter().any(|c| l.contains(c))
+    ]);
+    is_ask(l) || WISHES.any_in(l)
 }
 
 /// Where "a/an/another <up to 3 words> column|post|..." sits in `l`: the
