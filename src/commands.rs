@@ -13,7 +13,6 @@
 
 use anyhow::{Context as _, Result};
 use jiff::{Timestamp, ToSpan};
-use lettre::message::Mailbox;
 
 use crate::classify::Source;
 use crate::config::Config;
@@ -498,19 +497,6 @@ fn reader_address(row: &crate::store::Row) -> String {
         .unwrap_or_else(|| row.from_addr.clone())
 }
 
-fn owner_mailbox(config: &Config) -> Result<Mailbox> {
-    let addr = config
-        .owner
-        .addresses
-        .first()
-        .context("owner.addresses is empty")?;
-    Ok(Mailbox::new(
-        Some(config.owner.name.clone()),
-        addr.parse()
-            .with_context(|| format!("owner address `{addr}`"))?,
-    ))
-}
-
 /// The owner's answer to item `item`, threaded under the reader's message.
 fn build_answer(
     store: &Store,
@@ -561,7 +547,7 @@ fn build_answer(
         }
     }
     let mut builder = lettre::Message::builder()
-        .from(owner_mailbox(config)?)
+        .from(crate::send::owner_mailbox(config)?)
         .to(to
             .parse()
             .with_context(|| format!("answer address `{to}`"))?)
@@ -594,17 +580,7 @@ fn build_answer(
 pub(crate) fn new_message_id(config: &Config, body: &str) -> String {
     let hash = crate::message::content_hash(body.as_bytes());
     let now = crate::clock::now().as_nanosecond();
-    format!("<allears.{now}.{}@{}>", &hash[..12], owner_domain(config))
-}
-
-fn owner_domain(config: &Config) -> String {
-    config
-        .owner
-        .addresses
-        .first()
-        .and_then(|a| a.rsplit('@').next())
-        .unwrap_or("localhost")
-        .to_string()
+    format!("<allears.{now}.{}@{}>", &hash[..12], config.owner.domain())
 }
 
 /// "Re: ..." for mail; for a blog comment, a subject about the post.
@@ -675,7 +651,7 @@ fn build_tells(
         });
         let text = renderer.text("tell", &data)?;
         let eml = lettre::Message::builder()
-            .from(owner_mailbox(config)?)
+            .from(crate::send::owner_mailbox(config)?)
             .to(asker
                 .parse()
                 .with_context(|| format!("reader address `{asker}`"))?)
@@ -854,11 +830,11 @@ pub(crate) fn results_message(
     }
     let to = match &config.smtp {
         Some(s) => s.to.clone(),
-        None => config.owner.addresses.first().cloned().unwrap_or_default(),
+        None => config.owner.primary().to_string(),
     };
     let subject = format!("Results: {}", h.subject.trim());
     let eml = lettre::Message::builder()
-        .from(owner_mailbox(config)?)
+        .from(crate::send::owner_mailbox(config)?)
         .to(to
             .parse()
             .with_context(|| format!("results address `{to}`"))?)

@@ -66,6 +66,20 @@ pub(crate) struct Owner {
 }
 
 impl Owner {
+    /// The first address: the owner's own, which allears writes from and to.
+    /// `validate` makes sure there is one.
+    pub fn primary(&self) -> &str {
+        self.addresses
+            .first()
+            .map(String::as_str)
+            .unwrap_or("owner@localhost")
+    }
+
+    /// The domain of the primary address.
+    pub fn domain(&self) -> &str {
+        self.primary().rsplit('@').next().unwrap_or("localhost")
+    }
+
     pub fn is_owner(&self, address: &str) -> bool {
         self.addresses
             .iter()

@@ -30,13 +30,8 @@ use crate::store::Store;
 
 /// The digest's Message-ID (without brackets) for a period.
 pub(crate) fn digest_message_id(config: &Config, period: &str) -> String {
-    let owner = config
-        .owner
-        .addresses
-        .first()
-        .map(String::as_str)
-        .unwrap_or("owner@localhost");
-    let domain = owner.rsplit('@').next().unwrap_or("localhost");
+    let owner = config.owner.primary();
+    let domain = config.owner.domain();
     let hash = crate::message::content_hash(owner.to_ascii_lowercase().as_bytes());
     format!("allears-digest.{period}.{}@{domain}", &hash[..12])
 }
@@ -48,24 +43,16 @@ pub(crate) fn reply_to(config: &Config, token: &str) -> String {
     if let Some(a) = &config.commands.address {
         return a.clone();
     }
-    let owner = config
-        .owner
-        .addresses
-        .first()
-        .map(String::as_str)
-        .unwrap_or("owner@localhost");
+    let owner = config.owner.primary();
     match owner.rsplit_once('@') {
         Some((local, domain)) => format!("{local}+{token}@{domain}"),
         None => owner.to_string(),
     }
 }
 
-fn owner_mailbox(config: &Config) -> Result<Mailbox> {
-    let addr = config
-        .owner
-        .addresses
-        .first()
-        .context("owner.addresses is empty")?;
+/// The owner as a mailbox: name and primary address.
+pub(crate) fn owner_mailbox(config: &Config) -> Result<Mailbox> {
+    let addr = config.owner.primary();
     let email = addr
         .parse()
         .with_context(|| format!("owner address `{addr}`"))?;
