@@ -372,7 +372,7 @@ fn is_question(s: &str) -> bool {
 fn is_request(s: &str) -> bool {
     let l = s.to_lowercase();
     #[rustfmt::skip]
-    const CUES: &[&str] = &[
+    static CUES: super::Phrases = super::Phrases::new(&[
         "could you", "would you", "can you", "will you", "please ", "please,", "let me know", "let us know",
         "i'd love to hear", "i would love to hear", "i'd love it if you", "would love it if you",
         "i'd appreciate", "i would appreciate", "would be grateful", "i'd be grateful", "grateful if you",
@@ -389,13 +389,13 @@ fn is_request(s: &str) -> bool {
         "würden sie", "wären sie", "bitte", "pourriez-vous", "pourrais-tu", "tu pourrais", "merci de",
         "podrías", "podría usted", "por favor", "poderia", "você poderia", "potresti", "potrebbe",
         "per favore", "ください", "いただけ", "お願い", "頂け", "请", "能否", "希望您", "麻烦您",
-    ];
+    ]);
     #[rustfmt::skip]
     static NOT: super::Phrases = super::Phrases::new(&[
         "please find", "please ignore", "please excuse", "please forgive", "please don't reply",
         "please do not reply", "please disregard", "bitte entschuldig", "perdón por", "désolé", "please note", "bitte beachten", "please see attached", "please see", "please refer", "please visit", "please read", "please click", "please keep", "please continue", "please don't stop", "please never stop",
     ]);
-    CUES.iter().any(|c| l.contains(c)) && !NOT.any_in(&l)
+    CUES.any_in(&l) && !NOT.any_in(&l)
 }
 
 /// A question its writer answers at once ("Who needs X? Not me."), or a
