@@ -263,13 +263,19 @@ pub(crate) fn authenticate(msg: &Message, config: &Config, token: &str) -> Resul
 /// The token is in a recipient address (`owner+TOKEN@domain`) or in the text
 /// (the digest's footer, quoted in the reply).
 fn carries_token(msg: &Message, token: &str) -> bool {
-    let in_address = msg.to.iter().chain(&msg.cc).any(|a| {
-        a.email
-            .split('@')
-            .next()
-            .is_some_and(|local| local.ends_with(&format!("+{token}")))
-    });
-    in_address || msg.text.contains(token)
+    msg.to
+        .iter()
+        .chain(&msg.cc)
+        .any(|a| token_address(a, token))
+        || msg.text.contains(token)
+}
+
+/// `owner+TOKEN@domain`: the subaddress is the token.
+fn token_address(a: &crate::message::Address, token: &str) -> bool {
+    a.email
+        .split('@')
+        .next()
+        .is_some_and(|local| local.ends_with(&format!("+{token}")))
 }
 
 /// RFC 8601 Authentication-Results from our own server: the first method
@@ -318,13 +324,7 @@ pub(crate) fn is_command_message(
         .iter()
         .chain(&msg.references)
         .any(|id| digest_ids.iter().any(|d| d == id));
-    let to_command_address = !token.is_empty()
-        && msg.to.iter().any(|a| {
-            a.email
-                .split('@')
-                .next()
-                .is_some_and(|l| l.ends_with(&format!("+{token}")))
-        });
+    let to_command_address = !token.is_empty() && msg.to.iter().any(|a| token_address(a, token));
     replies_to_digest || to_command_address || to_configured_address
 }
 
@@ -411,7 +411,7 @@ fn apply_one(
         }
         Command::MuteSender(i) => {
             let row = item_message(store, *i)?;
-            let who = reader_address(&row);
+            let who = row.reader_email();
             store.mute("sender", &who)?;
             set_state(store, *i, "muted", None)?;
             Ok(format!("nothing from {who} will come back"))
@@ -486,17 +486,6 @@ fn topic(store: &Store, id: i64) -> Result<crate::store::Topic> {
         .with_context(|| format!("there is no topic T{id}"))
 }
 
-/// Who wrote it: the commenter behind a notification, else From.
-fn reader_address(row: &crate::store::Row) -> String {
-    row.class
-        .context
-        .author
-        .as_ref()
-        .map(|a| a.email.clone())
-        .filter(|e| e.contains('@'))
-        .unwrap_or_else(|| row.from_addr.clone())
-}
-
 /// The owner's answer to item `item`, threaded under the reader's message.
 fn build_answer(
     store: &Store,
@@ -519,7 +508,7 @@ fn build_answer(
             .context("the message did not come through a list with a List-Post address")?;
         list_post_address(&post)?
     } else if row.source == Source::Comment || row.source == Source::Pingback {
-        reader_address(&row)
+        row.reader_email()
     } else {
         msg.reply_to
             .first()

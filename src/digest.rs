@@ -288,7 +288,7 @@ fn open_items(
         }
         let muted = mutes.iter().any(|(kind, value)| {
             (kind == "thread" && row.thread.as_deref() == Some(value.as_str()))
-                || (kind == "sender" && value.eq_ignore_ascii_case(&who_email(row)))
+                || (kind == "sender" && value.eq_ignore_ascii_case(&row.reader_email()))
         });
         if muted {
             continue;
@@ -588,18 +588,8 @@ fn who(row: &Row) -> String {
         .map(|a| a.name.clone())
         .filter(|n| !n.trim().is_empty())
         .or_else(|| (!row.from_name.trim().is_empty()).then(|| row.from_name.clone()))
-        .unwrap_or_else(|| who_email(row));
+        .unwrap_or_else(|| row.reader_email());
     clip(&name, 80)
-}
-
-fn who_email(row: &Row) -> String {
-    row.class
-        .context
-        .author
-        .as_ref()
-        .map(|a| a.email.clone())
-        .filter(|e| !e.is_empty())
-        .unwrap_or_else(|| row.from_addr.clone())
 }
 
 fn needs_reply_view(id: i64, row: &Row, now: Timestamp) -> NeedsReply {
@@ -639,7 +629,7 @@ fn needs_reply_view(id: i64, row: &Row, now: Timestamp) -> NeedsReply {
         id,
         message_id: row.message_id.clone(),
         who: who(row),
-        email: clip(&who_email(row), 120),
+        email: clip(&row.reader_email(), 120),
         place,
         kind,
         age: row

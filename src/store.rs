@@ -145,6 +145,20 @@ pub(crate) struct Row {
     pub places: Vec<String>,
 }
 
+impl Row {
+    /// Who wrote it: the commenter behind a notification, else From. The
+    /// digest shows it, `mute sender` records it, and answers go to it.
+    pub fn reader_email(&self) -> String {
+        self.class
+            .context
+            .author
+            .as_ref()
+            .map(|a| a.email.clone())
+            .filter(|e| e.contains('@'))
+            .unwrap_or_else(|| self.from_addr.clone())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Item {
     pub id: i64,
