@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::config::{Config, Owner};
@@ -63,26 +63,76 @@ pub(crate) fn prepare(raw: Vec<u8>, location: Location, owner: &Owner) -> Incomi
     }
 }
 
-/// Run `produce` (which sends raw messages in order) through parse + classify
-/// workers and store the results in ordered batches.
+/// One raw message on its way to a worker: its place in the order, its bytes
+/// and where it was found.
+type Raw = (usize, Vec<u8>, Location);
+
+/// Hands raw messages to the workers in order, a chunk at a time: one
+/// channel message per chunk rather than per mail, because on a small
+/// machine waking a thread costs about as much as judging a short message.
+pub(crate) struct Feeder {
+    tx: SyncSender<Vec<Raw>>,
+    chunk: Vec<Raw>,
+    bytes: usize,
+    seq: usize,
+}
+
+impl Feeder {
+    /// Messages and bytes per chunk.
+    const CHUNK: usize = 32;
+    const CHUNK_BYTES: usize = 1 << 20;
+
+    pub fn send(&mut self, raw: Vec<u8>, location: Location) -> Result<()> {
+        self.bytes += raw.len();
+        self.chunk.push((self.seq, raw, location));
+        self.seq += 1;
+        if self.chunk.len() >= Self::CHUNK || self.bytes >= Self::CHUNK_BYTES {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if self.chunk.is_empty() {
+            return Ok(());
+        }
+        self.bytes = 0;
+        let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(Self::CHUNK));
+        self.tx
+            .send(chunk)
+            .map_err(|_| anyhow::anyhow!("the import workers stopped"))
+    }
+}
+
+/// Run `produce` (which hands raw messages over in order) through parse +
+/// classify workers and store the results in ordered batches.
 pub(crate) fn pipeline(
     store: &mut Store,
     owner: &Owner,
     bar: &ProgressBar,
-    produce: impl FnOnce(&SyncSender<(usize, Vec<u8>, Location)>) -> Result<()> + Send,
+    produce: impl FnOnce(&mut Feeder) -> Result<()> + Send,
 ) -> Result<Counts> {
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .clamp(1, 4);
-    let (raw_tx, raw_rx) = sync_channel::<(usize, Vec<u8>, Location)>(256);
+    let (raw_tx, raw_rx) = sync_channel::<Vec<Raw>>(8);
     let raw_rx = std::sync::Mutex::new(raw_rx);
     // Mail read before (the same Maildir on every run) is recognised by its
     // bytes and not parsed or judged again: only where it was found is new.
     let known = store.content_hashes()?;
     let known = &known;
     std::thread::scope(|scope| {
-        let (done_tx, done_rx) = sync_channel::<(usize, Incoming)>(256);
-        let producer = scope.spawn(move || produce(&raw_tx));
+        let (done_tx, done_rx) = sync_channel::<Vec<(usize, Incoming)>>(8);
+        let producer = scope.spawn(move || {
+            let mut feeder = Feeder {
+                tx: raw_tx,
+                chunk: Vec::with_capacity(Feeder::CHUNK),
+                bytes: 0,
+                seq: 0,
+            };
+            produce(&mut feeder)?;
+            feeder.flush()
+        });
         let raw_rx = &raw_rx;
         for _ in 0..workers {
             let done_tx = done_tx.clone();
@@ -92,14 +142,20 @@ pub(crate) fn pipeline(
                         Ok(rx) => rx.recv(),
                         Err(_) => return,
                     };
-                    let Ok((seq, raw, loc)) = next else { return };
-                    let hash = crate::message::content_hash(&raw);
-                    let inc = if known.contains(&hash) {
-                        Incoming::seen(hash, loc)
-                    } else {
-                        prepare(raw, loc, owner)
-                    };
-                    if done_tx.send((seq, inc)).is_err() {
+                    let Ok(chunk) = next else { return };
+                    let judged = chunk
+                        .into_iter()
+                        .map(|(seq, raw, loc)| {
+                            let hash = crate::message::content_hash(&raw);
+                            let inc = if known.contains(&hash) {
+                                Incoming::seen(hash, loc)
+                            } else {
+                                prepare(raw, loc, owner)
+                            };
+                            (seq, inc)
+                        })
+                        .collect();
+                    if done_tx.send(judged).is_err() {
                         return;
                     }
                 }
@@ -118,15 +174,15 @@ pub(crate) fn pipeline(
 
 fn store_in_order(
     store: &mut Store,
-    rx: Receiver<(usize, Incoming)>,
+    rx: Receiver<Vec<(usize, Incoming)>>,
     bar: &ProgressBar,
 ) -> Result<Counts> {
     let mut pending: BTreeMap<usize, Incoming> = BTreeMap::new();
     let mut next = 0usize;
     let mut batch = Vec::with_capacity(BATCH);
     let mut counts = Counts::default();
-    for (seq, inc) in rx {
-        pending.insert(seq, inc);
+    for judged in rx {
+        pending.extend(judged);
         while let Some(inc) = pending.remove(&next) {
             batch.push(inc);
             next += 1;
@@ -170,14 +226,8 @@ pub(crate) fn import_paths(
     let has_mbox = entries.iter().any(|e| matches!(e, Entry::Mbox { .. }));
     let bar = progress_bar((!has_mbox).then_some(files as u64), "importing");
     let mut read_problems = Vec::new();
-    let counts = pipeline(store, &config.owner, &bar, |tx| {
-        let mut seq = 0usize;
-        let mut send = |raw: Vec<u8>, loc: Location| -> Result<()> {
-            tx.send((seq, raw, loc))
-                .context("the import workers stopped")?;
-            seq += 1;
-            Ok(())
-        };
+    let counts = pipeline(store, &config.owner, &bar, |feeder| {
+        let mut send = |raw: Vec<u8>, loc: Location| feeder.send(raw, loc);
         for entry in &entries {
             match entry {
                 Entry::Message { path, place, sent } => match local::read_message(path) {

@@ -228,11 +228,18 @@ pub(crate) fn html_to_text(html: &str) -> String {
 fn decode_value(h: &MailHeader) -> String {
     let v = h.get_value_utf8().unwrap_or_else(|_| h.get_value());
     // Header values reach HTML, SQL and other headers: no control characters.
-    v.chars()
-        .map(|c| if c.is_control() && c != '\t' { ' ' } else { c })
-        .collect::<String>()
-        .trim()
-        .to_string()
+    let control = |c: char| c.is_control() && c != '\t';
+    let v = if v.contains(control) {
+        v.chars()
+            .map(|c| if control(c) { ' ' } else { c })
+            .collect()
+    } else {
+        v
+    };
+    match v.trim() {
+        t if t.len() == v.len() => v,
+        t => t.to_string(),
+    }
 }
 
 fn fill_from_headers(m: &mut Message, headers: &[MailHeader]) {

@@ -181,7 +181,9 @@ fn quote_prefix(line: &str) -> Option<bool> {
     if line.trim_start().starts_with('>') {
         return Some(true);
     }
-    SUPERCITE.is_match(line).then_some(false)
+    // The prefix is at most 20 bytes long: no '>' there, no supercite.
+    let head = &line.as_bytes()[..line.len().min(20)];
+    (head.contains(&b'>') && SUPERCITE.is_match(line)).then_some(false)
 }
 
 fn is_forward_separator(trimmed: &str) -> bool {
@@ -191,7 +193,18 @@ fn is_forward_separator(trimmed: &str) -> bool {
         )
         .expect("static regex")
     });
-    trimmed.len() <= 100 && FORWARD.is_match(trimmed)
+    let phrase = trimmed.trim_start_matches(|c: char| "-*_".contains(c) || c.is_whitespace());
+    trimmed.len() <= 100 && may_start(phrase, "abdfimvw") && FORWARD.is_match(trimmed)
+}
+
+/// Can a case-blind phrase regex anchored at the start match `line`? Not
+/// when its first character is an ASCII letter that starts none of the
+/// phrases (`firsts`, lower case). Any other first character may: the
+/// cheap test skips the regex on most lines of prose.
+fn may_start(line: &str, firsts: &str) -> bool {
+    line.chars()
+        .next()
+        .is_some_and(|c| !c.is_ascii_alphabetic() || firsts.contains(c.to_ascii_lowercase()))
 }
 
 fn is_original_message(trimmed: &str) -> bool {
@@ -201,7 +214,9 @@ fn is_original_message(trimmed: &str) -> bool {
         )
         .expect("static regex")
     });
-    trimmed.len() <= 100 && ORIGINAL.is_match(trimmed)
+    trimmed.len() <= 100
+        && trimmed.trim_start_matches(['*', '_']).starts_with("--")
+        && ORIGINAL.is_match(trimmed)
 }
 
 fn is_rule_line(trimmed: &str) -> bool {
@@ -223,13 +238,15 @@ fn is_footer(trimmed: &str) -> bool {
         )
         .expect("static regex")
     });
-    FOOTER.is_match(trimmed)
+    // Every phrase starts with one of these letters or "[", except the
+    // "<name> mailing list" line, which ends in "t".
+    (may_start(trimmed, "artvy") || trimmed.ends_with(['t', 'T'])) && FOOTER.is_match(trimmed)
 }
 
 fn is_link_reference(trimmed: &str) -> bool {
     static LINK_REF: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"^\[\d{1,4}\]:\s*\S+$").expect("static regex"));
-    LINK_REF.is_match(trimmed)
+    trimmed.starts_with('[') && LINK_REF.is_match(trimmed)
 }
 
 fn is_mobile_signature(trimmed: &str) -> bool {
@@ -253,7 +270,9 @@ fn is_mobile_signature(trimmed: &str) -> bool {
     // The device is named in the first clause: "Sent from my desk, is much
     // easier than my mobile phone" is a sentence, not a signature.
     let first_clause = bare.split([',', ';']).next().unwrap_or(bare);
-    chars <= 90 && MOBILE.is_match(bare) && (chars <= 40 || DEVICE.is_match(first_clause))
+    // Every phrase starts with one of these letters, or is "<x> from mobile".
+    let may = may_start(bare, "defgisvw") || bare.ends_with(['e', 'E']);
+    chars <= 90 && may && MOBILE.is_match(bare) && (chars <= 40 || DEVICE.is_match(first_clause))
 }
 
 // ----------------------------------------------------------------- markers

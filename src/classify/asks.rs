@@ -14,7 +14,7 @@
 //! disclaimer or a service's call to action, and everything in a message
 //! that says "no need to reply" do not ask. A topic request always asks.
 
-use super::{Place, Reason, Sentence, Source, TopicRequest};
+use super::{Phrases, Place, Reason, Sentence, Source, TopicRequest};
 
 pub(crate) struct Ask {
     pub asks: bool,
@@ -64,10 +64,21 @@ pub(crate) fn asks_owner(
     let mut asking = Vec::new();
     let mut para_to = Addressee::Unstated;
     let mut para = usize::MAX;
-    for (i, s) in all.iter().enumerate() {
+    // Where an unaddressed sentence is not for the owner (a list post that
+    // neither is to them nor answers them), only a sentence that names them
+    // can ask them: without their name anywhere, no sentence needs judging.
+    let judge =
+        for_owner(Addressee::Unstated, place) || all.iter().any(|s| may_name_owner(&s.text, place));
+    for (i, s) in all.iter().enumerate().filter(|_| judge) {
         if s.para != para {
             para = s.para;
             para_to = Addressee::Unstated;
+        }
+        // The opening sentence addresses its paragraph, so it is read
+        // whatever it says; the others only when they ask something.
+        let asks = |s: &Sentence| is_question(&s.text) || is_request(&s.text);
+        if !s.first && !asks(s) {
+            continue;
         }
         let to = addressee(&s.text, place);
         if s.first && to != Addressee::Unstated {
@@ -78,18 +89,16 @@ pub(crate) fn asks_owner(
         } else {
             to
         };
-        if !is_question(&s.text) && !is_request(&s.text) {
+        if !for_owner(to, place) || s.first && !asks(s) {
             continue;
         }
         if is_rhetorical(all, i) || is_boilerplate(all, i) {
             continue;
         }
-        if for_owner(to, place) {
-            asking.push(s.text.replace('\n', " "));
-            // The digest shows the question; a handful of sentences is enough.
-            if asking.len() >= 5 {
-                break;
-            }
+        asking.push(s.text.replace('\n', " "));
+        // The digest shows the question; a handful of sentences is enough.
+        if asking.len() >= 5 {
+            break;
         }
     }
     let topic_rule = if place.call_for_topics {
@@ -140,6 +149,18 @@ fn why(place: &Place) -> String {
         Source::Comment => "a comment asks you".to_string(),
         _ => "asks you directly".to_string(),
     }
+}
+
+/// Could the sentence name the owner (see `names_owner` and
+/// `mentions_owner_as_you`)? A cheap test that errs towards yes: any word of
+/// any of the owner's names, in any case, or a name that is not plain ASCII.
+fn may_name_owner(s: &str, place: &Place) -> bool {
+    let lower = s.to_lowercase();
+    place
+        .owner_names
+        .iter()
+        .flat_map(|n| n.split_whitespace())
+        .any(|w| !w.is_ascii() || lower.contains(&w.to_ascii_lowercase()))
 }
 
 /// Is a question or request with this addressee one for the owner?
@@ -333,7 +354,7 @@ fn to_group(s: &str) -> bool {
     let l = s.to_lowercase();
     // Phrases that only ever address a group.
     #[rustfmt::skip]
-    static GROUP: super::Phrases = super::Phrases::new(&[
+    static GROUP: Phrases = Phrases::new(&[
         "anyone here", "anybody here", "anyone else", "anybody else", "anyone on the", "anybody on the",
         "anyone out there", "everyone here", "any of you", "you all", "y'all", "folks", "people here",
         "others here", "other desks", "on the list", "on this list", "vous tous", "ihr alle", "どなたか",
@@ -372,7 +393,7 @@ fn is_question(s: &str) -> bool {
 fn is_request(s: &str) -> bool {
     let l = s.to_lowercase();
     #[rustfmt::skip]
-    static CUES: super::Phrases = super::Phrases::new(&[
+    static CUES: Phrases = Phrases::new(&[
         "could you", "would you", "can you", "will you", "please ", "please,", "let me know", "let us know",
         "i'd love to hear", "i would love to hear", "i'd love it if you", "would love it if you",
         "i'd appreciate", "i would appreciate", "would be grateful", "i'd be grateful", "grateful if you",
@@ -391,7 +412,7 @@ fn is_request(s: &str) -> bool {
         "per favore", "ください", "いただけ", "お願い", "頂け", "请", "能否", "希望您", "麻烦您",
     ]);
     #[rustfmt::skip]
-    static NOT: super::Phrases = super::Phrases::new(&[
+    static NOT: Phrases = Phrases::new(&[
         "please find", "please ignore", "please excuse", "please forgive", "please don't reply",
         "please do not reply", "please disregard", "bitte entschuldig", "perdón por", "désolé", "please note", "bitte beachten", "please see attached", "please see", "please refer", "please visit", "please read", "please click", "please keep", "please continue", "please don't stop", "please never stop",
     ]);
@@ -406,7 +427,7 @@ fn is_rhetorical(all: &[Sentence], i: usize) -> bool {
         return true;
     }
     #[rustfmt::skip]
-    static FIGURES: super::Phrases = super::Phrases::new(&[
+    static FIGURES: Phrases = Phrases::new(&[
         "isn't it ironic", "isn’t it ironic", "is it just me", "who needs", "who would have thought",
         "who would have believed", "who knew", "what could possibly go wrong", "who doesn't love",
         "who doesn’t love", "why not", "how hard can it be", "am i right", "need i say more",
@@ -416,7 +437,7 @@ fn is_rhetorical(all: &[Sentence], i: usize) -> bool {
         return true;
     }
     // Small talk: "How are you?", "Hope all is well?" (short, nothing else).
-    static SMALL_TALK: super::Phrases = super::Phrases::new(&[
+    static SMALL_TALK: Phrases = Phrases::new(&[
         "how are you",
         "how have you been",
         "hope you're well",
@@ -655,8 +676,8 @@ fn no_reply_wanted(text: &str) -> Option<&'static str> {
         "sie müssen nicht antworten", "no hace falta responder", "no hace falta contestar",
         "não precisa responder", "non serve rispondere", "返信不要", "ご返信は不要", "无需回复", "不用回复",
     ];
-    let l = text.to_lowercase();
-    CUES.iter().find(|c| l.contains(*c)).copied()
+    static NO_REPLY: Phrases = Phrases::new(CUES);
+    NO_REPLY.first_in(&text.to_lowercase())
 }
 
 #[cfg(test)]

@@ -40,15 +40,47 @@ impl Phrases {
         }
     }
 
+    fn automaton(&self) -> Option<&aho_corasick::AhoCorasick> {
+        self.automaton
+            .get_or_init(|| aho_corasick::AhoCorasick::new(self.list).ok())
+            .as_ref()
+    }
+
     /// Does `text` contain any of the phrases?
     pub fn any_in(&self, text: &str) -> bool {
-        match self
-            .automaton
-            .get_or_init(|| aho_corasick::AhoCorasick::new(self.list).ok())
-        {
+        match self.automaton() {
             Some(ac) => ac.is_match(text),
             None => self.list.iter().any(|p| text.contains(p)),
         }
+    }
+
+    /// The phrases `text` contains, each once, in the list's order.
+    pub fn found_in(&self, text: &str) -> Vec<&'static str> {
+        let Some(ac) = self.automaton() else {
+            return self
+                .list
+                .iter()
+                .filter(|p| text.contains(**p))
+                .copied()
+                .collect();
+        };
+        if !ac.is_match(text) {
+            return Vec::new();
+        }
+        let mut hit = vec![false; self.list.len()];
+        for m in ac.find_overlapping_iter(text) {
+            hit[m.pattern().as_usize()] = true;
+        }
+        self.list
+            .iter()
+            .zip(hit)
+            .filter_map(|(p, hit)| hit.then_some(*p))
+            .collect()
+    }
+
+    /// The first phrase of the list that `text` contains.
+    pub fn first_in(&self, text: &str) -> Option<&'static str> {
+        self.found_in(text).first().copied()
     }
 }
 
@@ -275,11 +307,10 @@ impl Place {
         let owner_names = owner_names(owner);
         let is_owner = |a: &Address| owner.is_owner(&a.email);
         // A forum in mailing-list mode writes every post To: the member.
-        let forum = msg
-            .headers
-            .iter()
-            .any(|(k, _)| k.to_ascii_lowercase().starts_with("x-discourse"))
-            || source::no_reply_sender(msg.email_from());
+        let forum = msg.headers.iter().any(|(k, _)| {
+            k.get(..11)
+                .is_some_and(|p| p.eq_ignore_ascii_case("x-discourse"))
+        }) || source::no_reply_sender(msg.email_from());
         let to_owner = !forum && (msg.to.is_empty() || msg.to.iter().any(is_owner));
         let owner_only_cc = !to_owner && msg.cc.iter().any(is_owner);
         let other_names = msg
@@ -305,7 +336,7 @@ impl Place {
             .is_some_and(|(_, d)| domains.iter().any(|o| d.eq_ignore_ascii_case(o)));
         let quoted_owner = quoted.lines().take(40).any(|l| {
             let lower = l.to_lowercase();
-            is_attribution(l)
+            is_attribution(&lower)
                 && (owner.name.trim().len() > 2 && l.contains(owner.name.trim())
                     || owner
                         .addresses
@@ -332,9 +363,9 @@ impl Place {
     }
 }
 
-/// "On ... Robin Ellis wrote:", "Robin Ellis a écrit", "From: Robin Ellis".
-fn is_attribution(line: &str) -> bool {
-    let l = line.to_lowercase();
+/// "On ... Robin Ellis wrote:", "Robin Ellis a écrit", "From: Robin Ellis"
+/// (`l` in lower case).
+fn is_attribution(l: &str) -> bool {
     [
         "wrote",
         "écrit",
@@ -463,12 +494,13 @@ pub(crate) fn mask(line: &str) -> String {
             out.push_str("<code> ");
             continue;
         }
-        let lower = w.to_ascii_lowercase();
-        let inner = lower.trim_start_matches(['(', '<', '[', '"']);
-        if inner.starts_with("http://")
-            || inner.starts_with("https://")
-            || inner.starts_with("www.")
-        {
+        let inner = w.trim_start_matches(['(', '<', '[', '"']).as_bytes();
+        let starts = |p: &str| {
+            inner
+                .get(..p.len())
+                .is_some_and(|h| h.eq_ignore_ascii_case(p.as_bytes()))
+        };
+        if starts("http://") || starts("https://") || starts("www.") {
             let tail: String = w
                 .chars()
                 .rev()
@@ -559,4 +591,80 @@ fn width(s: &str) -> usize {
     s.chars()
         .map(|c| if c as u32 >= 0x1100 { 2 } else { 1 })
         .sum()
+}
+
+#[cfg(test)]
+mod stage_bench {
+    use super::*;
+
+    /// Where classification spends its time, stage by stage, on a folder of
+    /// mail (`ALLEARS_STAGES_DIR=/path/to/Maildir/cur cargo test --release
+    /// stage_times -- --ignored --nocapture`). Prints figures, asserts nothing.
+    #[test]
+    #[ignore]
+    fn stage_times() {
+        use std::time::{Duration, Instant};
+        let Ok(dir) = std::env::var("ALLEARS_STAGES_DIR") else {
+            return;
+        };
+        let owner = Owner {
+            name: "Robin Ellis".into(),
+            addresses: vec!["robin@ellis-on-it.example".into()],
+        };
+        let mut raws = Vec::new();
+        for e in std::fs::read_dir(dir).unwrap() {
+            raws.push(std::fs::read(e.unwrap().path()).unwrap());
+        }
+        let mut t = [Duration::ZERO; 9];
+        let names = [
+            "parse",
+            "context",
+            "source",
+            "writer_text",
+            "new_text",
+            "own_words",
+            "place",
+            "sentences",
+            "topics",
+        ];
+        let mut asks_t = Duration::ZERO;
+        for raw in &raws {
+            let mut clock = Instant::now();
+            let mut lap = |i: usize, t: &mut [Duration; 9]| {
+                t[i] += clock.elapsed();
+                clock = Instant::now();
+            };
+            let msg = crate::message::parse(raw);
+            lap(0, &mut t);
+            let context = source::context(&msg);
+            lap(1, &mut t);
+            let mut reasons = Vec::new();
+            let src = source::source(&msg, &owner, false, &context, &mut reasons);
+            lap(2, &mut t);
+            let body = source::writer_text(&msg, src);
+            lap(3, &mut t);
+            let new = crate::newtext::new_text(&body);
+            lap(4, &mut t);
+            let text = own_words(&new.text);
+            lap(5, &mut t);
+            let place = Place::of(&msg, &owner, src, &context, &new.quoted);
+            lap(6, &mut t);
+            let all = sentences(&text);
+            lap(7, &mut t);
+            let topics = topics::requests(&all, &place, &mut reasons);
+            lap(8, &mut t);
+            let a = Instant::now();
+            let _ = asks::asks_owner(&place, &text, &all, &topics, &mut reasons);
+            asks_t += a.elapsed();
+        }
+        let n = raws.len() as f64;
+        for (name, d) in names.iter().zip(t) {
+            println!("{name:12} {:8.1} µs/msg", d.as_secs_f64() * 1e6 / n);
+        }
+        println!(
+            "{:12} {:8.1} µs/msg",
+            "asks",
+            asks_t.as_secs_f64() * 1e6 / n
+        );
+    }
 }

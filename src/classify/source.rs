@@ -20,7 +20,7 @@
 //! human's forum post with `Auto-Submitted: auto-generated`, and it is still
 //! a person talking on a list.
 
-use super::{Context, Reason, Source};
+use super::{Context, Phrases, Reason, Source};
 use crate::config::Owner;
 use crate::message::{Address, Message};
 
@@ -1066,13 +1066,11 @@ const WEAK: &[&str] = &[
 
 /// The spam cues found in a text (lower-cased substrings, each counted once).
 pub(crate) fn spam_cues(text: &str) -> Vec<&'static str> {
+    static STRONG_CUES: Phrases = Phrases::new(STRONG);
+    static WEAK_CUES: Phrases = Phrases::new(WEAK);
     let t = text.to_lowercase();
-    let mut found: Vec<&str> = STRONG
-        .iter()
-        .chain(WEAK)
-        .filter(|c| t.contains(*c))
-        .copied()
-        .collect();
+    let mut found = STRONG_CUES.found_in(&t);
+    found.extend(WEAK_CUES.found_in(&t));
     if (t.contains("http") || t.contains("][1]"))
         && (t.contains("% full") || t.contains("quota"))
         && (t.contains("mailbox") || t.contains("storage") || t.contains("account"))

@@ -41,6 +41,9 @@ pub(crate) fn is_call_for_topics(text: &str) -> bool {
 /// writing ("What should my column cover in the new year?", "Which topic
 /// would you like me to tackle?").
 fn asks_what_to_write(l: &str) -> bool {
+    if !l.contains('?') {
+        return false;
+    }
     let words: Vec<&str> = l
         .split(|c: char| !(c.is_alphanumeric() || c == '\''))
         .filter(|w| !w.is_empty())
@@ -70,7 +73,7 @@ fn asks_what_to_write(l: &str) -> bool {
         "suggestions",
         "suggest",
     ]);
-    question && owner && writing && ahead && l.contains('?')
+    question && owner && writing && ahead
 }
 
 /// Words that ask for a piece of writing.
@@ -144,8 +147,7 @@ pub(crate) fn requests(
 
 /// "Two ideas for your column", "some topics", "suggestions:".
 fn announces_ideas(s: &str) -> bool {
-    let l = s.to_lowercase();
-    [
+    static ANNOUNCES: super::Phrases = super::Phrases::new(&[
         "ideas for your",
         "idea for your",
         "topics for your",
@@ -156,19 +158,23 @@ fn announces_ideas(s: &str) -> bool {
         "column ideas",
         "two requests",
         "a few requests",
-    ]
-    .iter()
-    .any(|c| l.contains(c))
+    ]);
+    ANNOUNCES.any_in(&s.to_lowercase())
 }
 
 /// A sentence that asks for writing, and the subject it names.
 fn writing_request(s: &str) -> Option<String> {
     // Two-word pieces made one word; the byte length stays the same.
-    let l = s
-        .to_lowercase()
-        .replace("deep dive", "deep-dive")
-        .replace("write up", "write-up")
-        .replace("follow up", "follow-up");
+    let mut l = s.to_lowercase();
+    for (two, one) in [
+        ("deep dive", "deep-dive"),
+        ("write up", "write-up"),
+        ("follow up", "follow-up"),
+    ] {
+        if l.contains(two) {
+            l = l.replace(two, one);
+        }
+    }
     // Verb then subject: "write about X", "cover X", "escribir sobre X".
     #[rustfmt::skip]
     const VERB_CUES: &[&str] = &[
@@ -493,7 +499,7 @@ fn byte_at(s: &str, l: &str, at: usize) -> usize {
 }
 
 fn is_ask(l: &str) -> bool {
-    [
+    static ASKS: super::Phrases = super::Phrases::new(&[
         "could you",
         "would you",
         "can you",
@@ -510,9 +516,8 @@ fn is_ask(l: &str) -> bool {
         "?",
         "？",
         "¿",
-    ]
-    .iter()
-    .any(|c| l.contains(c))
+    ]);
+    ASKS.any_in(l)
 }
 
 /// German and Dutch put the verb last: "über X schreiben", "over X schrijven".
@@ -538,6 +543,9 @@ fn verb_final_request(s: &str, l: &str) -> Option<String> {
 
 /// Japanese "Xについて…書いていただけ…", Chinese "关于X的文章".
 fn cjk_request(s: &str) -> Option<String> {
+    if s.is_ascii() {
+        return None;
+    }
     let wants = [
         "いただけ",
         "ください",
