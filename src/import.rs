@@ -122,7 +122,7 @@ pub(crate) fn pipeline(
     let known = store.content_hashes()?;
     let known = &known;
     std::thread::scope(|scope| {
-        let (done_tx, done_rx) = sync_channel::<Vec<(usize, Incoming)>>(8);
+        let (done_tx, done_rx) = sync_channel::<Vec<(usize, Incoming)>>(2 * BATCH / Feeder::CHUNK);
         let producer = scope.spawn(move || {
             let mut feeder = Feeder {
                 tx: raw_tx,

@@ -331,8 +331,16 @@ fn ends_like_attribution(line: &str) -> bool {
         )
         .expect("static regex")
     });
+    // The regexes only run on lines that end as they need.
+    let verb_end = t
+        .chars()
+        .next_back()
+        .is_some_and(|c| !c.is_ascii() || "ebtuov)".contains(c.to_ascii_lowercase()));
     t.len() <= MAX_ATTRIBUTION_CHARS
-        && (t.ends_with(':') || t.ends_with('：') || ZOHO_END.is_match(t) || VERB_END.is_match(t))
+        && (t.ends_with(':')
+            || t.ends_with('：')
+            || t.ends_with('-') && ZOHO_END.is_match(t)
+            || verb_end && VERB_END.is_match(t))
 }
 
 /// Whether lines `s..=j` read as one attribution starting at `s`.
@@ -421,7 +429,8 @@ fn gmail_date_attribution(lines: &[&str], kinds: &[Kind], j: usize) -> Option<us
             .expect("static regex")
     });
     let line = lines[j].trim();
-    if kinds[j] != Kind::Text || line.len() > 200 || !ISO_DATE.is_match(line) {
+    let dated = line.starts_with(char::is_numeric) && ISO_DATE.is_match(line);
+    if kinds[j] != Kind::Text || line.len() > 200 || !dated {
         return None;
     }
     let next_closes = lines.get(j + 1).is_some_and(|next| {
@@ -450,7 +459,7 @@ fn header_key(line: &str) -> Option<HeaderKey> {
         .expect("static regex")
     });
     let t = line.trim();
-    if !KEY.is_match(t) {
+    if !t.contains([':', '：']) || !KEY.is_match(t) {
         return None;
     }
     Some(if FROM.is_match(t) {
@@ -775,13 +784,19 @@ fn is_name_line(line: &str) -> bool {
 /// a phone number.
 fn is_signature_line(line: &str) -> bool {
     let t = line.trim();
-    let lower = t.to_lowercase();
-    let digits = t.chars().filter(char::is_ascii_digit).count();
     t.chars().count() <= 40
         || t.contains('@')
-        || lower.contains("http")
-        || lower.contains("www.")
-        || digits >= 7
+        || contains_ignoring_ascii_case(t, "http")
+        || contains_ignoring_ascii_case(t, "www.")
+        || t.chars().filter(char::is_ascii_digit).count() >= 7
+}
+
+/// `needle` (ASCII) in `hay`, ignoring ASCII case: what lower-casing both
+/// and `contains` says, without the copy.
+fn contains_ignoring_ascii_case(hay: &str, needle: &str) -> bool {
+    hay.as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 fn is_contact_line(line: &str) -> bool {

@@ -251,8 +251,8 @@ impl Store {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO messages (message_id, content_hash, parse_error, subject,
                     from_name, from_addr, date, date_offset, in_reply_to, refs, imported_at,
-                    source, asks_owner, class, context, topics)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                    source, asks_owner, class, context, topics, thread)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
             )?;
             let mut keep_raw =
                 tx.prepare_cached("INSERT INTO raw (message, bytes) VALUES (?1, ?2)")?;
@@ -310,6 +310,14 @@ impl Store {
                         id
                     }
                     None => {
+                        // A first guess at the thread root, right for most
+                        // mail (the oldest reference, or the message itself),
+                        // so that threading after the import rewrites only
+                        // the rows it corrects (a row update rewrites the row).
+                        let thread = m
+                            .references
+                            .first()
+                            .map_or(message_id.as_ref(), String::as_str);
                         insert.execute(params![
                             message_id,
                             m.content_hash,
@@ -327,6 +335,7 @@ impl Store {
                             inc.columns.class,
                             inc.columns.context,
                             inc.columns.topics,
+                            thread,
                         ])?;
                         counts.new += 1;
                         if m.parse_error.is_some() {

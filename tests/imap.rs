@@ -989,6 +989,18 @@ fn timed(mut cmd: std::process::Command) -> (std::time::Duration, std::process::
     (t.elapsed(), out)
 }
 
+/// CPU seconds (user + system) from `/usr/bin/time -v` output.
+fn cpu_secs(stderr: &[u8]) -> f64 {
+    let text = String::from_utf8_lossy(stderr);
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(name))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    field("User time (seconds):") + field("System time (seconds):")
+}
+
 /// Peak RSS in MB from `/usr/bin/time -v` output.
 fn peak_mb(stderr: &[u8]) -> Option<f64> {
     String::from_utf8_lossy(stderr)
@@ -1048,21 +1060,21 @@ fn bench_fetch() {
         rc
     };
     let mbsync = |rc: &std::path::Path| {
-        let mut c = std::process::Command::new("mbsync");
-        c.arg("-q").arg("-c").arg(rc).arg("-a");
+        let mut c = std::process::Command::new("/usr/bin/time");
+        c.args(["-v", "mbsync", "-q", "-c"]).arg(rc).arg("-a");
         let (took, out) = timed(c);
         assert!(
             out.status.success(),
             "mbsync: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        took
+        (took, cpu_secs(&out.stderr))
     };
     // A first pull warms Dovecot's caches, so both tools below meet the same server.
-    let warm = mbsync(&mbsync_rc("warmup"));
+    let (warm, _) = mbsync(&mbsync_rc("warmup"));
     let rc = mbsync_rc("mbsync");
-    let mbsync_cold = mbsync(&rc);
-    let mbsync_noop = mbsync(&rc);
+    let (mbsync_cold, mbsync_cpu) = mbsync(&rc);
+    let (mbsync_noop, _) = mbsync(&rc);
     let listing = std::process::Command::new("find")
         .arg(work.path().join("mbsync"))
         .args([
@@ -1099,7 +1111,8 @@ fn bench_fetch() {
         if let Ok(out) = std::env::var("ALLEARS_BENCH_PERF")
             && args.contains(&"--debug")
         {
-            c.args(["perf", "record", "-g", "-o", &out, "--"]);
+            c.args(["perf", "record", "-F", "300", "--call-graph", "dwarf,8192"]);
+            c.args(["-o", &out, "--"]);
         }
         c.arg(inner.get_program())
             .args(inner.get_args())
@@ -1139,6 +1152,11 @@ fn bench_fetch() {
     println!(
         "allears cold fetch       {cold:.2?}  (parse + classify + store + threads)   ratio allears/mbsync = {:.2}",
         cold.as_secs_f64() / mbsync_cold.as_secs_f64()
+    );
+    println!(
+        "CPU seconds (user+sys)   mbsync {mbsync_cpu:.2}, allears {:.2} (on {} cores; the server's not counted)",
+        cpu_secs(&cold_out.stderr),
+        std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     println!("mbsync no-op             {mbsync_noop:.3?}");
     println!(
