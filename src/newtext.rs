@@ -87,7 +87,11 @@ enum Kind {
 /// `body` is the message's text (text/plain, or HTML already converted to
 /// text), LF or CRLF line ends.
 pub(crate) fn new_text(body: &str) -> NewText {
-    let normalized = body.replace("\r\n", "\n").replace('\r', "\n");
+    let normalized = if body.contains('\r') {
+        std::borrow::Cow::Owned(body.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        std::borrow::Cow::Borrowed(body)
+    };
     let lines: Vec<&str> = normalized.split('\n').collect();
     let kinds = classify(&lines);
     let mut fate: Vec<Option<&'static str>> = vec![None; lines.len()];

@@ -265,8 +265,13 @@ pub(crate) fn own_words(text: &str) -> String {
     ];
     let mut out = String::with_capacity(text.len());
     for line in text.lines() {
-        let t = line.trim().to_lowercase();
-        if FORWARDED.iter().any(|f| t.starts_with(f)) {
+        let t = line.trim();
+        // Each separator starts with '-', "a" or "b": others need no lower-casing.
+        let may_forward = t.starts_with(['-', 'a', 'A', 'b', 'B']);
+        if may_forward && {
+            let l = t.to_lowercase();
+            FORWARDED.iter().any(|f| l.starts_with(f))
+        } {
             break;
         }
         if t.starts_with('>') {
@@ -486,7 +491,16 @@ pub(crate) fn mask(line: &str) -> String {
     let mut in_code = false;
     for word in line.split_inclusive(' ') {
         let w = word.trim();
-        let ticks = w.matches('`').count();
+        // One pass over the word counts what the tests below need.
+        let (mut ticks, mut special, mut marks) = (0, false, 0);
+        for b in w.bytes() {
+            match b {
+                b'`' => ticks += 1,
+                b'\\' | b'^' | b'$' => special = true,
+                b'/' | b'*' | b'?' | b'=' | b'[' => marks += 1,
+                _ => {}
+            }
+        }
         if in_code || ticks > 0 {
             if ticks % 2 == 1 {
                 in_code = !in_code;
@@ -511,7 +525,7 @@ pub(crate) fn mask(line: &str) -> String {
             out.push(' ');
             continue;
         }
-        if w.contains(['\\', '^', '$']) || w.matches(['/', '*', '?', '=', '[']).count() > 1 {
+        if special || marks > 1 {
             out.push_str("<code> ");
             continue;
         }

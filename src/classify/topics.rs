@@ -99,9 +99,11 @@ pub(crate) fn requests(
         }
     }
     let mut out: Vec<TopicRequest> = Vec::new();
-    let ideas_list = all.iter().any(|s| announces_ideas(&s.text));
+    // Every test below reads the sentence in lower case: lower it once.
+    let lower: Vec<String> = all.iter().map(|s| s.text.to_lowercase()).collect();
+    let ideas_list = lower.iter().any(|l| ANNOUNCES.any_in(l));
     for (i, s) in all.iter().enumerate() {
-        let found = writing_request(&s.text)
+        let found = writing_request(&s.text, &lower[i])
             .map(|p| ("topic: asks for writing on a subject", p))
             .or_else(|| {
                 (place.call_for_topics || ideas_list)
@@ -114,7 +116,7 @@ pub(crate) fn requests(
         let Some((rule, mut phrase)) = found else {
             continue;
         };
-        if super::asks::figure_of_speech(&s.text.to_lowercase()) {
+        if super::asks::figure_of_speech(&lower[i]) {
             continue;
         }
         let mut words = s.text.clone();
@@ -147,25 +149,27 @@ pub(crate) fn requests(
 
 /// "Two ideas for your column", "some topics", "suggestions:".
 fn announces_ideas(s: &str) -> bool {
-    static ANNOUNCES: super::Phrases = super::Phrases::new(&[
-        "ideas for your",
-        "idea for your",
-        "topics for your",
-        "suggestions for your",
-        "two ideas",
-        "a few ideas",
-        "some ideas",
-        "column ideas",
-        "two requests",
-        "a few requests",
-    ]);
     ANNOUNCES.any_in(&s.to_lowercase())
 }
 
+static ANNOUNCES: super::Phrases = super::Phrases::new(&[
+    "ideas for your",
+    "idea for your",
+    "topics for your",
+    "suggestions for your",
+    "two ideas",
+    "a few ideas",
+    "some ideas",
+    "column ideas",
+    "two requests",
+    "a few requests",
+]);
+
 /// A sentence that asks for writing, and the subject it names.
-fn writing_request(s: &str) -> Option<String> {
+/// `lower` is `s` in lower case.
+fn writing_request(s: &str, lower: &str) -> Option<String> {
     // Two-word pieces made one word; the byte length stays the same.
-    let mut l = s.to_lowercase();
+    let mut l = lower.to_string();
     for (two, one) in [
         ("deep dive", "deep-dive"),
         ("write up", "write-up"),
