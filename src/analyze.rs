@@ -14,7 +14,7 @@ use crate::thread::{self, Mode, ThreadInput};
 
 /// Thread and mark answered; saves only what changed.
 pub(crate) fn refresh(store: &mut Store) -> Result<()> {
-    let links = store.links()?;
+    let links = store.thread_links()?;
     let threads = threads(&links, Mode::Conversation);
     let mut root_of = vec![None; links.len()];
     for t in &threads {

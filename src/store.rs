@@ -500,6 +500,60 @@ impl Store {
         Ok(out)
     }
 
+    /// What threading and `answered` read, for every message: [`Links`] with
+    /// only the links of its context (post, list, comment, parent comment)
+    /// and no topics. Lighter than [`Store::links`] on a large store, where
+    /// the refresh after an import sets the peak memory.
+    pub fn thread_links(&self) -> Result<Vec<Links>> {
+        // Rows an older allears wrote without valid JSON read as no links.
+        let link = |path: &str| {
+            format!(
+                "json_extract(CASE WHEN json_valid(context) THEN context ELSE '{{}}' END, '$.{path}')"
+            )
+        };
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT id, message_id, in_reply_to, refs, subject, from_addr, coalesce(date, 0),
+                    source, thread, answered_by, {}, {}, {}, {}
+             FROM messages ORDER BY id",
+            link("post_url"),
+            link("list_id"),
+            link("comment_url"),
+            link("parent_comment_url")
+        ))?;
+        let text = |r: &rusqlite::Row, i: usize| -> rusqlite::Result<Option<String>> {
+            // A value of another JSON type than string is no link.
+            Ok(match r.get_ref(i)? {
+                rusqlite::types::ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
+                _ => None,
+            })
+        };
+        let rows = stmt.query_map([], |r| {
+            let refs: String = r.get(3)?;
+            let source: String = r.get(7)?;
+            Ok(Links {
+                id: r.get(0)?,
+                message_id: r.get(1)?,
+                in_reply_to: r.get(2)?,
+                references: refs.split_whitespace().map(str::to_string).collect(),
+                subject: r.get(4)?,
+                from_addr: r.get(5)?,
+                date: r.get(6)?,
+                source: Source::parse(&source),
+                context: classify::Context {
+                    post_url: text(r, 10)?,
+                    list_id: text(r, 11)?,
+                    comment_url: text(r, 12)?,
+                    parent_comment_url: text(r, 13)?,
+                    ..classify::Context::default()
+                },
+                topics: Vec::new(),
+                thread: r.get(8)?,
+                answered_by: r.get(9)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Save derived fields (thread root, the owner's answering reply) where they changed.
     pub fn update_links(
         &mut self,
@@ -1047,6 +1101,28 @@ mod tests {
         assert_eq!(s.message_count().unwrap(), 1);
         let row = s.row_by_message_id("x@y").unwrap().unwrap();
         assert_eq!(row.places.len(), 2);
+    }
+
+    #[test]
+    fn thread_links_read_the_context_links_and_survive_bad_json() {
+        let mut s = Store::in_memory().unwrap();
+        let mut post = incoming(b"Message-ID: <p@x>\r\n\r\none", "f:a", 0);
+        post.columns.context =
+            r#"{"post_url":"https://blog.example/p","list_id":null,"comment_url":7}"#.into();
+        let broken = incoming(b"Message-ID: <b@x>\r\n\r\ntwo", "f:b", 0);
+        s.save_batch(&[post, broken], None).unwrap();
+        s.conn
+            .execute("UPDATE messages SET context = 'not json' WHERE message_id = 'b@x'", [])
+            .unwrap();
+        let links = s.thread_links().unwrap();
+        assert_eq!(links.len(), 2);
+        let c = &links[0].context;
+        assert_eq!(c.post_url.as_deref(), Some("https://blog.example/p"));
+        // null and a number are no links.
+        assert_eq!((c.list_id.as_deref(), c.comment_url.as_deref()), (None, None));
+        assert_eq!(links[1].context, crate::classify::Context::default());
+        // A first guess at the thread root is stored with the message.
+        assert_eq!(links[0].thread.as_deref(), Some("p@x"));
     }
 
     #[test]
