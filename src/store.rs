@@ -1112,14 +1112,20 @@ mod tests {
         let broken = incoming(b"Message-ID: <b@x>\r\n\r\ntwo", "f:b", 0);
         s.save_batch(&[post, broken], None).unwrap();
         s.conn
-            .execute("UPDATE messages SET context = 'not json' WHERE message_id = 'b@x'", [])
+            .execute(
+                "UPDATE messages SET context = 'not json' WHERE message_id = 'b@x'",
+                [],
+            )
             .unwrap();
         let links = s.thread_links().unwrap();
         assert_eq!(links.len(), 2);
         let c = &links[0].context;
         assert_eq!(c.post_url.as_deref(), Some("https://blog.example/p"));
         // null and a number are no links.
-        assert_eq!((c.list_id.as_deref(), c.comment_url.as_deref()), (None, None));
+        assert_eq!(
+            (c.list_id.as_deref(), c.comment_url.as_deref()),
+            (None, None)
+        );
         assert_eq!(links[1].context, crate::classify::Context::default());
         // A first guess at the thread root is stored with the message.
         assert_eq!(links[0].thread.as_deref(), Some("p@x"));
