@@ -612,7 +612,7 @@ mod stage_bench {
     use super::*;
 
     /// Where classification spends its time, stage by stage, on a folder of
-    /// mail (`ALLEARS_STAGES_DIR=/path/to/Maildir/cur cargo test --release
+    /// mail (`ALLEARS_STAGES_DIR=/path/to/Maildir cargo test --release
     /// stage_times -- --ignored --nocapture`). Prints figures, asserts nothing.
     #[test]
     #[ignore]
@@ -625,9 +625,18 @@ mod stage_bench {
             name: "Robin Ellis".into(),
             addresses: vec!["robin@ellis-on-it.example".into()],
         };
+        // Every file under the folder (a Maildir's cur/ and new/ included).
         let mut raws = Vec::new();
-        for e in std::fs::read_dir(dir).unwrap() {
-            raws.push(std::fs::read(e.unwrap().path()).unwrap());
+        let mut dirs = vec![std::path::PathBuf::from(dir)];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(d).unwrap() {
+                let path = e.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else {
+                    raws.push(std::fs::read(path).unwrap());
+                }
+            }
         }
         let mut t = [Duration::ZERO; 9];
         let names = [
