@@ -454,36 +454,41 @@ impl Store {
         Ok(())
     }
 
-    /// The fields threading and "answered" work on, for every message.
+    /// The columns every [`Links`] read starts with, as [`Store::link_row`] reads them.
+    const LINK_SQL: &str = "SELECT id, message_id, in_reply_to, refs, subject, from_addr,
+            coalesce(date, 0), source, thread, answered_by";
+
+    /// A [`Links`] from the first ten columns, without context or topics.
+    fn link_row(r: &rusqlite::Row) -> rusqlite::Result<Links> {
+        let refs: String = r.get(3)?;
+        let source: String = r.get(7)?;
+        Ok(Links {
+            id: r.get(0)?,
+            message_id: r.get(1)?,
+            in_reply_to: r.get(2)?,
+            references: refs.split_whitespace().map(str::to_string).collect(),
+            subject: r.get(4)?,
+            from_addr: r.get(5)?,
+            date: r.get(6)?,
+            source: Source::parse(&source),
+            context: classify::Context::default(),
+            topics: Vec::new(),
+            thread: r.get(8)?,
+            answered_by: r.get(9)?,
+        })
+    }
+
+    /// The fields threading and "answered" work on, for every message,
+    /// with its whole context and its topic requests.
     pub fn links(&self) -> Result<Vec<Links>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT m.id, m.message_id, m.in_reply_to, m.refs, m.subject, m.from_addr,
-                    coalesce(m.date, 0), m.source, m.context, m.thread, m.answered_by, m.topics
-             FROM messages m ORDER BY m.id",
-        )?;
+        let mut stmt = self.conn.prepare(&format!(
+            "{}, context, topics FROM messages ORDER BY id",
+            Self::LINK_SQL
+        ))?;
         let rows = stmt.query_map([], |r| {
-            let refs: String = r.get(3)?;
-            let context: String = r.get(8)?;
+            let context: String = r.get(10)?;
             let topics: String = r.get(11)?;
-            let source: String = r.get(7)?;
-            Ok((
-                Links {
-                    id: r.get(0)?,
-                    message_id: r.get(1)?,
-                    in_reply_to: r.get(2)?,
-                    references: refs.split_whitespace().map(str::to_string).collect(),
-                    subject: r.get(4)?,
-                    from_addr: r.get(5)?,
-                    date: r.get(6)?,
-                    source: Source::parse(&source),
-                    context: classify::Context::default(),
-                    topics: Vec::new(),
-                    thread: r.get(9)?,
-                    answered_by: r.get(10)?,
-                },
-                context,
-                topics,
-            ))
+            Ok((Self::link_row(r)?, context, topics))
         })?;
         let mut out = Vec::new();
         for row in rows {
@@ -512,9 +517,8 @@ impl Store {
             )
         };
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT id, message_id, in_reply_to, refs, subject, from_addr, coalesce(date, 0),
-                    source, thread, answered_by, {}, {}, {}, {}
-             FROM messages ORDER BY id",
+            "{}, {}, {}, {}, {} FROM messages ORDER BY id",
+            Self::LINK_SQL,
             link("post_url"),
             link("list_id"),
             link("comment_url"),
@@ -528,28 +532,15 @@ impl Store {
             })
         };
         let rows = stmt.query_map([], |r| {
-            let refs: String = r.get(3)?;
-            let source: String = r.get(7)?;
-            Ok(Links {
-                id: r.get(0)?,
-                message_id: r.get(1)?,
-                in_reply_to: r.get(2)?,
-                references: refs.split_whitespace().map(str::to_string).collect(),
-                subject: r.get(4)?,
-                from_addr: r.get(5)?,
-                date: r.get(6)?,
-                source: Source::parse(&source),
-                context: classify::Context {
-                    post_url: text(r, 10)?,
-                    list_id: text(r, 11)?,
-                    comment_url: text(r, 12)?,
-                    parent_comment_url: text(r, 13)?,
-                    ..classify::Context::default()
-                },
-                topics: Vec::new(),
-                thread: r.get(8)?,
-                answered_by: r.get(9)?,
-            })
+            let mut l = Self::link_row(r)?;
+            l.context = classify::Context {
+                post_url: text(r, 10)?,
+                list_id: text(r, 11)?,
+                comment_url: text(r, 12)?,
+                parent_comment_url: text(r, 13)?,
+                ..classify::Context::default()
+            };
+            Ok(l)
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
