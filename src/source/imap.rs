@@ -935,15 +935,10 @@ fn read_batches(
         let set = uid_set(&plan.uids);
         let t = Instant::now();
         let fetched = fetch_bodies(shared, &format!("f{k}"), &set).map_err(|e| {
-            let why = match e.kind() {
-                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
-                    format!("no answer within {timeout} s")
-                }
-                _ => e.to_string(),
-            };
             Broken(format!(
-                "fetching UIDs {} from {folder}: {why}",
-                short(&set)
+                "fetching UIDs {} from {folder}: {}",
+                short(&set),
+                imap_error(&imap::Error::Io(e), timeout)
             ))
         })?;
         let wanted: HashSet<u32> = plan.uids.iter().copied().collect();
