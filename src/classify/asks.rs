@@ -76,8 +76,8 @@ pub(crate) fn asks_owner(
         }
         // The opening sentence addresses its paragraph, so it is read
         // whatever it says; the others only when they ask something.
-        let asks = |s: &Sentence| is_question(&s.text) || is_request(&s.text);
-        if !s.first && !asks(s) {
+        let asks = is_question(&s.text) || is_request(&s.text);
+        if !s.first && !asks {
             continue;
         }
         let to = addressee(&s.text, place);
@@ -89,7 +89,7 @@ pub(crate) fn asks_owner(
         } else {
             to
         };
-        if !for_owner(to, place) || s.first && !asks(s) {
+        if !asks || !for_owner(to, place) {
             continue;
         }
         if is_rhetorical(all, i) || is_boilerplate(all, i) {
