@@ -50,7 +50,13 @@ pub(crate) fn progress_bar(len: Option<u64>, what: &str) -> ProgressBar {
 
 /// Parse and judge one raw message.
 pub(crate) fn prepare(raw: Vec<u8>, location: Location, owner: &Owner) -> Incoming {
-    let msg = crate::message::parse(&raw);
+    let hash = crate::message::content_hash(&raw);
+    prepare_hashed(raw, hash, location, owner)
+}
+
+/// [`prepare`] for a caller that has hashed the bytes already.
+fn prepare_hashed(raw: Vec<u8>, hash: String, location: Location, owner: &Owner) -> Incoming {
+    let msg = crate::message::parse_hashed(&raw, hash);
     let class = crate::classify::classify(&msg, owner, location.sent);
     let columns = crate::store::ClassColumns::of(&class);
     Incoming {
@@ -150,7 +156,7 @@ pub(crate) fn pipeline(
                             let inc = if known.contains(&hash) {
                                 Incoming::seen(hash, loc)
                             } else {
-                                prepare(raw, loc, owner)
+                                prepare_hashed(raw, hash, loc, owner)
                             };
                             (seq, inc)
                         })

@@ -94,7 +94,11 @@ pub(crate) fn content_hash(raw: &[u8]) -> String {
 
 /// Parse raw mail. Never fails: problems land in `parse_error`.
 pub(crate) fn parse(raw: &[u8]) -> Message {
-    let hash = content_hash(raw);
+    parse_hashed(raw, content_hash(raw))
+}
+
+/// [`parse`] for a caller that has the bytes' [`content_hash`] already.
+pub(crate) fn parse_hashed(raw: &[u8], hash: String) -> Message {
     let raw = skip_envelope(raw);
     let mut msg = match mailparse::parse_mail(raw) {
         Ok(parsed) => from_parsed(&parsed),
