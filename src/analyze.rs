@@ -29,6 +29,11 @@ pub(crate) fn refresh(store: &mut Store) -> Result<()> {
         .filter(|(l, (root, ans))| l.thread != *root || l.answered_by != *ans)
         .map(|(l, (root, ans))| (l.id, root, ans))
         .collect();
+    tracing::debug!(
+        "refresh: {} of {} message(s) change thread or answer",
+        changes.len(),
+        links.len()
+    );
     if !changes.is_empty() {
         store.update_links(&changes)?;
     }

@@ -1,21 +1,24 @@
 //! Raw mail in, stored and judged messages out: the import pipeline shared by
 //! local sources and IMAP.
 //!
-//! A reader hands raw messages in order; two workers parse (`message.rs`) and
-//! judge (`classify/`) them in parallel; the calling thread puts them back in
-//! order and stores them in batches, one transaction each (`store.rs`).
-//! Channels are bounded, so memory stays flat however much mail there is.
+//! A reader (files, or an IMAP folder) hands raw messages over in order, and
+//! says where a batch ends; two workers parse (`message.rs`) and judge
+//! (`classify/`) them in parallel; the calling thread puts them back in
+//! order and stores each batch in one transaction (`store.rs`), with the IMAP
+//! checkpoint it covers. Channels are bounded, so memory stays flat however
+//! much mail there is.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::config::{Config, Owner};
 use crate::source::local::{self, Entry};
-use crate::store::{Counts, Incoming, Location, Store};
+use crate::store::{Checkpoint, Counts, Incoming, Location, Store};
 
 /// Messages per transaction.
 const BATCH: usize = 1000;
@@ -69,18 +72,40 @@ fn prepare_hashed(raw: Vec<u8>, hash: String, location: Location, owner: &Owner)
     }
 }
 
-/// One raw message on its way to a worker: its place in the order, its bytes
-/// and where it was found.
-type Raw = (usize, Vec<u8>, Location);
+/// What a producer hands to the pipeline, in order.
+pub(crate) enum Item {
+    /// A raw message and where it was found.
+    Mail(Vec<u8>, Location),
+    /// Everything handed over since the last commit is stored in one
+    /// transaction, with this IMAP checkpoint when there is one.
+    Commit(Option<Mark>),
+}
 
-/// Hands raw messages to the workers in order, a chunk at a time: one
-/// channel message per chunk rather than per mail, because on a small
-/// machine waking a thread costs about as much as judging a short message.
+/// An IMAP folder's checkpoint, committed with the batch it covers.
+pub(crate) struct Mark {
+    pub account: String,
+    pub folder: String,
+    pub checkpoint: Checkpoint,
+}
+
+/// An [`Item`] after the workers: the message parsed and judged.
+enum Done {
+    Mail(Box<Incoming>),
+    Commit(Option<Mark>),
+}
+
+/// Hands items to the workers in order, a chunk at a time: one channel
+/// message per chunk rather than per mail, because on a small machine waking
+/// a thread costs about as much as judging a short message.
 pub(crate) struct Feeder {
-    tx: SyncSender<Vec<Raw>>,
-    chunk: Vec<Raw>,
+    tx: SyncSender<Vec<(usize, Item)>>,
+    chunk: Vec<(usize, Item)>,
     bytes: usize,
     seq: usize,
+    /// Commit by itself after this many messages (local files), or only when
+    /// the producer says so (IMAP, whose batches carry checkpoints).
+    every: Option<usize>,
+    since_commit: usize,
 }
 
 impl Feeder {
@@ -90,7 +115,25 @@ impl Feeder {
 
     pub fn send(&mut self, raw: Vec<u8>, location: Location) -> Result<()> {
         self.bytes += raw.len();
-        self.chunk.push((self.seq, raw, location));
+        self.push(Item::Mail(raw, location))?;
+        self.since_commit += 1;
+        if self.every.is_some_and(|n| self.since_commit >= n) {
+            self.commit(None)?;
+        }
+        Ok(())
+    }
+
+    /// Store everything sent since the last commit in one transaction, with
+    /// `mark`'s checkpoint when given. The chunk goes to the workers at once,
+    /// so a batch read in full is stored even if the reader fails next.
+    pub fn commit(&mut self, mark: Option<Mark>) -> Result<()> {
+        self.since_commit = 0;
+        self.push(Item::Commit(mark))?;
+        self.flush()
+    }
+
+    fn push(&mut self, item: Item) -> Result<()> {
+        self.chunk.push((self.seq, item));
         self.seq += 1;
         if self.chunk.len() >= Self::CHUNK || self.bytes >= Self::CHUNK_BYTES {
             self.flush()?;
@@ -110,34 +153,38 @@ impl Feeder {
     }
 }
 
-/// Run `produce` (which hands raw messages over in order) through parse +
-/// classify workers and store the results in ordered batches.
+/// Run `produce` (which hands items over in order) through parse + classify
+/// workers, and store the results in order, a transaction per commit; what
+/// is stored is added to `counts` as it is stored. Mail whose bytes are in
+/// `known` is not parsed or judged again: only where it was found is new.
+/// `every` makes the feeder commit by itself every so many messages.
 pub(crate) fn pipeline(
     store: &mut Store,
     owner: &Owner,
     bar: &ProgressBar,
+    (known, every): (&HashSet<String>, Option<usize>),
+    counts: &mut Counts,
     produce: impl FnOnce(&mut Feeder) -> Result<()> + Send,
-) -> Result<Counts> {
+) -> Result<()> {
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .clamp(1, 4);
-    let (raw_tx, raw_rx) = sync_channel::<Vec<Raw>>(8);
+    let (raw_tx, raw_rx) = sync_channel::<Vec<(usize, Item)>>(8);
     let raw_rx = std::sync::Mutex::new(raw_rx);
-    // Mail read before (the same Maildir on every run) is recognised by its
-    // bytes and not parsed or judged again: only where it was found is new.
-    let known = store.content_hashes()?;
-    let known = &known;
     std::thread::scope(|scope| {
-        let (done_tx, done_rx) = sync_channel::<Vec<(usize, Incoming)>>(2 * BATCH / Feeder::CHUNK);
+        let (done_tx, done_rx) = sync_channel::<Vec<(usize, Done)>>(2 * BATCH / Feeder::CHUNK);
         let producer = scope.spawn(move || {
             let mut feeder = Feeder {
                 tx: raw_tx,
                 chunk: Vec::with_capacity(Feeder::CHUNK),
                 bytes: 0,
                 seq: 0,
+                every,
+                since_commit: 0,
             };
-            produce(&mut feeder)?;
-            feeder.flush()
+            // What was handed over before a failure is stored all the same.
+            let produced = produce(&mut feeder);
+            feeder.flush().and(produced)
         });
         let raw_rx = &raw_rx;
         for _ in 0..workers {
@@ -151,15 +198,7 @@ pub(crate) fn pipeline(
                     let Ok(chunk) = next else { return };
                     let judged = chunk
                         .into_iter()
-                        .map(|(seq, raw, loc)| {
-                            let hash = crate::message::content_hash(&raw);
-                            let inc = if known.contains(&hash) {
-                                Incoming::seen(hash, loc)
-                            } else {
-                                prepare_hashed(raw, hash, loc, owner)
-                            };
-                            (seq, inc)
-                        })
+                        .map(|(seq, item)| (seq, judge(item, known, owner)))
                         .collect();
                     if done_tx.send(judged).is_err() {
                         return;
@@ -168,46 +207,74 @@ pub(crate) fn pipeline(
             });
         }
         drop(done_tx);
-        let counts = store_in_order(store, done_rx, bar);
+        let stored = store_in_order(store, done_rx, bar, counts);
         let produced = producer
             .join()
             .map_err(|_| anyhow::anyhow!("the mail reader thread panicked"))?;
-        let counts = counts?;
-        produced?;
-        Ok(counts)
+        stored?;
+        produced
     })
+}
+
+/// A worker's part: parse and judge a message, unless its bytes are known.
+fn judge(item: Item, known: &HashSet<String>, owner: &Owner) -> Done {
+    match item {
+        Item::Mail(raw, location) => {
+            let hash = crate::message::content_hash(&raw);
+            Done::Mail(Box::new(if known.contains(&hash) {
+                Incoming::seen(hash, location)
+            } else {
+                prepare_hashed(raw, hash, location, owner)
+            }))
+        }
+        Item::Commit(mark) => Done::Commit(mark),
+    }
 }
 
 fn store_in_order(
     store: &mut Store,
-    rx: Receiver<Vec<(usize, Incoming)>>,
+    rx: Receiver<Vec<(usize, Done)>>,
     bar: &ProgressBar,
-) -> Result<Counts> {
-    let mut pending: BTreeMap<usize, Incoming> = BTreeMap::new();
+    counts: &mut Counts,
+) -> Result<()> {
+    let mut pending: BTreeMap<usize, Done> = BTreeMap::new();
     let mut next = 0usize;
     let mut batch = Vec::with_capacity(BATCH);
-    let mut counts = Counts::default();
+    let (mut waiting, mut storing) = (Duration::ZERO, Duration::ZERO);
+    let mut t = Instant::now();
     for judged in rx {
+        waiting += t.elapsed();
+        t = Instant::now();
         pending.extend(judged);
-        while let Some(inc) = pending.remove(&next) {
-            batch.push(inc);
+        while let Some(done) = pending.remove(&next) {
             next += 1;
-            if batch.len() >= BATCH {
-                let t = std::time::Instant::now();
-                counts += store.save_batch(&batch, None)?;
-                tracing::debug!("batch stored in {:?}", t.elapsed());
-                bar.inc(batch.len() as u64);
-                batch.clear();
+            match done {
+                Done::Mail(inc) => batch.push(*inc),
+                Done::Commit(None) if batch.is_empty() => {}
+                Done::Commit(mark) => {
+                    let checkpoint = mark
+                        .as_ref()
+                        .map(|m| (m.account.as_str(), m.folder.as_str(), m.checkpoint));
+                    *counts += store.save_batch(&batch, checkpoint)?;
+                    bar.inc(batch.len() as u64);
+                    batch.clear();
+                }
             }
         }
+        storing += t.elapsed();
+        t = Instant::now();
     }
-    // Whatever is left is in order already (the producer finished).
-    batch.extend(pending.into_values());
+    // The channel is closed, so every item has arrived and is in order:
+    // what is left came after the producer's last commit.
     if !batch.is_empty() {
-        counts += store.save_batch(&batch, None)?;
+        *counts += store.save_batch(&batch, None)?;
         bar.inc(batch.len() as u64);
     }
-    Ok(counts)
+    tracing::debug!(
+        "waited {waiting:.2?} for judged mail, stored in {storing:.2?}; peak memory so far {}",
+        crate::source::imap::peak_memory()
+    );
+    Ok(())
 }
 
 /// `allears import PATH...` and the local half of `allears run`.
@@ -232,7 +299,10 @@ pub(crate) fn import_paths(
     let has_mbox = entries.iter().any(|e| matches!(e, Entry::Mbox { .. }));
     let bar = progress_bar((!has_mbox).then_some(files as u64), "importing");
     let mut read_problems = Vec::new();
-    let counts = pipeline(store, &config.owner, &bar, |feeder| {
+    let known = store.content_hashes()?;
+    let mut counts = Counts::default();
+    let batches = (&known, Some(BATCH));
+    pipeline(store, &config.owner, &bar, batches, &mut counts, |feeder| {
         let mut send = |raw: Vec<u8>, loc: Location| feeder.send(raw, loc);
         for entry in &entries {
             match entry {

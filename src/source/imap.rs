@@ -2,8 +2,8 @@
 //! folder read-only, and hand new messages to the store batch by batch.
 //!
 //! Before it: `config.rs` (the `[[account]]` entries). After it: the same
-//! parse + classify step as local mail (`import::prepare`) and
-//! `Store::save_batch`, which commits a batch's messages together with the
+//! pipeline as local mail (`import::pipeline`: parse, classify, then
+//! `Store::save_batch`), which commits a batch's messages together with the
 //! folder's checkpoint (UIDVALIDITY, last UID) in one transaction, so a run
 //! cut short anywhere resumes from the last committed batch with nothing lost
 //! and nothing stored twice.
@@ -19,13 +19,13 @@
 use std::collections::HashSet;
 use std::io::{BufRead, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::sync::mpsc::sync_channel;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 
 use crate::config::{Account, Config, Owner, Tls};
-use crate::store::{Checkpoint, Counts, Incoming, Location, Store};
+use crate::import::Mark;
+use crate::store::{Checkpoint, Counts, Location, Store};
 
 /// A batch is also cut at this many bytes, so one batch of large attachments
 /// cannot blow memory up (one bigger message still goes alone).
@@ -824,17 +824,11 @@ pub(crate) fn uid_set(uids: &[u32]) -> String {
     out
 }
 
-/// One fetched round trip: the bodies that came back, and the highest UID asked for.
-struct Fetched {
-    bodies: Vec<(u32, Vec<u8>)>,
-    asked: usize,
-    last_uid: u32,
-}
-
-/// Three stages overlap, joined by channels that hold one batch each: a
-/// reader thread fetches round trip k+2, a judge thread parses and classifies
-/// k+1 (on all cores), and this thread stores k with its checkpoint. Memory
-/// stays at a handful of batches however large the folder.
+/// The reader feeds the import pipeline (`import::pipeline`): it fetches a
+/// round trip, hands its messages to the parse + classify workers, and ends
+/// the batch with its checkpoint, which the store commits in the same
+/// transaction as the batch's messages. Memory stays at a handful of batches
+/// however large the folder.
 #[allow(clippy::too_many_arguments)]
 fn fetch_and_store(
     store: &mut Store,
@@ -850,119 +844,70 @@ fn fetch_and_store(
     bar: &indicatif::ProgressBar,
 ) -> Result<()> {
     let timeout = account.timeout_secs;
-    let (fetched_tx, fetched_rx) = sync_channel::<Fetched>(1);
-    let (judged_tx, judged_rx) = sync_channel::<Judged>(1);
-    std::thread::scope(|scope| {
-        let reader = scope.spawn(move || read_batches(shared, folder, timeout, plans, fetched_tx));
-        let judge = scope.spawn(move || -> Result<Duration> {
-            let mut judging = Duration::ZERO;
-            for batch in fetched_rx {
+    let mut unfetched = 0;
+    // Every message is parsed: one already stored from another folder is
+    // recognised by the store, which records this folder as another place.
+    let known = HashSet::new();
+    let stored = crate::import::pipeline(
+        store,
+        owner,
+        bar,
+        (&known, None),
+        &mut report.counts,
+        |feeder| {
+            for (k, plan) in plans.into_iter().enumerate() {
+                let set = uid_set(&plan.uids);
                 let t = Instant::now();
-                let unfetched = batch.asked - batch.bodies.len();
-                let incoming = prepare_all(batch.bodies, place, sent, owner)?;
-                judging += t.elapsed();
-                let judged = Judged {
-                    incoming,
-                    asked: batch.asked,
-                    unfetched,
-                    last_uid: batch.last_uid,
-                };
-                if judged_tx.send(judged).is_err() {
-                    break;
+                let fetched = fetch_bodies(shared, &format!("f{k}"), &set).map_err(|e| {
+                    Broken(format!(
+                        "fetching UIDs {} from {folder}: {}",
+                        short(&set),
+                        imap_error(&imap::Error::Io(e), timeout)
+                    ))
+                })?;
+                tracing::debug!(
+                    "{folder}: UIDs {} in {:?}, memory {}",
+                    short(&set),
+                    t.elapsed(),
+                    proc_status("VmRSS:")
+                );
+                let wanted: HashSet<u32> = plan.uids.iter().copied().collect();
+                let mut got = 0;
+                for (uid, raw) in fetched {
+                    if wanted.contains(&uid) {
+                        got += 1;
+                        feeder.send(
+                            raw,
+                            Location {
+                                place: place.to_string(),
+                                uid,
+                                sent,
+                            },
+                        )?;
+                    }
                 }
+                unfetched += plan.uids.len() - got.min(plan.uids.len());
+                feeder.commit(Some(Mark {
+                    account: account.name.clone(),
+                    folder: folder.to_string(),
+                    checkpoint: Checkpoint {
+                        uidvalidity,
+                        last_uid: plan.uids.last().copied().unwrap_or(0),
+                    },
+                }))?;
             }
-            Ok(judging)
-        });
-        let (mut waiting, mut storing) = (Duration::ZERO, Duration::ZERO);
-        let mut stored = Ok(());
-        let mut t = Instant::now();
-        for batch in judged_rx.iter() {
-            waiting += t.elapsed();
-            t = Instant::now();
-            let cp = Checkpoint {
-                uidvalidity,
-                last_uid: batch.last_uid,
-            };
-            match store.save_batch(&batch.incoming, Some((&account.name, folder, cp))) {
-                Ok(counts) => report.counts += counts,
-                Err(e) => {
-                    stored =
-                        Err(e.context(format!("storing messages of {}/{folder}", account.name)));
-                    break;
-                }
-            }
-            report.unfetched += batch.unfetched;
-            bar.inc(batch.asked as u64);
-            storing += t.elapsed();
-            t = Instant::now();
+            Ok(())
+        },
+    );
+    report.unfetched += unfetched;
+    // A broken connection says so itself; anything else went wrong storing.
+    stored.map_err(|e| {
+        if e.is::<Broken>() {
+            e
+        } else {
+            e.context(format!("storing messages of {}/{folder}", account.name))
         }
-        // Stop the other stages if storing failed: they see closed channels.
-        drop(judged_rx);
-        let judged = judge
-            .join()
-            .map_err(|_| anyhow!("the parser thread panicked"))?;
-        let read = reader
-            .join()
-            .map_err(|_| anyhow!("the IMAP reader thread panicked"))?;
-        let judging = judged?;
-        tracing::debug!(
-            "{}/{folder}: waited {waiting:.2?} for parsed mail, parsed and judged in {judging:.2?}, stored in {storing:.2?}; peak memory so far {}",
-            account.name,
-            peak_memory()
-        );
-        stored?;
-        read
     })
-}
-
-/// A fetched round trip, parsed and judged, ready to store.
-struct Judged {
-    incoming: Vec<Incoming>,
-    asked: usize,
-    unfetched: usize,
-    last_uid: u32,
-}
-
-/// The reader stage: one `UID FETCH` per plan, bodies passed on in order.
-fn read_batches(
-    shared: &Shared,
-    folder: &str,
-    timeout: u64,
-    plans: Vec<Plan>,
-    tx: std::sync::mpsc::SyncSender<Fetched>,
-) -> Result<()> {
-    for (k, plan) in plans.into_iter().enumerate() {
-        let set = uid_set(&plan.uids);
-        let t = Instant::now();
-        let fetched = fetch_bodies(shared, &format!("f{k}"), &set).map_err(|e| {
-            Broken(format!(
-                "fetching UIDs {} from {folder}: {}",
-                short(&set),
-                imap_error(&imap::Error::Io(e), timeout)
-            ))
-        })?;
-        let wanted: HashSet<u32> = plan.uids.iter().copied().collect();
-        let bodies: Vec<(u32, Vec<u8>)> = fetched
-            .into_iter()
-            .filter(|(uid, _)| wanted.contains(uid))
-            .collect();
-        tracing::debug!(
-            "{folder}: UIDs {} in {:?}, memory {}",
-            short(&set),
-            t.elapsed(),
-            proc_status("VmRSS:")
-        );
-        let batch = Fetched {
-            bodies,
-            asked: plan.uids.len(),
-            last_uid: plan.uids.last().copied().unwrap_or(0),
-        };
-        if tx.send(batch).is_err() {
-            // A later stage stopped; it reports why.
-            return Ok(());
-        }
-    }
-    Ok(())
 }
 
 /// `UID FETCH set (UID BODY.PEEK[])` under `tag` on the session's stream:
@@ -1080,52 +1025,6 @@ fn literal_len(line: &[u8]) -> Option<u64> {
         return None;
     }
     std::str::from_utf8(digits).ok()?.parse().ok()
-}
-
-/// Parse and judge a batch on all cores, keeping its order.
-fn prepare_all(
-    bodies: Vec<(u32, Vec<u8>)>,
-    place: &str,
-    sent: bool,
-    owner: &Owner,
-) -> Result<Vec<Incoming>> {
-    let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(1, 4);
-    let per = bodies.len().div_ceil(workers).max(1);
-    let mut chunks: Vec<Vec<(u32, Vec<u8>)>> = Vec::new();
-    let mut rest = bodies;
-    while rest.len() > per {
-        let tail = rest.split_off(per);
-        chunks.push(rest);
-        rest = tail;
-    }
-    chunks.push(rest);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| {
-                scope.spawn(move || {
-                    chunk
-                        .into_iter()
-                        .map(|(uid, raw)| {
-                            let location = Location {
-                                place: place.to_string(),
-                                uid,
-                                sent,
-                            };
-                            crate::import::prepare(raw, location, owner)
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        let mut out = Vec::new();
-        for h in handles {
-            out.extend(h.join().map_err(|_| anyhow!("a parser thread panicked"))?);
-        }
-        Ok(out)
-    })
 }
 
 /// The process's peak resident memory (Linux /proc), for --debug lines.
