@@ -927,16 +927,13 @@ fn list_mail(i: usize) -> Vec<u8> {
         next() % 250,
         next()
     ));
-    h.push_str(&format!(
-        "Message-ID: <bench{i}.{author}@posters.example>\r\n"
-    ));
+    // Replies name their parents by the ids those were given, so threads resolve.
+    h.push_str(&format!("Message-ID: <bench{i}@posters.example>\r\n"));
     if pos > 0 {
         let parent = i - 1;
-        h.push_str(&format!(
-            "In-Reply-To: <bench{parent}.x@posters.example>\r\n"
-        ));
+        h.push_str(&format!("In-Reply-To: <bench{parent}@posters.example>\r\n"));
         let refs: Vec<String> = (i - pos..i)
-            .map(|r| format!("<bench{r}.x@posters.example>"))
+            .map(|r| format!("<bench{r}@posters.example>"))
             .collect();
         h.push_str(&format!("References: {}\r\n", refs.join("\r\n ")));
     }
@@ -1172,7 +1169,10 @@ fn bench_fetch() {
         "allears store            {:.1} MB for {n} messages",
         db as f64 / 1e6
     );
-    for l in summary.lines().filter(|l| l.contains("memory")) {
+    for l in summary
+        .lines()
+        .filter(|l| l.contains("memory") || l.contains("refresh:"))
+    {
         println!("  {l}");
     }
 }
