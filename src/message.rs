@@ -229,8 +229,36 @@ pub(crate) fn html_to_text(html: &str) -> String {
 
 /// Decode a header value: RFC 2047 words, and raw 8-bit as UTF-8 when it is,
 /// Latin-1 otherwise (mailparse's fallback).
+/// `MailHeader::get_value`, the same string, with a short way for the common
+/// value that holds no encoded word: mailparse tokenizes every value, and on
+/// list mail that was about a tenth of a cold fetch's CPU. Without "=?" its
+/// tokens only unfold the lines: each line (as `str::lines` cuts them) with
+/// its leading white space trimmed, joined by one space.
+fn header_value(h: &MailHeader) -> String {
+    let raw = h.get_value_raw();
+    if memchr::memmem::find(raw, b"=?").is_some() {
+        return h.get_value();
+    }
+    let text = match std::str::from_utf8(raw) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        // As mailparse: not UTF-8 (RFC 6532), so Latin-1.
+        Err(_) => std::borrow::Cow::Owned(raw.iter().map(|&b| char::from(b)).collect()),
+    };
+    let mut lines = text.lines();
+    let mut out = String::with_capacity(text.len());
+    if let Some(first) = lines.next() {
+        out.push_str(first.trim_start());
+    }
+    for line in lines {
+        out.push(' ');
+        out.push_str(line.trim_start());
+    }
+    out
+}
+
 fn decode_value(h: &MailHeader) -> String {
-    let v = h.get_value_utf8().unwrap_or_else(|_| h.get_value());
+    // get_value_utf8, else get_value, is get_value: both read UTF-8 first.
+    let v = header_value(h);
     // Header values reach HTML, SQL and other headers: no control characters.
     let control = |c: char| c.is_control() && c != '\t';
     let v = if v.contains(control) {
@@ -246,24 +274,29 @@ fn decode_value(h: &MailHeader) -> String {
     }
 }
 
+/// `m.headers` holds the decoded headers already.
 fn fill_from_headers(m: &mut Message, headers: &[MailHeader]) {
     let first = |name: &str| headers.get_first_header(name);
     if let Some(h) = first("Message-ID") {
-        m.message_id = crate::thread::parse_msg_ids(&h.get_value())
+        m.message_id = crate::thread::parse_msg_ids(&header_value(h))
             .into_iter()
             .next()
             .unwrap_or_default();
     }
     if let Some(h) = first("In-Reply-To") {
-        m.in_reply_to = crate::thread::parse_msg_ids(&h.get_value())
+        m.in_reply_to = crate::thread::parse_msg_ids(&header_value(h))
             .into_iter()
             .next();
     }
     if let Some(h) = first("References") {
-        m.references = crate::thread::parse_msg_ids(&h.get_value());
+        m.references = crate::thread::parse_msg_ids(&header_value(h));
     }
-    m.subject = first("Subject")
-        .map(|h| decode_value(h))
+    // Decoded once already, with the other headers.
+    m.subject = m
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("Subject"))
+        .map(|(_, v)| v.clone())
         .unwrap_or_default();
     m.from = first("From").and_then(|h| addresses(h).into_iter().next());
     m.sender = first("Sender").and_then(|h| addresses(h).into_iter().next());
@@ -279,7 +312,7 @@ fn fill_from_headers(m: &mut Message, headers: &[MailHeader]) {
         .flat_map(addresses)
         .collect();
     if let Some(h) = first("Date") {
-        let (date, offset) = parse_date(&h.get_value());
+        let (date, offset) = parse_date(&header_value(h));
         m.date = date;
         m.date_offset = offset;
     }
@@ -374,6 +407,40 @@ fn offset_of(v: &str) -> Option<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn header_values_read_as_mailparse_reads_them() {
+        let values: &[&[u8]] = &[
+            b"plain",
+            b"  leading and trailing  ",
+            b"folded\r\n\tonto two lines",
+            b"folded\n   with LF\n and\r\n\r\n blank lines",
+            b"ends in a fold\r\n ",
+            b"trailing space \r\n\tbefore a fold",
+            b"bare\rcarriage return",
+            b"caf\xe9 latin-1",
+            b"caf\xc3\xa9 utf-8",
+            b"",
+            b"   ",
+            b"tab\tinside",
+            b"=?UTF-8?Q?Jo=C3=A3o?= <j@x>",
+            b"=?utf-8?b?Y2Fmw6k=?=\r\n =?utf-8?b?Y2Fmw6k=?=",
+            b"not=?an encoded word",
+            b"a=?b?=c",
+        ];
+        for v in values {
+            let mut line = b"X-Test: ".to_vec();
+            line.extend_from_slice(v);
+            line.extend_from_slice(b"\r\n");
+            let (h, _) = mailparse::parse_header(&line).unwrap();
+            assert_eq!(
+                header_value(&h),
+                h.get_value(),
+                "{:?}",
+                String::from_utf8_lossy(v)
+            );
+        }
+    }
 
     #[test]
     fn decodes_rfc2047_subject_and_date_offset() {
