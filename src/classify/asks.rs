@@ -154,7 +154,7 @@ fn why(place: &Place) -> String {
 /// Could the sentence name the owner (see `names_owner` and
 /// `mentions_owner_as_you`)? A cheap test that errs towards yes: any word of
 /// any of the owner's names, in any case, or a name that is not plain ASCII.
-fn may_name_owner(s: &str, place: &Place) -> bool {
+pub(crate) fn may_name_owner(s: &str, place: &Place) -> bool {
     let lower = s.to_lowercase();
     place
         .owner_names
