@@ -221,11 +221,13 @@ fn judge(item: Item, known: &HashSet<String>, owner: &Owner) -> Done {
     match item {
         Item::Mail(raw, location) => {
             let hash = crate::message::content_hash(&raw);
-            Done::Mail(Box::new(if known.contains(&hash) {
+            let mut inc = if known.contains(&hash) {
                 Incoming::seen(hash, location)
             } else {
                 prepare_hashed(raw, hash, location, owner)
-            }))
+            };
+            inc.slim();
+            Done::Mail(Box::new(inc))
         }
         Item::Commit(mark) => Done::Commit(mark),
     }

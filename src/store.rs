@@ -38,6 +38,18 @@ pub(crate) struct Incoming {
 }
 
 impl Incoming {
+    /// Drop what `save_batch` does not read (the headers, the text, the
+    /// reasons: they are in `columns` or the raw bytes), so that the thread
+    /// that judged the message frees them, not the one thread that writes.
+    pub fn slim(&mut self) {
+        let m = &mut self.msg;
+        (m.headers, m.text, m.mime_types) = Default::default();
+        (m.to, m.cc, m.reply_to, m.sender) = Default::default();
+        let c = &mut self.class;
+        (c.question, c.topics, c.reasons) = Default::default();
+        c.context = Default::default();
+    }
+
     /// A message whose bytes are stored already, found at `location`.
     pub fn seen(content_hash: String, location: Location) -> Incoming {
         Incoming {
