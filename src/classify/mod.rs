@@ -201,6 +201,25 @@ pub(crate) fn classify(msg: &Message, owner: &Owner, sent: bool) -> Classificati
     let context = source::context(msg);
     let source = source::source(msg, owner, sent, &context, &mut reasons);
     let body = source::writer_text(msg, source);
+    // Most of a list folder is the list talking to itself. A post that is
+    // not to the owner, answers nothing of theirs, sits under no call for
+    // topics, and has none of their names or addresses anywhere in its body
+    // cannot be for them, whatever its new text turns out to be: it is not
+    // read at all (the exact test on the new text follows for the others).
+    if source == Source::List && !list_post_may_be_for_owner(msg, owner, &context, &body) {
+        reasons.push(Reason::new(
+            "asks: a list post neither to you, nor a reply to you, nor under your call for topics, and without your name or address anywhere: not read",
+            "",
+        ));
+        return Classification {
+            source,
+            asks_owner: false,
+            question: String::new(),
+            topics: Vec::new(),
+            reasons,
+            context,
+        };
+    }
     let new = crate::newtext::new_text(&body);
     for cut in &new.cuts {
         reasons.push(Reason::new(&format!("newtext: {}", cut.rule), &cut.line));
@@ -245,6 +264,25 @@ pub(crate) fn classify(msg: &Message, owner: &Owner, sent: bool) -> Classificati
         reasons,
         context,
     }
+}
+
+/// The cheap test before reading a list post: could anything in it be for
+/// the owner? It errs towards yes: the whole body stands in for both the new
+/// text and the quote that `Place::of` and `Place::may_be_for_owner` read.
+fn list_post_may_be_for_owner(msg: &Message, owner: &Owner, ctx: &Context, body: &str) -> bool {
+    let place = Place::of(msg, owner, Source::List, ctx, "");
+    if place.may_be_for_owner(body) || topics::is_call_for_topics(body) {
+        return true;
+    }
+    // A quote attributed to the owner by address or full name ("On ...,
+    // Robin Ellis <robin@...> wrote:") makes it a reply to them.
+    let lower = body.to_lowercase();
+    let name = owner.name.trim().to_lowercase();
+    (name.len() > 2 && lower.contains(&name))
+        || owner
+            .addresses
+            .iter()
+            .any(|a| lower.contains(&a.to_lowercase()))
 }
 
 /// A reply written below an unmarked quote (Outlook's header block, then
@@ -640,25 +678,33 @@ mod tests {
             name: "Robin Ellis".into(),
             addresses: vec!["robin@ellis-on-it.example".into()],
         };
-        let post = |greeting: &str| {
+        let post = |greeting: &str, signature: &str| {
             let raw = format!(
-                "From: Ann <ann@x.example>\nTo: Ops <ops@lists.example>\nList-Id: Ops <ops.lists.example>\nSubject: backups\n\n{greeting}\n\nCould you write a column about restore testing? I would love to read one.\n"
+                "From: Ann <ann@x.example>\nTo: Ops <ops@lists.example>\nList-Id: Ops <ops.lists.example>\nSubject: backups\n\n{greeting}\n\nCould you write a column about restore testing? I would love to read one.\n\n-- \n{signature}\n"
             );
             classify(&crate::message::parse(raw.as_bytes()), &owner, false)
         };
-        let to_list = post("Hi all,");
+        let said =
+            |c: &Classification, rule: &str| c.reasons.iter().any(|r| r.rule.ends_with(rule));
+        // Nothing of the owner's anywhere: not read at all.
+        let to_list = post("Hi all,", "Ann");
         assert_eq!(to_list.source, Source::List);
         assert!(to_list.topics.is_empty() && !to_list.asks_owner);
         assert!(
-            to_list
-                .reasons
-                .iter()
-                .any(|r| r.rule.contains("not read for requests")),
+            said(&to_list, "anywhere: not read"),
             "{:?}",
             to_list.reasons
         );
+        // The owner's name only in the signature: read, but not for requests.
+        let signed = post("Hi all,", "Ann, who reads Robin's column");
+        assert!(signed.topics.is_empty() && !signed.asks_owner);
+        assert!(
+            said(&signed, "not read for requests"),
+            "{:?}",
+            signed.reasons
+        );
         // The same request, naming the owner, is theirs.
-        let to_robin = post("Robin,");
+        let to_robin = post("Robin,", "Ann");
         assert!(to_robin.asks_owner, "{:?}", to_robin.reasons);
         assert_eq!(to_robin.topics.len(), 1, "{:?}", to_robin.reasons);
     }
