@@ -16,7 +16,7 @@
 //! again from scratch and deduplicated by Message-ID. The Sent folder is found
 //! by its `\Sent` attribute (RFC 6154) when not configured.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
@@ -679,7 +679,7 @@ fn sync_folder(
     if mailbox.exists == 0 || mailbox.uid_next.is_some_and(|next| next <= start) {
         return Ok(());
     }
-    let candidates = list_new(session, account, folder, start, first_sync)
+    let candidates = list_new((session, shared), account, folder, start, first_sync)
         .map_err(|e| broken(format!("listing new UIDs of {folder}"), e))?;
     let top = candidates.iter().map(|c| c.0).max().unwrap_or(0);
     let plans = plan_batches(&candidates, account.batch as usize);
@@ -723,7 +723,7 @@ fn sync_folder(
 /// UIDs come from `UID SEARCH` (a few bytes each); sizes are asked for in
 /// bounded chunks, so a folder of any size never makes one huge response.
 fn list_new(
-    session: &mut Session,
+    (session, shared): (&mut Session, &Shared),
     account: &Account,
     folder: &str,
     start: u32,
@@ -751,12 +751,9 @@ fn list_new(
     uids.sort_unstable();
     uids.dedup();
     let mut out = Vec::with_capacity(uids.len());
-    for chunk in uids.chunks(SIZES_PER_ROUND_TRIP) {
-        let fetches = session.uid_fetch(uid_set(chunk), "(UID RFC822.SIZE)")?;
-        let sizes: std::collections::HashMap<u32, u64> = fetches
-            .iter()
-            .filter_map(|f| Some((f.uid?, u64::from(f.size?))))
-            .collect();
+    for (k, chunk) in uids.chunks(SIZES_PER_ROUND_TRIP).enumerate() {
+        let sizes =
+            fetch_sizes(shared, &format!("s{k}"), &uid_set(chunk)).map_err(imap::Error::Io)?;
         // A UID without a size was expunged meanwhile; its fetch will say so.
         out.extend(
             chunk
@@ -914,36 +911,73 @@ fn fetch_and_store(
 /// (UID, bytes) of each message the server returned. BODY.PEEK never sets
 /// \Seen (RFC 3501 section 6.4.5).
 fn fetch_bodies(shared: &Shared, tag: &str, set: &str) -> std::io::Result<Vec<(u32, Vec<u8>)>> {
-    use imap_proto::{AttributeValue, Response, Status};
+    use imap_proto::AttributeValue;
+    let mut out = Vec::new();
+    uid_fetch(shared, tag, set, "(UID BODY.PEEK[])", |attrs| {
+        let (mut uid, mut body) = (None, None);
+        for a in attrs {
+            match a {
+                AttributeValue::Uid(u) => uid = Some(u),
+                AttributeValue::BodySection {
+                    section: None,
+                    data: Some(d),
+                    ..
+                } => body = Some(d.into_owned()),
+                _ => {}
+            }
+        }
+        // A FETCH of flags only (another client's change) has no body.
+        if let (Some(uid), Some(body)) = (uid, body) {
+            out.push((uid, body));
+        }
+    })?;
+    Ok(out)
+}
+
+/// `UID FETCH set (UID RFC822.SIZE)` under `tag`: (UID, size) of each message.
+fn fetch_sizes(shared: &Shared, tag: &str, set: &str) -> std::io::Result<HashMap<u32, u64>> {
+    use imap_proto::AttributeValue;
+    let mut out = HashMap::new();
+    uid_fetch(shared, tag, set, "(UID RFC822.SIZE)", |attrs| {
+        let (mut uid, mut size) = (None, None);
+        for a in attrs {
+            match a {
+                AttributeValue::Uid(u) => uid = Some(u),
+                AttributeValue::Rfc822Size(n) => size = Some(u64::from(n)),
+                _ => {}
+            }
+        }
+        if let (Some(uid), Some(size)) = (uid, size) {
+            out.insert(uid, size);
+        }
+    })?;
+    Ok(out)
+}
+
+/// Send `UID FETCH set items` under `tag` on the session's stream and hand
+/// each FETCH response's attributes to `each`. The imap crate parses a
+/// response again from its start at every line it reads; here each response
+/// is read whole (`read_response`) and parsed once with imap-proto, the
+/// parser the imap crate uses.
+fn uid_fetch(
+    shared: &Shared,
+    tag: &str,
+    set: &str,
+    items: &str,
+    mut each: impl FnMut(Vec<imap_proto::AttributeValue<'_>>),
+) -> std::io::Result<()> {
+    use imap_proto::{Response, Status};
     let bad = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
     let mut stream = shared.clone();
-    stream.write_all(format!("{tag} UID FETCH {set} (UID BODY.PEEK[])\r\n").as_bytes())?;
+    stream.write_all(format!("{tag} UID FETCH {set} {items}\r\n").as_bytes())?;
     stream.flush()?;
     let mut reader = std::io::BufReader::with_capacity(64 * 1024, stream);
-    let mut out = Vec::new();
     let mut response = Vec::new();
     loop {
         response.clear();
         read_response(&mut reader, &mut response)?;
         match imap_proto::parser::parse_response(&response) {
-            Ok((_, Response::Fetch(_, attrs))) => {
-                let (mut uid, mut body) = (None, None);
-                for a in attrs {
-                    match a {
-                        AttributeValue::Uid(u) => uid = Some(u),
-                        AttributeValue::BodySection {
-                            section: None,
-                            data: Some(d),
-                            ..
-                        } => body = Some(d.into_owned()),
-                        _ => {}
-                    }
-                }
-                // A FETCH of flags only (another client's change) has no body.
-                if let (Some(uid), Some(body)) = (uid, body) {
-                    out.push((uid, body));
-                }
-            }
+            Ok((_, Response::Fetch(_, attrs))) => each(attrs),
             Ok((
                 _,
                 Response::Done {
@@ -954,7 +988,7 @@ fn fetch_bodies(shared: &Shared, tag: &str, set: &str) -> std::io::Result<Vec<(u
                 },
             )) if t.0 == tag => {
                 return match status {
-                    Status::Ok => Ok(out),
+                    Status::Ok => Ok(()),
                     other => Err(bad(format!(
                         "the server answered {other:?}: {}",
                         information.unwrap_or_default()
