@@ -357,6 +357,16 @@ pub(crate) struct Place {
 }
 
 impl Place {
+    /// Can a list post with this text be for the owner? Only when it is to
+    /// them, answers them, sits under their call for topics, or may name them
+    /// (`asks::may_name_owner`, which errs towards yes).
+    pub fn may_be_for_owner(&self, text: &str) -> bool {
+        self.to_owner
+            || self.reply_to_owner
+            || self.call_for_topics
+            || asks::may_name_owner(text, self)
+    }
+
     fn of(msg: &Message, owner: &Owner, source: Source, ctx: &Context, quoted: &str) -> Place {
         let owner_names = owner_names(owner);
         let is_owner = |a: &Address| owner.is_owner(&a.email);
@@ -414,18 +424,6 @@ impl Place {
             call_for_topics,
             list_name: ctx.list_name.clone().or_else(|| ctx.list_id.clone()),
         }
-    }
-}
-
-impl Place {
-    /// Can a list post with this text be for the owner? Only when it is to
-    /// them, answers them, sits under their call for topics, or may name them
-    /// (`asks::may_name_owner`, which errs towards yes).
-    pub fn may_be_for_owner(&self, text: &str) -> bool {
-        self.to_owner
-            || self.reply_to_owner
-            || self.call_for_topics
-            || asks::may_name_owner(text, self)
     }
 }
 
