@@ -37,6 +37,15 @@ pub(crate) fn refresh(store: &mut Store) -> Result<()> {
     if !changes.is_empty() {
         store.update_links(&changes)?;
     }
+    store.refresh_done()
+}
+
+/// [`refresh`] when messages or places were added since the last one: by
+/// this run, or by one that stopped before its refresh.
+pub(crate) fn refresh_if_pending(store: &mut Store) -> Result<()> {
+    if store.refresh_pending()? {
+        refresh(store)?;
+    }
     Ok(())
 }
 
@@ -130,4 +139,41 @@ pub(crate) fn topic_groups(store: &mut Store, config: &Config) -> Result<Vec<Top
     let mut out: Vec<TopicGroup> = by_id.into_values().collect();
     out.sort_by(|a, b| b.askers.len().cmp(&a.askers.len()).then(a.id.cmp(&b.id)));
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Owner;
+    use crate::store::Location;
+
+    #[test]
+    fn a_refresh_left_pending_by_a_stopped_run_is_done_by_the_next() {
+        let owner = Owner {
+            name: "Robin Ellis".into(),
+            addresses: vec!["robin@ellis-on-it.example".into()],
+        };
+        let at = |place: &str, sent: bool| Location {
+            place: place.into(),
+            uid: 0,
+            sent,
+        };
+        let question = b"Message-ID: <q@reader.example>\r\nFrom: Ann <ann@reader.example>\r\nTo: robin@ellis-on-it.example\r\nSubject: UPS?\r\n\r\nRobin, which UPS do you use?\r\n";
+        let answer = b"Message-ID: <a@ellis-on-it.example>\r\nFrom: Robin Ellis <robin@ellis-on-it.example>\r\nTo: ann@reader.example\r\nIn-Reply-To: <q@reader.example>\r\nSubject: Re: UPS?\r\n\r\nAn APC.\r\n";
+        let mut store = Store::in_memory().unwrap();
+        let batch = [
+            crate::import::prepare(question.to_vec(), at("file:in", false), &owner),
+            crate::import::prepare(answer.to_vec(), at("file:sent", true), &owner),
+        ];
+        store.save_batch(&batch, None).unwrap();
+        // The run stops here, before its refresh; the next one finds the note.
+        refresh_if_pending(&mut store).unwrap();
+        let links = store.thread_links().unwrap();
+        let q = links.iter().find(|l| l.message_id == "q@reader.example");
+        assert_eq!(
+            q.and_then(|l| l.answered_by.as_deref()),
+            Some("a@ellis-on-it.example")
+        );
+        assert!(!store.refresh_pending().unwrap());
+    }
 }

@@ -32,11 +32,9 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
             let started = std::time::Instant::now();
             let summary = import::import_paths(&mut store, &config, &paths)?;
             tracing::debug!("import took {:?}", started.elapsed());
-            if summary.counts.new + summary.counts.changed > 0 {
-                let started = std::time::Instant::now();
-                analyze::refresh(&mut store)?;
-                tracing::debug!("threads and answered took {:?}", started.elapsed());
-            }
+            let started = std::time::Instant::now();
+            analyze::refresh_if_pending(&mut store)?;
+            tracing::debug!("threads and answered took {:?}", started.elapsed());
             Ok(report_import(&summary, &store))
         }
         Command::Digest => {
@@ -122,13 +120,7 @@ pub(crate) fn fetch_all(store: &mut Store, config: &Config) -> Result<ExitCode> 
         report_import(&summary, store)
     };
     // Threads and answers change only when a message or a location was added.
-    let fetched = reports
-        .iter()
-        .flat_map(|r| &r.folders)
-        .any(|f| f.counts.new + f.counts.changed > 0);
-    if fetched || summary.counts.new + summary.counts.changed > 0 {
-        analyze::refresh(store)?;
-    }
+    analyze::refresh_if_pending(store)?;
     act_on_replies(store, config)?;
     Ok(if fetch_failed {
         ExitCode::from(3)
@@ -143,11 +135,7 @@ fn fetch(store: &mut Store, config: &Config, only: Option<&str>) -> Result<ExitC
     let reports = imap::fetch_accounts(store, config, only);
     let failed = report_fetch(&reports);
     // Threads and answers change only when a message or a location was added.
-    let changed = reports
-        .iter()
-        .flat_map(|r| &r.folders)
-        .any(|f| f.counts.new + f.counts.known > 0);
-    if changed {
+    if store.refresh_pending()? {
         let t = std::time::Instant::now();
         analyze::refresh(store)?;
         tracing::debug!(

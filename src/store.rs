@@ -365,6 +365,16 @@ impl Store {
                     inc.location.sent
                 ])?;
             }
+            // Threads and answers are out of date until `analyze::refresh` has
+            // run; said in this transaction, so a run that dies before the
+            // refresh leaves the next run a note to do it.
+            if counts.new + counts.changed > 0 {
+                tx.execute(
+                    "INSERT INTO settings (key, value) VALUES ('refresh_pending', '1')
+                     ON CONFLICT (key) DO UPDATE SET value = '1'",
+                    [],
+                )?;
+            }
             if let Some((account, folder, cp)) = checkpoint {
                 tx.execute(
                     "INSERT INTO folders (account, folder, uidvalidity, last_uid) VALUES (?1, ?2, ?3, ?4)
@@ -928,6 +938,26 @@ impl Store {
         Ok(token)
     }
 
+    /// Were messages or places added since threads and answers were last
+    /// brought up to date?
+    pub fn refresh_pending(&self) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM settings WHERE key = 'refresh_pending'",
+                [],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    pub fn refresh_done(&mut self) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM settings WHERE key = 'refresh_pending'", [])?;
+        Ok(())
+    }
+
     /// Remember that `address` was told about topic `topic`; false if it already was.
     pub fn mark_told(&mut self, topic: i64, address: &str) -> Result<bool> {
         let n = self.conn.execute(
@@ -1088,6 +1118,25 @@ mod tests {
                 sent: false,
             },
         }
+    }
+
+    #[test]
+    fn a_batch_that_adds_anything_leaves_a_refresh_pending() {
+        let mut s = Store::in_memory().unwrap();
+        let raw = b"Message-ID: <x@y>\r\n\r\nbody";
+        assert!(!s.refresh_pending().unwrap());
+        s.save_batch(&[incoming(raw, "imap:a/INBOX", 1)], None)
+            .unwrap();
+        assert!(s.refresh_pending().unwrap());
+        s.refresh_done().unwrap();
+        // The same message at the same place adds nothing.
+        s.save_batch(&[incoming(raw, "imap:a/INBOX", 1)], None)
+            .unwrap();
+        assert!(!s.refresh_pending().unwrap());
+        // A new place for it does.
+        s.save_batch(&[incoming(raw, "imap:a/Lists", 4)], None)
+            .unwrap();
+        assert!(s.refresh_pending().unwrap());
     }
 
     #[test]
