@@ -279,40 +279,33 @@ impl Store {
                 tx.prepare_cached("SELECT id FROM messages WHERE content_hash = ?1 LIMIT 1")?;
             for inc in batch {
                 let m = &inc.msg;
-                if inc.seen {
+                let mut message_id = std::borrow::Cow::Borrowed(m.message_id.as_str());
+                let existing = if inc.seen {
+                    // Stored already with these very bytes: only the place may be new.
                     let id: i64 = by_hash
                         .query_row([&m.content_hash], |r| r.get(0))
                         .optional()?
                         .context("a message known by its bytes is no longer stored")?;
-                    counts.known += 1;
-                    if inc.location.sent {
-                        counts.changed += mark_own.execute([id])?;
-                    }
-                    counts.changed += locate.execute(params![
-                        id,
-                        inc.location.place,
-                        inc.location.uid,
-                        inc.location.sent
-                    ])?;
-                    continue;
-                }
-                let mut message_id = std::borrow::Cow::Borrowed(m.message_id.as_str());
-                let mut existing: Option<(i64, Option<i64>)> = find
-                    .query_row([&message_id], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .optional()?;
-                // Two different messages can carry one Message-ID (broken
-                // generators, test corpora). A copy of the same message keeps
-                // its Date through lists and folders; a different Date means a
-                // different message, kept under an id made unique by its hash.
-                if let Some((_, Some(date))) = existing
-                    && m.date.is_some_and(|d| d != date)
-                {
-                    message_id = format!("{}#{}", m.message_id, &m.content_hash[..12]).into();
-                    existing = find
+                    Some(id)
+                } else {
+                    let mut found: Option<(i64, Option<i64>)> = find
                         .query_row([&message_id], |r| Ok((r.get(0)?, r.get(1)?)))
                         .optional()?;
-                }
-                let id = match existing.map(|(id, _)| id) {
+                    // Two different messages can carry one Message-ID (broken
+                    // generators, test corpora). A copy of the same message keeps
+                    // its Date through lists and folders; a different Date means a
+                    // different message, kept under an id made unique by its hash.
+                    if let Some((_, Some(date))) = found
+                        && m.date.is_some_and(|d| d != date)
+                    {
+                        message_id = format!("{}#{}", m.message_id, &m.content_hash[..12]).into();
+                        found = find
+                            .query_row([&message_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                            .optional()?;
+                    }
+                    found.map(|(id, _)| id)
+                };
+                let id = match existing {
                     Some(id) => {
                         counts.known += 1;
                         // The owner's list post echoed back is the same message as the sent copy.
