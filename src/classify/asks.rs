@@ -67,8 +67,10 @@ pub(crate) fn asks_owner(
     // Where an unaddressed sentence is not for the owner (a list post that
     // neither is to them nor answers them), only a sentence that names them
     // can ask them: without their name anywhere, no sentence needs judging.
-    let judge =
-        for_owner(Addressee::Unstated, place) || all.iter().any(|s| may_name_owner(&s.text, place));
+    let judge = for_owner(Addressee::Unstated, place)
+        || all
+            .iter()
+            .any(|s| may_name_owner(&s.text.to_lowercase(), place));
     for (i, s) in all.iter().enumerate().filter(|_| judge) {
         if s.para != para {
             para = s.para;
@@ -151,11 +153,10 @@ fn why(place: &Place) -> String {
     }
 }
 
-/// Could the sentence name the owner (see `names_owner` and
-/// `mentions_owner_as_you`)? A cheap test that errs towards yes: any word of
-/// any of the owner's names, in any case, or a name that is not plain ASCII.
-pub(crate) fn may_name_owner(s: &str, place: &Place) -> bool {
-    let lower = s.to_lowercase();
+/// Could the text (`lower`, in lower case) name the owner (see `names_owner`
+/// and `mentions_owner_as_you`)? A cheap test that errs towards yes: any word
+/// of any of the owner's names, in any case, or a name that is not plain ASCII.
+pub(crate) fn may_name_owner(lower: &str, place: &Place) -> bool {
     place
         .owner_names
         .iter()

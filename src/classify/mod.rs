@@ -240,7 +240,7 @@ pub(crate) fn classify(msg: &Message, owner: &Owner, sent: bool) -> Classificati
     // the owner: what it asks or wishes to read, it asks of the list.
     let judged = match source {
         Source::Own | Source::Automated | Source::Pingback => false,
-        Source::List if !place.may_be_for_owner(&text) => {
+        Source::List if !place.may_be_for_owner(&text.to_lowercase()) => {
             reasons.push(Reason::new(
                 "topic: a list post neither to you, nor a reply to you, nor under your call for topics, and without your name: not read for requests",
                 "",
@@ -271,12 +271,12 @@ pub(crate) fn classify(msg: &Message, owner: &Owner, sent: bool) -> Classificati
 /// text and the quote that `Place::of` and `Place::may_be_for_owner` read.
 fn list_post_may_be_for_owner(msg: &Message, owner: &Owner, ctx: &Context, body: &str) -> bool {
     let place = Place::of(msg, owner, Source::List, ctx, "");
-    if place.may_be_for_owner(body) || topics::is_call_for_topics(body) {
+    let lower = body.to_lowercase();
+    if place.may_be_for_owner(&lower) || topics::call_for_topics_in(&lower) {
         return true;
     }
     // A quote attributed to the owner by address or full name ("On ...,
     // Robin Ellis <robin@...> wrote:") makes it a reply to them.
-    let lower = body.to_lowercase();
     let name = owner.name.trim().to_lowercase();
     (name.len() > 2 && lower.contains(&name))
         || owner
@@ -357,14 +357,15 @@ pub(crate) struct Place {
 }
 
 impl Place {
-    /// Can a list post with this text be for the owner? Only when it is to
-    /// them, answers them, sits under their call for topics, or may name them
-    /// (`asks::may_name_owner`, which errs towards yes).
-    pub fn may_be_for_owner(&self, text: &str) -> bool {
+    /// Can a list post with this text (`lower`, in lower case) be for the
+    /// owner? Only when it is to them, answers them, sits under their call
+    /// for topics, or may name them (`asks::may_name_owner`, which errs
+    /// towards yes).
+    pub fn may_be_for_owner(&self, lower: &str) -> bool {
         self.to_owner
             || self.reply_to_owner
             || self.call_for_topics
-            || asks::may_name_owner(text, self)
+            || asks::may_name_owner(lower, self)
     }
 
     fn of(msg: &Message, owner: &Owner, source: Source, ctx: &Context, quoted: &str) -> Place {

@@ -20,7 +20,11 @@ use super::{Place, Reason, Sentence, TopicRequest};
 /// Does this text (a subject, a post title, the quoted post) ask readers
 /// what to write about?
 pub(crate) fn is_call_for_topics(text: &str) -> bool {
-    let l = text.to_lowercase();
+    call_for_topics_in(&text.to_lowercase())
+}
+
+/// [`is_call_for_topics`] for text in lower case already.
+pub(crate) fn call_for_topics_in(l: &str) -> bool {
     #[rustfmt::skip]
     static CALLS: super::Phrases = super::Phrases::new(&[
         "what should i write about", "what should i cover", "what would you want to read",
@@ -33,7 +37,7 @@ pub(crate) fn is_call_for_topics(text: &str) -> bool {
         "ideas for next", "de quoi devrais-je parler", "sur quoi devrais-je écrire", "worüber soll ich schreiben",
         "sobre qué debería escribir", "sobre o que devo escrever", "di cosa dovrei scrivere",
     ]);
-    CALLS.any_in(&l) || asks_what_to_write(&l)
+    CALLS.any_in(l) || asks_what_to_write(l)
 }
 
 /// The owner's question about their own writing, in any wording: a
