@@ -227,8 +227,6 @@ pub(crate) fn html_to_text(html: &str) -> String {
     html2text::from_read(html.as_bytes(), 100_000).unwrap_or_else(|_| html.to_string())
 }
 
-/// Decode a header value: RFC 2047 words, and raw 8-bit as UTF-8 when it is,
-/// Latin-1 otherwise (mailparse's fallback).
 /// `MailHeader::get_value`, the same string, with a short way for the common
 /// value that holds no encoded word: mailparse tokenizes every value, and on
 /// list mail that was about a tenth of a cold fetch's CPU. Without "=?" its
@@ -256,8 +254,9 @@ fn header_value(h: &MailHeader) -> String {
     out
 }
 
+/// Decode a header value: RFC 2047 words, and raw 8-bit as UTF-8 when it is,
+/// Latin-1 otherwise (mailparse's fallback); control characters become spaces.
 fn decode_value(h: &MailHeader) -> String {
-    // get_value_utf8, else get_value, is get_value: both read UTF-8 first.
     let v = header_value(h);
     // Header values reach HTML, SQL and other headers: no control characters.
     let control = |c: char| c.is_control() && c != '\t';
