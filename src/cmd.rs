@@ -1,5 +1,7 @@
 //! One function per subcommand: each opens what it needs, drives the
-//! pipeline modules, and prints for a person or as JSON lines.
+//! pipeline modules (`run.rs` for a whole run), and prints for a person or
+//! as JSON lines. Mail-derived text is printed only through `text.rs`'s
+//! helpers or as JSON.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -12,18 +14,25 @@ use crate::analyze;
 use crate::cli::{Cli, Command, TopicAction};
 use crate::config::Config;
 use crate::digest;
-use crate::import::{self, Summary};
-use crate::render::Renderer;
+use crate::import;
 use crate::source::imap;
+use crate::status::{Judge, Status};
 use crate::store::{Row, Store};
 use crate::thread::{Mode, Node};
 
 pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
     let config = Config::load(cli.config.as_deref())?;
+    if let Command::Check = cli.command {
+        return check(&config);
+    }
     let db = cli.db.clone().unwrap_or_else(|| config.db_path());
     let mut store = Store::open(&db)?;
+    let judged = analyze::ensure_current(&mut store, &config)?;
+    if judged > 0 {
+        eprintln!("the rules or your [owner] changed: judged {judged} stored message(s) again");
+    }
     match cli.command {
-        Command::Run { force } => run_all(&mut store, &config, force),
+        Command::Run { force } => run_once(&mut store, &config, force),
         Command::Daemon => crate::daemon::run(&mut store, &config),
         Command::Fetch { account } => fetch(&mut store, &config, account.as_deref()),
         Command::Check => check(&config),
@@ -35,21 +44,33 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
             let started = std::time::Instant::now();
             analyze::refresh_if_pending(&mut store)?;
             tracing::debug!("threads and answered took {:?}", started.elapsed());
-            Ok(report_import(&summary, &store))
+            crate::run::say_import(&summary, &store, &mut |l| eprintln!("{l}"));
+            let c = summary.counts;
+            Ok(if c.new + c.known == 0 && !summary.problems.is_empty() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Digest => {
             analyze::refresh(&mut store)?;
-            let (text, path) = make_digest(&mut store, &config)?;
-            print!("{text}");
+            let (text, path) = crate::deliver::preview(&mut store, &config, crate::clock::now())?;
+            let mut w = out();
+            write!(w, "{text}")?;
+            w.flush()?;
             eprintln!("digest written to {}", path.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Threads { json, strict } => threads(&store, json, strict),
-        Command::Messages { json } => messages(&store, json),
-        Command::Explain { message_id } => explain(&store, &message_id),
+        Command::Messages { json } => messages(&store, &config, json),
+        Command::Explain { message_id } => explain(&store, &config, &message_id),
         Command::Items { json } => items(&mut store, &config, json),
         Command::Topics { json } => topics(&mut store, &config, json),
-        Command::Reclassify => reclassify(&mut store, &config),
+        Command::Reclassify => {
+            let n = analyze::reclassify(&mut store, &config)?;
+            eprintln!("reclassified {n} message(s)");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Done { id } => command_line(&mut store, &config, &format!("{} done", item(&id))),
         Command::Ignore { id } => {
             command_line(&mut store, &config, &format!("{} ignore", item(&id)))
@@ -88,52 +109,20 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-/// `allears run`: fetch and classify, then send the digest if it is due. Without
-/// `[smtp]` the digest is written to the output folder on every run, as before.
-fn run_all(store: &mut Store, config: &Config, force: bool) -> Result<ExitCode> {
-    let code = fetch_all(store, config)?;
-    let Some(smtp) = &config.smtp else {
-        let (_, path) = make_digest(store, config)?;
-        eprintln!("digest written to {}", path.display());
-        return Ok(code);
-    };
-    let sink = crate::send::Sink::Smtp(smtp);
-    let outcome = crate::send::deliver(store, config, &sink, crate::clock::now(), force)?;
-    report_delivery(&outcome, config);
-    Ok(code)
-}
-
-/// Import every configured source and bring threads and answers up to date; `run`
-/// and `daemon` both fetch through here.
-pub(crate) fn fetch_all(store: &mut Store, config: &Config) -> Result<ExitCode> {
-    let reports = imap::fetch_accounts(store, config, None);
-    let fetch_failed = report_fetch(&reports);
-    let paths: Vec<(PathBuf, bool)> = config
-        .source
-        .iter()
-        .map(|s| (config.resolve(&s.path), s.sent))
-        .collect();
-    let summary = import::import_paths(store, config, &paths)?;
-    let code = if paths.is_empty() && !config.account.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        report_import(&summary, store)
-    };
-    // Threads and answers change only when a message or a location was added.
-    analyze::refresh_if_pending(store)?;
-    act_on_replies(store, config)?;
-    Ok(if fetch_failed {
-        ExitCode::from(3)
-    } else {
-        code
-    })
+/// `allears run`: one run of the pipeline (`run.rs`). Without `[smtp]` the
+/// digest goes to the output folder, and counts as sent there.
+fn run_once(store: &mut Store, config: &Config, force: bool) -> Result<ExitCode> {
+    let mut say = |l: String| eprintln!("{l}");
+    let gathered = crate::run::once(store, config, crate::clock::now(), force, &mut say)?;
+    Ok(ExitCode::from(gathered.code()))
 }
 
 /// `allears fetch`: every account (or one), then threads and answers are brought up to date.
 fn fetch(store: &mut Store, config: &Config, only: Option<&str>) -> Result<ExitCode> {
     imap::require_accounts(config, only)?;
     let reports = imap::fetch_accounts(store, config, only);
-    let failed = report_fetch(&reports);
+    crate::run::say_fetch(&reports, &mut |l| eprintln!("{l}"));
+    let failed = reports.iter().any(imap::AccountReport::failed);
     // Threads and answers change only when a message or a location was added.
     if store.refresh_pending()? {
         let t = std::time::Instant::now();
@@ -141,7 +130,7 @@ fn fetch(store: &mut Store, config: &Config, only: Option<&str>) -> Result<ExitC
         tracing::debug!(
             "threads and answers brought up to date in {:.2?}; peak memory {}",
             t.elapsed(),
-            imap::peak_memory()
+            crate::usage::peak_memory()
         );
     }
     Ok(if failed {
@@ -151,96 +140,32 @@ fn fetch(store: &mut Store, config: &Config, only: Option<&str>) -> Result<ExitC
     })
 }
 
-/// One summary line per folder (new, skipped as known, failed); returns whether anything failed.
-fn report_fetch(reports: &[imap::AccountReport]) -> bool {
-    for r in reports {
-        for f in &r.folders {
-            let mut line = format!(
-                "{}/{}: {} new, {} skipped (known), {} failed",
-                r.account, f.folder, f.counts.new, f.counts.known, f.unfetched
-            );
-            if f.counts.failed > 0 {
-                line.push_str(&format!(
-                    ", {} stored raw with a parse error",
-                    f.counts.failed
-                ));
-            }
-            if f.resynced {
-                line.push_str(" (UIDVALIDITY changed: folder synced again)");
-            }
-            if let Some(e) = &f.error {
-                line.push_str(&format!("; error: {e}"));
-            }
-            eprintln!("{line}");
-        }
-        if let Some(e) = &r.error {
-            eprintln!("allears: account {}: {e}", r.account);
-        }
-    }
-    reports.iter().any(imap::AccountReport::failed)
-}
-
 /// `allears check`: what each account looks like from here, and what is wrong.
 fn check(config: &Config) -> Result<ExitCode> {
     imap::require_accounts(config, None)?;
     let mut bad = false;
+    let mut w = out();
     for account in &config.account {
         let r = imap::check_account(config, account);
-        println!("account {}:", r.account);
+        writeln!(w, "account {}:", r.account)?;
         for l in &r.lines {
-            println!("  {l}");
+            writeln!(w, "  {l}")?;
         }
         for p in &r.problems {
-            println!("  PROBLEM: {p}");
+            writeln!(w, "  PROBLEM: {p}")?;
             eprintln!("allears: account {}: {p}", r.account);
         }
         if r.problems.is_empty() {
-            println!("  ok");
+            writeln!(w, "  ok")?;
         }
         bad |= !r.problems.is_empty();
     }
+    w.flush()?;
     Ok(if bad {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
-}
-
-pub(crate) fn report_delivery(outcome: &crate::send::Outcome, config: &Config) {
-    use crate::send::Outcome;
-    match outcome {
-        Outcome::Sent {
-            period,
-            message_id,
-            retry,
-        } => {
-            let again = if *retry {
-                " (the pending one, again)"
-            } else {
-                ""
-            };
-            let to = config
-                .smtp
-                .as_ref()
-                .map(|s| s.to.as_str())
-                .unwrap_or("the output folder");
-            eprintln!("digest for {period} sent to {to}{again}: <{message_id}>");
-        }
-        Outcome::Busy => {
-            eprintln!("another allears is sending the digest right now; this run sent nothing");
-        }
-        Outcome::SkippedEmpty { period } => {
-            eprintln!("nothing new for {period}: no digest sent ([schedule] empty = \"skip\")");
-        }
-        Outcome::NotDue {
-            period,
-            state,
-            next,
-        } => {
-            let next = crate::send::rfc5322_date(config, *next);
-            eprintln!("the digest for {period} was already {state}; the next is due {next}");
-        }
-    }
 }
 
 /// "12" or "#12" -> "#12".
@@ -257,135 +182,27 @@ fn topic(id: &str) -> String {
 /// reply to the digest, applied at once; mail it asks for is sent now.
 fn command_line(store: &mut Store, config: &Config, line: &str) -> Result<ExitCode> {
     let now = crate::clock::now();
-    let parsed = crate::commands::parse(line, usize::MAX, now, &digest::owner_zone(config));
+    let parsed = crate::commands::parse(line, usize::MAX, now, &config.zone());
     if parsed.commands.is_empty() {
         anyhow::bail!("not a command: {}", line.lines().next().unwrap_or(""));
     }
-    let failed = {
-        store.begin()?;
-        match crate::commands::apply_and_queue(
-            store,
-            config,
-            &format!("cli:{}", now.as_nanosecond()),
-            &parsed,
-        ) {
-            Ok(lines) => {
-                store.commit()?;
-                for l in &lines {
-                    println!("{l}");
-                }
-                lines.iter().any(|l| l.contains("FAILED"))
-            }
-            Err(e) => {
-                store.rollback();
-                return Err(e);
-            }
-        }
-    };
-    send_outbox(store, config)?;
-    Ok(if failed {
+    let report = crate::commands::apply_and_queue(
+        store,
+        config,
+        &format!("cli:{}", now.as_nanosecond()),
+        &parsed,
+    )?;
+    let mut w = out();
+    for l in report.lines() {
+        writeln!(w, "{l}")?;
+    }
+    w.flush()?;
+    crate::run::send_outbox(store, config, &mut |l| eprintln!("{l}"))?;
+    Ok(if report.failed() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// Apply the owner's reply commands that arrived, send the mail they asked
-/// for, then a results message for each (reporting what was sent).
-pub(crate) fn act_on_replies(store: &mut Store, config: &Config) -> Result<()> {
-    let handled = crate::commands::process(store, config, crate::clock::now())?;
-    for h in &handled {
-        eprintln!("applied the commands of your reply <{}>", h.message_id);
-    }
-    send_outbox(store, config)?;
-    for h in &handled {
-        let (to, eml) = crate::commands::results_message(store, config, h)?;
-        match &config.smtp {
-            Some(_) => {
-                store.queue_mail(&h.message_id, &to, &eml, "results", "results", None)?;
-            }
-            None => {
-                let dir = config.output_dir();
-                std::fs::create_dir_all(&dir)
-                    .with_context(|| format!("creating {}", dir.display()))?;
-                let path = dir.join(format!(
-                    "results-{}.eml",
-                    &crate::message::content_hash(h.message_id.as_bytes())[..12]
-                ));
-                std::fs::write(&path, &eml)
-                    .with_context(|| format!("writing {}", path.display()))?;
-                eprintln!("results written to {}", path.display());
-            }
-        }
-    }
-    send_outbox(store, config)?;
-    if !handled.is_empty() {
-        analyze::refresh(store)?;
-    }
-    Ok(())
-}
-
-/// Send what waits in the outbox; without [smtp] it waits and says so.
-fn send_outbox(store: &mut Store, config: &Config) -> Result<()> {
-    let pending = store.pending_mail()?.len();
-    if pending == 0 {
-        return Ok(());
-    }
-    let Some(smtp) = &config.smtp else {
-        eprintln!(
-            "allears: warning: {pending} message(s) wait in the outbox: add an [smtp] section to send them"
-        );
-        return Ok(());
-    };
-    let mut send = |to: &str, eml: &[u8]| crate::send::send_one(smtp, config, to, eml);
-    let (sent, failed) = crate::commands::flush(store, config, &mut send)?;
-    if sent > 0 {
-        analyze::refresh(store)?;
-    }
-    if sent + failed > 0 {
-        eprintln!(
-            "sent {sent} message(s) you asked for; {failed} failed and wait for the next run"
-        );
-    }
-    Ok(())
-}
-
-/// Print the import summary; the exit code is non-zero only when nothing could be read.
-fn report_import(summary: &Summary, store: &Store) -> ExitCode {
-    for p in &summary.problems {
-        eprintln!("allears: warning: {p}");
-    }
-    let c = summary.counts;
-    eprintln!(
-        "imported {} new message(s), {} already known, {} stored raw with a parse error",
-        c.new, c.known, c.failed
-    );
-    if c.failed > 0
-        && let Ok(failures) = store.parse_failures()
-    {
-        for (id, err) in failures.iter().rev().take(c.failed.min(20)) {
-            eprintln!("  {id}: {err}");
-        }
-    }
-    if c.new + c.known == 0 && !summary.problems.is_empty() {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    }
-}
-
-/// Build, render and write the digest; returns its text and the .eml path.
-fn make_digest(store: &mut Store, config: &Config) -> Result<(String, PathBuf)> {
-    let d = digest::build(store, config, crate::clock::now())?;
-    let renderer = Renderer::new()?;
-    let text = renderer.text("digest", &d)?;
-    let html = renderer.html("digest", &d)?;
-    let message_id = crate::send::digest_message_id(config, &d.period);
-    let eml = crate::send::build_digest(config, &d, &message_id, &text, &html)?;
-    let ids: Vec<i64> = d.needs_reply.iter().map(|n| n.id).collect();
-    store.save_digest(&d.period, &message_id, &eml, &ids)?;
-    let path = crate::send::write_to_folder(&config.output_dir(), &d.period, &eml, &text, &html)?;
-    Ok((text, path))
 }
 
 fn out() -> std::io::BufWriter<std::io::StdoutLock<'static>> {
@@ -494,13 +311,14 @@ fn message_json(row: &Row) -> serde_json::Value {
     })
 }
 
-fn messages(store: &Store, as_json: bool) -> Result<ExitCode> {
+fn messages(store: &Store, config: &Config, as_json: bool) -> Result<ExitCode> {
+    let judge = Judge::load(store, config, crate::clock::now())?;
     let mut w = out();
     for row in store.rows()? {
         if as_json {
             writeln!(w, "{}", message_json(&row))?;
         } else {
-            let open = if digest::wants_reply(&row) {
+            let open = if judge.status(&row).needs_reply() {
                 "needs reply"
             } else {
                 ""
@@ -520,7 +338,7 @@ fn messages(store: &Store, as_json: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn explain(store: &Store, message_id: &str) -> Result<ExitCode> {
+fn explain(store: &Store, config: &Config, message_id: &str) -> Result<ExitCode> {
     let id = message_id
         .trim()
         .trim_start_matches('<')
@@ -528,6 +346,7 @@ fn explain(store: &Store, message_id: &str) -> Result<ExitCode> {
     let row = store
         .row_by_message_id(id)?
         .with_context(|| format!("no stored message has Message-ID <{id}>"))?;
+    let judge = Judge::load(store, config, crate::clock::now())?;
     let mut w = out();
     writeln!(w, "<{}>", row.message_id)?;
     writeln!(w, "  subject:   {}", row.subject)?;
@@ -545,15 +364,10 @@ fn explain(store: &Store, message_id: &str) -> Result<ExitCode> {
         Some(by) => writeln!(w, "  answered:  yes, by your message <{by}>")?,
         None => writeln!(w, "  answered:  no")?,
     }
-    writeln!(
-        w,
-        "  in digest: {}",
-        if digest::wants_reply(&row) {
-            "yes, under Needs a reply"
-        } else {
-            "no"
-        }
-    )?;
+    match judge.status(&row) {
+        Status::In(section) => writeln!(w, "  in digest: yes, under {}", section.title())?,
+        Status::Out(why) => writeln!(w, "  in digest: no: {why}")?,
+    }
     for t in &row.class.topics {
         writeln!(w, "  topic:     {} (\"{}\")", t.phrase, t.words)?;
     }
@@ -605,19 +419,6 @@ fn topics(store: &mut Store, config: &Config, as_json: bool) -> Result<ExitCode>
         }
     }
     w.flush()?;
-    Ok(ExitCode::SUCCESS)
-}
-
-fn reclassify(store: &mut Store, config: &Config) -> Result<ExitCode> {
-    let mut classes = Vec::new();
-    store.for_each_raw(|id, raw, sent| {
-        let msg = crate::message::parse(raw);
-        classes.push((id, crate::classify::classify(&msg, &config.owner, sent)));
-        Ok(())
-    })?;
-    store.update_classes(&classes)?;
-    analyze::refresh(store)?;
-    eprintln!("reclassified {} message(s)", classes.len());
     Ok(ExitCode::SUCCESS)
 }
 

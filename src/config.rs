@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
+pub(crate) use crate::owner::Owner;
+
 /// The default configuration, compiled in: used when no file is found.
 pub(crate) const EMBEDDED: &str = include_str!("../digest.toml");
 
@@ -55,35 +57,6 @@ impl Origin {
             Some(f) => f.display().to_string(),
             None => "the embedded default digest.toml".to_string(),
         }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Owner {
-    pub name: String,
-    pub addresses: Vec<String>,
-}
-
-impl Owner {
-    /// The first address: the owner's own, which allears writes from and to.
-    /// `validate` makes sure there is one.
-    pub fn primary(&self) -> &str {
-        self.addresses
-            .first()
-            .map(String::as_str)
-            .unwrap_or("owner@localhost")
-    }
-
-    /// The domain of the primary address.
-    pub fn domain(&self) -> &str {
-        self.primary().rsplit('@').next().unwrap_or("localhost")
-    }
-
-    pub fn is_owner(&self, address: &str) -> bool {
-        self.addresses
-            .iter()
-            .any(|a| a.eq_ignore_ascii_case(address.trim()))
     }
 }
 
@@ -479,6 +452,29 @@ impl Config {
     }
 
     /// Resolve a path from the config against the config's folder.
+    /// Where the owner's command replies go (the digest's Reply-To): `[commands]
+    /// address`, else `owner+TOKEN@domain`, whose subaddress carries the secret
+    /// token that a command message must carry (`commands/auth.rs`).
+    pub fn command_address(&self, token: &str) -> String {
+        if let Some(a) = &self.commands.address {
+            return a.clone();
+        }
+        let owner = self.owner.primary();
+        match owner.rsplit_once('@') {
+            Some((local, domain)) => format!("{local}+{token}@{domain}"),
+            None => owner.to_string(),
+        }
+    }
+
+    /// The owner's time zone: `[schedule] timezone`, else the machine's.
+    pub fn zone(&self) -> jiff::tz::TimeZone {
+        if self.schedule.timezone.is_empty() {
+            jiff::tz::TimeZone::system()
+        } else {
+            jiff::tz::TimeZone::get(&self.schedule.timezone).unwrap_or(jiff::tz::TimeZone::UTC)
+        }
+    }
+
     pub fn resolve(&self, p: &Path) -> PathBuf {
         if p.is_absolute() {
             p.to_path_buf()
@@ -590,6 +586,22 @@ mod tests {
             ..Secret::default()
         };
         assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn commands_go_to_a_subaddress_with_the_token_unless_configured() {
+        let config = |extra: &str| {
+            let text = format!(
+                "[owner]\nname = \"Robin Ellis\"\naddresses = [\"robin@ellis-on-it.example\"]\n{extra}"
+            );
+            Config::parse(&text, origin()).unwrap()
+        };
+        assert_eq!(
+            config("").command_address("c0ffee"),
+            "robin+c0ffee@ellis-on-it.example"
+        );
+        let c = config("[commands]\naddress = \"digest@ellis-on-it.example\"\n");
+        assert_eq!(c.command_address("c0ffee"), "digest@ellis-on-it.example");
     }
 
     #[test]

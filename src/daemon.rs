@@ -1,8 +1,8 @@
 //! `allears daemon`: one long-running process that fetches on an interval and
 //! sends each digest at its time, until SIGTERM (or SIGINT) asks it to stop.
 //!
-//! It drives the same functions as `allears run` (`cmd::fetch_all`,
-//! `send::deliver`); what it adds is waiting. Waiting is measured on the wall
+//! It drives the same run as `allears run` (`run.rs`: gather, act on
+//! replies; `deliver.rs`: send when due); what it adds is waiting. Waiting is measured on the wall
 //! clock and re-checked every few seconds rather than slept in one piece: the
 //! monotonic clock stops while a laptop is suspended, so a single long sleep
 //! would wake late. After a suspend the schedule's rule (the due period is the
@@ -18,7 +18,7 @@ use anyhow::{Context, Result};
 use jiff::{SignedDuration, Timestamp};
 
 use crate::config::Config;
-use crate::send::{self, Outcome, Sink};
+use crate::deliver::{self, Outcome, Sink};
 use crate::store::Store;
 
 /// How often the loop looks at the wall clock and the stop flag.
@@ -56,7 +56,7 @@ pub(crate) fn run(store: &mut Store, config: &Config) -> Result<ExitCode> {
         let mut retry = Retry::new();
         while !stop.load(Ordering::Relaxed) {
             let now = crate::clock::now();
-            let due = send::is_due(store, config, now).unwrap_or_else(|e| {
+            let due = deliver::is_due(store, config, now).unwrap_or_else(|e| {
                 tracing::warn!("reading the digest state: {e:#}");
                 false
             });
@@ -66,9 +66,9 @@ pub(crate) fn run(store: &mut Store, config: &Config) -> Result<ExitCode> {
                 next_fetch = now.saturating_add(every).unwrap_or(now);
             }
             if due && retry.ready(now) {
-                match send::deliver(store, config, &sink, crate::clock::now(), false) {
+                match deliver::deliver(store, config, &sink, crate::clock::now(), false) {
                     Ok(outcome) => {
-                        log(&outcome);
+                        log(&outcome, config);
                         retry = Retry::new();
                     }
                     Err(e) => {
@@ -84,32 +84,26 @@ pub(crate) fn run(store: &mut Store, config: &Config) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Fetch errors are logged, not fatal: the next interval tries again.
+/// One round of reading and acting on replies; errors are logged, not
+/// fatal: the next interval tries again.
 fn fetch(store: &mut Store, config: &Config) {
-    if let Err(e) = crate::cmd::fetch_all(store, config) {
+    let mut say = |line: String| tracing::info!("{line}");
+    let round = crate::run::gather(store, config).and_then(|g| {
+        g.report(store, &mut say);
+        crate::run::act_on_replies(store, config, &mut say)
+    });
+    if let Err(e) = round {
         tracing::warn!("fetching: {e:#}");
     }
 }
 
-fn log(outcome: &Outcome) {
-    match outcome {
-        Outcome::Sent {
-            period,
-            message_id,
-            retry,
-        } => tracing::info!(
-            "digest for {period} sent{}: <{message_id}>",
-            if *retry { " (retry)" } else { "" }
-        ),
-        Outcome::SkippedEmpty { period } => {
-            tracing::info!("nothing new for {period}: digest skipped")
-        }
-        Outcome::Busy => tracing::info!("another allears is sending the digest; not sending"),
-        Outcome::NotDue { .. } => {}
+/// Say what a delivery did; "not due" is the daemon's normal state, not news.
+fn log(outcome: &Outcome, config: &Config) {
+    if !matches!(outcome, Outcome::NotDue { .. }) {
+        tracing::info!("{}", outcome.describe(config));
     }
 }
 
-/// Sleep up to `total`, waking early when asked to stop.
 /// Wait `total`, or less when asked to stop or when the watched folder changed.
 fn wait(stop: &AtomicBool, changed: &AtomicBool, total: SignedDuration) {
     let mut left = total.unsigned_abs();

@@ -19,9 +19,11 @@ use jiff::civil::Date;
 use serde::Serialize;
 
 use crate::analyze::{self, TopicGroup};
-use crate::classify::Source;
+use crate::classify::{Rule, Source};
 use crate::config::Config;
-use crate::store::{Row, Store};
+use crate::status::{Judge, Section, Status};
+use crate::store::{ItemState, Row, Store, TopicState};
+use crate::text::{age, clip, safe_link};
 
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Digest {
@@ -158,25 +160,9 @@ pub(crate) struct ItemView {
     pub summary: String,
 }
 
-/// The owner's time zone: `[schedule] timezone`, else the machine's.
-pub(crate) fn owner_zone(config: &Config) -> jiff::tz::TimeZone {
-    if config.schedule.timezone.is_empty() {
-        jiff::tz::TimeZone::system()
-    } else {
-        jiff::tz::TimeZone::get(&config.schedule.timezone).unwrap_or(jiff::tz::TimeZone::UTC)
-    }
-}
-
-/// Is this stored message an open "needs a reply" candidate (before item state)?
-pub(crate) fn wants_reply(row: &Row) -> bool {
-    row.asks_owner
-        && row.answered_by.is_none()
-        && !matches!(row.source, Source::Own | Source::Automated)
-}
-
 /// The digest for the day `now` falls on (what `allears digest` previews).
 pub(crate) fn build(store: &mut Store, config: &Config, now: Timestamp) -> Result<Digest> {
-    let day = now.to_zoned_datetime(owner_zone(config)).date();
+    let day = now.to_zoned_datetime(config.zone()).date();
     build_for(store, config, now, day)
 }
 
@@ -189,18 +175,19 @@ pub(crate) fn build_for(
     day: Date,
 ) -> Result<Digest> {
     let rows = store.rows()?;
-    let since = since(store, config, now)?;
-    let (needs_reply, still_waiting) = open_items(store, config, &rows, now)?;
+    let judge = Judge::load(store, config, now)?;
+    let (needs_reply, still_waiting) = open_items(store, &judge, &rows, now)?;
+    let since = judge.since;
     let topics = topics(store, config, &rows, since.at)?;
     let window: Vec<&Row> = rows
         .iter()
         .filter(|r| r.date.unwrap_or(0) >= since.at && r.source != Source::Own)
         .collect();
-    let lists = lists(store, config, &rows, &window)?;
-    let posts = posts(store, &config.owner, &window, now)?;
+    let lists = lists(&rows, &window);
+    let posts = posts(&config.owner, &window, now);
     let handled = handled(store, &rows, since.at)?;
     let token = store.command_token()?;
-    let reply_to = crate::send::reply_to(config, &token);
+    let reply_to = config.command_address(&token);
     let day_name = day.strftime("%A %-d %B %Y").to_string();
     let refused = refused(store, &rows, since.at)?;
     let empty = refused.is_empty()
@@ -245,66 +232,26 @@ fn refused(store: &Store, rows: &[Row], at: i64) -> Result<Vec<String>> {
         .collect())
 }
 
-struct Since {
-    at: i64,
-    label: String,
-}
-
-/// Where "new" starts: the last accepted digest, else `max_age_days` back.
-fn since(store: &Store, config: &Config, now: Timestamp) -> Result<Since> {
-    if let Some(at) = store.last_sent_digest()?.and_then(|d| d.sent_at) {
-        let day = Timestamp::from_second(at)
-            .map(|t| {
-                t.to_zoned_datetime(owner_zone(config))
-                    .strftime("%A %-d %B")
-                    .to_string()
-            })
-            .unwrap_or_default();
-        return Ok(Since {
-            at,
-            label: format!("since your last digest ({day})"),
-        });
-    }
-    let days = config.digest.max_age_days;
-    Ok(Since {
-        at: now.as_second() - i64::from(days) * 86_400,
-        label: format!("over the last {days} days"),
-    })
-}
-
-/// Open items, split into never shown ("Needs a reply") and shown before ("Still waiting").
+/// Open items, split into never shown ("Needs a reply") and shown before
+/// ("Still waiting"). An item is made for each candidate on first sight, so
+/// its id is stable from then on.
 fn open_items(
     store: &mut Store,
-    config: &Config,
+    judge: &Judge,
     rows: &[Row],
     now: Timestamp,
 ) -> Result<(Vec<NeedsReply>, Vec<NeedsReply>)> {
-    let mutes = store.mutes()?;
-    let oldest = now.as_second() - i64::from(config.digest.max_age_days) * 86_400;
     let (mut fresh, mut waiting) = (Vec::new(), Vec::new());
-    for row in rows.iter().filter(|r| wants_reply(r)) {
-        if row.date.is_some_and(|d| d < oldest) {
-            continue;
-        }
-        let muted = mutes.iter().any(|(kind, value)| {
-            (kind == "thread" && row.thread.as_deref() == Some(value.as_str()))
-                || (kind == "sender" && value.eq_ignore_ascii_case(&row.reader_email()))
-        });
-        if muted {
-            continue;
-        }
-        let item = store.item_for(&format!("msg:{}", row.message_id))?;
-        let snoozed = item.snooze_until.is_some_and(|t| t > now.as_second());
-        if item.state != "open" || snoozed {
-            continue;
-        }
+    for row in rows.iter().filter(|r| judge.candidate(r).is_ok()) {
+        let item = store.item_for(&Judge::key(row))?;
         let mut view = needs_reply_view(item.id, row, now);
-        match item.first_shown {
-            Some(shown) => {
-                view.shown = Some(age(now.as_second() - shown));
+        match judge.by_item(Some(&item)) {
+            Status::In(Section::StillWaiting) => {
+                view.shown = item.first_shown.map(|shown| age(now.as_second() - shown));
                 waiting.push(view);
             }
-            None => fresh.push(view),
+            Status::In(_) => fresh.push(view),
+            Status::Out(_) => {}
         }
     }
     Ok((fresh, waiting))
@@ -317,7 +264,7 @@ fn topics(store: &mut Store, config: &Config, rows: &[Row], since: i64) -> Resul
         .collect();
     Ok(analyze::topic_groups(store, config)?
         .into_iter()
-        .filter(|g| g.state == "open" || g.state == "planned")
+        .filter(|g| matches!(g.state, TopicState::Open | TopicState::Planned))
         .map(|g| {
             let new = g
                 .messages
@@ -329,7 +276,7 @@ fn topics(store: &mut Store, config: &Config, rows: &[Row], since: i64) -> Resul
 }
 
 /// Per list: how much traffic, how many new threads, the busiest, and where the owner was named.
-fn lists(store: &Store, config: &Config, rows: &[Row], window: &[&Row]) -> Result<Vec<ListView>> {
+fn lists(rows: &[Row], window: &[&Row]) -> Vec<ListView> {
     let by_id: HashMap<&str, &Row> = rows.iter().map(|r| (r.message_id.as_str(), r)).collect();
     let mut per_list: BTreeMap<String, Vec<&Row>> = BTreeMap::new();
     for row in window.iter().filter(|r| r.source == Source::List) {
@@ -343,17 +290,11 @@ fn lists(store: &Store, config: &Config, rows: &[Row], window: &[&Row]) -> Resul
     }
     per_list
         .into_iter()
-        .map(|(name, msgs)| list_view(store, config, &by_id, name, &msgs))
+        .map(|(name, msgs)| list_view(&by_id, name, &msgs))
         .collect()
 }
 
-fn list_view(
-    store: &Store,
-    config: &Config,
-    by_id: &HashMap<&str, &Row>,
-    name: String,
-    msgs: &[&Row],
-) -> Result<ListView> {
+fn list_view(by_id: &HashMap<&str, &Row>, name: String, msgs: &[&Row]) -> ListView {
     let mut threads: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
     for row in msgs {
         let root = row.thread.as_deref().unwrap_or(&row.message_id);
@@ -376,24 +317,25 @@ fn list_view(
                 link: first.class.context.archive.as_deref().and_then(safe_link),
             }
         });
-    let mut mentions = Vec::new();
-    for row in msgs {
-        if let Some(excerpt) = mention(store, config, row)? {
-            mentions.push(MentionView {
+    let mentions = msgs
+        .iter()
+        .filter_map(|row| {
+            let excerpt = row.class.context.mention.clone()?;
+            Some(MentionView {
                 who: who(row),
                 subject: clip(without_list_tags(&row.subject), 120),
                 excerpt,
                 link: row.class.context.archive.as_deref().and_then(safe_link),
-            });
-        }
-    }
-    Ok(ListView {
+            })
+        })
+        .collect();
+    ListView {
         name,
         messages: msgs.len(),
         new_threads,
         busiest,
         mentions,
-    })
+    }
 }
 
 /// "[Forum] [Networking] Re: Topic" -> "Re: Topic": the list is named beside it already.
@@ -407,50 +349,8 @@ fn without_list_tags(subject: &str) -> &str {
     if s.is_empty() { subject } else { s }
 }
 
-/// The line of a message's new text that names the owner, if one does.
-fn mention(store: &Store, config: &Config, row: &Row) -> Result<Option<String>> {
-    let Some(raw) = store.raw(&row.message_id)? else {
-        return Ok(None);
-    };
-    let msg = crate::message::parse(&raw);
-    let new = crate::newtext::new_text(&msg.text);
-    Ok(new
-        .text
-        .lines()
-        .find(|line| names_owner(line, &config.owner))
-        .map(|line| clip(line, 200)))
-}
-
-/// Full name, any address, or an @handle made of the first name (as forums write it).
-fn names_owner(line: &str, owner: &crate::config::Owner) -> bool {
-    let lower = line.to_lowercase();
-    let name = owner.name.to_lowercase();
-    let handle = name
-        .split_whitespace()
-        .next()
-        .map(|first| format!("@{first}"));
-    (!name.is_empty() && lower.contains(&name))
-        || owner
-            .addresses
-            .iter()
-            .any(|a| lower.contains(&a.to_lowercase()))
-        || handle.is_some_and(|h| {
-            lower.match_indices(&h).any(|(i, _)| {
-                !lower[i + h.len()..]
-                    .chars()
-                    .next()
-                    .is_some_and(|c| c.is_alphanumeric())
-            })
-        })
-}
-
 /// Per post: the new comments, and pingbacks collapsed into one line.
-fn posts(
-    store: &Store,
-    owner: &crate::config::Owner,
-    window: &[&Row],
-    now: Timestamp,
-) -> Result<Vec<PostView>> {
+fn posts(owner: &crate::config::Owner, window: &[&Row], now: Timestamp) -> Vec<PostView> {
     let mut per_post: BTreeMap<String, PostView> = BTreeMap::new();
     // The owner's own reply comments come back as notifications too; they are not news.
     let by_owner = |r: &Row| {
@@ -482,7 +382,16 @@ fn posts(
         });
         if row.source == Source::Pingback {
             post.pingbacks += 1;
-            let site = linking_site(store, row)?;
+            let site = match &ctx.site {
+                Some(s) => SiteView {
+                    name: s.name.clone(),
+                    link: s.url.clone(),
+                },
+                None => SiteView {
+                    name: who(row),
+                    link: None,
+                },
+            };
             if !post.linked_from.iter().any(|s| s.name == site.name) {
                 post.linked_from.push(site);
             }
@@ -494,11 +403,11 @@ fn posts(
                 .date
                 .map(|d| age(now.as_second() - d))
                 .unwrap_or_else(|| "undated".into()),
-            excerpt: comment_text(store, row)?,
+            excerpt: ctx.excerpt.clone().unwrap_or_default(),
             link: ctx.comment_url.as_deref().and_then(safe_link),
         });
     }
-    Ok(per_post.into_values().collect())
+    per_post.into_values().collect()
 }
 
 /// `[Blog] Pingback: "Title"` -> `Title` (WordPress notification subjects).
@@ -506,40 +415,6 @@ fn quoted_title(subject: &str) -> Option<String> {
     let (_, rest) = subject.split_once('"')?;
     let title = rest.trim_end().trim_end_matches('"');
     (!title.is_empty()).then(|| title.to_string())
-}
-
-/// The site behind a pingback or trackback: WordPress writes `Website: NAME (IP address: ...)`
-/// and `URL: ...` in the notification; else the sender.
-fn linking_site(store: &Store, row: &Row) -> Result<SiteView> {
-    let msg = store
-        .raw(&row.message_id)?
-        .map(|raw| crate::message::parse(&raw));
-    let field = |name: &str| {
-        msg.as_ref().and_then(|m| {
-            m.text
-                .lines()
-                .find_map(|l| l.trim().strip_prefix(name).map(str::trim))
-                .filter(|v| !v.is_empty())
-                .map(str::to_string)
-        })
-    };
-    let name = field("Website:")
-        .map(|w| w.split(" (IP address").next().unwrap_or("").to_string())
-        .filter(|w| !w.trim().is_empty())
-        .unwrap_or_else(|| who(row));
-    Ok(SiteView {
-        name: clip(&name, 80),
-        link: field("URL:").as_deref().and_then(safe_link),
-    })
-}
-
-fn comment_text(store: &Store, row: &Row) -> Result<String> {
-    let Some(raw) = store.raw(&row.message_id)? else {
-        return Ok(String::new());
-    };
-    let msg = crate::message::parse(&raw);
-    let body = crate::classify::source::writer_text(&msg, row.source);
-    Ok(clip(&crate::newtext::new_text(&body).text, 200))
 }
 
 /// Items an accepted digest showed that were handled since the last one: closed by a
@@ -555,10 +430,10 @@ fn handled(store: &Store, rows: &[Row], since: i64) -> Result<Vec<HandledView>> 
         else {
             continue;
         };
-        let how = if item.state != "open" {
+        let how = if item.state != ItemState::Open {
             item.closed_at
                 .is_some_and(|t| t >= since)
-                .then(|| item.state.clone())
+                .then(|| item.state.to_string())
         } else {
             row.answered_by
                 .as_deref()
@@ -618,8 +493,8 @@ fn needs_reply_view(id: i64, row: &Row, now: Timestamp) -> NeedsReply {
         .class
         .reasons
         .iter()
-        .find(|r| r.rule.starts_with("asks"))
-        .map(|r| clip(r.rule.trim_start_matches("asks: "), 160))
+        .find(|r| r.rule == Rule::Asks)
+        .map(|r| clip(&r.why, 160))
         .unwrap_or_default();
     let (link, link_label) = match ctx.comment_url.as_deref().and_then(safe_link) {
         Some(url) => (Some(url), "the comment"),
@@ -655,54 +530,6 @@ fn topic_view(g: TopicGroup, new: bool) -> TopicView {
         messages: g.messages,
         new,
     }
-}
-
-/// Only links a mail client may follow safely: http, https, mailto.
-pub(crate) fn safe_link(url: &str) -> Option<String> {
-    let u = url.trim();
-    let lower = u.to_ascii_lowercase();
-    let ok = (lower.starts_with("https://")
-        || lower.starts_with("http://")
-        || lower.starts_with("mailto:"))
-        && !u
-            .chars()
-            .any(|c| c.is_control() || c.is_whitespace() || c == '"' || c == '<' || c == '>');
-    ok.then(|| u.to_string())
-}
-
-/// "3 days ago", "5 hours ago", "just now".
-pub(crate) fn age(secs: i64) -> String {
-    let (n, unit) = match secs.max(0) {
-        s if s < 3600 => return "just now".to_string(),
-        s if s < 86_400 => (s / 3600, "hour"),
-        s if s < 14 * 86_400 => (s / 86_400, "day"),
-        s => (s / (7 * 86_400), "week"),
-    };
-    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
-}
-
-/// Reader text made safe to show: one line (no CR/LF to break a header or a
-/// layout), no control or bidirectional-override characters (a terminal escape
-/// or a reordered line could disguise it), at most `max` characters.
-pub(crate) fn clip(s: &str, max: usize) -> String {
-    let one_line = s
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .filter(|&c| !c.is_control() && !is_bidi_control(c))
-        .collect::<String>();
-    if one_line.chars().count() <= max {
-        return one_line;
-    }
-    let mut out: String = one_line.chars().take(max).collect();
-    out.push('…');
-    out
-}
-
-/// Unicode bidirectional formatting characters (UAX #9): embeddings, overrides, isolates.
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
 }
 
 /// The digest's items for `allears items --json`.
@@ -746,40 +573,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_safe_links() {
-        assert!(safe_link("https://a.example/x").is_some());
-        assert!(safe_link("mailto:a@b").is_some());
-        assert!(safe_link("javascript:alert(1)").is_none());
-        assert!(safe_link("JaVaScRiPt:alert(1)").is_none());
-        assert!(safe_link("https://a.example/\"onmouseover=x").is_none());
-        assert!(safe_link("data:text/html,x").is_none());
-    }
-
-    #[test]
-    fn reader_text_is_one_line_without_control_or_bidi_characters() {
-        let hostile = "Hi\r\nBcc: x@y\x1b[2J \u{202E}gnp.exe\u{202C} ok";
-        let out = clip(hostile, 100);
-        assert_eq!(out, "Hi Bcc: x@y[2J gnp.exe ok");
-        assert_eq!(clip("abcdef", 3), "abc…");
-    }
-
-    #[test]
     fn list_tags_come_off_subjects() {
         assert_eq!(without_list_tags("[Forum] [Net] Re: Hi"), "Re: Hi");
         assert_eq!(without_list_tags("[only a tag]"), "[only a tag]");
         assert_eq!(without_list_tags("No tag [x]"), "No tag [x]");
-    }
-
-    #[test]
-    fn the_owner_is_named_by_name_address_or_handle() {
-        let owner = crate::config::Owner {
-            name: "Robin Ellis".into(),
-            addresses: vec!["robin@ellis-on-it.example".into()],
-        };
-        assert!(names_owner("as robin ellis said", &owner));
-        assert!(names_owner("@robin, thoughts?", &owner));
-        assert!(!names_owner("@robinhood is a bird", &owner));
-        assert!(!names_owner("a robin sang", &owner));
     }
 
     fn config(extra: &str) -> Config {
@@ -806,13 +603,5 @@ mod tests {
             .text("digest", &d)
             .unwrap();
         assert!(text.contains(&token), "{text}");
-    }
-
-    #[test]
-    fn ages() {
-        assert_eq!(age(10), "just now");
-        assert_eq!(age(7200), "2 hours ago");
-        assert_eq!(age(86_400), "1 day ago");
-        assert_eq!(age(30 * 86_400), "4 weeks ago");
     }
 }

@@ -274,7 +274,7 @@ fn store_in_order(
     }
     tracing::debug!(
         "waited {waiting:.2?} for judged mail, stored in {storing:.2?}; peak memory so far {}",
-        crate::source::imap::peak_memory()
+        crate::usage::peak_memory()
     );
     Ok(())
 }

@@ -7,7 +7,7 @@ mod cli;
 mod clock;
 mod cmd;
 mod config;
-mod daemon;
+mod owner;
 mod source {
     pub(crate) mod idle;
     pub(crate) mod imap;
@@ -16,15 +16,21 @@ mod source {
 mod analyze;
 mod classify;
 mod commands;
+mod daemon;
+mod deliver;
 mod digest;
 mod import;
 mod message;
 mod newtext;
 mod render;
+mod run;
 mod schedule;
 mod send;
+mod status;
 mod store;
+mod text;
 mod thread;
+mod usage;
 
 use std::process::ExitCode;
 
@@ -35,11 +41,21 @@ fn main() -> ExitCode {
     init_logging(cli.debug);
     match cmd::run(cli) {
         Ok(code) => code,
+        // `allears messages --json | head -1`: the reader is gone, and that is fine.
+        Err(e) if closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("allears: {e:#}");
             ExitCode::from(1)
         }
     }
+}
+
+/// The error is a write to a pipe whose reader has gone.
+fn closed_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn init_logging(debug: bool) {

@@ -190,6 +190,13 @@ fn quote_prefix(line: &str) -> Option<bool> {
     (head.contains(&b'>') && SUPERCITE.is_match(line)).then_some(false)
 }
 
+/// Does a forwarded message (or an "Original Message" block) start at this
+/// line? Judging a writer's own words stops there: what follows is passed
+/// on, not said.
+pub(crate) fn starts_forward(trimmed: &str) -> bool {
+    is_forward_separator(trimmed) || is_original_message(trimmed)
+}
+
 fn is_forward_separator(trimmed: &str) -> bool {
     static FORWARD: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(

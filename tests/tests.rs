@@ -10,4 +10,5 @@ mod golden;
 mod imap;
 mod offline;
 mod replies;
+mod shape;
 mod smtp;

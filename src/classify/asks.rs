@@ -14,7 +14,7 @@
 //! disclaimer or a service's call to action, and everything in a message
 //! that says "no need to reply" do not ask. A topic request always asks.
 
-use super::{Phrases, Place, Reason, Sentence, Source, TopicRequest};
+use super::{Phrases, Place, Reason, Rule, Sentence, Source, TopicRequest};
 
 pub(crate) struct Ask {
     pub asks: bool,
@@ -37,8 +37,8 @@ pub(crate) fn asks_owner(
     topics: &[TopicRequest],
     reasons: &mut Vec<Reason>,
 ) -> Ask {
-    let no = |reasons: &mut Vec<Reason>, rule: &str, text: &str| {
-        reasons.push(Reason::new(rule, text));
+    let no = |reasons: &mut Vec<Reason>, why: &str, text: &str| {
+        reasons.push(Reason::new(Rule::AsksNothing, why, text));
         Ask {
             asks: false,
             question: String::new(),
@@ -48,18 +48,14 @@ pub(crate) fn asks_owner(
         place.source,
         Source::Own | Source::Automated | Source::Pingback
     ) {
-        return no(
-            reasons,
-            "asks: not for this kind of mail",
-            place.source.as_str(),
-        );
+        return no(reasons, "not for this kind of mail", place.source.as_str());
     }
     let spam = super::source::spam_cues(text);
     if super::source::is_spam(&spam) {
-        return no(reasons, "asks: spam comment or message", &spam.join(", "));
+        return no(reasons, "spam comment or message", &spam.join(", "));
     }
     if let Some(cue) = no_reply_wanted(text) {
-        return no(reasons, "asks: the writer says no reply is needed", cue);
+        return no(reasons, "the writer says no reply is needed", cue);
     }
     let mut asking = Vec::new();
     let mut para_to = Addressee::Unstated;
@@ -70,7 +66,7 @@ pub(crate) fn asks_owner(
     let judge = for_owner(Addressee::Unstated, place)
         || all
             .iter()
-            .any(|s| may_name_owner(&s.text.to_lowercase(), place));
+            .any(|s| place.names.may_be_in(&s.text.to_lowercase()));
     for (i, s) in all.iter().enumerate().filter(|_| judge) {
         if s.para != para {
             para = s.para;
@@ -104,9 +100,9 @@ pub(crate) fn asks_owner(
         }
     }
     let topic_rule = if place.call_for_topics {
-        "asks: answered your call for topics"
+        "answered your call for topics"
     } else {
-        "asks: asks you to write about something"
+        "asks you to write about something"
     };
     if !asking.is_empty() {
         let question = asking.join(" ");
@@ -115,24 +111,24 @@ pub(crate) fn asks_owner(
         let rule = if only_topics && !topics.is_empty() {
             topic_rule.to_string()
         } else {
-            format!("asks: {}", why(place))
+            why(place)
         };
-        reasons.push(Reason::new(&rule, &question));
+        reasons.push(Reason::new(Rule::Asks, rule, &question));
         return Ask {
             asks: true,
             question,
         };
     }
     if let Some(t) = topics.first() {
-        reasons.push(Reason::new(topic_rule, &t.words));
+        reasons.push(Reason::new(Rule::Asks, topic_rule, &t.words));
         return Ask {
             asks: true,
             question: t.words.clone(),
         };
     }
     let rule = match place.source {
-        Source::List => "asks: asks the list, not you (no question or request addressed to you)",
-        _ => "asks: no question or request for you in the new text",
+        Source::List => "asks the list, not you (no question or request addressed to you)",
+        _ => "no question or request for you in the new text",
     };
     no(reasons, rule, "")
 }
@@ -153,17 +149,6 @@ fn why(place: &Place) -> String {
     }
 }
 
-/// Could the text (`lower`, in lower case) name the owner (see `names_owner`
-/// and `mentions_owner_as_you`)? A cheap test that errs towards yes: any word
-/// of any of the owner's names, in any case, or a name that is not plain ASCII.
-pub(crate) fn may_name_owner(lower: &str, place: &Place) -> bool {
-    place
-        .owner_names
-        .iter()
-        .flat_map(|n| n.split_whitespace())
-        .any(|w| !w.is_ascii() || lower.contains(&w.to_ascii_lowercase()))
-}
-
 /// Is a question or request with this addressee one for the owner?
 fn for_owner(to: Addressee, place: &Place) -> bool {
     match to {
@@ -181,7 +166,7 @@ fn for_owner(to: Addressee, place: &Place) -> bool {
 /// "anyone on the list ...?", "Colleagues,".
 fn addressee(s: &str, place: &Place) -> Addressee {
     if let Some((name, certain)) = vocative(s) {
-        if names_owner(&name, place) {
+        if place.names.is_called(&name) {
             return Addressee::Owner;
         }
         if is_group_word(&name) {
@@ -284,30 +269,14 @@ fn is_group_word(name: &str) -> bool {
     .any(|g| n == *g || n.starts_with(&format!("{g} ")))
 }
 
-fn names_owner(name: &str, place: &Place) -> bool {
-    let n = name.trim_start_matches('@');
-    place.owner_names.iter().any(|o| {
-        // Whole words only: "Robinson, ..." does not call Robin.
-        n.eq_ignore_ascii_case(o) || n.split_whitespace().any(|w| w.eq_ignore_ascii_case(o))
-    })
-}
-
 /// The owner named in a sentence that speaks to "you" (or "@robin" anywhere).
 fn mentions_owner_as_you(s: &str, place: &Place) -> bool {
     // A name that is also a word ("Will you ...", "May I ...") opening the
     // sentence is the word, not the owner.
-    let named = place.owner_names.iter().any(|n| {
-        let opening = s.starts_with(n.as_str()) && !s[n.len()..].starts_with([',', ':', '!']);
-        contains_word(if opening { &s[n.len()..] } else { s }, n)
-    });
-    let at = place
-        .owner_names
-        .iter()
-        .any(|n| s.to_lowercase().contains(&format!("@{}", n.to_lowercase())));
-    if at {
+    if place.names.at_mention_in(s) {
         return true;
     }
-    if !named {
+    if !place.names.word_in(s) {
         return false;
     }
     let l = format!(" {} ", s.to_lowercase());
@@ -317,26 +286,6 @@ fn mentions_owner_as_you(s: &str, place: &Place) -> bool {
     ]
     .iter()
     .any(|w| l.contains(w))
-}
-
-/// `word` in `s` as a whole word (CJK neighbours count as boundaries).
-pub(crate) fn contains_word(s: &str, word: &str) -> bool {
-    if word.is_empty() {
-        return false;
-    }
-    let mut from = 0;
-    while let Some(at) = s[from..].find(word) {
-        let start = from + at;
-        let end = start + word.len();
-        let before = s[..start].chars().next_back();
-        let after = s[end..].chars().next();
-        let edge = |c: Option<char>| c.is_none_or(|c| !c.is_ascii_alphanumeric());
-        if edge(before) && edge(after) {
-            return true;
-        }
-        from = end;
-    }
-    false
 }
 
 /// The sentence speaks to someone in the second person.
@@ -689,7 +638,9 @@ mod tests {
     fn place(source: Source) -> Place {
         Place {
             source,
-            owner_names: vec!["Robin".into(), "Ellis".into(), "Robin Ellis".into()],
+            names: crate::owner::Owner::new("Robin Ellis", &["robin@ellis-on-it.example"])
+                .names()
+                .clone(),
             to_owner: true,
             owner_only_cc: false,
             other_names: vec!["Maya".into()],

@@ -12,17 +12,20 @@
 //! asks). Every decision carries the rule that made it and the text it was
 //! made on ([`Reason`]), which `allears explain` prints. What depends on
 //! other messages (answered, threads, topic groups) is derived over the
-//! whole store in `answered.rs`, `thread.rs` and `topics.rs`.
-
-pub(crate) mod answered;
+//! whole store in `analyze/`.
 pub(crate) mod asks;
 pub(crate) mod source;
 pub(crate) mod topics;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::Owner;
 use crate::message::{Address, Message};
+use crate::owner::{Names, Owner};
+
+/// The version of the rules: stored judgements made by other rules are
+/// judged again (`analyze::ensure_current`). Raise it whenever a change to
+/// the rules or to what a [`Classification`] holds can change a judgement.
+pub(crate) const RULES_VERSION: u32 = 2;
 
 /// A fixed list of phrases compiled once into one automaton, so a sentence
 /// is scanned once for all of them rather than once per phrase (the phrase
@@ -106,35 +109,80 @@ impl Source {
             Source::Own => "own",
         }
     }
+}
 
-    pub fn parse(s: &str) -> Source {
-        match s {
+/// A source name this allears does not know.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown source `{0}`")]
+pub(crate) struct UnknownSource(String);
+
+impl std::str::FromStr for Source {
+    type Err = UnknownSource;
+
+    fn from_str(s: &str) -> Result<Source, UnknownSource> {
+        Ok(match s {
             "comment" => Source::Comment,
             "pingback" => Source::Pingback,
             "list" => Source::List,
+            "direct" => Source::Direct,
             "automated" => Source::Automated,
             "own" => Source::Own,
-            _ => Source::Direct,
+            _ => return Err(UnknownSource(s.to_string())),
+        })
+    }
+}
+
+/// What kind of decision a [`Reason`] records: the digest, `explain` and
+/// the evaluation branch on this, never on the reason's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Rule {
+    /// Decided where the message comes from.
+    Source(Source),
+    /// Decided that it asks the owner something.
+    Asks,
+    /// Decided that it asks the owner nothing.
+    AsksNothing,
+    /// Cut quoted history, a signature or a footer, or chose the text to judge.
+    NewText,
+    /// Found a request for a topic.
+    Topic,
+    /// Did not look for topic requests.
+    NoTopics,
+}
+
+impl Rule {
+    /// The word `explain` and `messages` print before the rule's words.
+    fn prefix(self) -> &'static str {
+        match self {
+            Rule::Source(s) => s.as_str(),
+            Rule::Asks | Rule::AsksNothing => "asks",
+            Rule::NewText => "newtext",
+            Rule::Topic | Rule::NoTopics => "topic",
         }
     }
 }
 
-/// Which rule decided, and on what text.
+/// Which rule decided, in words, and on what text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Reason {
-    pub rule: String,
+    pub rule: Rule,
+    /// The rule in words ("asked you directly on Netadmins").
+    pub why: String,
+    /// The text it decided on, at most 160 bytes.
     pub text: String,
 }
 
 impl Reason {
-    pub fn new(rule: &str, text: impl AsRef<str>) -> Reason {
+    pub fn new(rule: Rule, why: impl Into<String>, text: impl AsRef<str>) -> Reason {
         let text = text.as_ref().trim();
         let mut end = text.len().min(160);
         while !text.is_char_boundary(end) {
             end -= 1;
         }
         Reason {
-            rule: rule.to_string(),
+            rule,
+            why: why.into(),
             text: text[..end].to_string(),
         }
     }
@@ -142,11 +190,11 @@ impl Reason {
 
 impl std::fmt::Display for Reason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.text.is_empty() {
-            write!(f, "{}", self.rule)
-        } else {
-            write!(f, "{}: {}", self.rule, self.text)
+        write!(f, "{}: {}", self.rule.prefix(), self.why)?;
+        if !self.text.is_empty() {
+            write!(f, ": {}", self.text)?;
         }
+        Ok(())
     }
 }
 
@@ -170,6 +218,22 @@ pub(crate) struct Context {
     pub parent_comment_url: Option<String>,
     /// The person behind a notification (the commenter), to reply to.
     pub author: Option<Address>,
+    /// A comment's words, as the digest shows them (one line, clipped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excerpt: Option<String>,
+    /// The line of a list post's new text that names the owner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mention: Option<String>,
+    /// The site behind a pingback or trackback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<Site>,
+}
+
+/// A site that linked to the owner's post.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Site {
+    pub name: String,
+    pub url: Option<String>,
 }
 
 /// A request for something to write about, reduced to a short phrase.
@@ -198,9 +262,12 @@ pub(crate) struct Classification {
 /// Judge one message. `sent` says it was found in the owner's sent mail.
 pub(crate) fn classify(msg: &Message, owner: &Owner, sent: bool) -> Classification {
     let mut reasons = Vec::new();
-    let context = source::context(msg);
+    let mut context = source::context(msg);
     let source = source::source(msg, owner, sent, &context, &mut reasons);
     let body = source::writer_text(msg, source);
+    if source == Source::Pingback {
+        context.site = Some(source::linking_site(msg, &context));
+    }
     // Most of a list folder is the list talking to itself. A post that is
     // not to the owner, answers nothing of theirs, sits under no call for
     // topics, and has none of their names or addresses anywhere in its body
@@ -208,7 +275,8 @@ pub(crate) fn classify(msg: &Message, owner: &Owner, sent: bool) -> Classificati
     // read at all (the exact test on the new text follows for the others).
     if source == Source::List && !list_post_may_be_for_owner(msg, owner, &context, &body) {
         reasons.push(Reason::new(
-            "asks: a list post neither to you, nor a reply to you, nor under your call for topics, and without your name or address anywhere: not read",
+            Rule::AsksNothing,
+            "a list post neither to you, nor a reply to you, nor under your call for topics, and without your name or address anywhere: not read",
             "",
         ));
         return Classification {
@@ -222,12 +290,24 @@ pub(crate) fn classify(msg: &Message, owner: &Owner, sent: bool) -> Classificati
     }
     let new = crate::newtext::new_text(&body);
     for cut in &new.cuts {
-        reasons.push(Reason::new(&format!("newtext: {}", cut.rule), &cut.line));
+        reasons.push(Reason::new(Rule::NewText, cut.rule, &cut.line));
+    }
+    match source {
+        Source::Comment => context.excerpt = Some(crate::text::clip(&new.text, 200)),
+        Source::List => {
+            context.mention = new
+                .text
+                .lines()
+                .find(|line| owner.names().named_in_line(line))
+                .map(|line| crate::text::clip(line, 200));
+        }
+        _ => {}
     }
     let text = match bottom_posted(&new.text, &body) {
         Some(below) => {
             reasons.push(Reason::new(
-                "newtext: all of it looked quoted; judged the text below the last separator",
+                Rule::NewText,
+                "all of it looked quoted; judged the text below the last separator",
                 &below,
             ));
             below
@@ -242,7 +322,8 @@ pub(crate) fn classify(msg: &Message, owner: &Owner, sent: bool) -> Classificati
         Source::Own | Source::Automated | Source::Pingback => false,
         Source::List if !place.may_be_for_owner(&text.to_lowercase()) => {
             reasons.push(Reason::new(
-                "topic: a list post neither to you, nor a reply to you, nor under your call for topics, and without your name: not read for requests",
+                Rule::NoTopics,
+                "a list post neither to you, nor a reply to you, nor under your call for topics, and without your name: not read for requests",
                 "",
             ));
             false
@@ -272,17 +353,11 @@ pub(crate) fn classify(msg: &Message, owner: &Owner, sent: bool) -> Classificati
 fn list_post_may_be_for_owner(msg: &Message, owner: &Owner, ctx: &Context, body: &str) -> bool {
     let place = Place::of(msg, owner, Source::List, ctx, "");
     let lower = body.to_lowercase();
-    if place.may_be_for_owner(&lower) || topics::call_for_topics_in(&lower) {
-        return true;
-    }
     // A quote attributed to the owner by address or full name ("On ...,
     // Robin Ellis <robin@...> wrote:") makes it a reply to them.
-    let name = owner.name.trim().to_lowercase();
-    (name.len() > 2 && lower.contains(&name))
-        || owner
-            .addresses
-            .iter()
-            .any(|a| lower.contains(&a.to_lowercase()))
+    place.may_be_for_owner(&lower)
+        || topics::call_for_topics_in(&lower)
+        || owner.names().full_name_or_address_in(&lower)
 }
 
 /// A reply written below an unmarked quote (Outlook's header block, then
@@ -305,22 +380,10 @@ fn bottom_posted(new_text: &str, body: &str) -> Option<String> {
 /// The writer's own words: a forwarded message is content the writer passes
 /// on, not what they ask, so judging stops at its separator.
 pub(crate) fn own_words(text: &str) -> String {
-    #[rustfmt::skip]
-    const FORWARDED: &[&str] = &[
-        "---------- forwarded message", "-------- forwarded message", "begin forwarded message",
-        "-------- original message --------", "anfang der weitergeleiteten",
-        "---------- weitergeleitete nachricht", "-------- message transféré", "---------- mensaje reenviado",
-        "---------- mensagem encaminhada", "---------- messaggio inoltrato",
-    ];
     let mut out = String::with_capacity(text.len());
     for line in text.lines() {
         let t = line.trim();
-        // Each separator starts with '-', "a" or "b": others need no lower-casing.
-        let may_forward = t.starts_with(['-', 'a', 'A', 'b', 'B']);
-        if may_forward && {
-            let l = t.to_lowercase();
-            FORWARDED.iter().any(|f| l.starts_with(f))
-        } {
+        if crate::newtext::starts_forward(t) {
             break;
         }
         if t.starts_with('>') {
@@ -337,8 +400,8 @@ pub(crate) fn own_words(text: &str) -> String {
 #[derive(Debug, Clone)]
 pub(crate) struct Place {
     pub source: Source,
-    /// Ways the writer may name the owner ("Robin", "Ellis", "robin").
-    pub owner_names: Vec<String>,
+    /// Ways the writer may name the owner ("Robin", "Ellis", "Rellis").
+    pub names: Names,
     /// The owner is in To: (not only Cc:), or To: is empty; a forum's
     /// notification to its member does not count.
     pub to_owner: bool,
@@ -362,14 +425,10 @@ impl Place {
     /// for topics, or may name them (`asks::may_name_owner`, which errs
     /// towards yes).
     pub fn may_be_for_owner(&self, lower: &str) -> bool {
-        self.to_owner
-            || self.reply_to_owner
-            || self.call_for_topics
-            || asks::may_name_owner(lower, self)
+        self.to_owner || self.reply_to_owner || self.call_for_topics || self.names.may_be_in(lower)
     }
 
     fn of(msg: &Message, owner: &Owner, source: Source, ctx: &Context, quoted: &str) -> Place {
-        let owner_names = owner_names(owner);
         let is_owner = |a: &Address| owner.is_owner(&a.email);
         // A forum in mailing-list mode writes every post To: the member.
         let forum = msg.headers.iter().any(|(k, _)| {
@@ -387,11 +446,7 @@ impl Place {
             .map(|n| n.trim_matches(['"', '\'', ',']).to_string())
             .filter(|n| n.chars().count() > 1)
             .collect();
-        let domains: Vec<&str> = owner
-            .addresses
-            .iter()
-            .filter_map(|a| a.rsplit_once('@').map(|(_, d)| d))
-            .collect();
+        let domains: Vec<&str> = owner.domains().collect();
         let parent = msg
             .in_reply_to
             .as_deref()
@@ -401,12 +456,7 @@ impl Place {
             .is_some_and(|(_, d)| domains.iter().any(|o| d.eq_ignore_ascii_case(o)));
         let quoted_owner = quoted.lines().take(40).any(|l| {
             let lower = l.to_lowercase();
-            is_attribution(&lower)
-                && (owner.name.trim().len() > 2 && l.contains(owner.name.trim())
-                    || owner
-                        .addresses
-                        .iter()
-                        .any(|a| lower.contains(&a.to_lowercase())))
+            is_attribution(&lower) && owner.names().full_name_or_address_in(&lower)
         });
         let call_for_topics = [
             msg.subject.as_str(),
@@ -417,7 +467,7 @@ impl Place {
         .any(|t| topics::is_call_for_topics(t));
         Place {
             source,
-            owner_names,
+            names: owner.names().clone(),
             to_owner,
             owner_only_cc,
             other_names,
@@ -444,34 +494,6 @@ fn is_attribution(l: &str) -> bool {
     ]
     .iter()
     .any(|w| l.contains(w))
-}
-
-/// The owner's full name, first and last name, and mailbox names.
-fn owner_names(owner: &Owner) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    let full = owner.name.trim();
-    if !full.is_empty() {
-        names.push(full.to_string());
-        names.extend(
-            full.split_whitespace()
-                .filter(|w| w.chars().count() > 1)
-                .map(str::to_string),
-        );
-    }
-    for a in &owner.addresses {
-        let local = a.split('@').next().unwrap_or("");
-        if local.chars().count() > 2 && local.chars().all(|c| c.is_alphabetic()) {
-            let cap: String = local
-                .chars()
-                .enumerate()
-                .map(|(i, c)| if i == 0 { c.to_ascii_uppercase() } else { c })
-                .collect();
-            names.push(cap);
-        }
-    }
-    names.sort();
-    names.dedup();
-    names
 }
 
 /// One sentence of the new text and the paragraph it is in.
@@ -673,18 +695,14 @@ mod tests {
 
     #[test]
     fn a_list_post_for_the_list_is_not_read_for_requests() {
-        let owner = Owner {
-            name: "Robin Ellis".into(),
-            addresses: vec!["robin@ellis-on-it.example".into()],
-        };
+        let owner = Owner::new("Robin Ellis", &["robin@ellis-on-it.example"]);
         let post = |greeting: &str, signature: &str| {
             let raw = format!(
                 "From: Ann <ann@x.example>\nTo: Ops <ops@lists.example>\nList-Id: Ops <ops.lists.example>\nSubject: backups\n\n{greeting}\n\nCould you write a column about restore testing? I would love to read one.\n\n-- \n{signature}\n"
             );
             classify(&crate::message::parse(raw.as_bytes()), &owner, false)
         };
-        let said =
-            |c: &Classification, rule: &str| c.reasons.iter().any(|r| r.rule.ends_with(rule));
+        let said = |c: &Classification, rule: &str| c.reasons.iter().any(|r| r.why.ends_with(rule));
         // Nothing of the owner's anywhere: not read at all.
         let to_list = post("Hi all,", "Ann");
         assert_eq!(to_list.source, Source::List);
@@ -723,10 +741,7 @@ mod stage_bench {
         let Ok(dir) = std::env::var("ALLEARS_STAGES_DIR") else {
             return;
         };
-        let owner = Owner {
-            name: "Robin Ellis".into(),
-            addresses: vec!["robin@ellis-on-it.example".into()],
-        };
+        let owner = Owner::new("Robin Ellis", &["robin@ellis-on-it.example"]);
         // Every file under the folder (a Maildir's cur/ and new/ included).
         let mut raws = Vec::new();
         let mut dirs = vec![std::path::PathBuf::from(dir)];

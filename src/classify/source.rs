@@ -20,7 +20,7 @@
 //! human's forum post with `Auto-Submitted: auto-generated`, and it is still
 //! a person talking on a list.
 
-use super::{Context, Phrases, Reason, Source};
+use super::{Context, Phrases, Reason, Rule, Site, Source};
 use crate::config::Owner;
 use crate::message::{Address, Message};
 
@@ -433,17 +433,23 @@ pub(crate) fn source(
     ctx: &Context,
     reasons: &mut Vec<Reason>,
 ) -> Source {
-    let mut say = |rule: &str, text: &str| reasons.push(Reason::new(rule, text));
+    let mut say = |source: Source, why: &str, text: &str| {
+        reasons.push(Reason::new(Rule::Source(source), why, text))
+    };
     if sent {
-        say("own: found in the owner's sent mail", "");
+        say(Source::Own, "found in the owner's sent mail", "");
         return Source::Own;
     }
     if owner.is_owner(msg.email_from()) {
-        say("own: From is the owner's address", msg.email_from());
+        say(Source::Own, "From is the owner's address", msg.email_from());
         return Source::Own;
     }
     if let Some(why) = owner_through_list(msg, owner) {
-        say("own: the owner's post as the list delivered it", &why);
+        say(
+            Source::Own,
+            "the owner's post as the list delivered it",
+            &why,
+        );
         return Source::Own;
     }
     if let Some(kind) = notice(msg) {
@@ -456,48 +462,51 @@ pub(crate) fn source(
             .map(Address::display)
             .unwrap_or_default();
         say(
-            "direct: a reader wrote through the blog's contact form",
+            Source::Direct,
+            "a reader wrote through the blog's contact form",
             &who,
         );
         return Source::Direct;
     }
     if let Some(why) = report(msg) {
-        say("automated: delivery or feedback report", &why);
+        say(Source::Automated, "delivery or feedback report", &why);
         return Source::Automated;
     }
     if let Some(why) = service_notification(msg) {
-        say("automated: a service's notification", &why);
+        say(Source::Automated, "a service's notification", &why);
         return Source::Automated;
     }
     if let Some(why) = human_list(msg, ctx) {
-        say(
-            &format!("list: {why}"),
-            ctx.list_id.as_deref().unwrap_or(""),
-        );
+        say(Source::List, &why, ctx.list_id.as_deref().unwrap_or(""));
         return Source::List;
     }
     if let Some((rule, text)) = automated(msg) {
-        say(&format!("automated: {rule}"), &text);
+        say(Source::Automated, rule, &text);
         return Source::Automated;
     }
     if let Some(id) = &ctx.list_id {
-        say("list: RFC 2919 List-Id, and nothing automated about it", id);
+        say(
+            Source::List,
+            "RFC 2919 List-Id, and nothing automated about it",
+            id,
+        );
         return Source::List;
     }
     if let Some(cue) = spam(msg, owner) {
-        say("automated: spam", &cue);
+        say(Source::Automated, "spam", &cue);
         return Source::Automated;
     }
     if let Some(why) = transactional(msg) {
-        say("automated: transactional mail", &why);
+        say(Source::Automated, "transactional mail", &why);
         return Source::Automated;
     }
     if let Some(why) = service_boilerplate(msg) {
-        say("automated: a service's boilerplate", why);
+        say(Source::Automated, "a service's boilerplate", why);
         return Source::Automated;
     }
     say(
-        "direct: a person writing, no list, blog or automation markers",
+        Source::Direct,
+        "a person writing, no list, blog or automation markers",
         msg.email_from(),
     );
     Source::Direct
@@ -507,12 +516,11 @@ fn notice_source(
     kind: Notice,
     owner: &Owner,
     ctx: &Context,
-    say: &mut impl FnMut(&str, &str),
+    say: &mut impl FnMut(Source, &str, &str),
 ) -> Source {
     let author = ctx.author.as_ref();
     let by_owner = author.is_some_and(|a| {
-        owner.is_owner(&a.email)
-            || (!a.name.is_empty() && a.name.eq_ignore_ascii_case(owner.name.trim()))
+        owner.is_owner(&a.email) || (!a.name.is_empty() && owner.is_owner_name(&a.name))
     });
     let who = author
         .map(|a| {
@@ -524,25 +532,34 @@ fn notice_source(
         })
         .unwrap_or_default();
     if by_owner {
-        say("own: notification of the owner's own comment", &who);
+        say(Source::Own, "notification of the owner's own comment", &who);
         return Source::Own;
     }
     match kind {
         Notice::Pingback => {
-            say("pingback: WordPress pingback/trackback notification", &who);
+            say(
+                Source::Pingback,
+                "WordPress pingback/trackback notification",
+                &who,
+            );
             Source::Pingback
         }
         Notice::Moderation => {
-            say("comment: WordPress comment held for moderation", &who);
+            say(
+                Source::Comment,
+                "WordPress comment held for moderation",
+                &who,
+            );
             Source::Comment
         }
         Notice::Comment => {
-            say("comment: WordPress comment notification", &who);
+            say(Source::Comment, "WordPress comment notification", &who);
             Source::Comment
         }
         Notice::Disqus => {
             say(
-                "comment: comment system notification (Disqus or similar)",
+                Source::Comment,
+                "comment system notification (Disqus or similar)",
                 &who,
             );
             Source::Comment
@@ -565,8 +582,7 @@ fn owner_through_list(msg: &Message, owner: &Owner) -> Option<String> {
     let name = msg.from.as_ref()?.name.trim_matches(['\'', '"', ' ']);
     let (who, _) = name.split_once(" via ")?;
     let who = who.trim_matches(['\'', '"', ' ']);
-    (!owner.name.trim().is_empty() && who.eq_ignore_ascii_case(owner.name.trim()))
-        .then(|| name.to_string())
+    owner.is_owner_name(who).then(|| name.to_string())
 }
 
 /// RFC 3464 delivery status, RFC 5965 ARF, RFC 3798 MDN, and the classic
@@ -798,6 +814,45 @@ fn blog_system_mail(msg: &Message) -> Option<String> {
     (t.contains("wp-login.php") || t.contains("/wp-admin/")).then(|| msg.subject.clone())
 }
 
+/// The site behind a pingback or trackback: WordPress writes `Website: NAME
+/// (IP address: ...)` and `URL: ...` in the notification; else the person
+/// behind the notification, else the sender.
+pub(crate) fn linking_site(msg: &Message, ctx: &Context) -> Site {
+    let field = |name: &str| {
+        msg.text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(name).map(str::trim))
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let name = field("Website:")
+        .map(|w| w.split(" (IP address").next().unwrap_or("").to_string())
+        .filter(|w| !w.trim().is_empty())
+        .or_else(|| {
+            ctx.author
+                .as_ref()
+                .map(|a| a.name.clone())
+                .filter(|n| !n.trim().is_empty())
+        })
+        .or_else(|| {
+            msg.from
+                .as_ref()
+                .map(|a| a.name.clone())
+                .filter(|n| !n.trim().is_empty())
+        })
+        .or_else(|| {
+            ctx.author
+                .as_ref()
+                .map(|a| a.email.clone())
+                .filter(|e| e.contains('@'))
+        })
+        .unwrap_or_else(|| msg.email_from().to_string());
+    Site {
+        name: crate::text::clip(&name, 80),
+        url: field("URL:").as_deref().and_then(crate::text::safe_link),
+    }
+}
+
 /// The writer's own words: for a notification, the comment itself.
 pub(crate) fn writer_text(msg: &Message, source: Source) -> String {
     if source == Source::Direct && contact_form(msg) {
@@ -930,7 +985,7 @@ fn greets_mailbox(text: &str, owner: &Owner) -> bool {
         .find(|l| !l.is_empty())
         .unwrap_or("")
         .to_lowercase();
-    let names = owner_name_words(owner);
+    let names = owner.names().name_words();
     owner.addresses.iter().any(|a| {
         let local = a.split('@').next().unwrap_or("").to_lowercase();
         local.len() > 2
@@ -941,14 +996,6 @@ fn greets_mailbox(text: &str, owner: &Owner) -> bool {
                     .is_some_and(|r| r.trim_end_matches([',', ':', '!']).trim() == local)
             })
     })
-}
-
-fn owner_name_words(owner: &Owner) -> Vec<String> {
-    owner
-        .name
-        .split_whitespace()
-        .map(str::to_lowercase)
-        .collect()
 }
 
 /// Code hosts and trackers (GitHub, GitLab, Gitea, Bugzilla, Jira, ...)
@@ -1098,10 +1145,7 @@ mod tests {
     use crate::config::Owner;
 
     fn owner() -> Owner {
-        Owner {
-            name: "Robin Ellis".into(),
-            addresses: vec!["robin@ellis-on-it.example".into()],
-        }
+        Owner::new("Robin Ellis", &["robin@ellis-on-it.example"])
     }
 
     fn judge(raw: &str) -> (Source, Context) {
@@ -1159,13 +1203,10 @@ mod services {
     use crate::config::Owner;
 
     fn judge(raw: &str) -> Source {
-        let owner = Owner {
-            name: "Robin Ellis".into(),
-            addresses: vec![
-                "robin@ellis-on-it.example".into(),
-                "rellis@mailhost.example".into(),
-            ],
-        };
+        let owner = Owner::new(
+            "Robin Ellis",
+            &["robin@ellis-on-it.example", "rellis@mailhost.example"],
+        );
         let msg = crate::message::parse(raw.as_bytes());
         let ctx = context(&msg);
         source(&msg, &owner, false, &ctx, &mut Vec::new())

@@ -15,7 +15,7 @@
 //! the owner's synonyms) made one. A concept may be a subject, a broad
 //! field, an audience or a setting; only subjects make a topic alone.
 
-use super::{Place, Reason, Sentence, TopicRequest};
+use super::{Place, Reason, Rule, Sentence, TopicRequest};
 
 /// Does this text (a subject, a post title, the quoted post) ask readers
 /// what to write about?
@@ -108,12 +108,12 @@ pub(crate) fn requests(
     let ideas_list = lower.iter().any(|l| ANNOUNCES.any_in(l));
     for (i, s) in all.iter().enumerate() {
         let found = writing_request(&s.text, &lower[i])
-            .map(|p| ("topic: asks for writing on a subject", p))
+            .map(|p| ("asks for writing on a subject", p))
             .or_else(|| {
                 (place.call_for_topics || ideas_list)
                     .then(|| suggestion(&all, i, place.call_for_topics))
                     .flatten()
-                    .map(|p| ("topic: a suggestion under the call for topics", p))
+                    .map(|p| ("a suggestion under the call for topics", p))
             });
         // Most sentences ask for nothing: the figure-of-speech test runs only
         // on those that look like a request.
@@ -142,7 +142,7 @@ pub(crate) fn requests(
         if words_of.is_empty() || again {
             continue;
         }
-        reasons.push(Reason::new(rule, &words));
+        reasons.push(Reason::new(Rule::Topic, rule, &words));
         out.push(TopicRequest { phrase, words });
         if out.len() >= 5 {
             break;
@@ -1206,7 +1206,9 @@ mod tests {
     fn topics_of(text: &str, call: bool) -> Vec<String> {
         let place = Place {
             source: Source::Direct,
-            owner_names: vec!["Dana".into()],
+            names: crate::owner::Owner::new("Dana", &["dana@x.example"])
+                .names()
+                .clone(),
             to_owner: true,
             owner_only_cc: false,
             other_names: Vec::new(),

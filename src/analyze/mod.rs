@@ -1,15 +1,18 @@
 //! What is known only across messages, recomputed over the whole store after
 //! each import: threads (`thread.rs`), which messages the owner answered
-//! (`classify/answered.rs`), and the groups of topic requests
-//! (`classify/topics.rs`). Comes after import, before the digest.
+//! (`answered.rs`), and the groups of topic requests (`classify/topics.rs`).
+//! Comes after import, before the digest. Also here: judging every stored
+//! message again when the rules (or the owner) changed since it was judged.
+
+mod answered;
 
 use std::collections::BTreeMap;
 
 use anyhow::Result;
 
-use crate::classify::{answered, topics};
+use crate::classify::topics;
 use crate::config::Config;
-use crate::store::{Links, Store};
+use crate::store::{Links, Store, TopicState};
 use crate::thread::{self, Mode, ThreadInput};
 
 /// Thread and mark answered; saves only what changed.
@@ -38,6 +41,47 @@ pub(crate) fn refresh(store: &mut Store) -> Result<()> {
         store.update_links(&changes)?;
     }
     store.refresh_done()
+}
+
+/// Judge every stored message again from its raw bytes, then bring threads
+/// and answers up to date. Returns how many were judged.
+pub(crate) fn reclassify(store: &mut Store, config: &Config) -> Result<usize> {
+    let mut classes = Vec::new();
+    store.for_each_raw(|id, raw, sent| {
+        let msg = crate::message::parse(raw);
+        classes.push((id, crate::classify::classify(&msg, &config.owner, sent)));
+        Ok(())
+    })?;
+    store.update_classes(&classes)?;
+    store.set_judged_with(&judged_with(config))?;
+    refresh(store)?;
+    Ok(classes.len())
+}
+
+/// What a stored judgement depends on besides the mail: the rules' version
+/// and the owner's names and addresses.
+fn judged_with(config: &Config) -> String {
+    format!(
+        "rules {}; owner {} <{}>",
+        crate::classify::RULES_VERSION,
+        config.owner.name.trim(),
+        config.owner.addresses.join(", ")
+    )
+}
+
+/// Judge every stored message again when it was judged by other rules or
+/// for another owner (a new allears, an edited `[owner]`), so what the
+/// digest and `messages` read is never stale. Returns how many were judged.
+pub(crate) fn ensure_current(store: &mut Store, config: &Config) -> Result<usize> {
+    let now = judged_with(config);
+    if store.judged_with()?.as_deref() == Some(now.as_str()) {
+        return Ok(0);
+    }
+    if store.is_empty()? {
+        store.set_judged_with(&now)?;
+        return Ok(0);
+    }
+    reclassify(store, config)
 }
 
 /// [`refresh`] when messages or places were added since the last one: by
@@ -70,7 +114,7 @@ pub(crate) fn threads(links: &[Links], mode: Mode) -> Vec<thread::Thread> {
 pub(crate) struct TopicGroup {
     pub id: i64,
     pub label: String,
-    pub state: String,
+    pub state: TopicState,
     pub link: Option<String>,
     pub messages: Vec<String>,
     pub askers: Vec<String>,
@@ -119,7 +163,7 @@ pub(crate) fn topic_groups(store: &mut Store, config: &Config) -> Result<Vec<Top
         let entry = by_id.entry(topic.id).or_insert_with(|| TopicGroup {
             id: topic.id,
             label: topic.label.clone(),
-            state: topic.state.clone(),
+            state: topic.state,
             link: topic.link.clone(),
             messages: Vec::new(),
             askers: Vec::new(),
@@ -149,10 +193,7 @@ mod tests {
 
     #[test]
     fn a_refresh_left_pending_by_a_stopped_run_is_done_by_the_next() {
-        let owner = Owner {
-            name: "Robin Ellis".into(),
-            addresses: vec!["robin@ellis-on-it.example".into()],
-        };
+        let owner = Owner::new("Robin Ellis", &["robin@ellis-on-it.example"]);
         let at = |place: &str, sent: bool| Location {
             place: place.into(),
             uid: 0,

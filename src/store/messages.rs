@@ -1,27 +1,13 @@
-//! All SQL lives here: the SQLite file that remembers every message (raw bytes
-//! included), where it was found, how it was judged, IMAP checkpoints, digest
-//! items, topics, and the digests themselves.
-//!
-//! Sources hand batches of parsed and classified messages to
-//! [`Store::save_batch`]; one batch is one transaction, together with its IMAP
-//! checkpoint, so a crash loses at most an uncommitted batch and never stores
-//! a message twice. The schema (`schema.sql`) is versioned by
-//! `PRAGMA user_version`. No other module sees rusqlite types.
-
-use std::path::{Path, PathBuf};
+//! Messages: each kept once with its raw bytes, where it was found (files,
+//! IMAP folders and UIDs), how it was judged, and the IMAP checkpoints that
+//! commit with the batches they cover.
 
 use anyhow::{Context, Result};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 
+use super::{Store, now};
 use crate::classify::{self, Classification, Source, TopicRequest};
 use crate::message::Message;
-
-const SCHEMA: &str = include_str!("schema.sql");
-const VERSION: i64 = 1;
-
-pub(crate) struct Store {
-    conn: Connection,
-}
 
 /// A message ready to be kept: parsed, judged, and where it was found.
 pub(crate) struct Incoming {
@@ -171,91 +157,15 @@ impl Row {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Item {
-    pub id: i64,
-    pub key: String,
-    pub state: String,
-    pub snooze_until: Option<i64>,
-    pub first_shown: Option<i64>,
-    pub last_shown: Option<i64>,
-    pub closed_at: Option<i64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Topic {
-    pub id: i64,
-    pub key: String,
-    pub label: String,
-    pub merged_into: Option<i64>,
-    pub state: String,
-    pub link: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct DigestRecord {
-    pub id: i64,
-    pub period: String,
-    pub message_id: String,
-    pub state: String,
-    pub built_at: i64,
-    pub sent_at: Option<i64>,
-    pub eml: Vec<u8>,
-    pub items: Vec<i64>,
-}
-
-fn now() -> i64 {
-    crate::clock::now().as_second()
-}
-
 impl Store {
-    pub fn open(path: &Path) -> Result<Store> {
-        if let Some(dir) = path.parent()
-            && !dir.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("creating folder {}", dir.display()))?;
-        }
-        let conn = Connection::open(path)
-            .with_context(|| format!("opening the store {}", path.display()))?;
-        Self::init(conn).with_context(|| format!("preparing the store {}", path.display()))
-    }
-
-    #[cfg(test)]
-    pub fn in_memory() -> Result<Store> {
-        Self::init(Connection::open_in_memory()?)
-    }
-
-    fn init(conn: Connection) -> Result<Store> {
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        // Raw mail makes rows of a few KiB: larger pages and cache mean fewer
-        // page splits and writes (page_size only takes effect on a new file).
-        conn.pragma_update(None, "page_size", 16384)?;
-        conn.pragma_update(None, "cache_size", -16384)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "wal_autocheckpoint", 2000)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        if version == 0 {
-            conn.execute_batch(&format!(
-                "BEGIN; {SCHEMA}; PRAGMA user_version = {VERSION}; COMMIT;"
-            ))?;
-        } else if version > VERSION {
-            anyhow::bail!(
-                "the store has schema version {version}, newer than this allears ({VERSION}); upgrade allears"
-            );
-        }
-        Ok(Store { conn })
-    }
-
     /// Keep a batch in one transaction, with the checkpoint it reaches.
     pub fn save_batch(
         &mut self,
         batch: &[Incoming],
         checkpoint: Option<(&str, &str, Checkpoint)>,
     ) -> Result<Counts> {
-        let tx = self.conn.transaction()?;
+        self.transaction(|s| {
+        let tx = &s.conn;
         let mut counts = Counts::default();
         {
             let mut find =
@@ -335,7 +245,7 @@ impl Store {
                             m.in_reply_to,
                             m.references.join(" "),
                             stamp,
-                            inc.class.source.as_str(),
+                            inc.class.source,
                             inc.class.asks_owner,
                             inc.columns.class,
                             inc.columns.context,
@@ -376,8 +286,8 @@ impl Store {
                 )?;
             }
         }
-        tx.commit()?;
         Ok(counts)
+        })
     }
 
     pub fn checkpoint(&self, account: &str, folder: &str) -> Result<Option<Checkpoint>> {
@@ -400,22 +310,15 @@ impl Store {
     /// locations and the checkpoint; the messages stay (and dedupe on re-sync).
     pub fn reset_folder(&mut self, account: &str, folder: &str) -> Result<()> {
         let place = format!("imap:{account}/{folder}");
-        let tx = self.conn.transaction()?;
-        tx.execute("DELETE FROM locations WHERE place = ?1", [&place])?;
-        tx.execute(
-            "DELETE FROM folders WHERE account = ?1 AND folder = ?2",
-            params![account, folder],
-        )?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// A file beside the store for advisory locks (`allears.db.send-lock`); none in memory.
-    pub fn lock_path(&self, what: &str) -> Option<PathBuf> {
-        self.conn
-            .path()
-            .filter(|p| !p.is_empty())
-            .map(|p| PathBuf::from(format!("{p}.{what}-lock")))
+        self.transaction(|s| {
+            s.conn
+                .execute("DELETE FROM locations WHERE place = ?1", [&place])?;
+            s.conn.execute(
+                "DELETE FROM folders WHERE account = ?1 AND folder = ?2",
+                params![account, folder],
+            )?;
+            Ok(())
+        })
     }
 
     #[cfg(test)]
@@ -423,6 +326,15 @@ impl Store {
         Ok(self
             .conn
             .query_row("SELECT count(*) FROM messages", [], |r| r.get(0))?)
+    }
+
+    /// No message is stored yet.
+    pub fn is_empty(&self) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row("SELECT 1 FROM messages LIMIT 1", [], |_| Ok(()))
+            .optional()?
+            .is_none())
     }
 
     /// The content hash of every stored message.
@@ -447,9 +359,8 @@ impl Store {
     }
 
     pub fn update_classes(&mut self, classes: &[(i64, Classification)]) -> Result<()> {
-        let tx = self.conn.transaction()?;
-        {
-            let mut upd = tx.prepare_cached(
+        self.transaction(|s| {
+            let mut upd = s.conn.prepare_cached(
                 "UPDATE messages SET source = ?2, asks_owner = ?3, class = ?4, context = ?5, topics = ?6
                  WHERE id = ?1",
             )?;
@@ -457,16 +368,15 @@ impl Store {
                 let cols = ClassColumns::of(c);
                 upd.execute(params![
                     id,
-                    c.source.as_str(),
+                    c.source,
                     c.asks_owner,
                     cols.class,
                     cols.context,
                     cols.topics,
                 ])?;
             }
-        }
-        tx.commit()?;
-        Ok(())
+            Ok(())
+        })
     }
 
     /// The columns every [`Links`] read starts with, as [`Store::link_row`] reads them.
@@ -476,7 +386,6 @@ impl Store {
     /// A [`Links`] from the first ten columns, without context or topics.
     fn link_row(r: &rusqlite::Row) -> rusqlite::Result<Links> {
         let refs: String = r.get(3)?;
-        let source: String = r.get(7)?;
         Ok(Links {
             id: r.get(0)?,
             message_id: r.get(1)?,
@@ -485,7 +394,7 @@ impl Store {
             subject: r.get(4)?,
             from_addr: r.get(5)?,
             date: r.get(6)?,
-            source: Source::parse(&source),
+            source: r.get(7)?,
             context: classify::Context::default(),
             topics: Vec::new(),
             thread: r.get(8)?,
@@ -565,17 +474,15 @@ impl Store {
         &mut self,
         changes: &[(i64, Option<String>, Option<String>)],
     ) -> Result<()> {
-        let tx = self.conn.transaction()?;
-        {
-            let mut upd = tx.prepare_cached(
+        self.transaction(|s| {
+            let mut upd = s.conn.prepare_cached(
                 "UPDATE messages SET thread = ?2, answered_by = ?3 WHERE id = ?1",
             )?;
             for (id, thread, answered) in changes {
                 upd.execute(params![id, thread, answered])?;
             }
-        }
-        tx.commit()?;
-        Ok(())
+            Ok(())
+        })
     }
 
     const ROW_SQL: &str = "SELECT m.id, m.message_id, m.subject, m.from_name, m.from_addr, m.date,
@@ -584,7 +491,6 @@ impl Store {
          FROM messages m";
 
     fn row(r: &rusqlite::Row) -> rusqlite::Result<Row> {
-        let source: String = r.get(6)?;
         let class: String = r.get(8)?;
         let places: Option<String> = r.get(12)?;
         Ok(Row {
@@ -593,7 +499,7 @@ impl Store {
             from_name: r.get(3)?,
             from_addr: r.get(4)?,
             date: r.get(5)?,
-            source: Source::parse(&source),
+            source: r.get(6)?,
             asks_owner: r.get(7)?,
             class: parse_class(&class),
             answered_by: r.get(9)?,
@@ -640,440 +546,6 @@ impl Store {
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
-
-    // ---- items -------------------------------------------------------------
-
-    /// The item for a key, created on first sight so its id is stable.
-    pub fn item_for(&mut self, key: &str) -> Result<Item> {
-        self.conn.execute(
-            "INSERT OR IGNORE INTO items (key) VALUES (?1)",
-            params![key],
-        )?;
-        self.item_by_key(key)?
-            .context("an item that was just inserted is missing")
-    }
-
-    const ITEM_SQL: &str =
-        "SELECT id, key, state, snooze_until, first_shown, last_shown, closed_at FROM items";
-
-    fn item_row(r: &rusqlite::Row) -> rusqlite::Result<Item> {
-        Ok(Item {
-            id: r.get(0)?,
-            key: r.get(1)?,
-            state: r.get(2)?,
-            snooze_until: r.get(3)?,
-            first_shown: r.get(4)?,
-            last_shown: r.get(5)?,
-            closed_at: r.get(6)?,
-        })
-    }
-
-    pub fn item_by_key(&self, key: &str) -> Result<Option<Item>> {
-        let sql = format!("{} WHERE key = ?1", Self::ITEM_SQL);
-        Ok(self
-            .conn
-            .query_row(&sql, [key], Self::item_row)
-            .optional()?)
-    }
-
-    pub fn item(&self, id: i64) -> Result<Option<Item>> {
-        let sql = format!("{} WHERE id = ?1", Self::ITEM_SQL);
-        Ok(self.conn.query_row(&sql, [id], Self::item_row).optional()?)
-    }
-
-    pub fn items(&self) -> Result<Vec<Item>> {
-        let sql = format!("{} ORDER BY id", Self::ITEM_SQL);
-        let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map([], Self::item_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    pub fn set_item_state(
-        &mut self,
-        id: i64,
-        state: &str,
-        snooze_until: Option<i64>,
-    ) -> Result<()> {
-        let closed = (state != "open").then(now);
-        self.conn.execute(
-            "UPDATE items SET state = ?2, snooze_until = ?3, closed_at = ?4 WHERE id = ?1",
-            params![id, state, snooze_until, closed],
-        )?;
-        Ok(())
-    }
-
-    pub fn mute(&mut self, kind: &str, value: &str) -> Result<()> {
-        self.conn.execute(
-            "INSERT OR IGNORE INTO mutes (kind, value) VALUES (?1, ?2)",
-            params![kind, value],
-        )?;
-        Ok(())
-    }
-
-    pub fn mutes(&self) -> Result<Vec<(String, String)>> {
-        let mut stmt = self.conn.prepare("SELECT kind, value FROM mutes")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    // ---- topics ------------------------------------------------------------
-
-    /// The topic for a key, created on first sight so its id is stable.
-    pub fn topic_for(&mut self, key: &str, label: &str) -> Result<Topic> {
-        self.conn.execute(
-            "INSERT OR IGNORE INTO topics (key, label) VALUES (?1, ?2)",
-            params![key, label],
-        )?;
-        let sql = format!("{} WHERE key = ?1", Self::TOPIC_SQL);
-        Ok(self.conn.query_row(&sql, [key], Self::topic_row)?)
-    }
-
-    const TOPIC_SQL: &str = "SELECT id, key, label, merged_into, state, link FROM topics";
-
-    fn topic_row(r: &rusqlite::Row) -> rusqlite::Result<Topic> {
-        Ok(Topic {
-            id: r.get(0)?,
-            key: r.get(1)?,
-            label: r.get(2)?,
-            merged_into: r.get(3)?,
-            state: r.get(4)?,
-            link: r.get(5)?,
-        })
-    }
-
-    pub fn topic(&self, id: i64) -> Result<Option<Topic>> {
-        let sql = format!("{} WHERE id = ?1", Self::TOPIC_SQL);
-        Ok(self
-            .conn
-            .query_row(&sql, [id], Self::topic_row)
-            .optional()?)
-    }
-
-    pub fn topics(&self) -> Result<Vec<Topic>> {
-        let sql = format!("{} ORDER BY id", Self::TOPIC_SQL);
-        let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map([], Self::topic_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    pub fn merge_topic(&mut self, from: i64, into: i64) -> Result<()> {
-        self.conn.execute(
-            "UPDATE topics SET merged_into = ?2 WHERE id = ?1",
-            params![from, into],
-        )?;
-        // Topics merged into `from` follow it.
-        self.conn.execute(
-            "UPDATE topics SET merged_into = ?2 WHERE merged_into = ?1",
-            params![from, into],
-        )?;
-        Ok(())
-    }
-
-    pub fn set_topic_state(&mut self, id: i64, state: &str, link: Option<&str>) -> Result<()> {
-        self.conn.execute(
-            "UPDATE topics SET state = ?2, link = coalesce(?3, link) WHERE id = ?1",
-            params![id, state, link],
-        )?;
-        Ok(())
-    }
-
-    // ---- digests -----------------------------------------------------------
-
-    const DIGEST_SQL: &str =
-        "SELECT id, period, message_id, state, built_at, sent_at, eml, items FROM digests";
-
-    fn digest_row(r: &rusqlite::Row) -> rusqlite::Result<DigestRecord> {
-        let items: String = r.get(7)?;
-        Ok(DigestRecord {
-            id: r.get(0)?,
-            period: r.get(1)?,
-            message_id: r.get(2)?,
-            state: r.get(3)?,
-            built_at: r.get(4)?,
-            sent_at: r.get(5)?,
-            eml: r.get(6)?,
-            items: serde_json::from_str(&items).unwrap_or_default(),
-        })
-    }
-
-    pub fn digest_for(&self, period: &str) -> Result<Option<DigestRecord>> {
-        let sql = format!("{} WHERE period = ?1", Self::DIGEST_SQL);
-        Ok(self
-            .conn
-            .query_row(&sql, [period], Self::digest_row)
-            .optional()?)
-    }
-
-    pub fn digests(&self) -> Result<Vec<DigestRecord>> {
-        let sql = format!("{} ORDER BY id", Self::DIGEST_SQL);
-        let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map([], Self::digest_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    /// The newest digest the server accepted.
-    pub fn last_sent_digest(&self) -> Result<Option<DigestRecord>> {
-        let sql = format!(
-            "{} WHERE state = 'sent' ORDER BY sent_at DESC, id DESC LIMIT 1",
-            Self::DIGEST_SQL
-        );
-        Ok(self.conn.query_row(&sql, [], Self::digest_row).optional()?)
-    }
-
-    /// Record a built digest for a period, replacing one of the same period that was
-    /// neither sent nor handed to a server (`sending` must be retried byte for byte).
-    pub fn save_digest(
-        &mut self,
-        period: &str,
-        message_id: &str,
-        eml: &[u8],
-        items: &[i64],
-    ) -> Result<()> {
-        let items = serde_json::to_string(items)?;
-        self.conn.execute(
-            "INSERT INTO digests (period, message_id, state, built_at, eml, items)
-             VALUES (?1, ?2, 'built', ?3, ?4, ?5)
-             ON CONFLICT (period) DO UPDATE SET message_id = ?2, built_at = ?3, eml = ?4, items = ?5
-             WHERE state NOT IN ('sent', 'sending')",
-            params![period, message_id, now(), eml, items],
-        )?;
-        Ok(())
-    }
-
-    pub fn set_digest_state(&mut self, period: &str, state: &str) -> Result<()> {
-        self.conn.execute(
-            "UPDATE digests SET state = ?2 WHERE period = ?1",
-            params![period, state],
-        )?;
-        Ok(())
-    }
-
-    /// The server accepted the digest: it is sent, and its items count as shown.
-    pub fn mark_digest_sent(&mut self, period: &str) -> Result<()> {
-        let tx = self.conn.transaction()?;
-        let at = now();
-        let items: String = tx.query_row(
-            "SELECT items FROM digests WHERE period = ?1",
-            [period],
-            |r| r.get(0),
-        )?;
-        tx.execute(
-            "UPDATE digests SET state = 'sent', sent_at = ?2 WHERE period = ?1",
-            params![period, at],
-        )?;
-        let ids: Vec<i64> = serde_json::from_str(&items).unwrap_or_default();
-        for id in ids {
-            tx.execute(
-                "UPDATE items SET first_shown = coalesce(first_shown, ?2), last_shown = ?2 WHERE id = ?1",
-                params![id, at],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
-    // ---- commands ----------------------------------------------------------
-
-    pub fn command_seen(&self, message_id: &str) -> Result<bool> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT 1 FROM commands WHERE message_id = ?1",
-                [message_id],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some())
-    }
-
-    pub fn record_command(
-        &mut self,
-        message_id: &str,
-        accepted: bool,
-        outcome: &str,
-    ) -> Result<()> {
-        self.conn.execute(
-            "INSERT OR IGNORE INTO commands (message_id, processed_at, accepted, outcome) VALUES (?1, ?2, ?3, ?4)",
-            params![message_id, now(), accepted, outcome],
-        )?;
-        Ok(())
-    }
-
-    /// Command messages that were refused and not yet mentioned in a digest.
-    pub fn refused_commands_since(&self, since: i64) -> Result<Vec<(String, String)>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT message_id, outcome FROM commands WHERE accepted = 0 AND processed_at >= ?1 ORDER BY processed_at",
-        )?;
-        let rows = stmt.query_map([since], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-}
-
-impl Store {
-    /// The secret token that lets the owner's replies command allears; made once.
-    pub fn command_token(&mut self) -> Result<String> {
-        let existing: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT value FROM settings WHERE key = 'command_token'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if let Some(t) = existing {
-            return Ok(t);
-        }
-        let token = random_token()?;
-        self.conn.execute(
-            "INSERT INTO settings (key, value) VALUES ('command_token', ?1)",
-            [&token],
-        )?;
-        Ok(token)
-    }
-
-    /// Were messages or places added since threads and answers were last
-    /// brought up to date?
-    pub fn refresh_pending(&self) -> Result<bool> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT 1 FROM settings WHERE key = 'refresh_pending'",
-                [],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some())
-    }
-
-    pub fn refresh_done(&mut self) -> Result<()> {
-        self.conn
-            .execute("DELETE FROM settings WHERE key = 'refresh_pending'", [])?;
-        Ok(())
-    }
-
-    /// Remember that `address` was told about topic `topic`; false if it already was.
-    pub fn mark_told(&mut self, topic: i64, address: &str) -> Result<bool> {
-        let n = self.conn.execute(
-            "INSERT OR IGNORE INTO told (topic, address, at) VALUES (?1, ?2, ?3)",
-            params![topic, address.to_ascii_lowercase(), now()],
-        )?;
-        Ok(n == 1)
-    }
-
-    pub fn was_told(&self, topic: i64, address: &str) -> Result<bool> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT 1 FROM told WHERE topic = ?1 AND address = ?2",
-                params![topic, address.to_ascii_lowercase()],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some())
-    }
-}
-
-/// A message waiting in (or gone from) the outbox.
-#[derive(Debug, Clone)]
-pub(crate) struct OutboxEntry {
-    pub id: i64,
-    pub recipient: String,
-    pub eml: Vec<u8>,
-    pub what: String,
-    pub kind: String,
-    pub told_topic: Option<i64>,
-    pub state: String,
-    pub last_error: Option<String>,
-}
-
-impl Store {
-    /// Start a transaction spanning several calls (commands applied together
-    /// with their outbox entries and their record). Not for use around save_batch.
-    pub fn begin(&mut self) -> Result<()> {
-        self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        Ok(())
-    }
-
-    pub fn commit(&mut self) -> Result<()> {
-        self.conn.execute_batch("COMMIT")?;
-        Ok(())
-    }
-
-    pub fn rollback(&mut self) {
-        let _ = self.conn.execute_batch("ROLLBACK");
-    }
-
-    pub fn queue_mail(
-        &mut self,
-        command: &str,
-        recipient: &str,
-        eml: &[u8],
-        what: &str,
-        kind: &str,
-        told_topic: Option<i64>,
-    ) -> Result<i64> {
-        self.conn.execute(
-            "INSERT INTO outbox (command, recipient, eml, what, kind, told_topic) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![command, recipient, eml, what, kind, told_topic],
-        )?;
-        Ok(self.conn.last_insert_rowid())
-    }
-
-    const OUTBOX_SQL: &str =
-        "SELECT id, command, recipient, eml, what, kind, told_topic, state, last_error FROM outbox";
-
-    fn outbox_row(r: &rusqlite::Row) -> rusqlite::Result<OutboxEntry> {
-        Ok(OutboxEntry {
-            id: r.get(0)?,
-            recipient: r.get(2)?,
-            eml: r.get(3)?,
-            what: r.get(4)?,
-            kind: r.get(5)?,
-            told_topic: r.get(6)?,
-            state: r.get(7)?,
-            last_error: r.get(8)?,
-        })
-    }
-
-    pub fn pending_mail(&self) -> Result<Vec<OutboxEntry>> {
-        let sql = format!("{} WHERE state = 'pending' ORDER BY id", Self::OUTBOX_SQL);
-        let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map([], Self::outbox_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    pub fn mail_for_command(&self, command: &str) -> Result<Vec<OutboxEntry>> {
-        let sql = format!("{} WHERE command = ?1 ORDER BY id", Self::OUTBOX_SQL);
-        let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map([command], Self::outbox_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    pub fn mail_sent(&mut self, id: i64) -> Result<()> {
-        self.conn.execute(
-            "UPDATE outbox SET state = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
-            params![id, now()],
-        )?;
-        Ok(())
-    }
-
-    pub fn mail_failed(&mut self, id: i64, error: &str) -> Result<()> {
-        self.conn.execute(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE id = ?1",
-            params![id, error],
-        )?;
-        Ok(())
-    }
-}
-
-/// 16 random bytes as 32 lowercase hex digits, from the kernel.
-fn random_token() -> Result<String> {
-    use std::io::Read;
-    let mut bytes = [0u8; 16];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .context("reading /dev/urandom for the command token")?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 fn empty_class() -> Classification {
@@ -1207,14 +679,5 @@ mod tests {
         assert_eq!(s.checkpoint("a", "INBOX").unwrap(), Some(cp));
         s.reset_folder("a", "INBOX").unwrap();
         assert_eq!(s.checkpoint("a", "INBOX").unwrap(), None);
-    }
-
-    #[test]
-    fn item_ids_are_stable() {
-        let mut s = Store::in_memory().unwrap();
-        let a = s.item_for("msg:a").unwrap();
-        let b = s.item_for("msg:b").unwrap();
-        assert_eq!(s.item_for("msg:a").unwrap().id, a.id);
-        assert_ne!(a.id, b.id);
     }
 }

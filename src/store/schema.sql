@@ -59,7 +59,7 @@ CREATE TABLE topics (
     key         TEXT NOT NULL UNIQUE,         -- normalized subject key
     label       TEXT NOT NULL,
     merged_into INTEGER REFERENCES topics(id),
-    state       TEXT NOT NULL DEFAULT 'open', -- open, planned, written, dropped
+    state       TEXT NOT NULL DEFAULT 'open', -- open, planned, written, dropped (store/topics.rs TopicState)
     link        TEXT
 );
 
@@ -67,7 +67,7 @@ CREATE TABLE topics (
 CREATE TABLE items (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
     key          TEXT NOT NULL UNIQUE,        -- "msg:MESSAGE-ID"
-    state        TEXT NOT NULL DEFAULT 'open',-- open, done, ignored, muted
+    state        TEXT NOT NULL DEFAULT 'open',-- open, done, ignored, muted (store/items.rs ItemState)
     snooze_until INTEGER,
     first_shown  INTEGER,                     -- set once a digest with it was accepted
     last_shown   INTEGER,
@@ -86,7 +86,7 @@ CREATE TABLE digests (
     id          INTEGER PRIMARY KEY,
     period      TEXT NOT NULL UNIQUE,         -- the day it is for, in the owner's zone
     message_id  TEXT NOT NULL,
-    state       TEXT NOT NULL,                -- built, sending, sent
+    state       TEXT NOT NULL,                -- built, sending, sent, skipped, superseded (store/digests.rs)
     built_at    INTEGER NOT NULL,
     sent_at     INTEGER,
     eml         BLOB NOT NULL,
@@ -125,7 +125,7 @@ CREATE TABLE outbox (
     what       TEXT NOT NULL,
     kind       TEXT NOT NULL,                 -- answer, tell, results
     told_topic INTEGER,
-    state      TEXT NOT NULL DEFAULT 'pending', -- pending, sent
+    state      TEXT NOT NULL DEFAULT 'pending', -- pending, sent (store/outbox.rs)
     attempts   INTEGER NOT NULL DEFAULT 0,
     last_error TEXT,
     sent_at    INTEGER

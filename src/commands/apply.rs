@@ -1,0 +1,232 @@
+//! Applying commands to the store: item and topic states, mutes, and the
+//! mail a command asks for (built by `outgoing.rs`, queued in the outbox in
+//! the same transaction). Each command's result is a value: what it did, or
+//! why it failed.
+
+use anyhow::{Context as _, Result};
+
+use super::grammar::{Command, Parsed};
+use super::outgoing::{self, Outgoing};
+use crate::config::Config;
+use crate::store::{ItemState, MuteKind, OutboxKind, Row, Store, Topic, TopicState};
+
+/// Most command lines read from one reply, unless `[commands] max_lines` says otherwise.
+pub(crate) const DEFAULT_MAX_LINES: usize = 50;
+
+/// What one command did.
+#[derive(Debug, Clone)]
+pub(crate) struct Outcome {
+    /// The command as written ("#12 done").
+    pub command: String,
+    /// What it did, or why it failed.
+    pub result: std::result::Result<String, String>,
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.result {
+            Ok(done) => write!(f, "{}: {done}", self.command),
+            Err(e) => write!(f, "{}: FAILED: {e}", self.command),
+        }
+    }
+}
+
+/// What applying commands did: an outcome per command, and the mail to send.
+#[derive(Debug, Default)]
+pub(crate) struct Applied {
+    pub outcomes: Vec<Outcome>,
+    pub outgoing: Vec<Outgoing>,
+}
+
+/// What a command message (or a command line) did, for the owner: the
+/// command outcomes, then the lines that were not commands.
+#[derive(Debug, Default)]
+pub(crate) struct Report {
+    pub outcomes: Vec<Outcome>,
+    pub notes: Vec<String>,
+}
+
+impl Report {
+    pub fn failed(&self) -> bool {
+        self.outcomes.iter().any(|o| o.result.is_err())
+    }
+
+    pub fn lines(&self) -> Vec<String> {
+        self.outcomes
+            .iter()
+            .map(ToString::to_string)
+            .chain(self.notes.iter().cloned())
+            .collect()
+    }
+}
+
+/// Apply commands to the store. State changes happen here; mail to readers is
+/// built and returned, to be queued by the caller.
+pub(crate) fn apply(store: &mut Store, config: &Config, commands: &[Command]) -> Applied {
+    let mut out = Applied::default();
+    for c in commands {
+        let result = apply_one(store, config, c, &mut out.outgoing).map_err(|e| format!("{e:#}"));
+        out.outcomes.push(Outcome {
+            command: c.describe(),
+            result,
+        });
+    }
+    out
+}
+
+fn apply_one(
+    store: &mut Store,
+    config: &Config,
+    c: &Command,
+    outgoing: &mut Vec<Outgoing>,
+) -> Result<String> {
+    match c {
+        Command::Done(i) => set_state(store, *i, ItemState::Done, None),
+        Command::Ignore(i) => set_state(store, *i, ItemState::Ignored, None),
+        Command::Snooze(i, until) => {
+            set_state(store, *i, ItemState::Open, Some(until.as_second()))?;
+            Ok(format!(
+                "back in the digest after {}",
+                until.strftime("%Y-%m-%d %H:%M UTC")
+            ))
+        }
+        Command::Mute(i) => {
+            let row = item_message(store, *i)?;
+            let thread = row.thread.clone().unwrap_or_else(|| row.message_id.clone());
+            store.mute(MuteKind::Thread, &thread)?;
+            set_state(store, *i, ItemState::Muted, None)?;
+            Ok(format!(
+                "the thread of “{}” will not come back",
+                row.subject
+            ))
+        }
+        Command::MuteSender(i) => {
+            let row = item_message(store, *i)?;
+            let who = row.reader_email();
+            store.mute(MuteKind::Sender, &who)?;
+            set_state(store, *i, ItemState::Muted, None)?;
+            Ok(format!("nothing from {who} will come back"))
+        }
+        Command::Reply { item, list, text } => {
+            if text.trim().is_empty() {
+                anyhow::bail!("no answer text after the command line");
+            }
+            let row = item_message(store, *item)?;
+            let raw = store
+                .raw(&row.message_id)?
+                .context("the raw message is gone")?;
+            let o = outgoing::answer(config, *item, &row, &raw, *list, text)?;
+            let what = format!("will be sent to {}", o.to);
+            outgoing.push(o);
+            Ok(what)
+        }
+        Command::Planned(t) => {
+            topic(store, *t)?;
+            store.set_topic_state(*t, TopicState::Planned, None)?;
+            Ok("marked planned".into())
+        }
+        Command::Written(t, url) => {
+            topic(store, *t)?;
+            store.set_topic_state(*t, TopicState::Written, Some(url))?;
+            Ok(format!(
+                "marked written at {url}; `T{t} tell` lets the readers know"
+            ))
+        }
+        Command::Merge(a, b) => {
+            topic(store, *a)?;
+            topic(store, *b)?;
+            if a == b {
+                anyhow::bail!("a topic cannot be merged into itself");
+            }
+            store.merge_topic(*a, *b)?;
+            Ok(format!("merged into T{b}"))
+        }
+        Command::Drop(t) => {
+            topic(store, *t)?;
+            store.set_topic_state(*t, TopicState::Dropped, None)?;
+            Ok("dropped".into())
+        }
+        Command::Tell(t) => {
+            let topic = topic(store, *t)?;
+            let n = outgoing::tells(store, config, &topic, outgoing)?;
+            Ok(format!("{n} reader(s) will be told"))
+        }
+        Command::Help => Ok(super::grammar::help()),
+    }
+}
+
+fn set_state(store: &mut Store, id: i64, state: ItemState, snooze: Option<i64>) -> Result<String> {
+    store
+        .item(id)?
+        .with_context(|| format!("there is no item #{id}"))?;
+    store.set_item_state(id, state, snooze)?;
+    Ok(format!("marked {state}"))
+}
+
+fn item_message(store: &Store, id: i64) -> Result<Row> {
+    let item = store
+        .item(id)?
+        .with_context(|| format!("there is no item #{id}"))?;
+    let mid = item
+        .key
+        .strip_prefix("msg:")
+        .with_context(|| format!("item #{id} is not a message"))?;
+    store
+        .row_by_message_id(mid)?
+        .with_context(|| format!("the message of item #{id} is gone"))
+}
+
+fn topic(store: &Store, id: i64) -> Result<Topic> {
+    store
+        .topic(id)?
+        .with_context(|| format!("there is no topic T{id}"))
+}
+
+/// Apply parsed commands, queue their mail and record the command message,
+/// all in one transaction: a failure leaves nothing half done.
+pub(crate) fn apply_and_queue(
+    store: &mut Store,
+    config: &Config,
+    command: &str,
+    parsed: &Parsed,
+) -> Result<Report> {
+    store.transaction(|store| {
+        let applied = apply(store, config, &parsed.commands);
+        for o in &applied.outgoing {
+            let kind = if o.told.is_some() {
+                OutboxKind::Tell
+            } else {
+                OutboxKind::Answer
+            };
+            store.queue_mail(
+                command,
+                &o.to,
+                &o.eml,
+                &o.what,
+                kind,
+                o.told.as_ref().map(|t| t.0),
+            )?;
+        }
+        let mut report = Report {
+            outcomes: applied.outcomes,
+            notes: Vec::new(),
+        };
+        for u in &parsed.unknown {
+            report.notes.push(format!("not a command, ignored: {u}"));
+        }
+        if parsed.over_limit > 0 {
+            report.notes.push(format!(
+                "{} more line(s) not read: one reply carries at most {} commands",
+                parsed.over_limit,
+                config.commands.max_lines.unwrap_or(DEFAULT_MAX_LINES)
+            ));
+        }
+        if parsed.commands.is_empty() && parsed.unknown.is_empty() {
+            report
+                .notes
+                .push("no commands found; reply `help` for the list".to_string());
+        }
+        store.record_command(command, true, &report.lines().join("\n"))?;
+        Ok(report)
+    })
+}

@@ -1,0 +1,226 @@
+//! The owner: who they are (`[owner]` in digest.toml) and the one place
+//! that says whether text names them. Every rule that asks "is this the
+//! owner?" or "does this text name the owner?" asks [`Owner`] or
+//! [`Names`]; the name variants are made once per run.
+
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Owner {
+    pub name: String,
+    pub addresses: Vec<String>,
+    /// The ways text may name the owner, made on first use.
+    #[serde(skip)]
+    names: OnceLock<Names>,
+}
+
+impl Owner {
+    #[cfg(test)]
+    pub fn new(name: &str, addresses: &[&str]) -> Owner {
+        Owner {
+            name: name.to_string(),
+            addresses: addresses.iter().map(|a| a.to_string()).collect(),
+            names: OnceLock::new(),
+        }
+    }
+
+    /// The first address: the owner's own, which allears writes from and to.
+    /// `validate` makes sure there is one.
+    pub fn primary(&self) -> &str {
+        self.addresses
+            .first()
+            .map(String::as_str)
+            .unwrap_or("owner@localhost")
+    }
+
+    /// The domain of the primary address.
+    pub fn domain(&self) -> &str {
+        self.primary().rsplit('@').next().unwrap_or("localhost")
+    }
+
+    /// Is this address one of the owner's?
+    pub fn is_owner(&self, address: &str) -> bool {
+        self.addresses
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(address.trim()))
+    }
+
+    /// Is this display name the owner's full name?
+    pub fn is_owner_name(&self, name: &str) -> bool {
+        let full = self.name.trim();
+        !full.is_empty() && name.trim().eq_ignore_ascii_case(full)
+    }
+
+    /// The domains of the owner's addresses.
+    pub fn domains(&self) -> impl Iterator<Item = &str> {
+        self.addresses
+            .iter()
+            .filter_map(|a| a.rsplit_once('@').map(|(_, d)| d))
+    }
+
+    pub fn names(&self) -> &Names {
+        self.names.get_or_init(|| Names::of(self))
+    }
+}
+
+/// The ways text may name the owner.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Names {
+    /// The full name, first and last name, and mailbox names ("Robin Ellis",
+    /// "Robin", "Ellis", "Rellis"), sorted.
+    pub variants: Vec<String>,
+    /// The full name in lower case.
+    full_lower: String,
+    /// The owner's addresses in lower case.
+    addresses: Vec<String>,
+    /// "@robin": the first name as forums write a mention.
+    handle: Option<String>,
+}
+
+impl Names {
+    fn of(owner: &Owner) -> Names {
+        let full = owner.name.trim().to_string();
+        let mut variants: Vec<String> = Vec::new();
+        if !full.is_empty() {
+            variants.push(full.clone());
+            variants.extend(
+                full.split_whitespace()
+                    .filter(|w| w.chars().count() > 1)
+                    .map(str::to_string),
+            );
+        }
+        for a in &owner.addresses {
+            let local = a.split('@').next().unwrap_or("");
+            if local.chars().count() > 2 && local.chars().all(|c| c.is_alphabetic()) {
+                let cap: String = local
+                    .chars()
+                    .enumerate()
+                    .map(|(i, c)| if i == 0 { c.to_ascii_uppercase() } else { c })
+                    .collect();
+                variants.push(cap);
+            }
+        }
+        variants.sort();
+        variants.dedup();
+        let full_lower = full.to_lowercase();
+        let handle = full_lower
+            .split_whitespace()
+            .next()
+            .map(|first| format!("@{first}"));
+        Names {
+            variants,
+            full_lower,
+            addresses: owner.addresses.iter().map(|a| a.to_lowercase()).collect(),
+            handle,
+        }
+    }
+
+    /// The full name (when longer than two letters) or one of the owner's
+    /// addresses in `lower` (text in lower case): the owner is named for sure.
+    pub fn full_name_or_address_in(&self, lower: &str) -> bool {
+        (self.full_lower.len() > 2 && lower.contains(&self.full_lower))
+            || self.addresses.iter().any(|a| lower.contains(a.as_str()))
+    }
+
+    /// A line that names the owner, as the digest's mentions list them: the
+    /// full name, an address, or the @handle (not "@robinhood").
+    pub fn named_in_line(&self, line: &str) -> bool {
+        let lower = line.to_lowercase();
+        (!self.full_lower.is_empty() && lower.contains(&self.full_lower))
+            || self.addresses.iter().any(|a| lower.contains(a.as_str()))
+            || self.handle.as_ref().is_some_and(|h| {
+                lower.match_indices(h.as_str()).any(|(i, _)| {
+                    !lower[i + h.len()..]
+                        .chars()
+                        .next()
+                        .is_some_and(|c| c.is_alphanumeric())
+                })
+            })
+    }
+
+    /// Could `lower` (text in lower case) name the owner? A cheap test that
+    /// errs towards yes: any word of any of the owner's names, in any case,
+    /// or a name that is not plain ASCII.
+    pub fn may_be_in(&self, lower: &str) -> bool {
+        self.variants
+            .iter()
+            .flat_map(|n| n.split_whitespace())
+            .any(|w| !w.is_ascii() || lower.contains(&w.to_ascii_lowercase()))
+    }
+
+    /// Is `name` (a vocative: "Robin", "@robin", "Robin Ellis") the owner?
+    /// Whole words only: "Robinson, ..." does not call Robin.
+    pub fn is_called(&self, name: &str) -> bool {
+        let n = name.trim_start_matches('@');
+        self.variants.iter().any(|o| {
+            n.eq_ignore_ascii_case(o) || n.split_whitespace().any(|w| w.eq_ignore_ascii_case(o))
+        })
+    }
+
+    /// A variant of the name appears in `s` as a whole word; a name that is
+    /// also a word ("Will you ...", "May I ...") opening the sentence is the
+    /// word, not the owner.
+    pub fn word_in(&self, s: &str) -> bool {
+        self.variants.iter().any(|n| {
+            let opening = s.starts_with(n.as_str()) && !s[n.len()..].starts_with([',', ':', '!']);
+            contains_word(if opening { &s[n.len()..] } else { s }, n)
+        })
+    }
+
+    /// "@robin" anywhere in `s`.
+    pub fn at_mention_in(&self, s: &str) -> bool {
+        let lower = s.to_lowercase();
+        self.variants
+            .iter()
+            .any(|n| lower.contains(&format!("@{}", n.to_lowercase())))
+    }
+
+    /// The words of the full name, in lower case.
+    pub fn name_words(&self) -> Vec<String> {
+        self.full_lower
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+/// `word` in `s` as a whole word (CJK neighbours count as boundaries).
+pub(crate) fn contains_word(s: &str, word: &str) -> bool {
+    if word.is_empty() {
+        return false;
+    }
+    let mut from = 0;
+    while let Some(at) = s[from..].find(word) {
+        let start = from + at;
+        let end = start + word.len();
+        let before = s[..start].chars().next_back();
+        let after = s[end..].chars().next();
+        let edge = |c: Option<char>| c.is_none_or(|c| !c.is_ascii_alphanumeric());
+        if edge(before) && edge(after) {
+            return true;
+        }
+        from = end;
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_owner_is_named_by_name_address_or_handle() {
+        let owner = Owner::new("Robin Ellis", &["robin@ellis-on-it.example"]);
+        let n = owner.names();
+        assert!(n.named_in_line("as robin ellis said"));
+        assert!(n.named_in_line("@robin, thoughts?"));
+        assert!(!n.named_in_line("@robinhood is a bird"));
+        assert!(!n.named_in_line("a robin sang"));
+        assert!(n.is_called("Robin"));
+        assert!(!n.is_called("Robinson"));
+        assert_eq!(n.variants, vec!["Ellis", "Robin", "Robin Ellis"]);
+    }
+}

@@ -1,0 +1,217 @@
+//! One run of the pipeline, as `allears run` and each round of `allears
+//! daemon` make it: fetch the IMAP accounts, import the local sources,
+//! bring threads and answers up to date, act on the owner's reply commands
+//! (sending what they ask for), then deliver the digest when it is due.
+//!
+//! What a run says goes to a `say` callback: the command line prints it,
+//! the daemon logs it.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use jiff::Timestamp;
+
+use crate::analyze;
+use crate::config::Config;
+use crate::deliver::{self, Sink};
+use crate::import::{self, Summary};
+use crate::source::imap::{self, AccountReport};
+use crate::store::{OutboxKind, Store};
+
+/// Where a run's words go.
+pub(crate) type Say<'a> = &'a mut dyn FnMut(String);
+
+/// What the reading half of a run found.
+pub(crate) struct Gathered {
+    pub accounts: Vec<AccountReport>,
+    pub import: Summary,
+    /// Local sources were read (or nothing else is configured): the import summary is news.
+    pub local: bool,
+}
+
+impl Gathered {
+    /// An account or a folder failed; the rest went through.
+    pub fn fetch_failed(&self) -> bool {
+        self.accounts.iter().any(AccountReport::failed)
+    }
+
+    /// Nothing could be read at all.
+    pub fn nothing_read(&self) -> bool {
+        self.local
+            && self.import.counts.new + self.import.counts.known == 0
+            && !self.import.problems.is_empty()
+    }
+
+    /// The exit code a run that got this far ends with: 3 when an account
+    /// failed, 2 when nothing could be read, else 0.
+    pub fn code(&self) -> u8 {
+        if self.fetch_failed() {
+            3
+        } else if self.nothing_read() {
+            2
+        } else {
+            0
+        }
+    }
+
+    /// Tell what was read.
+    pub fn report(&self, store: &Store, say: Say) {
+        say_fetch(&self.accounts, say);
+        if self.local {
+            say_import(&self.import, store, say);
+        }
+    }
+}
+
+/// Fetch every account, import every local source, and bring threads and
+/// answers up to date.
+pub(crate) fn gather(store: &mut Store, config: &Config) -> Result<Gathered> {
+    let accounts = imap::fetch_accounts(store, config, None);
+    let paths: Vec<(PathBuf, bool)> = config
+        .source
+        .iter()
+        .map(|s| (config.resolve(&s.path), s.sent))
+        .collect();
+    let import = import::import_paths(store, config, &paths)?;
+    // Threads and answers change only when a message or a location was added.
+    analyze::refresh_if_pending(store)?;
+    Ok(Gathered {
+        accounts,
+        import,
+        local: !paths.is_empty() || config.account.is_empty(),
+    })
+}
+
+/// One run: gather, act on the owner's replies, deliver the digest if due
+/// (now, with `force`).
+pub(crate) fn once(
+    store: &mut Store,
+    config: &Config,
+    now: Timestamp,
+    force: bool,
+    say: Say,
+) -> Result<Gathered> {
+    let gathered = gather(store, config)?;
+    gathered.report(store, say);
+    act_on_replies(store, config, say)?;
+    let delivery = deliver::deliver(store, config, &Sink::of(config), now, force)?;
+    say(delivery.describe(config));
+    Ok(gathered)
+}
+
+/// Apply the owner's reply commands that arrived, send the mail they asked
+/// for, then a results message for each (reporting what was sent).
+pub(crate) fn act_on_replies(store: &mut Store, config: &Config, say: Say) -> Result<()> {
+    let handled = crate::commands::process(store, config, crate::clock::now())?;
+    for h in &handled {
+        say(format!(
+            "applied the commands of your reply <{}>",
+            h.message_id
+        ));
+    }
+    send_outbox(store, config, say)?;
+    for h in &handled {
+        let (to, eml) = crate::commands::results_message(store, config, h)?;
+        match &config.smtp {
+            Some(_) => {
+                store.queue_mail(
+                    &h.message_id,
+                    &to,
+                    &eml,
+                    "results",
+                    OutboxKind::Results,
+                    None,
+                )?;
+            }
+            None => {
+                let dir = config.output_dir();
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
+                let path = dir.join(format!(
+                    "results-{}.eml",
+                    &crate::message::content_hash(h.message_id.as_bytes())[..12]
+                ));
+                std::fs::write(&path, &eml)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                say(format!("results written to {}", path.display()));
+            }
+        }
+    }
+    send_outbox(store, config, say)?;
+    if !handled.is_empty() {
+        analyze::refresh(store)?;
+    }
+    Ok(())
+}
+
+/// Send what waits in the outbox; without [smtp] it waits and says so.
+pub(crate) fn send_outbox(store: &mut Store, config: &Config, say: Say) -> Result<()> {
+    let pending = store.pending_mail()?.len();
+    if pending == 0 {
+        return Ok(());
+    }
+    let Some(smtp) = &config.smtp else {
+        say(format!(
+            "allears: warning: {pending} message(s) wait in the outbox: add an [smtp] section to send them"
+        ));
+        return Ok(());
+    };
+    let mut send = |to: &str, eml: &[u8]| crate::send::send_one(smtp, config, to, eml);
+    let (sent, failed) = crate::commands::flush(store, config, &mut send)?;
+    if sent > 0 {
+        analyze::refresh(store)?;
+    }
+    if sent + failed > 0 {
+        say(format!(
+            "sent {sent} message(s) you asked for; {failed} failed and wait for the next run"
+        ));
+    }
+    Ok(())
+}
+
+/// One summary line per folder (new, skipped as known, failed).
+pub(crate) fn say_fetch(reports: &[AccountReport], say: Say) {
+    for r in reports {
+        for f in &r.folders {
+            let mut line = format!(
+                "{}/{}: {} new, {} skipped (known), {} failed",
+                r.account, f.folder, f.counts.new, f.counts.known, f.unfetched
+            );
+            if f.counts.failed > 0 {
+                line.push_str(&format!(
+                    ", {} stored raw with a parse error",
+                    f.counts.failed
+                ));
+            }
+            if f.resynced {
+                line.push_str(" (UIDVALIDITY changed: folder synced again)");
+            }
+            if let Some(e) = &f.error {
+                line.push_str(&format!("; error: {e}"));
+            }
+            say(line);
+        }
+        if let Some(e) = &r.error {
+            say(format!("allears: account {}: {e}", r.account));
+        }
+    }
+}
+
+/// The import summary: problems, counts, and the messages stored with a parse error.
+pub(crate) fn say_import(summary: &Summary, store: &Store, say: Say) {
+    for p in &summary.problems {
+        say(format!("allears: warning: {p}"));
+    }
+    let c = summary.counts;
+    say(format!(
+        "imported {} new message(s), {} already known, {} stored raw with a parse error",
+        c.new, c.known, c.failed
+    ));
+    if c.failed > 0
+        && let Ok(failures) = store.parse_failures()
+    {
+        for (id, err) in failures.iter().rev().take(c.failed.min(20)) {
+            say(format!("  {id}: {err}"));
+        }
+    }
+}

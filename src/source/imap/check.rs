@@ -1,0 +1,81 @@
+//! `allears check` for one account: connect, log in, list capabilities and
+//! the folders its patterns choose, and name every problem.
+
+use super::connect::login;
+use super::folders::folders_to_fetch;
+use crate::config::{Account, Config, Tls};
+
+/// What `allears check` found for one account.
+#[derive(Debug, Default)]
+pub(crate) struct CheckReport {
+    pub account: String,
+    pub lines: Vec<String>,
+    pub problems: Vec<String>,
+}
+
+/// Connect, log in, list capabilities and the folders the patterns match.
+pub(crate) fn check_account(config: &Config, account: &Account) -> CheckReport {
+    let mut r = CheckReport {
+        account: account.name.clone(),
+        ..CheckReport::default()
+    };
+    let tls = match account.tls {
+        Tls::Implicit => "implicit TLS",
+        Tls::Starttls => "STARTTLS",
+        Tls::None => "no TLS (loopback)",
+    };
+    r.lines.push(format!(
+        "{}:{} ({tls}) as {}",
+        account.host, account.port, account.username
+    ));
+    let mut session = match login(config, account) {
+        Ok(s) => s,
+        Err(e) => {
+            r.problems.push(e.to_string());
+            return r;
+        }
+    };
+    r.lines.push("logged in".to_string());
+    match session.capabilities() {
+        Ok(caps) => {
+            let mut names: Vec<String> = caps.iter().map(capability_name).collect();
+            names.sort();
+            r.lines.push(format!("capabilities: {}", names.join(" ")));
+        }
+        Err(e) => r.problems.push(format!("CAPABILITY: {e}")),
+    }
+    match folders_to_fetch(&mut session, account) {
+        Ok(f) => {
+            for folder in &f.chosen {
+                let tag = if folder.sent { " (sent)" } else { "" };
+                r.lines.push(format!("folder: {}{tag}", folder.name));
+            }
+            for m in &f.missing {
+                r.problems.push(format!(
+                    "missing folder: no folder named \"{m}\" on the server"
+                ));
+            }
+            for p in &f.unmatched {
+                r.lines
+                    .push(format!("warning: pattern \"{p}\" matches no folder"));
+            }
+            if f.sent.is_none() {
+                r.lines.push(
+                    "warning: no Sent folder (set sent_folder; without it replies are not seen as answers)"
+                        .to_string(),
+                );
+            }
+        }
+        Err(e) => r.problems.push(format!("LIST: {e:#}")),
+    }
+    let _ = session.logout();
+    r
+}
+
+fn capability_name(c: &imap_proto::Capability<'_>) -> String {
+    match c {
+        imap_proto::Capability::Imap4rev1 => "IMAP4rev1".to_string(),
+        imap_proto::Capability::Auth(a) => format!("AUTH={a}"),
+        imap_proto::Capability::Atom(a) => a.to_string(),
+    }
+}

@@ -1,0 +1,334 @@
+//! Reaching an IMAP server: TCP with timeouts, TLS (implicit, or STARTTLS
+//! by hand per RFC 3501 section 6.2.1), the greeting, and LOGIN; and the
+//! stream shared with the FETCH reader (`wire.rs`). Errors are [`Problem`]s
+//! that say what to fix.
+
+use std::io::{BufRead, Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::time::Duration;
+
+use crate::config::{Account, Config, Tls};
+
+/// Anything an IMAP session can run over: plain TCP or TLS.
+pub(crate) trait Stream: Read + Write + Send {
+    /// The socket's read timeout, which an IDLE wait (RFC 2177) bounds itself with.
+    fn set_read_timeout(&mut self, t: Option<std::time::Duration>) -> std::io::Result<()>;
+}
+
+impl Stream for TcpStream {
+    fn set_read_timeout(&mut self, t: Option<std::time::Duration>) -> std::io::Result<()> {
+        TcpStream::set_read_timeout(self, t)
+    }
+}
+
+impl Stream for native_tls::TlsStream<TcpStream> {
+    fn set_read_timeout(&mut self, t: Option<std::time::Duration>) -> std::io::Result<()> {
+        self.get_ref().set_read_timeout(t)
+    }
+}
+
+impl imap::extensions::idle::SetReadTimeout for Box<dyn Stream> {
+    fn set_read_timeout(&mut self, t: Option<std::time::Duration>) -> imap::error::Result<()> {
+        Stream::set_read_timeout(self.as_mut(), t).map_err(imap::Error::Io)
+    }
+}
+
+pub(crate) type Session = imap::Session<Box<dyn Stream>>;
+
+/// The session's stream, with a second handle for the bulk FETCH reader
+/// ([`uid_fetch`]): the imap crate (3.0.0-alpha.15) parses a response again
+/// from its start at every line it reads, which made IMAP parsing about 15%
+/// of a cold fetch's CPU. The two never read at the same time: the session
+/// is idle while a FETCH runs.
+#[derive(Clone)]
+pub(crate) struct Shared(std::sync::Arc<std::sync::Mutex<Box<dyn Stream>>>);
+
+impl Shared {
+    pub(super) fn new(stream: Box<dyn Stream>) -> Shared {
+        Shared(std::sync::Arc::new(std::sync::Mutex::new(stream)))
+    }
+
+    pub(super) fn lock(&self) -> std::io::Result<std::sync::MutexGuard<'_, Box<dyn Stream>>> {
+        self.0
+            .lock()
+            .map_err(|_| std::io::Error::other("the IMAP stream was poisoned by a panic"))
+    }
+}
+
+impl Read for Shared {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.lock()?.read(buf)
+    }
+}
+
+impl Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.lock()?.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.lock()?.flush()
+    }
+}
+
+impl Stream for Shared {
+    fn set_read_timeout(&mut self, t: Option<std::time::Duration>) -> std::io::Result<()> {
+        self.lock()?.set_read_timeout(t)
+    }
+}
+
+/// Why an account could not be used. `check` prints it as is; `fetch` adds
+/// whether the next run will simply resume.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Problem {
+    #[error("cannot resolve host {host}: {detail}")]
+    Dns { host: String, detail: String },
+    #[error("{host}:{port} refused the connection (is the server running, is the port right?)")]
+    Refused { host: String, port: u16 },
+    #[error("no answer from {host}:{port} within {secs} s")]
+    Timeout { host: String, port: u16, secs: u64 },
+    #[error("cannot connect to {host}:{port}: {detail}")]
+    Connect {
+        host: String,
+        port: u16,
+        detail: String,
+    },
+    #[error("TLS certificate verification failed for {host}: {detail}")]
+    TlsVerify { host: String, detail: String },
+    #[error("TLS with {host} failed: {detail}")]
+    Tls { host: String, detail: String },
+    #[error("login as {user} on {host} failed: {detail}")]
+    Login {
+        user: String,
+        host: String,
+        detail: String,
+    },
+    #[error("password for account {account}: {detail}")]
+    Password { account: String, detail: String },
+    #[error("{0}")]
+    Protocol(String),
+}
+
+/// Open a connection as the account says, read the greeting, log in.
+pub(crate) fn login(config: &Config, account: &Account) -> Result<Session, Problem> {
+    login_shared(config, account).map(|(session, _)| session)
+}
+
+/// [`login`], with a second handle on the session's stream.
+pub(super) fn login_shared(
+    config: &Config,
+    account: &Account,
+) -> Result<(Session, Shared), Problem> {
+    let (client, shared) = connect(config, account)?;
+    let password = account.password.reveal().map_err(|e| Problem::Password {
+        account: account.name.clone(),
+        detail: format!("{e:#}"),
+    })?;
+    if password.contains(['\r', '\n']) {
+        return Err(Problem::Password {
+            account: account.name.clone(),
+            detail: "it contains a line break".to_string(),
+        });
+    }
+    let session = client
+        .login(&account.username, &password)
+        .map_err(|(e, _)| Problem::Login {
+            user: account.username.clone(),
+            host: account.host.clone(),
+            detail: imap_error(&e, account.timeout_secs),
+        })?;
+    Ok((session, shared))
+}
+
+/// TCP (with timeouts), then TLS as configured; the greeting is read.
+fn connect(
+    config: &Config,
+    account: &Account,
+) -> Result<(imap::Client<Box<dyn Stream>>, Shared), Problem> {
+    let tcp = tcp_connect(&account.host, account.port, account.timeout_secs)?;
+    let (stream, greeting): (Box<dyn Stream>, bool) = match account.tls {
+        Tls::None => (Box::new(tcp), true),
+        Tls::Implicit => (Box::new(tls_wrap(config, account, tcp)?), true),
+        // RFC 3501 section 6.2.1: no new greeting after STARTTLS.
+        Tls::Starttls => {
+            let tcp = starttls(tcp, account)?;
+            (Box::new(tls_wrap(config, account, tcp)?), false)
+        }
+    };
+    let shared = Shared::new(stream);
+    let mut client = imap::Client::new(Box::new(shared.clone()) as Box<dyn Stream>);
+    if greeting {
+        client
+            .read_greeting()
+            .map_err(|e| protocol("reading the greeting", &e, account))?;
+    } else {
+        client.greeting_read = true;
+    }
+    Ok((client, shared))
+}
+
+/// RFC 3501 section 6.2.1 by hand: greeting, `STARTTLS`, tagged OK. The
+/// imap crate's client keeps this step private; nothing else is sent in
+/// clear, and nothing the server sends before the handshake is trusted.
+fn starttls(tcp: TcpStream, account: &Account) -> Result<TcpStream, Problem> {
+    let fail = |detail: String| {
+        Problem::Protocol(format!(
+            "STARTTLS with {}:{}: {detail}",
+            account.host, account.port
+        ))
+    };
+    let io = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+            fail(format!("no answer within {} s", account.timeout_secs))
+        }
+        _ => fail(e.to_string()),
+    };
+    let mut reader = std::io::BufReader::new(&tcp);
+    let mut line = String::new();
+    reader.read_line(&mut line).map_err(io)?;
+    if !line.starts_with("* OK") && !line.starts_with("* PREAUTH") {
+        return Err(fail(format!("unexpected greeting {:?}", line.trim_end())));
+    }
+    (&tcp).write_all(b"s1 STARTTLS\r\n").map_err(io)?;
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).map_err(io)? == 0 {
+            return Err(fail("the server closed the connection".to_string()));
+        }
+        if let Some(status) = line.strip_prefix("s1 ") {
+            if status.starts_with("OK") {
+                break;
+            }
+            return Err(fail(format!("the server refused: {}", status.trim_end())));
+        }
+    }
+    if !reader.buffer().is_empty() {
+        return Err(fail(
+            "data after the STARTTLS answer (refused: RFC 3501 section 6.2.1)".to_string(),
+        ));
+    }
+    drop(reader);
+    Ok(tcp)
+}
+
+fn protocol(what: &str, e: &imap::Error, account: &Account) -> Problem {
+    Problem::Protocol(format!(
+        "{what} from {}:{}: {}",
+        account.host,
+        account.port,
+        imap_error(e, account.timeout_secs)
+    ))
+}
+
+/// An imap error in words; read timeouts say so.
+pub(super) fn imap_error(e: &imap::Error, timeout_secs: u64) -> String {
+    match e {
+        imap::Error::Io(io)
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) =>
+        {
+            format!("no answer within {timeout_secs} s")
+        }
+        imap::Error::ConnectionLost => "the server closed the connection".to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn tcp_connect(host: &str, port: u16, timeout_secs: u64) -> Result<TcpStream, Problem> {
+    let timeout = Duration::from_secs(timeout_secs.max(1));
+    let addrs: Vec<_> = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| Problem::Dns {
+            host: host.to_string(),
+            detail: e.to_string(),
+        })?
+        .collect();
+    if addrs.is_empty() {
+        return Err(Problem::Dns {
+            host: host.to_string(),
+            detail: "no address".to_string(),
+        });
+    }
+    let mut last = None;
+    for addr in addrs {
+        match TcpStream::connect_timeout(&addr, timeout) {
+            Ok(tcp) => {
+                let set = tcp
+                    .set_read_timeout(Some(timeout))
+                    .and_then(|()| tcp.set_write_timeout(Some(timeout)));
+                if let Err(e) = set {
+                    last = Some(e);
+                    continue;
+                }
+                let _ = tcp.set_nodelay(true);
+                return Ok(tcp);
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    let e = last.unwrap_or_else(|| std::io::Error::other("no address to try"));
+    Err(match e.kind() {
+        std::io::ErrorKind::ConnectionRefused => Problem::Refused {
+            host: host.to_string(),
+            port,
+        },
+        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => Problem::Timeout {
+            host: host.to_string(),
+            port,
+            secs: timeout_secs,
+        },
+        _ => Problem::Connect {
+            host: host.to_string(),
+            port,
+            detail: e.to_string(),
+        },
+    })
+}
+
+/// TLS over `tcp` with the system roots plus `ca_file`; the certificate and
+/// the host name are always verified.
+fn tls_wrap(
+    config: &Config,
+    account: &Account,
+    tcp: TcpStream,
+) -> Result<native_tls::TlsStream<TcpStream>, Problem> {
+    let host = &account.host;
+    let tls_err = |detail: String| Problem::Tls {
+        host: host.clone(),
+        detail,
+    };
+    let mut builder = native_tls::TlsConnector::builder();
+    if let Some(ca) = &account.ca_file {
+        let path = config.resolve(ca);
+        let pem = std::fs::read(&path)
+            .map_err(|e| tls_err(format!("reading ca_file {}: {e}", path.display())))?;
+        let cert = native_tls::Certificate::from_pem(&pem).map_err(|e| {
+            tls_err(format!(
+                "ca_file {} is not a PEM certificate: {e}",
+                path.display()
+            ))
+        })?;
+        builder.add_root_certificate(cert);
+    }
+    let connector = builder.build().map_err(|e| tls_err(e.to_string()))?;
+    // The name checked against the certificate: brackets off an IPv6 literal.
+    let name = host.trim_matches(|c| c == '[' || c == ']');
+    connector.connect(name, tcp).map_err(|e| {
+        let detail = match e {
+            native_tls::HandshakeError::Failure(e) => e.to_string(),
+            native_tls::HandshakeError::WouldBlock(_) => {
+                format!("no answer within {} s", account.timeout_secs)
+            }
+        };
+        if detail.contains("certificate verify failed") || detail.contains("verify") {
+            Problem::TlsVerify {
+                host: host.clone(),
+                detail,
+            }
+        } else {
+            tls_err(detail)
+        }
+    })
+}

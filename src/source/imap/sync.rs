@@ -1,0 +1,335 @@
+//! One folder, read-only: EXAMINE, the UIDs above the checkpoint, round
+//! trips bounded by count and bytes, each batch handed to the import
+//! pipeline and committed with its checkpoint; a new UIDVALIDITY resyncs.
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use anyhow::{Result, anyhow};
+
+use super::FolderReport;
+use super::connect::{Session, Shared, imap_error};
+use super::folders::Folder;
+use super::wire::{fetch_bodies, fetch_sizes};
+use crate::config::{Account, Owner};
+use crate::import::Mark;
+use crate::store::{Checkpoint, Location, Store};
+
+/// A batch is also cut at this many bytes, so one batch of large attachments
+/// cannot blow memory up (one bigger message still goes alone).
+const BATCH_BYTES: u64 = 16 << 20;
+
+/// The connection is gone: the caller stops this account for this run.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(super) struct Broken(pub String);
+
+/// One planned round trip: UIDs (ascending) and their total size.
+struct Plan {
+    uids: Vec<u32>,
+}
+
+/// Fetch one folder's new messages and store them, batch by batch, each with its checkpoint.
+pub(super) fn sync_folder(
+    store: &mut Store,
+    owner: &Owner,
+    account: &Account,
+    (session, shared): (&mut Session, &Shared),
+    target: &Folder,
+    report: &mut FolderReport,
+) -> Result<()> {
+    let (folder, sent) = (target.name.as_str(), target.sent);
+    let broken = |what: String, e: imap::Error| -> anyhow::Error {
+        Broken(format!("{what}: {}", imap_error(&e, account.timeout_secs))).into()
+    };
+    let mailbox = session.examine(&target.wire).map_err(|e| match e {
+        imap::Error::No(no) => anyhow!("cannot open \"{folder}\": {no}"),
+        other => broken(format!("EXAMINE {folder}"), other),
+    })?;
+    let uidvalidity = mailbox
+        .uid_validity
+        .ok_or_else(|| anyhow!("the server gave no UIDVALIDITY for \"{folder}\""))?;
+    let mut start = 1u32;
+    let mut first_sync = true;
+    match store.checkpoint(&account.name, folder)? {
+        Some(cp) if cp.uidvalidity == uidvalidity => {
+            start = cp.last_uid.saturating_add(1);
+            first_sync = false;
+        }
+        Some(cp) => {
+            tracing::info!(
+                "{}/{folder}: UIDVALIDITY changed ({} -> {uidvalidity}); syncing the folder again",
+                account.name,
+                cp.uidvalidity
+            );
+            store.reset_folder(&account.name, folder)?;
+            report.resynced = true;
+        }
+        None => {}
+    }
+    // Nothing new: UIDs are assigned in ascending order (RFC 3501 section 2.3.1.1).
+    if mailbox.exists == 0 || mailbox.uid_next.is_some_and(|next| next <= start) {
+        return Ok(());
+    }
+    let candidates = list_new((session, shared), account, folder, start, first_sync)
+        .map_err(|e| broken(format!("listing new UIDs of {folder}"), e))?;
+    let top = candidates.iter().map(|c| c.0).max().unwrap_or(0);
+    let plans = plan_batches(&candidates, account.batch as usize);
+    let total: usize = plans.iter().map(|p| p.uids.len()).sum();
+    let bar =
+        crate::import::progress_bar(Some(total as u64), &format!("{}/{folder}", account.name));
+    let place = format!("imap:{}/{folder}", account.name);
+    let result = fetch_and_store(
+        store,
+        owner,
+        shared,
+        account,
+        folder,
+        uidvalidity,
+        plans,
+        &place,
+        sent,
+        report,
+        &bar,
+    );
+    bar.finish_and_clear();
+    result?;
+    // Everything below UIDNEXT (or the highest UID listed) is now accounted for,
+    // including messages `since` left out on purpose.
+    let reached = mailbox
+        .uid_next
+        .map_or(top, |n| n.saturating_sub(1))
+        .max(top);
+    if reached >= start {
+        let cp = Checkpoint {
+            uidvalidity,
+            last_uid: reached,
+        };
+        store.save_batch(&[], Some((&account.name, folder, cp)))?;
+    }
+    Ok(())
+}
+
+/// (UID, size) of every message at or above `start`; on a first sync with
+/// `since`, only those the server dates on or after it (RFC 3501 SEARCH SINCE).
+/// UIDs come from `UID SEARCH` (a few bytes each); sizes are asked for in
+/// bounded chunks, so a folder of any size never makes one huge response.
+fn list_new(
+    (session, shared): (&mut Session, &Shared),
+    account: &Account,
+    folder: &str,
+    start: u32,
+    first_sync: bool,
+) -> std::result::Result<Vec<(u32, u64)>, imap::Error> {
+    const SIZES_PER_ROUND_TRIP: usize = 5000;
+    let mut uids: Vec<u32> = session
+        .uid_search(format!("UID {start}:*"))?
+        .into_iter()
+        // "N:*" with N above the highest UID still matches the last message (RFC 3501 6.4.8).
+        .filter(|uid| *uid >= start)
+        .collect();
+    if first_sync && let Some(since) = &account.since {
+        let days = crate::config::parse_days(since).unwrap_or(0);
+        let date = imap_date_days_ago(days);
+        let keep = session.uid_search(format!("SINCE {date}"))?;
+        tracing::debug!(
+            "{}/{folder}: since {date}: {} of {} message(s)",
+            account.name,
+            keep.len(),
+            uids.len()
+        );
+        uids.retain(|uid| keep.contains(uid));
+    }
+    uids.sort_unstable();
+    uids.dedup();
+    let mut out = Vec::with_capacity(uids.len());
+    for (k, chunk) in uids.chunks(SIZES_PER_ROUND_TRIP).enumerate() {
+        let sizes =
+            fetch_sizes(shared, &format!("s{k}"), &uid_set(chunk)).map_err(imap::Error::Io)?;
+        // A UID without a size was expunged meanwhile; its fetch will say so.
+        out.extend(
+            chunk
+                .iter()
+                .map(|uid| (*uid, sizes.get(uid).copied().unwrap_or(0))),
+        );
+    }
+    tracing::debug!(
+        "{}/{folder}: {} new UID(s) listed; peak memory so far {}",
+        account.name,
+        out.len(),
+        crate::usage::peak_memory()
+    );
+    Ok(out)
+}
+
+/// RFC 3501 `date` (d-Mon-yyyy) for `days` before now.
+fn imap_date_days_ago(days: u32) -> String {
+    let then = crate::clock::now()
+        .checked_sub(jiff::SignedDuration::from_hours(24 * i64::from(days)))
+        .unwrap_or_else(|_| crate::clock::now());
+    then.to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .strftime("%-d-%b-%Y")
+        .to_string()
+}
+
+/// Cut the UIDs into round trips of at most `batch` messages and BATCH_BYTES.
+fn plan_batches(candidates: &[(u32, u64)], batch: usize) -> Vec<Plan> {
+    let mut plans = Vec::new();
+    let mut cur = Plan { uids: Vec::new() };
+    let mut bytes = 0u64;
+    for &(uid, size) in candidates {
+        if !cur.uids.is_empty() && (cur.uids.len() >= batch || bytes + size > BATCH_BYTES) {
+            plans.push(std::mem::replace(&mut cur, Plan { uids: Vec::new() }));
+            bytes = 0;
+        }
+        cur.uids.push(uid);
+        bytes += size;
+    }
+    if !cur.uids.is_empty() {
+        plans.push(cur);
+    }
+    plans
+}
+
+/// "1:3,7,9:10" for ascending UIDs (RFC 3501 `sequence-set`).
+pub(crate) fn uid_set(uids: &[u32]) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < uids.len() {
+        let mut j = i;
+        while j + 1 < uids.len() && uids[j + 1] == uids[j].saturating_add(1) {
+            j += 1;
+        }
+        if !out.is_empty() {
+            out.push(',');
+        }
+        if j > i {
+            out.push_str(&format!("{}:{}", uids[i], uids[j]));
+        } else {
+            out.push_str(&uids[i].to_string());
+        }
+        i = j + 1;
+    }
+    out
+}
+
+/// The reader feeds the import pipeline (`import::pipeline`): it fetches a
+/// round trip, hands its messages to the parse + classify workers, and ends
+/// the batch with its checkpoint, which the store commits in the same
+/// transaction as the batch's messages. Memory stays at a handful of batches
+/// however large the folder.
+#[allow(clippy::too_many_arguments)]
+fn fetch_and_store(
+    store: &mut Store,
+    owner: &Owner,
+    shared: &Shared,
+    account: &Account,
+    folder: &str,
+    uidvalidity: u32,
+    plans: Vec<Plan>,
+    place: &str,
+    sent: bool,
+    report: &mut FolderReport,
+    bar: &indicatif::ProgressBar,
+) -> Result<()> {
+    let timeout = account.timeout_secs;
+    let mut unfetched = 0;
+    // Every message is parsed: one already stored from another folder is
+    // recognised by the store, which records this folder as another place.
+    let known = HashSet::new();
+    let stored = crate::import::pipeline(
+        store,
+        owner,
+        bar,
+        (&known, None),
+        &mut report.counts,
+        |feeder| {
+            for (k, plan) in plans.into_iter().enumerate() {
+                let set = uid_set(&plan.uids);
+                let t = Instant::now();
+                let fetched = fetch_bodies(shared, &format!("f{k}"), &set).map_err(|e| {
+                    Broken(format!(
+                        "fetching UIDs {} from {folder}: {}",
+                        short(&set),
+                        imap_error(&imap::Error::Io(e), timeout)
+                    ))
+                })?;
+                tracing::debug!(
+                    "{folder}: UIDs {} in {:?}, memory {}",
+                    short(&set),
+                    t.elapsed(),
+                    crate::usage::resident_memory()
+                );
+                let wanted: HashSet<u32> = plan.uids.iter().copied().collect();
+                let mut got = 0;
+                for (uid, raw) in fetched {
+                    if wanted.contains(&uid) {
+                        got += 1;
+                        feeder.send(
+                            raw,
+                            Location {
+                                place: place.to_string(),
+                                uid,
+                                sent,
+                            },
+                        )?;
+                    }
+                }
+                unfetched += plan.uids.len() - got.min(plan.uids.len());
+                feeder.commit(Some(Mark {
+                    account: account.name.clone(),
+                    folder: folder.to_string(),
+                    checkpoint: Checkpoint {
+                        uidvalidity,
+                        last_uid: plan.uids.last().copied().unwrap_or(0),
+                    },
+                }))?;
+            }
+            Ok(())
+        },
+    );
+    report.unfetched += unfetched;
+    // A broken connection says so itself; anything else went wrong storing.
+    stored.map_err(|e| {
+        if e.is::<Broken>() {
+            e
+        } else {
+            e.context(format!("storing messages of {}/{folder}", account.name))
+        }
+    })
+}
+
+/// A UID set for messages: long ones cut.
+fn short(set: &str) -> String {
+    if set.len() <= 40 {
+        set.to_string()
+    } else {
+        let head: String = set.chars().take(37).collect();
+        format!("{head}...")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uid_sets_are_compressed_ranges() {
+        assert_eq!(uid_set(&[1, 2, 3, 7, 9, 10]), "1:3,7,9:10");
+        assert_eq!(uid_set(&[5]), "5");
+        assert_eq!(uid_set(&[]), "");
+    }
+
+    #[test]
+    fn batches_are_cut_by_count_and_bytes() {
+        let c: Vec<(u32, u64)> = (1..=10).map(|u| (u, 10)).collect();
+        let p = plan_batches(&c, 4);
+        assert_eq!(
+            p.iter().map(|p| p.uids.len()).collect::<Vec<_>>(),
+            vec![4, 4, 2]
+        );
+        let big = vec![(1, BATCH_BYTES), (2, 1), (3, BATCH_BYTES * 2)];
+        let p = plan_batches(&big, 100);
+        assert_eq!(p.len(), 3, "a message over the byte bound goes alone");
+    }
+}

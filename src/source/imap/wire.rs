@@ -1,0 +1,213 @@
+//! The bulk FETCH reader: `UID FETCH` sent on the session's stream and each
+//! response read whole (literals by their announced length, RFC 3501
+//! section 4.3) and parsed once with imap-proto. The imap crate re-parses a
+//! response from its start at every line it reads; this reader does not.
+
+use std::collections::HashMap;
+use std::io::{BufRead, Read, Write};
+
+use super::connect::Shared;
+
+/// `UID FETCH set (UID BODY.PEEK[])` under `tag` on the session's stream:
+/// (UID, bytes) of each message the server returned. BODY.PEEK never sets
+/// \Seen (RFC 3501 section 6.4.5).
+pub(super) fn fetch_bodies(
+    shared: &Shared,
+    tag: &str,
+    set: &str,
+) -> std::io::Result<Vec<(u32, Vec<u8>)>> {
+    use imap_proto::AttributeValue;
+    let mut out = Vec::new();
+    uid_fetch(shared, tag, set, "(UID BODY.PEEK[])", |attrs| {
+        let (mut uid, mut body) = (None, None);
+        for a in attrs {
+            match a {
+                AttributeValue::Uid(u) => uid = Some(u),
+                AttributeValue::BodySection {
+                    section: None,
+                    data: Some(d),
+                    ..
+                } => body = Some(d.into_owned()),
+                _ => {}
+            }
+        }
+        // A FETCH of flags only (another client's change) has no body.
+        if let (Some(uid), Some(body)) = (uid, body) {
+            out.push((uid, body));
+        }
+    })?;
+    Ok(out)
+}
+
+/// `UID FETCH set (UID RFC822.SIZE)` under `tag`: (UID, size) of each message.
+pub(super) fn fetch_sizes(
+    shared: &Shared,
+    tag: &str,
+    set: &str,
+) -> std::io::Result<HashMap<u32, u64>> {
+    use imap_proto::AttributeValue;
+    let mut out = HashMap::new();
+    uid_fetch(shared, tag, set, "(UID RFC822.SIZE)", |attrs| {
+        let (mut uid, mut size) = (None, None);
+        for a in attrs {
+            match a {
+                AttributeValue::Uid(u) => uid = Some(u),
+                AttributeValue::Rfc822Size(n) => size = Some(u64::from(n)),
+                _ => {}
+            }
+        }
+        if let (Some(uid), Some(size)) = (uid, size) {
+            out.insert(uid, size);
+        }
+    })?;
+    Ok(out)
+}
+
+/// Send `UID FETCH set items` under `tag` on the session's stream and hand
+/// each FETCH response's attributes to `each`. Each response is read whole
+/// (`read_response`, literals by their announced length) and parsed once
+/// with imap-proto, the parser the imap crate uses.
+fn uid_fetch(
+    shared: &Shared,
+    tag: &str,
+    set: &str,
+    items: &str,
+    mut each: impl FnMut(Vec<imap_proto::AttributeValue<'_>>),
+) -> std::io::Result<()> {
+    use imap_proto::{Response, Status};
+    let bad = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
+    let mut stream = shared.clone();
+    stream.write_all(format!("{tag} UID FETCH {set} {items}\r\n").as_bytes())?;
+    stream.flush()?;
+    let mut reader = std::io::BufReader::with_capacity(64 * 1024, stream);
+    let mut response = Vec::new();
+    loop {
+        response.clear();
+        read_response(&mut reader, &mut response)?;
+        match imap_proto::parser::parse_response(&response) {
+            Ok((_, Response::Fetch(_, attrs))) => each(attrs),
+            Ok((
+                _,
+                Response::Done {
+                    tag: t,
+                    status,
+                    information,
+                    ..
+                },
+            )) if t.0 == tag => {
+                return match status {
+                    Status::Ok => Ok(()),
+                    other => Err(bad(format!(
+                        "the server answered {other:?}: {}",
+                        information.unwrap_or_default()
+                    ))),
+                };
+            }
+            Ok((
+                _,
+                Response::Data {
+                    status: Status::Bye,
+                    information,
+                    ..
+                },
+            )) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionAborted,
+                    format!(
+                        "the server closed the session: {}",
+                        information.unwrap_or_default()
+                    ),
+                ));
+            }
+            // EXISTS, EXPUNGE, RECENT, OK notices: nothing to do here.
+            Ok(_) => {}
+            Err(_) => {
+                let head = String::from_utf8_lossy(&response[..response.len().min(120)]);
+                return Err(bad(format!("cannot parse the server's response: {head}")));
+            }
+        }
+    }
+}
+
+/// One whole response into `into`: a line and, while a line ends by
+/// announcing a literal ("{123}", RFC 3501 section 4.3), the literal's bytes
+/// and the line after them. Read as the bytes arrive: a length the server
+/// announces is never allocated up front.
+fn read_response(r: &mut impl BufRead, into: &mut Vec<u8>) -> std::io::Result<()> {
+    loop {
+        let start = into.len();
+        if r.read_until(b'\n', into)? == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the server closed the connection",
+            ));
+        }
+        let Some(n) = literal_len(&into[start..]) else {
+            return Ok(());
+        };
+        let got = r.by_ref().take(n).read_to_end(into)?;
+        if (got as u64) < n {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the server closed the connection inside a message",
+            ));
+        }
+    }
+}
+
+/// The length a line's closing "{n}" (or non-synchronizing "{n+}") announces.
+fn literal_len(line: &[u8]) -> Option<u64> {
+    let line = line.strip_suffix(b"\n")?;
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let inner = line.strip_suffix(b"}")?;
+    let open = inner.iter().rposition(|&b| b == b'{')?;
+    let digits = &inner[open + 1..];
+    let digits = digits.strip_suffix(b"+").unwrap_or(digits);
+    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_response_is_read_whole_by_its_literals_and_parsed_once() {
+        // The body's own last line looks like a literal announcement: it is
+        // read as content, by the announced length.
+        let body = b"Subject: x\r\n\r\nsee {3}\r\n";
+        let mut wire = format!("* 1 FETCH (UID 7 BODY[] {{{}}}\r\n", body.len()).into_bytes();
+        wire.extend_from_slice(body);
+        wire.extend_from_slice(b")\r\nf0 OK done\r\n");
+        let mut r = std::io::BufReader::new(&wire[..]);
+        let mut first = Vec::new();
+        read_response(&mut r, &mut first).unwrap();
+        assert!(first.ends_with(b")\r\n"));
+        match imap_proto::parser::parse_response(&first).unwrap().1 {
+            imap_proto::Response::Fetch(1, attrs) => assert!(attrs.iter().any(|a| matches!(
+                a,
+                imap_proto::AttributeValue::BodySection { data: Some(d), .. } if &d[..] == body
+            ))),
+            other => panic!("{other:?}"),
+        }
+        let mut done = Vec::new();
+        read_response(&mut r, &mut done).unwrap();
+        assert_eq!(done, b"f0 OK done\r\n");
+        // A connection that ends inside a literal is an error, not a short message.
+        let cut = b"* 1 FETCH (UID 7 BODY[] {50}\r\nshort";
+        let err = read_response(&mut &cut[..], &mut Vec::new()).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
+    }
+
+    #[test]
+    fn literal_lengths_are_read_from_the_end_of_a_line() {
+        assert_eq!(literal_len(b"* 1 FETCH (BODY[] {2354}\r\n"), Some(2354));
+        assert_eq!(literal_len(b"a APPEND x {12+}\r\n"), Some(12));
+        assert_eq!(literal_len(b"* OK {x}\r\n"), None);
+        assert_eq!(literal_len(b"* OK {}\r\n"), None);
+        assert_eq!(literal_len(b"* 1 FETCH (UID 7)\r\n"), None);
+        assert_eq!(literal_len(b"{99999999999999999999}\r\n"), None);
+    }
+}

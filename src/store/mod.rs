@@ -1,0 +1,294 @@
+//! All SQL lives here: the SQLite file that remembers every message (raw bytes
+//! included), where it was found, how it was judged, IMAP checkpoints, digest
+//! items, topics, the digests themselves and the outbox.
+//!
+//! One [`Store`], its methods grouped by table family: `messages.rs`
+//! (messages, raw bytes, places, checkpoints), `items.rs` (digest items and
+//! mutes), `topics.rs` (topics and who was told), `digests.rs`, and
+//! `outbox.rs` (mail sent for the owner, command messages seen). Sources hand
+//! batches of parsed and classified messages to [`Store::save_batch`]; one
+//! batch is one transaction, together with its IMAP checkpoint, so a crash
+//! loses at most an uncommitted batch and never stores a message twice. The
+//! schema (`schema.sql`) is versioned by `PRAGMA user_version`. States are
+//! enums stored as their names; a name this allears does not know is an
+//! error, never a silent default. No other module sees rusqlite types.
+
+mod digests;
+mod items;
+mod messages;
+mod outbox;
+mod topics;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::classify::Source;
+
+pub(crate) use digests::DigestState;
+pub(crate) use items::{Item, ItemState, Mute, MuteKind};
+pub(crate) use messages::{Checkpoint, ClassColumns, Counts, Incoming, Links, Location, Row};
+pub(crate) use outbox::{OutboxKind, OutboxState};
+pub(crate) use topics::{Topic, TopicState};
+
+const SCHEMA: &str = include_str!("schema.sql");
+const VERSION: i64 = 1;
+
+pub(crate) struct Store {
+    conn: Connection,
+    /// How deep in [`Store::transaction`] calls we are: only the outermost
+    /// begins and commits.
+    depth: u32,
+}
+
+/// A stored state name this allears does not know (a newer allears wrote it,
+/// or the file was edited).
+#[derive(Debug, thiserror::Error)]
+#[error("unknown {what} `{value}` in the store")]
+pub(crate) struct UnknownValue {
+    pub what: &'static str,
+    pub value: String,
+}
+
+/// An enum kept in the store by name: `as_str`, `FromStr` (an error on an
+/// unknown name), `Display`, `Serialize` as the name, and the SQL conversions.
+macro_rules! text_enum {
+    ($(#[$m:meta])* pub(crate) enum $name:ident { $($(#[$vm:meta])* $v:ident = $s:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub(crate) enum $name { $($(#[$vm])* $v),+ }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$v => $s),+ }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = $crate::store::UnknownValue;
+            fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+                match s {
+                    $($s => Ok($name::$v),)+
+                    _ => Err($crate::store::UnknownValue { what: stringify!($name), value: s.to_string() }),
+                }
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl rusqlite::types::ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+                Ok(self.as_str().into())
+            }
+        }
+
+        impl rusqlite::types::FromSql for $name {
+            fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+                v.as_str()?.parse().map_err(|e| rusqlite::types::FromSqlError::Other(Box::new(e)))
+            }
+        }
+    };
+}
+pub(crate) use text_enum;
+
+impl ToSql for Source {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(self.as_str().into())
+    }
+}
+
+impl FromSql for Source {
+    fn column_result(v: ValueRef<'_>) -> FromSqlResult<Self> {
+        let s = v.as_str()?;
+        s.parse().map_err(|_| {
+            FromSqlError::Other(Box::new(UnknownValue {
+                what: "source",
+                value: s.to_string(),
+            }))
+        })
+    }
+}
+
+pub(super) fn now() -> i64 {
+    crate::clock::now().as_second()
+}
+
+impl Store {
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("creating folder {}", dir.display()))?;
+        }
+        let conn = Connection::open(path)
+            .with_context(|| format!("opening the store {}", path.display()))?;
+        Self::init(conn).with_context(|| format!("preparing the store {}", path.display()))
+    }
+
+    #[cfg(test)]
+    pub fn in_memory() -> Result<Store> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(conn: Connection) -> Result<Store> {
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // Raw mail makes rows of a few KiB: larger pages and cache mean fewer
+        // page splits and writes (page_size only takes effect on a new file).
+        conn.pragma_update(None, "page_size", 16384)?;
+        conn.pragma_update(None, "cache_size", -16384)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "wal_autocheckpoint", 2000)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version == 0 {
+            conn.execute_batch(&format!(
+                "BEGIN; {SCHEMA}; PRAGMA user_version = {VERSION}; COMMIT;"
+            ))?;
+        } else if version > VERSION {
+            anyhow::bail!(
+                "the store has schema version {version}, newer than this allears ({VERSION}); upgrade allears"
+            );
+        }
+        Ok(Store { conn, depth: 0 })
+    }
+
+    /// Run `f` in one transaction: committed when it returns Ok, rolled back
+    /// when it returns an error. Inside another transaction it joins that one.
+    pub fn transaction<T>(&mut self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
+        if self.depth > 0 {
+            self.depth += 1;
+            let r = f(self);
+            self.depth -= 1;
+            return r;
+        }
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        self.depth = 1;
+        let r = f(self);
+        self.depth = 0;
+        let r = r.and_then(|v| {
+            self.conn.execute_batch("COMMIT")?;
+            Ok(v)
+        });
+        if r.is_err() && !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        r
+    }
+
+    /// A file beside the store for advisory locks (`allears.db.send-lock`); none in memory.
+    pub fn lock_path(&self, what: &str) -> Option<PathBuf> {
+        self.conn
+            .path()
+            .filter(|p| !p.is_empty())
+            .map(|p| PathBuf::from(format!("{p}.{what}-lock")))
+    }
+
+    // ---- settings ----------------------------------------------------------
+
+    fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = ?2",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    /// What the stored judgements were made with (`analyze::ensure_current`).
+    pub fn judged_with(&self) -> Result<Option<String>> {
+        self.setting("judged_with")
+    }
+
+    pub fn set_judged_with(&mut self, what: &str) -> Result<()> {
+        self.set_setting("judged_with", what)
+    }
+
+    /// The secret token that lets the owner's replies command allears; made once.
+    pub fn command_token(&mut self) -> Result<String> {
+        if let Some(t) = self.setting("command_token")? {
+            return Ok(t);
+        }
+        let token = random_token()?;
+        self.set_setting("command_token", &token)?;
+        Ok(token)
+    }
+
+    /// Were messages or places added since threads and answers were last
+    /// brought up to date?
+    pub fn refresh_pending(&self) -> Result<bool> {
+        Ok(self.setting("refresh_pending")?.is_some())
+    }
+
+    pub fn refresh_done(&mut self) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM settings WHERE key = 'refresh_pending'", [])?;
+        Ok(())
+    }
+}
+
+/// 16 random bytes as 32 lowercase hex digits, from the kernel.
+fn random_token() -> Result<String> {
+    use std::io::Read;
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .context("reading /dev/urandom for the command token")?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_transaction_rolls_back_on_error_and_nests() {
+        let mut s = Store::in_memory().unwrap();
+        let r: Result<()> = s.transaction(|s| {
+            s.set_setting("a", "1")?;
+            s.transaction(|s| s.set_setting("b", "2"))?;
+            anyhow::bail!("stop")
+        });
+        assert!(r.is_err());
+        assert_eq!(s.setting("a").unwrap(), None);
+        assert_eq!(s.setting("b").unwrap(), None);
+        s.transaction(|s| s.set_setting("a", "1")).unwrap();
+        assert_eq!(s.setting("a").unwrap().as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn an_unknown_stored_state_is_an_error_not_a_default() {
+        let mut s = Store::in_memory().unwrap();
+        let item = s.item_for("msg:a").unwrap();
+        s.conn
+            .execute(
+                "UPDATE items SET state = 'frobbed' WHERE id = ?1",
+                [item.id],
+            )
+            .unwrap();
+        let err = s.item(item.id).unwrap_err();
+        assert!(format!("{err:#}").contains("frobbed"), "{err:#}");
+    }
+}

@@ -1,0 +1,23 @@
+//! What the process uses, for `--debug` lines and the benchmarks that read
+//! them: resident memory now and at its peak (Linux /proc; "unknown" elsewhere).
+
+/// The process's peak resident memory.
+pub(crate) fn peak_memory() -> String {
+    proc_status("VmHWM:")
+}
+
+/// The process's resident memory now.
+pub(crate) fn resident_memory() -> String {
+    proc_status("VmRSS:")
+}
+
+fn proc_status(key: &str) -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix(key))
+                .map(|v| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".to_string())
+}
