@@ -42,7 +42,7 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
             let summary = import::import_paths(&mut store, &config, &paths)?;
             tracing::debug!("import took {:?}", started.elapsed());
             let started = std::time::Instant::now();
-            analyze::refresh_if_pending(&mut store)?;
+            analyze::refresh_if_pending(&mut store, &config.owner)?;
             tracing::debug!("threads and answered took {:?}", started.elapsed());
             crate::run::say_import(&summary, &store, &mut |l| eprintln!("{l}"));
             let c = summary.counts;
@@ -53,7 +53,7 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
             })
         }
         Command::Digest => {
-            analyze::refresh(&mut store)?;
+            analyze::refresh(&mut store, &config.owner)?;
             let (text, path) = crate::deliver::preview(&mut store, &config, crate::clock::now())?;
             let mut w = out();
             write!(w, "{text}")?;
@@ -126,7 +126,7 @@ fn fetch(store: &mut Store, config: &Config, only: Option<&str>) -> Result<ExitC
     // Threads and answers change only when a message or a location was added.
     if store.refresh_pending()? {
         let t = std::time::Instant::now();
-        analyze::refresh(store)?;
+        analyze::refresh(store, &config.owner)?;
         tracing::debug!(
             "threads and answers brought up to date in {:.2?}; peak memory {}",
             t.elapsed(),
@@ -386,7 +386,7 @@ fn explain(store: &Store, config: &Config, message_id: &str) -> Result<ExitCode>
 }
 
 fn items(store: &mut Store, config: &Config, as_json: bool) -> Result<ExitCode> {
-    analyze::refresh(store)?;
+    analyze::refresh(store, &config.owner)?;
     let d = digest::build(store, config, crate::clock::now())?;
     let mut w = out();
     for item in digest::items(&d) {

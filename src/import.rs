@@ -60,7 +60,7 @@ pub(crate) fn prepare(raw: Vec<u8>, location: Location, owner: &Owner) -> Incomi
 /// [`prepare`] for a caller that has hashed the bytes already.
 fn prepare_hashed(raw: Vec<u8>, hash: String, location: Location, owner: &Owner) -> Incoming {
     let msg = crate::message::parse_hashed(&raw, hash);
-    let class = crate::classify::classify(&msg, owner, location.sent);
+    let class = crate::classify::classify(&msg, owner, location.sent, Default::default());
     let columns = crate::store::ClassColumns::of(&class);
     Incoming {
         raw,

@@ -53,10 +53,16 @@ pub(crate) struct Message {
     pub text: String,
     /// The body came from HTML only.
     pub html_only: bool,
+    /// The HTML part, when there is a text part too (some notices put the
+    /// person's words only in the HTML).
+    pub html: Option<String>,
     /// Every MIME type in the message, depth first ("multipart/report", ...).
     pub mime_types: Vec<String>,
     /// Why mailparse could not parse it, or a part could not be decoded.
     pub parse_error: Option<String>,
+    /// From is written as a pipermail archive writes it ("user at host
+    /// (Name)"): the message comes from a list's archive.
+    pub archived: bool,
 }
 
 impl Message {
@@ -155,10 +161,10 @@ fn from_parsed(parsed: &ParsedMail) -> Message {
     let mut body = Body::default();
     walk(parsed, &mut body, &mut m.mime_types, 0);
     m.html_only = body.plain.is_none() && body.html.is_some();
-    m.text = match (body.plain, body.html) {
-        (Some(t), _) => t,
-        (None, Some(h)) => html_to_text(&h),
-        (None, None) => String::new(),
+    (m.text, m.html) = match (body.plain, body.html) {
+        (Some(t), h) => (t, h),
+        (None, Some(h)) => (html_to_text(&h), None),
+        (None, None) => (String::new(), None),
     };
     if m.text.len() > MAX_TEXT {
         let mut end = MAX_TEXT;
@@ -298,6 +304,7 @@ fn fill_from_headers(m: &mut Message, headers: &[MailHeader]) {
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
     m.from = first("From").and_then(|h| addresses(h).into_iter().next());
+    m.archived = first("From").is_some_and(|h| pipermail_address(&decode_value(h)).is_some());
     m.sender = first("Sender").and_then(|h| addresses(h).into_iter().next());
     m.reply_to = first("Reply-To").map(addresses).unwrap_or_default();
     m.to = headers

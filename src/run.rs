@@ -74,7 +74,7 @@ pub(crate) fn gather(store: &mut Store, config: &Config) -> Result<Gathered> {
         .collect();
     let import = import::import_paths(store, config, &paths)?;
     // Threads and answers change only when a message or a location was added.
-    analyze::refresh_if_pending(store)?;
+    analyze::refresh_if_pending(store, &config.owner)?;
     Ok(Gathered {
         accounts,
         import,
@@ -139,7 +139,7 @@ pub(crate) fn act_on_replies(store: &mut Store, config: &Config, say: Say) -> Re
     }
     send_outbox(store, config, say)?;
     if !handled.is_empty() {
-        analyze::refresh(store)?;
+        analyze::refresh(store, &config.owner)?;
     }
     Ok(())
 }
@@ -159,7 +159,7 @@ pub(crate) fn send_outbox(store: &mut Store, config: &Config, say: Say) -> Resul
     let mut send = |to: &str, eml: &[u8]| crate::send::send_one(smtp, config, to, eml);
     let (sent, failed) = crate::commands::flush(store, config, &mut send)?;
     if sent > 0 {
-        analyze::refresh(store)?;
+        analyze::refresh(store, &config.owner)?;
     }
     if sent + failed > 0 {
         say(format!(

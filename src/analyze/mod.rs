@@ -6,18 +6,36 @@
 
 mod answered;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use anyhow::Result;
 
-use crate::classify::topics;
-use crate::config::Config;
+use crate::classify::{Facts, Source, topics};
+use crate::config::{Config, Owner};
 use crate::store::{Links, Store, TopicState};
 use crate::thread::{self, Mode, ThreadInput};
 
-/// Thread and mark answered; saves only what changed.
-pub(crate) fn refresh(store: &mut Store) -> Result<()> {
+/// Thread and mark answered; judge again the messages whose [`Facts`]
+/// changed (a reply to the owner, a post under their call for topics);
+/// saves only what changed.
+pub(crate) fn refresh(store: &mut Store, owner: &Owner) -> Result<()> {
     let links = store.thread_links()?;
+    let changed = facts(&links);
+    if !changed.is_empty() {
+        tracing::debug!(
+            "refresh: {} message(s) judged again with new facts",
+            changed.len()
+        );
+        let ids: Vec<i64> = changed.iter().map(|(id, _)| *id).collect();
+        let facts: HashMap<i64, Facts> = changed.into_iter().collect();
+        let mut classes = Vec::new();
+        for (id, raw, sent) in store.raw_of(&ids)? {
+            let msg = crate::message::parse(&raw);
+            let f = facts.get(&id).copied().unwrap_or_default();
+            classes.push((id, crate::classify::classify(&msg, owner, sent, f)));
+        }
+        store.update_classes(&classes)?;
+    }
     let threads = threads(&links, Mode::Conversation);
     let mut root_of = vec![None; links.len()];
     for t in &threads {
@@ -49,12 +67,15 @@ pub(crate) fn reclassify(store: &mut Store, config: &Config) -> Result<usize> {
     let mut classes = Vec::new();
     store.for_each_raw(|id, raw, sent| {
         let msg = crate::message::parse(raw);
-        classes.push((id, crate::classify::classify(&msg, &config.owner, sent)));
+        classes.push((
+            id,
+            crate::classify::classify(&msg, &config.owner, sent, Facts::default()),
+        ));
         Ok(())
     })?;
     store.update_classes(&classes)?;
     store.set_judged_with(&judged_with(config))?;
-    refresh(store)?;
+    refresh(store, &config.owner)?;
     Ok(classes.len())
 }
 
@@ -84,11 +105,48 @@ pub(crate) fn ensure_current(store: &mut Store, config: &Config) -> Result<usize
     reclassify(store, config)
 }
 
+/// The messages whose facts differ from those they were judged with.
+fn facts(links: &[Links]) -> Vec<(i64, Facts)> {
+    let own: HashSet<&str> = links
+        .iter()
+        .filter(|l| l.source == Source::Own)
+        .map(|l| l.message_id.as_str())
+        .collect();
+    let calls: HashSet<&str> = links
+        .iter()
+        .filter(|l| l.source == Source::Own && l.context.call_for_topics)
+        .map(|l| l.message_id.as_str())
+        .collect();
+    let mut out = Vec::new();
+    for l in links {
+        if matches!(l.source, Source::Own | Source::Automated) {
+            continue;
+        }
+        let parent = l
+            .in_reply_to
+            .as_deref()
+            .or(l.references.last().map(String::as_str));
+        let now = Facts {
+            parent_is_owners: parent.is_some_and(|p| own.contains(p)),
+            under_owners_call: !calls.is_empty()
+                && l.references
+                    .iter()
+                    .map(String::as_str)
+                    .chain(l.in_reply_to.as_deref())
+                    .any(|r| calls.contains(r)),
+        };
+        if now != l.context.facts {
+            out.push((l.id, now));
+        }
+    }
+    out
+}
+
 /// [`refresh`] when messages or places were added since the last one: by
 /// this run, or by one that stopped before its refresh.
-pub(crate) fn refresh_if_pending(store: &mut Store) -> Result<()> {
+pub(crate) fn refresh_if_pending(store: &mut Store, owner: &Owner) -> Result<()> {
     if store.refresh_pending()? {
-        refresh(store)?;
+        refresh(store, owner)?;
     }
     Ok(())
 }
@@ -208,7 +266,7 @@ mod tests {
         ];
         store.save_batch(&batch, None).unwrap();
         // The run stops here, before its refresh; the next one finds the note.
-        refresh_if_pending(&mut store).unwrap();
+        refresh_if_pending(&mut store, &owner).unwrap();
         let links = store.thread_links().unwrap();
         let q = links.iter().find(|l| l.message_id == "q@reader.example");
         assert_eq!(

@@ -14,6 +14,7 @@
 //! other messages (answered, threads, topic groups) is derived over the
 //! whole store in `analyze/`.
 pub(crate) mod asks;
+pub(crate) mod platforms;
 pub(crate) mod source;
 pub(crate) mod topics;
 
@@ -218,6 +219,21 @@ pub(crate) struct Context {
     pub parent_comment_url: Option<String>,
     /// The person behind a notification (the commenter), to reply to.
     pub author: Option<Address>,
+    /// The comment platform that sent the notification ("Ghost").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    /// A held comment's approve link (the comment has no public link yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moderation_url: Option<String>,
+    /// The comment waits for moderation.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub held: bool,
+    /// The owner's own message asks readers what to write about.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub call_for_topics: bool,
+    /// What other messages told the judgement (see [`Facts`]).
+    #[serde(default, skip_serializing_if = "Facts::is_empty")]
+    pub facts: Facts,
     /// A comment's words, as the digest shows them (one line, clipped).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub excerpt: Option<String>,
@@ -227,6 +243,26 @@ pub(crate) struct Context {
     /// The site behind a pingback or trackback.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site: Option<Site>,
+}
+
+/// What other stored messages tell about one message when it is judged:
+/// whether it answers one of the owner's messages, or sits under the
+/// owner's call for topics. Found over the whole store by
+/// `analyze::refresh`, which judges a message again when they change.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Facts {
+    /// Its parent (In-Reply-To) is one of the owner's stored messages.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub parent_is_owners: bool,
+    /// A message it replies to, directly or further up, is the owner's call for topics.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub under_owners_call: bool,
+}
+
+impl Facts {
+    pub fn is_empty(&self) -> bool {
+        *self == Facts::default()
+    }
 }
 
 /// A site that linked to the owner's post.
@@ -259,12 +295,19 @@ pub(crate) struct Classification {
     pub context: Context,
 }
 
-/// Judge one message. `sent` says it was found in the owner's sent mail.
-pub(crate) fn classify(msg: &Message, owner: &Owner, sent: bool) -> Classification {
+/// Judge one message. `sent` says it was found in the owner's sent mail;
+/// `facts` is what other messages tell about it.
+pub(crate) fn classify(msg: &Message, owner: &Owner, sent: bool, facts: Facts) -> Classification {
     let mut reasons = Vec::new();
-    let mut context = source::context(msg);
-    let source = source::source(msg, owner, sent, &context, &mut reasons);
-    let body = source::writer_text(msg, source);
+    let notice = platforms::notice(msg);
+    let mut context = source::context(msg, notice.as_ref());
+    context.facts = facts;
+    let source = source::source(msg, owner, sent, &context, notice.as_ref(), &mut reasons);
+    let body = source::writer_text(msg, source, notice.as_ref());
+    if source == Source::Own {
+        context.call_for_topics = topics::is_call_for_topics(&msg.subject)
+            || topics::is_call_for_topics(&own_words(&crate::newtext::new_text(&body).text));
+    }
     if source == Source::Pingback {
         context.site = Some(source::linking_site(msg, &context));
     }
@@ -435,7 +478,9 @@ impl Place {
             k.get(..11)
                 .is_some_and(|p| p.eq_ignore_ascii_case("x-discourse"))
         }) || source::no_reply_sender(msg.email_from());
-        let to_owner = !forum && (msg.to.is_empty() || msg.to.iter().any(is_owner));
+        // A list archive keeps no To: its posts were to the list.
+        let archived = source == Source::List && msg.to.is_empty();
+        let to_owner = !forum && !archived && (msg.to.is_empty() || msg.to.iter().any(is_owner));
         let owner_only_cc = !to_owner && msg.cc.iter().any(is_owner);
         let other_names = msg
             .to
@@ -446,36 +491,59 @@ impl Place {
             .map(|n| n.trim_matches(['"', '\'', ',']).to_string())
             .filter(|n| n.chars().count() > 1)
             .collect();
-        let domains: Vec<&str> = owner.domains().collect();
+        // Without the store's word (`facts`), a parent whose Message-ID
+        // is of the owner's own domain (not a shared mail provider's) is
+        // theirs.
         let parent = msg
             .in_reply_to
             .as_deref()
             .or(msg.references.last().map(String::as_str));
-        let parent_is_owners = parent
-            .and_then(|id| id.rsplit_once('@'))
-            .is_some_and(|(_, d)| domains.iter().any(|o| d.eq_ignore_ascii_case(o)));
+        let parent_is_owners = ctx.facts.parent_is_owners
+            || parent
+                .and_then(|id| id.rsplit_once('@'))
+                .is_some_and(|(_, d)| owner.domains().any(|o| own_domain(d, o)));
         let quoted_owner = quoted.lines().take(40).any(|l| {
             let lower = l.to_lowercase();
             is_attribution(&lower) && owner.names().full_name_or_address_in(&lower)
         });
-        let call_for_topics = [
-            msg.subject.as_str(),
-            ctx.post_title.as_deref().unwrap_or(""),
-            quoted,
-        ]
-        .iter()
-        .any(|t| topics::is_call_for_topics(t));
+        // On a list, a call for topics is the owner's only when the post
+        // answers the owner; elsewhere (a comment on their post, mail to
+        // them) the subject or the quote says it.
+        let reply_to_owner = parent_is_owners || quoted_owner;
+        let says_call = || {
+            [
+                msg.subject.as_str(),
+                ctx.post_title.as_deref().unwrap_or(""),
+                quoted,
+            ]
+            .iter()
+            .any(|t| topics::is_call_for_topics(t))
+        };
+        let call_for_topics = ctx.facts.under_owners_call
+            || match source {
+                Source::List => reply_to_owner && says_call(),
+                _ => says_call(),
+            };
         Place {
             source,
             names: owner.names().clone(),
             to_owner,
             owner_only_cc,
             other_names,
-            reply_to_owner: parent_is_owners || quoted_owner,
+            reply_to_owner,
             call_for_topics,
             list_name: ctx.list_name.clone().or_else(|| ctx.list_id.clone()),
         }
     }
+}
+
+/// A Message-ID's domain is the owner's address domain (or a host in it),
+/// and not one that many people share.
+fn own_domain(id_domain: &str, owner_domain: &str) -> bool {
+    let d = id_domain.to_ascii_lowercase();
+    let o = owner_domain.to_ascii_lowercase();
+    let same = d == o || d.ends_with(&format!(".{o}"));
+    same && !source::shared_mail_domain(&o)
 }
 
 /// "On ... Robin Ellis wrote:", "Robin Ellis a écrit", "From: Robin Ellis"
@@ -700,7 +768,12 @@ mod tests {
             let raw = format!(
                 "From: Ann <ann@x.example>\nTo: Ops <ops@lists.example>\nList-Id: Ops <ops.lists.example>\nSubject: backups\n\n{greeting}\n\nCould you write a column about restore testing? I would love to read one.\n\n-- \n{signature}\n"
             );
-            classify(&crate::message::parse(raw.as_bytes()), &owner, false)
+            classify(
+                &crate::message::parse(raw.as_bytes()),
+                &owner,
+                false,
+                Facts::default(),
+            )
         };
         let said = |c: &Classification, rule: &str| c.reasons.iter().any(|r| r.why.ends_with(rule));
         // Nothing of the owner's anywhere: not read at all.
@@ -776,12 +849,13 @@ mod stage_bench {
             };
             let msg = crate::message::parse(raw);
             lap(0, &mut t);
-            let context = source::context(&msg);
+            let notice = platforms::notice(&msg);
+            let context = source::context(&msg, notice.as_ref());
             lap(1, &mut t);
             let mut reasons = Vec::new();
-            let src = source::source(&msg, &owner, false, &context, &mut reasons);
+            let src = source::source(&msg, &owner, false, &context, notice.as_ref(), &mut reasons);
             lap(2, &mut t);
-            let body = source::writer_text(&msg, src);
+            let body = source::writer_text(&msg, src, notice.as_ref());
             lap(3, &mut t);
             let new = crate::newtext::new_text(&body);
             lap(4, &mut t);
@@ -811,7 +885,7 @@ mod stage_bench {
         let whole = Instant::now();
         for raw in &raws {
             let msg = crate::message::parse(raw);
-            let _ = classify(&msg, &owner, false);
+            let _ = classify(&msg, &owner, false, Facts::default());
         }
         println!(
             "{:12} {:8.1} µs/msg  (parse + classify, as an import runs them)",

@@ -20,27 +20,27 @@
 //! human's forum post with `Auto-Submitted: auto-generated`, and it is still
 //! a person talking on a list.
 
+use super::platforms::{Kind, Notice};
 use super::{Context, Phrases, Reason, Rule, Site, Source};
 use crate::config::Owner;
 use crate::message::{Address, Message};
 
-/// What kind of blog notification a message is, read from its text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Notice {
-    Comment,
-    Moderation,
-    Pingback,
-    Disqus,
-}
-
 /// Facts about the message's place: its list, or the blog post and comment
-/// of a notification, and the person behind a notification.
-pub(crate) fn context(msg: &Message) -> Context {
+/// of a platform's notice, and the person behind a notice.
+pub(crate) fn context(msg: &Message, notice: Option<&Notice>) -> Context {
     let mut c = Context::default();
     list_context(msg, &mut c);
-    match notice(msg) {
-        Some(Notice::Disqus) => disqus_context(msg, &mut c),
-        Some(_) => wordpress_context(msg, &mut c),
+    match notice {
+        Some(n) => {
+            c.platform = Some(n.platform.clone());
+            c.author = n.author.clone();
+            c.post_title = n.post_title.clone();
+            c.post_url = n.post_url.clone();
+            c.comment_url = n.comment_url.clone();
+            c.parent_comment_url = n.parent_url.clone();
+            c.moderation_url = n.moderation_url.clone();
+            c.held = matches!(n.kind(), Kind::Held | Kind::Spam);
+        }
         None if contact_form(msg) => c.author = msg.reply_to.first().cloned(),
         None => {}
     }
@@ -75,7 +75,7 @@ fn list_context(msg: &Message, c: &mut Context) {
         }
     }
     if c.list_id.is_none()
-        && let Some((id, name)) = list_without_list_id(msg)
+        && let Some((id, name)) = list_without_list_id(msg).or_else(|| archive_list(msg))
     {
         c.list_id = Some(id);
         c.list_name = name;
@@ -133,6 +133,39 @@ fn list_without_list_id(msg: &Message) -> Option<(String, Option<String>)> {
     None
 }
 
+/// A list archive's post: pipermail keeps the list's `[Tag]` in the
+/// subject, which names the list.
+fn archive_list(msg: &Message) -> Option<(String, Option<String>)> {
+    if !msg.archived {
+        return None;
+    }
+    let tag = subject_tag(&msg.subject);
+    let id = tag
+        .as_deref()
+        .map(|t| format!("{}.archive", t.to_ascii_lowercase()))
+        .unwrap_or_else(|| "archive".to_string());
+    Some((id, tag))
+}
+
+/// The list tag a subject carries: "[Rd] Re: x" -> "Rd" (after any Re:).
+fn subject_tag(subject: &str) -> Option<String> {
+    let mut s = subject.trim();
+    loop {
+        let lower = s.to_ascii_lowercase();
+        match ["re:", "aw:", "sv:", "fwd:", "fw:"]
+            .iter()
+            .find(|p| lower.starts_with(*p))
+        {
+            Some(p) => s = s[p.len()..].trim_start(),
+            None => break,
+        }
+    }
+    let rest = s.strip_prefix('[')?;
+    let end = rest.find(']')?;
+    let tag = rest[..end].trim();
+    (!tag.is_empty() && tag.len() <= 40 && !tag.contains(' ')).then(|| tag.to_string())
+}
+
 /// L-Soft LISTSERV puts the list in `Sender:` (and usually `Reply-To:`),
 /// the author in `From:`; the list host is conventionally `LISTSERV.<domain>`.
 /// Majordomo and its kin send as `owner-list@` (or `list-owner@`).
@@ -155,282 +188,13 @@ fn first_url(v: &str) -> Option<String> {
     Some(rest[..end].to_string())
 }
 
-/// Is this a blog notification, and which kind? WordPress's notification
-/// mails open with fixed English lines (`wp_notify_postauthor`,
-/// `wp_notify_moderator`); Disqus marks its mail with X-Disqus-* headers
-/// and a disqus.net sender.
-pub(crate) fn notice(msg: &Message) -> Option<Notice> {
-    if msg
-        .headers
-        .iter()
-        .any(|(k, _)| k.to_ascii_lowercase().starts_with("x-disqus"))
-        || (domain_has_label(msg.email_from(), "disqus")
-            && (msg.subject.contains(" commented on ") || msg.subject.contains(" replied to ")))
-    {
-        return Some(Notice::Disqus);
-    }
-    let head: String = msg.text.trim_start().chars().take(300).collect();
-    let first = head.lines().next().unwrap_or("").trim().to_lowercase();
-    let subject = msg.subject.to_lowercase();
-    // Every WordPress comment notification, in any language, carries the
-    // admin links `wp-admin/comment.php?action=trash|spam|approve&c=N`.
-    let wordpress = msg.text.contains("comment.php?action=")
-        || first.starts_with("new comment on your post")
-        || first.starts_with("new pingback on your post")
-        || first.starts_with("new trackback on your post")
-        || (subject.contains("] comment:") && msg.text.contains("\nComment:"));
-    if wordpress {
-        let kind = if first.contains("pingback")
-            || first.contains("trackback")
-            || subject.contains("pingback")
-            || subject.contains("trackback")
-        {
-            Notice::Pingback
-        } else if msg.text.contains("action=approve")
-            || first.contains("approval")
-            || subject.contains("moderate")
-        {
-            Notice::Moderation
-        } else {
-            Notice::Comment
-        };
-        return Some(kind);
-    }
-    other_comment_platform(msg, &subject).then_some(Notice::Disqus)
-}
-
-/// Other comment systems (Ghost, Substack, Blogger, Commento, ...): a
-/// subject that says someone commented, and a link to the comment. Social
-/// networks' "commented on your post" is their notification, not a reader
-/// on the owner's blog.
-fn other_comment_platform(msg: &Message, subject: &str) -> bool {
-    let says = [
-        " commented on ",
-        "new comment on",
-        " replied to your comment",
-        " left a comment",
-        "new comment:",
-        " responded to your",
-    ]
-    .iter()
-    .any(|c| subject.contains(c));
-    if !says {
-        return false;
-    }
-    let domain = msg.email_from().rsplit('@').next().unwrap_or("");
-    if social_network(domain) {
-        return false;
-    }
-    // Ghost links "#ghost-comments", Substack "/comment/123", others
-    // "?comment=": any address naming a comment will do.
-    msg.text.split_whitespace().any(|w| {
-        let w = w.to_ascii_lowercase();
-        w.contains("http") && w.contains("comment")
-    })
-}
-
-/// `label` is one of the domain's labels: "disqus" in notifications@disqus.net.
-fn domain_has_label(email: &str, label: &str) -> bool {
-    let domain = email.rsplit('@').next().unwrap_or("");
-    domain.split('.').any(|l| l.eq_ignore_ascii_case(label))
-}
-
-/// WordPress notification: `Author: Name (IP address: ...)`, `Email:`,
-/// `In reply to: <parent edit link>`, `Permalink: <post>#comment-N`.
-fn wordpress_context(msg: &Message, c: &mut Context) {
-    let mut lines = msg.text.lines().map(str::trim);
-    let mut comments_link = None;
-    let mut moderated = None;
-    while let Some(t) = lines.next() {
-        if let Some(url) = label(t, PERMALINK) {
-            c.comment_url = Some(url.to_string());
-        } else if let Some(url) = label(t, IN_REPLY_TO) {
-            c.parent_comment_url = Some(url.to_string());
-        } else if let Some(rest) = label(t, EMAIL) {
-            let email = rest.to_ascii_lowercase();
-            if email.contains('@') {
-                c.author.get_or_insert_with(Address::default).email = email;
-            }
-        } else if let Some(rest) = label(t, AUTHOR) {
-            let name = rest
-                .split(" (IP")
-                .next()
-                .unwrap_or("")
-                .split(" (")
-                .next()
-                .unwrap_or("")
-                .trim();
-            c.author.get_or_insert_with(Address::default).name = name.to_string();
-        } else if t.contains("#comments") && t.starts_with("http") {
-            comments_link = Some(t.to_string());
-        } else if t.contains("action=approve") {
-            moderated = first_url(t);
-        } else if t.ends_with("approval") || t.contains("waiting for your approval") {
-            // The next line is the post's address.
-            if let Some(u) = lines.next().filter(|u| u.starts_with("http")) {
-                c.post_url = Some(u.to_string());
-            }
-        }
-    }
-    if c.post_url.is_none() {
-        c.post_url = c
-            .comment_url
-            .as_deref()
-            .or(comments_link.as_deref())
-            .map(|u| u.split('#').next().unwrap_or(u).to_string());
-    }
-    if c.comment_url.is_none() {
-        // A held comment has no permalink yet; its admin link names its id.
-        c.comment_url = moderated;
-    }
-    c.post_title =
-        quoted_title(&msg.subject).or_else(|| quoted_title(msg.text.lines().next().unwrap_or("")));
-}
-
-// WordPress's notification labels, in English and in the locales most
-// blogs run (the mail is written in the blog's language).
-const PERMALINK: &[&str] = &[
-    "Permalink",
-    "Permalien",
-    "Enlace permanente",
-    "Link permanente",
-    "Ligação permanente",
-];
-const IN_REPLY_TO: &[&str] = &[
-    "In reply to",
-    "En réponse à",
-    "Als Antwort auf",
-    "En respuesta a",
-    "Em resposta a",
-    "In risposta a",
-];
-const EMAIL: &[&str] = &[
-    "Email",
-    "E-mail",
-    "E-Mail",
-    "Correo electrónico",
-    "Courriel",
-];
-const AUTHOR: &[&str] = &[
-    "Author",
-    "Website",
-    "Auteur",
-    "Autor",
-    "Autore",
-    "Site web",
-    "Sitio web",
-    "Webseite",
-];
-const COMMENT: &[&str] = &[
-    "Comment",
-    "Excerpt",
-    "Commentaire",
-    "Kommentar",
-    "Comentario",
-    "Comentário",
-    "Commento",
-    "Extrait",
-    "Auszug",
-    "Extracto",
-];
-
-/// The value after `Label:` (or French `Label :`) for one of `labels`.
-fn label<'a>(line: &'a str, labels: &[&str]) -> Option<&'a str> {
-    labels.iter().find_map(|l| {
-        let rest = line.strip_prefix(l)?;
-        let rest = rest.strip_prefix(':').or_else(|| rest.strip_prefix(" :"))?;
-        Some(rest.trim())
-    })
-}
-
-/// The text between the first pair of double quotes (straight or curly).
-fn quoted_title(s: &str) -> Option<String> {
-    let start = s.find(['"', '“'])?;
-    let open = s[start..].chars().next()?.len_utf8();
-    let rest = &s[start + open..];
-    let end = rest.rfind(['"', '”'])?;
-    let t = rest[..end].trim();
-    (!t.is_empty()).then(|| t.to_string())
-}
-
-/// Disqus: "Name commented on Title on Site:", the comment, then
-/// "Reply to Name: <post>#comment-N".
-fn disqus_context(msg: &Message, c: &mut Context) {
-    let subject = msg.subject.as_str();
-    let name = [" commented on ", " replied to "]
-        .iter()
-        .find_map(|m| subject.find(m).map(|i| subject[..i].trim().to_string()));
-    if let Some(name) = name.filter(|n| !n.is_empty()) {
-        c.author = Some(Address {
-            name,
-            email: String::new(),
-        });
-    }
-    c.post_title = quoted_title(subject);
-    if c.author.is_none()
-        && let Some((name, _)) = msg.text.lines().find_map(comment_opening)
-    {
-        c.author = Some(Address {
-            name,
-            email: String::new(),
-        });
-    }
-    for line in msg.text.lines() {
-        let t = line.trim().trim_start_matches(['>', ' ']);
-        if t.starts_with("Reply to ")
-            && let Some(url) = first_url(t)
-        {
-            c.post_url = Some(url.split('#').next().unwrap_or(&url).to_string());
-            c.comment_url = Some(url);
-            break;
-        }
-    }
-    if c.comment_url.is_none() {
-        // Ghost and others: the first address that names a comment.
-        c.comment_url = msg
-            .text
-            .split_whitespace()
-            .find(|w| w.starts_with("http") && w.to_ascii_lowercase().contains("comment"))
-            .map(|w| w.trim_end_matches(['>', ')', ']']).to_string());
-    }
-}
-
-/// The line a comment system opens the comment with, and who wrote it:
-/// "Ann commented on Title:", "Ann wrote, on "Title":" (Disqus), "Ann left
-/// a comment on [Title]:" (Ghost), "Ann replied to your comment:".
-fn comment_opening(line: &str) -> Option<(String, &'static str)> {
-    let t = line.trim().trim_start_matches(['#', ' ']);
-    if !t.ends_with(':') {
-        return None;
-    }
-    [
-        " commented on ",
-        " replied to ",
-        " wrote, on ",
-        " wrote on ",
-        " left a comment on ",
-        " has left a new comment on ",
-        " left a new comment on ",
-        " left a comment",
-        " commented:",
-        " replied:",
-        " wrote:",
-    ]
-    .iter()
-    .find_map(|v| {
-        let at = t.find(v)?;
-        let name = t[..at].trim().trim_matches(['*', '_']);
-        let words = name.split_whitespace().count();
-        (words > 0 && words <= 5).then(|| (name.to_string(), *v))
-    })
-}
-
 /// Decide the source; every return pushes the rule that decided.
 pub(crate) fn source(
     msg: &Message,
     owner: &Owner,
     sent: bool,
     ctx: &Context,
+    notice: Option<&Notice>,
     reasons: &mut Vec<Reason>,
 ) -> Source {
     let mut say = |source: Source, why: &str, text: &str| {
@@ -452,8 +216,8 @@ pub(crate) fn source(
         );
         return Source::Own;
     }
-    if let Some(kind) = notice(msg) {
-        return notice_source(kind, owner, ctx, &mut say);
+    if let Some(n) = notice {
+        return notice_source(n, owner, &mut say);
     }
     if contact_form(msg) {
         let who = msg
@@ -512,13 +276,8 @@ pub(crate) fn source(
     Source::Direct
 }
 
-fn notice_source(
-    kind: Notice,
-    owner: &Owner,
-    ctx: &Context,
-    say: &mut impl FnMut(Source, &str, &str),
-) -> Source {
-    let author = ctx.author.as_ref();
+fn notice_source(n: &Notice, owner: &Owner, say: &mut impl FnMut(Source, &str, &str)) -> Source {
+    let author = n.author.as_ref();
     let by_owner = author.is_some_and(|a| {
         owner.is_owner(&a.email) || (!a.name.is_empty() && owner.is_owner_name(&a.name))
     });
@@ -531,37 +290,56 @@ fn notice_source(
             }
         })
         .unwrap_or_default();
+    let platform = &n.platform;
     if by_owner {
-        say(Source::Own, "notification of the owner's own comment", &who);
+        say(
+            Source::Own,
+            &format!("{platform}: notification of the owner's own comment"),
+            &who,
+        );
         return Source::Own;
     }
-    match kind {
-        Notice::Pingback => {
+    match n.kind() {
+        Kind::Pingback => {
             say(
                 Source::Pingback,
-                "WordPress pingback/trackback notification",
+                &format!("{platform}: another site links to your post"),
                 &who,
             );
             Source::Pingback
         }
-        Notice::Moderation => {
+        Kind::Account => {
             say(
-                Source::Comment,
-                "WordPress comment held for moderation",
+                Source::Automated,
+                &format!("{platform}: the platform's own mail"),
+                &n.platform,
+            );
+            Source::Automated
+        }
+        Kind::Spam => {
+            say(
+                Source::Automated,
+                &format!("{platform}: a comment held as spam"),
                 &who,
             );
-            Source::Comment
+            Source::Automated
         }
-        Notice::Comment => {
-            say(Source::Comment, "WordPress comment notification", &who);
-            Source::Comment
-        }
-        Notice::Disqus => {
-            say(
-                Source::Comment,
-                "comment system notification (Disqus or similar)",
-                &who,
-            );
+        kind => {
+            let cues = spam_cues(&n.words);
+            if is_spam(&cues) {
+                say(
+                    Source::Automated,
+                    &format!("{platform}: a spam comment"),
+                    &cues.join(", "),
+                );
+                return Source::Automated;
+            }
+            let what = match kind {
+                Kind::Held => "a comment held for moderation",
+                Kind::Reply => "a reply to a comment",
+                _ => "a comment notification",
+            };
+            say(Source::Comment, &format!("{platform}: {what}"), &who);
             Source::Comment
         }
     }
@@ -661,6 +439,9 @@ fn human_list(msg: &Message, ctx: &Context) -> Option<String> {
     if listserv_sender(msg).is_some() {
         return Some("L-Soft LISTSERV (Sender is the list)".into());
     }
+    if msg.archived {
+        return Some("a list's archive (pipermail writes From as \"user at host\")".into());
+    }
     if msg.has_header("Mailing-list") || msg.has_header("X-Google-Group-Id") {
         return Some("Google Groups (Mailing-list)".into());
     }
@@ -753,9 +534,24 @@ fn automated(msg: &Message) -> Option<(&'static str, String)> {
     None
 }
 
+/// Mail providers whose domain many people share: a Message-ID there
+/// says nothing about whose message it is.
+pub(crate) fn shared_mail_domain(domain: &str) -> bool {
+    #[rustfmt::skip]
+    const SHARED: &[&str] = &[
+        "gmail.com", "googlemail.com", "yahoo.com", "yahoo.co.uk", "yahoo.fr", "yahoo.de", "yahoo.es",
+        "hotmail.com", "hotmail.co.uk", "hotmail.fr", "hotmail.de", "outlook.com", "live.com", "msn.com",
+        "icloud.com", "me.com", "mac.com", "aol.com", "gmx.de", "gmx.net", "gmx.com", "web.de",
+        "t-online.de", "orange.fr", "free.fr", "laposte.net", "libero.it", "virgilio.it", "tiscali.it",
+        "uol.com.br", "bol.com.br", "terra.com.br", "proton.me", "protonmail.com", "fastmail.com",
+        "yandex.ru", "mail.ru", "qq.com", "163.com", "126.com", "naver.com", "comcast.net", "btinternet.com",
+    ];
+    SHARED.contains(&domain)
+}
+
 /// Social networks mail their members about activity there; a reader on
 /// the owner's blog or list is not among them.
-fn social_network(domain: &str) -> bool {
+pub(crate) fn social_network(domain: &str) -> bool {
     #[rustfmt::skip]
     const SOCIAL: &[&str] = &[
         "linkedin", "facebookmail", "facebook", "twitter", "instagram", "youtube", "tiktok", "reddit",
@@ -854,50 +650,18 @@ pub(crate) fn linking_site(msg: &Message, ctx: &Context) -> Site {
 }
 
 /// The writer's own words: for a notification, the comment itself.
-pub(crate) fn writer_text(msg: &Message, source: Source) -> String {
+pub(crate) fn writer_text(msg: &Message, source: Source, notice: Option<&Notice>) -> String {
     if source == Source::Direct && contact_form(msg) {
         return form_message(&msg.text);
     }
-    if !matches!(source, Source::Comment | Source::Pingback | Source::Own) {
-        return msg.text.clone();
-    }
-    match notice(msg) {
-        Some(Notice::Disqus) => disqus_comment(&msg.text),
-        Some(_) => comment_section(&msg.text),
-        None => msg.text.clone(),
-    }
-}
-
-/// The lines after WordPress's `Comment:` (or `Excerpt:`) label, up to its
-/// trailer of links.
-fn comment_section(text: &str) -> String {
-    let mut out = String::new();
-    let mut inside = false;
-    for line in text.lines() {
-        let t = line.trim();
-        if !inside {
-            if let Some(rest) = label(t, COMMENT) {
-                inside = true;
-                out.push_str(rest);
-                out.push('\n');
-            }
-            continue;
+    match notice {
+        Some(n)
+            if matches!(source, Source::Comment | Source::Pingback | Source::Own)
+                && !n.words.is_empty() =>
+        {
+            n.words.clone()
         }
-        let trailer = t.starts_with("http") && t.contains("#comments")
-            || label(t, PERMALINK).is_some()
-            || t.contains("comment.php?action=")
-            || t.starts_with("You can see all")
-            || t.starts_with("Currently ");
-        if trailer {
-            break;
-        }
-        out.push_str(line);
-        out.push('\n');
-    }
-    if inside {
-        out.trim().to_string()
-    } else {
-        text.to_string()
+        _ => msg.text.clone(),
     }
 }
 
@@ -915,38 +679,6 @@ fn form_message(text: &str) -> String {
     let rest = &text[start..];
     let end = rest.find("\n-- ").unwrap_or(rest.len());
     rest[..end].trim().to_string()
-}
-
-/// Disqus, Ghost and their kin: the lines between "X commented on ...:"
-/// and the trailer ("Reply to X: url", "View comment", "You're receiving");
-/// an HTML version may quote the comment in a blockquote ("> ").
-fn disqus_comment(text: &str) -> String {
-    let mut out = String::new();
-    let mut started = false;
-    for line in text.lines() {
-        let t = line.trim();
-        if !started {
-            started = comment_opening(t).is_some();
-            continue;
-        }
-        let bare = t.trim_start_matches(['>', ' ']);
-        let l = bare.to_lowercase();
-        #[rustfmt::skip]
-        const TRAILER: &[&str] = &[
-            "reply to ", "you're receiving", "you are receiving", "[view comment", "view comment",
-            "[reply", "reply:", "----", "───", "unsubscribe", "manage your notification",
-        ];
-        if TRAILER.iter().any(|m| l.starts_with(m)) {
-            break;
-        }
-        out.push_str(bare);
-        out.push('\n');
-    }
-    if started {
-        out.trim().to_string()
-    } else {
-        text.to_string()
-    }
 }
 
 /// Unsolicited bulk mail dressed as a person: SEO and link-selling offers,
@@ -1150,8 +882,12 @@ mod tests {
 
     fn judge(raw: &str) -> (Source, Context) {
         let msg = crate::message::parse(raw.as_bytes());
-        let ctx = context(&msg);
-        (source(&msg, &owner(), false, &ctx, &mut Vec::new()), ctx)
+        let n = super::super::platforms::notice(&msg);
+        let ctx = context(&msg, n.as_ref());
+        (
+            source(&msg, &owner(), false, &ctx, n.as_ref(), &mut Vec::new()),
+            ctx,
+        )
     }
 
     #[test]
@@ -1208,8 +944,9 @@ mod services {
             &["robin@ellis-on-it.example", "rellis@mailhost.example"],
         );
         let msg = crate::message::parse(raw.as_bytes());
-        let ctx = context(&msg);
-        source(&msg, &owner, false, &ctx, &mut Vec::new())
+        let n = super::super::platforms::notice(&msg);
+        let ctx = context(&msg, n.as_ref());
+        source(&msg, &owner, false, &ctx, n.as_ref(), &mut Vec::new())
     }
 
     #[test]
@@ -1217,11 +954,18 @@ mod services {
         let disqus = "From: Disqus <notifications@disqus.example>\nSubject: Ann Lee commented on \"Boring networks\"\nList-Unsubscribe: <https://disqus.example/u>\n\nAnn Lee wrote, on \"Boring networks\":\n\nWhich UPS do you use?\n\nReply to Ann: https://disqus.example/t/x/20#reply\n";
         assert_eq!(judge(disqus), Source::Comment);
         let msg = crate::message::parse(disqus.as_bytes());
-        assert_eq!(writer_text(&msg, Source::Comment), "Which UPS do you use?");
+        let n = super::super::platforms::notice(&msg);
+        assert_eq!(
+            writer_text(&msg, Source::Comment, n.as_ref()),
+            "Which UPS do you use?"
+        );
         let ghost = "From: Letter <noreply@letter.example>\nSubject: New comment on your post: Three boxes\nContent-Type: text/html\n\n<p>Bo Ek left a comment on <a href=\"https://letter.example/three/\">Three boxes</a>:</p><p>Could you cover DNS next?</p><p><a href=\"https://letter.example/three/#ghost-comments\">View comment</a></p>";
         assert_eq!(judge(ghost), Source::Comment);
         let msg = crate::message::parse(ghost.as_bytes());
-        assert!(writer_text(&msg, Source::Comment).starts_with("Could you cover DNS next?"));
+        let n = super::super::platforms::notice(&msg);
+        assert!(
+            writer_text(&msg, Source::Comment, n.as_ref()).starts_with("Could you cover DNS next?")
+        );
     }
 
     #[test]

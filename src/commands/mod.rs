@@ -162,7 +162,7 @@ mod tests {
             !sent[0].1.contains("> #1 Marta"),
             "the quoted digest is not part of the answer"
         );
-        crate::analyze::refresh(&mut store).unwrap();
+        crate::analyze::refresh(&mut store, &config.owner).unwrap();
         let q = store.row_by_message_id("q@reader").unwrap().unwrap();
         assert!(
             q.answered_by.is_some(),

@@ -29,7 +29,7 @@ impl Incoming {
     /// that judged the message frees them, not the one thread that writes.
     pub fn slim(&mut self) {
         let m = &mut self.msg;
-        (m.headers, m.text, m.mime_types) = Default::default();
+        (m.headers, m.text, m.html, m.mime_types) = Default::default();
         (m.to, m.cc, m.reply_to, m.sender) = Default::default();
         let c = &mut self.class;
         (c.question, c.topics, c.reasons) = Default::default();
@@ -435,18 +435,21 @@ impl Store {
     /// the refresh after an import sets the peak memory.
     pub fn thread_links(&self) -> Result<Vec<Links>> {
         // Rows an older allears wrote without valid JSON read as no links.
-        let link = |path: &str| {
+        let field = |path: &str| {
             format!(
                 "json_extract(CASE WHEN json_valid(context) THEN context ELSE '{{}}' END, '$.{path}')"
             )
         };
         let mut stmt = self.conn.prepare(&format!(
-            "{}, {}, {}, {}, {} FROM messages ORDER BY id",
+            "{}, {}, {}, {}, {}, {}, {}, {} FROM messages ORDER BY id",
             Self::LINK_SQL,
-            link("post_url"),
-            link("list_id"),
-            link("comment_url"),
-            link("parent_comment_url")
+            field("post_url"),
+            field("list_id"),
+            field("comment_url"),
+            field("parent_comment_url"),
+            field("call_for_topics"),
+            field("facts.parent_is_owners"),
+            field("facts.under_owners_call"),
         ))?;
         let text = |r: &rusqlite::Row, i: usize| -> rusqlite::Result<Option<String>> {
             // A value of another JSON type than string is no link.
@@ -455,6 +458,12 @@ impl Store {
                 _ => None,
             })
         };
+        let flag = |r: &rusqlite::Row, i: usize| -> rusqlite::Result<bool> {
+            Ok(matches!(
+                r.get_ref(i)?,
+                rusqlite::types::ValueRef::Integer(1)
+            ))
+        };
         let rows = stmt.query_map([], |r| {
             let mut l = Self::link_row(r)?;
             l.context = classify::Context {
@@ -462,11 +471,36 @@ impl Store {
                 list_id: text(r, 11)?,
                 comment_url: text(r, 12)?,
                 parent_comment_url: text(r, 13)?,
+                call_for_topics: flag(r, 14)?,
+                facts: classify::Facts {
+                    parent_is_owners: flag(r, 15)?,
+                    under_owners_call: flag(r, 16)?,
+                },
                 ..classify::Context::default()
             };
             Ok(l)
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The raw bytes of these messages, and whether each was found in sent mail.
+    pub fn raw_of(&self, ids: &[i64]) -> Result<Vec<(i64, Vec<u8>, bool)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT r.bytes, EXISTS (SELECT 1 FROM locations l WHERE l.message = ?1 AND l.sent)
+             FROM raw r WHERE r.message = ?1",
+        )?;
+        let mut out = Vec::with_capacity(ids.len());
+        for &id in ids {
+            if let Some((raw, sent)) = stmt
+                .query_row([id], |r| {
+                    Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, bool>(1)?))
+                })
+                .optional()?
+            {
+                out.push((id, raw, sent));
+            }
+        }
+        Ok(out)
     }
 
     /// Save derived fields (thread root, the owner's answering reply) where they changed.

@@ -1,0 +1,452 @@
+//! Comment and notification platforms, kept as data (`platforms.toml`):
+//! how to recognise each one's mail, what kind of notice it is, and where
+//! in it the person, their words, the post and the comment are.
+//!
+//! Comes after `message.rs`; `source.rs` asks it first whether a message is
+//! a platform's notice. The catalogue's entries are tried in order; the
+//! last, `generic`, recognises a notice of a platform the catalogue does
+//! not know by its form ("Ann commented on “Post”:" and her words), so that
+//! a new platform's comment is still a comment, not automated mail. Nothing
+//! here is English-only code: every phrase is a pattern in the data.
+
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
+use regex::Regex;
+use serde::Deserialize;
+
+use crate::message::{Address, Message};
+
+/// What kind of mail a platform sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Kind {
+    /// A reader's new comment (or a listener's voice message).
+    Comment,
+    /// A reader's reply to a comment.
+    Reply,
+    /// A reader's comment held for moderation.
+    Held,
+    /// A comment the platform holds as spam.
+    Spam,
+    /// Another site linking to or mentioning the owner's post.
+    Pingback,
+    /// The platform's own mail: members, payments, statistics, accounts.
+    Account,
+}
+
+/// A platform's notice, read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Notice {
+    /// The platform's name ("Ghost").
+    pub platform: String,
+    pub kind: Option<Kind>,
+    /// The person behind it: the commenter, the caller, the linking site.
+    pub author: Option<Address>,
+    pub post_title: Option<String>,
+    pub post_url: Option<String>,
+    pub comment_url: Option<String>,
+    pub parent_url: Option<String>,
+    pub moderation_url: Option<String>,
+    /// The notice says the comment answers the owner's own comment.
+    pub to_owner: bool,
+    /// The person's words.
+    pub words: String,
+}
+
+impl Notice {
+    pub fn kind(&self) -> Kind {
+        self.kind.unwrap_or(Kind::Comment)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Catalogue {
+    platform: Vec<Spec>,
+}
+
+/// One platform, as `platforms.toml` describes it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Spec {
+    id: String,
+    name: String,
+    /// Where its format was learned from.
+    #[serde(default)]
+    #[allow(dead_code)]
+    docs: String,
+    /// Sender addresses, `*` globs.
+    #[serde(default)]
+    from: Vec<String>,
+    /// Header names (`*` globs) only this platform writes.
+    #[serde(default)]
+    headers: Vec<String>,
+    /// Text (or HTML) only this platform's mail carries, such as its links.
+    #[serde(default)]
+    markers: Vec<String>,
+    /// Recognised by a notice's own pattern alone (`generic`).
+    #[serde(default)]
+    by_notice: bool,
+    notice: Vec<NoticeSpec>,
+    #[serde(default)]
+    fields: Fields,
+    #[serde(default)]
+    words: WordsSpec,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoticeSpec {
+    kind: Kind,
+    /// Regexes on the subject; any may match.
+    #[serde(default)]
+    subject: Vec<String>,
+    /// Regexes on the text (multi-line: `^` and `$` are line ends); any may match.
+    #[serde(default)]
+    body: Vec<String>,
+    /// The notice says the comment answers the owner's comment.
+    #[serde(default)]
+    to_owner: bool,
+}
+
+/// Regexes with a named group each (`name`, `email`, `title`, `url`),
+/// tried on the subject, then on the text, in order.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Fields {
+    #[serde(default)]
+    author: Vec<String>,
+    #[serde(default)]
+    email: Vec<String>,
+    #[serde(default)]
+    title: Vec<String>,
+    #[serde(default)]
+    post_url: Vec<String>,
+    #[serde(default)]
+    comment_url: Vec<String>,
+    #[serde(default)]
+    parent_url: Vec<String>,
+    #[serde(default)]
+    moderation_url: Vec<String>,
+}
+
+/// Where the person's words are.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WordsSpec {
+    /// "html": read the HTML part (some platforms put the comment only there).
+    #[serde(default)]
+    part: Part,
+    /// The words start after the first line matching one of these (the
+    /// rest of that line, after a label's colon, is words too).
+    #[serde(default)]
+    after: Vec<String>,
+    /// The words end before the first line matching one of these.
+    #[serde(default)]
+    until: Vec<String>,
+    /// Lines inside the words that are the platform's, not the person's.
+    #[serde(default)]
+    skip: Vec<String>,
+    /// The platform quotes the words with `>` (take it off); otherwise a
+    /// `>` line is the person quoting someone.
+    #[serde(default)]
+    unquote: bool,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Part {
+    #[default]
+    Text,
+    Html,
+}
+
+/// A [`Spec`] with its patterns compiled.
+struct Platform {
+    id: String,
+    name: String,
+    from: Vec<String>,
+    headers: Vec<String>,
+    by_notice: bool,
+    notices: Vec<(Kind, Vec<Regex>, Vec<Regex>, bool)>,
+    author: Vec<Regex>,
+    email: Vec<Regex>,
+    title: Vec<Regex>,
+    post_url: Vec<Regex>,
+    comment_url: Vec<Regex>,
+    parent_url: Vec<Regex>,
+    moderation_url: Vec<Regex>,
+    part: Part,
+    after: Vec<Regex>,
+    until: Vec<Regex>,
+    skip: Vec<Regex>,
+    unquote: bool,
+}
+
+struct Compiled {
+    platforms: Vec<Platform>,
+    /// Every platform's markers in one automaton; the pattern's index says whose.
+    markers: Option<AhoCorasick>,
+    marker_owner: Vec<usize>,
+}
+
+const CATALOGUE: &str = include_str!("platforms.toml");
+
+static COMPILED: LazyLock<Compiled> =
+    LazyLock::new(|| compile(CATALOGUE).unwrap_or_else(|e| panic!("classify/platforms.toml: {e}")));
+
+fn compile(text: &str) -> Result<Compiled, String> {
+    let catalogue: Catalogue = toml::from_str(text).map_err(|e| e.to_string())?;
+    let re = |list: &[String], what: &str| -> Result<Vec<Regex>, String> {
+        list.iter()
+            .map(|p| Regex::new(&format!("(?mR){p}")).map_err(|e| format!("{what}: {e}")))
+            .collect()
+    };
+    let mut platforms = Vec::new();
+    let mut marker_list = Vec::new();
+    let mut marker_owner = Vec::new();
+    for (i, s) in catalogue.platform.into_iter().enumerate() {
+        let at = |f: &str| format!("platform {}: {f}", s.id);
+        for m in &s.markers {
+            marker_list.push(m.clone());
+            marker_owner.push(i);
+        }
+        let mut notices = Vec::new();
+        for n in &s.notice {
+            notices.push((
+                n.kind,
+                re(&n.subject, &at("notice.subject"))?,
+                re(&n.body, &at("notice.body"))?,
+                n.to_owner,
+            ));
+        }
+        platforms.push(Platform {
+            from: s.from.iter().map(|f| f.to_ascii_lowercase()).collect(),
+            headers: s.headers.iter().map(|h| h.to_ascii_lowercase()).collect(),
+            by_notice: s.by_notice,
+            notices,
+            author: re(&s.fields.author, &at("fields.author"))?,
+            email: re(&s.fields.email, &at("fields.email"))?,
+            title: re(&s.fields.title, &at("fields.title"))?,
+            post_url: re(&s.fields.post_url, &at("fields.post_url"))?,
+            comment_url: re(&s.fields.comment_url, &at("fields.comment_url"))?,
+            parent_url: re(&s.fields.parent_url, &at("fields.parent_url"))?,
+            moderation_url: re(&s.fields.moderation_url, &at("fields.moderation_url"))?,
+            part: s.words.part,
+            after: re(&s.words.after, &at("words.after"))?,
+            until: re(&s.words.until, &at("words.until"))?,
+            skip: re(&s.words.skip, &at("words.skip"))?,
+            unquote: s.words.unquote,
+            id: s.id,
+            name: s.name,
+        });
+    }
+    let markers = if marker_list.is_empty() {
+        None
+    } else {
+        Some(AhoCorasick::new(&marker_list).map_err(|e| e.to_string())?)
+    };
+    Ok(Compiled {
+        platforms,
+        markers,
+        marker_owner,
+    })
+}
+
+/// `*` matches any run of characters; the rest literally.
+fn glob(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !text.starts_with(first) || !text[first.len()..].ends_with(last) {
+        return false;
+    }
+    let mut rest = &text[first.len()..text.len() - last.len()];
+    for mid in &parts[1..parts.len() - 1] {
+        match rest.find(mid) {
+            Some(at) => rest = &rest[at + mid.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+/// Which catalogue entry, if any, sent this message, and what it says.
+pub(crate) fn notice(msg: &Message) -> Option<Notice> {
+    let c = &*COMPILED;
+    let from = msg.email_from();
+    let names: Vec<String> = msg
+        .headers
+        .iter()
+        .map(|(k, _)| k.to_ascii_lowercase())
+        .collect();
+    let mut marked = vec![false; c.platforms.len()];
+    if let Some(ac) = &c.markers {
+        for text in [Some(msg.text.as_str()), msg.html.as_deref()]
+            .into_iter()
+            .flatten()
+        {
+            for m in ac.find_overlapping_iter(text) {
+                marked[c.marker_owner[m.pattern().as_usize()]] = true;
+            }
+        }
+    }
+    for (i, p) in c.platforms.iter().enumerate() {
+        let known = marked[i]
+            || p.from.iter().any(|f| glob(f, from))
+            || p.headers.iter().any(|h| names.iter().any(|n| glob(h, n)));
+        if !known && !(p.by_notice && may_be_unknown_platform(msg)) {
+            continue;
+        }
+        if let Some(n) = read(p, msg, known) {
+            return Some(n);
+        }
+    }
+    None
+}
+
+/// Could this be an unlisted platform's notice? Not list mail, not a social
+/// network's news about its own site, and it links somewhere.
+fn may_be_unknown_platform(msg: &Message) -> bool {
+    let domain = msg.email_from().rsplit('@').next().unwrap_or("");
+    !msg.has_header("List-Id")
+        && !super::source::social_network(domain)
+        && msg.text.contains("http")
+}
+
+/// Read a message as platform `p`'s notice. A platform recognised only by
+/// its notices (`generic`) needs one of them to match.
+fn read(p: &Platform, msg: &Message, known: bool) -> Option<Notice> {
+    let html_text;
+    let text: &str = match (p.part, &msg.html) {
+        (Part::Html, Some(html)) => {
+            html_text = crate::message::html_to_text(html);
+            &html_text
+        }
+        _ => &msg.text,
+    };
+    let matched = p.notices.iter().find(|(_, subject, body, _)| {
+        (subject.is_empty() && body.is_empty())
+            || subject.iter().any(|r| r.is_match(&msg.subject))
+            || body.iter().any(|r| r.is_match(text))
+    });
+    if matched.is_none() && !known {
+        return None;
+    }
+    // A known platform's mail that is none of its notices is its own mail.
+    let kind = matched.map_or(Kind::Account, |k| k.0);
+    let first = |list: &[Regex], group: &str| -> Option<String> {
+        list.iter().find_map(|r| {
+            [msg.subject.as_str(), text].iter().find_map(|t| {
+                r.captures(t)
+                    .and_then(|c| c.name(group))
+                    .map(|m| m.as_str().trim().to_string())
+                    .filter(|v| !v.is_empty())
+            })
+        })
+    };
+    let name = first(&p.author, "name");
+    let email = first(&p.email, "email").map(|e| e.to_ascii_lowercase());
+    let author = (name.is_some() || email.is_some()).then(|| Address {
+        name: name.unwrap_or_default(),
+        email: email.unwrap_or_default(),
+    });
+    let comment_url = first(&p.comment_url, "url");
+    let post_url = first(&p.post_url, "url").or_else(|| {
+        comment_url
+            .as_deref()
+            .map(|u| u.split('#').next().unwrap_or(u).to_string())
+    });
+    let notice = Notice {
+        platform: p.name.clone(),
+        kind: Some(kind),
+        to_owner: matched.is_some_and(|k| k.3),
+        author,
+        post_title: first(&p.title, "title"),
+        post_url,
+        comment_url,
+        parent_url: first(&p.parent_url, "url"),
+        moderation_url: first(&p.moderation_url, "url"),
+        words: words(p, text),
+    };
+    tracing::trace!("platform {}: {:?}", p.id, notice.kind);
+    Some(notice)
+}
+
+/// The person's words: from after the `after` line to before the `until`
+/// line, without the platform's own lines (and its `>` quoting, where it
+/// quotes them). Without an `after` line, from the top.
+fn words(p: &Platform, text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut start = 0;
+    let mut first_rest = None;
+    if !p.after.is_empty() {
+        match lines
+            .iter()
+            .position(|l| p.after.iter().any(|r| r.is_match(l.trim())))
+        {
+            Some(i) => {
+                start = i + 1;
+                // "Comment: the words" keeps what follows the label.
+                let l = lines[i].trim();
+                first_rest = p
+                    .after
+                    .iter()
+                    .find_map(|r| r.find(l))
+                    .map(|m| l[m.end()..].trim())
+                    .filter(|r| !r.is_empty());
+            }
+            None => return String::new(),
+        }
+    }
+    let mut out = String::new();
+    if let Some(r) = first_rest {
+        out.push_str(r);
+        out.push('\n');
+    }
+    for l in &lines[start..] {
+        let t = l.trim();
+        if p.until.iter().any(|r| r.is_match(t)) {
+            break;
+        }
+        if p.skip.iter().any(|r| r.is_match(t)) {
+            continue;
+        }
+        let bare = match t.strip_prefix('>') {
+            Some(rest) if p.unquote => rest.trim_start(),
+            _ => l.trim_end(),
+        };
+        out.push_str(bare);
+        out.push('\n');
+    }
+    out.trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_catalogue_compiles_and_names_every_platform_once() {
+        let c = compile(CATALOGUE).unwrap();
+        assert!(c.platforms.len() >= 15, "{}", c.platforms.len());
+        let mut ids: Vec<&str> = c.platforms.iter().map(|p| p.id.as_str()).collect();
+        ids.sort();
+        let n = ids.len();
+        ids.dedup();
+        assert_eq!(ids.len(), n, "duplicate platform ids");
+        assert_eq!(c.platforms.last().map(|p| p.id.as_str()), Some("generic"));
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob("wordpress@*", "wordpress@blog.example"));
+        assert!(glob("*@disqus.net", "notifications@disqus.net"));
+        assert!(glob("x-disqus-*", "x-disqus-thread"));
+        assert!(!glob("*@disqus.net", "a@disqus.net.evil"));
+        assert!(glob("*noreply*", "ghost-noreply@x"));
+    }
+}
