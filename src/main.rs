@@ -20,6 +20,7 @@ mod daemon;
 mod deliver;
 mod digest;
 mod import;
+mod lang;
 mod message;
 mod newtext;
 mod render;

@@ -229,8 +229,18 @@ fn walk(part: &ParsedMail, body: &mut Body, types: &mut Vec<String>, depth: usiz
     }
 }
 
+/// HTML as plain text: tables read as one column (mail layouts are tables
+/// of one column; drawn as a grid, a cell's words were padded or lost),
+/// links as footnotes, lines as long as the paragraph.
 pub(crate) fn html_to_text(html: &str) -> String {
-    html2text::from_read(html.as_bytes(), 100_000).unwrap_or_else(|_| html.to_string())
+    // html2text 0.17 drops a paragraph whose closing tag a CR LF follows.
+    let html = html.replace("\r\n", "\n");
+    html2text::config::plain()
+        .raw_mode(true)
+        .no_link_wrapping()
+        .allow_width_overflow()
+        .string_from_read(html.as_bytes(), 10_000)
+        .unwrap_or_else(|_| html.to_string())
 }
 
 /// `MailHeader::get_value`, the same string, with a short way for the common

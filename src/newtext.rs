@@ -198,14 +198,19 @@ pub(crate) fn starts_forward(trimmed: &str) -> bool {
 }
 
 fn is_forward_separator(trimmed: &str) -> bool {
-    static FORWARD: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(
-            r"(?i)^[-*_\s]*(forwarded message|begin forwarded message|weitergeleitete nachricht|anfang der weitergeleiteten nachricht|mensaje reenviado|message transféré|début du message réexpédié|messaggio inoltrato|inizio messaggio inoltrato|mensagem encaminhada|doorgestuurd bericht|videresendt (melding|meddelelse)|vidarebefordrat meddelande|wiadomość przekazana|пересылаемое сообщение|転送されたメッセージ|转发的邮件)[\s:*_-]*$",
+    static FORWARD: LazyLock<(Regex, Option<String>)> = LazyLock::new(|| {
+        let w = &crate::lang::WORDS.newtext.forwarded;
+        let re = format!(r"(?i)^[-*_\s]*({})[\s:*_-]*$", crate::lang::alternation(w));
+        (
+            Regex::new(&re).expect("src/lang: forwarded"),
+            crate::lang::first_letters(w),
         )
-        .expect("static regex")
     });
     let phrase = trimmed.trim_start_matches(|c: char| "-*_".contains(c) || c.is_whitespace());
-    trimmed.len() <= 100 && may_start(phrase, "abdfimvw") && FORWARD.is_match(trimmed)
+    let (re, firsts) = &*FORWARD;
+    trimmed.len() <= 100
+        && firsts.as_deref().is_none_or(|f| may_start(phrase, f))
+        && re.is_match(trimmed)
 }
 
 /// Can a case-blind phrase regex anchored at the start match `line`? Not
@@ -220,10 +225,12 @@ fn may_start(line: &str, firsts: &str) -> bool {
 
 fn is_original_message(trimmed: &str) -> bool {
     static ORIGINAL: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(
-            r"(?i)^[*_]*-{2,}\s*(original message|ursprüngliche nachricht|originalnachricht|mensaje original|message d'origine|message original|messaggio originale|mensagem original|oorspronkelijk bericht|originalmeddelande|oprindelig meddelelse|oprindelig besked|originalnachricht|原始邮件|opprinnelig melding|wiadomość oryginalna|исходное сообщение|původní zpráva|alkuperäinen viesti|eredeti üzenet)\s*-{2,}[*_]*$",
-        )
-        .expect("static regex")
+        let w = &crate::lang::WORDS.newtext.original_message;
+        let re = format!(
+            r"(?i)^[*_]*-{{2,}}\s*({})\s*-{{2,}}[*_]*$",
+            crate::lang::alternation(w)
+        );
+        Regex::new(&re).expect("src/lang: original_message")
     });
     trimmed.len() <= 100
         && trimmed.trim_start_matches(['*', '_']).starts_with("--")
@@ -261,11 +268,13 @@ fn is_link_reference(trimmed: &str) -> bool {
 }
 
 fn is_mobile_signature(trimmed: &str) -> bool {
-    static MOBILE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(
-            r"(?i)^(sent (from|via|with|using|by|on)\b|from my (iphone|ipad|ipod|android|mobile|phone|blackberry|samsung|galaxy)|\S+ from mobile$|get (\[)?outlook for|gesendet von outlook|envoyé à partir de|envoyé (de|depuis) mon|enviado (desde|de|do) (mi|meu|o)|inviato da|von meinem .* gesendet|gesendet von meinem|diese nachricht wurde von meinem|verzonden (met|vanaf|van mijn)|skickat från min|sendt fra min|wysłane z|отправлено с|надіслано з|寄自我的|发自我的|從我的|从我的|iphoneから送信)",
+    static MOBILE: LazyLock<(Regex, Option<String>)> = LazyLock::new(|| {
+        let w = &crate::lang::WORDS.newtext.mobile;
+        let re = format!(r"(?i)^({})", crate::lang::alternation(w));
+        (
+            Regex::new(&re).expect("src/lang: mobile"),
+            crate::lang::first_letters(w),
         )
-        .expect("static regex")
     });
     static DEVICE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
@@ -282,8 +291,9 @@ fn is_mobile_signature(trimmed: &str) -> bool {
     // easier than my mobile phone" is a sentence, not a signature.
     let first_clause = bare.split([',', ';']).next().unwrap_or(bare);
     // Every phrase starts with one of these letters, or is "<x> from mobile".
-    let may = may_start(bare, "defgisvw") || bare.ends_with(['e', 'E']);
-    chars <= 90 && may && MOBILE.is_match(bare) && (chars <= 40 || DEVICE.is_match(first_clause))
+    let (re, firsts) = &*MOBILE;
+    let may = firsts.as_deref().is_none_or(|f| may_start(bare, f)) || bare.ends_with(['e', 'E']);
+    chars <= 90 && may && re.is_match(bare) && (chars <= 40 || DEVICE.is_match(first_clause))
 }
 
 // ----------------------------------------------------------------- markers
@@ -306,10 +316,9 @@ fn mark_markers(lines: &[&str], kinds: &mut [Kind]) {
 }
 
 static VERB: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)(\bwrote\b|\bwrites\b|\bschrieb\b|\bschreef\b|\bgeschreven\b|a\s+écrit|\bescribió|\bescribio\b|\bescreveu\b|ha scritto|\bscrisse\b|\bskrev\b|\bnapisał|\bnapsal|\bkirjoitti\b|\bírta\b|a scris|\byazdı|έγραψε|написал|написав|\bпише\b|\bписал|写道|寫道|のメッセージ|が書きました)",
-    )
-    .expect("static regex")
+    let w = &crate::lang::WORDS.newtext.attribution_verbs;
+    Regex::new(&format!("(?i)({})", crate::lang::alternation(w)))
+        .expect("src/lang: attribution_verbs")
 });
 
 /// If line `j` ends an "On <date>, <name> wrote:" attribution, its first line.
@@ -336,22 +345,31 @@ fn ends_like_attribution(line: &str) -> bool {
     static ZOHO_END: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"(?i)wrote\s*-{2,}$").expect("static regex"));
     let t = line.trim_end();
-    static VERB_END: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(
-            r"(?i)\b(wrote|schrieb|a écrit|escribió|escreveu|ha scritto|skrev|napisał\(a\))$",
+    static VERB_END: LazyLock<(Regex, String)> = LazyLock::new(|| {
+        let w = &crate::lang::WORDS.newtext.attribution_end_verbs;
+        let re = format!(r"(?i)\b({})$", crate::lang::alternation(w));
+        // The last character of each verb, for a cheap test first.
+        let lasts = w
+            .iter()
+            .filter_map(|v| v.chars().next_back())
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        (
+            Regex::new(&re).expect("src/lang: attribution_end_verbs"),
+            lasts,
         )
-        .expect("static regex")
     });
     // The regexes only run on lines that end as they need.
+    let (verb_end_re, lasts) = &*VERB_END;
     let verb_end = t
         .chars()
         .next_back()
-        .is_some_and(|c| !c.is_ascii() || "ebtuov)".contains(c.to_ascii_lowercase()));
+        .is_some_and(|c| !c.is_ascii() || lasts.contains(c.to_ascii_lowercase()));
     t.len() <= MAX_ATTRIBUTION_CHARS
         && (t.ends_with(':')
             || t.ends_with('：')
             || t.ends_with('-') && ZOHO_END.is_match(t)
-            || verb_end && VERB_END.is_match(t))
+            || verb_end && verb_end_re.is_match(t))
 }
 
 /// Whether lines `s..=j` read as one attribution starting at `s`.
@@ -412,16 +430,12 @@ fn verb_attribution(joined: &str, opener: &str, line_count: usize) -> bool {
 /// The first words of attributions in the languages clients ship.
 fn opens_attribution(line: &str) -> bool {
     static WORD: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(
-            r"(?i)^(on|am|le|el|il|em|op|den|dnia|w dniu|dne|på|pe|at|quoting|zitat von|citando|στις|в|у|在)\s",
-        )
-        .expect("static regex")
+        let w = words(&crate::lang::WORDS.newtext.attribution_openers);
+        Regex::new(&format!(r"(?i)^({w})\s")).expect("src/lang: attribution_openers")
     });
     static WEEKDAY: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(
-            r"(?i)^(mon|tue|wed|thu|fri|sat|sun|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|lunes|martes|miércoles|jueves|viernes|sábado|domingo|понедельник|вторник|среда|четверг|пятница|суббота|воскресенье)",
-        )
-        .expect("static regex")
+        let w = words(&crate::lang::WORDS.newtext.weekdays);
+        Regex::new(&format!(r"(?i)^({w})")).expect("src/lang: weekdays")
     });
     // "02.04.2012 14:20 ...", "23 mar 2017 21:25 ...": a date with a time or year.
     static DATED: LazyLock<Regex> = LazyLock::new(|| {
@@ -458,16 +472,13 @@ fn gmail_date_attribution(lines: &[&str], kinds: &[Kind], j: usize) -> Option<us
 /// Keys of the header block Outlook and webmail put above quoted history.
 fn header_key(line: &str) -> Option<HeaderKey> {
     static KEY: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(
-            r"(?i)^[*_]*(from|von|de|da|van|från|fra|od|от|от кого|lähettäjä|feladó|kimden|发件人|寄件者|差出人|sent|date|to|subject|cc|bcc|reply-to|gesendet|datum|an|betreff|envoyé|à|objet|sujet|copie à|message du|enviado|para|asunto|fecha|inviato|data|a|oggetto|risposta|verzonden|aan|onderwerp|skickat|till|ämne|sendt|til|emne|wysłano|do|temat|отправлено|кому|тема|дата|assunto|发送时间|收件人|主题|日付|宛先|件名)\s*[*_]*\s*[:：]",
-        )
-        .expect("static regex")
+        let n = &crate::lang::WORDS.newtext;
+        let keys = words(&[n.header_from.clone(), n.header_other.clone()].concat());
+        Regex::new(&format!(r"(?i)^[*_]*({keys})\s*[*_]*\s*[:：]")).expect("src/lang: header keys")
     });
     static FROM: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(
-            r"(?i)^[*_]*(from|von|de|da|van|från|fra|od|от|от кого|lähettäjä|feladó|kimden|发件人|寄件者|差出人)\s*[*_]*\s*[:：]",
-        )
-        .expect("static regex")
+        let keys = words(&crate::lang::WORDS.newtext.header_from);
+        Regex::new(&format!(r"(?i)^[*_]*({keys})\s*[*_]*\s*[:：]")).expect("src/lang: header_from")
     });
     let t = line.trim();
     if !t.contains([':', '：']) || !KEY.is_match(t) {
@@ -478,6 +489,18 @@ fn header_key(line: &str) -> Option<HeaderKey> {
     } else {
         HeaderKey::Other
     })
+}
+
+/// Plain words as one regex alternation, longest first (so "от кого" wins
+/// over "от"), each escaped.
+fn words(list: &[String]) -> String {
+    let mut w: Vec<&String> = list.iter().collect();
+    w.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    w.dedup();
+    w.iter()
+        .map(|s| regex::escape(s))
+        .collect::<Vec<_>>()
+        .join("|")
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

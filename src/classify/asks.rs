@@ -14,6 +14,8 @@
 //! disclaimer or a service's call to action, and everything in a message
 //! that says "no need to reply" do not ask. A topic request always asks.
 
+use std::sync::LazyLock;
+
 use super::{Phrases, Place, Reason, Rule, Sentence, Source, TopicRequest};
 
 pub(crate) struct Ask {
@@ -222,51 +224,24 @@ fn vocative(s: &str) -> Option<(String, bool)> {
         cs.next().is_some_and(char::is_uppercase)
             && cs.all(|c| c.is_alphabetic() || c == '\'' || c == '-' || c == '.')
     });
-    if !capitalised
-        || words
-            .iter()
-            .any(|w| NOT_NAMES.contains(&w.to_lowercase().as_str()))
-    {
+    if !capitalised || words.iter().any(|w| not_a_name(&w.to_lowercase())) {
         return None;
     }
     Some((head.to_string(), false))
 }
 
-/// Openers that look like a name before a comma but are not one.
-#[rustfmt::skip]
-const NOT_NAMES: &[&str] = &[
-    "hi", "hello", "hey", "dear", "thanks", "thank", "so", "also", "and", "but", "anyway", "yes", "no", "oh",
-    "well", "ok", "okay", "sorry", "actually", "honestly", "ps", "p.s.", "btw", "update", "note", "question",
-    "quick", "cheers", "greetings", "bonjour", "hallo", "hola", "olá", "ciao", "salut", "good", "great",
-    "first", "second", "third", "finally", "however", "besides", "otherwise", "then", "now", "today",
-    "tomorrow", "yesterday", "sure", "right", "true", "indeed", "interesting", "fyi", "edit", "short",
-    "long", "in", "on", "at", "for", "if", "when", "as", "because", "since", "after", "before", "meanwhile",
-    "seriously", "frankly", "personally", "basically", "again", "still", "plus", "oui", "non", "ja", "nein",
-    "sí", "si", "sim", "não", "kia", "g'day", "morning", "evening", "afternoon", "welcome", "congrats",
-    "congratulations", "wow", "ah", "um", "hmm", "anyhow", "regards", "best", "love", "yours", "yep", "nope",
-];
+/// Openers that look like a name before a comma but are not one ("Hi,").
+fn not_a_name(word: &str) -> bool {
+    crate::lang::WORDS.asks.not_names.iter().any(|n| n == word)
+}
 
 fn is_group_word(name: &str) -> bool {
     let n = name.to_lowercase();
-    [
-        "all",
-        "everyone",
-        "everybody",
-        "folks",
-        "colleagues",
-        "friends",
-        "guys",
-        "team",
-        "people",
-        "y'all",
-        "list",
-        "皆さん",
-        "みなさん",
-        "各位",
-        "大家",
-    ]
-    .iter()
-    .any(|g| n == *g || n.starts_with(&format!("{g} ")))
+    crate::lang::WORDS
+        .asks
+        .group_vocatives
+        .iter()
+        .any(|g| n == *g || n.starts_with(&format!("{g} ")))
 }
 
 /// The owner named in a sentence that speaks to "you" (or "@robin" anywhere).
@@ -279,37 +254,21 @@ fn mentions_owner_as_you(s: &str, place: &Place) -> bool {
     if !place.names.word_in(s) {
         return false;
     }
-    let l = format!(" {} ", s.to_lowercase());
-    [
-        " you ", " your ", " you'", " tu ", " vous ", " sie ", " ihr ", " du ", " usted ",
-        " você ", " lei ", "さん", "您", "你",
-    ]
-    .iter()
-    .any(|w| l.contains(w))
+    crate::lang::speaks_to_you(&s.to_lowercase())
 }
 
 /// The sentence speaks to someone in the second person.
 fn speaks_to_you(s: &str) -> bool {
-    let l = format!(" {} ", s.to_lowercase().replace(['?', ',', '.', '!'], " "));
-    [
-        " you ", " your ", " you'", " tu ", " te ", " vous ", " sie ", " du ", " dich ", " dir ",
-        " usted ", " você ", " ti ",
-    ]
-    .iter()
-    .any(|w| l.contains(w))
+    crate::lang::speaks_to_you(&s.to_lowercase())
 }
 
 /// Questions put to everyone: "anyone", "does anybody", "quelqu'un", ...
 fn to_group(s: &str) -> bool {
     let l = s.to_lowercase();
     // Phrases that only ever address a group.
-    #[rustfmt::skip]
-    static GROUP: Phrases = Phrases::new(&[
-        "anyone here", "anybody here", "anyone else", "anybody else", "anyone on the", "anybody on the",
-        "anyone out there", "everyone here", "any of you", "you all", "y'all", "folks", "people here",
-        "others here", "other desks", "on the list", "on this list", "vous tous", "ihr alle", "どなたか",
-        "皆さん", "みなさん", "方が多い", "有人", "大家", "各位",
-    ]);
+    static GROUP: LazyLock<Phrases> = LazyLock::new(|| {
+        Phrases::new(crate::lang::phrases(&crate::lang::WORDS.asks.group_phrases))
+    });
     if GROUP.any_in(&l) {
         return true;
     }
@@ -317,13 +276,10 @@ fn to_group(s: &str) -> bool {
     // indefinite pronoun opens the question. "Do you know anyone who ...?"
     // asks the reader, not the group.
     let words: Vec<&str> = l.split_whitespace().take(3).collect();
-    #[rustfmt::skip]
-    const WHO: &[&str] = &[
-        "anyone", "anybody", "someone", "somebody", "everyone", "everybody", "quelqu'un", "quelqu’un",
-        "jemand", "alguien", "alguém", "qualcuno", "iemand",
-    ];
+    let who = &crate::lang::WORDS.asks.group_pronouns;
     words.iter().any(|w| {
-        WHO.contains(&w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’'))
+        let w = w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’');
+        who.iter().any(|p| p == w)
     }) && !words
         .iter()
         .any(|w| *w == "you" || *w == "vous" || *w == "du" || *w == "tu")
@@ -336,36 +292,30 @@ fn is_question(s: &str) -> bool {
     // "Thoughts?" asks; "Questions?" on its own is a footer's.
     let footer =
         ["questions?", "problems?", "trouble?", "help?"].contains(&t.to_lowercase().as_str());
-    (t.ends_with('?') || t.ends_with('？') || t.starts_with('¿')) && (words >= 1 || cjk) && !footer
+    let marked =
+        (t.ends_with('?') || t.ends_with('？') || t.starts_with('¿')) && (words >= 1 || cjk);
+    (marked && !footer) || restated(t)
 }
 
-/// Requests that are not phrased as questions.
+/// A question put as a statement: "the question is whether ...", "I only
+/// wanted to know why ...", "je me demande si ...".
+fn restated(s: &str) -> bool {
+    static RESTATED: LazyLock<Phrases> = LazyLock::new(|| {
+        Phrases::new(crate::lang::phrases(
+            &crate::lang::WORDS.asks.restated_questions,
+        ))
+    });
+    RESTATED.any_in(&s.to_lowercase())
+}
+
+/// Requests that are not phrased as questions, in any language the
+/// language files know ("could you", "könnten Sie", "¿podrías").
 fn is_request(s: &str) -> bool {
+    static CUES: LazyLock<Phrases> =
+        LazyLock::new(|| Phrases::new(crate::lang::phrases(&crate::lang::WORDS.asks.requests)));
+    static NOT: LazyLock<Phrases> =
+        LazyLock::new(|| Phrases::new(crate::lang::phrases(&crate::lang::WORDS.asks.not_requests)));
     let l = s.to_lowercase();
-    #[rustfmt::skip]
-    static CUES: Phrases = Phrases::new(&[
-        "could you", "would you", "can you", "will you", "please ", "please,", "let me know", "let us know",
-        "i'd love to hear", "i would love to hear", "i'd love it if you", "would love it if you",
-        "i'd appreciate", "i would appreciate", "would be grateful", "i'd be grateful", "grateful if you",
-        "looking forward to your", "hoping you could", "hope you can", "i was wondering if you",
-        "wondering whether you", "i was wondering if", "i was wondering whether", "i was wondering which",
-        "i was wondering what you", "i was wondering how you", "i'm wondering if", "i wonder if you",
-        "i wonder whether you", "i wonder what you", "curious what you", "curious how you", "curious which",
-        "curious whether you", "curious if you", "would you mind", "any chance you", "would be great if you", "be great if you could",
-        "do get in touch", "get back to me", "your thoughts", "your advice", "your take", "appreciate your",
-        "appreciate it if", "appreciate a", "i need your", "i need you to", "know if you", "your feedback",
-        "give me a call", "call me", "can we ", "could we ", "shall we ", "would be great to",
-        "i'd like to ask", "i would like to ask", "i'd like to invite", "i would like to invite",
-        "we'd like to invite", "send me", "interested in joining", "would you be interested", "könnten sie",
-        "würden sie", "wären sie", "bitte", "pourriez-vous", "pourrais-tu", "tu pourrais", "merci de",
-        "podrías", "podría usted", "por favor", "poderia", "você poderia", "potresti", "potrebbe",
-        "per favore", "ください", "いただけ", "お願い", "頂け", "请", "能否", "希望您", "麻烦您",
-    ]);
-    #[rustfmt::skip]
-    static NOT: Phrases = Phrases::new(&[
-        "please find", "please ignore", "please excuse", "please forgive", "please don't reply",
-        "please do not reply", "please disregard", "bitte entschuldig", "perdón por", "désolé", "please note", "bitte beachten", "please see attached", "please see", "please refer", "please visit", "please read", "please click", "please keep", "please continue", "please don't stop", "please never stop",
-    ]);
     CUES.any_in(&l) && !NOT.any_in(&l)
 }
 
@@ -612,21 +562,10 @@ fn call_to_action(q: &str, next: &str) -> bool {
         && VERBS.iter().any(|v| n.starts_with(v))
 }
 
-/// "No need to reply", "no action needed", in several languages.
+/// "No need to reply", "no action needed", in any language the language files know.
 fn no_reply_wanted(text: &str) -> Option<&'static str> {
-    #[rustfmt::skip]
-    const CUES: &[&str] = &[
-        "no need to reply", "no need to respond", "no need to answer", "no reply needed",
-        "no reply necessary", "no response needed", "no need for a reply", "no action needed",
-        "no action required", "don't reply", "don't need to reply", "do not need to reply",
-        "don't feel you have to reply", "no need to write back", "don't bother replying",
-        "don't bother to reply", "you don't have to reply", "you don't need to reply", "no reply expected",
-        "no response expected", "feel free to ignore", "no need to get back to me", "pas besoin de répondre",
-        "inutile de répondre", "keine antwort nötig", "du musst nicht antworten",
-        "sie müssen nicht antworten", "no hace falta responder", "no hace falta contestar",
-        "não precisa responder", "non serve rispondere", "返信不要", "ご返信は不要", "无需回复", "不用回复",
-    ];
-    static NO_REPLY: Phrases = Phrases::new(CUES);
+    static NO_REPLY: LazyLock<Phrases> =
+        LazyLock::new(|| Phrases::new(crate::lang::phrases(&crate::lang::WORDS.asks.no_reply)));
     NO_REPLY.first_in(&text.to_lowercase())
 }
 

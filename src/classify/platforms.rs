@@ -129,6 +129,11 @@ struct Fields {
     parent_url: Vec<String>,
     #[serde(default)]
     moderation_url: Vec<String>,
+    /// When no `author` pattern names them: the person is this header's
+    /// mailbox ("from" or "reply-to"), as platforms that send in the
+    /// commenter's name do.
+    #[serde(default)]
+    author_from: Option<String>,
 }
 
 /// Where the person's words are.
@@ -152,6 +157,13 @@ struct WordsSpec {
     /// `>` line is the person quoting someone.
     #[serde(default)]
     unquote: bool,
+    /// The words start after the last `after` line, not the first (a reply
+    /// shown under the comment it answers).
+    #[serde(default)]
+    last: bool,
+    /// Only the quoted lines (`>` or in quotation marks) are the words.
+    #[serde(default)]
+    quoted_only: bool,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -177,11 +189,14 @@ struct Platform {
     comment_url: Vec<Regex>,
     parent_url: Vec<Regex>,
     moderation_url: Vec<Regex>,
+    author_from: Option<String>,
     part: Part,
     after: Vec<Regex>,
     until: Vec<Regex>,
     skip: Vec<Regex>,
     unquote: bool,
+    last: bool,
+    quoted_only: bool,
 }
 
 struct Compiled {
@@ -233,11 +248,14 @@ fn compile(text: &str) -> Result<Compiled, String> {
             comment_url: re(&s.fields.comment_url, &at("fields.comment_url"))?,
             parent_url: re(&s.fields.parent_url, &at("fields.parent_url"))?,
             moderation_url: re(&s.fields.moderation_url, &at("fields.moderation_url"))?,
+            author_from: s.fields.author_from.clone(),
             part: s.words.part,
             after: re(&s.words.after, &at("words.after"))?,
             until: re(&s.words.until, &at("words.until"))?,
             skip: re(&s.words.skip, &at("words.skip"))?,
             unquote: s.words.unquote,
+            last: s.words.last,
+            quoted_only: s.words.quoted_only,
             id: s.id,
             name: s.name,
         });
@@ -348,8 +366,23 @@ fn read(p: &Platform, msg: &Message, known: bool) -> Option<Notice> {
             })
         })
     };
-    let name = first(&p.author, "name");
-    let email = first(&p.email, "email").map(|e| e.to_ascii_lowercase());
+    let mut name = first(&p.author, "name");
+    let mut email = first(&p.email, "email").map(|e| e.to_ascii_lowercase());
+    let header = match p.author_from.as_deref() {
+        Some("from") => msg.from.as_ref(),
+        Some("reply-to") => msg.reply_to.first(),
+        _ => None,
+    };
+    if let Some(h) = header {
+        let n = h.name.trim_matches(['"', '\'', ' ']);
+        if name.is_none() && !n.is_empty() && !n.contains('@') {
+            name = Some(n.to_string());
+        }
+        // The platform's own sender address is not the person's.
+        if email.is_none() && h.email != msg.email_from() && h.email.contains('@') {
+            email = Some(h.email.clone());
+        }
+    }
     let author = (name.is_some() || email.is_some()).then(|| Address {
         name: name.unwrap_or_default(),
         email: email.unwrap_or_default(),
@@ -384,23 +417,24 @@ fn words(p: &Platform, text: &str) -> String {
     let mut start = 0;
     let mut first_rest = None;
     if !p.after.is_empty() {
-        match lines
+        let is_after = |l: &&str| p.after.iter().any(|r| r.is_match(l.trim()));
+        let found = if p.last {
+            lines.iter().rposition(is_after)
+        } else {
+            lines.iter().position(is_after)
+        };
+        let Some(i) = found else {
+            return String::new();
+        };
+        start = i + 1;
+        // "Comment: the words" keeps what follows the label.
+        let l = lines[i].trim();
+        first_rest = p
+            .after
             .iter()
-            .position(|l| p.after.iter().any(|r| r.is_match(l.trim())))
-        {
-            Some(i) => {
-                start = i + 1;
-                // "Comment: the words" keeps what follows the label.
-                let l = lines[i].trim();
-                first_rest = p
-                    .after
-                    .iter()
-                    .find_map(|r| r.find(l))
-                    .map(|m| l[m.end()..].trim())
-                    .filter(|r| !r.is_empty());
-            }
-            None => return String::new(),
-        }
+            .find_map(|r| r.find(l))
+            .map(|m| l[m.end()..].trim())
+            .filter(|r| !r.is_empty() && !p.quoted_only);
     }
     let mut out = String::new();
     if let Some(r) = first_rest {
@@ -412,17 +446,34 @@ fn words(p: &Platform, text: &str) -> String {
         if p.until.iter().any(|r| r.is_match(t)) {
             break;
         }
-        if p.skip.iter().any(|r| r.is_match(t)) {
+        if p.skip.iter().any(|r| r.is_match(t)) || link_line(t) {
+            continue;
+        }
+        let quoted = t.starts_with('>') || t.starts_with(['"', '“', '«']);
+        if p.quoted_only && !quoted && !t.is_empty() {
             continue;
         }
         let bare = match t.strip_prefix('>') {
-            Some(rest) if p.unquote => rest.trim_start(),
+            Some(rest) if p.unquote || p.quoted_only => rest.trim_start(),
+            _ if p.quoted_only => t.trim_matches(['"', '“', '”', '«', '»']),
             _ => l.trim_end(),
         };
+        // Emphasis an HTML part put around the words ("*words*").
+        let bare = bare.trim_matches('*');
         out.push_str(bare);
         out.push('\n');
     }
     out.trim().to_string()
+}
+
+/// A line that is only a link, as HTML parts read as text write them:
+/// "[View comment][2]", "[2]: https://...".
+fn link_line(t: &str) -> bool {
+    let footnote = t.starts_with('[')
+        && t.find("]: ")
+            .is_some_and(|i| t[1..i].chars().all(|c| c.is_ascii_digit()));
+    let label = t.starts_with('[') && t.ends_with(']') && t.contains("][");
+    footnote || label
 }
 
 #[cfg(test)]
@@ -448,5 +499,49 @@ mod tests {
         assert!(glob("x-disqus-*", "x-disqus-thread"));
         assert!(!glob("*@disqus.net", "a@disqus.net.evil"));
         assert!(glob("*noreply*", "ghost-noreply@x"));
+    }
+}
+
+#[cfg(test)]
+mod show {
+    /// The text a platform's words are read from, for writing catalogue
+    /// entries: `ALLEARS_SHOW=file.eml cargo test show_text -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn show_text() {
+        let Ok(path) = std::env::var("ALLEARS_SHOW") else {
+            return;
+        };
+        for p in path.split(',') {
+            let raw = std::fs::read(p).unwrap();
+            if std::env::var("ALLEARS_SHOW_MIME").is_ok() {
+                let m = mailparse::parse_mail(&raw).unwrap();
+                for p in std::iter::once(&m).chain(m.subparts.iter()) {
+                    println!(
+                        "--- part {}\n{:?}",
+                        p.ctype.mimetype,
+                        p.get_body().ok().map(|b| b[..b.len().min(300)].to_string())
+                    );
+                    if let Ok(b) = p.get_body() {
+                        println!("--- as text\n{}", crate::message::html_to_text(&b));
+                        let lf = b.replace("\r\n", "\n");
+                        std::fs::write("/tmp/decoded.html", &lf).unwrap();
+                    }
+                }
+            }
+            if std::env::var("ALLEARS_SHOW_HTML").is_ok() {
+                let html = std::fs::read_to_string(p).unwrap();
+                println!(
+                    "--- raw html as text\n{}",
+                    crate::message::html_to_text(&html)
+                );
+            }
+            let msg = crate::message::parse(&raw);
+            println!("=== {p}\n--- text\n{}", msg.text);
+            if let Some(h) = &msg.html {
+                println!("--- html\n{}", crate::message::html_to_text(h));
+            }
+            println!("--- notice\n{:#?}", super::notice(&msg));
+        }
     }
 }

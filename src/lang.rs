@@ -1,0 +1,227 @@
+//! The words of each language allears reads, kept as data: one file per
+//! language in `src/lang/` (en, es, de, fr, pt, it, and `more.toml` for the
+//! phrases of other languages that mail clients write). Every rule reads the
+//! lists of all languages merged, so there is one code path whatever the
+//! language of a message; adding a language is adding a file.
+//!
+//! Used by `newtext.rs` (attribution lines, quote headers, mobile
+//! signatures, forwarded messages) and `classify/` (questions, requests,
+//! whom a sentence addresses, topic requests).
+
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+
+/// The language files, compiled in.
+const FILES: &[(&str, &str)] = &[
+    ("en", include_str!("lang/en.toml")),
+    ("es", include_str!("lang/es.toml")),
+    ("de", include_str!("lang/de.toml")),
+    ("fr", include_str!("lang/fr.toml")),
+    ("pt", include_str!("lang/pt.toml")),
+    ("it", include_str!("lang/it.toml")),
+    ("more", include_str!("lang/more.toml")),
+];
+
+/// One language file. Every list may be empty. Entries marked "regex" in
+/// the files are regular-expression fragments (matched without case);
+/// the others are plain phrases in lower case.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Words {
+    #[serde(default)]
+    pub newtext: NewText,
+    #[serde(default)]
+    pub asks: Asks,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewText {
+    /// regex: the line that starts a forwarded message ("forwarded message").
+    #[serde(default)]
+    pub forwarded: Vec<String>,
+    /// regex: the title of an "-----Original Message-----" rule.
+    #[serde(default)]
+    pub original_message: Vec<String>,
+    /// regex: how a mobile or webmail signature starts ("sent from my").
+    #[serde(default)]
+    pub mobile: Vec<String>,
+    /// regex: the verb of an attribution line ("wrote", "a\s+écrit").
+    #[serde(default)]
+    pub attribution_verbs: Vec<String>,
+    /// regex: a verb that ends an attribution line without a colon.
+    #[serde(default)]
+    pub attribution_end_verbs: Vec<String>,
+    /// The first word of an attribution ("on", "am", "le", "el").
+    #[serde(default)]
+    pub attribution_openers: Vec<String>,
+    /// Weekdays (or their abbreviations) an attribution may open with.
+    #[serde(default)]
+    pub weekdays: Vec<String>,
+    /// The "From:" key of a quote header block, in the client's language.
+    #[serde(default)]
+    pub header_from: Vec<String>,
+    /// The other keys of a quote header block ("sent", "to", "subject").
+    #[serde(default)]
+    pub header_other: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Asks {
+    /// A sentence with one of these asks something of the reader ("could you").
+    #[serde(default)]
+    pub requests: Vec<String>,
+    /// ... unless it has one of these ("please find attached").
+    #[serde(default)]
+    pub not_requests: Vec<String>,
+    /// A question put without a question mark ("the question is whether").
+    #[serde(default)]
+    pub restated_questions: Vec<String>,
+    /// Phrases that only ever address a group ("anyone here", "any of you").
+    #[serde(default)]
+    pub group_phrases: Vec<String>,
+    /// Indefinite pronouns a question to the group opens with ("anyone").
+    #[serde(default)]
+    pub group_pronouns: Vec<String>,
+    /// Words that call a group by name ("all", "everyone", "folks").
+    #[serde(default)]
+    pub group_vocatives: Vec<String>,
+    /// Words that speak to the reader ("you", "vous", "Sie").
+    #[serde(default)]
+    pub second_person: Vec<String>,
+    /// Words a sentence may open with before a comma that are not a name.
+    #[serde(default)]
+    pub not_names: Vec<String>,
+    /// The writer says no reply is needed.
+    #[serde(default)]
+    pub no_reply: Vec<String>,
+}
+
+/// Every language's words, merged.
+pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
+    let mut all = Words::default();
+    for (name, text) in FILES {
+        let w: Words = toml::from_str(text).unwrap_or_else(|e| panic!("src/lang/{name}.toml: {e}"));
+        let (n, a) = (&mut all.newtext, &mut all.asks);
+        n.forwarded.extend(w.newtext.forwarded);
+        n.original_message.extend(w.newtext.original_message);
+        n.mobile.extend(w.newtext.mobile);
+        n.attribution_verbs.extend(w.newtext.attribution_verbs);
+        n.attribution_end_verbs
+            .extend(w.newtext.attribution_end_verbs);
+        n.attribution_openers.extend(w.newtext.attribution_openers);
+        n.weekdays.extend(w.newtext.weekdays);
+        n.header_from.extend(w.newtext.header_from);
+        n.header_other.extend(w.newtext.header_other);
+        a.requests.extend(w.asks.requests);
+        a.not_requests.extend(w.asks.not_requests);
+        a.restated_questions.extend(w.asks.restated_questions);
+        a.group_phrases.extend(w.asks.group_phrases);
+        a.group_pronouns.extend(w.asks.group_pronouns);
+        a.group_vocatives.extend(w.asks.group_vocatives);
+        a.second_person.extend(w.asks.second_person);
+        a.not_names.extend(w.asks.not_names);
+        a.no_reply.extend(w.asks.no_reply);
+    }
+    all
+});
+
+/// A merged list as the `&'static [&'static str]` that
+/// `classify::Phrases` compiles; made once per list, for the process.
+pub(crate) fn phrases(list: &'static [String]) -> &'static [&'static str] {
+    Box::leak(
+        list.iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .into_boxed_slice(),
+    )
+}
+
+/// Does `lower` (text in lower case) hold one of the `second_person`
+/// words ("you", "vous", "usted")? Words of Latin script count whole
+/// (" you ", " you're"); others anywhere ("您").
+pub(crate) fn speaks_to_you(lower: &str) -> bool {
+    let padded = format!(
+        " {} ",
+        lower.replace(['?', ',', '.', '!', ';', ':', '¿', '¡'], " ")
+    );
+    WORDS.asks.second_person.iter().any(|w| {
+        if w.chars()
+            .all(|c| c.is_alphabetic() && (c as u32) < 0x2000 || c == '\'')
+        {
+            if w.ends_with('\'') {
+                padded.contains(&format!(" {w}"))
+            } else {
+                padded.contains(&format!(" {w} "))
+            }
+        } else {
+            padded.contains(w.as_str())
+        }
+    })
+}
+
+/// The entries as one regex alternation: `a|b|c`.
+pub(crate) fn alternation(list: &[String]) -> String {
+    list.join("|")
+}
+
+/// The lower-case ASCII letters the phrases of `list` start with, for a
+/// cheap test before a regex anchored at the line's start; `None` when some
+/// entry may start otherwise (a group, a class, a non-ASCII letter).
+pub(crate) fn first_letters(list: &[String]) -> Option<String> {
+    let mut out = String::new();
+    for p in list {
+        // A phrase that starts with a non-ASCII letter passes the cheap test
+        // anyway; one that starts with `\S` (a word, then the phrase) is
+        // tested by its end by the caller.
+        if p.starts_with("\\S") {
+            continue;
+        }
+        let c = p.chars().next()?;
+        if !c.is_ascii() {
+            continue;
+        }
+        if !c.is_ascii_alphabetic() {
+            return None;
+        }
+        let c = c.to_ascii_lowercase();
+        if !out.contains(c) {
+            out.push(c);
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_language_file_reads_and_has_its_words() {
+        for (name, text) in FILES {
+            let w: Words = toml::from_str(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            if *name != "more" {
+                assert!(!w.asks.requests.is_empty(), "{name}: no requests");
+                assert!(
+                    !w.newtext.attribution_verbs.is_empty(),
+                    "{name}: no attribution verbs"
+                );
+                assert!(!w.newtext.mobile.is_empty(), "{name}: no mobile signatures");
+                assert!(
+                    !w.newtext.header_from.is_empty(),
+                    "{name}: no quote header keys"
+                );
+            }
+        }
+        for r in WORDS
+            .newtext
+            .mobile
+            .iter()
+            .chain(&WORDS.newtext.attribution_verbs)
+        {
+            regex::Regex::new(r).unwrap_or_else(|e| panic!("{r}: {e}"));
+        }
+    }
+}
