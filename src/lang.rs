@@ -33,6 +33,19 @@ pub(crate) struct Words {
     pub newtext: NewText,
     #[serde(default)]
     pub asks: Asks,
+    #[serde(default)]
+    pub spam: Spam,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Spam {
+    /// Phrases only spam and phishing use ("dear account holder"); weigh two.
+    #[serde(default)]
+    pub strong: Vec<String>,
+    /// Words a person may use too ("crypto", "cheap"); weigh one.
+    #[serde(default)]
+    pub weak: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -97,6 +110,16 @@ pub(crate) struct Asks {
     /// The writer says no reply is needed.
     #[serde(default)]
     pub no_reply: Vec<String>,
+    /// A question that opens with one of these is a figure of speech
+    /// ("who among us", "¿quién no").
+    #[serde(default)]
+    pub rhetorical: Vec<String>,
+    /// Conjunctions a sentence may open with before its question ("and", "y").
+    #[serde(default)]
+    pub conjunctions: Vec<String>,
+    /// A sentence with one of these is a disclaimer's ("intended recipient").
+    #[serde(default)]
+    pub disclaimers: Vec<String>,
 }
 
 /// Every language's words, merged.
@@ -124,6 +147,11 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
         a.second_person.extend(w.asks.second_person);
         a.not_names.extend(w.asks.not_names);
         a.no_reply.extend(w.asks.no_reply);
+        a.rhetorical.extend(w.asks.rhetorical);
+        a.conjunctions.extend(w.asks.conjunctions);
+        a.disclaimers.extend(w.asks.disclaimers);
+        all.spam.strong.extend(w.spam.strong);
+        all.spam.weak.extend(w.spam.weak);
     }
     all
 });

@@ -48,10 +48,21 @@ impl Owner {
             .any(|a| a.eq_ignore_ascii_case(address.trim()))
     }
 
-    /// Is this display name the owner's full name?
+    /// Is this display name the owner's? Their full name, or a shorter form
+    /// of it of at least two words that keeps the first name ("Lucía
+    /// Arriaga" for "Lucía Arriaga Benítez").
     pub fn is_owner_name(&self, name: &str) -> bool {
         let full = self.name.trim();
-        !full.is_empty() && name.trim().eq_ignore_ascii_case(full)
+        let name = name.trim();
+        if full.is_empty() || name.is_empty() {
+            return false;
+        }
+        if name.to_lowercase() == full.to_lowercase() {
+            return true;
+        }
+        let owner: Vec<String> = full.split_whitespace().map(str::to_lowercase).collect();
+        let words: Vec<String> = name.split_whitespace().map(str::to_lowercase).collect();
+        words.len() >= 2 && words[0] == owner[0] && words.iter().all(|w| owner.contains(w))
     }
 
     /// The domains of the owner's addresses.

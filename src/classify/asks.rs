@@ -378,19 +378,13 @@ pub(crate) fn figure_of_speech(l: &str) -> bool {
     let l = l
         .trim_start_matches(|c: char| !c.is_alphanumeric())
         .replace('’', "'");
-    let l = l
-        .strip_prefix("and ")
-        .or_else(|| l.strip_prefix("but "))
-        .or_else(|| l.strip_prefix("so "))
+    let words = &crate::lang::WORDS.asks;
+    let l = words
+        .conjunctions
+        .iter()
+        .find_map(|c| l.strip_prefix(&format!("{c} ")))
         .unwrap_or(&l);
-    #[rustfmt::skip]
-    const MARKERS: &[&str] = &[
-        "guess what", "you know what", "know what?", "who among us", "who hasn't", "who doesn't",
-        "who wouldn't", "who isn't", "who cares", "who would've thought", "who'd have thought",
-        "can you believe", "would you believe", "what was i thinking", "what were we thinking", "what else is new",
-        "what more could you ask", "what more can you ask", "how cool is that", "how great is that",
-    ];
-    if MARKERS.iter().any(|m| {
+    if words.rhetorical.iter().any(|m| {
         l.match_indices(m)
             .any(|(i, _)| i == 0 || l[..i].ends_with(", "))
     }) {
@@ -498,7 +492,12 @@ fn answers_itself(q: &str, next: &str) -> bool {
 fn is_boilerplate(all: &[Sentence], i: usize) -> bool {
     // A signature runs into the question without punctuation: judge the last line.
     let l = all[i].text.rsplit('\n').next().unwrap_or("").to_lowercase();
-    if l.contains("this notice")
+    let whole = all[i].text.to_lowercase();
+    if crate::lang::WORDS
+        .asks
+        .disclaimers
+        .iter()
+        .any(|d| whole.contains(d.as_str()))
         || l.contains("this e-mail")
         || l.contains("this email") && l.contains("confidential")
     {

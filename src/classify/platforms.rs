@@ -79,6 +79,9 @@ struct Spec {
     /// Sender addresses, `*` globs.
     #[serde(default)]
     from: Vec<String>,
+    /// Sender display names, `*` globs (lower case).
+    #[serde(default)]
+    names: Vec<String>,
     /// Header names (`*` globs) only this platform writes.
     #[serde(default)]
     headers: Vec<String>,
@@ -179,6 +182,7 @@ struct Platform {
     id: String,
     name: String,
     from: Vec<String>,
+    names: Vec<String>,
     headers: Vec<String>,
     by_notice: bool,
     notices: Vec<(Kind, Vec<Regex>, Vec<Regex>, bool)>,
@@ -238,6 +242,7 @@ fn compile(text: &str) -> Result<Compiled, String> {
         }
         platforms.push(Platform {
             from: s.from.iter().map(|f| f.to_ascii_lowercase()).collect(),
+            names: s.names.iter().map(|f| f.to_lowercase()).collect(),
             headers: s.headers.iter().map(|h| h.to_ascii_lowercase()).collect(),
             by_notice: s.by_notice,
             notices,
@@ -296,6 +301,11 @@ fn glob(pattern: &str, text: &str) -> bool {
 pub(crate) fn notice(msg: &Message) -> Option<Notice> {
     let c = &*COMPILED;
     let from = msg.email_from();
+    let from_name = msg
+        .from
+        .as_ref()
+        .map(|a| a.name.trim_matches(['"', '\'', ' ']).to_lowercase())
+        .unwrap_or_default();
     let names: Vec<String> = msg
         .headers
         .iter()
@@ -315,6 +325,7 @@ pub(crate) fn notice(msg: &Message) -> Option<Notice> {
     for (i, p) in c.platforms.iter().enumerate() {
         let known = marked[i]
             || p.from.iter().any(|f| glob(f, from))
+            || (!from_name.is_empty() && p.names.iter().any(|n| glob(n, &from_name)))
             || p.headers.iter().any(|h| names.iter().any(|n| glob(h, n)));
         if !known && !(p.by_notice && may_be_unknown_platform(msg)) {
             continue;

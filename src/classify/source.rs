@@ -20,6 +20,8 @@
 //! human's forum post with `Auto-Submitted: auto-generated`, and it is still
 //! a person talking on a list.
 
+use std::sync::LazyLock;
+
 use super::platforms::{Kind, Notice};
 use super::{Context, Phrases, Reason, Rule, Site, Source};
 use crate::config::Owner;
@@ -236,6 +238,10 @@ pub(crate) fn source(
         say(Source::Automated, "delivery or feedback report", &why);
         return Source::Automated;
     }
+    if let Some(why) = list_software_mail(msg) {
+        say(Source::Automated, "the list software's own mail", &why);
+        return Source::Automated;
+    }
     if let Some(why) = service_notification(msg) {
         say(Source::Automated, "a service's notification", &why);
         return Source::Automated;
@@ -325,7 +331,9 @@ fn notice_source(n: &Notice, owner: &Owner, say: &mut impl FnMut(Source, &str, &
             Source::Automated
         }
         kind => {
-            let cues = spam_cues(&n.words);
+            // A spammer's name is an advertisement too ("Best Loans 24").
+            let name = author.map(|a| a.name.as_str()).unwrap_or("");
+            let cues = spam_cues(&format!("{name}\n{}", n.words));
             if is_spam(&cues) {
                 say(
                     Source::Automated,
@@ -361,6 +369,23 @@ fn owner_through_list(msg: &Message, owner: &Owner) -> Option<String> {
     let (who, _) = name.split_once(" via ")?;
     let who = who.trim_matches(['\'', '"', ' ']);
     owner.is_owner_name(who).then(|| name.to_string())
+}
+
+/// Mail the list software writes itself (reminders, confirmations,
+/// moderation requests): Mailman marks it `X-List-Administrivia: yes` and
+/// sends it from the list's -owner, -request or -bounces address.
+fn list_software_mail(msg: &Message) -> Option<String> {
+    if msg
+        .header("X-List-Administrivia")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("yes"))
+    {
+        return Some("X-List-Administrivia: yes".to_string());
+    }
+    let local = msg.email_from().split('@').next().unwrap_or("");
+    let admin = ["mailman-owner", "mailman", "majordomo", "listserv", "sympa"].contains(&local)
+        || local.ends_with("-request")
+        || local.ends_with("-bounces");
+    admin.then(|| msg.email_from().to_string())
 }
 
 /// RFC 3464 delivery status, RFC 5965 ARF, RFC 3798 MDN, and the classic
@@ -815,47 +840,42 @@ fn role_sender(local: &str) -> bool {
 
 /// Strong cues count two, weak ones one: three is spam.
 pub(crate) fn is_spam(cues: &[&str]) -> bool {
+    let weak = &crate::lang::WORDS.spam.weak;
     let score: usize = cues
         .iter()
-        .map(|c| if WEAK.contains(c) { 1 } else { 2 })
+        .map(|c| if weak.iter().any(|w| w == c) { 1 } else { 2 })
         .sum();
     score >= 3
 }
 
-#[rustfmt::skip]
-const STRONG: &[&str] = &[
-    "dear website owner", "dear webmaster", "dear site owner", "dear sir/madam", "dear user",
-    "dear customer", "dear account holder", "do-follow", "dofollow", "backlink", "first page of google",
-    "google first page", "page 1 of google", "increase your traffic", "boost your ranking",
-    "seo services", "seo expert", "guaranteed results", "verify your account", "verify your mailbox",
-    "confirm your account", "mailbox is full", "account will be suspended", "account has been suspended",
-    "unusual sign-in", "click here to verify", "viagra", "lottery", "inheritance", "waiting your reply",
-    "waiting for your positive", "dear friend", "dear beneficiary", "western union", "investment opportunity",
-    "urgent reply", "link insertion", "claim your prize", "you have won", "earn money", "work from home",
-    "quota warning with a link", "free audit", "seo audit", "missing keywords",
-    "hear from me again", "rank higher",
-];
-
-#[rustfmt::skip]
-const WEAK: &[&str] = &[
-    "!!!", "paypal", "bitcoin", "crypto", "casino", "wire transfer", "cheap", "best price", "limited offer",
-    "act now", "100% free", "sponsored post", "weight loss", "replica", "risk-free", "action required",
-    "guest post", "keywords", " seo ", "white-hat", "more traffic",
-];
-
-/// The spam cues found in a text (lower-cased substrings, each counted once).
+/// The spam cues found in a text, each counted once: strong phrases as
+/// substrings, weak words only as whole words (a weak "crédit" is not in
+/// "crédito").
 pub(crate) fn spam_cues(text: &str) -> Vec<&'static str> {
-    static STRONG_CUES: Phrases = Phrases::new(STRONG);
-    static WEAK_CUES: Phrases = Phrases::new(WEAK);
+    static STRONG_CUES: LazyLock<Phrases> =
+        LazyLock::new(|| Phrases::new(crate::lang::phrases(&crate::lang::WORDS.spam.strong)));
+    static WEAK_CUES: LazyLock<Phrases> =
+        LazyLock::new(|| Phrases::new(crate::lang::phrases(&crate::lang::WORDS.spam.weak)));
     let t = text.to_lowercase();
     let mut found = STRONG_CUES.found_in(&t);
-    found.extend(WEAK_CUES.found_in(&t));
+    for w in WEAK_CUES.found_in(&t) {
+        let edge = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
+        let whole = !w.starts_with(|c: char| c.is_alphanumeric())
+            || t.match_indices(w).any(|(i, _)| {
+                edge(t[..i].chars().next_back()) && edge(t[i + w.len()..].chars().next())
+            });
+        if whole {
+            found.push(w);
+        }
+    }
     if (t.contains("http") || t.contains("][1]"))
         && (t.contains("% full") || t.contains("quota"))
         && (t.contains("mailbox") || t.contains("storage") || t.contains("account"))
     {
         found.push("quota warning with a link");
     }
+    found.sort_unstable();
+    found.dedup();
     found
 }
 
