@@ -416,6 +416,20 @@ fn read(p: &Platform, msg: &Message, known: bool) -> Option<Notice> {
         moderation_url: first(&p.moderation_url, "url"),
         words: words(p, text),
     };
+    // Where a platform's mail does not look as its entry says (another
+    // version, another template), read it as an unknown platform's.
+    let mut notice = notice;
+    if notice.words.is_empty()
+        && let Some(generic) = COMPILED.platforms.iter().find(|g| g.by_notice && g.id == "generic")
+    {
+        notice.words = words(generic, text);
+        if notice.author.is_none() {
+            notice.author = first(&generic.author, "name").map(|name| Address {
+                name,
+                email: String::new(),
+            });
+        }
+    }
     tracing::trace!("platform {}: {:?}", p.id, notice.kind);
     Some(notice)
 }
