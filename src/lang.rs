@@ -35,6 +35,75 @@ pub(crate) struct Words {
     pub asks: Asks,
     #[serde(default)]
     pub spam: Spam,
+    #[serde(default)]
+    pub topics: Topics,
+}
+
+/// How readers ask for writing. Words are matched whole; cues and ends
+/// anywhere in a sentence (lower case).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Topics {
+    /// The owner asks what to write about ("what should I write about").
+    #[serde(default)]
+    pub calls: Vec<String>,
+    /// Verbs of writing ("write", "escribas", "schreiben").
+    #[serde(default)]
+    pub verbs: Vec<String>,
+    /// Verbs of talking: the subject may follow a piece's "of" too ("hablar de").
+    #[serde(default)]
+    pub talk_verbs: Vec<String>,
+    /// Verbs of making: a request only with a piece ("do a column on").
+    #[serde(default)]
+    pub make_verbs: Vec<String>,
+    /// Pieces of writing ("column", "episodio", "Artikel").
+    #[serde(default)]
+    pub pieces: Vec<String>,
+    /// Words that introduce the subject after a verb or a piece ("about", "sobre").
+    #[serde(default)]
+    pub preps: Vec<String>,
+    /// ... only right after a piece ("a breakdown of", "un episodio de").
+    #[serde(default)]
+    pub piece_preps: Vec<String>,
+    /// A wish or a request ("could you", "me encantaría").
+    #[serde(default)]
+    pub wishes: Vec<String>,
+    /// Words that open a subject clause ("how", "cómo", "wie").
+    #[serde(default)]
+    pub clauses: Vec<String>,
+    /// After a subject, what says it would be welcome ("would be", "wäre").
+    #[serde(default)]
+    pub welcome: Vec<String>,
+    /// How a suggestion under a call for topics opens ("what about ").
+    #[serde(default)]
+    pub suggest: Vec<String>,
+    /// Where a subject ends (", because").
+    #[serde(default)]
+    pub ends: Vec<String>,
+    /// What a subject's first words need not say ("the ", "how to ").
+    #[serde(default)]
+    pub leads: Vec<String>,
+    /// What a subject's last words need not say ("please", "too").
+    #[serde(default)]
+    pub fillers: Vec<String>,
+    /// Forms that report writing that exists ("wrote", "escribiste").
+    #[serde(default)]
+    pub past: Vec<String>,
+    /// An invitation, a pitch or a sale ("as a guest", "our product"): never a topic.
+    #[serde(default)]
+    pub not_topics: Vec<String>,
+    /// Words that point back to an earlier sentence ("that", "eso").
+    #[serde(default)]
+    pub deictic: Vec<String>,
+    /// Reactions, not suggestions ("thanks", "claro").
+    #[serde(default)]
+    pub reactions: Vec<String>,
+    /// "please" words ("por favor", "bitte").
+    #[serde(default)]
+    pub please: Vec<String>,
+    /// A second request in a sentence ("and one on", "e uno su").
+    #[serde(default)]
+    pub another: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -150,6 +219,27 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
         a.rhetorical.extend(w.asks.rhetorical);
         a.conjunctions.extend(w.asks.conjunctions);
         a.disclaimers.extend(w.asks.disclaimers);
+        let (t, o) = (&mut all.topics, w.topics);
+        t.calls.extend(o.calls);
+        t.verbs.extend(o.verbs);
+        t.talk_verbs.extend(o.talk_verbs);
+        t.make_verbs.extend(o.make_verbs);
+        t.pieces.extend(o.pieces);
+        t.preps.extend(o.preps);
+        t.piece_preps.extend(o.piece_preps);
+        t.wishes.extend(o.wishes);
+        t.clauses.extend(o.clauses);
+        t.welcome.extend(o.welcome);
+        t.suggest.extend(o.suggest);
+        t.ends.extend(o.ends);
+        t.leads.extend(o.leads);
+        t.fillers.extend(o.fillers);
+        t.past.extend(o.past);
+        t.not_topics.extend(o.not_topics);
+        t.deictic.extend(o.deictic);
+        t.reactions.extend(o.reactions);
+        t.please.extend(o.please);
+        t.another.extend(o.another);
         all.spam.strong.extend(w.spam.strong);
         all.spam.weak.extend(w.spam.weak);
     }

@@ -420,7 +420,10 @@ fn read(p: &Platform, msg: &Message, known: bool) -> Option<Notice> {
     // version, another template), read it as an unknown platform's.
     let mut notice = notice;
     if notice.words.is_empty()
-        && let Some(generic) = COMPILED.platforms.iter().find(|g| g.by_notice && g.id == "generic")
+        && let Some(generic) = COMPILED
+            .platforms
+            .iter()
+            .find(|g| g.by_notice && g.id == "generic")
     {
         notice.words = words(generic, text);
         if notice.author.is_none() {

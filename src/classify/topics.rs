@@ -15,7 +15,10 @@
 //! the owner's synonyms) made one. A concept may be a subject, a broad
 //! field, an audience or a setting; only subjects make a topic alone.
 
-use super::{Place, Reason, Rule, Sentence, TopicRequest};
+use std::sync::LazyLock;
+
+use super::{Phrases, Place, Reason, Rule, Sentence, TopicRequest};
+use crate::lang;
 
 /// Does this text (a subject, a post title, the quoted post) ask readers
 /// what to write about?
@@ -25,18 +28,8 @@ pub(crate) fn is_call_for_topics(text: &str) -> bool {
 
 /// [`is_call_for_topics`] for text in lower case already.
 pub(crate) fn call_for_topics_in(l: &str) -> bool {
-    #[rustfmt::skip]
-    static CALLS: super::Phrases = super::Phrases::new(&[
-        "what should i write about", "what should i cover", "what would you want to read",
-        "what would you like to read", "what would you like me to write", "what do you want me to write",
-        "what should i write next", "column ideas", "topic ideas", "ideas for my column",
-        "ideas for the column", "suggest a topic", "suggestions for topics", "call for topics",
-        "your topic requests", "what should my next", "what do you want to read", "what would you like me to cover",
-        "what topics", "which topics", "tell me what to write", "send me your ideas", "topic suggestions",
-        "reader requests", "what should i tackle", "what should i look at next", "ideas for future columns",
-        "ideas for next", "de quoi devrais-je parler", "sur quoi devrais-je écrire", "worüber soll ich schreiben",
-        "sobre qué debería escribir", "sobre o que devo escrever", "di cosa dovrei scrivere",
-    ]);
+    static CALLS: LazyLock<Phrases> =
+        LazyLock::new(|| Phrases::new(lang::phrases(&lang::WORDS.topics.calls)));
     CALLS.any_in(l) || asks_what_to_write(l)
 }
 
@@ -106,8 +99,46 @@ pub(crate) fn requests(
     // Every test below reads the sentence in lower case: lower it once.
     let lower: Vec<String> = all.iter().map(|s| s.text.to_lowercase()).collect();
     let ideas_list = lower.iter().any(|l| ANNOUNCES.any_in(l));
+    static NOT_TOPICS: LazyLock<Phrases> =
+        LazyLock::new(|| Phrases::new(lang::phrases(&lang::WORDS.topics.not_topics)));
     for (i, s) in all.iter().enumerate() {
-        let found = writing_request(&s.text, &lower[i])
+        // An invitation to a panel or a podcast, a pitch: no subject asked for.
+        if let Some(cue) = NOT_TOPICS.first_in(&lower[i]) {
+            if asks_for_writing(&lower[i]) {
+                reasons.push(Reason::new(
+                    Rule::NoTopics,
+                    format!("an invitation or a pitch (\"{cue}\"), not a subject to write about"),
+                    &s.text,
+                ));
+            }
+            continue;
+        }
+        // "un episodio sul X e uno su Y": a second request in the sentence.
+        if let Some((cue, at)) = lang::WORDS
+            .topics
+            .another
+            .iter()
+            .find_map(|c| lower[i].find(&format!(" {c} ")).map(|at| (c, at)))
+            && let Some(p) = subject(&s.text[byte_at(&s.text, &lower[i], at + cue.len() + 2)..])
+        {
+            let words_of = content_words(&p);
+            if !out
+                .iter()
+                .any(|t| same_subject(&content_words(&t.phrase), &words_of))
+            {
+                reasons.push(Reason::new(
+                    Rule::Topic,
+                    "asks for writing on a second subject",
+                    &s.text,
+                ));
+                out.push(TopicRequest {
+                    phrase: p,
+                    words: s.text.clone(),
+                });
+            }
+        }
+        let found = asked_for(&s.text, &lower[i], place.call_for_topics)
+            .or_else(|| writing_request(&s.text, &lower[i]))
             .map(|p| ("asks for writing on a subject", p))
             .or_else(|| {
                 (place.call_for_topics || ideas_list)
@@ -149,6 +180,176 @@ pub(crate) fn requests(
         }
     }
     out
+}
+
+/// A sentence that asks for writing, in any language the language files
+/// know, and the subject it names. It needs a wish or a request ("could
+/// you", "me encantaría", a question; under the owner's call for topics,
+/// any sentence) and an anchor: a verb of writing or talking, or a piece
+/// ("column", "episodio", "Artikel"). The subject follows a preposition
+/// ("about", "sobre", "über"; "of"/"de" right after a piece or a verb of
+/// talking), a colon, or a clause word ("how", "cómo", "wie") near the
+/// anchor; German puts it before a final verb ("über X schreiben").
+fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
+    static WISHES: LazyLock<Phrases> =
+        LazyLock::new(|| Phrases::new(lang::phrases(&lang::WORDS.topics.wishes)));
+    let t = &lang::WORDS.topics;
+    let wish = call || l.contains('?') || l.starts_with('¿') || WISHES.any_in(l);
+    if !wish {
+        return None;
+    }
+    let toks = word_spans(l);
+    let word = |i: usize| &l[toks[i].0..toks[i].1];
+    let is = |list: &[String], w: &str| list.iter().any(|x| x == w);
+    let piece_near = |i: usize| (i + 1..(i + 5).min(toks.len())).find(|&j| is(&t.pieces, word(j)));
+    let from = |at: usize| byte_at(s, l, at);
+    for i in 0..toks.len() {
+        let w = word(i);
+        let verb = is(&t.verbs, w);
+        let talk = is(&t.talk_verbs, w);
+        let make = is(&t.make_verbs, w) && piece_near(i).is_some();
+        let before = i.checked_sub(1).map(word);
+        let piece = is(&t.pieces, w) && !possessive(before);
+        // "the talk on Friday" is a noun, not a verb.
+        let noun = determiner(before);
+        if !(verb && !noun || talk && !noun || make || piece) || about_the_past(&l[..toks[i].0]) {
+            continue;
+        }
+        // A title right after the piece: 'un article « ZFS pour les débutants »'.
+        if piece
+            && let Some(q) = quoted_after(&s[from(toks[i].1)..])
+            && let Some(x) = subject(&q)
+        {
+            return Some(x);
+        }
+        // A making verb's subject follows its piece ("do a column on X").
+        let anchor = if make { piece_near(i).unwrap_or(i) } else { i };
+        let reach = (anchor + 9).min(toks.len());
+        for j in anchor + 1..reach {
+            let p = word(j);
+            let after_piece = (piece || make || talk) && j == anchor + 1 && is(&t.piece_preps, p);
+            if is(&t.preps, p) || after_piece {
+                if let Some(x) = subject(&s[from(toks[j].1)..]) {
+                    return Some(x);
+                }
+            }
+            if j <= anchor + 4 && is(&t.clauses, p) {
+                if let Some(x) = subject(&s[from(toks[j].0)..]) {
+                    return Some(x);
+                }
+            }
+        }
+        // "... write an updated version: X" (not "write it up: would X ...?").
+        if let Some(c) = l[toks[anchor].1..].find(": ") {
+            let at = toks[anchor].1 + c + 2;
+            let next = word_spans(&l[at..])
+                .first()
+                .map(|&(a, b)| &l[at + a..at + b]);
+            if !next.is_some_and(auxiliary)
+                && let Some(x) = subject(&s[from(at)..])
+            {
+                return Some(x);
+            }
+        }
+        // Verb last: "über das Mahnwesen schreiben".
+        if verb || talk {
+            for j in (i.saturating_sub(8)..i).rev() {
+                if is(&t.preps, word(j)) {
+                    let (a, b) = (from(toks[j].1), from(toks[i].0));
+                    if a < b
+                        && let Some(x) = subject(&s[a..b])
+                    {
+                        return Some(x);
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    None
+}
+
+/// "the", "a", "my": what makes the next word a noun.
+fn determiner(w: Option<&str>) -> bool {
+    w.is_some_and(|w| {
+        [
+            "the", "a", "an", "my", "your", "this", "that", "our", "his", "her", "their", "el",
+            "la", "un", "una", "le", "der", "die", "das", "ein", "eine", "il", "o", "um", "uma",
+        ]
+        .contains(&w)
+    })
+}
+
+/// A question's first word ("would", "is", "can"): not a subject.
+fn auxiliary(w: &str) -> bool {
+    [
+        "would", "could", "is", "are", "do", "does", "did", "can", "will", "should", "have", "has",
+        "was", "were",
+    ]
+    .contains(&w)
+}
+
+/// The text of a quotation that opens `rest`: « ... », "...", “...”, „...“.
+fn quoted_after(rest: &str) -> Option<String> {
+    let r = rest.trim_start();
+    let (open, close) = [('«', '»'), ('"', '"'), ('“', '”'), ('„', '“')]
+        .into_iter()
+        .find(|(o, _)| r.starts_with(*o))?;
+    let inner = &r[open.len_utf8()..];
+    let end = inner.find(close)?;
+    Some(inner[..end].trim().to_string())
+}
+
+/// Does the sentence mention writing or a piece at all (for reasons only)?
+fn asks_for_writing(l: &str) -> bool {
+    let t = &lang::WORDS.topics;
+    word_spans(l)
+        .iter()
+        .map(|&(a, b)| &l[a..b])
+        .any(|w| t.verbs.iter().chain(&t.pieces).any(|x| x == w))
+}
+
+/// "your column", "tu columna", "Ihre Kolumne": writing that exists.
+fn possessive(w: Option<&str>) -> bool {
+    w.is_some_and(|w| {
+        [
+            "your", "my", "his", "her", "their", "tu", "tus", "su", "sus", "mi", "ihre", "ihren",
+            "ihrem", "deine", "deinen", "dein", "votre", "vos", "ta", "ton", "tua", "tuo", "sua",
+            "seu", "minha", "meu",
+        ]
+        .contains(&w)
+    })
+}
+
+/// The words of `l` (letters, digits, apostrophes, hyphens) and where each is.
+fn word_spans(l: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in l.char_indices() {
+        let inside = c.is_alphanumeric() || c == '\'' || c == '’' || c == '-' || c == '+';
+        match (inside, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                out.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, l.len()));
+    }
+    out
+}
+
+/// The subject at the start of `rest`: up to its first boundary, without
+/// leading articles and trailing fillers, at most ten words; `None` when
+/// nothing of substance is left.
+fn subject(rest: &str) -> Option<String> {
+    let p = tidy(rest);
+    let words: Vec<&str> = p.split_whitespace().collect();
+    let p = words[..words.len().min(10)].join(" ");
+    (!content_words(&p).is_empty() && !points_back(&p)).then_some(p)
 }
 
 /// "Two ideas for your column", "some topics", "suggestions:".
@@ -604,19 +805,20 @@ fn cjk_request(s: &str) -> Option<String> {
 fn suggestion(all: &[Sentence], i: usize, call: bool) -> Option<String> {
     let s = &all[i];
     let l = s.text.to_lowercase();
-    for cue in [
-        "what about ",
-        "how about ",
-        "and what about ",
-        "et pourquoi pas ",
-        "qué tal ",
-        "und was ist mit ",
-        "e que tal ",
-    ] {
-        if let Some(rest) = l.strip_prefix(cue) {
-            return Some(s.text[byte_at(&s.text, &l, cue.len())..].to_string())
-                .filter(|_| !rest.is_empty());
+    for cue in &lang::WORDS.topics.suggest {
+        let Some(at) = l.find(cue.as_str()) else {
+            continue;
+        };
+        // "Here's mine: X", "Yo propongo uno que nadie toca: X".
+        let from = match l[at..].find(": ") {
+            Some(c) => at + c + 2,
+            None if at == 0 || cue.ends_with(' ') && l[..at].trim().len() < 3 => at + cue.len(),
+            None => continue,
+        };
+        if l[from..].trim().is_empty() {
+            continue;
         }
+        return Some(s.text[byte_at(&s.text, &l, from)..].to_string());
     }
     let t = s.text.trim();
     if let Some(item) = t
@@ -628,6 +830,22 @@ fn suggestion(all: &[Sentence], i: usize, call: bool) -> Option<String> {
     }
     if t.len() > 3 && t.as_bytes()[0].is_ascii_digit() && matches!(t.as_bytes()[1], b'.' | b')') {
         return Some(t[2..].to_string());
+    }
+    let t_please = l.trim_end_matches(['.', '!', ' ']);
+    if let Some(p) = lang::WORDS
+        .topics
+        .please
+        .iter()
+        .find(|p| t_please.ends_with(p.as_str()))
+        && call
+    {
+        let before = &t_please[..t_please.len() - p.len()];
+        let before = before.trim_end_matches([',', ' ']);
+        let start = before.rfind(": ").map(|c| c + 2).unwrap_or(0);
+        let x = &s.text[byte_at(&s.text, &l, start)..byte_at(&s.text, &l, before.len())];
+        if !x.trim().is_empty() {
+            return Some(x.to_string());
+        }
     }
     if l.ends_with("please.") || l.ends_with("please!") {
         return Some(
@@ -646,12 +864,29 @@ fn suggestion(all: &[Sentence], i: usize, call: bool) -> Option<String> {
     ]
     .iter()
     .any(|p| l.starts_with(p))
-        || first_person(&l);
-    if call && opening && words <= 14 && !greeting && !about_self && !t.ends_with('?') {
+        || first_person(&l)
+        || reaction(&l)
+        || crate::lang::speaks_to_you(&l);
+    // "Great idea!", "¡Claro que sí!": an exclamation reacts.
+    let exclaims = t.ends_with('!') || t.starts_with('¡');
+    if call && opening && words <= 14 && !greeting && !about_self && !exclaims && !t.ends_with('?')
+    {
         let after_colon = t.split_once(": ").map(|(_, r)| r).unwrap_or(t);
         return Some(after_colon.to_string());
     }
     None
+}
+
+/// "Thanks!", "¡Claro que sí!", "Grazie mille": a reaction, not a subject.
+fn reaction(l: &str) -> bool {
+    let l = l.trim_start_matches(['¡', '¿', ' ']);
+    lang::WORDS.topics.reactions.iter().any(|r| {
+        l.starts_with(r.as_str())
+            && !l[r.len()..]
+                .chars()
+                .next()
+                .is_some_and(char::is_alphanumeric)
+    })
 }
 
 /// The writer speaks of themselves ("I", "ich", "je", "yo", ...): a story,
@@ -682,11 +917,12 @@ fn points_back(phrase: &str) -> bool {
         "that", "this", "it", "those", "these", "them", "exactly", "three", "two", "how", "you",
         "did", "topic", "subject", "one", "would", "be",
     ];
+    let more = &lang::WORDS.topics.deictic;
     words.is_empty()
         || words.len() <= 5
             && words
                 .iter()
-                .all(|w| deictic.contains(w) || STOP.contains(w))
+                .all(|w| deictic.contains(w) || STOP.contains(w) || more.iter().any(|d| d == w))
         || l.starts_with("that ")
         || l.starts_with("this ")
         || l.starts_with("those ")
@@ -721,49 +957,56 @@ fn reduce(s: &str) -> String {
     s.to_string()
 }
 
-/// Cut the phrase at the end of its subject: the first clause boundary.
+/// Cut the phrase at the end of its subject: the first clause boundary
+/// (the language files' `ends`, a sentence's end), then drop what its
+/// first and last words need not say (`leads`, `fillers`).
 fn tidy(phrase: &str) -> String {
+    let t = &lang::WORDS.topics;
     let mut p = phrase
         .trim()
-        .trim_start_matches([':', '-', '–', ' ', '«', '"', '“'])
+        .trim_start_matches([':', '-', '–', ' ', '«', '"', '“', '¿', '¡'])
         .to_string();
-    #[rustfmt::skip]
-    const ENDS: &[&str] = &[
-        "? ", ". ", "! ", "; ", " - ", " – ", " — ", ", because", " because ", ", since", " since ", ", so ",
-        " so that ", " when ", ", when", " – what", ", which", ", and whether", " and whether", "? ", "(",
-        "、", "。", ", for people like", " for people like", ", what it", ", how much", " is it ", ", is it",
-        " would be", ", would", " and so on", " etc", " specifically", " please", ": ", ", how ", ", what ",
-        ", i would", ", i'd", ", and how", ", or ", ", honestly", ", really", " some time", " sometime",
-        " someday", " one day",
-    ];
-    for e in ENDS {
-        if let Some(at) = p.to_lowercase().find(e)
+    const STOPS: &[&str] = &["? ", ". ", "! ", "; ", "、", "。", "?", "!"];
+    for e in t
+        .ends
+        .iter()
+        .map(String::as_str)
+        .chain(STOPS.iter().copied())
+    {
+        let lower = p.to_lowercase();
+        if let Some(at) = lower.find(e)
             && at > 3
         {
-            let at = byte_at(&p.clone(), &p.to_lowercase(), at);
+            let at = byte_at(&p, &lower, at);
             p.truncate(at);
         }
     }
     let mut p = p
         .trim()
         .trim_end_matches(['?', '.', '!', ',', ':', ';', '»', '"', '”', '？', ' '])
-        .trim();
-    #[rustfmt::skip]
-    const LEADS: &[&str] = &[
-        "something on ", "something about ", "a column on ", "a post on ", "an article on ", "a piece on ",
-        "how to ", "como fazer ", "cómo hacer ", "cómo ", "comment ", "wie man ", "come ",
-    ];
-    for lead in LEADS {
-        if p.get(..lead.len())
-            .is_some_and(|h| h.eq_ignore_ascii_case(lead))
-        {
-            p = &p[lead.len()..];
-        }
+        .trim()
+        .to_string();
+    loop {
+        let lower = p.to_lowercase();
+        let Some(lead) = t
+            .leads
+            .iter()
+            .find(|l| lower.starts_with(l.as_str()) && lower.len() > l.len())
+        else {
+            break;
+        };
+        let at = byte_at(&p, &lower, lead.len());
+        p = p[at..].trim_start().to_string();
     }
-    let p = p
-        .trim_start_matches("the ")
-        .trim_start_matches("a ")
-        .trim_start_matches("an ");
+    loop {
+        let lower = p.to_lowercase();
+        let Some(f) = t.fillers.iter().find(|f| lower.ends_with(&format!(" {f}"))) else {
+            break;
+        };
+        let at = byte_at(&p, &lower, lower.len() - f.len() - 1);
+        p.truncate(at);
+        p = p.trim_end_matches([',', ' ']).to_string();
+    }
     let words: Vec<&str> = p.split_whitespace().collect();
     let mut short = words[..words.len().min(14)].join(" ");
     if short.chars().count() > 100 {
