@@ -37,6 +37,9 @@ pub(crate) struct Words {
     pub spam: Spam,
     #[serde(default)]
     pub topics: Topics,
+    /// Each language's stop words, with its name (for the stemmer).
+    #[serde(skip)]
+    pub stop_words: Vec<(String, Vec<String>)>,
 }
 
 /// How readers ask for writing. Words are matched whole; cues and ends
@@ -89,6 +92,9 @@ pub(crate) struct Topics {
     /// Forms that report writing that exists ("wrote", "escribiste").
     #[serde(default)]
     pub past: Vec<String>,
+    /// Words that say nothing about a subject; the grouping ignores them.
+    #[serde(default)]
+    pub stop: Vec<String>,
     /// An invitation, a pitch or a sale ("as a guest", "our product"): never a topic.
     #[serde(default)]
     pub not_topics: Vec<String>,
@@ -219,6 +225,8 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
         a.rhetorical.extend(w.asks.rhetorical);
         a.conjunctions.extend(w.asks.conjunctions);
         a.disclaimers.extend(w.asks.disclaimers);
+        all.stop_words
+            .push((name.to_string(), w.topics.stop.clone()));
         let (t, o) = (&mut all.topics, w.topics);
         t.calls.extend(o.calls);
         t.verbs.extend(o.verbs);

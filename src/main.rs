@@ -29,6 +29,7 @@ mod schedule;
 mod send;
 mod status;
 mod store;
+mod subjects;
 mod text;
 mod thread;
 mod usage;

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use anyhow::Result;
 
-use crate::classify::{Facts, Source, topics};
+use crate::classify::{Facts, Source};
 use crate::config::{Config, Owner};
 use crate::store::{Links, Store, TopicState};
 use crate::thread::{self, Mode, ThreadInput};
@@ -205,7 +205,7 @@ pub(crate) fn topic_groups(store: &mut Store, config: &Config) -> Result<Vec<Top
         }
     }
     let phrases: Vec<&str> = requests.iter().map(|(_, _, t)| t.phrase.as_str()).collect();
-    let groups = topics::group(&phrases, &config.topics.synonyms);
+    let groups = crate::subjects::group(&phrases, &config.topics.synonyms);
     let mut by_id: BTreeMap<i64, TopicGroup> = BTreeMap::new();
     for g in groups {
         let mut topic = store.topic_for(&g.key, &g.label)?;

@@ -1,0 +1,537 @@
+//! What a topic request is about, and whether two requests name one
+//! subject, in any language: used by `classify/topics.rs` (one message's
+//! requests) and `analyze/` (the topic groups across the store).
+//!
+//! A phrase becomes a set of keys: the concepts it names (the cross-language
+//! concept table `src/lang/concepts.toml`, and the owner's `[topics]
+//! synonyms`), and, for its other content words, their Snowball stem in the
+//! phrase's language with accents folded ("privacidad" and "privacy" then
+//! meet as cognates by their long shared start). Two phrases name one
+//! subject when they share a subject concept (and neither has another one
+//! the other lacks), or, without concepts, when most of their content words
+//! meet. Requests join groups in the store's order, a group only when they
+//! match at least half its members, so one shared word cannot chain two
+//! subjects together.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use rust_stemmers::{Algorithm, Stemmer};
+use serde::Deserialize;
+use unicode_normalization::UnicodeNormalization;
+
+/// What a concept is to a topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Kind {
+    /// Makes a topic: requests sharing it are one subject.
+    Subject,
+    /// Too broad to make two requests one topic alone ("email", "money").
+    Field,
+    /// Who a piece is for ("kids"): shared, it makes a topic only without other subjects.
+    Audience,
+    /// Where a subject sits ("old houses"): never a topic alone.
+    Setting,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Table {
+    concept: Vec<ConceptSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConceptSpec {
+    id: String,
+    kind: Kind,
+    words: Vec<String>,
+}
+
+/// The concept table, ready to look words up in.
+struct Concepts {
+    kinds: HashMap<String, Kind>,
+    /// Multi-word (or non-Latin) entries, folded, longest first: found as phrases.
+    phrases: Vec<(String, String)>,
+    /// Single words, folded: concept key.
+    words: HashMap<String, String>,
+}
+
+static CONCEPTS: LazyLock<Concepts> = LazyLock::new(|| {
+    let table: Table = toml::from_str(include_str!("lang/concepts.toml"))
+        .unwrap_or_else(|e| panic!("src/lang/concepts.toml: {e}"));
+    let mut c = Concepts {
+        kinds: HashMap::new(),
+        phrases: Vec::new(),
+        words: HashMap::new(),
+    };
+    for spec in table.concept {
+        let key = format!("#{}", spec.id);
+        c.kinds.insert(key.clone(), spec.kind);
+        for w in spec.words {
+            let f = fold(&w);
+            if f.contains(' ') || !f.is_ascii() && f.chars().any(is_cjk) {
+                c.phrases.push((f, key.clone()));
+            } else {
+                c.words.entry(f).or_insert_with(|| key.clone());
+            }
+        }
+    }
+    c.phrases
+        .sort_by_key(|(p, _)| std::cmp::Reverse(p.chars().count()));
+    c
+});
+
+/// Lower case, accents off ("Contraseña" -> "contrasena").
+pub(crate) fn fold(s: &str) -> String {
+    s.to_lowercase()
+        .nfd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .collect()
+}
+
+/// The languages with a stemmer, and their stop words (folded).
+static STOPS: LazyLock<Vec<(Algorithm, Vec<String>)>> = LazyLock::new(|| {
+    crate::lang::WORDS
+        .stop_words
+        .iter()
+        .filter_map(|(lang, words)| {
+            let algo = match lang.as_str() {
+                "en" => Algorithm::English,
+                "es" => Algorithm::Spanish,
+                "pt" => Algorithm::Portuguese,
+                "de" => Algorithm::German,
+                "fr" => Algorithm::French,
+                "it" => Algorithm::Italian,
+                _ => return None,
+            };
+            Some((algo, words.iter().map(|w| fold(w)).collect()))
+        })
+        .collect()
+});
+
+/// A word (folded) that says nothing about a subject, in some language.
+pub(crate) fn is_stop(w: &str) -> bool {
+    STOPS.iter().any(|(_, s)| s.iter().any(|x| x == w))
+}
+
+/// The phrase's language, by its stop words; English when none says.
+fn language(words: &[String]) -> Algorithm {
+    STOPS
+        .iter()
+        .map(|(algo, stops)| (*algo, words.iter().filter(|w| stops.contains(w)).count()))
+        .filter(|&(_, n)| n > 0)
+        .max_by_key(|&(_, n)| n)
+        .map_or(Algorithm::English, |(a, _)| a)
+}
+
+/// The keys of a phrase: concepts (`#id`), the owner's synonyms
+/// (`#syn:first`), and the stems of its other content words.
+pub(crate) fn keys(phrase: &str, synonyms: &[Vec<String>]) -> Vec<String> {
+    let c = &*CONCEPTS;
+    let mut l = fold(phrase);
+    let mut out: Vec<String> = Vec::new();
+    let push = |w: String, out: &mut Vec<String>| {
+        if !out.contains(&w) {
+            out.push(w);
+        }
+    };
+    // Phrases first, longest first; what they cover is spoken for.
+    for syn in synonyms {
+        for s in syn.iter().map(|s| fold(s)).filter(|s| s.contains(' ')) {
+            if let Some(at) = find_phrase(&l, &s) {
+                let first = syn.first().map(|f| fold(f)).unwrap_or_default();
+                push(format!("#syn:{first}"), &mut out);
+                l.replace_range(at..at + s.len(), &" ".repeat(s.len()));
+            }
+        }
+    }
+    for (p, key) in &c.phrases {
+        while let Some(at) = find_phrase(&l, p) {
+            push(key.clone(), &mut out);
+            l.replace_range(at..at + p.len(), &" ".repeat(p.len()));
+        }
+    }
+    let words: Vec<String> = l
+        .split(|ch: char| {
+            !(ch.is_alphanumeric() || ch == '-' || ch == '/' || ch == '\'' || ch == '+')
+        })
+        .map(|w| w.trim_matches(['-', '\'', '/']).to_string())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let stemmer = Stemmer::create(language(&words));
+    for w in &words {
+        if is_stop(w) || w.chars().all(|ch| ch.is_ascii_digit()) {
+            continue;
+        }
+        if let Some(syn) = synonyms.iter().find(|s| s.iter().any(|x| fold(x) == *w)) {
+            let first = syn.first().map(|f| fold(f)).unwrap_or_default();
+            push(format!("#syn:{first}"), &mut out);
+            continue;
+        }
+        if let Some(key) = concept_of(w, &stemmer) {
+            push(key, &mut out);
+            continue;
+        }
+        // A compound the table lacks ("handy-backups"): its parts.
+        if w.contains('-') && !w.chars().any(is_cjk) {
+            for part in keys(&w.replace('-', " "), synonyms) {
+                push(part, &mut out);
+            }
+            continue;
+        }
+        if w.chars().any(is_cjk) {
+            for part in cjk_words(w, &stemmer) {
+                push(part, &mut out);
+            }
+            continue;
+        }
+        if w.chars().count() < 3 {
+            continue;
+        }
+        push(stemmer.stem(w).into_owned(), &mut out);
+    }
+    out
+}
+
+/// `p` in `l` on word boundaries.
+fn find_phrase(l: &str, p: &str) -> Option<usize> {
+    let edge = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
+    l.match_indices(p)
+        .find(|(i, _)| {
+            let cjk = p.chars().any(is_cjk);
+            cjk || edge(l[..*i].chars().next_back()) && edge(l[i + p.len()..].chars().next())
+        })
+        .map(|(i, _)| i)
+}
+
+/// The concept a single word names: itself, or its stem, in the table.
+fn concept_of(w: &str, stemmer: &Stemmer) -> Option<String> {
+    let c = &*CONCEPTS;
+    if let Some(k) = c.words.get(w) {
+        return Some(k.clone());
+    }
+    let stem = stemmer.stem(w);
+    if stem.len() >= 4
+        && let Some(k) = c.words.get(stem.as_ref())
+    {
+        return Some(k.clone());
+    }
+    // Plurals the language's stemmer leaves ("backups" in a German phrase).
+    let bare = w.strip_suffix('s').filter(|b| b.len() >= 3)?;
+    c.words.get(bare).cloned()
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3040..=0x30ff | 0x3400..=0x9fff | 0xac00..=0xd7af | 0xf900..=0xfaff)
+}
+
+/// Hiragana is grammar (particles, endings), not subject.
+fn is_hiragana(c: char) -> bool {
+    matches!(c as u32, 0x3040..=0x309f)
+}
+
+/// Words of a CJK run, which has no spaces: Latin letters inside it are
+/// words ("ai活用" -> "ai", mapped to its concept), and the rest is taken
+/// as overlapping pairs of characters, leaving out pairs of kana grammar.
+fn cjk_words(token: &str, stemmer: &Stemmer) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut latin = String::new();
+    let chars: Vec<char> = token.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_ascii_alphanumeric() || (c == '-' && !latin.is_empty()) {
+            latin.push(c);
+            continue;
+        }
+        if !latin.is_empty() {
+            out.push(concept_of(&latin, stemmer).unwrap_or_else(|| latin.clone()));
+            latin.clear();
+        }
+        if let Some(&next) = chars.get(i + 1)
+            && is_cjk(c)
+            && is_cjk(next)
+            && !(is_hiragana(c) || is_hiragana(next))
+        {
+            out.push(format!("{c}{next}"));
+        }
+    }
+    if !latin.is_empty() {
+        out.push(concept_of(&latin, stemmer).unwrap_or(latin));
+    }
+    out
+}
+
+fn kind(key: &str) -> Option<Kind> {
+    if key.starts_with("#syn:") {
+        return Some(Kind::Subject);
+    }
+    CONCEPTS.kinds.get(key).copied()
+}
+
+/// Do two phrases' keys name one subject?
+pub(crate) fn same_subject(a: &[String], b: &[String]) -> bool {
+    if a.is_empty() || b.is_empty() {
+        return false;
+    }
+    let is_subject = |w: &&String| kind(w) == Some(Kind::Subject);
+    let shared: Vec<&String> = a
+        .iter()
+        .filter(|w| b.iter().any(|v| v == *w || cognates(w, v)))
+        .collect();
+    if shared.iter().any(is_subject) {
+        // "Energy use of AI data centres" and "charging an electric car
+        // with solar energy" share a facet, but each has another subject.
+        let extra = |x: &[String]| x.iter().any(|w| is_subject(&w) && !shared.contains(&w));
+        return !(extra(a) && extra(b));
+    }
+    // Both name a subject, and not the same one: "password managers for
+    // older people" and "video calls for older people" are two topics.
+    let subject_a = a.iter().any(|w| is_subject(&w));
+    let subject_b = b.iter().any(|w| is_subject(&w));
+    if subject_a && subject_b {
+        return false;
+    }
+    if shared.iter().any(|w| kind(w) == Some(Kind::Audience)) {
+        return true;
+    }
+    // Two broad fields together are a subject: "self-hosted email" and
+    // "running my own mail server".
+    if shared
+        .iter()
+        .filter(|w| kind(w) == Some(Kind::Field))
+        .count()
+        >= 2
+    {
+        return true;
+    }
+    let plain = shared
+        .iter()
+        .filter(|w| !w.starts_with('#') && w.chars().count() >= 4)
+        .count();
+    let smaller = a.len().min(b.len());
+    // Two shared content words; or one distinctive word ("Linux for my
+    // parents" / "switching to Linux", "solar panels" / "placas solares").
+    let long = shared
+        .iter()
+        .filter(|w| !w.starts_with('#') && w.chars().count() >= 5)
+        .count();
+    plain >= 1 && (shared.len() >= 2 || smaller <= 2 || long >= 1)
+}
+
+/// Words of one root across forms and languages: "solar"/"solares",
+/// "privacy"/"privacidad". A long shared start (five letters, and three
+/// quarters of the shorter word) is the cheap test.
+fn cognates(a: &str, b: &str) -> bool {
+    if a.starts_with('#') || b.starts_with('#') {
+        return false;
+    }
+    let common = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+    let shorter = a.chars().count().min(b.chars().count());
+    common >= 5 && common * 4 >= shorter * 3
+}
+
+/// A group of requests for one subject.
+#[derive(Debug, Clone)]
+pub(crate) struct Group {
+    pub key: String,
+    pub label: String,
+    /// Indices into the requests given to [`group`].
+    pub members: Vec<usize>,
+}
+
+/// Group requests (phrases) that name the same subject. Requests join
+/// groups in order (the store's order, so groups are stable from one run
+/// to the next), and only a group whose members they mostly match.
+pub(crate) fn group(phrases: &[&str], synonyms: &[Vec<String>]) -> Vec<Group> {
+    let words: Vec<Vec<String>> = phrases.iter().map(|p| keys(p, synonyms)).collect();
+    let mut groups: Vec<Group> = Vec::new();
+    for (i, phrase) in phrases.iter().enumerate() {
+        let best = groups
+            .iter()
+            .enumerate()
+            .map(|(g, group)| {
+                let hits = group
+                    .members
+                    .iter()
+                    .filter(|&&m| same_subject(&words[i], &words[m]))
+                    .count();
+                (g, hits, group.members.len())
+            })
+            .filter(|&(_, hits, n)| hits > 0 && hits * 2 >= n)
+            .max_by(|a, b| (a.1 * b.2).cmp(&(b.1 * a.2)).then(b.0.cmp(&a.0)));
+        match best {
+            Some((g, _, _)) => groups[g].members.push(i),
+            None => groups.push(Group {
+                key: String::new(),
+                label: phrase.to_string(),
+                members: vec![i],
+            }),
+        }
+    }
+    for g in &mut groups {
+        g.key = group_key(g, &words);
+    }
+    groups
+}
+
+/// The key of a group is its first request's keys, sorted: later requests
+/// joining the group do not change it, so the store's topic id, state and
+/// the owner's merges stay with it.
+fn group_key(g: &Group, words: &[Vec<String>]) -> String {
+    let Some(first) = g.members.first().and_then(|&m| words.get(m)) else {
+        return g.label.to_lowercase();
+    };
+    let mut w: Vec<&str> = first.iter().map(String::as_str).collect();
+    w.sort_unstable();
+    if w.is_empty() {
+        return g.label.to_lowercase();
+    }
+    w.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_concept_table_reads_and_folds() {
+        assert!(CONCEPTS.kinds.len() >= 40);
+        assert_eq!(fold("Contraseña Éducation"), "contrasena education");
+    }
+
+    #[test]
+    fn one_subject_across_languages_and_not_across_shared_words() {
+        let k = |p: &str| keys(p, &[]);
+        assert!(same_subject(
+            &k("password managers for a small team"),
+            &k("compartir contraseñas con los empleados")
+        ));
+        assert!(same_subject(
+            &k("privacy for families"),
+            &k("privacidad en casa")
+        ));
+        assert!(!same_subject(
+            &k("backups for a small office"),
+            &k("office 365 licensing")
+        ));
+    }
+
+    #[test]
+    fn old_house_wifi_in_three_languages_is_one_group() {
+        let p = [
+            "Wi-Fi in old houses",
+            "so ein Haus mit WLAN versorgt",
+            "古い家のWi-Fi",
+            "Mesh kit, or pull cable to wired access points",
+            "insulating old houses",
+            "meshtastic for hikers",
+        ];
+        let g = group(&p, &[]);
+        assert_eq!(g[0].members, vec![0, 1, 2, 3], "{g:?}");
+        assert_eq!(g.len(), 3, "{g:?}");
+    }
+
+    #[test]
+    fn subjects_of_the_field_group_apart_in_different_words() {
+        let sets: &[&[&str]] = &[
+            &[
+                "home VLANs for IoT gadgets",
+                "segmenting IoT devices",
+                "putting smart plugs on their own network",
+            ],
+            &[
+                "self-hosted email",
+                "running my own mail server",
+                "hosting e-mail at home",
+            ],
+            &[
+                "backing up phones",
+                "Handy-Backups",
+                "copias de seguridad del móvil",
+            ],
+            &[
+                "password managers for families",
+                "sharing passwords with my partner",
+                "Bitwarden for the household",
+            ],
+            &[
+                "Let's Encrypt for beginners",
+                "TLS certificates at home",
+                "HTTPS for internal services",
+            ],
+            &[
+                "choose a UPS for a small rack",
+                "battery backup for the homelab",
+                "what to do in a power cut",
+            ],
+            &[
+                "smart TV privacy",
+                "TVs that spy on you",
+                "disabling ACR tracking on televisions",
+            ],
+            &[
+                "kids screen time",
+                "parental controls on the router",
+                "controlo parental",
+            ],
+            &[
+                "Starlink in the countryside",
+                "satellite internet for farms",
+                "rural broadband",
+            ],
+            &[
+                "NAS for photos",
+                "where to keep family pictures",
+                "Immich vs Google Photos",
+            ],
+            &[
+                "router firmware updates",
+                "OpenWrt on old routers",
+                "flashing custom firmware",
+            ],
+        ];
+        let all: Vec<&str> = sets.iter().flat_map(|s| s.iter().copied()).collect();
+        let got: Vec<Vec<&str>> = group(&all, &[])
+            .iter()
+            .map(|g| g.members.iter().map(|&m| all[m]).collect())
+            .collect();
+        let want: Vec<Vec<&str>> = sets.iter().map(|s| s.to_vec()).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn same_subject_in_different_words_is_one_group() {
+        let p = [
+            "IPv6 at home",
+            "moving my home network to v6",
+            "dual-stack for a small office",
+            "monitoring for tiny teams",
+        ];
+        let g = group(&p, &[]);
+        assert_eq!(g.len(), 2, "{g:?}");
+        assert_eq!(g[0].members, vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn cognates_meet_across_languages() {
+        let p = [
+            "solar panels for a small farmhouse roof",
+            "placas solares en el tejado",
+        ];
+        assert_eq!(group(&p, &[]).len(), 1);
+        assert!(!cognates("internet", "interview"));
+    }
+
+    #[test]
+    fn owner_synonyms_join_groups() {
+        let p = ["matrix for a rowing club", "element server for a choir"];
+        assert_eq!(group(&p, &[]).len(), 1, "Element is a Matrix client");
+        let p = [
+            "tabletop gaming nights",
+            "board game evenings for the library",
+        ];
+        assert_eq!(group(&p, &[]).len(), 2);
+        let syn = vec![vec!["tabletop".to_string(), "board game".to_string()]];
+        assert_eq!(group(&p, &syn).len(), 1);
+    }
+}
