@@ -182,7 +182,12 @@ fn line_kind(line: &str, trimmed: &str) -> Kind {
 fn quote_prefix(line: &str) -> Option<bool> {
     static SUPERCITE: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"^\s{0,3}[A-Za-z][A-Za-z0-9_-]{0,9}>").expect("static regex"));
-    if line.trim_start().starts_with('>') {
+    let t = line.trim_start();
+    if t.starts_with('>') {
+        return Some(true);
+    }
+    // "| quoted": a bar quotes as ">" does; a table's row has bars between cells.
+    if (t == "|" || t.starts_with("| ")) && !t[1..].contains(" | ") && !t.ends_with(" |") {
         return Some(true);
     }
     // The prefix is at most 20 bytes long: no '>' there, no supercite.
@@ -404,8 +409,31 @@ fn attribution_window(lines: &[&str], kinds: &[Kind], verbs: &[bool], s: usize, 
         // The verb sits on the last line or the one before it; a window
         // reaching further back swallows the text under an attribution.
         Some(k) if k + 1 < j => false,
-        Some(_) => verb_attribution(&joined, opener, window.len()),
+        Some(_) => {
+            verb_attribution(&joined, opener, window.len())
+                || s == j && named_attribution(&joined) && next_is_quote(kinds, j)
+        }
     }
+}
+
+/// "Robin Ellis wrote:" with no date: a name of a few words, the verb, a
+/// colon; an attribution only when quoted lines follow at once.
+fn named_attribution(joined: &str) -> bool {
+    let Some(verb) = VERB.find_iter(joined).last() else {
+        return false;
+    };
+    let before = joined[..verb.start()].trim();
+    let after = joined[verb.end()..].trim();
+    after == ":"
+        && (1..=5).contains(&before.split_whitespace().count())
+        && !before.ends_with(['.', '?', '!'])
+}
+
+fn next_is_quote(kinds: &[Kind], j: usize) -> bool {
+    kinds
+        .get(j + 1..)
+        .and_then(|rest| rest.iter().find(|k| **k != Kind::Blank))
+        .is_some_and(|k| matches!(k, Kind::Quote { .. }))
 }
 
 /// An attribution with a verb ("wrote", "schrieb", "a écrit"...).

@@ -91,11 +91,22 @@ struct Spec {
     /// Recognised by a notice's own pattern alone (`generic`).
     #[serde(default)]
     by_notice: bool,
+    /// Also recognised when a subject and a body pattern both match.
+    #[serde(default)]
+    also: Vec<Also>,
     notice: Vec<NoticeSpec>,
     #[serde(default)]
     fields: Fields,
     #[serde(default)]
     words: WordsSpec,
+}
+
+/// A subject pattern and a body pattern that together say which platform sent a message.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Also {
+    subject: String,
+    body: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -185,6 +196,7 @@ struct Platform {
     names: Vec<String>,
     headers: Vec<String>,
     by_notice: bool,
+    also: Vec<(Regex, Regex)>,
     notices: Vec<(Kind, Vec<Regex>, Vec<Regex>, bool)>,
     author: Vec<Regex>,
     email: Vec<Regex>,
@@ -245,6 +257,16 @@ fn compile(text: &str) -> Result<Compiled, String> {
             names: s.names.iter().map(|f| f.to_lowercase()).collect(),
             headers: s.headers.iter().map(|h| h.to_ascii_lowercase()).collect(),
             by_notice: s.by_notice,
+            also: s
+                .also
+                .iter()
+                .map(|a| -> Result<(Regex, Regex), String> {
+                    Ok((
+                        re(std::slice::from_ref(&a.subject), &at("also.subject"))?.remove(0),
+                        re(std::slice::from_ref(&a.body), &at("also.body"))?.remove(0),
+                    ))
+                })
+                .collect::<Result<_, _>>()?,
             notices,
             author: re(&s.fields.author, &at("fields.author"))?,
             email: re(&s.fields.email, &at("fields.email"))?,
@@ -326,7 +348,10 @@ pub(crate) fn notice(msg: &Message) -> Option<Notice> {
         let known = marked[i]
             || p.from.iter().any(|f| glob(f, from))
             || (!from_name.is_empty() && p.names.iter().any(|n| glob(n, &from_name)))
-            || p.headers.iter().any(|h| names.iter().any(|n| glob(h, n)));
+            || p.headers.iter().any(|h| names.iter().any(|n| glob(h, n)))
+            || p.also
+                .iter()
+                .any(|(s, b)| s.is_match(&msg.subject) && b.is_match(&msg.text));
         if !known && !(p.by_notice && may_be_unknown_platform(msg)) {
             continue;
         }
