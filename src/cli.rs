@@ -94,6 +94,15 @@ pub(crate) enum Command {
     Done { id: String },
     /// Mark item #ID as not for you.
     Ignore { id: String },
+    /// Item #ID asks you nothing: it leaves, and mail like it is not flagged again.
+    NotForMe { id: String },
+    /// Item #ID (a comment or list post) needs a reply: it is listed, and mail like it is flagged.
+    NeedsReply { id: String },
+    /// List what your corrections taught allears, or forget one.
+    Corrections {
+        #[command(subcommand)]
+        action: Option<CorrectionsAction>,
+    },
     /// Never show item #ID's thread again.
     Mute { id: String },
     /// Bring item #ID back later: 3d, 12h, 2w, tomorrow, monday.
@@ -108,7 +117,7 @@ pub(crate) enum Command {
         #[arg(long)]
         list: bool,
     },
-    /// Act on a topic: merge, planned, written, drop, tell.
+    /// Act on a topic: merge, split, rename, planned, written, drop, tell.
     Topic {
         #[command(subcommand)]
         action: TopicAction,
@@ -124,6 +133,10 @@ pub(crate) enum TopicAction {
         /// The topic that stays.
         into: String,
     },
+    /// Undo the merges into a topic: the topics merged in stand alone again.
+    Split { id: String },
+    /// Give a topic a working title.
+    Rename { id: String, title: String },
     /// You plan to write it.
     Planned { id: String },
     /// You wrote it, at URL.
@@ -132,4 +145,10 @@ pub(crate) enum TopicAction {
     Drop { id: String },
     /// Tell each reader who asked for it that you wrote it (after `written`; needs [smtp]).
     Tell { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CorrectionsAction {
+    /// Forget correction N (as `allears corrections` numbers them); stored mail is judged again.
+    Forget { id: i64 },
 }

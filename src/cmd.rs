@@ -76,6 +76,13 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
             command_line(&mut store, &config, &format!("{} ignore", item(&id)))
         }
         Command::Mute { id } => command_line(&mut store, &config, &format!("{} mute", item(&id))),
+        Command::NotForMe { id } => {
+            command_line(&mut store, &config, &format!("{} not-for-me", item(&id)))
+        }
+        Command::NeedsReply { id } => {
+            command_line(&mut store, &config, &format!("{} needs-reply", item(&id)))
+        }
+        Command::Corrections { action } => corrections(&mut store, &config, action),
         Command::Snooze { id, when } => {
             command_line(&mut store, &config, &format!("{} snooze {when}", item(&id)))
         }
@@ -97,7 +104,14 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         Command::Topic { action } => {
             let line = match action {
                 TopicAction::Merge { from, into } => {
-                    return merge_topics(&mut store, &config, &from, &into);
+                    // Group first, so every topic the owner can see has its id.
+                    analyze::topic_groups(&mut store, &config)?;
+                    let (a, b) = (find_topic(&store, &from)?, find_topic(&store, &into)?);
+                    format!("T{} merge T{}", a.id, b.id)
+                }
+                TopicAction::Split { id } => format!("{} split", topic(&id)),
+                TopicAction::Rename { id, title } => {
+                    format!("{} rename {}", topic(&id), title.replace(['\r', '\n'], " "))
                 }
                 TopicAction::Planned { id } => format!("{} planned", topic(&id)),
                 TopicAction::Written { id, url } => format!("{} written {url}", topic(&id)),
@@ -203,6 +217,54 @@ fn command_line(store: &mut Store, config: &Config, line: &str) -> Result<ExitCo
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `allears corrections`: what the owner's corrections taught, one per
+/// line; `forget N` drops one and judges the stored mail again.
+fn corrections(
+    store: &mut Store,
+    config: &Config,
+    action: Option<crate::cli::CorrectionsAction>,
+) -> Result<ExitCode> {
+    if let Some(crate::cli::CorrectionsAction::Forget { id }) = action {
+        if !store.forget_correction(id)? {
+            anyhow::bail!("there is no correction {id} (see `allears corrections`)");
+        }
+        let n = analyze::ensure_current(store, config)?;
+        eprintln!("forgot correction {id}; judged {n} stored message(s) again");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut w = out();
+    let all = store.corrections()?;
+    let learned = store.topic_phrases()?;
+    if all.is_empty() && learned.is_empty() {
+        writeln!(
+            w,
+            "no corrections yet: `#12 not-for-me`, `#12 needs-reply` and `T3 merge T1` teach allears"
+        )?;
+    }
+    for c in &all {
+        let what = match c.kind {
+            crate::store::CorrectionKind::NotForMe => "not for you",
+            crate::store::CorrectionKind::NeedsReply => "needs a reply",
+        };
+        writeln!(
+            w,
+            "{:<4} {what}: {} through {}, like “{}”",
+            c.id,
+            c.sender,
+            c.place,
+            crate::text::clip(&c.phrase, 100)
+        )?;
+    }
+    for (topic, phrase, from) in &learned {
+        writeln!(
+            w,
+            "     T{topic} also means “{phrase}” (merged from T{from}; `T{topic} split` forgets)"
+        )?;
+    }
+    w.flush()?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn out() -> std::io::BufWriter<std::io::StdoutLock<'static>> {
@@ -422,23 +484,7 @@ fn topics(store: &mut Store, config: &Config, as_json: bool) -> Result<ExitCode>
     Ok(ExitCode::SUCCESS)
 }
 
-/// `allears topic merge A B`: fold topic A into B (ids as `topics` prints them, or labels).
-fn merge_topics(store: &mut Store, config: &Config, a: &str, b: &str) -> Result<ExitCode> {
-    // Group first, so every topic the owner can see has its id.
-    analyze::topic_groups(store, config)?;
-    let from = find_topic(store, a)?;
-    let into = find_topic(store, b)?;
-    if from.id == into.id {
-        anyhow::bail!("T{} and T{} are the same topic", from.id, into.id);
-    }
-    store.merge_topic(from.id, into.id)?;
-    eprintln!(
-        "merged T{} ({}) into T{} ({})",
-        from.id, from.label, into.id, into.label
-    );
-    Ok(ExitCode::SUCCESS)
-}
-
+/// A topic by id ("T12" or "12") or label, as the owner names it.
 fn find_topic(store: &Store, name: &str) -> Result<crate::store::Topic> {
     let n = name.trim();
     let id = n.trim_start_matches(['T', 't']).parse::<i64>().ok();

@@ -109,6 +109,10 @@ pub(crate) struct ThreadView {
 
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct MentionView {
+    /// The item id, for `#12 needs-reply` (or `done`).
+    pub id: i64,
+    #[serde(skip)]
+    pub message_id: String,
     pub who: String,
     pub subject: String,
     pub excerpt: String,
@@ -135,6 +139,10 @@ pub(crate) struct SiteView {
 
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct CommentView {
+    /// The item id, for `#12 needs-reply` (or `done`).
+    pub id: i64,
+    #[serde(skip)]
+    pub message_id: String,
     pub who: String,
     pub age: String,
     pub excerpt: String,
@@ -183,8 +191,20 @@ pub(crate) fn build_for(
         .iter()
         .filter(|r| r.date.unwrap_or(0) >= since.at && r.source != Source::Own)
         .collect();
-    let lists = lists(&rows, &window);
-    let posts = posts(&config.owner, &window, now);
+    // Comments and mentions carry item ids too, so the owner can say
+    // `#12 needs-reply` of one the rules missed.
+    let mut ids = HashMap::new();
+    for row in window
+        .iter()
+        .filter(|r| r.source == Source::Comment || r.class.context.mention.is_some())
+    {
+        ids.insert(
+            row.message_id.as_str(),
+            store.item_for(&Judge::key(row))?.id,
+        );
+    }
+    let lists = lists(&rows, &window, &ids);
+    let posts = posts(&config.owner, &window, now, &ids);
     let handled = handled(store, &rows, since.at)?;
     let token = store.command_token()?;
     let reply_to = config.command_address(&token);
@@ -276,7 +296,7 @@ fn topics(store: &mut Store, config: &Config, rows: &[Row], since: i64) -> Resul
 }
 
 /// Per list: how much traffic, how many new threads, the busiest, and where the owner was named.
-fn lists(rows: &[Row], window: &[&Row]) -> Vec<ListView> {
+fn lists(rows: &[Row], window: &[&Row], ids: &HashMap<&str, i64>) -> Vec<ListView> {
     let by_id: HashMap<&str, &Row> = rows.iter().map(|r| (r.message_id.as_str(), r)).collect();
     let mut per_list: BTreeMap<String, Vec<&Row>> = BTreeMap::new();
     for row in window.iter().filter(|r| r.source == Source::List) {
@@ -290,11 +310,16 @@ fn lists(rows: &[Row], window: &[&Row]) -> Vec<ListView> {
     }
     per_list
         .into_iter()
-        .map(|(name, msgs)| list_view(&by_id, name, &msgs))
+        .map(|(name, msgs)| list_view(&by_id, name, &msgs, ids))
         .collect()
 }
 
-fn list_view(by_id: &HashMap<&str, &Row>, name: String, msgs: &[&Row]) -> ListView {
+fn list_view(
+    by_id: &HashMap<&str, &Row>,
+    name: String,
+    msgs: &[&Row],
+    ids: &HashMap<&str, i64>,
+) -> ListView {
     let mut threads: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
     for row in msgs {
         let root = row.thread.as_deref().unwrap_or(&row.message_id);
@@ -322,6 +347,11 @@ fn list_view(by_id: &HashMap<&str, &Row>, name: String, msgs: &[&Row]) -> ListVi
         .filter_map(|row| {
             let excerpt = row.class.context.mention.clone()?;
             Some(MentionView {
+                id: ids
+                    .get(row.message_id.as_str())
+                    .copied()
+                    .unwrap_or_default(),
+                message_id: row.message_id.clone(),
                 who: who(row),
                 subject: clip(without_list_tags(&row.subject), 120),
                 excerpt,
@@ -350,7 +380,12 @@ fn without_list_tags(subject: &str) -> &str {
 }
 
 /// Per post: the new comments, and pingbacks collapsed into one line.
-fn posts(owner: &crate::config::Owner, window: &[&Row], now: Timestamp) -> Vec<PostView> {
+fn posts(
+    owner: &crate::config::Owner,
+    window: &[&Row],
+    now: Timestamp,
+    ids: &HashMap<&str, i64>,
+) -> Vec<PostView> {
     let mut per_post: BTreeMap<String, PostView> = BTreeMap::new();
     // The owner's own reply comments come back as notifications too; they are not news.
     let by_owner = |r: &Row| {
@@ -398,6 +433,11 @@ fn posts(owner: &crate::config::Owner, window: &[&Row], now: Timestamp) -> Vec<P
             continue;
         }
         post.comments.push(CommentView {
+            id: ids
+                .get(row.message_id.as_str())
+                .copied()
+                .unwrap_or_default(),
+            message_id: row.message_id.clone(),
             who: who(row),
             age: row
                 .date
@@ -554,6 +594,24 @@ pub(crate) fn items(d: &Digest) -> Vec<ItemView> {
             ),
         })
         .collect();
+    // Comments and mentions since the last digest carry ids too
+    // (`#12 needs-reply` when the rules missed one).
+    for post in &d.posts {
+        out.extend(post.comments.iter().map(|c| ItemView {
+            id: format!("#{}", c.id),
+            kind: "comment",
+            message_ids: vec![c.message_id.clone()],
+            summary: format!("{} on “{}”: {}", c.who, post.title, c.excerpt),
+        }));
+    }
+    for list in &d.lists {
+        out.extend(list.mentions.iter().map(|m| ItemView {
+            id: format!("#{}", m.id),
+            kind: "mention",
+            message_ids: vec![m.message_id.clone()],
+            summary: format!("{} on {}: {}", m.who, list.name, m.excerpt),
+        }));
+    }
     out.extend(d.topics.iter().map(|t| ItemView {
         id: format!("T{}", t.id),
         kind: "topic",

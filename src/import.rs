@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::classify::learned::Lessons;
 use crate::config::{Config, Owner};
 use crate::source::local::{self, Entry};
 use crate::store::{Checkpoint, Counts, Incoming, Location, Store};
@@ -51,16 +52,25 @@ pub(crate) fn progress_bar(len: Option<u64>, what: &str) -> ProgressBar {
     bar
 }
 
-/// Parse and judge one raw message.
+/// Parse and judge one raw message of the owner's (a sent answer, a
+/// command): by the rules alone, as the owner's corrections concern
+/// readers' mail.
 pub(crate) fn prepare(raw: Vec<u8>, location: Location, owner: &Owner) -> Incoming {
     let hash = crate::message::content_hash(&raw);
-    prepare_hashed(raw, hash, location, owner)
+    prepare_hashed(raw, hash, location, owner, &Lessons::default())
 }
 
-/// [`prepare`] for a caller that has hashed the bytes already.
-fn prepare_hashed(raw: Vec<u8>, hash: String, location: Location, owner: &Owner) -> Incoming {
+/// [`prepare`] for a caller that has hashed the bytes already, with the
+/// owner's corrections.
+fn prepare_hashed(
+    raw: Vec<u8>,
+    hash: String,
+    location: Location,
+    owner: &Owner,
+    lessons: &Lessons,
+) -> Incoming {
     let msg = crate::message::parse_hashed(&raw, hash);
-    let class = crate::classify::classify(&msg, owner, location.sent, Default::default());
+    let class = crate::classify::classify(&msg, owner, location.sent, Default::default(), lessons);
     let columns = crate::store::ClassColumns::of(&class);
     Incoming {
         raw,
@@ -166,6 +176,9 @@ pub(crate) fn pipeline(
     counts: &mut Counts,
     produce: impl FnOnce(&mut Feeder) -> Result<()> + Send,
 ) -> Result<()> {
+    // What the owner taught applies to new mail as it does to stored mail.
+    let lessons = Lessons::new(&store.corrections()?);
+    let lessons = &lessons;
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .clamp(1, 4);
@@ -198,7 +211,7 @@ pub(crate) fn pipeline(
                     let Ok(chunk) = next else { return };
                     let judged = chunk
                         .into_iter()
-                        .map(|(seq, item)| (seq, judge(item, known, owner)))
+                        .map(|(seq, item)| (seq, judge(item, known, owner, lessons)))
                         .collect();
                     if done_tx.send(judged).is_err() {
                         return;
@@ -217,14 +230,14 @@ pub(crate) fn pipeline(
 }
 
 /// A worker's part: parse and judge a message, unless its bytes are known.
-fn judge(item: Item, known: &HashSet<String>, owner: &Owner) -> Done {
+fn judge(item: Item, known: &HashSet<String>, owner: &Owner, lessons: &Lessons) -> Done {
     match item {
         Item::Mail(raw, location) => {
             let hash = crate::message::content_hash(&raw);
             let mut inc = if known.contains(&hash) {
                 Incoming::seen(hash, location)
             } else {
-                prepare_hashed(raw, hash, location, owner)
+                prepare_hashed(raw, hash, location, owner, lessons)
             };
             inc.slim();
             Done::Mail(Box::new(inc))

@@ -8,6 +8,7 @@ mod conformance;
 mod eval;
 mod golden;
 mod imap;
+mod learn;
 mod offline;
 mod replies;
 mod shape;

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use anyhow::Result;
 
+use crate::classify::learned::Lessons;
 use crate::classify::{Facts, Source};
 use crate::config::{Config, Owner};
 use crate::store::{Links, Store, TopicState};
@@ -28,11 +29,15 @@ pub(crate) fn refresh(store: &mut Store, owner: &Owner) -> Result<()> {
         );
         let ids: Vec<i64> = changed.iter().map(|(id, _)| *id).collect();
         let facts: HashMap<i64, Facts> = changed.into_iter().collect();
+        let lessons = Lessons::new(&store.corrections()?);
         let mut classes = Vec::new();
         for (id, raw, sent) in store.raw_of(&ids)? {
             let msg = crate::message::parse(&raw);
             let f = facts.get(&id).copied().unwrap_or_default();
-            classes.push((id, crate::classify::classify(&msg, owner, sent, f)));
+            classes.push((
+                id,
+                crate::classify::classify(&msg, owner, sent, f, &lessons),
+            ));
         }
         store.update_classes(&classes)?;
     }
@@ -61,40 +66,44 @@ pub(crate) fn refresh(store: &mut Store, owner: &Owner) -> Result<()> {
     store.refresh_done()
 }
 
-/// Judge every stored message again from its raw bytes, then bring threads
-/// and answers up to date. Returns how many were judged.
+/// Judge every stored message again from its raw bytes, with the owner's
+/// corrections, then bring threads and answers up to date. Returns how
+/// many were judged.
 pub(crate) fn reclassify(store: &mut Store, config: &Config) -> Result<usize> {
+    let lessons = Lessons::new(&store.corrections()?);
     let mut classes = Vec::new();
     store.for_each_raw(|id, raw, sent| {
         let msg = crate::message::parse(raw);
         classes.push((
             id,
-            crate::classify::classify(&msg, &config.owner, sent, Facts::default()),
+            crate::classify::classify(&msg, &config.owner, sent, Facts::default(), &lessons),
         ));
         Ok(())
     })?;
     store.update_classes(&classes)?;
-    store.set_judged_with(&judged_with(config))?;
+    store.set_judged_with(&judged_with(config, &lessons))?;
     refresh(store, &config.owner)?;
     Ok(classes.len())
 }
 
-/// What a stored judgement depends on besides the mail: the rules' version
-/// and the owner's names and addresses.
-fn judged_with(config: &Config) -> String {
+/// What a stored judgement depends on besides the mail: the rules'
+/// version, the owner's names and addresses, and their corrections.
+fn judged_with(config: &Config, lessons: &Lessons) -> String {
     format!(
-        "rules {}; owner {} <{}>",
+        "rules {}; owner {} <{}>; corrections {}",
         crate::classify::RULES_VERSION,
         config.owner.name.trim(),
-        config.owner.addresses.join(", ")
+        config.owner.addresses.join(", "),
+        lessons.ids()
     )
 }
 
 /// Judge every stored message again when it was judged by other rules or
-/// for another owner (a new allears, an edited `[owner]`), so what the
-/// digest and `messages` read is never stale. Returns how many were judged.
+/// for another owner (a new allears, an edited `[owner]`) or before the
+/// owner's latest corrections, so what the digest and `messages` read is
+/// never stale. Returns how many were judged.
 pub(crate) fn ensure_current(store: &mut Store, config: &Config) -> Result<usize> {
-    let now = judged_with(config);
+    let now = judged_with(config, &Lessons::new(&store.corrections()?));
     if store.judged_with()?.as_deref() == Some(now.as_str()) {
         return Ok(0);
     }
@@ -178,6 +187,8 @@ pub(crate) struct TopicGroup {
     pub askers: Vec<String>,
     /// The askers' own words, one per request.
     pub words: Vec<String>,
+    /// The requests' phrases, one per request.
+    pub phrases: Vec<String>,
 }
 
 /// Group every topic request in the store, honouring the owner's synonyms and merges.
@@ -205,10 +216,34 @@ pub(crate) fn topic_groups(store: &mut Store, config: &Config) -> Result<Vec<Top
         }
     }
     let phrases: Vec<&str> = requests.iter().map(|(_, _, t)| t.phrase.as_str()).collect();
-    let groups = crate::subjects::group(&phrases, &config.topics.synonyms);
+    let synonyms = &config.topics.synonyms;
+    let groups = crate::subjects::group(&phrases, synonyms);
+    // What the owner's merges taught: a topic's other wordings.
+    let learned: Vec<(i64, Vec<String>)> = store
+        .topic_phrases()?
+        .into_iter()
+        .map(|(topic, phrase, _)| (topic, crate::subjects::keys(&phrase, synonyms)))
+        .collect();
     let mut by_id: BTreeMap<i64, TopicGroup> = BTreeMap::new();
     for g in groups {
         let mut topic = store.topic_for(&g.key, &g.label)?;
+        // A topic the owner has not touched whose requests read like a
+        // merged topic's wordings joins that topic.
+        let untouched = topic.state == TopicState::Open
+            && topic.merged_into.is_none()
+            && !learned.iter().any(|(t, _)| *t == topic.id);
+        if untouched {
+            let like = |k: &Vec<String>| {
+                g.members.iter().any(|&m| {
+                    crate::subjects::same_subject(&crate::subjects::keys(phrases[m], synonyms), k)
+                })
+            };
+            if let Some((t, _)) = learned.iter().find(|(_, k)| like(k))
+                && let Some(t) = store.topic(*t)?
+            {
+                topic = t;
+            }
+        }
         // Follow the owner's merges to the topic that survives.
         let mut hops = 0;
         while let Some(into) = topic.merged_into {
@@ -226,6 +261,7 @@ pub(crate) fn topic_groups(store: &mut Store, config: &Config) -> Result<Vec<Top
             messages: Vec::new(),
             askers: Vec::new(),
             words: Vec::new(),
+            phrases: Vec::new(),
         });
         for i in g.members {
             let (mid, asker, req) = &requests[i];
@@ -236,6 +272,7 @@ pub(crate) fn topic_groups(store: &mut Store, config: &Config) -> Result<Vec<Top
                 entry.askers.push(asker.clone());
             }
             entry.words.push(req.words.clone());
+            entry.phrases.push(req.phrase.clone());
         }
     }
     let mut out: Vec<TopicGroup> = by_id.into_values().collect();

@@ -18,6 +18,7 @@ use std::sync::LazyLock;
 
 use super::{Phrases, Place, Reason, Rule, Sentence, Source, TopicRequest};
 
+#[derive(Debug, Clone)]
 pub(crate) struct Ask {
     pub asks: bool,
     pub question: String,

@@ -14,6 +14,7 @@
 //! other messages (answered, threads, topic groups) is derived over the
 //! whole store in `analyze/`.
 pub(crate) mod asks;
+pub(crate) mod learned;
 pub(crate) mod platforms;
 pub(crate) mod source;
 pub(crate) mod topics;
@@ -22,6 +23,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::message::{Address, Message};
 use crate::owner::{Names, Owner};
+
+pub(crate) use asks::Ask;
 
 /// The version of the rules: stored judgements made by other rules are
 /// judged again (`analyze::ensure_current`). Raise it whenever a change to
@@ -296,8 +299,15 @@ pub(crate) struct Classification {
 }
 
 /// Judge one message. `sent` says it was found in the owner's sent mail;
-/// `facts` is what other messages tell about it.
-pub(crate) fn classify(msg: &Message, owner: &Owner, sent: bool, facts: Facts) -> Classification {
+/// `facts` is what other messages tell about it; `lessons` what the owner
+/// taught (their corrections), applied over the rules last.
+pub(crate) fn classify(
+    msg: &Message,
+    owner: &Owner,
+    sent: bool,
+    facts: Facts,
+    lessons: &learned::Lessons,
+) -> Classification {
     let mut reasons = Vec::new();
     let notice = platforms::notice(msg);
     let mut context = source::context(msg, notice.as_ref());
@@ -380,6 +390,8 @@ pub(crate) fn classify(msg: &Message, owner: &Owner, sent: bool, facts: Facts) -
         Vec::new()
     };
     let ask = asks::asks_owner(&place, &text, &all, &topics, &mut reasons);
+    let origin = learned::Origin::of(msg.email_from(), &context);
+    let ask = lessons.apply(source, &origin, &all, ask, &mut reasons);
     Classification {
         source,
         asks_owner: ask.asks,
@@ -773,6 +785,7 @@ mod tests {
                 &owner,
                 false,
                 Facts::default(),
+                &learned::Lessons::default(),
             )
         };
         let said = |c: &Classification, rule: &str| c.reasons.iter().any(|r| r.why.ends_with(rule));
@@ -885,7 +898,13 @@ mod stage_bench {
         let whole = Instant::now();
         for raw in &raws {
             let msg = crate::message::parse(raw);
-            let _ = classify(&msg, &owner, false, Facts::default());
+            let _ = classify(
+                &msg,
+                &owner,
+                false,
+                Facts::default(),
+                &learned::Lessons::default(),
+            );
         }
         println!(
             "{:12} {:8.1} µs/msg  (parse + classify, as an import runs them)",

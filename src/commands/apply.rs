@@ -7,8 +7,11 @@ use anyhow::{Context as _, Result};
 
 use super::grammar::{Command, Parsed};
 use super::outgoing::{self, Outgoing};
+use crate::classify::learned::Origin;
 use crate::config::Config;
-use crate::store::{ItemState, MuteKind, OutboxKind, Row, Store, Topic, TopicState};
+use crate::store::{
+    Correction, CorrectionKind, ItemState, MuteKind, OutboxKind, Row, Store, Topic, TopicState,
+};
 
 /// Most command lines read from one reply, unless `[commands] max_lines` says otherwise.
 pub(crate) const DEFAULT_MAX_LINES: usize = 50;
@@ -132,15 +135,27 @@ fn apply_one(
                 "marked written at {url}; `T{t} tell` lets the readers know"
             ))
         }
-        Command::Merge(a, b) => {
-            topic(store, *a)?;
-            topic(store, *b)?;
-            if a == b {
-                anyhow::bail!("a topic cannot be merged into itself");
+        Command::Merge(a, b) => merge(store, config, *a, *b),
+        Command::Split(t) => {
+            topic(store, *t)?;
+            let freed = store.split_topic(*t)?;
+            if freed.is_empty() {
+                anyhow::bail!("no topic was merged into T{t}");
             }
-            store.merge_topic(*a, *b)?;
-            Ok(format!("merged into T{b}"))
+            let freed: Vec<String> = freed.iter().map(|f| format!("T{f}")).collect();
+            Ok(format!("{} stand(s) alone again", freed.join(", ")))
         }
+        Command::Rename(t, title) => {
+            topic(store, *t)?;
+            let title = crate::text::clip(title, 100);
+            if title.is_empty() {
+                anyhow::bail!("no title after `rename`");
+            }
+            store.rename_topic(*t, &title)?;
+            Ok(format!("now called “{title}”"))
+        }
+        Command::NotForMe(i) => correct(store, config, *i, CorrectionKind::NotForMe),
+        Command::NeedsReply(i) => correct(store, config, *i, CorrectionKind::NeedsReply),
         Command::Drop(t) => {
             topic(store, *t)?;
             store.set_topic_state(*t, TopicState::Dropped, None)?;
@@ -153,6 +168,82 @@ fn apply_one(
         }
         Command::Help => Ok(super::grammar::help()),
     }
+}
+
+/// `T{a} merge T{b}`: one subject. T{b} learns the wordings of both, so a
+/// later request in either wording (or close to it) joins it.
+pub(crate) fn merge(store: &mut Store, config: &Config, a: i64, b: i64) -> Result<String> {
+    topic(store, a)?;
+    topic(store, b)?;
+    if a == b {
+        anyhow::bail!("a topic cannot be merged into itself");
+    }
+    let groups = crate::analyze::topic_groups(store, config)?;
+    let phrases: Vec<String> = groups
+        .iter()
+        .filter(|g| g.id == a || g.id == b)
+        .flat_map(|g| g.phrases.iter().cloned())
+        .collect();
+    store.merge_topic(a, b)?;
+    store.learn_topic_phrases(b, a, &phrases)?;
+    Ok(format!("merged into T{b}"))
+}
+
+/// `#12 not-for-me` / `#12 needs-reply`: remember who wrote it, where it
+/// came through and its asking words, then judge the stored mail again
+/// with what was learned (the message itself first of all).
+fn correct(store: &mut Store, config: &Config, id: i64, kind: CorrectionKind) -> Result<String> {
+    let row = item_message(store, id)?;
+    let origin = Origin::of(&row.from_addr, &row.class.context);
+    let phrase = match kind {
+        CorrectionKind::NotForMe if row.class.question.trim().is_empty() => {
+            anyhow::bail!("#{id} is not flagged as needing a reply")
+        }
+        CorrectionKind::NotForMe => row.class.question.clone(),
+        CorrectionKind::NeedsReply if row.class.asks_owner => {
+            anyhow::bail!("#{id} is already flagged as needing a reply")
+        }
+        CorrectionKind::NeedsReply => row
+            .class
+            .context
+            .excerpt
+            .clone()
+            .or_else(|| row.class.context.mention.clone())
+            .unwrap_or_else(|| row.subject.clone()),
+    };
+    let n = store.add_correction(&Correction {
+        id: 0,
+        kind,
+        sender: origin.sender.clone(),
+        place: origin.place.clone(),
+        phrase: crate::text::clip(&phrase, 300),
+        message_id: row.message_id.clone(),
+        created_at: 0,
+    })?;
+    if kind == CorrectionKind::NeedsReply {
+        store.set_item_state(id, ItemState::Open, None)?;
+    }
+    let judged = crate::analyze::ensure_current(store, config)?;
+    let now = store
+        .row_by_message_id(&row.message_id)?
+        .is_some_and(|r| r.class.asks_owner);
+    let wanted = kind == CorrectionKind::NeedsReply;
+    let whom = format!("{} through {}", origin.sender, origin.place);
+    let mut said = match kind {
+        CorrectionKind::NotForMe => {
+            format!("learned (correction {n}): mail like it from {whom} is not flagged again")
+        }
+        CorrectionKind::NeedsReply => {
+            format!("learned (correction {n}): mail like it from {whom} is flagged")
+        }
+    };
+    said.push_str(&format!("; {judged} message(s) judged again"));
+    if now != wanted {
+        said.push_str(&format!(
+            "; #{id} itself is not read for questions (a list post not for you), so it stays as it was"
+        ));
+    }
+    Ok(said)
 }
 
 fn set_state(store: &mut Store, id: i64, state: ItemState, snooze: Option<i64>) -> Result<String> {

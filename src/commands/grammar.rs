@@ -25,7 +25,15 @@ pub(crate) enum Command {
     Planned(i64),
     Written(i64, String),
     Merge(i64, i64),
+    /// Undo the merges into a topic.
+    Split(i64),
+    /// Give a topic a working title.
+    Rename(i64, String),
     Drop(i64),
+    /// A false "needs a reply": learn from it.
+    NotForMe(i64),
+    /// A miss: this needs a reply; learn from it.
+    NeedsReply(i64),
     Tell(i64),
     Help,
 }
@@ -54,11 +62,20 @@ struct Values {
     text: String,
 }
 
+/// What text a command takes after its words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Takes {
+    Nothing,
+    /// The rest of its line (a title).
+    Line,
+    /// The rest of its line and the lines after it (an answer).
+    Lines,
+}
+
 /// One command of the grammar.
 struct Spec {
     pattern: &'static [Word],
-    /// It takes text: the rest of its line and the lines after it.
-    takes_text: bool,
+    takes: Takes,
     /// How the help shows it, and what it does.
     example: &'static str,
     help: &'static str,
@@ -71,42 +88,56 @@ use Word::{Item, Lit, Topic, Url, When};
 const GRAMMAR: &[Spec] = &[
     Spec {
         pattern: &[Item, Lit("done")],
-        takes_text: false,
+        takes: Takes::Nothing,
         example: "#12 done",
         help: "handled: leave the list",
         make: |v| Command::Done(v.ids[0]),
     },
     Spec {
         pattern: &[Item, Lit("ignore")],
-        takes_text: false,
+        takes: Takes::Nothing,
         example: "#12 ignore",
         help: "not for me",
         make: |v| Command::Ignore(v.ids[0]),
     },
     Spec {
         pattern: &[Item, Lit("mute")],
-        takes_text: false,
+        takes: Takes::Nothing,
         example: "#12 mute",
         help: "this thread never again",
         make: |v| Command::Mute(v.ids[0]),
     },
     Spec {
+        pattern: &[Item, Lit("not-for-me")],
+        takes: Takes::Nothing,
+        example: "#12 not-for-me",
+        help: "it asks you nothing: leave the list, and do not flag mail like it again",
+        make: |v| Command::NotForMe(v.ids[0]),
+    },
+    Spec {
+        pattern: &[Item, Lit("needs-reply")],
+        takes: Takes::Nothing,
+        example: "#12 needs-reply",
+        help: "a comment or list post that does need you: list it, and flag mail like it",
+        make: |v| Command::NeedsReply(v.ids[0]),
+    },
+    Spec {
         pattern: &[Lit("mute"), Lit("sender"), Item],
-        takes_text: false,
+        takes: Takes::Nothing,
         example: "mute sender #12",
         help: "this sender never again",
         make: |v| Command::MuteSender(v.ids[0]),
     },
     Spec {
         pattern: &[Item, Lit("snooze"), When],
-        takes_text: false,
+        takes: Takes::Nothing,
         example: "#12 snooze 3d",
         help: "back in the digest in 3 days (also 12h, 2w, tomorrow, monday)",
         make: |v| Command::Snooze(v.ids[0], v.when.unwrap_or_default()),
     },
     Spec {
         pattern: &[Item, Lit("reply")],
-        takes_text: true,
+        takes: Takes::Lines,
         example: "#12 reply",
         help: "then your answer on the next lines: sent to the reader",
         make: |v| Command::Reply {
@@ -117,7 +148,7 @@ const GRAMMAR: &[Spec] = &[
     },
     Spec {
         pattern: &[Item, Lit("reply-list")],
-        takes_text: true,
+        takes: Takes::Lines,
         example: "#12 reply-list",
         help: "then your answer: sent to the list",
         make: |v| Command::Reply {
@@ -128,42 +159,64 @@ const GRAMMAR: &[Spec] = &[
     },
     Spec {
         pattern: &[Topic, Lit("planned")],
-        takes_text: false,
+        takes: Takes::Nothing,
         example: "T3 planned",
         help: "you will write it",
         make: |v| Command::Planned(v.ids[0]),
     },
     Spec {
         pattern: &[Topic, Lit("written"), Url],
-        takes_text: false,
+        takes: Takes::Nothing,
         example: "T3 written URL",
         help: "you wrote it, here",
         make: |v| Command::Written(v.ids[0], v.url.unwrap_or_default()),
     },
     Spec {
         pattern: &[Topic, Lit("merge"), Topic],
-        takes_text: false,
+        takes: Takes::Nothing,
         example: "T3 merge T1",
         help: "the same subject as T1",
         make: |v| Command::Merge(v.ids[0], v.ids[1]),
     },
     Spec {
+        pattern: &[Topic, Lit("split")],
+        takes: Takes::Nothing,
+        example: "T3 split",
+        help: "undo the merges into T3",
+        make: |v| Command::Split(v.ids[0]),
+    },
+    Spec {
+        pattern: &[Topic, Lit("rename")],
+        takes: Takes::Line,
+        example: "T3 rename \"Heat pumps in old houses\"",
+        help: "give T3 a working title",
+        make: |v| {
+            Command::Rename(
+                v.ids[0],
+                v.text
+                    .trim_matches(['"', '“', '”', '\''])
+                    .trim()
+                    .to_string(),
+            )
+        },
+    },
+    Spec {
         pattern: &[Topic, Lit("drop")],
-        takes_text: false,
+        takes: Takes::Nothing,
         example: "T3 drop",
         help: "not a topic for you",
         make: |v| Command::Drop(v.ids[0]),
     },
     Spec {
         pattern: &[Topic, Lit("tell")],
-        takes_text: false,
+        takes: Takes::Nothing,
         example: "T3 tell",
         help: "tell each reader who asked that you wrote it (after `written`)",
         make: |v| Command::Tell(v.ids[0]),
     },
     Spec {
         pattern: &[Lit("help")],
-        takes_text: false,
+        takes: Takes::Nothing,
         example: "help",
         help: "this list",
         make: |_| Command::Help,
@@ -197,6 +250,10 @@ impl Command {
             Command::Planned(t) => format!("T{t} planned"),
             Command::Written(t, _) => format!("T{t} written"),
             Command::Merge(a, b) => format!("T{a} merge T{b}"),
+            Command::Split(t) => format!("T{t} split"),
+            Command::Rename(t, _) => format!("T{t} rename"),
+            Command::NotForMe(i) => format!("#{i} not-for-me"),
+            Command::NeedsReply(i) => format!("#{i} needs-reply"),
             Command::Drop(t) => format!("T{t} drop"),
             Command::Tell(t) => format!("T{t} tell"),
             Command::Help => "help".to_string(),
@@ -244,7 +301,15 @@ pub(crate) fn parse(
             continue;
         }
         match matched {
-            Some((spec, values, first)) if spec.takes_text => {
+            Some((spec, mut values, first)) if spec.takes == Takes::Line => {
+                values.text = first.unwrap_or("").to_string();
+                if values.text.trim().is_empty() {
+                    out.unknown.push(crate::text::clip(t, 120));
+                } else {
+                    out.commands.push((spec.make)(values));
+                }
+            }
+            Some((spec, values, first)) if spec.takes == Takes::Lines => {
                 open = Some((spec, values, first.into_iter().collect()));
             }
             Some((spec, values, _)) => out.commands.push((spec.make)(values)),
@@ -272,7 +337,7 @@ fn parse_line<'a>(
     let words: Vec<&str> = line.split_whitespace().collect();
     GRAMMAR.iter().find_map(|spec| {
         let n = spec.pattern.len();
-        let fits = if spec.takes_text {
+        let fits = if spec.takes != Takes::Nothing {
             words.len() >= n
         } else {
             words.len() == n
@@ -294,7 +359,9 @@ fn parse_line<'a>(
                 Url => values.url = Some(crate::text::safe_link(word)?),
             }
         }
-        let rest = spec.takes_text.then(|| after_words(line, n)).flatten();
+        let rest = (spec.takes != Takes::Nothing)
+            .then(|| after_words(line, n))
+            .flatten();
         Some((spec, values, rest))
     })
 }

@@ -13,6 +13,7 @@
 //! enums stored as their names; a name this allears does not know is an
 //! error, never a silent default. No other module sees rusqlite types.
 
+mod corrections;
 mod digests;
 mod items;
 mod messages;
@@ -27,6 +28,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::classify::Source;
 
+pub(crate) use corrections::{Correction, CorrectionKind};
 pub(crate) use digests::DigestState;
 pub(crate) use items::{Item, ItemState, Mute, MuteKind};
 pub(crate) use messages::{Checkpoint, ClassColumns, Counts, Incoming, Links, Location, Row};
@@ -34,7 +36,19 @@ pub(crate) use outbox::{OutboxKind, OutboxState};
 pub(crate) use topics::{Topic, TopicState};
 
 const SCHEMA: &str = include_str!("schema.sql");
-const VERSION: i64 = 1;
+const VERSION: i64 = 2;
+
+/// What takes a store from version N-1 to N, for N in 2..=VERSION.
+const MIGRATIONS: &[&str] = &[
+    // 2: what the owner taught (corrections, merged topics' phrases).
+    "CREATE TABLE corrections (
+        id INTEGER PRIMARY KEY, kind TEXT NOT NULL, sender TEXT NOT NULL DEFAULT '',
+        place TEXT NOT NULL DEFAULT '', phrase TEXT NOT NULL DEFAULT '',
+        message_id TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL);
+     CREATE TABLE topic_phrases (
+        topic INTEGER NOT NULL REFERENCES topics(id), phrase TEXT NOT NULL,
+        from_topic INTEGER NOT NULL, PRIMARY KEY (topic, phrase));",
+];
 
 pub(crate) struct Store {
     conn: Connection,
@@ -162,6 +176,16 @@ impl Store {
             anyhow::bail!(
                 "the store has schema version {version}, newer than this allears ({VERSION}); upgrade allears"
             );
+        } else {
+            for (i, step) in MIGRATIONS.iter().enumerate() {
+                let to = i as i64 + 2;
+                if version < to {
+                    conn.execute_batch(&format!(
+                        "BEGIN; {step}; PRAGMA user_version = {to}; COMMIT;"
+                    ))
+                    .with_context(|| format!("upgrading the store to version {to}"))?;
+                }
+            }
         }
         Ok(Store { conn, depth: 0 })
     }
@@ -276,6 +300,34 @@ mod tests {
         assert_eq!(s.setting("b").unwrap(), None);
         s.transaction(|s| s.set_setting("a", "1")).unwrap();
         assert_eq!(s.setting("a").unwrap().as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn a_version_1_store_gains_the_version_2_tables_and_keeps_its_mail() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            let v1 = SCHEMA
+                .split("-- What the owner taught allears")
+                .next()
+                .unwrap();
+            conn.execute_batch(&format!("BEGIN; {v1}; PRAGMA user_version = 1; COMMIT;"))
+                .unwrap();
+            conn.execute(
+                "INSERT INTO messages (message_id, content_hash, imported_at) VALUES ('m@x', 'h', 0)",
+                [],
+            )
+            .unwrap();
+        }
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.message_count().unwrap(), 1);
+        assert!(s.corrections().unwrap().is_empty());
+        let version: i64 = s
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, VERSION);
     }
 
     #[test]

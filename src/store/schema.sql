@@ -1,4 +1,5 @@
--- allears state, version 1. Applied by store.rs when PRAGMA user_version is 0.
+-- allears state, version 2. Applied whole by store/mod.rs when PRAGMA user_version
+-- is 0; a store at version 1 gets the version-2 tables (MIGRATIONS in store/mod.rs).
 -- Every message is kept once with its raw bytes, so classification can be re-run.
 
 CREATE TABLE messages (
@@ -129,4 +130,26 @@ CREATE TABLE outbox (
     attempts   INTEGER NOT NULL DEFAULT 0,
     last_error TEXT,
     sent_at    INTEGER
+);
+
+-- What the owner taught allears (version 2): a false "needs a reply" (`#12
+-- not-for-me`), a miss (`#12 needs-reply`), and the phrases of topics the
+-- owner merged, so later requests in either wording join the topic that
+-- stays. Judgement reads them (classify, subjects); `allears corrections`
+-- lists them and can forget any.
+CREATE TABLE corrections (
+    id         INTEGER PRIMARY KEY,
+    kind       TEXT NOT NULL,                 -- not_for_me, needs_reply (store/corrections.rs)
+    sender     TEXT NOT NULL DEFAULT '',      -- the reader's address, lower case
+    place      TEXT NOT NULL DEFAULT '',      -- the list id or platform it came through
+    phrase     TEXT NOT NULL DEFAULT '',      -- the words that made (or should have made) it ask
+    message_id TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL
+);
+
+CREATE TABLE topic_phrases (
+    topic      INTEGER NOT NULL REFERENCES topics(id),
+    phrase     TEXT NOT NULL,
+    from_topic INTEGER NOT NULL,              -- the topic merged in that brought it
+    PRIMARY KEY (topic, phrase)
 );
