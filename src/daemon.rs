@@ -87,7 +87,7 @@ pub(crate) fn run(store: &mut Store, config: &Config) -> Result<ExitCode> {
 /// One round of reading and acting on replies; errors are logged, not
 /// fatal: the next interval tries again.
 fn fetch(store: &mut Store, config: &Config) {
-    let mut say = |line: String| tracing::info!("{line}");
+    let mut say = |line: String| tracing::info!("{}", crate::text::visible(&line));
     let round = crate::run::gather(store, config).and_then(|g| {
         g.report(store, &mut say);
         crate::run::act_on_replies(store, config, &mut say)
