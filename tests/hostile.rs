@@ -75,3 +75,81 @@ fn mail_text_reaches_the_terminal_as_visible_escapes_only() {
         .expect("the message, its id intact through JSON");
     assert!(m["subject"].as_str().unwrap().contains('\u{202E}'), "{m}");
 }
+
+fn import_one(env: &Env) {
+    write(
+        env,
+        "mail/a.eml",
+        b"Message-ID: <a@reader.example>\nFrom: r@reader.example\nSubject: hi\n\nCould you help?\n",
+    );
+    env.run(&["import", "mail"]).ok();
+}
+
+/// Issue 18, finding 14: a store truncated to zero bytes was silently
+/// replaced by a new, empty one (every item, topic, digest and the command
+/// token gone, exit 0). Neither an empty file nor a file that is not an
+/// allears store is ever replaced.
+#[test]
+fn a_store_that_is_empty_or_not_allears_is_never_replaced() {
+    let env = Env::new();
+    import_one(&env);
+    let db = env.path().join("allears.db");
+    assert!(std::fs::metadata(&db).unwrap().len() > 0);
+    std::fs::write(&db, b"").unwrap();
+    let r = env.run(&["messages"]);
+    assert!(!r.status.success(), "{}", r.stderr);
+    assert!(r.stderr.contains("empty"), "{}", r.stderr);
+    assert!(r.stderr.contains("allears.db"), "{}", r.stderr);
+    assert_eq!(std::fs::metadata(&db).unwrap().len(), 0, "left as it was");
+
+    std::fs::write(&db, b"my notes, not a database\n").unwrap();
+    let r = env.run(&["import", "mail"]);
+    assert!(!r.status.success());
+    assert!(r.stderr.contains("not an allears store"), "{}", r.stderr);
+    assert_eq!(std::fs::read(&db).unwrap(), b"my notes, not a database\n");
+
+    std::fs::remove_file(&db).unwrap();
+    {
+        let other = rusqlite::Connection::open(&db).unwrap();
+        other
+            .execute_batch("CREATE TABLE notes (t TEXT); INSERT INTO notes VALUES ('mine');")
+            .unwrap();
+    }
+    let r = env.run(&["run"]);
+    assert!(!r.status.success());
+    assert!(r.stderr.contains("not an allears store"), "{}", r.stderr);
+    let other = rusqlite::Connection::open(&db).unwrap();
+    let tables: i64 = other
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(tables, 1, "nothing was added to another program's database");
+    drop(other);
+
+    // Where no file is, a new store is made.
+    std::fs::remove_file(&db).unwrap();
+    import_one(&env);
+    assert_eq!(env.run(&["messages", "--json"]).json_lines().len(), 1);
+}
+
+/// Issue 18, finding 14: `allears import Maildir/cur` stored 0 of 50
+/// messages and exited 0 (Maildir file names have a dot, so they were not
+/// taken for mail).
+#[test]
+fn importing_a_maildirs_cur_folder_reads_every_message_in_it() {
+    let env = Env::new();
+    for i in 0..50 {
+        write(
+            &env,
+            &format!("Maildir/cur/17000000{i:02}.M{i}P1.host,S=90:2,S"),
+            format!("Message-ID: <m{i}@reader.example>\nFrom: r@reader.example\nSubject: m{i}\n\nhello\n").as_bytes(),
+        );
+    }
+    std::fs::create_dir_all(env.path().join("Maildir/new")).unwrap();
+    let r = env.run(&["import", "Maildir/cur"]);
+    assert!(r.status.success(), "{}", r.stderr);
+    assert!(r.stderr.contains("imported 50 new"), "{}", r.stderr);
+}

@@ -56,10 +56,36 @@ pub(crate) fn entries(path: &Path, sent: bool, problems: &mut Vec<String>) -> Re
                 sent,
             }),
         );
+    } else if let Some(maildir) = maildir_of_subfolder(path) {
+        // `import Maildir/cur`: its files are messages, whatever their names.
+        let sent = sent
+            || maildir
+                .file_name()
+                .is_some_and(|n| is_sent_name(&n.to_string_lossy()));
+        let place = place_of(maildir);
+        for path in sorted_children(path, problems) {
+            if path.is_file() && !hidden(&path) {
+                out.push(Entry::Message {
+                    path,
+                    place: place.clone(),
+                    sent,
+                });
+            }
+        }
     } else {
         walk_dir(path, sent, &mut out, problems, 0);
     }
     Ok(out)
+}
+
+/// The Maildir a `cur` or `new` folder belongs to, when `dir` is one.
+fn maildir_of_subfolder(dir: &Path) -> Option<&Path> {
+    let name = dir.file_name()?.to_string_lossy();
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    (matches!(name.as_ref(), "cur" | "new") && is_maildir(parent)).then_some(parent)
 }
 
 fn place_of(path: &Path) -> String {
