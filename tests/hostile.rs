@@ -153,3 +153,143 @@ fn importing_a_maildirs_cur_folder_reads_every_message_in_it() {
     assert!(r.status.success(), "{}", r.stderr);
     assert!(r.stderr.contains("imported 50 new"), "{}", r.stderr);
 }
+
+/// Run allears, killed after `secs`: `None` when it had not finished by then.
+fn run_within(env: &Env, args: &[&str], secs: u64) -> Option<crate::support::Run> {
+    use std::time::{Duration, Instant};
+    let mut child = env
+        .cmd(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start allears");
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return Some(crate::support::Run::from(child.wait_with_output().unwrap()));
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn mkfifo(path: &std::path::Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a plain syscall on a path we own.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
+}
+
+const ONE: &[u8] =
+    b"Message-ID: <one@reader.example>\nFrom: r@reader.example\nSubject: one\n\nhello\n";
+
+/// Issue 18, finding 8: a FIFO in a folder being imported (beside cur/, in
+/// cur/, or in a plain folder) blocked the import forever. Only regular
+/// files are opened; the others are reported and skipped.
+#[test]
+fn a_fifo_among_the_mail_is_reported_and_skipped_not_waited_on() {
+    let env = Env::new();
+    write(&env, "Maildir/cur/1:2,S", ONE);
+    std::fs::create_dir_all(env.path().join("Maildir/new")).unwrap();
+    write(&env, "plain/a.eml", &ONE.to_vec().replace_all_ids("two"));
+    mkfifo(&env.path().join("Maildir/fifo"));
+    mkfifo(&env.path().join("Maildir/cur/2:2,S"));
+    mkfifo(&env.path().join("plain/b.eml"));
+    let r = run_within(&env, &["import", "Maildir", "plain"], 30)
+        .expect("the import finished instead of waiting on a FIFO");
+    assert!(r.status.success(), "{}", r.stderr);
+    assert!(r.stderr.contains("imported 2 new"), "{}", r.stderr);
+    for fifo in ["Maildir/fifo", "Maildir/cur/2:2,S", "plain/b.eml"] {
+        assert!(
+            r.stderr
+                .lines()
+                .any(|l| l.contains(fifo) && l.contains("FIFO")),
+            "{fifo} is reported: {}",
+            r.stderr
+        );
+    }
+    let named = run_within(&env, &["import", "plain/b.eml"], 30).expect("finished");
+    assert!(!named.status.success(), "{}", named.stderr);
+    assert!(named.stderr.contains("FIFO"), "{}", named.stderr);
+}
+
+/// Issue 18, finding 9: three symlinks pointing at `.` made the folder
+/// walk exponential (killed after 60 s). Folders are read once, by device
+/// and inode.
+#[test]
+fn symlinks_back_to_a_folder_do_not_make_the_walk_loop() {
+    let env = Env::new();
+    write(&env, "mail/a.eml", ONE);
+    for l in ["l1", "l2", "l3"] {
+        std::os::unix::fs::symlink(".", env.path().join("mail").join(l)).unwrap();
+    }
+    std::os::unix::fs::symlink("..", env.path().join("mail/up")).unwrap();
+    let started = std::time::Instant::now();
+    let r = run_within(&env, &["import", "mail"], 30).expect("the walk ended");
+    assert!(r.status.success(), "{}", r.stderr);
+    assert!(r.stderr.contains("imported 1 new"), "{}", r.stderr);
+    assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
+}
+
+/// Issue 18, finding 11: a Maildir++ subfolder that cannot be read was
+/// skipped with no warning, its mail silently missing.
+#[test]
+fn a_maildir_subfolder_that_cannot_be_read_is_reported() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    write(&env, "Maildir/cur/1:2,S", ONE);
+    write(
+        &env,
+        "Maildir/.Lists/cur/2:2,S",
+        &ONE.to_vec().replace_all_ids("two"),
+    );
+    write(
+        &env,
+        "Maildir/.Notes/cur/3:2,S",
+        &ONE.to_vec().replace_all_ids("three"),
+    );
+    let locked = env.path().join("Maildir/.Lists");
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let r = as_unprivileged(&env, &["import", "Maildir"]);
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert!(r.status.success(), "{}", r.stderr);
+    assert!(r.stderr.contains("imported 2 new"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .lines()
+            .any(|l| l.contains(".Lists") && l.contains("cannot be read")),
+        "{}",
+        r.stderr
+    );
+}
+
+/// Run allears as a user file modes apply to: as root (the CI machine),
+/// as `nobody`, with the test's folder open to it.
+fn as_unprivileged(env: &Env, args: &[&str]) -> crate::support::Run {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let mut cmd = env.cmd(args);
+    // SAFETY: plain syscall.
+    if unsafe { libc::geteuid() } == 0 {
+        std::fs::set_permissions(env.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        cmd.uid(65534).gid(65534);
+    }
+    crate::support::Run::from(cmd.output().expect("run allears"))
+}
+
+trait ReplaceIds {
+    fn replace_all_ids(self, with: &str) -> Vec<u8>;
+}
+
+impl ReplaceIds for Vec<u8> {
+    /// The same message under another Message-ID and subject.
+    fn replace_all_ids(self, with: &str) -> Vec<u8> {
+        String::from_utf8(self)
+            .unwrap()
+            .replace("one", with)
+            .into_bytes()
+    }
+}

@@ -6,6 +6,7 @@
 //! after (`message.rs`). mbox files are read line by line, so a large archive
 //! costs one message of memory, not the whole file.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -39,22 +40,32 @@ fn is_maildir(dir: &Path) -> bool {
     dir.join("cur").is_dir() || dir.join("new").is_dir()
 }
 
-/// Walk a configured path into entries. Problems with single files are
-/// reported through `problems` and do not stop the walk.
+/// Walk a configured path into entries. Problems with single files or
+/// folders are reported through `problems` and do not stop the walk; only
+/// regular files are ever opened (a FIFO would block the import, a device
+/// never end), and each folder is read once however many links lead to it.
 pub(crate) fn entries(path: &Path, sent: bool, problems: &mut Vec<String>) -> Result<Vec<Entry>> {
     let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut out = Vec::new();
+    let mut walk = Walk {
+        out: Vec::new(),
+        problems,
+        seen: HashSet::new(),
+        not_mail: Vec::new(),
+    };
     if meta.is_file() {
         let sent = sent
             || path
                 .file_name()
                 .is_some_and(|n| is_sent_name(&n.to_string_lossy()));
-        out.push(
-            file_entry(path, sent, true, problems).unwrap_or_else(|| Entry::Message {
-                path: path.to_path_buf(),
-                place: place_of(path),
-                sent,
-            }),
+        match file_entry(path, sent, true) {
+            Ok(e) => walk.out.extend(e),
+            Err(e) => walk.problems.push(format!("{e:#}")),
+        }
+    } else if !meta.is_dir() {
+        anyhow::bail!(
+            "{}: {}, not a regular file or a folder: not read",
+            path.display(),
+            kind_of(&meta)
         );
     } else if let Some(maildir) = maildir_of_subfolder(path) {
         // `import Maildir/cur`: its files are messages, whatever their names.
@@ -62,20 +73,19 @@ pub(crate) fn entries(path: &Path, sent: bool, problems: &mut Vec<String>) -> Re
             || maildir
                 .file_name()
                 .is_some_and(|n| is_sent_name(&n.to_string_lossy()));
-        let place = place_of(maildir);
-        for path in sorted_children(path, problems) {
-            if path.is_file() && !hidden(&path) {
-                out.push(Entry::Message {
-                    path,
-                    place: place.clone(),
-                    sent,
-                });
-            }
-        }
+        walk.seen.insert(file_id(&meta));
+        walk.messages_in(path, &place_of(maildir), sent);
     } else {
-        walk_dir(path, sent, &mut out, problems, 0);
+        walk.dir(path, sent, 0);
     }
-    Ok(out)
+    if let Some(first) = walk.not_mail.first() {
+        walk.problems.push(format!(
+            "{} file(s) that do not look like mail were not read (the first: {})",
+            walk.not_mail.len(),
+            first.display()
+        ));
+    }
+    Ok(walk.out)
 }
 
 /// The Maildir a `cur` or `new` folder belongs to, when `dir` is one.
@@ -93,57 +103,154 @@ fn place_of(path: &Path) -> String {
     format!("file:{}", abs.display())
 }
 
-fn walk_dir(
-    dir: &Path,
-    sent: bool,
-    out: &mut Vec<Entry>,
-    problems: &mut Vec<String>,
-    depth: usize,
-) {
-    if depth > 16 {
-        problems.push(format!(
-            "{}: folders nested too deep, not read",
-            dir.display()
-        ));
-        return;
+/// A file or folder, by device and inode.
+fn file_id(meta: &std::fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (meta.dev(), meta.ino())
+}
+
+/// What a file that is neither a regular file nor a folder is, for people.
+fn kind_of(meta: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else {
+        "a special file"
     }
-    let sent = sent
-        || dir
-            .file_name()
-            .is_some_and(|n| is_sent_name(&n.to_string_lossy()));
-    let maildir = is_maildir(dir);
-    if maildir {
-        let place = place_of(dir);
-        for sub in ["cur", "new"] {
-            for path in sorted_children(&dir.join(sub), problems) {
-                if path.is_file() && !hidden(&path) {
-                    out.push(Entry::Message {
-                        path,
-                        place: place.clone(),
-                        sent,
-                    });
-                }
+}
+
+/// One walk over a configured path.
+struct Walk<'a> {
+    out: Vec<Entry>,
+    problems: &'a mut Vec<String>,
+    /// Folders read so far, by device and inode: symlinks back up the
+    /// tree (`a -> .`) lead to a folder already read, which is not read again.
+    seen: HashSet<(u64, u64)>,
+    /// Files passed over because they do not look like mail (said once, counted).
+    not_mail: Vec<PathBuf>,
+}
+
+/// What a path in a folder is, links followed.
+enum Kind {
+    Dir,
+    File,
+    /// Cannot be looked at, or is not a regular file or folder: reported.
+    Skip,
+}
+
+impl Walk<'_> {
+    fn kind(&mut self, path: &Path) -> Kind {
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_dir() => Kind::Dir,
+            Ok(m) if m.is_file() => Kind::File,
+            Ok(m) => {
+                self.problems.push(format!(
+                    "{}: {}, not a regular file: skipped",
+                    path.display(),
+                    kind_of(&m)
+                ));
+                Kind::Skip
+            }
+            Err(e) => {
+                self.problems
+                    .push(format!("{}: cannot be read: {e}", path.display()));
+                Kind::Skip
             }
         }
     }
-    // Beside cur/ and new/ there may be Maildir++ subfolders (".Sent"), plain
-    // subfolders (notmuch-style trees) and stray message files: read them all.
-    for path in sorted_children(dir, problems) {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if maildir && matches!(name.as_str(), "cur" | "new" | "tmp") {
-            continue;
+
+    /// The regular files of a Maildir's cur/ or new/ are messages.
+    fn messages_in(&mut self, sub: &Path, place: &str, sent: bool) {
+        for path in sorted_children(sub, self.problems) {
+            if hidden(&path) {
+                continue;
+            }
+            match self.kind(&path) {
+                Kind::File => self.out.push(Entry::Message {
+                    path,
+                    place: place.to_string(),
+                    sent,
+                }),
+                Kind::Dir | Kind::Skip => {}
+            }
         }
-        let maildirplus = maildir && name.len() > 1 && path.is_dir() && is_maildir(&path);
-        if hidden(&path) && !maildirplus {
-            continue;
+    }
+
+    fn dir(&mut self, dir: &Path, sent: bool, depth: usize) {
+        match std::fs::metadata(dir) {
+            Ok(m) if !self.seen.insert(file_id(&m)) => {
+                tracing::debug!("{}: read already (a link to it): skipped", dir.display());
+                return;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                self.problems
+                    .push(format!("{}: cannot be read: {e}", dir.display()));
+                return;
+            }
         }
-        if path.is_dir() {
-            walk_dir(&path, sent, out, problems, depth + 1);
-        } else if let Some(e) = file_entry(&path, sent, false, problems) {
-            out.push(e);
+        if depth > 16 {
+            self.problems.push(format!(
+                "{}: folders nested too deep, not read",
+                dir.display()
+            ));
+            return;
+        }
+        let sent = sent
+            || dir
+                .file_name()
+                .is_some_and(|n| is_sent_name(&n.to_string_lossy()));
+        let maildir = is_maildir(dir);
+        if maildir {
+            let place = place_of(dir);
+            for sub in ["cur", "new"] {
+                let sub = dir.join(sub);
+                if sub.exists() {
+                    self.messages_in(&sub, &place, sent);
+                }
+            }
+        }
+        // Beside cur/ and new/ there may be Maildir++ subfolders (".Sent"), plain
+        // subfolders (notmuch-style trees) and stray message files: read them all.
+        for path in sorted_children(dir, self.problems) {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if maildir && matches!(name.as_str(), "cur" | "new" | "tmp") {
+                continue;
+            }
+            if hidden(&path) && !(maildir && name.len() > 1) {
+                continue;
+            }
+            match self.kind(&path) {
+                Kind::Dir if hidden(&path) => {
+                    // A Maildir++ subfolder (".Lists"); other hidden folders
+                    // (".notmuch") are not mail. One that cannot be read may
+                    // be either: say so, or its mail would silently be missing.
+                    if let Err(e) = std::fs::read_dir(&path) {
+                        self.problems.push(format!(
+                            "{}: cannot be read: {e}; its mail (if any) is not imported",
+                            path.display()
+                        ));
+                    } else if is_maildir(&path) {
+                        self.dir(&path, sent, depth + 1);
+                    }
+                }
+                Kind::Dir => self.dir(&path, sent, depth + 1),
+                Kind::File if hidden(&path) => {}
+                Kind::File => match file_entry(&path, sent, false) {
+                    Ok(Some(e)) => self.out.push(e),
+                    Ok(None) => self.not_mail.push(path),
+                    Err(e) => self.problems.push(format!("{e:#}")),
+                },
+                Kind::Skip => {}
+            }
         }
     }
 }
@@ -161,49 +268,62 @@ fn sorted_children(dir: &Path, problems: &mut Vec<String>) -> Vec<PathBuf> {
             v
         }
         Err(e) => {
-            if dir.exists() {
-                problems.push(format!("{}: {e}", dir.display()));
-            }
+            problems.push(format!("{}: cannot be read: {e}", dir.display()));
             Vec::new()
         }
     }
 }
 
+/// Open a file for reading only if it is a regular file. O_NONBLOCK keeps
+/// the open itself from waiting on a FIFO's writer; it changes nothing for
+/// a regular file. The type is checked on the open file, so a file swapped
+/// for a FIFO after the walk is refused too.
+pub(crate) fn open_regular(path: &Path) -> Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .with_context(|| format!("reading {}", path.display()))?;
+    let meta = file
+        .metadata()
+        .with_context(|| format!("reading {}", path.display()))?;
+    if !meta.is_file() {
+        anyhow::bail!(
+            "{}: {}, not a regular file: skipped",
+            path.display(),
+            kind_of(&meta)
+        );
+    }
+    Ok(file)
+}
+
 /// Decide what a file in a folder is: an mbox, a message, or not mail at all
 /// (a README beside the mail is not a message). A file named explicitly is
-/// always read.
-fn file_entry(
-    path: &Path,
-    sent: bool,
-    explicit: bool,
-    problems: &mut Vec<String>,
-) -> Option<Entry> {
+/// always read. An error says it could not be read at all.
+fn file_entry(path: &Path, sent: bool, explicit: bool) -> Result<Option<Entry>> {
     let mut head = [0u8; 512];
-    let n = match File::open(path).and_then(|mut f| f.read(&mut head)) {
-        Ok(n) => n,
-        Err(e) => {
-            problems.push(format!("{}: {e}", path.display()));
-            return None;
-        }
-    };
+    let n = open_regular(path)?
+        .read(&mut head)
+        .with_context(|| format!("reading {}", path.display()))?;
     let head = &head[..n];
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase());
     // An .eml file is one message, even when an envelope "From " line leads it.
     if head.starts_with(b"From ") && ext.as_deref() != Some("eml") {
-        return Some(Entry::Mbox {
+        return Ok(Some(Entry::Mbox {
             path: path.to_path_buf(),
             sent,
-        });
+        }));
     }
     let looks_like_mail =
         ext.as_deref() == Some("eml") || (ext.is_none() && starts_with_header(head)) || explicit;
-    looks_like_mail.then(|| Entry::Message {
+    Ok(looks_like_mail.then(|| Entry::Message {
         path: path.to_path_buf(),
         place: place_of(path),
         sent,
-    })
+    }))
 }
 
 /// The first line is an RFC 5322 header field: a name of printable
@@ -217,9 +337,13 @@ fn starts_with_header(head: &[u8]) -> bool {
     }
 }
 
-/// Read one message file.
+/// Read one message file (a regular file only).
 pub(crate) fn read_message(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+    let mut raw = Vec::new();
+    open_regular(path)?
+        .read_to_end(&mut raw)
+        .with_context(|| format!("reading {}", path.display()))?;
+    Ok(raw)
 }
 
 /// Split an mbox into messages, calling `f(raw, location)` for each.
@@ -233,7 +357,7 @@ pub(crate) fn read_mbox(
     sent: bool,
     mut f: impl FnMut(Vec<u8>, Location) -> Result<()>,
 ) -> Result<usize> {
-    let file = File::open(path).with_context(|| format!("opening mbox {}", path.display()))?;
+    let file = open_regular(path)?;
     let mut reader = BufReader::with_capacity(1 << 16, file);
     let place = place_of(path);
     let mut current: Option<Vec<u8>> = None;

@@ -39,7 +39,7 @@ pub struct Run {
 }
 
 impl Run {
-    fn from(o: Output) -> Run {
+    pub fn from(o: Output) -> Run {
         Run {
             status: o.status,
             stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
