@@ -133,3 +133,29 @@ pub(crate) enum TopicAction {
     /// Tell each reader who asked for it that you wrote it (after `written`; needs [smtp]).
     Tell { id: String },
 }
+
+impl Command {
+    /// The subcommand's name, as typed ("run", "import").
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Run { .. } => "run",
+            Command::Daemon => "daemon",
+            Command::Fetch { .. } => "fetch",
+            Command::Check => "check",
+            Command::Import { .. } => "import",
+            Command::Digest => "digest",
+            Command::Threads { .. } => "threads",
+            Command::Messages { .. } => "messages",
+            Command::Explain { .. } => "explain",
+            Command::Items { .. } => "items",
+            Command::Topics { .. } => "topics",
+            Command::Reclassify => "reclassify",
+            Command::Done { .. } => "done",
+            Command::Ignore { .. } => "ignore",
+            Command::Mute { .. } => "mute",
+            Command::Snooze { .. } => "snooze",
+            Command::Reply { .. } => "reply",
+            Command::Topic { .. } => "topic",
+        }
+    }
+}

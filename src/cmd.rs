@@ -28,14 +28,20 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         return check(&config);
     }
     let db = cli.db.clone().unwrap_or_else(|| config.db_path());
-    let mut store = Store::open(&db)?;
+    let wait = config.store.lock_timeout();
+    let mut store = Store::open(&db, wait)?;
+    // One allears at a time on a store; the daemon takes it round by round.
+    let lock = store.lock_run(wait, cli.command.name())?;
     let judged = analyze::ensure_current(&mut store, &config)?;
     if judged > 0 {
         eprintln!("the rules or your [owner] changed: judged {judged} stored message(s) again");
     }
     match cli.command {
         Command::Run { force } => run_once(&mut store, &config, force),
-        Command::Daemon => crate::daemon::run(&mut store, &config),
+        Command::Daemon => {
+            drop(lock);
+            crate::daemon::run(&mut store, &config)
+        }
         Command::Fetch { account } => fetch(&mut store, &config, account.as_deref()),
         Command::Check => check(&config),
         Command::Import { paths, sent } => {

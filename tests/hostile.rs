@@ -4,7 +4,7 @@
 //! saying so; a store is never silently replaced; an mbox is split only at
 //! real separators.
 
-use crate::support::Env;
+use crate::support::{Env, owner_config};
 
 fn write(env: &Env, rel: &str, bytes: &[u8]) {
     let p = env.path().join(rel);
@@ -292,4 +292,89 @@ impl ReplaceIds for Vec<u8> {
             .replace("one", with)
             .into_bytes()
     }
+}
+
+/// An mbox of `n` short messages.
+fn mbox_of(n: usize) -> Vec<u8> {
+    let mut mbox = String::new();
+    for i in 0..n {
+        mbox.push_str(&format!(
+            "From r@reader.example Mon Nov  2 10:00:00 2026\nMessage-ID: <bulk{i}@reader.example>\nFrom: r@reader.example\nSubject: bulk {i}\n\nhello {i}\n\n"
+        ));
+    }
+    mbox.into_bytes()
+}
+
+/// Issue 18, finding 10: a store error in the middle of an import (another
+/// writer holding the database past the busy timeout) deadlocked it: the
+/// reader blocked on a full channel after the store thread had gone. It
+/// now ends with the error and a non-zero exit.
+#[test]
+fn a_store_error_in_the_middle_of_an_import_ends_it_with_the_error() {
+    let env = Env::with_config(&owner_config("[store]\nlock_timeout_secs = 1\n"));
+    import_one(&env);
+    write(&env, "big.mbox", &mbox_of(6000));
+    let other = rusqlite::Connection::open(env.path().join("allears.db")).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let r = run_within(&env, &["import", "big.mbox"], 60)
+        .expect("the import ended instead of deadlocking");
+    other.execute_batch("ROLLBACK").unwrap();
+    assert!(!r.status.success(), "{}", r.stderr);
+    assert!(r.stderr.contains("storing"), "{}", r.stderr);
+    assert!(r.stderr.contains("locked"), "{}", r.stderr);
+    // Once the other writer is gone, the same import goes through.
+    let again = env.run(&["import", "big.mbox"]);
+    assert!(
+        again.stderr.contains("imported 6000 new"),
+        "{}",
+        again.stderr
+    );
+}
+
+/// Issue 18, finding 10: two allears at once on one store: the second hung
+/// until killed. It waits `[store] lock_timeout_secs`, then says which run
+/// (by pid) holds the store.
+#[test]
+fn a_second_allears_on_the_same_store_waits_then_names_the_one_holding_it() {
+    use std::io::Write;
+    let env = Env::with_config(&owner_config("[store]\nlock_timeout_secs = 1\n"));
+    import_one(&env);
+    // The first holds the store while it waits for its answer's text.
+    let mut first = env
+        .cmd(&["reply", "1", "--file", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = first.id();
+    let lock = env.path().join("allears.db.run-lock");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !std::fs::read_to_string(&lock).is_ok_and(|s| s.contains(&pid.to_string())) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first run never took the store"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let started = std::time::Instant::now();
+    let second = run_within(&env, &["run"], 30).expect("the second run gave up");
+    assert!(started.elapsed().as_secs() < 15, "{:?}", started.elapsed());
+    assert!(!second.status.success(), "{}", second.stderr);
+    assert!(
+        second.stderr.contains("another allears"),
+        "{}",
+        second.stderr
+    );
+    assert!(
+        second.stderr.contains(&format!("pid {pid}")),
+        "{}",
+        second.stderr
+    );
+    first.stdin.take().unwrap().write_all(b"thanks\n").unwrap();
+    first.wait().unwrap();
+    assert!(
+        env.run(&["run"]).status.success(),
+        "free again once the first has finished"
+    );
 }

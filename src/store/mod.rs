@@ -15,6 +15,7 @@
 
 mod digests;
 mod items;
+mod lock;
 mod messages;
 mod outbox;
 mod topics;
@@ -128,8 +129,9 @@ pub(super) fn now() -> i64 {
 impl Store {
     /// Open the store at `path`, or make a new one where no file is. A file
     /// that is there but is empty or not an allears store is never replaced
-    /// or written to: that is an error saying so.
-    pub fn open(path: &Path) -> Result<Store> {
+    /// or written to: that is an error saying so. `busy` bounds how long a
+    /// statement waits for another writer (SQLite's busy timeout).
+    pub fn open(path: &Path, busy: std::time::Duration) -> Result<Store> {
         let exists = match std::fs::metadata(path) {
             Ok(meta) => {
                 check_existing(path, &meta)?;
@@ -157,6 +159,7 @@ impl Store {
         }
         let conn = Connection::open_with_flags(path, flags)
             .with_context(|| format!("opening the store {}", path.display()))?;
+        conn.busy_timeout(busy)?;
         Self::init(conn).with_context(|| format!("preparing the store {}", path.display()))
     }
 
@@ -166,7 +169,6 @@ impl Store {
     }
 
     fn init(conn: Connection) -> Result<Store> {
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
         // Raw mail makes rows of a few KiB: larger pages and cache mean fewer
         // page splits and writes (page_size only takes effect on a new file).
         conn.pragma_update(None, "page_size", 16384)?;
