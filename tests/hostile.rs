@@ -378,3 +378,60 @@ fn a_second_allears_on_the_same_store_waits_then_names_the_one_holding_it() {
         "free again once the first has finished"
     );
 }
+
+/// Two months of a pipermail archive as it writes them: senders as "user
+/// at host", and body lines that start with "From " left unescaped.
+const PIPERMAIL: &str = "From jdoe at example.org  Sun Oct  3 09:51:20 2010
+From: jdoe at example.org (Jane Doe)
+Date: Sun, 03 Oct 2010 08:51:20 +0100
+Subject: [Rd] nlme Suggests Hmisc
+Message-ID: <p1@example.org>
+
+Hello,
+
+From what I can tell, nlme is the only recommended package that now
+has a Suggests for a package that is not recommended.
+
+From R-help
+...
+>I notice that you have the IPSUR package loaded
+
+Jane
+
+From bob at example.org  Sun Oct  3 10:02:11 2010
+From: bob at example.org (Bob Builder)
+Date: Sun, 03 Oct 2010 09:02:11 +0100
+Subject: [Rd] nlme Suggests Hmisc
+In-Reply-To: <p1@example.org>
+Message-ID: <p2@example.org>
+
+From R-admin: http://r.research.att.com/man/R-exts.html#Using-Makevars
+
+Bob
+
+";
+
+/// Issue 18, finding 15: pipermail does not escape body lines that start
+/// with "From ": allears split there, so messages were cut short and
+/// fragments with no sender became messages (on R-devel 2007-2011, three
+/// and four).
+#[test]
+fn a_pipermail_body_line_starting_with_from_does_not_split_the_message() {
+    let env = Env::new();
+    write(&env, "archive/2010-October.txt", PIPERMAIL.as_bytes());
+    let r = env.run(&["import", "archive"]);
+    assert!(r.stderr.contains("imported 2 new"), "{}", r.stderr);
+    let msgs = env.run(&["messages", "--json"]).json_lines();
+    assert_eq!(msgs.len(), 2, "{msgs:#?}");
+    for m in &msgs {
+        assert!(!m["from"].as_str().unwrap().is_empty(), "a fragment: {m}");
+    }
+    let ids: Vec<&str> = msgs
+        .iter()
+        .map(|m| m["message_id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"p1@example.org") && ids.contains(&"p2@example.org"),
+        "{ids:?}"
+    );
+}

@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -346,100 +346,33 @@ pub(crate) fn read_message(path: &Path) -> Result<Vec<u8>> {
     Ok(raw)
 }
 
-/// Split an mbox into messages, calling `f(raw, location)` for each.
-///
-/// A message starts at a "From " line at the start of the file or after a
-/// blank line (the mboxo/mboxrd convention, as written by pipermail too).
-/// mboxrd quoting (">From ", ">>From ") loses one '>'. The "From " line
-/// itself is the envelope, not part of the message.
+/// Split an mbox into messages (`mbox.rs`), calling `f(raw, location)` for each.
 pub(crate) fn read_mbox(
     path: &Path,
     sent: bool,
     mut f: impl FnMut(Vec<u8>, Location) -> Result<()>,
 ) -> Result<usize> {
     let file = open_regular(path)?;
-    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let reader = BufReader::with_capacity(1 << 16, file);
     let place = place_of(path);
-    let mut current: Option<Vec<u8>> = None;
-    let mut prev_blank = true;
-    let mut count = 0usize;
-    let mut line = Vec::new();
-    let mut emit = |msg: Vec<u8>, count: &mut usize| -> Result<()> {
-        *count += 1;
+    let mut count = 0u32;
+    super::mbox::split(reader, 64 << 20, |raw| {
+        count += 1;
         f(
-            trim_final_newline(msg),
+            raw,
             Location {
                 place: place.clone(),
-                uid: *count as u32,
+                uid: count,
                 sent,
             },
         )
-    };
-    loop {
-        line.clear();
-        let n = reader
-            .read_until(b'\n', &mut line)
-            .with_context(|| format!("reading mbox {}", path.display()))?;
-        if n == 0 {
-            break;
-        }
-        if prev_blank && line.starts_with(b"From ") {
-            if let Some(msg) = current.take() {
-                emit(msg, &mut count)?;
-            }
-            current = Some(Vec::new());
-            prev_blank = false;
-            continue;
-        }
-        let body = current.get_or_insert_with(Vec::new);
-        let quoted_from = {
-            let gt = line.iter().take_while(|&&b| b == b'>').count();
-            gt > 0 && line[gt..].starts_with(b"From ")
-        };
-        body.extend_from_slice(if quoted_from { &line[1..] } else { &line });
-        prev_blank = line == b"\n" || line == b"\r\n";
-    }
-    if let Some(msg) = current.take()
-        && !msg.iter().all(|b| b.is_ascii_whitespace())
-    {
-        emit(msg, &mut count)?;
-    }
-    Ok(count)
-}
-
-/// The blank line before the next "From " belongs to the mbox, not the message.
-fn trim_final_newline(mut msg: Vec<u8>) -> Vec<u8> {
-    if msg.ends_with(b"\r\n\r\n") {
-        msg.truncate(msg.len() - 2);
-    } else if msg.ends_with(b"\n\n") {
-        msg.truncate(msg.len() - 1);
-    }
-    msg
+    })
+    .with_context(|| format!("reading mbox {}", path.display()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn mboxrd_is_split_and_unquoted() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("a.mbox");
-        std::fs::write(
-            &p,
-            "From a@b Mon Jan  1 00:00:00 2026\nSubject: one\n\n>From the start\nFrom here on\n\nFrom c@d Mon Jan  1 00:00:00 2026\nSubject: two\n\nbody\n",
-        )
-        .unwrap();
-        let mut got = Vec::new();
-        let n = read_mbox(&p, false, |raw, loc| {
-            got.push((String::from_utf8(raw).unwrap(), loc.uid));
-            Ok(())
-        })
-        .unwrap();
-        assert_eq!(n, 2);
-        assert_eq!(got[0].0, "Subject: one\n\nFrom the start\nFrom here on\n");
-        assert_eq!(got[1], ("Subject: two\n\nbody\n".to_string(), 2));
-    }
 
     #[test]
     fn a_readme_beside_mail_is_not_mail() {
