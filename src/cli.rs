@@ -152,3 +152,32 @@ pub(crate) enum CorrectionsAction {
     /// Forget correction N (as `allears corrections` numbers them); stored mail is judged again.
     Forget { id: i64 },
 }
+
+impl Command {
+    /// The subcommand's name, as typed ("run", "import").
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Run { .. } => "run",
+            Command::Daemon => "daemon",
+            Command::Fetch { .. } => "fetch",
+            Command::Check => "check",
+            Command::Import { .. } => "import",
+            Command::Digest => "digest",
+            Command::Threads { .. } => "threads",
+            Command::Messages { .. } => "messages",
+            Command::Explain { .. } => "explain",
+            Command::Items { .. } => "items",
+            Command::Topics { .. } => "topics",
+            Command::Reclassify => "reclassify",
+            Command::Done { .. } => "done",
+            Command::Ignore { .. } => "ignore",
+            Command::Mute { .. } => "mute",
+            Command::NotForMe { .. } => "not-for-me",
+            Command::NeedsReply { .. } => "needs-reply",
+            Command::Corrections { .. } => "corrections",
+            Command::Snooze { .. } => "snooze",
+            Command::Reply { .. } => "reply",
+            Command::Topic { .. } => "topic",
+        }
+    }
+}

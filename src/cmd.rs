@@ -1,7 +1,8 @@
 //! One function per subcommand: each opens what it needs, drives the
 //! pipeline modules (`run.rs` for a whole run), and prints for a person or
-//! as JSON lines. Mail-derived text is printed only through `text.rs`'s
-//! helpers or as JSON.
+//! as JSON lines. Standard output goes through `text::Visible` and JSON
+//! through `text::json`, so mail-derived text reaches a terminal as text,
+//! never as control sequences.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -18,6 +19,7 @@ use crate::import;
 use crate::source::imap;
 use crate::status::{Judge, Status};
 use crate::store::{Row, Store};
+use crate::text::{Visible, json as json_line, visible, visible_line};
 use crate::thread::{Mode, Node};
 
 pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
@@ -26,14 +28,20 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         return check(&config);
     }
     let db = cli.db.clone().unwrap_or_else(|| config.db_path());
-    let mut store = Store::open(&db)?;
+    let wait = config.store.lock_timeout();
+    let mut store = Store::open(&db, wait)?;
+    // One allears at a time on a store; the daemon takes it round by round.
+    let lock = store.lock_run(wait, cli.command.name())?;
     let judged = analyze::ensure_current(&mut store, &config)?;
     if judged > 0 {
         eprintln!("the rules or your [owner] changed: judged {judged} stored message(s) again");
     }
     match cli.command {
         Command::Run { force } => run_once(&mut store, &config, force),
-        Command::Daemon => crate::daemon::run(&mut store, &config),
+        Command::Daemon => {
+            drop(lock);
+            crate::daemon::run(&mut store, &config)
+        }
         Command::Fetch { account } => fetch(&mut store, &config, account.as_deref()),
         Command::Check => check(&config),
         Command::Import { paths, sent } => {
@@ -44,7 +52,7 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
             let started = std::time::Instant::now();
             analyze::refresh_if_pending(&mut store, &config.owner)?;
             tracing::debug!("threads and answered took {:?}", started.elapsed());
-            crate::run::say_import(&summary, &store, &mut |l| eprintln!("{l}"));
+            crate::run::say_import(&summary, &store, &mut |l| eprintln!("{}", visible(&l)));
             let c = summary.counts;
             Ok(if c.new + c.known == 0 && !summary.problems.is_empty() {
                 ExitCode::from(2)
@@ -126,7 +134,7 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
 /// `allears run`: one run of the pipeline (`run.rs`). Without `[smtp]` the
 /// digest goes to the output folder, and counts as sent there.
 fn run_once(store: &mut Store, config: &Config, force: bool) -> Result<ExitCode> {
-    let mut say = |l: String| eprintln!("{l}");
+    let mut say = |l: String| eprintln!("{}", visible(&l));
     let gathered = crate::run::once(store, config, crate::clock::now(), force, &mut say)?;
     Ok(ExitCode::from(gathered.code()))
 }
@@ -135,7 +143,7 @@ fn run_once(store: &mut Store, config: &Config, force: bool) -> Result<ExitCode>
 fn fetch(store: &mut Store, config: &Config, only: Option<&str>) -> Result<ExitCode> {
     imap::require_accounts(config, only)?;
     let reports = imap::fetch_accounts(store, config, only);
-    crate::run::say_fetch(&reports, &mut |l| eprintln!("{l}"));
+    crate::run::say_fetch(&reports, &mut |l| eprintln!("{}", visible(&l)));
     let failed = reports.iter().any(imap::AccountReport::failed);
     // Threads and answers change only when a message or a location was added.
     if store.refresh_pending()? {
@@ -167,7 +175,7 @@ fn check(config: &Config) -> Result<ExitCode> {
         }
         for p in &r.problems {
             writeln!(w, "  PROBLEM: {p}")?;
-            eprintln!("allears: account {}: {p}", r.account);
+            eprintln!("allears: account {}: {}", r.account, visible(p));
         }
         if r.problems.is_empty() {
             writeln!(w, "  ok")?;
@@ -208,10 +216,10 @@ fn command_line(store: &mut Store, config: &Config, line: &str) -> Result<ExitCo
     )?;
     let mut w = out();
     for l in report.lines() {
-        writeln!(w, "{l}")?;
+        writeln!(w, "{}", visible(&l))?;
     }
     w.flush()?;
-    crate::run::send_outbox(store, config, &mut |l| eprintln!("{l}"))?;
+    crate::run::send_outbox(store, config, &mut |l| eprintln!("{}", visible(&l)))?;
     Ok(if report.failed() {
         ExitCode::from(1)
     } else {
@@ -267,8 +275,9 @@ fn corrections(
     Ok(ExitCode::SUCCESS)
 }
 
-fn out() -> std::io::BufWriter<std::io::StdoutLock<'static>> {
-    std::io::BufWriter::new(std::io::stdout().lock())
+/// Standard output: buffered, and shown as text (`text::Visible`).
+fn out() -> Visible<std::io::BufWriter<std::io::StdoutLock<'static>>> {
+    Visible::new(std::io::BufWriter::new(std::io::stdout().lock()))
 }
 
 fn threads(store: &Store, as_json: bool, strict: bool) -> Result<ExitCode> {
@@ -288,14 +297,14 @@ fn threads(store: &Store, as_json: bool, strict: bool) -> Result<ExitCode> {
             .collect();
         if as_json {
             let line = json!({"root": t.root, "messages": ids, "tree": tree_json(&t.tree, 0)});
-            writeln!(w, "{line}")?;
+            writeln!(w, "{}", json_line(&line)?)?;
         } else {
             let subject = t
                 .messages
                 .first()
                 .map(|&i| links[i].subject.as_str())
                 .unwrap_or("");
-            writeln!(w, "{} message(s): {subject}", ids.len())?;
+            writeln!(w, "{} message(s): {}", ids.len(), visible_line(subject))?;
             draw(&mut w, &t.tree, 1, &links)?;
         }
     }
@@ -341,8 +350,14 @@ fn draw(
             Some(id) => links
                 .iter()
                 .find(|l| &l.message_id == id)
-                .map(|l| format!("{} ({})", l.subject, l.from_addr))
-                .unwrap_or_else(|| id.clone()),
+                .map(|l| {
+                    format!(
+                        "{} ({})",
+                        visible_line(&l.subject),
+                        visible_line(&l.from_addr)
+                    )
+                })
+                .unwrap_or_else(|| visible_line(id).into_owned()),
             None => "(missing message)".to_string(),
         };
         writeln!(w, "{}{label}", "  ".repeat(d.min(40)))?;
@@ -378,7 +393,7 @@ fn messages(store: &Store, config: &Config, as_json: bool) -> Result<ExitCode> {
     let mut w = out();
     for row in store.rows()? {
         if as_json {
-            writeln!(w, "{}", message_json(&row))?;
+            writeln!(w, "{}", json_line(&message_json(&row))?)?;
         } else {
             let open = if judge.status(&row).needs_reply() {
                 "needs reply"
@@ -390,9 +405,9 @@ fn messages(store: &Store, config: &Config, as_json: bool) -> Result<ExitCode> {
                 "{:<9} {:<11} {} <{}> {}",
                 row.source.as_str(),
                 open,
-                row.from_addr,
-                row.message_id,
-                row.subject
+                visible_line(&row.from_addr),
+                visible_line(&row.message_id),
+                visible_line(&row.subject)
             )?;
         }
     }
@@ -410,9 +425,14 @@ fn explain(store: &Store, config: &Config, message_id: &str) -> Result<ExitCode>
         .with_context(|| format!("no stored message has Message-ID <{id}>"))?;
     let judge = Judge::load(store, config, crate::clock::now())?;
     let mut w = out();
-    writeln!(w, "<{}>", row.message_id)?;
-    writeln!(w, "  subject:   {}", row.subject)?;
-    writeln!(w, "  from:      {} {}", row.from_name, row.from_addr)?;
+    writeln!(w, "<{}>", visible_line(&row.message_id))?;
+    writeln!(w, "  subject:   {}", visible_line(&row.subject))?;
+    writeln!(
+        w,
+        "  from:      {} {}",
+        visible_line(&row.from_name),
+        visible_line(&row.from_addr)
+    )?;
     writeln!(w, "  source:    {}", row.source.as_str())?;
     writeln!(
         w,
@@ -420,28 +440,37 @@ fn explain(store: &Store, config: &Config, message_id: &str) -> Result<ExitCode>
         if row.asks_owner { "yes" } else { "no" }
     )?;
     if !row.class.question.is_empty() {
-        writeln!(w, "  question:  {}", row.class.question)?;
+        writeln!(w, "  question:  {}", visible_line(&row.class.question))?;
     }
     match &row.answered_by {
-        Some(by) => writeln!(w, "  answered:  yes, by your message <{by}>")?,
+        Some(by) => writeln!(
+            w,
+            "  answered:  yes, by your message <{}>",
+            visible_line(by)
+        )?,
         None => writeln!(w, "  answered:  no")?,
     }
     match judge.status(&row) {
         Status::In(section) => writeln!(w, "  in digest: yes, under {}", section.title())?,
-        Status::Out(why) => writeln!(w, "  in digest: no: {why}")?,
+        Status::Out(why) => writeln!(w, "  in digest: no: {}", visible_line(&why.to_string()))?,
     }
     for t in &row.class.topics {
-        writeln!(w, "  topic:     {} (\"{}\")", t.phrase, t.words)?;
+        writeln!(
+            w,
+            "  topic:     {} (\"{}\")",
+            visible_line(&t.phrase),
+            visible_line(&t.words)
+        )?;
     }
     if let Some(t) = &row.thread {
-        writeln!(w, "  thread:    <{t}>")?;
+        writeln!(w, "  thread:    <{}>", visible_line(t))?;
     }
     if let Some(e) = &row.parse_error {
-        writeln!(w, "  parse error: {e}")?;
+        writeln!(w, "  parse error: {}", visible_line(e))?;
     }
     writeln!(w, "  why:")?;
     for r in &row.class.reasons {
-        writeln!(w, "    - {r}")?;
+        writeln!(w, "    - {}", visible_line(&r.to_string()))?;
     }
     w.flush()?;
     Ok(ExitCode::SUCCESS)
@@ -453,9 +482,9 @@ fn items(store: &mut Store, config: &Config, as_json: bool) -> Result<ExitCode> 
     let mut w = out();
     for item in digest::items(&d) {
         if as_json {
-            writeln!(w, "{}", serde_json::to_string(&item)?)?;
+            writeln!(w, "{}", json_line(&item)?)?;
         } else {
-            writeln!(w, "{:<5} {}", item.id, item.summary)?;
+            writeln!(w, "{:<5} {}", item.id, visible_line(&item.summary))?;
         }
     }
     w.flush()?;
@@ -475,9 +504,15 @@ fn topics(store: &mut Store, config: &Config, as_json: bool) -> Result<ExitCode>
                 "words": g.words,
                 "state": g.state,
             });
-            writeln!(w, "{line}")?;
+            writeln!(w, "{}", json_line(&line)?)?;
         } else {
-            writeln!(w, "T{:<4} {} ({} reader(s))", g.id, g.label, g.askers.len())?;
+            writeln!(
+                w,
+                "T{:<4} {} ({} reader(s))",
+                g.id,
+                visible_line(&g.label),
+                g.askers.len()
+            )?;
         }
     }
     w.flush()?;

@@ -60,10 +60,33 @@ impl Origin {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Store {
     pub path: Option<PathBuf>,
+    /// How long allears waits for another allears (or another writer) on
+    /// the store before it gives up and says who holds it.
+    #[serde(default = "default_lock_timeout")]
+    pub lock_timeout_secs: u64,
+}
+
+fn default_lock_timeout() -> u64 {
+    60
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Store {
+            path: None,
+            lock_timeout_secs: default_lock_timeout(),
+        }
+    }
+}
+
+impl Store {
+    pub fn lock_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.lock_timeout_secs)
+    }
 }
 
 #[derive(Debug, Deserialize)]

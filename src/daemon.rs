@@ -61,7 +61,18 @@ pub(crate) fn run(store: &mut Store, config: &Config) -> Result<ExitCode> {
                 false
             });
             let replies = changed.swap(false, Ordering::Relaxed);
-            if now >= next_fetch || replies || (due && retry.ready(now)) {
+            let work = now >= next_fetch || replies || (due && retry.ready(now));
+            // The store is this round's only while it works: a command run
+            // beside the daemon waits for the round, not for the daemon.
+            let _lock = match work.then(|| store.lock_run(config.store.lock_timeout(), "daemon")) {
+                Some(Err(e)) => {
+                    tracing::warn!("{e:#}; this round waits for the next");
+                    wait(&stop, &changed, RECHECK);
+                    continue;
+                }
+                lock => lock,
+            };
+            if work {
                 fetch(store, config);
                 next_fetch = now.saturating_add(every).unwrap_or(now);
             }
@@ -87,7 +98,7 @@ pub(crate) fn run(store: &mut Store, config: &Config) -> Result<ExitCode> {
 /// One round of reading and acting on replies; errors are logged, not
 /// fatal: the next interval tries again.
 fn fetch(store: &mut Store, config: &Config) {
-    let mut say = |line: String| tracing::info!("{line}");
+    let mut say = |line: String| tracing::info!("{}", crate::text::visible(&line));
     let round = crate::run::gather(store, config).and_then(|g| {
         g.report(store, &mut say);
         crate::run::act_on_replies(store, config, &mut say)

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::classify::learned::Lessons;
@@ -183,7 +183,10 @@ pub(crate) fn pipeline(
         .map_or(2, |n| n.get())
         .clamp(1, 4);
     let (raw_tx, raw_rx) = sync_channel::<Vec<(usize, Item)>>(8);
-    let raw_rx = std::sync::Mutex::new(raw_rx);
+    // Only the workers hold the receiving end: when the store fails, the
+    // workers stop, the receiver goes with the last of them, and a reader
+    // blocked on a full channel gets an error instead of waiting forever.
+    let raw_rx = std::sync::Arc::new(std::sync::Mutex::new(raw_rx));
     std::thread::scope(|scope| {
         let (done_tx, done_rx) = sync_channel::<Vec<(usize, Done)>>(2 * BATCH / Feeder::CHUNK);
         let producer = scope.spawn(move || {
@@ -199,9 +202,9 @@ pub(crate) fn pipeline(
             let produced = produce(&mut feeder);
             feeder.flush().and(produced)
         });
-        let raw_rx = &raw_rx;
         for _ in 0..workers {
             let done_tx = done_tx.clone();
+            let raw_rx = std::sync::Arc::clone(&raw_rx);
             scope.spawn(move || {
                 loop {
                     let next = match raw_rx.lock() {
@@ -220,6 +223,9 @@ pub(crate) fn pipeline(
             });
         }
         drop(done_tx);
+        drop(raw_rx);
+        // On a store error this returns at once, dropping `done_rx`: the
+        // workers' next send fails and they stop (see `raw_rx` above).
         let stored = store_in_order(store, done_rx, bar, counts);
         let produced = producer
             .join()
@@ -270,7 +276,9 @@ fn store_in_order(
                     let checkpoint = mark
                         .as_ref()
                         .map(|m| (m.account.as_str(), m.folder.as_str(), m.checkpoint));
-                    *counts += store.save_batch(&batch, checkpoint)?;
+                    *counts += store
+                        .save_batch(&batch, checkpoint)
+                        .with_context(|| format!("storing {} message(s)", batch.len()))?;
                     bar.inc(batch.len() as u64);
                     batch.clear();
                 }
@@ -282,7 +290,9 @@ fn store_in_order(
     // The channel is closed, so every item has arrived and is in order:
     // what is left came after the producer's last commit.
     if !batch.is_empty() {
-        *counts += store.save_batch(&batch, None)?;
+        *counts += store
+            .save_batch(&batch, None)
+            .with_context(|| format!("storing {} message(s)", batch.len()))?;
         bar.inc(batch.len() as u64);
     }
     tracing::debug!(

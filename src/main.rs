@@ -12,6 +12,7 @@ mod source {
     pub(crate) mod idle;
     pub(crate) mod imap;
     pub(crate) mod local;
+    pub(crate) mod mbox;
 }
 mod analyze;
 mod classify;

@@ -2,6 +2,14 @@
 //! HTML, results messages, the terminal): one line, no control or
 //! bidirectional-override characters, bounded length; links limited to
 //! http, https and mailto. Escaping HTML is the template engine's job.
+//!
+//! What the command line prints passes through [`visible`] (text, by the
+//! [`Visible`] writer) or [`json`] (JSON lines): a terminal only ever gets
+//! text, never an escape sequence (ECMA-48 C0/C1 controls: CSI, OSC) or a
+//! bidirectional override (UAX #9) that a mail put in a subject or a name.
+
+use std::borrow::Cow;
+use std::io::Write;
 
 /// Reader text made safe to show: one line (no CR/LF to break a header or a
 /// layout), no control or bidirectional-override characters (a terminal escape
@@ -25,6 +33,133 @@ pub(crate) fn clip(s: &str, max: usize) -> String {
 /// Unicode bidirectional formatting characters (UAX #9): embeddings, overrides, isolates.
 pub(crate) fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+}
+
+/// Characters a terminal must not receive raw from mail, beside C0 and C1
+/// controls: bidirectional formatting (UAX #9), and the invisible format
+/// characters that can hide or reorder text (zero-width, word joiners,
+/// line and paragraph separators, the byte order mark, interlinear annotations).
+fn is_invisible_format(c: char) -> bool {
+    is_bidi_control(c)
+        || matches!(c, '\u{061C}' | '\u{200B}'..='\u{200D}' | '\u{2028}' | '\u{2029}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
+}
+
+/// Must be shown as an escape rather than sent to a terminal: every control
+/// character (C0 but the line feed, DEL, C1) and the invisible format ones.
+fn needs_escape(c: char) -> bool {
+    (c.is_control() && c != '\n') || is_invisible_format(c)
+}
+
+/// Mail-derived text as a terminal may show it: line feeds kept, every other
+/// control character as `\x1b` (C0, DEL) or `<U+009B>` (C1), and bidi and
+/// invisible format characters as `<U+202E>`. Text with none is borrowed.
+pub(crate) fn visible(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(needs_escape) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        match c {
+            c if !needs_escape(c) => out.push(c),
+            c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push_str(&format!("<U+{:04X}>", c as u32)),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// [`visible`] for one field of a one-line listing: a line feed is escaped too.
+pub(crate) fn visible_line(s: &str) -> Cow<'_, str> {
+    match visible(s) {
+        Cow::Borrowed(b) if !b.contains('\n') => Cow::Borrowed(b),
+        v => Cow::Owned(v.replace('\n', "\\x0a")),
+    }
+}
+
+/// A writer for the terminal (standard output): every line passes through
+/// [`visible`] before it is written, so nothing printed can reach the
+/// terminal raw, whatever field it came from. Bytes are held until a line
+/// ends (or `flush`), so a character is never split between two writes.
+pub(crate) struct Visible<W: Write> {
+    inner: W,
+    pending: Vec<u8>,
+}
+
+impl<W: Write> Visible<W> {
+    pub fn new(inner: W) -> Visible<W> {
+        Visible {
+            inner,
+            pending: Vec::new(),
+        }
+    }
+
+    fn write_lines(&mut self, all: bool) -> std::io::Result<()> {
+        let end = if all {
+            self.pending.len()
+        } else {
+            match memchr::memrchr(b'\n', &self.pending) {
+                Some(i) => i + 1,
+                None => return Ok(()),
+            }
+        };
+        let text = String::from_utf8_lossy(&self.pending[..end]);
+        self.inner.write_all(visible(&text).as_bytes())?;
+        self.pending.drain(..end);
+        Ok(())
+    }
+}
+
+impl<W: Write> Write for Visible<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        if buf.contains(&b'\n') {
+            self.write_lines(false)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.write_lines(true)?;
+        self.inner.flush()
+    }
+}
+
+impl<W: Write> Drop for Visible<W> {
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
+}
+
+/// serde_json's compact output, with DEL, C1 controls and bidi and invisible
+/// format characters escaped as `\u202e` too (serde_json escapes only C0).
+struct JsonEscapes;
+
+impl serde_json::ser::Formatter for JsonEscapes {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if needs_escape(c) {
+                w.write_all(fragment[start..i].as_bytes())?;
+                write!(w, "\\u{:04x}", c as u32)?;
+                start = i + c.len_utf8();
+            }
+        }
+        w.write_all(fragment[start..].as_bytes())
+    }
+}
+
+/// One JSON line for the command line's `--json` output: nothing in it a
+/// terminal would act on (see [`JsonEscapes`]), and still plain JSON.
+pub(crate) fn json(value: &impl serde::Serialize) -> serde_json::Result<String> {
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, JsonEscapes);
+    value.serialize(&mut ser)?;
+    // The formatter writes UTF-8 only.
+    Ok(String::from_utf8(out).unwrap_or_default())
 }
 
 /// Only links a mail client may follow safely: http, https, mailto.
@@ -71,6 +206,36 @@ mod tests {
         let out = clip(hostile, 100);
         assert_eq!(out, "Hi Bcc: x@y[2J gnp.exe ok");
         assert_eq!(clip("abcdef", 3), "abc…");
+    }
+
+    #[test]
+    fn a_terminal_gets_escapes_not_controls() {
+        let hostile = "a\x1b]0;owned\x07b\u{9b}31mc\u{202E}d\re\tf\x7f\ng";
+        assert_eq!(
+            visible(hostile),
+            "a\\x1b]0;owned\\x07b<U+009B>31mc<U+202E>d\\x0de\\x09f\\x7f\ng"
+        );
+        assert_eq!(visible_line("a\nb"), "a\\x0ab");
+        assert!(matches!(visible("plain, café"), Cow::Borrowed(_)));
+        let mut out = Vec::new();
+        {
+            let mut w = Visible::new(&mut out);
+            // A character split between two writes is still one character.
+            let bytes = "x\u{202E}y\n\x1b".as_bytes();
+            w.write_all(&bytes[..2]).unwrap();
+            w.write_all(&bytes[2..]).unwrap();
+        }
+        assert_eq!(String::from_utf8(out).unwrap(), "x<U+202E>y\n\\x1b");
+    }
+
+    #[test]
+    fn json_escapes_what_a_terminal_would_obey() {
+        let v = serde_json::json!({"s": "a\x1b[2Jb\u{9b}c\u{202E}d\u{7f}é"});
+        let line = json(&v).unwrap();
+        assert_eq!(line, r#"{"s":"a\u001b[2Jb\u009bc\u202ed\u007fé"}"#);
+        assert!(!line.chars().any(needs_escape));
+        let back: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(back, v);
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod classify;
 mod conformance;
 mod eval;
 mod golden;
+mod hostile;
 mod imap;
 mod learn;
 mod offline;

@@ -63,8 +63,9 @@ pub(crate) fn process(store: &mut Store, config: &Config, now: Timestamp) -> Res
         }
         if let Err(reason) = auth::authenticate(&msg, config, &token) {
             tracing::warn!(
-                "ignored a reply to the digest, <{}>: {reason}",
-                l.message_id
+                "ignored a reply to the digest, <{}>: {}",
+                crate::text::visible_line(&l.message_id),
+                crate::text::visible_line(&reason)
             );
             store.record_command(&l.message_id, false, &format!("ignored: {reason}"))?;
             continue;

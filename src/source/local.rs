@@ -6,8 +6,9 @@
 //! after (`message.rs`). mbox files are read line by line, so a large archive
 //! costs one message of memory, not the whole file.
 
+use std::collections::HashSet;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -39,27 +40,62 @@ fn is_maildir(dir: &Path) -> bool {
     dir.join("cur").is_dir() || dir.join("new").is_dir()
 }
 
-/// Walk a configured path into entries. Problems with single files are
-/// reported through `problems` and do not stop the walk.
+/// Walk a configured path into entries. Problems with single files or
+/// folders are reported through `problems` and do not stop the walk; only
+/// regular files are ever opened (a FIFO would block the import, a device
+/// never end), and each folder is read once however many links lead to it.
 pub(crate) fn entries(path: &Path, sent: bool, problems: &mut Vec<String>) -> Result<Vec<Entry>> {
     let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut out = Vec::new();
+    let mut walk = Walk {
+        out: Vec::new(),
+        problems,
+        seen: HashSet::new(),
+        not_mail: Vec::new(),
+    };
     if meta.is_file() {
         let sent = sent
             || path
                 .file_name()
                 .is_some_and(|n| is_sent_name(&n.to_string_lossy()));
-        out.push(
-            file_entry(path, sent, true, problems).unwrap_or_else(|| Entry::Message {
-                path: path.to_path_buf(),
-                place: place_of(path),
-                sent,
-            }),
+        match file_entry(path, sent, true) {
+            Ok(e) => walk.out.extend(e),
+            Err(e) => walk.problems.push(format!("{e:#}")),
+        }
+    } else if !meta.is_dir() {
+        anyhow::bail!(
+            "{}: {}, not a regular file or a folder: not read",
+            path.display(),
+            kind_of(&meta)
         );
+    } else if let Some(maildir) = maildir_of_subfolder(path) {
+        // `import Maildir/cur`: its files are messages, whatever their names.
+        let sent = sent
+            || maildir
+                .file_name()
+                .is_some_and(|n| is_sent_name(&n.to_string_lossy()));
+        walk.seen.insert(file_id(&meta));
+        walk.messages_in(path, &place_of(maildir), sent);
     } else {
-        walk_dir(path, sent, &mut out, problems, 0);
+        walk.dir(path, sent, 0);
     }
-    Ok(out)
+    if let Some(first) = walk.not_mail.first() {
+        walk.problems.push(format!(
+            "{} file(s) that do not look like mail were not read (the first: {})",
+            walk.not_mail.len(),
+            first.display()
+        ));
+    }
+    Ok(walk.out)
+}
+
+/// The Maildir a `cur` or `new` folder belongs to, when `dir` is one.
+fn maildir_of_subfolder(dir: &Path) -> Option<&Path> {
+    let name = dir.file_name()?.to_string_lossy();
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    (matches!(name.as_ref(), "cur" | "new") && is_maildir(parent)).then_some(parent)
 }
 
 fn place_of(path: &Path) -> String {
@@ -67,57 +103,154 @@ fn place_of(path: &Path) -> String {
     format!("file:{}", abs.display())
 }
 
-fn walk_dir(
-    dir: &Path,
-    sent: bool,
-    out: &mut Vec<Entry>,
-    problems: &mut Vec<String>,
-    depth: usize,
-) {
-    if depth > 16 {
-        problems.push(format!(
-            "{}: folders nested too deep, not read",
-            dir.display()
-        ));
-        return;
+/// A file or folder, by device and inode.
+fn file_id(meta: &std::fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (meta.dev(), meta.ino())
+}
+
+/// What a file that is neither a regular file nor a folder is, for people.
+fn kind_of(meta: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else {
+        "a special file"
     }
-    let sent = sent
-        || dir
-            .file_name()
-            .is_some_and(|n| is_sent_name(&n.to_string_lossy()));
-    let maildir = is_maildir(dir);
-    if maildir {
-        let place = place_of(dir);
-        for sub in ["cur", "new"] {
-            for path in sorted_children(&dir.join(sub), problems) {
-                if path.is_file() && !hidden(&path) {
-                    out.push(Entry::Message {
-                        path,
-                        place: place.clone(),
-                        sent,
-                    });
-                }
+}
+
+/// One walk over a configured path.
+struct Walk<'a> {
+    out: Vec<Entry>,
+    problems: &'a mut Vec<String>,
+    /// Folders read so far, by device and inode: symlinks back up the
+    /// tree (`a -> .`) lead to a folder already read, which is not read again.
+    seen: HashSet<(u64, u64)>,
+    /// Files passed over because they do not look like mail (said once, counted).
+    not_mail: Vec<PathBuf>,
+}
+
+/// What a path in a folder is, links followed.
+enum Kind {
+    Dir,
+    File,
+    /// Cannot be looked at, or is not a regular file or folder: reported.
+    Skip,
+}
+
+impl Walk<'_> {
+    fn kind(&mut self, path: &Path) -> Kind {
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_dir() => Kind::Dir,
+            Ok(m) if m.is_file() => Kind::File,
+            Ok(m) => {
+                self.problems.push(format!(
+                    "{}: {}, not a regular file: skipped",
+                    path.display(),
+                    kind_of(&m)
+                ));
+                Kind::Skip
+            }
+            Err(e) => {
+                self.problems
+                    .push(format!("{}: cannot be read: {e}", path.display()));
+                Kind::Skip
             }
         }
     }
-    // Beside cur/ and new/ there may be Maildir++ subfolders (".Sent"), plain
-    // subfolders (notmuch-style trees) and stray message files: read them all.
-    for path in sorted_children(dir, problems) {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if maildir && matches!(name.as_str(), "cur" | "new" | "tmp") {
-            continue;
+
+    /// The regular files of a Maildir's cur/ or new/ are messages.
+    fn messages_in(&mut self, sub: &Path, place: &str, sent: bool) {
+        for path in sorted_children(sub, self.problems) {
+            if hidden(&path) {
+                continue;
+            }
+            match self.kind(&path) {
+                Kind::File => self.out.push(Entry::Message {
+                    path,
+                    place: place.to_string(),
+                    sent,
+                }),
+                Kind::Dir | Kind::Skip => {}
+            }
         }
-        let maildirplus = maildir && name.len() > 1 && path.is_dir() && is_maildir(&path);
-        if hidden(&path) && !maildirplus {
-            continue;
+    }
+
+    fn dir(&mut self, dir: &Path, sent: bool, depth: usize) {
+        match std::fs::metadata(dir) {
+            Ok(m) if !self.seen.insert(file_id(&m)) => {
+                tracing::debug!("{}: read already (a link to it): skipped", dir.display());
+                return;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                self.problems
+                    .push(format!("{}: cannot be read: {e}", dir.display()));
+                return;
+            }
         }
-        if path.is_dir() {
-            walk_dir(&path, sent, out, problems, depth + 1);
-        } else if let Some(e) = file_entry(&path, sent, false, problems) {
-            out.push(e);
+        if depth > 16 {
+            self.problems.push(format!(
+                "{}: folders nested too deep, not read",
+                dir.display()
+            ));
+            return;
+        }
+        let sent = sent
+            || dir
+                .file_name()
+                .is_some_and(|n| is_sent_name(&n.to_string_lossy()));
+        let maildir = is_maildir(dir);
+        if maildir {
+            let place = place_of(dir);
+            for sub in ["cur", "new"] {
+                let sub = dir.join(sub);
+                if sub.exists() {
+                    self.messages_in(&sub, &place, sent);
+                }
+            }
+        }
+        // Beside cur/ and new/ there may be Maildir++ subfolders (".Sent"), plain
+        // subfolders (notmuch-style trees) and stray message files: read them all.
+        for path in sorted_children(dir, self.problems) {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if maildir && matches!(name.as_str(), "cur" | "new" | "tmp") {
+                continue;
+            }
+            if hidden(&path) && !(maildir && name.len() > 1) {
+                continue;
+            }
+            match self.kind(&path) {
+                Kind::Dir if hidden(&path) => {
+                    // A Maildir++ subfolder (".Lists"); other hidden folders
+                    // (".notmuch") are not mail. One that cannot be read may
+                    // be either: say so, or its mail would silently be missing.
+                    if let Err(e) = std::fs::read_dir(&path) {
+                        self.problems.push(format!(
+                            "{}: cannot be read: {e}; its mail (if any) is not imported",
+                            path.display()
+                        ));
+                    } else if is_maildir(&path) {
+                        self.dir(&path, sent, depth + 1);
+                    }
+                }
+                Kind::Dir => self.dir(&path, sent, depth + 1),
+                Kind::File if hidden(&path) => {}
+                Kind::File => match file_entry(&path, sent, false) {
+                    Ok(Some(e)) => self.out.push(e),
+                    Ok(None) => self.not_mail.push(path),
+                    Err(e) => self.problems.push(format!("{e:#}")),
+                },
+                Kind::Skip => {}
+            }
         }
     }
 }
@@ -135,49 +268,62 @@ fn sorted_children(dir: &Path, problems: &mut Vec<String>) -> Vec<PathBuf> {
             v
         }
         Err(e) => {
-            if dir.exists() {
-                problems.push(format!("{}: {e}", dir.display()));
-            }
+            problems.push(format!("{}: cannot be read: {e}", dir.display()));
             Vec::new()
         }
     }
 }
 
+/// Open a file for reading only if it is a regular file. O_NONBLOCK keeps
+/// the open itself from waiting on a FIFO's writer; it changes nothing for
+/// a regular file. The type is checked on the open file, so a file swapped
+/// for a FIFO after the walk is refused too.
+pub(crate) fn open_regular(path: &Path) -> Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .with_context(|| format!("reading {}", path.display()))?;
+    let meta = file
+        .metadata()
+        .with_context(|| format!("reading {}", path.display()))?;
+    if !meta.is_file() {
+        anyhow::bail!(
+            "{}: {}, not a regular file: skipped",
+            path.display(),
+            kind_of(&meta)
+        );
+    }
+    Ok(file)
+}
+
 /// Decide what a file in a folder is: an mbox, a message, or not mail at all
 /// (a README beside the mail is not a message). A file named explicitly is
-/// always read.
-fn file_entry(
-    path: &Path,
-    sent: bool,
-    explicit: bool,
-    problems: &mut Vec<String>,
-) -> Option<Entry> {
+/// always read. An error says it could not be read at all.
+fn file_entry(path: &Path, sent: bool, explicit: bool) -> Result<Option<Entry>> {
     let mut head = [0u8; 512];
-    let n = match File::open(path).and_then(|mut f| f.read(&mut head)) {
-        Ok(n) => n,
-        Err(e) => {
-            problems.push(format!("{}: {e}", path.display()));
-            return None;
-        }
-    };
+    let n = open_regular(path)?
+        .read(&mut head)
+        .with_context(|| format!("reading {}", path.display()))?;
     let head = &head[..n];
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase());
     // An .eml file is one message, even when an envelope "From " line leads it.
     if head.starts_with(b"From ") && ext.as_deref() != Some("eml") {
-        return Some(Entry::Mbox {
+        return Ok(Some(Entry::Mbox {
             path: path.to_path_buf(),
             sent,
-        });
+        }));
     }
     let looks_like_mail =
         ext.as_deref() == Some("eml") || (ext.is_none() && starts_with_header(head)) || explicit;
-    looks_like_mail.then(|| Entry::Message {
+    Ok(looks_like_mail.then(|| Entry::Message {
         path: path.to_path_buf(),
         place: place_of(path),
         sent,
-    })
+    }))
 }
 
 /// The first line is an RFC 5322 header field: a name of printable
@@ -191,105 +337,42 @@ fn starts_with_header(head: &[u8]) -> bool {
     }
 }
 
-/// Read one message file.
+/// Read one message file (a regular file only).
 pub(crate) fn read_message(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+    let mut raw = Vec::new();
+    open_regular(path)?
+        .read_to_end(&mut raw)
+        .with_context(|| format!("reading {}", path.display()))?;
+    Ok(raw)
 }
 
-/// Split an mbox into messages, calling `f(raw, location)` for each.
-///
-/// A message starts at a "From " line at the start of the file or after a
-/// blank line (the mboxo/mboxrd convention, as written by pipermail too).
-/// mboxrd quoting (">From ", ">>From ") loses one '>'. The "From " line
-/// itself is the envelope, not part of the message.
+/// Split an mbox into messages (`mbox.rs`), calling `f(raw, location)` for each.
 pub(crate) fn read_mbox(
     path: &Path,
     sent: bool,
     mut f: impl FnMut(Vec<u8>, Location) -> Result<()>,
 ) -> Result<usize> {
-    let file = File::open(path).with_context(|| format!("opening mbox {}", path.display()))?;
-    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let file = open_regular(path)?;
+    let reader = BufReader::with_capacity(1 << 16, file);
     let place = place_of(path);
-    let mut current: Option<Vec<u8>> = None;
-    let mut prev_blank = true;
-    let mut count = 0usize;
-    let mut line = Vec::new();
-    let mut emit = |msg: Vec<u8>, count: &mut usize| -> Result<()> {
-        *count += 1;
+    let mut count = 0u32;
+    super::mbox::split(reader, 64 << 20, |raw| {
+        count += 1;
         f(
-            trim_final_newline(msg),
+            raw,
             Location {
                 place: place.clone(),
-                uid: *count as u32,
+                uid: count,
                 sent,
             },
         )
-    };
-    loop {
-        line.clear();
-        let n = reader
-            .read_until(b'\n', &mut line)
-            .with_context(|| format!("reading mbox {}", path.display()))?;
-        if n == 0 {
-            break;
-        }
-        if prev_blank && line.starts_with(b"From ") {
-            if let Some(msg) = current.take() {
-                emit(msg, &mut count)?;
-            }
-            current = Some(Vec::new());
-            prev_blank = false;
-            continue;
-        }
-        let body = current.get_or_insert_with(Vec::new);
-        let quoted_from = {
-            let gt = line.iter().take_while(|&&b| b == b'>').count();
-            gt > 0 && line[gt..].starts_with(b"From ")
-        };
-        body.extend_from_slice(if quoted_from { &line[1..] } else { &line });
-        prev_blank = line == b"\n" || line == b"\r\n";
-    }
-    if let Some(msg) = current.take()
-        && !msg.iter().all(|b| b.is_ascii_whitespace())
-    {
-        emit(msg, &mut count)?;
-    }
-    Ok(count)
-}
-
-/// The blank line before the next "From " belongs to the mbox, not the message.
-fn trim_final_newline(mut msg: Vec<u8>) -> Vec<u8> {
-    if msg.ends_with(b"\r\n\r\n") {
-        msg.truncate(msg.len() - 2);
-    } else if msg.ends_with(b"\n\n") {
-        msg.truncate(msg.len() - 1);
-    }
-    msg
+    })
+    .with_context(|| format!("reading mbox {}", path.display()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn mboxrd_is_split_and_unquoted() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("a.mbox");
-        std::fs::write(
-            &p,
-            "From a@b Mon Jan  1 00:00:00 2026\nSubject: one\n\n>From the start\nFrom here on\n\nFrom c@d Mon Jan  1 00:00:00 2026\nSubject: two\n\nbody\n",
-        )
-        .unwrap();
-        let mut got = Vec::new();
-        let n = read_mbox(&p, false, |raw, loc| {
-            got.push((String::from_utf8(raw).unwrap(), loc.uid));
-            Ok(())
-        })
-        .unwrap();
-        assert_eq!(n, 2);
-        assert_eq!(got[0].0, "Subject: one\n\nFrom the start\nFrom here on\n");
-        assert_eq!(got[1], ("Subject: two\n\nbody\n".to_string(), 2));
-    }
 
     #[test]
     fn a_readme_beside_mail_is_not_mail() {

@@ -16,6 +16,7 @@
 mod corrections;
 mod digests;
 mod items;
+mod lock;
 mod messages;
 mod outbox;
 mod topics;
@@ -24,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use crate::classify::Source;
 
@@ -140,15 +141,39 @@ pub(super) fn now() -> i64 {
 }
 
 impl Store {
-    pub fn open(path: &Path) -> Result<Store> {
-        if let Some(dir) = path.parent()
+    /// Open the store at `path`, or make a new one where no file is. A file
+    /// that is there but is empty or not an allears store is never replaced
+    /// or written to: that is an error saying so. `busy` bounds how long a
+    /// statement waits for another writer (SQLite's busy timeout).
+    pub fn open(path: &Path, busy: std::time::Duration) -> Result<Store> {
+        let exists = match std::fs::metadata(path) {
+            Ok(meta) => {
+                check_existing(path, &meta)?;
+                true
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(e) => {
+                return Err(e).with_context(|| format!("reading the store {}", path.display()));
+            }
+        };
+        if !exists
+            && let Some(dir) = path.parent()
             && !dir.as_os_str().is_empty()
         {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("creating folder {}", dir.display()))?;
         }
-        let conn = Connection::open(path)
+        // An existing file is opened without SQLITE_OPEN_CREATE: if it went
+        // away meanwhile, that is an error, not a new store.
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if !exists {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        let conn = Connection::open_with_flags(path, flags)
             .with_context(|| format!("opening the store {}", path.display()))?;
+        conn.busy_timeout(busy)?;
         Self::init(conn).with_context(|| format!("preparing the store {}", path.display()))
     }
 
@@ -158,7 +183,6 @@ impl Store {
     }
 
     fn init(conn: Connection) -> Result<Store> {
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
         // Raw mail makes rows of a few KiB: larger pages and cache mean fewer
         // page splits and writes (page_size only takes effect on a new file).
         conn.pragma_update(None, "page_size", 16384)?;
@@ -168,6 +192,23 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let tables: i64 = conn.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+            [],
+            |r| r.get(0),
+        )?;
+        let ours: i64 = conn.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('messages', 'settings')",
+            [],
+            |r| r.get(0),
+        )?;
+        // A database with tables that are not ours (or ours without a
+        // version) belongs to someone else: never add to it.
+        if (version == 0 && tables > 0) || (version > 0 && ours < 2) {
+            anyhow::bail!(
+                "it is an SQLite database, but not an allears store (no allears tables or schema version): allears will not write to it; point --db or [store] path elsewhere"
+            );
+        }
         if version == 0 {
             conn.execute_batch(&format!(
                 "BEGIN; {SCHEMA}; PRAGMA user_version = {VERSION}; COMMIT;"
@@ -271,6 +312,32 @@ impl Store {
             .execute("DELETE FROM settings WHERE key = 'refresh_pending'", [])?;
         Ok(())
     }
+}
+
+/// An existing store file must be a regular, non-empty SQLite file: an empty
+/// one (truncated, or made by something else) would otherwise silently
+/// become a new, empty store, and every item, topic and digest be gone.
+fn check_existing(path: &Path, meta: &std::fs::Metadata) -> Result<()> {
+    use std::io::Read;
+    let name = path.display();
+    if !meta.is_file() {
+        anyhow::bail!("the store {name} is not a regular file: not an allears store");
+    }
+    if meta.len() == 0 {
+        anyhow::bail!(
+            "the store {name} exists but is empty (0 bytes): it is not an allears store any more (truncated?), and allears will not replace it with a new one. Restore it from a backup, or move it away to start a new store"
+        );
+    }
+    let mut head = [0u8; 16];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .with_context(|| format!("reading the store {name}"))?;
+    if n < head.len() || &head != b"SQLite format 3\0" {
+        anyhow::bail!(
+            "the store {name} is not an allears store (not an SQLite database): allears will not replace it; point --db or [store] path elsewhere, or move it away"
+        );
+    }
+    Ok(())
 }
 
 /// 16 random bytes as 32 lowercase hex digits, from the kernel.

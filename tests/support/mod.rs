@@ -39,7 +39,7 @@ pub struct Run {
 }
 
 impl Run {
-    fn from(o: Output) -> Run {
+    pub fn from(o: Output) -> Run {
         Run {
             status: o.status,
             stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
@@ -96,7 +96,7 @@ impl Env {
     }
 
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_allears"));
+        let mut c = Command::new(bin());
         c.current_dir(self.path())
             .arg("--config")
             .arg(self.path().join("digest.toml"))
@@ -114,6 +114,15 @@ impl Env {
 
     pub fn run(&self, args: &[&str]) -> Run {
         Run::from(self.cmd(args).output().expect("run allears"))
+    }
+}
+
+/// The allears executable under test: this build's, or `ALLEARS_TEST_BIN`
+/// (say, an older build, to see a regression test fail without the fix).
+pub fn bin() -> PathBuf {
+    match std::env::var_os("ALLEARS_TEST_BIN") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => PathBuf::from(env!("CARGO_BIN_EXE_allears")),
     }
 }
 
