@@ -8,6 +8,7 @@ mod conformance;
 mod eval;
 mod golden;
 mod imap;
+mod oauth2;
 mod offline;
 mod replies;
 mod shape;

@@ -109,8 +109,9 @@ pub(crate) enum Problem {
     },
     #[error("password for account {account}: {detail}")]
     Password { account: String, detail: String },
-    #[error("OAuth2 token for account {account}: {detail}")]
-    Token { account: String, detail: String },
+    /// The detail names the account where the cause is the account's own.
+    #[error("OAuth2 token: {0}")]
+    Token(String),
     #[error("{0}")]
     Protocol(String),
 }
@@ -166,10 +167,7 @@ fn token_login(
     account: &Account,
 ) -> Result<Session, Problem> {
     let token = |want| {
-        oauth2::access_token(config, account, want).map_err(|e| Problem::Token {
-            account: account.name.clone(),
-            detail: format!("{e:#}"),
-        })
+        oauth2::access_token(config, account, want).map_err(|e| Problem::Token(format!("{e:#}")))
     };
     let first = token(Want::Any)?;
     let (e, said, client) = match authenticate(client, account, &first) {
