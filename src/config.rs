@@ -120,6 +120,17 @@ pub(crate) enum Tls {
     None,
 }
 
+impl Tls {
+    /// How a provider preset's server is reached.
+    fn of(server: crate::providers::Server) -> Tls {
+        if server.implicit_tls {
+            Tls::Implicit
+        } else {
+            Tls::Starttls
+        }
+    }
+}
+
 /// One IMAP account, with a `provider` preset's host, port and TLS filled in.
 #[derive(Debug, Deserialize)]
 #[serde(try_from = "AccountKeys")]
@@ -208,7 +219,7 @@ impl TryFrom<AccountKeys> for Account {
             provider: k.provider,
             host,
             port: k.port.or(preset.map(|p| p.port)).unwrap_or(993),
-            tls: k.tls.or(preset.map(|p| p.tls)).unwrap_or(Tls::Implicit),
+            tls: k.tls.or(preset.map(Tls::of)).unwrap_or(Tls::Implicit),
             ca_file: k.ca_file,
             username: k.username,
             password: k.password,
@@ -412,7 +423,7 @@ impl TryFrom<SmtpKeys> for Smtp {
             }),
             host,
             port: k.port.or(preset.map(|p| p.port)).unwrap_or(587),
-            tls: k.tls.or(preset.map(|p| p.tls)).unwrap_or(Tls::Starttls),
+            tls: k.tls.or(preset.map(Tls::of)).unwrap_or(Tls::Starttls),
             ca_file: k.ca_file,
             username: k.username,
             password: k.password,

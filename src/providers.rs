@@ -7,8 +7,6 @@
 
 use serde::Deserialize;
 
-use crate::config::Tls;
-
 /// A mail provider, as `provider = "..."` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -23,12 +21,13 @@ pub(crate) enum MailProvider {
     Icloud,
 }
 
-/// One server: host, port and how the connection is protected.
+/// One server: host, port, and whether TLS starts with the first byte
+/// (else with STARTTLS; every provider here wants one or the other).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Server {
     pub host: &'static str,
     pub port: u16,
-    pub tls: Tls,
+    pub implicit_tls: bool,
 }
 
 impl MailProvider {
@@ -42,7 +41,7 @@ impl MailProvider {
         Server {
             host,
             port: 993,
-            tls: Tls::Implicit,
+            implicit_tls: true,
         }
     }
 
@@ -51,22 +50,22 @@ impl MailProvider {
             MailProvider::Gmail => Server {
                 host: "smtp.gmail.com",
                 port: 465,
-                tls: Tls::Implicit,
+                implicit_tls: true,
             },
             MailProvider::Microsoft365 => Server {
                 host: "smtp.office365.com",
                 port: 587,
-                tls: Tls::Starttls,
+                implicit_tls: false,
             },
             MailProvider::Fastmail => Server {
                 host: "smtp.fastmail.com",
                 port: 465,
-                tls: Tls::Implicit,
+                implicit_tls: true,
             },
             MailProvider::Icloud => Server {
                 host: "smtp.mail.me.com",
                 port: 587,
-                tls: Tls::Starttls,
+                implicit_tls: false,
             },
         }
     }
