@@ -908,6 +908,53 @@ mod tests {
         assert!(c.smtp.is_none(), "the shipped default writes to out/");
     }
 
+    /// The commented-out `key = value` lines of digest.toml from the line
+    /// `# {start}` up to `# {end}`, uncommented, without the keys in `skip`.
+    fn example(start: &str, end: &str, skip: &[&str]) -> String {
+        let key = regex::Regex::new(r"^(\[\[?[a-z0-9.]+\]\]?$|([a-z_]+) = )").unwrap();
+        let from = EMBEDDED.find(&format!("# {start}")).expect("start");
+        let to = from + EMBEDDED[from..].find(&format!("# {end}")).expect("end");
+        EMBEDDED[from..to]
+            .lines()
+            .filter_map(|l| l.strip_prefix("# "))
+            .filter(|l| {
+                key.captures(l)
+                    .is_some_and(|c| c.get(2).is_none_or(|k| !skip.contains(&k.as_str())))
+            })
+            .map(|l| format!("{l}\n"))
+            .collect()
+    }
+
+    #[test]
+    fn the_commented_account_and_smtp_examples_parse() {
+        // Each block offers alternatives (a password or a token, a
+        // token_command or allears' own client): keep one of each.
+        let alternatives = ["auth", "password_command", "token_command"];
+        let account = example("[[account]]", "Mailing the digest", &alternatives);
+        let smtp = example("[smtp]", "from = ", &alternatives) + "from = 'a@b.c'\nto = 'a@b.c'\n";
+        assert!(
+            account.contains("[account.oauth2]\n") && account.contains("client_secret_command")
+        );
+        let text = format!("[owner]\nname='A'\naddresses=['a@b.c']\n{account}{smtp}");
+        let c = Config::parse(&text, origin()).unwrap_or_else(|e| panic!("{e:#}\n{text}"));
+        let a = &c.account[0];
+        assert_eq!(
+            (a.host.as_str(), a.auth),
+            ("imap.example.org", Auth::Xoauth2)
+        );
+        let Some(TokenSource::Builtin(o)) = &a.token else {
+            panic!("{:?}", a.token)
+        };
+        assert_eq!(o.token_url, "https://id.example/token");
+        let s = c.smtp.as_ref().unwrap();
+        assert!(matches!(&s.token, Some(SmtpToken::Account(n)) if n == "main"));
+        // The password alternative parses as well.
+        let password = example("[[account]]", "token_command", &[]);
+        let text = format!("[owner]\nname='A'\naddresses=['a@b.c']\n{password}folders=['INBOX']\n");
+        let c = Config::parse(&text, origin()).unwrap_or_else(|e| panic!("{e:#}\n{text}"));
+        assert_eq!(c.account[0].auth, Auth::Password);
+    }
+
     #[test]
     fn unknown_key_is_named_with_the_file() {
         let err = Config::parse(
