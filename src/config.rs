@@ -1054,6 +1054,25 @@ mod tests {
     }
 
     #[test]
+    fn the_readmes_oauth2_and_provider_configs_parse() {
+        let readme = include_str!("../README.md");
+        let from = readme.find("## Logging in with OAuth2").expect("section");
+        let to = readme
+            .find("## Getting the digest by mail")
+            .expect("next section");
+        let blocks: Vec<&str> = readme[from..to]
+            .split("```toml\n")
+            .skip(1)
+            .filter_map(|b| b.split("```").next())
+            .collect();
+        assert!(blocks.len() >= 6, "{}", blocks.len());
+        for block in blocks {
+            Config::parse(&format!("{OWNER}{block}"), origin())
+                .unwrap_or_else(|e| panic!("{e:#}\n{block}"));
+        }
+    }
+
+    #[test]
     fn auth_keys_that_disagree_are_named() {
         let acct = "[[account]]\nname='m'\nhost='h.example'\nusername='u'\n";
         let e = parse_err(&format!("{acct}auth='xoauth2'\n"));

@@ -374,6 +374,13 @@ fn login_with_the_device_flow_then_oauthbearer_and_the_digest_over_smtp_xoauth2(
     );
     assert_eq!(p.count("token device_code ok"), 1, "{}", p.events());
 
+    // A token the server refuses though it has not expired (revoked early):
+    // refreshed once, and the login goes through.
+    let path = env.path().join("allears-oauth2-main.json");
+    let mut saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    saved["access_token"] = oauth2::mint(&d, "robin", -60).into();
+    std::fs::write(&path, saved.to_string()).unwrap();
     let run = env.run(&["run", "--force"]);
     assert!(
         run.status.success(),
@@ -390,8 +397,9 @@ fn login_with_the_device_flow_then_oauthbearer_and_the_digest_over_smtp_xoauth2(
     );
     assert_eq!(
         p.count("token refresh_token ok"),
-        0,
-        "a fresh token is used as is"
+        1,
+        "refreshed once after the refusal, then used as is: {}",
+        p.events()
     );
     let inbox = d.session("robin").fetch_all("INBOX");
     assert!(
@@ -405,4 +413,26 @@ fn login_with_the_device_flow_then_oauthbearer_and_the_digest_over_smtp_xoauth2(
     let out = format!("{login_out}\n{}", all_output(&[&run]));
     assert_secret_absent(&out, tokens["access_token"].as_str().unwrap_or(""));
     assert_secret_absent(&out, tokens["refresh_token"].as_str().unwrap_or(""));
+}
+
+#[test]
+fn a_server_that_does_not_offer_the_mechanism_is_named_as_such() {
+    need_servers!("a_server_that_does_not_offer_the_mechanism_is_named_as_such");
+    let d = Dovecot::start();
+    let env = env_with("");
+    let blocks = account(
+        &d,
+        "plain",
+        "alice",
+        "xoauth2",
+        &token_command(&env, "t.tok", "abc"),
+    );
+    set_config(&env, &blocks);
+    let fetch = env.run(&["fetch"]);
+    assert_eq!(fetch.status.code(), Some(3), "{}", fetch.stderr);
+    assert!(
+        fetch.stderr.contains("refused AUTHENTICATE XOAUTH2"),
+        "{}",
+        fetch.stderr
+    );
 }

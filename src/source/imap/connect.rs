@@ -109,8 +109,8 @@ pub(crate) enum Problem {
     },
     #[error("password for account {account}: {detail}")]
     Password { account: String, detail: String },
-    /// The detail names the account where the cause is the account's own.
-    #[error("OAuth2 token: {0}")]
+    /// Getting the access token failed; the text says why and what to do.
+    #[error("{0}")]
     Token(String),
     #[error("{0}")]
     Protocol(String),
@@ -175,7 +175,7 @@ fn token_login(
         Err(refused) => refused,
     };
     let builtin = matches!(account.token, Some(TokenSource::Builtin(_)));
-    if !(builtin && matches!(e, imap::Error::No(_))) {
+    if !(builtin && said.is_some() && matches!(e, imap::Error::No(_))) {
         return Err(refused_token(account, &e, said, "expired or revoked?"));
     }
     let second = token(Want::New)?;
@@ -214,6 +214,25 @@ fn authenticate(
 }
 
 fn refused_token(account: &Account, e: &imap::Error, said: Option<String>, hint: &str) -> Problem {
+    let mech = account.auth.mechanism();
+    if !matches!(e, imap::Error::No(_) | imap::Error::Bad(_)) {
+        return Problem::Login {
+            user: account.username.clone(),
+            host: account.host.clone(),
+            detail: format!("{mech}: {}", imap_error(e, account.timeout_secs)),
+        };
+    }
+    // No error challenge: the server did not get as far as the token.
+    if said.is_none() {
+        return Problem::Login {
+            user: account.username.clone(),
+            host: account.host.clone(),
+            detail: format!(
+                "the server refused AUTHENTICATE {mech} ({}); `allears check` lists the AUTH= mechanisms it offers",
+                imap_error(e, account.timeout_secs)
+            ),
+        };
+    }
     let from = account.token.as_ref().map_or("", TokenSource::describe);
     let said = said
         .filter(|s| !s.trim().is_empty())
@@ -223,8 +242,7 @@ fn refused_token(account: &Account, e: &imap::Error, said: Option<String>, hint:
         user: account.username.clone(),
         host: account.host.clone(),
         detail: format!(
-            "{}: the server refused the access token ({from}; {hint}): {}{said}",
-            account.auth.mechanism(),
+            "{mech}: the server refused the access token ({from}; {hint}): {}{said}",
             imap_error(e, account.timeout_secs)
         ),
     }
