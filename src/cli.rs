@@ -44,9 +44,24 @@ pub(crate) enum Command {
         #[arg(long)]
         account: Option<String>,
     },
-    /// Connect to every IMAP account, log in, show its capabilities and the folders that would be
-    /// fetched, and say exactly what is wrong (non-zero exit) when something is.
+    /// Connect to every IMAP account, log in (password or OAuth2 token), show its capabilities
+    /// and the folders that would be fetched, and say exactly what is wrong (non-zero exit)
+    /// when something is.
     Check,
+    /// Sign in to an account's OAuth2 provider (its [account.oauth2] table) and keep the
+    /// tokens: opens nothing itself, prints the address to open in a browser and waits for
+    /// the redirect to 127.0.0.1 (RFC 8252), or with --device prints a code to enter on any
+    /// device (RFC 8628). Run it again when allears says the refresh token was refused.
+    Login {
+        /// The account's `name` in digest.toml.
+        account: String,
+        /// The device flow: no browser needed on this machine (Microsoft 365; not Gmail).
+        #[arg(long)]
+        device: bool,
+        /// Listen for the browser's redirect on this port (for ssh -L from another machine).
+        #[arg(long, value_name = "PORT", conflicts_with = "device")]
+        port: Option<u16>,
+    },
     /// Import mail from Maildirs, mbox files, .eml files, or folders of them.
     Import {
         /// Paths to read.
@@ -161,6 +176,7 @@ impl Command {
             Command::Daemon => "daemon",
             Command::Fetch { .. } => "fetch",
             Command::Check => "check",
+            Command::Login { .. } => "login",
             Command::Import { .. } => "import",
             Command::Digest => "digest",
             Command::Threads { .. } => "threads",

@@ -23,11 +23,22 @@ use crate::text::{Visible, json as json_line, visible, visible_line};
 use crate::thread::{Mode, Node};
 
 pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
-    let config = Config::load(cli.config.as_deref())?;
-    if let Command::Check = cli.command {
-        return check(&config);
+    let mut config = Config::load(cli.config.as_deref())?;
+    // `--db` moves the store, and the OAuth2 token files that live beside it.
+    if let Some(db) = &cli.db {
+        config.store.path = Some(std::path::absolute(db).unwrap_or_else(|_| db.clone()));
     }
-    let db = cli.db.clone().unwrap_or_else(|| config.db_path());
+    // These two need no store.
+    match &cli.command {
+        Command::Check => return check(&config),
+        Command::Login {
+            account,
+            device,
+            port,
+        } => return login(&config, account, *device, *port),
+        _ => {}
+    }
+    let db = config.db_path();
     let wait = config.store.lock_timeout();
     let mut store = Store::open(&db, wait)?;
     // One allears at a time on a store; the daemon takes it round by round.
@@ -44,6 +55,11 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Fetch { account } => fetch(&mut store, &config, account.as_deref()),
         Command::Check => check(&config),
+        Command::Login {
+            account,
+            device,
+            port,
+        } => login(&config, &account, device, port),
         Command::Import { paths, sent } => {
             let paths: Vec<(PathBuf, bool)> = paths.into_iter().map(|p| (p, sent)).collect();
             let started = std::time::Instant::now();
@@ -188,6 +204,19 @@ fn check(config: &Config) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `allears login NAME [--device] [--port P]`: sign in and keep the tokens.
+fn login(config: &Config, account: &str, device: bool, port: Option<u16>) -> Result<ExitCode> {
+    let flow = if device {
+        crate::oauth2::Flow::Device
+    } else {
+        crate::oauth2::Flow::Browser {
+            port: port.unwrap_or(0),
+        }
+    };
+    crate::oauth2::login(config, account, flow, &mut |l| eprintln!("{l}"))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// "12" or "#12" -> "#12".

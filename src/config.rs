@@ -14,6 +14,7 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
 pub(crate) use crate::owner::Owner;
+use crate::providers::{MailProvider, OAuth2Provider};
 
 /// The default configuration, compiled in: used when no file is found.
 pub(crate) const EMBEDDED: &str = include_str!("../digest.toml");
@@ -142,38 +143,228 @@ pub(crate) enum Tls {
     None,
 }
 
+impl Tls {
+    /// How a provider preset's server is reached.
+    fn of(server: crate::providers::Server) -> Tls {
+        if server.implicit_tls {
+            Tls::Implicit
+        } else {
+            Tls::Starttls
+        }
+    }
+}
+
+/// One IMAP account, with a `provider` preset's host, port and TLS filled in.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "AccountKeys")]
 pub(crate) struct Account {
     pub name: String,
+    pub provider: Option<MailProvider>,
     pub host: String,
-    #[serde(default = "default_imap_port")]
     pub port: u16,
-    #[serde(default = "default_imap_tls")]
     pub tls: Tls,
     pub ca_file: Option<PathBuf>,
     pub username: String,
-    #[serde(flatten)]
+    pub auth: Auth,
     pub password: Secret,
-    #[serde(default = "default_folders")]
+    /// Where the OAuth2 access token comes from (`auth` other than "password").
+    pub token: Option<TokenSource>,
     pub folders: Vec<String>,
     pub sent_folder: Option<String>,
     /// How far back the first sync of a folder reaches, like "60 days".
     pub since: Option<String>,
     /// Messages fetched per round trip and per transaction.
-    #[serde(default = "default_batch")]
     pub batch: u32,
     /// Seconds before a silent server counts as gone.
-    #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
 }
 
-fn default_imap_port() -> u16 {
-    993
+/// `[[account]]` as written; [`Account`] is what it means.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccountKeys {
+    name: String,
+    provider: Option<MailProvider>,
+    host: Option<String>,
+    port: Option<u16>,
+    tls: Option<Tls>,
+    ca_file: Option<PathBuf>,
+    username: String,
+    auth: Option<Auth>,
+    #[serde(flatten)]
+    password: Secret,
+    token_command: Option<String>,
+    oauth2: Option<OAuth2Keys>,
+    #[serde(default = "default_folders")]
+    folders: Vec<String>,
+    sent_folder: Option<String>,
+    since: Option<String>,
+    #[serde(default = "default_batch")]
+    batch: u32,
+    #[serde(default = "default_timeout")]
+    timeout_secs: u64,
 }
-fn default_imap_tls() -> Tls {
-    Tls::Implicit
+
+impl TryFrom<AccountKeys> for Account {
+    type Error = String;
+
+    fn try_from(k: AccountKeys) -> Result<Account, String> {
+        let preset = k.provider.map(MailProvider::imap);
+        let host = k
+            .host
+            .or(preset.map(|p| p.host.to_string()))
+            .ok_or_else(|| format!("account \"{}\": {NO_HOST}", k.name))?;
+        let oauth2 = match k.oauth2 {
+            Some(o) => Some(
+                OAuth2::resolve(o, k.provider)
+                    .map_err(|e| format!("account \"{}\": oauth2: {e}", k.name))?,
+            ),
+            None => None,
+        };
+        let token = match (k.token_command, oauth2) {
+            (Some(_), Some(_)) => {
+                return Err(format!(
+                    "account \"{}\": set token_command or [account.oauth2], not both",
+                    k.name
+                ));
+            }
+            (Some(c), None) => Some(TokenSource::Command(c)),
+            (None, Some(o)) => Some(TokenSource::Builtin(Box::new(o))),
+            (None, None) => None,
+        };
+        Ok(Account {
+            auth: k.auth.unwrap_or(if token.is_some() {
+                Auth::Xoauth2
+            } else {
+                Auth::Password
+            }),
+            name: k.name,
+            provider: k.provider,
+            host,
+            port: k.port.or(preset.map(|p| p.port)).unwrap_or(993),
+            tls: k.tls.or(preset.map(Tls::of)).unwrap_or(Tls::Implicit),
+            ca_file: k.ca_file,
+            username: k.username,
+            password: k.password,
+            token,
+            folders: k.folders,
+            sent_folder: k.sent_folder,
+            since: k.since,
+            batch: k.batch,
+            timeout_secs: k.timeout_secs,
+        })
+    }
 }
+
+const NO_HOST: &str = "host is missing: set host, or provider = \"gmail\", \"microsoft365\", \"fastmail\" or \"icloud\"";
+
+/// How allears logs in to an IMAP or SMTP server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Auth {
+    /// LOGIN (IMAP) or AUTH PLAIN/LOGIN (SMTP) with a password.
+    Password,
+    /// SASL XOAUTH2 (Google's and Microsoft's) with an OAuth2 access token.
+    Xoauth2,
+    /// SASL OAUTHBEARER (RFC 7628) with an OAuth2 access token.
+    Oauthbearer,
+}
+
+impl Auth {
+    /// The SASL mechanism's name, as `check` and errors say it.
+    pub fn mechanism(self) -> &'static str {
+        match self {
+            Auth::Password => "password",
+            Auth::Xoauth2 => "XOAUTH2",
+            Auth::Oauthbearer => "OAUTHBEARER",
+        }
+    }
+}
+
+/// Where an OAuth2 access token comes from.
+#[derive(Debug)]
+pub(crate) enum TokenSource {
+    /// A command that prints one (oama, mutt_oauth2.py, mailctl...).
+    Command(String),
+    /// allears' own client: `allears login NAME`, then refreshed as needed (`oauth2/`).
+    Builtin(Box<OAuth2>),
+}
+
+impl TokenSource {
+    /// For `check`: "token_command" or "allears login".
+    pub fn describe(&self) -> &'static str {
+        match self {
+            TokenSource::Command(_) => "token from token_command",
+            TokenSource::Builtin(_) => "token from allears login",
+        }
+    }
+}
+
+/// `[account.oauth2]`, with a provider's endpoints filled in.
+#[derive(Debug)]
+pub(crate) struct OAuth2 {
+    pub auth_url: String,
+    pub token_url: String,
+    pub device_url: Option<String>,
+    pub scopes: Vec<String>,
+    /// Extra parameters of the authorization request (Google's access_type=offline).
+    pub auth_params: Vec<(String, String)>,
+    pub client_id: String,
+    /// Where the provider needs one (Google's "desktop app" clients do).
+    pub client_secret_command: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OAuth2Keys {
+    provider: Option<OAuth2Provider>,
+    auth_url: Option<String>,
+    token_url: Option<String>,
+    device_url: Option<String>,
+    scopes: Option<Vec<String>>,
+    client_id: String,
+    client_secret_command: Option<String>,
+}
+
+impl OAuth2 {
+    /// Explicit keys, else `provider`'s, else the account's mail provider's.
+    fn resolve(k: OAuth2Keys, mail: Option<MailProvider>) -> Result<OAuth2, String> {
+        let preset = k
+            .provider
+            .or(mail.and_then(MailProvider::oauth2))
+            .map(OAuth2Provider::endpoints);
+        let need = |key: &str, v: Option<String>, p: Option<&str>| {
+            v.or(p.map(str::to_string)).ok_or_else(|| {
+                format!(
+                    "{key} is missing: set provider = \"google\" or \"microsoft\", or auth_url and token_url"
+                )
+            })
+        };
+        Ok(OAuth2 {
+            auth_url: need("auth_url", k.auth_url, preset.map(|p| p.auth_url))?,
+            token_url: need("token_url", k.token_url, preset.map(|p| p.token_url))?,
+            device_url: k
+                .device_url
+                .or(preset.and_then(|p| p.device_url.map(str::to_string))),
+            scopes: k.scopes.unwrap_or_else(|| {
+                preset
+                    .map(|p| p.scopes.iter().map(|s| s.to_string()).collect())
+                    .unwrap_or_default()
+            }),
+            auth_params: preset
+                .map(|p| {
+                    p.auth_params
+                        .iter()
+                        .map(|(a, b)| (a.to_string(), b.to_string()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            client_id: k.client_id,
+            client_secret_command: k.client_secret_command,
+        })
+    }
+}
+
 fn default_folders() -> Vec<String> {
     vec!["INBOX".to_string()]
 }
@@ -184,29 +375,87 @@ fn default_timeout() -> u64 {
     60
 }
 
+/// `[smtp]`, with a `provider` preset's host, port and TLS filled in.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "SmtpKeys")]
 pub(crate) struct Smtp {
     pub host: String,
-    #[serde(default = "default_smtp_port")]
     pub port: u16,
-    #[serde(default = "default_smtp_tls")]
     pub tls: Tls,
     pub ca_file: Option<PathBuf>,
     pub username: Option<String>,
-    #[serde(flatten)]
+    pub auth: Auth,
     pub password: Secret,
+    pub token: Option<SmtpToken>,
     pub from: String,
     pub to: String,
-    #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
 }
 
-fn default_smtp_port() -> u16 {
-    587
+/// Where `[smtp]`'s access token comes from.
+#[derive(Debug)]
+pub(crate) enum SmtpToken {
+    /// Its own `token_command`.
+    Command(String),
+    /// The token of the `[[account]]` of this name (`token_account`).
+    Account(String),
 }
-fn default_smtp_tls() -> Tls {
-    Tls::Starttls
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SmtpKeys {
+    provider: Option<MailProvider>,
+    host: Option<String>,
+    port: Option<u16>,
+    tls: Option<Tls>,
+    ca_file: Option<PathBuf>,
+    username: Option<String>,
+    auth: Option<Auth>,
+    #[serde(flatten)]
+    password: Secret,
+    token_command: Option<String>,
+    token_account: Option<String>,
+    from: String,
+    to: String,
+    #[serde(default = "default_timeout")]
+    timeout_secs: u64,
+}
+
+impl TryFrom<SmtpKeys> for Smtp {
+    type Error = String;
+
+    fn try_from(k: SmtpKeys) -> Result<Smtp, String> {
+        let preset = k.provider.map(MailProvider::smtp);
+        let host = k
+            .host
+            .or(preset.map(|p| p.host.to_string()))
+            .ok_or_else(|| format!("smtp: {NO_HOST}"))?;
+        let token = match (k.token_command, k.token_account) {
+            (Some(_), Some(_)) => {
+                return Err("smtp: set token_command or token_account, not both".to_string());
+            }
+            (Some(c), None) => Some(SmtpToken::Command(c)),
+            (None, Some(a)) => Some(SmtpToken::Account(a)),
+            (None, None) => None,
+        };
+        Ok(Smtp {
+            auth: k.auth.unwrap_or(if token.is_some() {
+                Auth::Xoauth2
+            } else {
+                Auth::Password
+            }),
+            host,
+            port: k.port.or(preset.map(|p| p.port)).unwrap_or(587),
+            tls: k.tls.or(preset.map(Tls::of)).unwrap_or(Tls::Starttls),
+            ca_file: k.ca_file,
+            username: k.username,
+            password: k.password,
+            token,
+            from: k.from,
+            to: k.to,
+            timeout_secs: k.timeout_secs,
+        })
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -310,18 +559,7 @@ impl Secret {
     /// Resolve the password. The error names how it was looked up, never the value.
     pub fn reveal(&self) -> Result<String> {
         if let Some(cmd) = &self.password_command {
-            let out = std::process::Command::new("sh")
-                .arg("-c")
-                .arg(cmd)
-                .stderr(std::process::Stdio::inherit())
-                .output()
-                .with_context(|| format!("running password_command `{cmd}`"))?;
-            if !out.status.success() {
-                bail!("password_command `{cmd}` failed ({})", out.status);
-            }
-            let text = String::from_utf8(out.stdout)
-                .with_context(|| format!("password_command `{cmd}` printed non-UTF-8"))?;
-            return Ok(text.lines().next().unwrap_or("").to_string());
+            return first_line_of("password_command", cmd);
         }
         if let Some(var) = &self.password_env {
             return std::env::var(var)
@@ -332,6 +570,25 @@ impl Secret {
         }
         bail!("no password_command, password_env or password is set")
     }
+}
+
+/// Run a secret's command (`password_command`, `token_command`,
+/// `client_secret_command`) with `sh -c` and keep the first line it prints.
+/// Its standard error goes to ours; an error names the key and the command,
+/// never what it printed.
+pub(crate) fn first_line_of(key: &str, cmd: &str) -> Result<String> {
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .with_context(|| format!("running {key} `{cmd}`"))?;
+    if !out.status.success() {
+        bail!("{key} `{cmd}` failed ({})", out.status);
+    }
+    let text = String::from_utf8(out.stdout)
+        .with_context(|| format!("{key} `{cmd}` printed non-UTF-8"))?;
+    Ok(text.lines().next().unwrap_or("").to_string())
 }
 
 impl Config {
@@ -409,11 +666,13 @@ impl Config {
             })?;
         }
         for (i, a) in self.account.iter().enumerate() {
-            if !a.password.is_set() {
-                bail!(
-                    "{file}: account[{i}] ({}): set password_command or password_env",
-                    a.name
-                );
+            let at = format!("{file}: account[{i}] ({})", a.name);
+            check_auth(&at, a.auth, &a.password, a.token.is_some())?;
+            if let Some(TokenSource::Builtin(o)) = &a.token {
+                check_oauth2(&at, o)?;
+            }
+            if self.account[..i].iter().any(|b| b.name == a.name) {
+                bail!("{at}: another account has the name \"{}\"", a.name);
             }
             if a.tls == Tls::None && !is_loopback(&a.host) {
                 bail!(
@@ -435,8 +694,52 @@ impl Config {
                     s.host
                 );
             }
-            if s.username.is_some() && !s.password.is_set() {
-                bail!("{file}: smtp: a username needs password_command or password_env");
+            self.validate_smtp_auth(s)?;
+        }
+        Ok(())
+    }
+
+    fn validate_smtp_auth(&self, s: &Smtp) -> Result<()> {
+        let file = self.origin.name();
+        match s.auth {
+            Auth::Password => {
+                if s.token.is_some() {
+                    bail!("{file}: smtp: token_command and token_account need auth = \"xoauth2\"");
+                }
+                if s.username.is_some() && !s.password.is_set() {
+                    bail!("{file}: smtp: a username needs password_command or password_env");
+                }
+            }
+            // lettre speaks XOAUTH2 only; Gmail and Microsoft 365 both take it for SMTP.
+            Auth::Oauthbearer => bail!(
+                "{file}: smtp.auth = \"oauthbearer\" is not supported for sending: use \"xoauth2\" (Gmail and Microsoft 365 accept it)"
+            ),
+            Auth::Xoauth2 => {
+                if s.password.is_set() {
+                    bail!(
+                        "{file}: smtp: auth = \"xoauth2\" logs in with a token: remove the password keys"
+                    );
+                }
+                match &s.token {
+                    None => bail!(
+                        "{file}: smtp: auth = \"xoauth2\" needs token_command, or token_account naming an [[account]] with OAuth2"
+                    ),
+                    Some(SmtpToken::Account(name)) => {
+                        let Some(a) = self.account.iter().find(|a| &a.name == name) else {
+                            bail!("{file}: smtp.token_account: no [[account]] is named \"{name}\"");
+                        };
+                        if a.token.is_none() {
+                            bail!(
+                                "{file}: smtp.token_account: account \"{name}\" logs in with a password, not OAuth2"
+                            );
+                        }
+                    }
+                    Some(SmtpToken::Command(_)) => {
+                        if s.username.is_none() {
+                            bail!("{file}: smtp: auth = \"xoauth2\" needs username");
+                        }
+                    }
+                }
             }
         }
         Ok(())
@@ -518,6 +821,62 @@ impl Config {
     }
 }
 
+/// The password keys and the token keys agree with `auth`; `at` names the account.
+fn check_auth(at: &str, auth: Auth, password: &Secret, has_token: bool) -> Result<()> {
+    match auth {
+        Auth::Password if has_token => bail!(
+            "{at}: token_command and [account.oauth2] need auth = \"xoauth2\" or \"oauthbearer\""
+        ),
+        Auth::Password if !password.is_set() => {
+            bail!(
+                "{at}: set password_command or password_env (or auth = \"xoauth2\" with token_command)"
+            )
+        }
+        Auth::Password => Ok(()),
+        _ if !has_token => bail!(
+            "{at}: auth = \"{}\" needs token_command or an [account.oauth2] table",
+            auth.mechanism().to_ascii_lowercase()
+        ),
+        _ if password.is_set() => bail!(
+            "{at}: auth = \"{}\" logs in with a token: remove the password keys",
+            auth.mechanism().to_ascii_lowercase()
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// Token endpoints over https only; http only to a loopback host (tests).
+fn check_oauth2(at: &str, o: &OAuth2) -> Result<()> {
+    if o.client_id.trim().is_empty() {
+        bail!("{at}: oauth2.client_id is empty");
+    }
+    if o.scopes.is_empty() {
+        bail!("{at}: oauth2.scopes is empty");
+    }
+    let urls = [
+        ("auth_url", Some(&o.auth_url)),
+        ("token_url", Some(&o.token_url)),
+        ("device_url", o.device_url.as_ref()),
+    ];
+    for (key, url) in urls {
+        if let Some(url) = url {
+            check_endpoint(url).map_err(|e| anyhow::anyhow!("{at}: oauth2.{key}: {e}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// An OAuth2 endpoint must be https, or http to a loopback host.
+pub(crate) fn check_endpoint(url: &str) -> Result<()> {
+    let u = url::Url::parse(url).with_context(|| format!("`{url}` is not a URL"))?;
+    let host = u.host_str().unwrap_or("");
+    match u.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(host) => Ok(()),
+        _ => bail!("`{url}` must be https (http only to a loopback host)"),
+    }
+}
+
 fn xdg_config_file() -> Option<PathBuf> {
     let base = match std::env::var_os("XDG_CONFIG_HOME") {
         Some(v) if !v.is_empty() => PathBuf::from(v),
@@ -570,6 +929,53 @@ mod tests {
         assert_eq!(c.owner.name, "Robin Ellis");
         assert!(!c.source.is_empty());
         assert!(c.smtp.is_none(), "the shipped default writes to out/");
+    }
+
+    /// The commented-out `key = value` lines of digest.toml from the line
+    /// `# {start}` up to `# {end}`, uncommented, without the keys in `skip`.
+    fn example(start: &str, end: &str, skip: &[&str]) -> String {
+        let key = regex::Regex::new(r"^(\[\[?[a-z0-9.]+\]\]?$|([a-z_]+) = )").unwrap();
+        let from = EMBEDDED.find(&format!("# {start}")).expect("start");
+        let to = from + EMBEDDED[from..].find(&format!("# {end}")).expect("end");
+        EMBEDDED[from..to]
+            .lines()
+            .filter_map(|l| l.strip_prefix("# "))
+            .filter(|l| {
+                key.captures(l)
+                    .is_some_and(|c| c.get(2).is_none_or(|k| !skip.contains(&k.as_str())))
+            })
+            .map(|l| format!("{l}\n"))
+            .collect()
+    }
+
+    #[test]
+    fn the_commented_account_and_smtp_examples_parse() {
+        // Each block offers alternatives (a password or a token, a
+        // token_command or allears' own client): keep one of each.
+        let alternatives = ["auth", "password_command", "token_command"];
+        let account = example("[[account]]", "Mailing the digest", &alternatives);
+        let smtp = example("[smtp]", "from = ", &alternatives) + "from = 'a@b.c'\nto = 'a@b.c'\n";
+        assert!(
+            account.contains("[account.oauth2]\n") && account.contains("client_secret_command")
+        );
+        let text = format!("[owner]\nname='A'\naddresses=['a@b.c']\n{account}{smtp}");
+        let c = Config::parse(&text, origin()).unwrap_or_else(|e| panic!("{e:#}\n{text}"));
+        let a = &c.account[0];
+        assert_eq!(
+            (a.host.as_str(), a.auth),
+            ("imap.example.org", Auth::Xoauth2)
+        );
+        let Some(TokenSource::Builtin(o)) = &a.token else {
+            panic!("{:?}", a.token)
+        };
+        assert_eq!(o.token_url, "https://id.example/token");
+        let s = c.smtp.as_ref().unwrap();
+        assert!(matches!(&s.token, Some(SmtpToken::Account(n)) if n == "main"));
+        // The password alternative parses as well.
+        let password = example("[[account]]", "token_command", &[]);
+        let text = format!("[owner]\nname='A'\naddresses=['a@b.c']\n{password}folders=['INBOX']\n");
+        let c = Config::parse(&text, origin()).unwrap_or_else(|e| panic!("{e:#}\n{text}"));
+        assert_eq!(c.account[0].auth, Auth::Password);
     }
 
     #[test]
@@ -625,6 +1031,120 @@ mod tests {
         );
         let c = config("[commands]\naddress = \"digest@ellis-on-it.example\"\n");
         assert_eq!(c.command_address("c0ffee"), "digest@ellis-on-it.example");
+    }
+
+    const OWNER: &str = "[owner]\nname='A'\naddresses=['a@b.c']\n";
+
+    fn parse_err(extra: &str) -> String {
+        Config::parse(&format!("{OWNER}{extra}"), origin())
+            .map(|_| String::new())
+            .unwrap_or_else(|e| format!("{e:#}"))
+    }
+
+    #[test]
+    fn a_provider_fills_host_port_tls_and_oauth2_endpoints() {
+        let text = format!(
+            "{OWNER}[[account]]\nname='g'\nprovider='gmail'\nusername='r@gmail.com'\n[account.oauth2]\nclient_id='id'\nclient_secret_command='echo s'\n[smtp]\nprovider='microsoft365'\ntoken_account='g'\nfrom='r@gmail.com'\nto='r@gmail.com'\n"
+        );
+        let c = Config::parse(&text, origin()).unwrap();
+        let a = &c.account[0];
+        assert_eq!(
+            (a.host.as_str(), a.port, a.tls),
+            ("imap.gmail.com", 993, Tls::Implicit)
+        );
+        assert_eq!(
+            a.auth,
+            Auth::Xoauth2,
+            "a token source means XOAUTH2 unless told"
+        );
+        let Some(TokenSource::Builtin(o)) = &a.token else {
+            panic!("{:?}", a.token)
+        };
+        assert_eq!(o.token_url, "https://oauth2.googleapis.com/token");
+        assert_eq!(o.scopes, ["https://mail.google.com/"]);
+        assert!(
+            o.device_url.is_none(),
+            "Google has no device flow for Gmail"
+        );
+        let s = c.smtp.as_ref().unwrap();
+        assert_eq!(
+            (s.host.as_str(), s.port, s.tls),
+            ("smtp.office365.com", 587, Tls::Starttls)
+        );
+        // An explicit key wins over the preset.
+        let own = text.replace("provider='gmail'", "provider='gmail'\nport=1993");
+        assert_eq!(Config::parse(&own, origin()).unwrap().account[0].port, 1993);
+    }
+
+    #[test]
+    fn the_readmes_oauth2_and_provider_configs_parse() {
+        let readme = include_str!("../README.md");
+        let from = readme.find("## Logging in with OAuth2").expect("section");
+        let to = readme
+            .find("## Getting the digest by mail")
+            .expect("next section");
+        let blocks: Vec<&str> = readme[from..to]
+            .split("```toml\n")
+            .skip(1)
+            .filter_map(|b| b.split("```").next())
+            .collect();
+        assert!(blocks.len() >= 6, "{}", blocks.len());
+        for block in blocks {
+            Config::parse(&format!("{OWNER}{block}"), origin())
+                .unwrap_or_else(|e| panic!("{e:#}\n{block}"));
+        }
+    }
+
+    #[test]
+    fn auth_keys_that_disagree_are_named() {
+        let acct = "[[account]]\nname='m'\nhost='h.example'\nusername='u'\n";
+        let e = parse_err(&format!("{acct}auth='xoauth2'\n"));
+        assert!(
+            e.contains("test.toml") && e.contains("account[0] (m)") && e.contains("token_command"),
+            "{e}"
+        );
+        let e = parse_err(&format!("{acct}auth='password'\ntoken_command='x'\n"));
+        assert!(e.contains("need auth = \"xoauth2\""), "{e}");
+        let e = parse_err(&format!(
+            "{acct}auth='oauthbearer'\ntoken_command='x'\npassword_env='P'\n"
+        ));
+        assert!(e.contains("remove the password keys"), "{e}");
+        let e = parse_err(&format!("{acct}[account.oauth2]\nclient_id='c'\n"));
+        assert!(e.contains("auth_url") && e.contains("test.toml"), "{e}");
+        let e = parse_err("[[account]]\nname='m'\nusername='u'\npassword_env='P'\n");
+        assert!(
+            e.contains("host is missing") && e.contains("test.toml"),
+            "{e}"
+        );
+        let ok = format!("{acct}auth='oauthbearer'\ntoken_command='x'\n");
+        assert_eq!(parse_err(&ok), "");
+    }
+
+    #[test]
+    fn token_endpoints_are_https_except_on_loopback() {
+        let acct = "[[account]]\nname='m'\nhost='h.example'\nusername='u'\n[account.oauth2]\nclient_id='c'\nscopes=['mail']\nauth_url='https://id.example/auth'\n";
+        let e = parse_err(&format!("{acct}token_url='http://id.example/token'\n"));
+        assert!(
+            e.contains("account[0] (m): oauth2.token_url") && e.contains("https"),
+            "{e}"
+        );
+        assert_eq!(
+            parse_err(&format!("{acct}token_url='http://127.0.0.1:8080/token'\n")),
+            ""
+        );
+    }
+
+    #[test]
+    fn smtp_oauth_needs_a_token_and_speaks_xoauth2_only() {
+        let smtp = "[smtp]\nhost='s.example'\nusername='u'\nfrom='a@b.c'\nto='a@b.c'\n";
+        let e = parse_err(&format!("{smtp}auth='oauthbearer'\ntoken_command='x'\n"));
+        assert!(e.contains("smtp.auth") && e.contains("xoauth2"), "{e}");
+        let e = parse_err(&format!("{smtp}token_account='nobody'\n"));
+        assert!(
+            e.contains("smtp.token_account") && e.contains("nobody"),
+            "{e}"
+        );
+        assert_eq!(parse_err(&format!("{smtp}token_command='x'\n")), "");
     }
 
     #[test]

@@ -24,6 +24,8 @@ mod import;
 mod lang;
 mod message;
 mod newtext;
+mod oauth2;
+mod providers;
 mod render;
 mod run;
 mod schedule;
@@ -67,8 +69,14 @@ fn init_logging(debug: bool) {
     } else {
         "allears=info"
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // Whatever RUST_LOG says, the HTTP client stays quiet: its requests carry tokens.
+    for quiet in ["ureq=off", "ureq_proto=off"] {
+        if let Ok(d) = quiet.parse() {
+            filter = filter.add_directive(d);
+        }
+    }
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

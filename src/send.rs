@@ -1,6 +1,7 @@
 //! Mail out: the digest as a MIME message (lettre), and the two ways a
 //! message leaves: an SMTP server (`[smtp]`, certificates always verified)
-//! or the output folder. When and whether a digest goes is `deliver.rs`'s
+//! or the output folder; the SMTP login is a password or an OAuth2 token
+//! (XOAUTH2, the token from `oauth2/`). When and whether a digest goes is `deliver.rs`'s
 //! business; what commands send is `commands/outgoing.rs`'s.
 
 use std::path::{Path, PathBuf};
@@ -11,11 +12,11 @@ use jiff::Timestamp;
 use lettre::address::Envelope;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
-use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{SmtpTransport, Transport};
 
-use crate::config::{self, Config, Smtp};
+use crate::config::{self, Auth, Config, Smtp, SmtpToken};
 use crate::digest::Digest;
 
 /// The owner as a mailbox: name and primary address.
@@ -163,17 +164,61 @@ fn transport(smtp: &Smtp, config: &Config) -> Result<SmtpTransport> {
         .port(smtp.port)
         .tls(tls)
         .timeout(Some(Duration::from_secs(smtp.timeout_secs)));
-    if let Some(user) = &smtp.username {
-        let password = smtp.password.reveal().context("smtp password")?;
-        builder = builder.credentials(Credentials::new(user.clone(), password));
+    match smtp.auth {
+        Auth::Password => {
+            if let Some(user) = &smtp.username {
+                let password = smtp.password.reveal().context("smtp password")?;
+                builder = builder.credentials(Credentials::new(user.clone(), password));
+            }
+        }
+        // `config.rs` refuses OAUTHBEARER for [smtp]: lettre speaks XOAUTH2 only.
+        Auth::Xoauth2 | Auth::Oauthbearer => {
+            let (user, token) = smtp_token(smtp, config)?;
+            builder = builder
+                .credentials(Credentials::new(user, token.reveal().to_string()))
+                .authentication(vec![Mechanism::Xoauth2]);
+        }
     }
     Ok(builder.build())
+}
+
+/// The user and access token `[smtp]` logs in with: its own token_command, or
+/// an account's token (and that account's username unless smtp.username is set).
+fn smtp_token(smtp: &Smtp, config: &Config) -> Result<(String, crate::oauth2::AccessToken)> {
+    match &smtp.token {
+        Some(SmtpToken::Command(cmd)) => {
+            let user = smtp.username.clone().context("smtp.username is not set")?;
+            let token = crate::oauth2::token_from_command(cmd).context("[smtp] token_command")?;
+            Ok((user, token))
+        }
+        Some(SmtpToken::Account(name)) => {
+            let account = config
+                .account
+                .iter()
+                .find(|a| &a.name == name)
+                .with_context(|| format!("smtp.token_account: no account named \"{name}\""))?;
+            let token = crate::oauth2::access_token(config, account, crate::oauth2::Want::Any)
+                .with_context(|| format!("[smtp] the OAuth2 token of account {name}"))?;
+            let user = smtp
+                .username
+                .clone()
+                .unwrap_or_else(|| account.username.clone());
+            Ok((user, token))
+        }
+        None => bail!("smtp: auth = \"xoauth2\" needs token_command or token_account"),
+    }
 }
 
 /// Say what failed in words a person can act on; 535 is RFC 4954's "credentials invalid".
 fn smtp_error(smtp: &Smtp, e: lettre::transport::smtp::Error) -> anyhow::Error {
     let at = format!("{}:{}", smtp.host, smtp.port);
     match e.status().map(|c| c.to_string()) {
+        Some(code) if (code == "535" || code == "534") && smtp.auth != Auth::Password => {
+            anyhow::anyhow!(
+                "the SMTP server {at} refused the XOAUTH2 login of `{}` ({e}): the access token may have expired, been revoked, or lack the SMTP scope",
+                smtp.username.as_deref().unwrap_or("")
+            )
+        }
         Some(code) if code == "535" || code == "534" => anyhow::anyhow!(
             "the SMTP server {at} refused the login of `{}` ({e}): check smtp.username and the password",
             smtp.username.as_deref().unwrap_or("")

@@ -10,6 +10,7 @@ mod golden;
 mod hostile;
 mod imap;
 mod learn;
+mod oauth2;
 mod offline;
 mod replies;
 mod shape;

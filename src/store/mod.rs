@@ -387,7 +387,7 @@ mod tests {
             )
             .unwrap();
         }
-        let s = Store::open(&path).unwrap();
+        let s = Store::open(&path, std::time::Duration::from_secs(1)).unwrap();
         assert_eq!(s.message_count().unwrap(), 1);
         assert!(s.corrections().unwrap().is_empty());
         let version: i64 = s

@@ -11,7 +11,9 @@
 //! checking mailboxes, write Maildir files in bulk, kill or restart the
 //! server on the same mail, and cut a client's connection at a chosen point
 //! (`tripwire`). `available()` decides between skipping loudly and failing
-//! (ALLEARS_REQUIRE_SERVERS=1).
+//! (ALLEARS_REQUIRE_SERVERS=1). `start_oauth2()` also takes XOAUTH2 and
+//! OAUTHBEARER, validating HS256 JWTs signed with `jwt_key_path()` locally
+//! (tests/support/oauthd.py issues them).
 
 #![allow(dead_code)]
 
@@ -75,6 +77,7 @@ pub struct Dovecot {
     server: Option<Child>,
     watchdog: Option<(Child, ChildStdin)>,
     plaintext_auth: bool,
+    oauth2: bool,
 }
 
 impl Dovecot {
@@ -85,6 +88,16 @@ impl Dovecot {
 
     /// Start with `disable_plaintext_auth = yes` when `plaintext_auth` is false.
     pub fn start_with(plaintext_auth: bool) -> Dovecot {
+        Self::start_full(plaintext_auth, false)
+    }
+
+    /// Start a server that also takes OAuth2 bearer tokens (XOAUTH2,
+    /// OAUTHBEARER): JWTs signed with the key in `jwt_key_path()`.
+    pub fn start_oauth2() -> Dovecot {
+        Self::start_full(true, true)
+    }
+
+    fn start_full(plaintext_auth: bool, oauth2: bool) -> Dovecot {
         let dir = tempfile::Builder::new()
             .prefix("dc")
             .tempdir_in(super::short_tmp())
@@ -101,8 +114,12 @@ impl Dovecot {
             server: None,
             watchdog: None,
             plaintext_auth,
+            oauth2,
         };
         d.make_tls();
+        if oauth2 {
+            d.write_oauth2();
+        }
         d.write_passwd();
         for (u, _) in USERS {
             let home = d.home(u);
@@ -127,6 +144,11 @@ impl Dovecot {
     }
     pub fn ca_pem_path(&self) -> PathBuf {
         self.dir().join("ca.pem")
+    }
+    /// Dovecot's HS256 key for OAuth2 tokens, base64 (its `fs:posix` dict
+    /// looks it up as azp/alg/kid = default/HS256/default).
+    pub fn jwt_key_path(&self) -> PathBuf {
+        self.dir().join("keys/default/HS256/default")
     }
     pub fn config_path(&self) -> PathBuf {
         self.dir().join("dovecot.conf")
@@ -272,6 +294,35 @@ impl Dovecot {
         std::fs::write(self.dir().join("passwd"), text).expect("passwd");
     }
 
+    /// The local validation key and the oauth2 passdb's settings (TESTING.md).
+    fn write_oauth2(&self) {
+        let key_dir = self.dir().join("keys/default/HS256");
+        std::fs::create_dir_all(&key_dir).expect("keys dir");
+        let mut key = [0u8; 32];
+        std::fs::File::open("/dev/urandom")
+            .and_then(|mut f| f.read_exact(&mut key))
+            .expect("random key");
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(key);
+        std::fs::write(self.jwt_key_path(), b64).expect("key file");
+        for p in [
+            self.dir().join("keys"),
+            self.dir().join("keys/default"),
+            key_dir,
+        ] {
+            chmod(&p, 0o755);
+        }
+        chmod(&self.jwt_key_path(), 0o644);
+        let d = self.dir().display();
+        std::fs::write(
+            self.dir().join("oauth2.conf.ext"),
+            format!(
+                "introspection_mode = local\nlocal_validation_key_dict = fs:posix:prefix={d}/keys/\nusername_attribute = sub\n"
+            ),
+        )
+        .expect("oauth2.conf.ext");
+    }
+
     fn write_config(&self) {
         let d = self.dir().display().to_string();
         let root = unsafe { libc::geteuid() } == 0;
@@ -304,10 +355,10 @@ login_trusted_networks = 127.0.0.0/8
 mail_max_userip_connections = 1000
 mail_fsync = never
 disable_plaintext_auth = {plain}
-auth_mechanisms = plain login
+auth_mechanisms = plain login{mechs}
 auth_username_format = %Ln
 postmaster_address = postmaster@localhost
-passdb {{
+{oauth2}passdb {{
   driver = passwd-file
   args = {d}/passwd
 }}
@@ -351,6 +402,18 @@ service lmtp {{
             uid = self.mail_uid,
             gid = self.mail_gid,
             plain = if self.plaintext_auth { "no" } else { "yes" },
+            mechs = if self.oauth2 {
+                " xoauth2 oauthbearer"
+            } else {
+                ""
+            },
+            oauth2 = if self.oauth2 {
+                format!(
+                    "passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = {d}/oauth2.conf.ext\n}}\n"
+                )
+            } else {
+                String::new()
+            },
             imap = self.imap,
             imaps = self.imaps,
             lmtp = self.lmtp,

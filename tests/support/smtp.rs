@@ -1,6 +1,7 @@
 //! An SMTP submission server on loopback in front of a private Dovecot:
 //! `tests/support/smtpd.py` (aiosmtpd) with STARTTLS or implicit TLS, AUTH
-//! checked against Dovecot's passwd-file, and delivery over Dovecot's LMTP.
+//! checked against Dovecot's passwd-file (and XOAUTH2 with `Options::xoauth2`),
+//! and delivery over Dovecot's LMTP.
 //!
 //! `Smtpd::start(&dovecot)` picks a free port, waits for the script's
 //! "READY" line, and kills the process from `Drop`. The script reads its
@@ -25,6 +26,8 @@ pub struct Options {
     pub implicit: bool,
     /// Answer DATA with 451.
     pub refuse_data: bool,
+    /// Offer AUTH XOAUTH2, taking the tokens the server's `Dovecot::start_oauth2` accepts.
+    pub xoauth2: bool,
 }
 
 pub struct Smtpd {
@@ -95,6 +98,9 @@ impl Smtpd {
         }
         if opts.refuse_data {
             cmd.arg("--refuse-data");
+        }
+        if opts.xoauth2 {
+            cmd.arg("--jwt-key").arg(d.jwt_key_path());
         }
         let mut child = cmd.spawn().expect("spawn smtpd.py");
         let stdin = child.stdin.take();

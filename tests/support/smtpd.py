@@ -2,7 +2,9 @@
 """An SMTP submission server on loopback for allears' tests (see ../shared/TESTING.md).
 
 STARTTLS (or implicit TLS) with the test CA's leaf certificate, AUTH PLAIN/LOGIN
-checked against Dovecot's passwd-file and required before MAIL, and a DATA handler
+checked against Dovecot's passwd-file and required before MAIL, AUTH XOAUTH2
+with a JWT from oauthd.py checked against the private Dovecot's key (with
+--jwt-key), and a DATA handler
 that hands each recipient's copy to Dovecot's LMTP port, answering 250 only after
 LMTP accepted it. So a test sends with lettre and reads the result over IMAP.
 
@@ -15,15 +17,21 @@ Options:
   --implicit        TLS from the first byte instead of STARTTLS
   --refuse-data     answer DATA with 451 (a server that refuses the message)
   --log FILE        one line per event (auth, accepted <id>, refused <id>)
+  --jwt-key FILE    offer AUTH XOAUTH2, checking tokens with this (base64) HS256 key
 """
 
 import argparse
 import asyncio
+import base64
+import os
 import email
 import smtplib
 import ssl
 import sys
 import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import oauthd  # noqa: E402  (beside this file)
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -70,10 +78,27 @@ class Authenticator:
 
 
 class ToLmtp:
-    def __init__(self, lmtp_port, refuse, events):
+    def __init__(self, lmtp_port, refuse, events, jwt_key):
         self.lmtp_port = lmtp_port
         self.refuse = refuse
         self.events = events
+        self.jwt_key = jwt_key
+
+    async def auth_XOAUTH2(self, server, args):
+        """XOAUTH2 with its initial response: user=USER^Aauth=Bearer TOKEN^A^A."""
+        if self.jwt_key is None or len(args) != 2:
+            return AuthResult(success=False, handled=False)
+        try:
+            fields = base64.b64decode(args[1], validate=True).decode().split("\x01")
+        except Exception:
+            return AuthResult(success=False, handled=False)
+        kv = dict(f.split("=", 1) for f in fields if "=" in f)
+        user = kv.get("user", "")
+        token = kv.get("auth", "").removeprefix("Bearer ")
+        sub = oauthd.verify(self.jwt_key, token)
+        ok = sub is not None and sub == user.split("@")[0].lower()
+        self.events.write(f"auth XOAUTH2 {user} {'ok' if ok else 'failed'}")
+        return AuthResult(success=ok, handled=False)
 
     async def handle_DATA(self, server, session, envelope):
         mid = message_id(envelope)
@@ -112,7 +137,9 @@ def main():
     p.add_argument("--implicit", action="store_true")
     p.add_argument("--refuse-data", action="store_true")
     p.add_argument("--log", default="")
+    p.add_argument("--jwt-key", default=None)
     a = p.parse_args()
+    jwt_key = oauthd.read_key(a.jwt_key) if a.jwt_key else None
 
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     tls.load_cert_chain(a.cert, a.key)
@@ -128,7 +155,7 @@ def main():
         # byte is already encrypted, so the requirement holds without it.
         params["auth_require_tls"] = False
         controller = Controller(
-            ToLmtp(a.lmtp_port, a.refuse_data, events),
+            ToLmtp(a.lmtp_port, a.refuse_data, events, jwt_key),
             hostname="127.0.0.1",
             port=a.port,
             ssl_context=tls,
@@ -136,7 +163,7 @@ def main():
         )
     else:
         controller = Controller(
-            ToLmtp(a.lmtp_port, a.refuse_data, events),
+            ToLmtp(a.lmtp_port, a.refuse_data, events, jwt_key),
             hostname="127.0.0.1",
             port=a.port,
             tls_context=tls,

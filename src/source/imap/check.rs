@@ -1,9 +1,10 @@
-//! `allears check` for one account: connect, log in, list capabilities and
-//! the folders its patterns choose, and name every problem.
+//! `allears check` for one account: connect, log in (saying how: password,
+//! or which OAuth2 mechanism and where its token comes from), list
+//! capabilities and the folders its patterns choose, and name every problem.
 
 use super::connect::login;
 use super::folders::folders_to_fetch;
-use crate::config::{Account, Config, Tls};
+use crate::config::{Account, Auth, Config, Tls, TokenSource};
 
 /// What `allears check` found for one account.
 #[derive(Debug, Default)]
@@ -24,10 +25,22 @@ pub(crate) fn check_account(config: &Config, account: &Account) -> CheckReport {
         Tls::Starttls => "STARTTLS",
         Tls::None => "no TLS (loopback)",
     };
+    let preset = account
+        .provider
+        .map(|p| format!(", provider {}", p.name()))
+        .unwrap_or_default();
     r.lines.push(format!(
-        "{}:{} ({tls}) as {}",
+        "{}:{} ({tls}{preset}) as {}",
         account.host, account.port, account.username
     ));
+    r.lines.push(match (account.auth, &account.token) {
+        (Auth::Password, _) | (_, None) => "auth: password".to_string(),
+        (mech, Some(source)) => format!("auth: {} ({})", mech.mechanism(), source.describe()),
+    });
+    if let Some(TokenSource::Builtin(_)) = &account.token {
+        r.lines
+            .extend(crate::oauth2::describe_saved(config, &account.name));
+    }
     let mut session = match login(config, account) {
         Ok(s) => s,
         Err(e) => {

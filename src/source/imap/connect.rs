@@ -1,13 +1,17 @@
 //! Reaching an IMAP server: TCP with timeouts, TLS (implicit, or STARTTLS
-//! by hand per RFC 3501 section 6.2.1), the greeting, and LOGIN; and the
-//! stream shared with the FETCH reader (`wire.rs`). Errors are [`Problem`]s
-//! that say what to fix.
+//! by hand per RFC 3501 section 6.2.1), the greeting, and LOGIN or
+//! AUTHENTICATE with an OAuth2 token (XOAUTH2, or OAUTHBEARER per RFC 7628;
+//! the token from `oauth2/`); and the stream shared with the FETCH reader
+//! (`wire.rs`). Errors are [`Problem`]s that say what to fix.
 
 use std::io::{BufRead, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
-use crate::config::{Account, Config, Tls};
+use std::cell::{Cell, RefCell};
+
+use crate::config::{Account, Auth, Config, Tls, TokenSource};
+use crate::oauth2::{self, AccessToken, Want};
 
 /// Anything an IMAP session can run over: plain TCP or TLS.
 pub(crate) trait Stream: Read + Write + Send {
@@ -105,6 +109,9 @@ pub(crate) enum Problem {
     },
     #[error("password for account {account}: {detail}")]
     Password { account: String, detail: String },
+    /// Getting the access token failed; the text says why and what to do.
+    #[error("{0}")]
+    Token(String),
     #[error("{0}")]
     Protocol(String),
 }
@@ -120,6 +127,17 @@ pub(super) fn login_shared(
     account: &Account,
 ) -> Result<(Session, Shared), Problem> {
     let (client, shared) = connect(config, account)?;
+    let session = match account.auth {
+        Auth::Password => password_login(client, account)?,
+        Auth::Xoauth2 | Auth::Oauthbearer => token_login(config, client, account)?,
+    };
+    Ok((session, shared))
+}
+
+fn password_login(
+    client: imap::Client<Box<dyn Stream>>,
+    account: &Account,
+) -> Result<Session, Problem> {
     let password = account.password.reveal().map_err(|e| Problem::Password {
         account: account.name.clone(),
         detail: format!("{e:#}"),
@@ -130,14 +148,129 @@ pub(super) fn login_shared(
             detail: "it contains a line break".to_string(),
         });
     }
-    let session = client
+    client
         .login(&account.username, &password)
         .map_err(|(e, _)| Problem::Login {
             user: account.username.clone(),
             host: account.host.clone(),
             detail: imap_error(&e, account.timeout_secs),
-        })?;
-    Ok((session, shared))
+        })
+}
+
+/// AUTHENTICATE with an access token. When the server refuses a token the
+/// built-in client thought valid (revoked early, or a clock off), it is
+/// refreshed and tried once more; a token_command's token is the command's
+/// business.
+fn token_login(
+    config: &Config,
+    client: imap::Client<Box<dyn Stream>>,
+    account: &Account,
+) -> Result<Session, Problem> {
+    let token = |want| {
+        oauth2::access_token(config, account, want).map_err(|e| Problem::Token(format!("{e:#}")))
+    };
+    let first = token(Want::Any)?;
+    let (e, said, client) = match authenticate(client, account, &first) {
+        Ok(session) => return Ok(session),
+        Err(refused) => refused,
+    };
+    let builtin = matches!(account.token, Some(TokenSource::Builtin(_)));
+    if !(builtin && said.is_some() && matches!(e, imap::Error::No(_))) {
+        return Err(refused_token(account, &e, said, "expired or revoked?"));
+    }
+    let second = token(Want::New)?;
+    authenticate(client, account, &second).map_err(|(e, said, _)| {
+        refused_token(
+            account,
+            &e,
+            said,
+            "even a newly refreshed one: check username and oauth2.scopes",
+        )
+    })
+}
+
+type Refused = (imap::Error, Option<String>, imap::Client<Box<dyn Stream>>);
+
+fn authenticate(
+    client: imap::Client<Box<dyn Stream>>,
+    account: &Account,
+    token: &AccessToken,
+) -> Result<Session, Refused> {
+    let initial = match account.auth {
+        Auth::Oauthbearer => {
+            oauth2::oauthbearer(&account.username, &account.host, account.port, token)
+        }
+        _ => oauth2::xoauth2(&account.username, token),
+    };
+    let sasl = Sasl {
+        initial,
+        bearer: account.auth == Auth::Oauthbearer,
+        sent: Cell::new(false),
+        server_said: RefCell::new(None),
+    };
+    client
+        .authenticate(account.auth.mechanism(), &sasl)
+        .map_err(|(e, client)| (e, sasl.server_said.into_inner(), client))
+}
+
+fn refused_token(account: &Account, e: &imap::Error, said: Option<String>, hint: &str) -> Problem {
+    let mech = account.auth.mechanism();
+    if !matches!(e, imap::Error::No(_) | imap::Error::Bad(_)) {
+        return Problem::Login {
+            user: account.username.clone(),
+            host: account.host.clone(),
+            detail: format!("{mech}: {}", imap_error(e, account.timeout_secs)),
+        };
+    }
+    // No error challenge: the server did not get as far as the token.
+    if said.is_none() {
+        return Problem::Login {
+            user: account.username.clone(),
+            host: account.host.clone(),
+            detail: format!(
+                "the server refused AUTHENTICATE {mech} ({}); `allears check` lists the AUTH= mechanisms it offers",
+                imap_error(e, account.timeout_secs)
+            ),
+        };
+    }
+    let from = account.token.as_ref().map_or("", TokenSource::describe);
+    let said = said
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| format!(" {}", crate::text::clip(&s, 200)))
+        .unwrap_or_default();
+    Problem::Login {
+        user: account.username.clone(),
+        host: account.host.clone(),
+        detail: format!(
+            "{mech}: the server refused the access token ({from}; {hint}): {}{said}",
+            imap_error(e, account.timeout_secs)
+        ),
+    }
+}
+
+/// The client side of XOAUTH2 and OAUTHBEARER. The imap crate sends no
+/// initial response with the command (no SASL-IR), so the token goes in
+/// answer to the server's first, empty challenge. A second challenge is the
+/// server's error report (RFC 7628 section 3.2.3; the same for XOAUTH2):
+/// it is kept for the error, and answered as the mechanism says (^A for
+/// OAUTHBEARER, empty for XOAUTH2) so the server can finish with NO.
+struct Sasl {
+    initial: String,
+    bearer: bool,
+    sent: Cell<bool>,
+    server_said: RefCell<Option<String>>,
+}
+
+impl imap::Authenticator for Sasl {
+    type Response = Vec<u8>;
+
+    fn process(&self, challenge: &[u8]) -> Vec<u8> {
+        if !self.sent.replace(true) {
+            return self.initial.as_bytes().to_vec();
+        }
+        *self.server_said.borrow_mut() = Some(String::from_utf8_lossy(challenge).into_owned());
+        if self.bearer { vec![1] } else { Vec::new() }
+    }
 }
 
 /// TCP (with timeouts), then TLS as configured; the greeting is read.
