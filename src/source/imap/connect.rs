@@ -170,32 +170,42 @@ fn token_login(
         oauth2::access_token(config, account, want).map_err(|e| Problem::Token(format!("{e:#}")))
     };
     let first = token(Want::Any)?;
-    let (e, said, client) = match authenticate(client, account, &first) {
+    let Refused {
+        error: e,
+        said,
+        client,
+    } = match authenticate(client, account, &first) {
         Ok(session) => return Ok(session),
-        Err(refused) => refused,
+        Err(refused) => *refused,
     };
     let builtin = matches!(account.token, Some(TokenSource::Builtin(_)));
     if !(builtin && said.is_some() && matches!(e, imap::Error::No(_))) {
         return Err(refused_token(account, &e, said, "expired or revoked?"));
     }
     let second = token(Want::New)?;
-    authenticate(client, account, &second).map_err(|(e, said, _)| {
+    authenticate(client, account, &second).map_err(|r| {
         refused_token(
             account,
-            &e,
-            said,
+            &r.error,
+            r.said,
             "even a newly refreshed one: check username and oauth2.scopes",
         )
     })
 }
 
-type Refused = (imap::Error, Option<String>, imap::Client<Box<dyn Stream>>);
+/// AUTHENTICATE failed: why, what the server said in its error challenge,
+/// and the client, still connected, for another try.
+struct Refused {
+    error: imap::Error,
+    said: Option<String>,
+    client: imap::Client<Box<dyn Stream>>,
+}
 
 fn authenticate(
     client: imap::Client<Box<dyn Stream>>,
     account: &Account,
     token: &AccessToken,
-) -> Result<Session, Refused> {
+) -> Result<Session, Box<Refused>> {
     let initial = match account.auth {
         Auth::Oauthbearer => {
             oauth2::oauthbearer(&account.username, &account.host, account.port, token)
@@ -210,7 +220,13 @@ fn authenticate(
     };
     client
         .authenticate(account.auth.mechanism(), &sasl)
-        .map_err(|(e, client)| (e, sasl.server_said.into_inner(), client))
+        .map_err(|(error, client)| {
+            Box::new(Refused {
+                error,
+                said: sasl.server_said.into_inner(),
+                client,
+            })
+        })
 }
 
 fn refused_token(account: &Account, e: &imap::Error, said: Option<String>, hint: &str) -> Problem {
