@@ -9,6 +9,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
@@ -283,8 +284,80 @@ pub(crate) struct CommandSettings {
 #[serde(deny_unknown_fields)]
 pub(crate) struct Secret {
     pub password_command: Option<String>,
+    /// Seconds `password_command` may take (default 30): a command that
+    /// waits for a locked keyring or a PIN must not hang allears.
+    pub password_command_timeout_secs: Option<u64>,
     pub password_env: Option<String>,
     pub password: Option<String>,
+}
+
+/// How long a secret command may run when nothing says otherwise.
+pub(crate) const DEFAULT_SECRET_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Run `cmd` (with `sh -c`) for a secret and return what it prints, or say
+/// why not: it failed, printed no UTF-8, or did not finish within `timeout`
+/// (then it is stopped, with every process it started). `what` names the
+/// setting in errors ("password_command"); the output never appears in one.
+pub(crate) fn secret_command(what: &str, cmd: &str, timeout: Duration) -> Result<String> {
+    use std::io::Read;
+    use std::os::unix::process::CommandExt;
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        // Its own process group, so a timeout stops what it started too.
+        .process_group(0)
+        .spawn()
+        .with_context(|| format!("running {what} `{cmd}`"))?;
+    let group = child.id() as i32;
+    let stop = || {
+        // SAFETY: kill(2) on the process group this function created.
+        unsafe {
+            libc::kill(-group, libc::SIGKILL);
+        }
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    if let Some(mut out) = child.stdout.take() {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let read = out.by_ref().take(1 << 20).read_to_end(&mut buf);
+            let _ = tx.send(read.map(|_| buf));
+        });
+    }
+    // What it printed (until its stdout closed), then how it ended: both in time.
+    let deadline = std::time::Instant::now() + timeout;
+    let printed = rx.recv_timeout(timeout);
+    let status = match printed {
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => None,
+        _ => loop {
+            if let Some(status) = child.try_wait()? {
+                break Some(status);
+            }
+            if std::time::Instant::now() > deadline {
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        },
+    };
+    let Some(status) = status else {
+        stop();
+        let _ = child.wait();
+        bail!(
+            "{what} `{cmd}` did not finish within {} s, so it was stopped (password_command_timeout_secs sets the limit)",
+            timeout.as_secs()
+        );
+    };
+    let out = printed
+        .ok()
+        .transpose()
+        .with_context(|| format!("reading what {what} `{cmd}` printed"))?
+        .unwrap_or_default();
+    if !status.success() {
+        bail!("{what} `{cmd}` failed ({status})");
+    }
+    String::from_utf8(out).with_context(|| format!("{what} `{cmd}` printed non-UTF-8"))
 }
 
 impl fmt::Debug for Secret {
@@ -310,17 +383,10 @@ impl Secret {
     /// Resolve the password. The error names how it was looked up, never the value.
     pub fn reveal(&self) -> Result<String> {
         if let Some(cmd) = &self.password_command {
-            let out = std::process::Command::new("sh")
-                .arg("-c")
-                .arg(cmd)
-                .stderr(std::process::Stdio::inherit())
-                .output()
-                .with_context(|| format!("running password_command `{cmd}`"))?;
-            if !out.status.success() {
-                bail!("password_command `{cmd}` failed ({})", out.status);
-            }
-            let text = String::from_utf8(out.stdout)
-                .with_context(|| format!("password_command `{cmd}` printed non-UTF-8"))?;
+            let timeout = self
+                .password_command_timeout_secs
+                .map_or(DEFAULT_SECRET_TIMEOUT, Duration::from_secs);
+            let text = secret_command("password_command", cmd, timeout)?;
             return Ok(text.lines().next().unwrap_or("").to_string());
         }
         if let Some(var) = &self.password_env {
@@ -625,6 +691,29 @@ mod tests {
         );
         let c = config("[commands]\naddress = \"digest@ellis-on-it.example\"\n");
         assert_eq!(c.command_address("c0ffee"), "digest@ellis-on-it.example");
+    }
+
+    #[test]
+    fn a_secret_command_is_bounded_in_time() {
+        let started = std::time::Instant::now();
+        let err = secret_command("password_command", "sleep 600", Duration::from_millis(300))
+            .unwrap_err()
+            .to_string();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(err.contains("did not finish within"), "{err}");
+        // A command that leaves a child holding its output is stopped too.
+        let err = secret_command(
+            "password_command",
+            "echo hi; sleep 600 &",
+            Duration::from_millis(300),
+        );
+        assert!(started.elapsed() < Duration::from_secs(5), "{err:?}");
+        assert_eq!(
+            secret_command("password_command", "echo s3cret", Duration::from_secs(5)).unwrap(),
+            "s3cret\n"
+        );
+        let err = secret_command("password_command", "exit 7", Duration::from_secs(5)).unwrap_err();
+        assert!(err.to_string().contains("failed"), "{err}");
     }
 
     #[test]

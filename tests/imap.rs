@@ -1241,6 +1241,42 @@ fn a_password_command_is_used_and_its_failure_named() {
     );
 }
 
+/// Issue 18, finding 12: `password_command = "sleep 600"` left `allears
+/// check` waiting (the account's timeout_secs did not bound it). A secret
+/// command has its own limit (password_command_timeout_secs, default 30 s).
+#[test]
+fn a_password_command_that_never_ends_times_out_with_a_clear_error() {
+    need_dovecot!("a_password_command_that_never_ends_times_out_with_a_clear_error");
+    let d = Dovecot::start();
+    let block = account(&d, "main", "robin", Via::Starttls, "[\"INBOX\"]", "").replace(
+        "password_env = \"PW_main\"",
+        "password_command = \"sleep 600\"\npassword_command_timeout_secs = 1",
+    );
+    let env = Env::with_config(&owner_config(&block));
+    let started = std::time::Instant::now();
+    let mut child = env
+        .cmd(&["check"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("allears check still waits on the password command after 30 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(started.elapsed() < std::time::Duration::from_secs(15));
+    assert!(
+        stderr.contains("password_command `sleep 600` did not finish within 1 s"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn fetch_account_limits_the_fetch_to_one_account() {
     need_dovecot!("fetch_account_limits_the_fetch_to_one_account");
