@@ -69,10 +69,17 @@ pub(crate) struct Store {
     /// the store before it gives up and says who holds it.
     #[serde(default = "default_lock_timeout")]
     pub lock_timeout_secs: u64,
+    /// A message larger than this many MB (2^20 bytes) is never held in
+    /// memory: only its header is read and kept, with its size.
+    #[serde(default = "default_max_message_mb")]
+    pub max_message_mb: u64,
 }
 
 fn default_lock_timeout() -> u64 {
     60
+}
+fn default_max_message_mb() -> u64 {
+    64
 }
 
 impl Default for Store {
@@ -80,6 +87,7 @@ impl Default for Store {
         Store {
             path: None,
             lock_timeout_secs: default_lock_timeout(),
+            max_message_mb: default_max_message_mb(),
         }
     }
 }
@@ -87,6 +95,11 @@ impl Default for Store {
 impl Store {
     pub fn lock_timeout(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.lock_timeout_secs)
+    }
+
+    /// The size limit in bytes (`max_message_mb`).
+    pub fn max_message_bytes(&self) -> u64 {
+        self.max_message_mb.saturating_mul(1 << 20)
     }
 }
 
@@ -463,6 +476,9 @@ impl Config {
             if !a.contains('@') {
                 bail!("{file}: owner.addresses: `{a}` is not an email address");
             }
+        }
+        if self.store.max_message_mb == 0 {
+            bail!("{file}: store.max_message_mb must be at least 1");
         }
         crate::schedule::parse_time(&self.schedule.time)
             .with_context(|| format!("{file}: schedule.time"))?;

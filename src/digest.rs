@@ -50,6 +50,8 @@ pub(crate) struct Digest {
     pub command_key: Option<String>,
     /// Messages stored that could not be fully parsed (kept raw, listed so nothing hides).
     pub unparsed: usize,
+    /// Messages over the size limit, kept as their header only.
+    pub too_large: usize,
     /// Replies to a digest that were not allowed to command, and why.
     pub refused: Vec<String>,
     /// Nothing new since the last digest (`[schedule] empty` decides whether it is sent).
@@ -211,6 +213,7 @@ pub(crate) fn build_for(
         command_key: (!reply_to.contains(&token)).then_some(token),
         reply_to,
         unparsed: store.parse_failures()?.len(),
+        too_large: store.too_large()?.len(),
         refused,
         empty,
     })

@@ -35,7 +35,9 @@ pub(crate) use outbox::{OutboxKind, OutboxState};
 pub(crate) use topics::{Topic, TopicState};
 
 const SCHEMA: &str = include_str!("schema.sql");
-const VERSION: i64 = 1;
+const VERSION: i64 = 2;
+/// Each step brings a store of the version before it to its own.
+const MIGRATIONS: &[(i64, &str)] = &[(2, include_str!("migrate-2.sql"))];
 
 pub(crate) struct Store {
     conn: Connection,
@@ -203,6 +205,15 @@ impl Store {
             anyhow::bail!(
                 "the store has schema version {version}, newer than this allears ({VERSION}); upgrade allears"
             );
+        }
+        for (to, sql) in MIGRATIONS
+            .iter()
+            .filter(|(to, _)| *to > version && version > 0)
+        {
+            conn.execute_batch(&format!(
+                "BEGIN; {sql}; PRAGMA user_version = {to}; COMMIT;"
+            ))
+            .with_context(|| format!("bringing the store to schema version {to}"))?;
         }
         Ok(Store { conn, depth: 0 })
     }

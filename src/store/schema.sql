@@ -1,4 +1,5 @@
--- allears state, version 1. Applied by store.rs when PRAGMA user_version is 0.
+-- allears state, version 2. Applied by store.rs when PRAGMA user_version is 0;
+-- a store of an earlier version is brought up to date by migrate-N.sql.
 -- Every message is kept once with its raw bytes, so classification can be re-run.
 
 CREATE TABLE messages (
@@ -22,7 +23,8 @@ CREATE TABLE messages (
     topics        TEXT NOT NULL DEFAULT '[]', -- JSON: its topic requests alone
     -- derived over the whole store after each import
     answered_by   TEXT,                       -- message id of the owner's reply
-    thread        TEXT                        -- message id of the thread's root
+    thread        TEXT,                       -- message id of the thread's root
+    too_large     INTEGER                     -- its size in bytes, when over the limit: only its header is kept
 );
 CREATE INDEX messages_hash ON messages(content_hash);
 
