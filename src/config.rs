@@ -284,11 +284,20 @@ pub(crate) struct CommandSettings {
     /// Most command lines read from one reply.
     #[serde(default)]
     pub max_lines: Option<usize>,
+    /// Days a digest's secret token commands (default 14).
+    pub token_days: Option<u32>,
     /// The account the owner's replies land in (default: the first account);
     /// `allears daemon` watches it with IMAP IDLE.
     pub account: Option<String>,
     /// The folder of that account the replies land in (default "INBOX").
     pub folder: Option<String>,
+}
+
+impl CommandSettings {
+    /// Days a digest's token commands: `token_days`, else 14.
+    pub fn token_days(&self) -> i64 {
+        i64::from(self.token_days.unwrap_or(14))
+    }
 }
 
 /// A password, from a command, an environment variable, or (discouraged) the file.

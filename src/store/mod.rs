@@ -278,14 +278,36 @@ impl Store {
         self.set_setting("judged_with", what)
     }
 
-    /// The secret token that lets the owner's replies command allears; made once.
-    pub fn command_token(&mut self) -> Result<String> {
-        if let Some(t) = self.setting("command_token")? {
+    /// The secret token of the digest for `period`, which lets the owner's
+    /// replies to it command allears: made with the digest's first build,
+    /// the same for every retry of it.
+    pub fn digest_token(&mut self, period: &str) -> Result<String> {
+        let found: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT token FROM tokens WHERE period = ?1",
+                [period],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(t) = found {
             return Ok(t);
         }
         let token = random_token()?;
-        self.set_setting("command_token", &token)?;
+        self.conn.execute(
+            "INSERT INTO tokens (token, period, made_at) VALUES (?1, ?2, ?3)",
+            params![token, period, now()],
+        )?;
         Ok(token)
+    }
+
+    /// Every digest's token and when it was made (unix seconds), newest first.
+    pub fn digest_tokens(&self) -> Result<Vec<(String, i64)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT token, made_at FROM tokens ORDER BY made_at DESC")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Were messages or places added since threads and answers were last
@@ -354,6 +376,37 @@ mod tests {
         assert_eq!(s.setting("b").unwrap(), None);
         s.transaction(|s| s.set_setting("a", "1")).unwrap();
         assert_eq!(s.setting("a").unwrap().as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn a_version_1_store_is_brought_to_version_2() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("allears.db");
+        let wait = std::time::Duration::from_secs(1);
+        drop(Store::open(&db, wait).unwrap());
+        // What version 1 looked like, with the one token it kept.
+        let old = Connection::open(&db).unwrap();
+        old.execute_batch(
+            "ALTER TABLE messages DROP COLUMN too_large; DROP TABLE tokens;
+             INSERT INTO settings (key, value) VALUES ('command_token', 'c0ffee');
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+        drop(old);
+        let s = Store::open(&db, wait).unwrap();
+        let v: i64 = s
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, VERSION);
+        let tokens = s.digest_tokens().unwrap();
+        assert_eq!(tokens.len(), 1);
+        assert_eq!(
+            tokens[0].0, "c0ffee",
+            "the old token still commands, for a while"
+        );
+        assert!(s.too_large().unwrap().is_empty());
+        assert_eq!(s.setting("command_token").unwrap(), None);
     }
 
     #[test]

@@ -111,7 +111,15 @@ CREATE TABLE told (
     PRIMARY KEY (topic, address)
 );
 
--- Small settings allears keeps for itself, such as the digest's secret token.
+-- Each digest's secret token: a reply carrying it may command, for
+-- [commands] token_days after it was made.
+CREATE TABLE tokens (
+    token   TEXT PRIMARY KEY,
+    period  TEXT NOT NULL UNIQUE,             -- the digest's period (digests.period)
+    made_at INTEGER NOT NULL
+);
+
+-- Small settings allears keeps for itself.
 CREATE TABLE settings (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
