@@ -533,3 +533,46 @@ fn each_digest_has_its_own_token_which_expires() {
     env.run(&["run"]).ok();
     assert_eq!(inbox(&d, "alice").len(), 1);
 }
+
+/// Issue 18, finding 4: with `[commands] address` set, the footer asks the
+/// owner to keep "allears key TOKEN" in the reply, and that line, kept
+/// below the answer, went to the reader. The token goes to nobody but the owner.
+#[test]
+fn the_secret_token_never_reaches_the_reader() {
+    let Some(Scene { d, _s, mut env }) = scene_with(
+        "the_secret_token_never_reaches_the_reader",
+        "address = \"robin+allears@ellis-on-it.example\"",
+    ) else {
+        return;
+    };
+    d.append("robin", "INBOX", QUESTION.as_bytes());
+    env.run(&["run"]).ok();
+    let (text, _) = digest_text(&digest(&d));
+    let key = text
+        .split("allears key ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .unwrap_or_else(|| panic!("the footer has the key: {text}"))
+        .trim()
+        .to_string();
+    assert!(key.len() >= 16, "{key}");
+    let id = item_of(&env, "q1@reader.example");
+    reply_to_digest(
+        &d,
+        "Robin Ellis <robin@ellis-on-it.example>",
+        "robin+allears@ellis-on-it.example",
+        "",
+        &format!(
+            "{id} reply\r\nHi Alice, rspamd.\r\n\r\nallears key {key}\r\n(keep this line in your reply: allears key {key})\r\n"
+        ),
+    );
+    env.now = Some(DAY1_LATER.into());
+    let r = env.run(&["run"]);
+    assert!(r.status.success(), "{}", r.stderr);
+    let alice = inbox(&d, "alice");
+    assert_eq!(alice.len(), 1, "{}", r.stderr);
+    let raw = String::from_utf8_lossy(&alice[0]);
+    assert!(body(&alice[0]).contains("Hi Alice, rspamd."), "{raw}");
+    assert!(!raw.contains(&key), "the token reached the reader: {raw}");
+    assert!(!raw.contains("allears key"), "{raw}");
+}

@@ -108,14 +108,17 @@ fn apply_one(
             Ok(format!("nothing from {who} will come back"))
         }
         Command::Reply { item, list, text } => {
-            if text.trim().is_empty() {
+            // The secret token goes to nobody but the owner.
+            let tokens: Vec<String> = store.digest_tokens()?.into_iter().map(|t| t.0).collect();
+            let text = outgoing::answer_text(text, &tokens);
+            if text.is_empty() {
                 anyhow::bail!("no answer text after the command line");
             }
             let row = item_message(store, *item)?;
             let raw = store
                 .raw(&row.message_id)?
                 .context("the raw message is gone")?;
-            let o = outgoing::answer(config, *item, &row, &raw, *list, text)?;
+            let o = outgoing::answer(config, *item, &row, &raw, *list, &text)?;
             let what = format!("will be sent to {}", o.to);
             outgoing.push(o);
             Ok(what)
