@@ -576,3 +576,53 @@ fn the_secret_token_never_reaches_the_reader() {
     assert!(!raw.contains(&key), "the token reached the reader: {raw}");
     assert!(!raw.contains("allears key"), "{raw}");
 }
+/// The results messages in robin's INBOX, oldest first, as text.
+fn results(d: &Dovecot) -> Vec<String> {
+    inbox(d, "robin")
+        .into_iter()
+        .filter(|m| header(m, "Subject").is_some_and(|s| s.starts_with("Results:")))
+        .map(|m| body(&m))
+        .collect()
+}
+
+/// Issue 18, finding 3: the same command text sent again under a new
+/// Message-ID was applied again, and the reader got the answer twice. A
+/// command is applied once per item and verb; a repeat is reported.
+#[test]
+fn a_command_sent_again_under_a_new_message_id_is_not_applied_again() {
+    let Some(Scene { d, _s, mut env }) = scene("a_command_sent_again_under_a_new_message_id")
+    else {
+        return;
+    };
+    d.append("robin", "INBOX", QUESTION.as_bytes());
+    env.run(&["run"]).ok();
+    let reply_to = header(&digest(&d), "Reply-To").unwrap();
+    let id = item_of(&env, "q1@reader.example");
+    let command = format!("{id} reply\r\nrspamd, for three years now.");
+    let owner = "Robin Ellis <robin@ellis-on-it.example>";
+    reply_to_digest(&d, owner, &reply_to, "", &command);
+    env.now = Some(DAY1_LATER.into());
+    env.run(&["run"]).ok();
+    assert_eq!(inbox(&d, "alice").len(), 1);
+    // The same text again, as a new message; and twice in one message.
+    reply_to_digest(&d, owner, &reply_to, "", &command);
+    reply_to_digest(
+        &d,
+        owner,
+        &reply_to,
+        "",
+        &format!("{command}\r\n{id} reply\r\nAgain?"),
+    );
+    env.run(&["run"]).ok();
+    assert_eq!(
+        inbox(&d, "alice").len(),
+        1,
+        "the reader got the answer once"
+    );
+    let results = results(&d);
+    assert_eq!(results.len(), 3, "{results:#?}");
+    for r in &results[1..] {
+        assert!(r.contains(&format!("{id} reply: not done again")), "{r}");
+        assert!(r.contains("by your reply <cmd-"), "{r}");
+    }
+}

@@ -229,7 +229,7 @@ mod tests {
         let groups = crate::analyze::topic_groups(&mut store, &config).unwrap();
         assert_eq!(groups.len(), 1, "{groups:?}");
         let t = groups[0].id;
-        let early = apply::apply(&mut store, &config, &[Command::Tell(t)]);
+        let early = apply::apply(&mut store, &config, "cmd-1", &[Command::Tell(t)]);
         assert!(early.outgoing.is_empty());
         assert!(
             early.outcomes[0].to_string().contains("not written yet"),
@@ -239,12 +239,13 @@ mod tests {
         apply::apply(
             &mut store,
             &config,
+            "cmd-2",
             &[Command::Written(
                 t,
                 "https://ellis-on-it.example/ipv6".into(),
             )],
         );
-        let told = apply::apply(&mut store, &config, &[Command::Tell(t)]);
+        let told = apply::apply(&mut store, &config, "cmd-3", &[Command::Tell(t)]);
         let mut to: Vec<&str> = told.outgoing.iter().map(|o| o.to.as_str()).collect();
         to.sort();
         assert_eq!(to, vec!["ann@reader.example", "ben@reader.example"]);
@@ -254,7 +255,12 @@ mod tests {
             let (t, who) = o.told.clone().unwrap();
             store.mark_told(t, &who).unwrap();
         }
-        let again = apply::apply(&mut store, &config, &[Command::Tell(t)]);
+        let again = apply::apply(&mut store, &config, "cmd-4", &[Command::Tell(t)]);
         assert!(again.outgoing.is_empty(), "each reader is told once");
+        assert!(
+            again.outcomes[0].to_string().contains("not done again"),
+            "{:?}",
+            again.outcomes
+        );
     }
 }

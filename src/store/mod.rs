@@ -387,7 +387,7 @@ mod tests {
         // What version 1 looked like, with the one token it kept.
         let old = Connection::open(&db).unwrap();
         old.execute_batch(
-            "ALTER TABLE messages DROP COLUMN too_large; DROP TABLE tokens;
+            "ALTER TABLE messages DROP COLUMN too_large; DROP TABLE tokens; DROP TABLE applied;
              INSERT INTO settings (key, value) VALUES ('command_token', 'c0ffee');
              PRAGMA user_version = 1;",
         )

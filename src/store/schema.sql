@@ -103,6 +103,16 @@ CREATE TABLE commands (
     outcome      TEXT NOT NULL
 );
 
+-- Commands applied, once per item (or topic) and verb, whatever message
+-- carried them: a repeat is reported, not applied again.
+CREATE TABLE applied (
+    target  TEXT NOT NULL,                    -- "#12", "T3"
+    verb    TEXT NOT NULL,                    -- "reply", "done", "tell", ...
+    command TEXT NOT NULL,                    -- Message-ID of the command message, or "cli:..."
+    at      INTEGER NOT NULL,
+    PRIMARY KEY (target, verb)
+);
+
 -- Readers told that the topic they asked for was written (`T3 tell`): once each.
 CREATE TABLE told (
     topic   INTEGER NOT NULL REFERENCES topics(id),
