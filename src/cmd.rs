@@ -159,7 +159,7 @@ fn run_once(store: &mut Store, config: &Config, force: bool) -> Result<ExitCode>
 fn fetch(store: &mut Store, config: &Config, only: Option<&str>) -> Result<ExitCode> {
     imap::require_accounts(config, only)?;
     let reports = imap::fetch_accounts(store, config, only);
-    crate::run::say_fetch(&reports, &mut |l| eprintln!("{}", visible(&l)));
+    crate::run::say_fetch(&reports, store, &mut |l| eprintln!("{}", visible(&l)));
     let failed = reports.iter().any(imap::AccountReport::failed);
     // Threads and answers change only when a message or a location was added.
     if store.refresh_pending()? {

@@ -9,6 +9,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
@@ -69,10 +70,17 @@ pub(crate) struct Store {
     /// the store before it gives up and says who holds it.
     #[serde(default = "default_lock_timeout")]
     pub lock_timeout_secs: u64,
+    /// A message larger than this many MB (2^20 bytes) is never held in
+    /// memory: only its header is read and kept, with its size.
+    #[serde(default = "default_max_message_mb")]
+    pub max_message_mb: u64,
 }
 
 fn default_lock_timeout() -> u64 {
     60
+}
+fn default_max_message_mb() -> u64 {
+    64
 }
 
 impl Default for Store {
@@ -80,6 +88,7 @@ impl Default for Store {
         Store {
             path: None,
             lock_timeout_secs: default_lock_timeout(),
+            max_message_mb: default_max_message_mb(),
         }
     }
 }
@@ -87,6 +96,11 @@ impl Default for Store {
 impl Store {
     pub fn lock_timeout(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.lock_timeout_secs)
+    }
+
+    /// The size limit in bytes (`max_message_mb`).
+    pub fn max_message_bytes(&self) -> u64 {
+        self.max_message_mb.saturating_mul(1 << 20)
     }
 }
 
@@ -519,11 +533,20 @@ pub(crate) struct CommandSettings {
     /// Most command lines read from one reply.
     #[serde(default)]
     pub max_lines: Option<usize>,
+    /// Days a digest's secret token commands (default 14).
+    pub token_days: Option<u32>,
     /// The account the owner's replies land in (default: the first account);
     /// `allears daemon` watches it with IMAP IDLE.
     pub account: Option<String>,
     /// The folder of that account the replies land in (default "INBOX").
     pub folder: Option<String>,
+}
+
+impl CommandSettings {
+    /// Days a digest's token commands: `token_days`, else 14.
+    pub fn token_days(&self) -> i64 {
+        i64::from(self.token_days.unwrap_or(14))
+    }
 }
 
 /// A password, from a command, an environment variable, or (discouraged) the file.
@@ -532,8 +555,80 @@ pub(crate) struct CommandSettings {
 #[serde(deny_unknown_fields)]
 pub(crate) struct Secret {
     pub password_command: Option<String>,
+    /// Seconds `password_command` may take (default 30): a command that
+    /// waits for a locked keyring or a PIN must not hang allears.
+    pub password_command_timeout_secs: Option<u64>,
     pub password_env: Option<String>,
     pub password: Option<String>,
+}
+
+/// How long a secret command may run when nothing says otherwise.
+pub(crate) const DEFAULT_SECRET_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Run `cmd` (with `sh -c`) for a secret and return what it prints, or say
+/// why not: it failed, printed no UTF-8, or did not finish within `timeout`
+/// (then it is stopped, with every process it started). `what` names the
+/// setting in errors ("password_command"); the output never appears in one.
+pub(crate) fn secret_command(what: &str, cmd: &str, timeout: Duration) -> Result<String> {
+    use std::io::Read;
+    use std::os::unix::process::CommandExt;
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        // Its own process group, so a timeout stops what it started too.
+        .process_group(0)
+        .spawn()
+        .with_context(|| format!("running {what} `{cmd}`"))?;
+    let group = child.id() as i32;
+    let stop = || {
+        // SAFETY: kill(2) on the process group this function created.
+        unsafe {
+            libc::kill(-group, libc::SIGKILL);
+        }
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    if let Some(mut out) = child.stdout.take() {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let read = out.by_ref().take(1 << 20).read_to_end(&mut buf);
+            let _ = tx.send(read.map(|_| buf));
+        });
+    }
+    // What it printed (until its stdout closed), then how it ended: both in time.
+    let deadline = std::time::Instant::now() + timeout;
+    let printed = rx.recv_timeout(timeout);
+    let status = match printed {
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => None,
+        _ => loop {
+            if let Some(status) = child.try_wait()? {
+                break Some(status);
+            }
+            if std::time::Instant::now() > deadline {
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        },
+    };
+    let Some(status) = status else {
+        stop();
+        let _ = child.wait();
+        bail!(
+            "{what} `{cmd}` did not finish within {} s, so it was stopped (password_command_timeout_secs sets the limit)",
+            timeout.as_secs()
+        );
+    };
+    let out = printed
+        .ok()
+        .transpose()
+        .with_context(|| format!("reading what {what} `{cmd}` printed"))?
+        .unwrap_or_default();
+    if !status.success() {
+        bail!("{what} `{cmd}` failed ({status})");
+    }
+    String::from_utf8(out).with_context(|| format!("{what} `{cmd}` printed non-UTF-8"))
 }
 
 impl fmt::Debug for Secret {
@@ -559,7 +654,11 @@ impl Secret {
     /// Resolve the password. The error names how it was looked up, never the value.
     pub fn reveal(&self) -> Result<String> {
         if let Some(cmd) = &self.password_command {
-            return first_line_of("password_command", cmd);
+            let timeout = self
+                .password_command_timeout_secs
+                .map_or(DEFAULT_SECRET_TIMEOUT, Duration::from_secs);
+            let text = secret_command("password_command", cmd, timeout)?;
+            return Ok(text.lines().next().unwrap_or("").to_string());
         }
         if let Some(var) = &self.password_env {
             return std::env::var(var)
@@ -577,17 +676,7 @@ impl Secret {
 /// Its standard error goes to ours; an error names the key and the command,
 /// never what it printed.
 pub(crate) fn first_line_of(key: &str, cmd: &str) -> Result<String> {
-    let out = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(cmd)
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .with_context(|| format!("running {key} `{cmd}`"))?;
-    if !out.status.success() {
-        bail!("{key} `{cmd}` failed ({})", out.status);
-    }
-    let text = String::from_utf8(out.stdout)
-        .with_context(|| format!("{key} `{cmd}` printed non-UTF-8"))?;
+    let text = secret_command(key, cmd, DEFAULT_SECRET_TIMEOUT)?;
     Ok(text.lines().next().unwrap_or("").to_string())
 }
 
@@ -654,6 +743,9 @@ impl Config {
             if !a.contains('@') {
                 bail!("{file}: owner.addresses: `{a}` is not an email address");
             }
+        }
+        if self.store.max_message_mb == 0 {
+            bail!("{file}: store.max_message_mb must be at least 1");
         }
         crate::schedule::parse_time(&self.schedule.time)
             .with_context(|| format!("{file}: schedule.time"))?;
@@ -1145,6 +1237,29 @@ mod tests {
             "{e}"
         );
         assert_eq!(parse_err(&format!("{smtp}token_command='x'\n")), "");
+    }
+
+    #[test]
+    fn a_secret_command_is_bounded_in_time() {
+        let started = std::time::Instant::now();
+        let err = secret_command("password_command", "sleep 600", Duration::from_millis(300))
+            .unwrap_err()
+            .to_string();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(err.contains("did not finish within"), "{err}");
+        // A command that leaves a child holding its output is stopped too.
+        let err = secret_command(
+            "password_command",
+            "echo hi; sleep 600 &",
+            Duration::from_millis(300),
+        );
+        assert!(started.elapsed() < Duration::from_secs(5), "{err:?}");
+        assert_eq!(
+            secret_command("password_command", "echo s3cret", Duration::from_secs(5)).unwrap(),
+            "s3cret\n"
+        );
+        let err = secret_command("password_command", "exit 7", Duration::from_secs(5)).unwrap_err();
+        assert!(err.to_string().contains("failed"), "{err}");
     }
 
     #[test]

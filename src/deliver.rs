@@ -51,7 +51,7 @@ pub(crate) fn build(
     day: Date,
     period: &str,
 ) -> Result<Built> {
-    let d = digest::build_for(store, config, now, day)?;
+    let d = digest::build_for(store, config, now, day, period)?;
     let renderer = Renderer::new()?;
     let text = renderer.text("digest", &d)?;
     let html = renderer.html("digest", &d)?;

@@ -50,6 +50,8 @@ pub(crate) struct Digest {
     pub command_key: Option<String>,
     /// Messages stored that could not be fully parsed (kept raw, listed so nothing hides).
     pub unparsed: usize,
+    /// Messages over the size limit, kept as their header only.
+    pub too_large: usize,
     /// Replies to a digest that were not allowed to command, and why.
     pub refused: Vec<String>,
     /// Nothing new since the last digest (`[schedule] empty` decides whether it is sent).
@@ -171,16 +173,18 @@ pub(crate) struct ItemView {
 /// The digest for the day `now` falls on (what `allears digest` previews).
 pub(crate) fn build(store: &mut Store, config: &Config, now: Timestamp) -> Result<Digest> {
     let day = now.to_zoned_datetime(config.zone()).date();
-    build_for(store, config, now, day)
+    build_for(store, config, now, day, &day.to_string())
 }
 
-/// The digest for `day`, made at `now`: open items, and what happened since the last
-/// digest the server accepted (or over `max_age_days` before the first one).
+/// The digest for `day` (recorded as `period`), made at `now`: open items,
+/// and what happened since the last digest the server accepted (or over
+/// `max_age_days` before the first one).
 pub(crate) fn build_for(
     store: &mut Store,
     config: &Config,
     now: Timestamp,
     day: Date,
+    period: &str,
 ) -> Result<Digest> {
     let rows = store.rows()?;
     let judge = Judge::load(store, config, now)?;
@@ -206,7 +210,7 @@ pub(crate) fn build_for(
     let lists = lists(&rows, &window, &ids);
     let posts = posts(&config.owner, &window, now, &ids);
     let handled = handled(store, &rows, since.at)?;
-    let token = store.command_token()?;
+    let token = store.digest_token(period)?;
     let reply_to = config.command_address(&token);
     let day_name = day.strftime("%A %-d %B %Y").to_string();
     let refused = refused(store, &rows, since.at)?;
@@ -231,6 +235,7 @@ pub(crate) fn build_for(
         command_key: (!reply_to.contains(&token)).then_some(token),
         reply_to,
         unparsed: store.parse_failures()?.len(),
+        too_large: store.too_large()?.len(),
         refused,
         empty,
     })
@@ -648,7 +653,7 @@ mod tests {
     fn the_command_token_is_in_the_reply_address_or_else_in_the_footer() {
         let now = "2026-11-26T08:00:00Z".parse().unwrap();
         let mut store = Store::in_memory().unwrap();
-        let token = store.command_token().unwrap();
+        let token = store.digest_token("2026-11-26").unwrap();
         let d = build(&mut store, &config(""), now).unwrap();
         assert!(d.reply_to.contains(&format!("+{token}@")), "{}", d.reply_to);
         assert_eq!(d.command_key, None);

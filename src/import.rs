@@ -18,6 +18,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::classify::learned::Lessons;
 use crate::config::{Config, Owner};
+pub(crate) use crate::source::found::Found;
 use crate::source::local::{self, Entry};
 use crate::store::{Checkpoint, Counts, Incoming, Location, Store};
 
@@ -79,13 +80,27 @@ fn prepare_hashed(
         location,
         columns,
         seen: false,
+        too_large: None,
     }
+}
+
+/// A message over the size limit: judged on its header, kept with its size.
+fn prepare_too_large(header: Vec<u8>, size: u64, location: Location, owner: &Owner) -> Incoming {
+    let mut inc = prepare(header, location, owner);
+    inc.msg.parse_error = Some(format!(
+        "{} larger than the size limit ([store] max_message_mb): only its header was read and kept",
+        crate::text::bytes(size)
+    ));
+    inc.too_large = Some(size);
+    inc
 }
 
 /// What a producer hands to the pipeline, in order.
 pub(crate) enum Item {
     /// A raw message and where it was found.
     Mail(Vec<u8>, Location),
+    /// A message over the size limit: its header, its full size, and where it was found.
+    TooLarge(Vec<u8>, u64, Location),
     /// Everything handed over since the last commit is stored in one
     /// transaction, with this IMAP checkpoint when there is one.
     Commit(Option<Mark>),
@@ -125,7 +140,25 @@ impl Feeder {
 
     pub fn send(&mut self, raw: Vec<u8>, location: Location) -> Result<()> {
         self.bytes += raw.len();
-        self.push(Item::Mail(raw, location))?;
+        self.item(Item::Mail(raw, location))
+    }
+
+    /// A message over the size limit, as its header and its full size.
+    pub fn send_too_large(&mut self, header: Vec<u8>, size: u64, location: Location) -> Result<()> {
+        self.bytes += header.len();
+        self.item(Item::TooLarge(header, size, location))
+    }
+
+    /// What [`Feeder::send`] hands over, in general.
+    pub fn send_found(&mut self, found: Found, location: Location) -> Result<()> {
+        match found {
+            Found::Whole(raw) => self.send(raw, location),
+            Found::TooLarge { header, size } => self.send_too_large(header, size, location),
+        }
+    }
+
+    fn item(&mut self, item: Item) -> Result<()> {
+        self.push(item)?;
         self.since_commit += 1;
         if self.every.is_some_and(|n| self.since_commit >= n) {
             self.commit(None)?;
@@ -248,6 +281,11 @@ fn judge(item: Item, known: &HashSet<String>, owner: &Owner, lessons: &Lessons) 
             inc.slim();
             Done::Mail(Box::new(inc))
         }
+        Item::TooLarge(header, size, location) => {
+            let mut inc = prepare_too_large(header, size, location, owner);
+            inc.slim();
+            Done::Mail(Box::new(inc))
+        }
         Item::Commit(mark) => Done::Commit(mark),
     }
 }
@@ -327,13 +365,14 @@ pub(crate) fn import_paths(
     let known = store.content_hashes()?;
     let mut counts = Counts::default();
     let batches = (&known, Some(BATCH));
+    let max = config.store.max_message_bytes();
     pipeline(store, &config.owner, &bar, batches, &mut counts, |feeder| {
-        let mut send = |raw: Vec<u8>, loc: Location| feeder.send(raw, loc);
+        let mut send = |found: Found, loc: Location| feeder.send_found(found, loc);
         for entry in &entries {
             match entry {
-                Entry::Message { path, place, sent } => match local::read_message(path) {
-                    Ok(raw) => send(
-                        raw,
+                Entry::Message { path, place, sent } => match local::read_message(path, max) {
+                    Ok(found) => send(
+                        found,
                         Location {
                             place: place.clone(),
                             uid: 0,
@@ -343,7 +382,7 @@ pub(crate) fn import_paths(
                     Err(e) => read_problems.push(format!("{e:#}")),
                 },
                 Entry::Mbox { path, sent } => {
-                    if let Err(e) = local::read_mbox(path, *sent, &mut send) {
+                    if let Err(e) = local::read_mbox(path, *sent, max, &mut send) {
                         read_problems.push(format!("{e:#}"));
                     }
                 }

@@ -9,6 +9,7 @@ mod cmd;
 mod config;
 mod owner;
 mod source {
+    pub(crate) mod found;
     pub(crate) mod idle;
     pub(crate) mod imap;
     pub(crate) mod local;

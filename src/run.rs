@@ -56,7 +56,7 @@ impl Gathered {
 
     /// Tell what was read.
     pub fn report(&self, store: &Store, say: Say) {
-        say_fetch(&self.accounts, say);
+        say_fetch(&self.accounts, store, say);
         if self.local {
             say_import(&self.import, store, say);
         }
@@ -170,7 +170,7 @@ pub(crate) fn send_outbox(store: &mut Store, config: &Config, say: Say) -> Resul
 }
 
 /// One summary line per folder (new, skipped as known, failed).
-pub(crate) fn say_fetch(reports: &[AccountReport], say: Say) {
+pub(crate) fn say_fetch(reports: &[AccountReport], store: &Store, say: Say) {
     for r in reports {
         for f in &r.folders {
             let mut line = format!(
@@ -181,6 +181,12 @@ pub(crate) fn say_fetch(reports: &[AccountReport], say: Say) {
                 line.push_str(&format!(
                     ", {} stored raw with a parse error",
                     f.counts.failed
+                ));
+            }
+            if f.counts.too_large > 0 {
+                line.push_str(&format!(
+                    ", {} over the size limit ([store] max_message_mb): kept as their header only",
+                    f.counts.too_large
                 ));
             }
             if f.resynced {
@@ -195,6 +201,12 @@ pub(crate) fn say_fetch(reports: &[AccountReport], say: Say) {
             say(format!("allears: account {}: {e}", r.account));
         }
     }
+    let too_large = reports
+        .iter()
+        .flat_map(|r| &r.folders)
+        .map(|f| f.counts.too_large)
+        .sum();
+    say_too_large(too_large, store, say);
 }
 
 /// The import summary: problems, counts, and the messages stored with a parse error.
@@ -212,6 +224,22 @@ pub(crate) fn say_import(summary: &Summary, store: &Store, say: Say) {
     {
         for (id, err) in failures.iter().rev().take(c.failed.min(20)) {
             say(format!("  {id}: {err}"));
+        }
+    }
+    say_too_large(c.too_large, store, say);
+}
+
+/// The messages of this run that were over the size limit: kept as their header only.
+pub(crate) fn say_too_large(n: usize, store: &Store, say: Say) {
+    if n == 0 {
+        return;
+    }
+    say(format!(
+        "allears: warning: {n} message(s) larger than the size limit ([store] max_message_mb) were kept as their header only:"
+    ));
+    if let Ok(big) = store.too_large() {
+        for (id, size) in big.iter().rev().take(n.min(20)) {
+            say(format!("  <{id}>: {}", crate::text::bytes(*size)));
         }
     }
 }

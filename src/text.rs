@@ -175,6 +175,17 @@ pub(crate) fn safe_link(url: &str) -> Option<String> {
     ok.then(|| u.to_string())
 }
 
+/// A size for people: "3.0 MB", "2.0 GB", "512 bytes" (MB = 2^20 bytes).
+pub(crate) fn bytes(n: u64) -> String {
+    const MB: f64 = (1u64 << 20) as f64;
+    match n {
+        n if n >= 1 << 30 => format!("{:.1} GB", n as f64 / (MB * 1024.0)),
+        n if n >= 1 << 20 => format!("{:.1} MB", n as f64 / MB),
+        n if n >= 1 << 10 => format!("{:.1} KB", n as f64 / 1024.0),
+        n => format!("{n} bytes"),
+    }
+}
+
 /// "3 days ago", "5 hours ago", "just now".
 pub(crate) fn age(secs: i64) -> String {
     let (n, unit) = match secs.max(0) {

@@ -435,3 +435,50 @@ fn a_pipermail_body_line_starting_with_from_does_not_split_the_message() {
         "{ids:?}"
     );
 }
+
+/// Issue 18, finding 13, for local mail: a message larger than `[store]
+/// max_message_mb` is read only as far as its header ends, kept with its
+/// size, and said in the summary; the messages around it are whole.
+#[test]
+fn a_local_message_over_the_size_limit_is_kept_as_its_header() {
+    let env = Env::with_config(&owner_config("[store]\nmax_message_mb = 1\n"));
+    let body = format!("{}\n", "y".repeat(99)).repeat(30_000);
+    let big = format!(
+        "Message-ID: <big@reader.example>\nFrom: r@reader.example\nSubject: a 3 MB message\n\n{body}"
+    );
+    write(&env, "mail/big.eml", big.as_bytes());
+    let mut mbox = String::from_utf8(mbox_of(2)).unwrap();
+    mbox.push_str(&format!(
+        "From r@reader.example Mon Nov  2 10:00:00 2026\n{}\nFrom r@reader.example Mon Nov  2 10:00:00 2026\nMessage-ID: <after@reader.example>\nFrom: r@reader.example\nSubject: after\n\nhello\n",
+        big.replace("big@", "big2@")
+    ));
+    write(&env, "mail/archive.mbox", mbox.as_bytes());
+    let r = env.run(&["import", "mail"]);
+    assert!(r.status.success(), "{}", r.stderr);
+    assert!(r.stderr.contains("imported 5 new"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("2 message(s) larger than the size limit"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("<big@reader.example>: 2.9 MB"),
+        "{}",
+        r.stderr
+    );
+    let msgs = env.run(&["messages", "--json"]).json_lines();
+    for id in ["big@reader.example", "big2@reader.example"] {
+        let m = msgs.iter().find(|m| m["message_id"] == id).expect(id);
+        assert_eq!(m["subject"], "a 3 MB message");
+        assert!(
+            m["parse_error"].as_str().unwrap().contains("size limit"),
+            "{m}"
+        );
+    }
+    assert!(
+        msgs.iter()
+            .any(|m| m["message_id"] == "after@reader.example")
+    );
+    let again = env.run(&["import", "mail"]);
+    assert!(again.stderr.contains("imported 0 new"), "{}", again.stderr);
+}

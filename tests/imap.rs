@@ -1241,6 +1241,117 @@ fn a_password_command_is_used_and_its_failure_named() {
     );
 }
 
+/// Issue 18, finding 12: `password_command = "sleep 600"` left `allears
+/// check` waiting (the account's timeout_secs did not bound it). A secret
+/// command has its own limit (password_command_timeout_secs, default 30 s).
+#[test]
+fn a_password_command_that_never_ends_times_out_with_a_clear_error() {
+    need_dovecot!("a_password_command_that_never_ends_times_out_with_a_clear_error");
+    let d = Dovecot::start();
+    let block = account(&d, "main", "robin", Via::Starttls, "[\"INBOX\"]", "").replace(
+        "password_env = \"PW_main\"",
+        "password_command = \"sleep 600\"\npassword_command_timeout_secs = 1",
+    );
+    let env = Env::with_config(&owner_config(&block));
+    let started = std::time::Instant::now();
+    let mut child = env
+        .cmd(&["check"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("allears check still waits on the password command after 30 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(started.elapsed() < std::time::Duration::from_secs(15));
+    assert!(
+        stderr.contains("password_command `sleep 600` did not finish within 1 s"),
+        "{stderr}"
+    );
+}
+
+/// The highest "peak memory ... N kB" that `allears --debug` logged, in MB.
+fn logged_peak_mb(stderr: &str) -> f64 {
+    stderr
+        .lines()
+        .filter_map(|l| {
+            let (_, rest) = l.split_once("peak memory")?;
+            let kb = rest
+                .split_whitespace()
+                .find_map(|w| w.parse::<f64>().ok())?;
+            Some(kb / 1024.0)
+        })
+        .fold(0.0, f64::max)
+}
+
+/// Issue 18, finding 13: a server that announced and streamed a 2 GiB
+/// message made allears hold it all in memory (peak 6.1 GB), then fail to
+/// store it. Over `[store] max_message_mb`, only the header is fetched and
+/// kept, with the size; the summary says so, and it is never fetched again.
+#[test]
+fn a_message_over_the_size_limit_is_kept_as_its_header_and_never_held() {
+    need_dovecot!("a_message_over_the_size_limit_is_kept_as_its_header_and_never_held");
+    let d = Dovecot::start();
+    let line = format!("{}\r\n", "x".repeat(1022));
+    let big = mail(
+        "big@readers.example",
+        "Reader Big <big@readers.example>",
+        "A 96 MB attachment",
+        "",
+        &line.repeat(96 << 10),
+    );
+    assert!(big.len() > 96 << 20);
+    d.bulk_write("robin", "INBOX", [reader_mail(1), big, reader_mail(2)]);
+    let block = account(&d, "main", "robin", Via::Starttls, "[\"INBOX\"]", "");
+    let env = env_with(
+        &[("main", dovecot::password_of("robin"))],
+        &format!("[store]\nmax_message_mb = 8\n\n{block}"),
+    );
+    let r = env.run(&["--debug", "fetch"]);
+    assert!(r.status.success(), "{}", r.stderr);
+    let line = summary_line(&r.stderr, "main/INBOX");
+    assert!(line.contains("3 new"), "{line}");
+    assert!(line.contains("1 over the size limit"), "{line}");
+    assert!(
+        r.stderr.contains("<big@readers.example>: 96.0 MB"),
+        "{}",
+        r.stderr
+    );
+    let peak = logged_peak_mb(&r.stderr);
+    assert!(
+        peak > 1.0 && peak < 64.0,
+        "peak memory {peak:.0} MB for a 96 MB message: {}",
+        r.stderr
+    );
+    let msgs = env.run(&["messages", "--json"]).json_lines();
+    let m = msgs
+        .iter()
+        .find(|m| m["message_id"] == "big@readers.example")
+        .expect("stored with its header");
+    assert_eq!(m["subject"], "A 96 MB attachment");
+    assert_eq!(m["from"], "big@readers.example");
+    assert!(
+        m["parse_error"]
+            .as_str()
+            .unwrap()
+            .contains("larger than the size limit"),
+        "{m}"
+    );
+    let again = env.run(&["fetch"]);
+    assert!(
+        summary_line(&again.stderr, "main/INBOX").contains("0 new"),
+        "{}",
+        again.stderr
+    );
+}
+
 #[test]
 fn fetch_account_limits_the_fetch_to_one_account() {
     need_dovecot!("fetch_account_limits_the_fetch_to_one_account");

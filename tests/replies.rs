@@ -64,12 +64,17 @@ struct Scene {
 }
 
 fn scene(test: &str) -> Option<Scene> {
+    scene_with(test, "")
+}
+
+/// A scene whose `[commands]` section has `extra` too.
+fn scene_with(test: &str, extra: &str) -> Option<Scene> {
     if !(dovecot::available(test) && smtp::available(test)) {
         return None;
     }
     let d = Dovecot::start();
     let s = Smtpd::start(&d);
-    let mut env = Env::with_config(&config(&d, s.port(), &d.ca_pem_path(), "")).now(DAY1);
+    let mut env = Env::with_config(&config(&d, s.port(), &d.ca_pem_path(), extra)).now(DAY1);
     env.vars
         .push((PASSWORD_VAR.into(), dovecot::password_of("robin").into()));
     Some(Scene { d, _s: s, env })
@@ -134,10 +139,21 @@ fn item_of(env: &Env, message_id: &str) -> String {
         .to_string()
 }
 
-/// The owner (or someone else) replies to the digest; it lands in robin's INBOX.
+/// What the owner's own server (`authserv_id`) adds to mail from the owner's domain.
+const PASS: &str = "Authentication-Results: mx.ellis-on-it.example; dkim=pass header.d=ellis-on-it.example; spf=pass; dmarc=pass header.from=ellis-on-it.example\r\n";
+
+/// The owner (or someone else) replies to the digest; it lands in robin's
+/// INBOX, with the owner's server's passing Authentication-Results unless
+/// `extra_headers` brings its own.
 fn reply_to_digest(d: &Dovecot, from: &str, to: &str, extra_headers: &str, text: &str) {
     let digest = digest(d);
     let digest_id = header(&digest, "Message-ID").unwrap();
+    let auth = if extra_headers.contains("Authentication-Results") {
+        ""
+    } else {
+        PASS
+    };
+    let extra_headers = format!("{auth}{extra_headers}");
     let raw = format!(
         "Message-ID: <cmd-{n}@mailhost.example>\r\nFrom: {from}\r\nTo: {to}\r\nSubject: Re: Your readers\r\nIn-Reply-To: {digest_id}\r\nReferences: {digest_id}\r\nDate: Thu, 26 Nov 2026 08:30:00 +0000\r\n{extra_headers}\r\n{text}\r\n\r\nOn Thu, 26 Nov 2026, allears wrote:\r\n> #1 Alice Reader - direct mail\r\n> #2 done\r\n",
         n = crate::support::unique()
@@ -408,4 +424,205 @@ fn the_daemon_acts_on_a_reply_promptly_through_idle() {
     assert!(log.contains("IDLE on main/INBOX"), "{log}");
     assert!(took < Duration::from_secs(20), "took {took:?}");
     assert_eq!(inbox(&d, "alice").len(), 1);
+}
+
+/// Issue 18, findings 4 and 6: with the token, a From that lists the owner
+/// first (two addresses, two From headers), `From: owner` with `Sender:
+/// evil`, and a spoofed owner From that the owner's server saw with
+/// `dkim=pass header.d=evil.example; spf=pass; dmarc=none` all commanded.
+/// A command needs one author, the owner, no other Sender, and a DKIM or
+/// DMARC pass aligned with the owner's domain.
+#[test]
+fn only_one_author_who_is_the_owner_with_an_aligned_pass_commands() {
+    let Some(Scene { d, _s, mut env }) = scene("only_one_author_who_is_the_owner") else {
+        return;
+    };
+    d.append("robin", "INBOX", QUESTION.as_bytes());
+    env.run(&["run"]).ok();
+    let reply_to = header(&digest(&d), "Reply-To").unwrap();
+    let id = item_of(&env, "q1@reader.example");
+    let command = format!("{id} reply\r\nYou will not see this.");
+    let owner = "Robin Ellis <robin@ellis-on-it.example>";
+    for (from, extra) in [
+        (
+            "robin@ellis-on-it.example, Mallory <mallory@evil.example>",
+            "",
+        ),
+        (
+            "robin@ellis-on-it.example\r\nFrom: mallory@evil.example",
+            "",
+        ),
+        (owner, "Sender: mallory@evil.example\r\n"),
+        ("\"robin@ellis-on-it.example\" <mallory@evil.example>", ""),
+        (
+            owner,
+            "Authentication-Results: mx.ellis-on-it.example; dkim=pass header.d=evil.example; spf=pass; dmarc=none\r\n",
+        ),
+        (
+            owner,
+            "Authentication-Results: mx.ellis-on-it.example; dkim=none; spf=pass\r\nAuthentication-Results: mx.ellis-on-it.example; dkim=pass header.d=ellis-on-it.example\r\n",
+        ),
+    ] {
+        reply_to_digest(&d, from, &reply_to, extra, &command);
+    }
+    let before = inbox(&d, "robin").len();
+    env.now = Some(DAY1_LATER.into());
+    let r = env.run(&["run"]);
+    assert!(r.status.success(), "{}", r.stderr);
+    assert!(inbox(&d, "alice").is_empty(), "no answer went out");
+    assert_eq!(inbox(&d, "robin").len(), before, "no results message");
+    env.now = Some(DAY2.into());
+    env.run(&["run"]).ok();
+    let (text, _) = digest_text(&digest_of_day(&d, "2026-11-27"));
+    assert!(text.contains("IGNORED REPLIES (6)"), "{text}");
+    assert!(text.contains("a command has exactly one author"), "{text}");
+    assert!(
+        text.contains("a command has exactly one\n") || text.contains("2 From headers"),
+        "{text}"
+    );
+    assert!(
+        text.contains("its Sender is mallory@evil.example"),
+        "{text}"
+    );
+    assert!(text.contains("not one of your addresses"), "{text}");
+    assert!(
+        text.contains("no DKIM or DMARC pass for ellis-on-it.example"),
+        "{text}"
+    );
+}
+
+/// Each digest has its own secret token, and a token commands for
+/// `[commands] token_days` only.
+#[test]
+fn each_digest_has_its_own_token_which_expires() {
+    let Some(Scene { d, _s, mut env }) = scene_with(
+        "each_digest_has_its_own_token_which_expires",
+        "token_days = 3",
+    ) else {
+        return;
+    };
+    d.append("robin", "INBOX", QUESTION.as_bytes());
+    env.run(&["run"]).ok();
+    let first = header(&digest(&d), "Reply-To").unwrap();
+    env.now = Some(DAY2.into());
+    env.run(&["run"]).ok();
+    let second = header(&digest_of_day(&d, "2026-11-27"), "Reply-To").unwrap();
+    assert_ne!(first, second, "a new digest, a new token");
+    let id = item_of(&env, "q1@reader.example");
+    // Three and a half days after the first digest, its token no longer commands.
+    reply_to_digest(
+        &d,
+        "Robin Ellis <robin@ellis-on-it.example>",
+        &first,
+        "",
+        &format!("{id} reply\r\nToo late."),
+    );
+    env.now = Some("2026-11-29T20:00:00Z".into());
+    env.run(&["run"]).ok();
+    assert!(inbox(&d, "alice").is_empty());
+    let (text, _) = digest_text(&digest_of_day(&d, "2026-11-29"));
+    assert!(text.contains("older than 3 days"), "{text}");
+    // The second digest's (two and a half days old) still does.
+    reply_to_digest(
+        &d,
+        "Robin Ellis <robin@ellis-on-it.example>",
+        &second,
+        "",
+        &format!("{id} reply\r\nIn time."),
+    );
+    env.run(&["run"]).ok();
+    assert_eq!(inbox(&d, "alice").len(), 1);
+}
+
+/// Issue 18, finding 4: with `[commands] address` set, the footer asks the
+/// owner to keep "allears key TOKEN" in the reply, and that line, kept
+/// below the answer, went to the reader. The token goes to nobody but the owner.
+#[test]
+fn the_secret_token_never_reaches_the_reader() {
+    let Some(Scene { d, _s, mut env }) = scene_with(
+        "the_secret_token_never_reaches_the_reader",
+        "address = \"robin+allears@ellis-on-it.example\"",
+    ) else {
+        return;
+    };
+    d.append("robin", "INBOX", QUESTION.as_bytes());
+    env.run(&["run"]).ok();
+    let (text, _) = digest_text(&digest(&d));
+    let key = text
+        .split("allears key ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .unwrap_or_else(|| panic!("the footer has the key: {text}"))
+        .trim()
+        .to_string();
+    assert!(key.len() >= 16, "{key}");
+    let id = item_of(&env, "q1@reader.example");
+    reply_to_digest(
+        &d,
+        "Robin Ellis <robin@ellis-on-it.example>",
+        "robin+allears@ellis-on-it.example",
+        "",
+        &format!(
+            "{id} reply\r\nHi Alice, rspamd.\r\n\r\nallears key {key}\r\n(keep this line in your reply: allears key {key})\r\n"
+        ),
+    );
+    env.now = Some(DAY1_LATER.into());
+    let r = env.run(&["run"]);
+    assert!(r.status.success(), "{}", r.stderr);
+    let alice = inbox(&d, "alice");
+    assert_eq!(alice.len(), 1, "{}", r.stderr);
+    let raw = String::from_utf8_lossy(&alice[0]);
+    assert!(body(&alice[0]).contains("Hi Alice, rspamd."), "{raw}");
+    assert!(!raw.contains(&key), "the token reached the reader: {raw}");
+    assert!(!raw.contains("allears key"), "{raw}");
+}
+/// The results messages in robin's INBOX, oldest first, as text.
+fn results(d: &Dovecot) -> Vec<String> {
+    inbox(d, "robin")
+        .into_iter()
+        .filter(|m| header(m, "Subject").is_some_and(|s| s.starts_with("Results:")))
+        .map(|m| body(&m))
+        .collect()
+}
+
+/// Issue 18, finding 3: the same command text sent again under a new
+/// Message-ID was applied again, and the reader got the answer twice. A
+/// command is applied once per item and verb; a repeat is reported.
+#[test]
+fn a_command_sent_again_under_a_new_message_id_is_not_applied_again() {
+    let Some(Scene { d, _s, mut env }) = scene("a_command_sent_again_under_a_new_message_id")
+    else {
+        return;
+    };
+    d.append("robin", "INBOX", QUESTION.as_bytes());
+    env.run(&["run"]).ok();
+    let reply_to = header(&digest(&d), "Reply-To").unwrap();
+    let id = item_of(&env, "q1@reader.example");
+    let command = format!("{id} reply\r\nrspamd, for three years now.");
+    let owner = "Robin Ellis <robin@ellis-on-it.example>";
+    reply_to_digest(&d, owner, &reply_to, "", &command);
+    env.now = Some(DAY1_LATER.into());
+    env.run(&["run"]).ok();
+    assert_eq!(inbox(&d, "alice").len(), 1);
+    // The same text again, as a new message; and twice in one message.
+    reply_to_digest(&d, owner, &reply_to, "", &command);
+    reply_to_digest(
+        &d,
+        owner,
+        &reply_to,
+        "",
+        &format!("{command}\r\n{id} reply\r\nAgain?"),
+    );
+    env.run(&["run"]).ok();
+    assert_eq!(
+        inbox(&d, "alice").len(),
+        1,
+        "the reader got the answer once"
+    );
+    let results = results(&d);
+    assert_eq!(results.len(), 3, "{results:#?}");
+    for r in &results[1..] {
+        assert!(r.contains(&format!("{id} reply: not done again")), "{r}");
+        assert!(r.contains("by your reply <cmd-"), "{r}");
+    }
 }

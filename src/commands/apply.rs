@@ -21,15 +21,26 @@ pub(crate) const DEFAULT_MAX_LINES: usize = 50;
 pub(crate) struct Outcome {
     /// The command as written ("#12 done").
     pub command: String,
-    /// What it did, or why it failed.
-    pub result: std::result::Result<String, String>,
+    pub did: Did,
+}
+
+/// What a command did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Did {
+    /// This.
+    Done(String),
+    /// Nothing: it was given before (in this message or another), and was done then.
+    Repeat(String),
+    /// Nothing, for this reason.
+    Failed(String),
 }
 
 impl std::fmt::Display for Outcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.result {
-            Ok(done) => write!(f, "{}: {done}", self.command),
-            Err(e) => write!(f, "{}: FAILED: {e}", self.command),
+        match &self.did {
+            Did::Done(done) => write!(f, "{}: {done}", self.command),
+            Did::Repeat(when) => write!(f, "{}: not done again: {when}", self.command),
+            Did::Failed(e) => write!(f, "{}: FAILED: {e}", self.command),
         }
     }
 }
@@ -50,8 +61,9 @@ pub(crate) struct Report {
 }
 
 impl Report {
+    /// Some command did nothing (it failed, or was a repeat).
     pub fn failed(&self) -> bool {
-        self.outcomes.iter().any(|o| o.result.is_err())
+        self.outcomes.iter().any(|o| !matches!(o.did, Did::Done(_)))
     }
 
     pub fn lines(&self) -> Vec<String> {
@@ -63,18 +75,59 @@ impl Report {
     }
 }
 
-/// Apply commands to the store. State changes happen here; mail to readers is
-/// built and returned, to be queued by the caller.
-pub(crate) fn apply(store: &mut Store, config: &Config, commands: &[Command]) -> Applied {
+/// Apply commands to the store, as the command message `by` (a Message-ID,
+/// or "cli:..."). State changes happen here; mail to readers is built and
+/// returned, to be queued by the caller. A command is applied once per item
+/// (or topic) and verb, whatever message carries it: a repeat does nothing
+/// and says when it was done.
+pub(crate) fn apply(store: &mut Store, config: &Config, by: &str, commands: &[Command]) -> Applied {
     let mut out = Applied::default();
     for c in commands {
-        let result = apply_one(store, config, c, &mut out.outgoing).map_err(|e| format!("{e:#}"));
+        let did = match repeat_of(store, c) {
+            Ok(Some(before)) => Did::Repeat(before),
+            Ok(None) => match apply_one(store, config, c, &mut out.outgoing) {
+                Ok(done) => match c.once_key().map(|(t, v)| store.record_applied(&t, v, by)) {
+                    Some(Err(e)) => Did::Failed(format!("{e:#}")),
+                    _ => Did::Done(done),
+                },
+                Err(e) => Did::Failed(format!("{e:#}")),
+            },
+            Err(e) => Did::Failed(format!("{e:#}")),
+        };
         out.outcomes.push(Outcome {
             command: c.describe(),
-            result,
+            did,
         });
     }
     out
+}
+
+/// When this command was applied before, and so is not again. A snooze may
+/// be given again once its item is back.
+fn repeat_of(store: &Store, c: &Command) -> Result<Option<String>> {
+    let Some((target, verb)) = c.once_key() else {
+        return Ok(None);
+    };
+    let Some((by, at)) = store.applied(&target, verb)? else {
+        return Ok(None);
+    };
+    if let Command::Snooze(i, _) = c {
+        let back = store.item(*i)?.is_none_or(|item| {
+            item.snooze_until
+                .is_none_or(|u| u <= crate::clock::now().as_second())
+        });
+        if back {
+            return Ok(None);
+        }
+    }
+    let when = jiff::Timestamp::from_second(at)
+        .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default();
+    let how = match by.strip_prefix("cli:") {
+        Some(_) => "on the command line".to_string(),
+        None => format!("by your reply <{by}>"),
+    };
+    Ok(Some(format!("it was given {how} on {when} and done then")))
 }
 
 fn apply_one(
@@ -111,14 +164,17 @@ fn apply_one(
             Ok(format!("nothing from {who} will come back"))
         }
         Command::Reply { item, list, text } => {
-            if text.trim().is_empty() {
+            // The secret token goes to nobody but the owner.
+            let tokens: Vec<String> = store.digest_tokens()?.into_iter().map(|t| t.0).collect();
+            let text = outgoing::answer_text(text, &tokens);
+            if text.is_empty() {
                 anyhow::bail!("no answer text after the command line");
             }
             let row = item_message(store, *item)?;
             let raw = store
                 .raw(&row.message_id)?
                 .context("the raw message is gone")?;
-            let o = outgoing::answer(config, *item, &row, &raw, *list, text)?;
+            let o = outgoing::answer(config, *item, &row, &raw, *list, &text)?;
             let what = format!("will be sent to {}", o.to);
             outgoing.push(o);
             Ok(what)
@@ -282,7 +338,7 @@ pub(crate) fn apply_and_queue(
     parsed: &Parsed,
 ) -> Result<Report> {
     store.transaction(|store| {
-        let applied = apply(store, config, &parsed.commands);
+        let applied = apply(store, config, command, &parsed.commands);
         for o in &applied.outgoing {
             let kind = if o.told.is_some() {
                 OutboxKind::Tell

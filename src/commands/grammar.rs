@@ -233,6 +233,40 @@ pub(crate) fn help() -> String {
 }
 
 impl Command {
+    /// What a command is applied once to, and its verb: ("#12", "reply"),
+    /// ("T3", "tell"). `help` may be asked for any number of times.
+    pub fn once_key(&self) -> Option<(String, &'static str)> {
+        let item = |i: &i64| format!("#{i}");
+        let topic = |t: &i64| format!("T{t}");
+        Some(match self {
+            Command::Done(i) => (item(i), "done"),
+            Command::Ignore(i) => (item(i), "ignore"),
+            Command::Mute(i) => (item(i), "mute"),
+            Command::MuteSender(i) => (item(i), "mute-sender"),
+            Command::Snooze(i, _) => (item(i), "snooze"),
+            Command::Reply {
+                item: i,
+                list: false,
+                ..
+            } => (item(i), "reply"),
+            Command::Reply {
+                item: i,
+                list: true,
+                ..
+            } => (item(i), "reply-list"),
+            Command::Planned(t) => (topic(t), "planned"),
+            Command::Written(t, _) => (topic(t), "written"),
+            Command::Merge(t, _) => (topic(t), "merge"),
+            Command::Drop(t) => (topic(t), "drop"),
+            Command::Tell(t) => (topic(t), "tell"),
+            Command::NotForMe(i) => (item(i), "not-for-me"),
+            Command::NeedsReply(i) => (item(i), "needs-reply"),
+            // Naming and undoing merges change nothing outside the store:
+            // the owner may do them again.
+            Command::Split(_) | Command::Rename(..) | Command::Help => return None,
+        })
+    }
+
     /// How the command is written, for results ("#12 done", "T3 merge T1").
     pub fn describe(&self) -> String {
         match self {

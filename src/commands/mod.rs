@@ -37,7 +37,11 @@ pub(crate) struct Handled {
 /// them and queue the mail they ask for. A message that may not command is
 /// recorded (and shown in the next digest) and nobody is written to.
 pub(crate) fn process(store: &mut Store, config: &Config, now: Timestamp) -> Result<Vec<Handled>> {
-    let token = store.command_token()?;
+    let tokens: Vec<auth::Token> = store
+        .digest_tokens()?
+        .into_iter()
+        .map(|(token, made)| auth::Token { token, made })
+        .collect();
     let digest_ids: Vec<String> = store.digests()?.into_iter().map(|d| d.message_id).collect();
     let tz = config.zone();
     let max = config.commands.max_lines.unwrap_or(DEFAULT_MAX_LINES);
@@ -58,10 +62,10 @@ pub(crate) fn process(store: &mut Store, config: &Config, now: Timestamp) -> Res
             continue;
         };
         let msg = crate::message::parse(&raw);
-        if !auth::is_command_message(&msg, config, &digest_ids, &token) {
+        if !auth::is_command_message(&msg, config, &digest_ids, &tokens) {
             continue;
         }
-        if let Err(reason) = auth::authenticate(&msg, config, &token) {
+        if let Err(reason) = auth::authenticate(&msg, &raw, config, &tokens, now.as_second()) {
             tracing::warn!(
                 "ignored a reply to the digest, <{}>: {}",
                 crate::text::visible_line(&l.message_id),
@@ -108,10 +112,14 @@ mod tests {
     }
 
     /// A store with a digest, a reader's question as item #1, and a reply to the digest.
+    /// What the owner's own server adds to the owner's own mail.
+    const PASS: &str =
+        "Authentication-Results: mx.ellis-on-it.example; dkim=pass header.d=ellis-on-it.example\n";
+
     fn scene(reply_from: &str, token_in_to: bool, auth: &str) -> (Store, Config, String) {
         let config = config();
         let mut store = Store::in_memory().unwrap();
-        let token = store.command_token().unwrap();
+        let token = store.digest_token("2026-11-26").unwrap();
         store
             .save_digest("2026-11-26", "digest-1@ellis-on-it.example", b"x", &[1])
             .unwrap();
@@ -137,7 +145,7 @@ mod tests {
 
     #[test]
     fn the_owner_answers_a_reader_once() {
-        let (mut store, config, _) = scene("Robin <robin@ellis-on-it.example>", true, "");
+        let (mut store, config, _) = scene("Robin <robin@ellis-on-it.example>", true, PASS);
         let handled = process(&mut store, &config, now()).unwrap();
         assert_eq!(handled.len(), 1, "{handled:?}");
         let mut sent = Vec::new();
@@ -176,7 +184,7 @@ mod tests {
 
     #[test]
     fn a_reply_from_someone_else_commands_nothing() {
-        let (mut store, config, _) = scene("Mallory <m@evil.example>", true, "");
+        let (mut store, config, _) = scene("Mallory <m@evil.example>", true, PASS);
         assert!(process(&mut store, &config, now()).unwrap().is_empty());
         assert!(store.pending_mail().unwrap().is_empty());
         let refused = store.refused_commands_since(0).unwrap();
@@ -186,7 +194,7 @@ mod tests {
 
     #[test]
     fn a_reply_without_the_token_commands_nothing() {
-        let (mut store, config, _) = scene("Robin <robin@ellis-on-it.example>", false, "");
+        let (mut store, config, _) = scene("Robin <robin@ellis-on-it.example>", false, PASS);
         assert!(process(&mut store, &config, now()).unwrap().is_empty());
         assert!(store.pending_mail().unwrap().is_empty());
         assert_eq!(store.refused_commands_since(0).unwrap().len(), 1);
@@ -221,7 +229,7 @@ mod tests {
         let groups = crate::analyze::topic_groups(&mut store, &config).unwrap();
         assert_eq!(groups.len(), 1, "{groups:?}");
         let t = groups[0].id;
-        let early = apply::apply(&mut store, &config, &[Command::Tell(t)]);
+        let early = apply::apply(&mut store, &config, "cmd-1", &[Command::Tell(t)]);
         assert!(early.outgoing.is_empty());
         assert!(
             early.outcomes[0].to_string().contains("not written yet"),
@@ -231,12 +239,13 @@ mod tests {
         apply::apply(
             &mut store,
             &config,
+            "cmd-2",
             &[Command::Written(
                 t,
                 "https://ellis-on-it.example/ipv6".into(),
             )],
         );
-        let told = apply::apply(&mut store, &config, &[Command::Tell(t)]);
+        let told = apply::apply(&mut store, &config, "cmd-3", &[Command::Tell(t)]);
         let mut to: Vec<&str> = told.outgoing.iter().map(|o| o.to.as_str()).collect();
         to.sort();
         assert_eq!(to, vec!["ann@reader.example", "ben@reader.example"]);
@@ -246,7 +255,12 @@ mod tests {
             let (t, who) = o.told.clone().unwrap();
             store.mark_told(t, &who).unwrap();
         }
-        let again = apply::apply(&mut store, &config, &[Command::Tell(t)]);
+        let again = apply::apply(&mut store, &config, "cmd-4", &[Command::Tell(t)]);
         assert!(again.outgoing.is_empty(), "each reader is told once");
+        assert!(
+            again.outcomes[0].to_string().contains("not done again"),
+            "{:?}",
+            again.outcomes
+        );
     }
 }

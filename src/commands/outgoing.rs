@@ -99,6 +99,35 @@ pub(crate) fn answer(
     })
 }
 
+/// The owner's answer as the reader gets it: no line that carries a secret
+/// token (the digest's "allears key ..." line, kept in a reply as the
+/// footer asks), and nothing from where the quoted digest begins (a client
+/// that quotes without ">", so `newtext` left it). Signatures and ">"
+/// quotes were cut from the whole command message already.
+pub(crate) fn answer_text(text: &str, tokens: &[String]) -> String {
+    let digest_starts = |t: &str| {
+        t == "--"
+            || t.starts_with("NEEDS A REPLY (")
+            || t.starts_with("Reply to this message, one command per line")
+            || t.starts_with("(keep this line in your reply")
+    };
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let t = line.trim();
+        if digest_starts(t) {
+            break;
+        }
+        let secret = tokens
+            .iter()
+            .any(|k| !k.is_empty() && line.contains(k.as_str()))
+            || t.to_ascii_lowercase().contains("allears key ");
+        if !secret {
+            out.push(line);
+        }
+    }
+    out.join("\n").trim().to_string()
+}
+
 /// A fresh Message-ID on the owner's domain for mail allears sends for them.
 pub(crate) fn new_message_id(config: &Config, body: &str) -> String {
     let hash = crate::message::content_hash(body.as_bytes());
@@ -270,4 +299,20 @@ pub(crate) fn results_message(
         .context("building the results message")?
         .formatted();
     Ok((to, eml))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_never_carries_a_token_or_the_digest() {
+        let text = "Hi Marta,\n\nrspamd.\n\nallears key c0ffee\nmy key: c0ffee\n--\nYour readers, Thursday\nNEEDS A REPLY (1)\n";
+        assert_eq!(
+            answer_text(text, &["c0ffee".into()]),
+            "Hi Marta,\n\nrspamd."
+        );
+        let quoted_plainly = "Yes.\nReply to this message, one command per line:\n(keep this line in your reply: allears key 12ab)\n";
+        assert_eq!(answer_text(quoted_plainly, &[]), "Yes.");
+    }
 }

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use super::found::Found;
 use crate::store::Location;
 
 /// One thing to read: a file holding one message, or an mbox.
@@ -337,26 +338,44 @@ fn starts_with_header(head: &[u8]) -> bool {
     }
 }
 
-/// Read one message file (a regular file only).
-pub(crate) fn read_message(path: &Path) -> Result<Vec<u8>> {
-    let mut raw = Vec::new();
-    open_regular(path)?
-        .read_to_end(&mut raw)
-        .with_context(|| format!("reading {}", path.display()))?;
-    Ok(raw)
+/// Read one message file (a regular file only); one larger than `max`
+/// bytes is read as far as its header ends, and handed over with its size.
+pub(crate) fn read_message(path: &Path, max: u64) -> Result<Found> {
+    let file = open_regular(path)?;
+    let size = file
+        .metadata()
+        .with_context(|| format!("reading {}", path.display()))?
+        .len();
+    let reading = || format!("reading {}", path.display());
+    if size <= max {
+        let mut raw = Vec::new();
+        // Bounded even if the file grows after it was measured.
+        file.take(max).read_to_end(&mut raw).with_context(reading)?;
+        return Ok(Found::Whole(raw));
+    }
+    let mut header = Vec::new();
+    super::mbox::split(BufReader::new(file), max, |found| {
+        if let Found::TooLarge { header: h, .. } = found {
+            header = h;
+        }
+        Ok(())
+    })
+    .with_context(reading)?;
+    Ok(Found::TooLarge { header, size })
 }
 
 /// Split an mbox into messages (`mbox.rs`), calling `f(raw, location)` for each.
 pub(crate) fn read_mbox(
     path: &Path,
     sent: bool,
-    mut f: impl FnMut(Vec<u8>, Location) -> Result<()>,
+    max: u64,
+    mut f: impl FnMut(Found, Location) -> Result<()>,
 ) -> Result<usize> {
     let file = open_regular(path)?;
     let reader = BufReader::with_capacity(1 << 16, file);
     let place = place_of(path);
     let mut count = 0u32;
-    super::mbox::split(reader, 64 << 20, |raw| {
+    super::mbox::split(reader, max, |raw| {
         count += 1;
         f(
             raw,

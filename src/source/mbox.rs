@@ -20,23 +20,50 @@ use std::sync::LazyLock;
 use anyhow::Result;
 use regex::bytes::Regex;
 
+use super::found::Found;
+
+/// One line as read: its bytes (at most the reader's cap) and its length.
+struct Line {
+    bytes: Vec<u8>,
+    len: u64,
+}
+
 /// Lines read ahead and given back, for the look-ahead a separator and a
-/// `Content-Length` body need.
+/// `Content-Length` body need. No line is held longer than `cap` bytes: a
+/// 5 GB line costs `cap` of memory, and its message is over the limit.
 struct Lines<R> {
     inner: R,
-    back: Vec<Vec<u8>>,
+    back: Vec<Line>,
+    cap: usize,
 }
 
 impl<R: BufRead> Lines<R> {
-    fn next(&mut self) -> std::io::Result<Option<Vec<u8>>> {
+    fn next(&mut self) -> std::io::Result<Option<Line>> {
         if let Some(l) = self.back.pop() {
             return Ok(Some(l));
         }
-        let mut line = Vec::new();
-        Ok((self.inner.read_until(b'\n', &mut line)? > 0).then_some(line))
+        let (mut bytes, mut len) = (Vec::new(), 0u64);
+        loop {
+            let buf = self.inner.fill_buf()?;
+            if buf.is_empty() {
+                break;
+            }
+            let (n, done) = match memchr::memchr(b'\n', buf) {
+                Some(i) => (i + 1, true),
+                None => (buf.len(), false),
+            };
+            let room = self.cap.saturating_sub(bytes.len()).min(n);
+            bytes.extend_from_slice(&buf[..room]);
+            len += n as u64;
+            self.inner.consume(n);
+            if done {
+                break;
+            }
+        }
+        Ok((len > 0).then_some(Line { bytes, len }))
     }
 
-    fn unread(&mut self, line: Vec<u8>) {
+    fn unread(&mut self, line: Line) {
         self.back.push(line);
     }
 
@@ -47,7 +74,7 @@ impl<R: BufRead> Lines<R> {
         {
             self.back.push(l);
         }
-        Ok(self.back.last().map(Vec::as_slice))
+        Ok(self.back.last().map(|l| l.bytes.as_slice()))
     }
 }
 
@@ -85,7 +112,7 @@ fn is_blank(line: &[u8]) -> bool {
 }
 
 /// `Content-Length: N` in a header line.
-fn content_length(line: &[u8]) -> Option<usize> {
+fn content_length(line: &[u8]) -> Option<u64> {
     let (name, value) = line.split_at(line.iter().position(|&b| b == b':')?);
     if !name.eq_ignore_ascii_case(b"Content-Length") {
         return None;
@@ -93,71 +120,130 @@ fn content_length(line: &[u8]) -> Option<usize> {
     std::str::from_utf8(&value[1..]).ok()?.trim().parse().ok()
 }
 
+/// At most this much of an over-large message's header is kept.
+const MAX_HEADER: usize = 1 << 20;
+
+/// The message being read: its bytes so far (only its header once it is
+/// over the limit), its size, and where its header ends.
+struct Msg {
+    bytes: Vec<u8>,
+    size: u64,
+    header_end: Option<usize>,
+    too_large: bool,
+}
+
+impl Msg {
+    fn new() -> Msg {
+        Msg {
+            bytes: Vec::new(),
+            size: 0,
+            header_end: None,
+            too_large: false,
+        }
+    }
+
+    /// Add a line (`keep` its bytes as the message has them), within `max`.
+    fn push(&mut self, line: &Line, keep: &[u8], max: u64) {
+        self.size += line.len;
+        if !self.too_large && (self.size > max || line.len > line.bytes.len() as u64) {
+            self.too_large = true;
+            let header = self.header_end.unwrap_or(self.bytes.len()).min(MAX_HEADER);
+            self.bytes.truncate(header);
+            self.bytes.shrink_to_fit();
+        }
+        if !self.too_large || (self.header_end.is_none() && self.bytes.len() < MAX_HEADER) {
+            let room = if self.too_large {
+                MAX_HEADER - self.bytes.len()
+            } else {
+                keep.len()
+            };
+            self.bytes.extend_from_slice(&keep[..keep.len().min(room)]);
+        }
+    }
+
+    fn found(self) -> Found {
+        if self.too_large {
+            Found::TooLarge {
+                header: self.bytes,
+                size: self.size,
+            }
+        } else {
+            Found::Whole(trim_final_newline(self.bytes))
+        }
+    }
+}
+
 /// Split an mbox read from `reader` into messages, calling `emit` with
-/// each one's bytes (the envelope line not included). `max` bounds the
-/// bytes a `Content-Length` may ask to read ahead. Returns how many.
+/// each (its envelope line not included). A message over `max` bytes is
+/// handed over as its header and its size: it is never held whole.
+/// Returns how many messages there were.
 pub(crate) fn split(
     reader: impl BufRead,
-    max: usize,
-    mut emit: impl FnMut(Vec<u8>) -> Result<()>,
+    max: u64,
+    mut emit: impl FnMut(Found) -> Result<()>,
 ) -> Result<usize> {
     let mut lines = Lines {
         inner: reader,
         back: Vec::new(),
+        cap: usize::try_from(max.saturating_add(1)).unwrap_or(usize::MAX),
     };
-    let mut current: Option<Vec<u8>> = None;
+    let mut current: Option<Msg> = None;
     let mut count = 0usize;
     let mut prev_blank = true;
-    // The message's header is being read; and its Content-Length, if any.
-    let mut in_header = false;
-    let mut length: Option<usize> = None;
+    // Its Content-Length, while the message's header is being read.
+    let mut length: Option<u64> = None;
     // The format's own rule (Content-Length) says the next "From " line begins a message.
     let mut next_is_message = false;
     while let Some(line) = lines.next()? {
-        if line.starts_with(b"From ")
+        let l = line.bytes.as_slice();
+        if l.starts_with(b"From ")
             && (next_is_message
                 || current.is_none()
-                || (prev_blank && is_envelope(&line) && lines.peek()?.is_some_and(is_header)))
+                || (prev_blank && is_envelope(l) && lines.peek()?.is_some_and(is_header)))
         {
             if let Some(msg) = current.take() {
                 count += 1;
-                emit(trim_final_newline(msg))?;
+                emit(msg.found())?;
             }
-            current = Some(Vec::new());
-            (prev_blank, in_header, length, next_is_message) = (false, true, None, false);
+            current = Some(Msg::new());
+            (prev_blank, length, next_is_message) = (false, None, false);
             continue;
         }
         next_is_message = false;
-        let msg = current.get_or_insert_with(Vec::new);
-        if in_header {
-            if is_blank(&line) {
-                in_header = false;
-                msg.extend_from_slice(&line);
+        let msg = current.get_or_insert_with(Msg::new);
+        if msg.header_end.is_none() {
+            if is_blank(l) {
+                msg.push(&line, l, max);
+                msg.header_end = Some(msg.bytes.len());
+                prev_blank = true;
                 if let Some(n) = length.filter(|&n| n <= max)
                     && let Some(body) = body_by_length(&mut lines, n)?
                 {
-                    msg.extend_from_slice(&body);
-                    count += 1;
-                    emit(current.take().unwrap_or_default())?;
+                    let whole = Line {
+                        len: body.len() as u64,
+                        bytes: body,
+                    };
+                    msg.push(&whole, &whole.bytes, max);
+                    if let Some(msg) = current.take() {
+                        count += 1;
+                        emit(msg.found())?;
+                    }
                     next_is_message = true;
-                    prev_blank = true;
-                    continue;
                 }
-                prev_blank = true;
                 continue;
             }
-            length = length.or_else(|| content_length(&line));
+            length = length.or_else(|| content_length(l));
         }
-        let gt = line.iter().take_while(|&&b| b == b'>').count();
-        let quoted_from = gt > 0 && line[gt..].starts_with(b"From ");
-        msg.extend_from_slice(if quoted_from { &line[1..] } else { &line });
-        prev_blank = is_blank(&line);
+        let gt = l.iter().take_while(|&&b| b == b'>').count();
+        let quoted_from = gt > 0 && l[gt..].starts_with(b"From ");
+        msg.push(&line, if quoted_from { &l[1..] } else { l }, max);
+        prev_blank = is_blank(l);
     }
     if let Some(msg) = current.take()
-        && !msg.iter().all(|b| b.is_ascii_whitespace())
+        && !(msg.bytes.iter().all(|b| b.is_ascii_whitespace()) && !msg.too_large)
     {
         count += 1;
-        emit(trim_final_newline(msg))?;
+        emit(msg.found())?;
     }
     Ok(count)
 }
@@ -167,22 +253,23 @@ pub(crate) fn split(
 /// of the file or (after at most one blank line, which belongs to the mbox)
 /// an envelope line. Else nothing is consumed, and `None` says to read the
 /// message line by line.
-fn body_by_length<R: BufRead>(lines: &mut Lines<R>, n: usize) -> Result<Option<Vec<u8>>> {
-    let mut taken: Vec<Vec<u8>> = Vec::new();
-    let mut len = 0usize;
+fn body_by_length<R: BufRead>(lines: &mut Lines<R>, n: u64) -> Result<Option<Vec<u8>>> {
+    let mut taken: Vec<Line> = Vec::new();
+    let mut len = 0u64;
     while len < n {
         let Some(l) = lines.next()? else { break };
-        len += l.len();
+        len += l.len;
         taken.push(l);
     }
-    let envelope = |l: &[u8]| l.starts_with(b"From ") && is_envelope(l);
-    let (agrees, read_again) = if len != n {
+    let envelope = |l: &Line| l.bytes.starts_with(b"From ") && is_envelope(&l.bytes);
+    let whole = taken.iter().all(|l| l.len == l.bytes.len() as u64);
+    let (agrees, read_again) = if len != n || !whole {
         (false, Vec::new())
     } else {
         match lines.next()? {
             None => (true, Vec::new()),
             Some(l) if envelope(&l) => (true, vec![l]),
-            Some(l) if is_blank(&l) => match lines.next()? {
+            Some(l) if is_blank(&l.bytes) => match lines.next()? {
                 None => (true, Vec::new()),
                 Some(m) if envelope(&m) => (true, vec![m]),
                 Some(m) => (false, vec![l, m]),
@@ -194,7 +281,7 @@ fn body_by_length<R: BufRead>(lines: &mut Lines<R>, n: usize) -> Result<Option<V
         lines.unread(l);
     }
     if agrees {
-        return Ok(Some(taken.concat()));
+        return Ok(Some(taken.into_iter().flat_map(|l| l.bytes).collect()));
     }
     for l in taken.into_iter().rev() {
         lines.unread(l);
@@ -219,11 +306,42 @@ mod tests {
     fn messages(mbox: &str) -> Vec<String> {
         let mut out = Vec::new();
         split(mbox.as_bytes(), 1 << 20, |m| {
-            out.push(String::from_utf8(m).unwrap());
+            match m {
+                Found::Whole(m) => out.push(String::from_utf8(m).unwrap()),
+                other => panic!("{other:?}"),
+            }
             Ok(())
         })
         .unwrap();
         out
+    }
+
+    #[test]
+    fn a_message_over_the_limit_is_its_header_and_its_size() {
+        let big = "x".repeat(100);
+        let mbox = format!(
+            "From a@b Mon Jan  1 00:00:00 2026\nSubject: big\n\n{big}\n{big}\n\nFrom c@d Mon Jan  1 00:00:00 2026\nSubject: one long line\n\n{big}{big}\n\nFrom e@f Mon Jan  1 00:00:00 2026\nSubject: small\n\nhi\n"
+        );
+        let mut got = Vec::new();
+        split(mbox.as_bytes(), 150, |m| {
+            got.push(m);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(
+            got,
+            vec![
+                Found::TooLarge {
+                    header: b"Subject: big\n\n".to_vec(),
+                    size: 14 + 202 + 1
+                },
+                Found::TooLarge {
+                    header: b"Subject: one long line\n\n".to_vec(),
+                    size: 24 + 201 + 1
+                },
+                Found::Whole(b"Subject: small\n\nhi\n".to_vec()),
+            ]
+        );
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub(crate) struct Incoming {
     /// Already stored with these very bytes (`msg.content_hash`): only the
     /// location is new, and nothing was parsed or judged.
     pub seen: bool,
+    /// Over the size limit: `raw` is its header only, and this its full size.
+    pub too_large: Option<u64>,
 }
 
 impl Incoming {
@@ -48,6 +50,7 @@ impl Incoming {
             location,
             columns: ClassColumns::default(),
             seen: true,
+            too_large: None,
         }
     }
 }
@@ -95,6 +98,8 @@ pub(crate) struct Counts {
     pub known: usize,
     /// Stored, but mailparse could not parse all of it.
     pub failed: usize,
+    /// Stored as its header only: larger than `[store] max_message_mb`.
+    pub too_large: usize,
     /// New or changed facts about known messages (a new place, found in Sent),
     /// beside the new messages: threads and answers need a look only if any.
     pub changed: usize,
@@ -105,6 +110,7 @@ impl std::ops::AddAssign for Counts {
         self.new += o.new;
         self.known += o.known;
         self.failed += o.failed;
+        self.too_large += o.too_large;
         self.changed += o.changed;
     }
 }
@@ -173,8 +179,8 @@ impl Store {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO messages (message_id, content_hash, parse_error, subject,
                     from_name, from_addr, date, date_offset, in_reply_to, refs, imported_at,
-                    source, asks_owner, class, context, topics, thread)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                    source, asks_owner, class, context, topics, thread, too_large)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
             )?;
             let mut keep_raw =
                 tx.prepare_cached("INSERT INTO raw (message, bytes) VALUES (?1, ?2)")?;
@@ -251,9 +257,12 @@ impl Store {
                             inc.columns.context,
                             inc.columns.topics,
                             thread,
+                            inc.too_large.map(|n| i64::try_from(n).unwrap_or(i64::MAX)),
                         ])?;
                         counts.new += 1;
-                        if m.parse_error.is_some() {
+                        if inc.too_large.is_some() {
+                            counts.too_large += 1;
+                        } else if m.parse_error.is_some() {
                             counts.failed += 1;
                         }
                         let id = tx.last_insert_rowid();
@@ -575,9 +584,20 @@ impl Store {
     /// Messages that could not be fully parsed: (message id, error).
     pub fn parse_failures(&self) -> Result<Vec<(String, String)>> {
         let mut stmt = self.conn.prepare(
-            "SELECT message_id, parse_error FROM messages WHERE parse_error IS NOT NULL ORDER BY id",
+            "SELECT message_id, parse_error FROM messages WHERE parse_error IS NOT NULL AND too_large IS NULL ORDER BY id",
         )?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Messages kept as their header only, with their full size, oldest first.
+    pub fn too_large(&self) -> Result<Vec<(String, u64)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT message_id, too_large FROM messages WHERE too_large IS NOT NULL ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get(0)?, u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0)))
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }
@@ -611,6 +631,7 @@ mod tests {
             columns: ClassColumns::of(&empty_class()),
             class: empty_class(),
             seen: false,
+            too_large: None,
             location: Location {
                 place: place.into(),
                 uid,

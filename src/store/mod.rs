@@ -37,18 +37,11 @@ pub(crate) use outbox::{OutboxKind, OutboxState};
 pub(crate) use topics::{Topic, TopicState};
 
 const SCHEMA: &str = include_str!("schema.sql");
-const VERSION: i64 = 2;
-
-/// What takes a store from version N-1 to N, for N in 2..=VERSION.
-const MIGRATIONS: &[&str] = &[
-    // 2: what the owner taught (corrections, merged topics' phrases).
-    "CREATE TABLE corrections (
-        id INTEGER PRIMARY KEY, kind TEXT NOT NULL, sender TEXT NOT NULL DEFAULT '',
-        place TEXT NOT NULL DEFAULT '', phrase TEXT NOT NULL DEFAULT '',
-        message_id TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL);
-     CREATE TABLE topic_phrases (
-        topic INTEGER NOT NULL REFERENCES topics(id), phrase TEXT NOT NULL,
-        from_topic INTEGER NOT NULL, PRIMARY KEY (topic, phrase));",
+const VERSION: i64 = 3;
+/// Each step brings a store of the version before it to its own.
+const MIGRATIONS: &[(i64, &str)] = &[
+    (2, include_str!("migrate-2.sql")),
+    (3, include_str!("migrate-3.sql")),
 ];
 
 pub(crate) struct Store {
@@ -217,16 +210,15 @@ impl Store {
             anyhow::bail!(
                 "the store has schema version {version}, newer than this allears ({VERSION}); upgrade allears"
             );
-        } else {
-            for (i, step) in MIGRATIONS.iter().enumerate() {
-                let to = i as i64 + 2;
-                if version < to {
-                    conn.execute_batch(&format!(
-                        "BEGIN; {step}; PRAGMA user_version = {to}; COMMIT;"
-                    ))
-                    .with_context(|| format!("upgrading the store to version {to}"))?;
-                }
-            }
+        }
+        for (to, sql) in MIGRATIONS
+            .iter()
+            .filter(|(to, _)| *to > version && version > 0)
+        {
+            conn.execute_batch(&format!(
+                "BEGIN; {sql}; PRAGMA user_version = {to}; COMMIT;"
+            ))
+            .with_context(|| format!("bringing the store to schema version {to}"))?;
         }
         Ok(Store { conn, depth: 0 })
     }
@@ -291,14 +283,36 @@ impl Store {
         self.set_setting("judged_with", what)
     }
 
-    /// The secret token that lets the owner's replies command allears; made once.
-    pub fn command_token(&mut self) -> Result<String> {
-        if let Some(t) = self.setting("command_token")? {
+    /// The secret token of the digest for `period`, which lets the owner's
+    /// replies to it command allears: made with the digest's first build,
+    /// the same for every retry of it.
+    pub fn digest_token(&mut self, period: &str) -> Result<String> {
+        let found: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT token FROM tokens WHERE period = ?1",
+                [period],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(t) = found {
             return Ok(t);
         }
         let token = random_token()?;
-        self.set_setting("command_token", &token)?;
+        self.conn.execute(
+            "INSERT INTO tokens (token, period, made_at) VALUES (?1, ?2, ?3)",
+            params![token, period, now()],
+        )?;
         Ok(token)
+    }
+
+    /// Every digest's token and when it was made (unix seconds), newest first.
+    pub fn digest_tokens(&self) -> Result<Vec<(String, i64)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT token, made_at FROM tokens ORDER BY made_at DESC")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Were messages or places added since threads and answers were last
@@ -370,31 +384,59 @@ mod tests {
     }
 
     #[test]
-    fn a_version_1_store_gains_the_version_2_tables_and_keeps_its_mail() {
+    fn a_version_2_store_gains_the_version_3_tables_and_keeps_its_mail() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("v1.db");
-        {
-            let conn = Connection::open(&path).unwrap();
-            let v1 = SCHEMA
-                .split("-- What the owner taught allears")
-                .next()
-                .unwrap();
-            conn.execute_batch(&format!("BEGIN; {v1}; PRAGMA user_version = 1; COMMIT;"))
-                .unwrap();
-            conn.execute(
-                "INSERT INTO messages (message_id, content_hash, imported_at) VALUES ('m@x', 'h', 0)",
-                [],
-            )
-            .unwrap();
-        }
-        let s = Store::open(&path, std::time::Duration::from_secs(1)).unwrap();
+        let db = dir.path().join("allears.db");
+        let wait = std::time::Duration::from_secs(1);
+        drop(Store::open(&db, wait).unwrap());
+        let old = Connection::open(&db).unwrap();
+        old.execute_batch(
+            "DROP TABLE corrections; DROP TABLE topic_phrases;
+             INSERT INTO messages (message_id, content_hash, imported_at) VALUES ('m@x', 'h', 0);
+             PRAGMA user_version = 2;",
+        )
+        .unwrap();
+        drop(old);
+        let s = Store::open(&db, wait).unwrap();
         assert_eq!(s.message_count().unwrap(), 1);
         assert!(s.corrections().unwrap().is_empty());
-        let version: i64 = s
+        let v: i64 = s
             .conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
-        assert_eq!(version, VERSION);
+        assert_eq!(v, VERSION);
+    }
+
+    #[test]
+    fn a_version_1_store_is_brought_to_version_2() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("allears.db");
+        let wait = std::time::Duration::from_secs(1);
+        drop(Store::open(&db, wait).unwrap());
+        // What version 1 looked like, with the one token it kept.
+        let old = Connection::open(&db).unwrap();
+        old.execute_batch(
+            "ALTER TABLE messages DROP COLUMN too_large; DROP TABLE tokens; DROP TABLE applied;
+             DROP TABLE corrections; DROP TABLE topic_phrases;
+             INSERT INTO settings (key, value) VALUES ('command_token', 'c0ffee');
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+        drop(old);
+        let s = Store::open(&db, wait).unwrap();
+        let v: i64 = s
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, VERSION);
+        let tokens = s.digest_tokens().unwrap();
+        assert_eq!(tokens.len(), 1);
+        assert_eq!(
+            tokens[0].0, "c0ffee",
+            "the old token still commands, for a while"
+        );
+        assert!(s.too_large().unwrap().is_empty());
+        assert_eq!(s.setting("command_token").unwrap(), None);
     }
 
     #[test]

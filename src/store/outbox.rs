@@ -140,6 +140,27 @@ impl Store {
         Ok(())
     }
 
+    /// The command message that applied `verb` to `target` ("#12", "reply"), and when.
+    pub fn applied(&self, target: &str, verb: &str) -> Result<Option<(String, i64)>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT command, at FROM applied WHERE target = ?1 AND verb = ?2",
+                params![target, verb],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    pub fn record_applied(&mut self, target: &str, verb: &str, command: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO applied (target, verb, command, at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (target, verb) DO UPDATE SET command = ?3, at = ?4",
+            params![target, verb, command, now()],
+        )?;
+        Ok(())
+    }
+
     /// Command messages that were refused and not yet mentioned in a digest.
     pub fn refused_commands_since(&self, since: i64) -> Result<Vec<(String, String)>> {
         let mut stmt = self.conn.prepare(

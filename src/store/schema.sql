@@ -1,5 +1,5 @@
--- allears state, version 2. Applied whole by store/mod.rs when PRAGMA user_version
--- is 0; a store at version 1 gets the version-2 tables (MIGRATIONS in store/mod.rs).
+-- allears state, version 3. Applied by store/mod.rs when PRAGMA user_version is 0;
+-- a store of an earlier version is brought up to date by migrate-N.sql.
 -- Every message is kept once with its raw bytes, so classification can be re-run.
 
 CREATE TABLE messages (
@@ -23,7 +23,8 @@ CREATE TABLE messages (
     topics        TEXT NOT NULL DEFAULT '[]', -- JSON: its topic requests alone
     -- derived over the whole store after each import
     answered_by   TEXT,                       -- message id of the owner's reply
-    thread        TEXT                        -- message id of the thread's root
+    thread        TEXT,                       -- message id of the thread's root
+    too_large     INTEGER                     -- its size in bytes, when over the limit: only its header is kept
 );
 CREATE INDEX messages_hash ON messages(content_hash);
 
@@ -102,6 +103,16 @@ CREATE TABLE commands (
     outcome      TEXT NOT NULL
 );
 
+-- Commands applied, once per item (or topic) and verb, whatever message
+-- carried them: a repeat is reported, not applied again.
+CREATE TABLE applied (
+    target  TEXT NOT NULL,                    -- "#12", "T3"
+    verb    TEXT NOT NULL,                    -- "reply", "done", "tell", ...
+    command TEXT NOT NULL,                    -- Message-ID of the command message, or "cli:..."
+    at      INTEGER NOT NULL,
+    PRIMARY KEY (target, verb)
+);
+
 -- Readers told that the topic they asked for was written (`T3 tell`): once each.
 CREATE TABLE told (
     topic   INTEGER NOT NULL REFERENCES topics(id),
@@ -110,7 +121,15 @@ CREATE TABLE told (
     PRIMARY KEY (topic, address)
 );
 
--- Small settings allears keeps for itself, such as the digest's secret token.
+-- Each digest's secret token: a reply carrying it may command, for
+-- [commands] token_days after it was made.
+CREATE TABLE tokens (
+    token   TEXT PRIMARY KEY,
+    period  TEXT NOT NULL UNIQUE,             -- the digest's period (digests.period)
+    made_at INTEGER NOT NULL
+);
+
+-- Small settings allears keeps for itself.
 CREATE TABLE settings (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -132,7 +151,7 @@ CREATE TABLE outbox (
     sent_at    INTEGER
 );
 
--- What the owner taught allears (version 2): a false "needs a reply" (`#12
+-- What the owner taught allears (version 3): a false "needs a reply" (`#12
 -- not-for-me`), a miss (`#12 needs-reply`), and the phrases of topics the
 -- owner merged, so later requests in either wording join the topic that
 -- stays. Judgement reads them (classify, subjects); `allears corrections`

@@ -113,6 +113,7 @@ fn fetch_account(store: &mut Store, config: &Config, account: &Account) -> Accou
             account,
             (&mut session, &shared),
             folder,
+            config.store.max_message_bytes(),
             &mut fr,
         );
         if let Err(e) = outcome {

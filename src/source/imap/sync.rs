@@ -10,7 +10,7 @@ use anyhow::{Result, anyhow};
 use super::FolderReport;
 use super::connect::{Session, Shared, imap_error};
 use super::folders::Folder;
-use super::wire::{fetch_bodies, fetch_sizes};
+use super::wire::{fetch_bodies, fetch_headers, fetch_sizes};
 use crate::config::{Account, Owner};
 use crate::import::Mark;
 use crate::store::{Checkpoint, Location, Store};
@@ -24,9 +24,23 @@ const BATCH_BYTES: u64 = 16 << 20;
 #[error("{0}")]
 pub(super) struct Broken(pub String);
 
-/// One planned round trip: UIDs (ascending) and their total size.
+/// One planned round trip: UIDs (ascending) whose bodies are fetched, and
+/// (UID, size) of those over the size limit, whose header only is fetched.
+#[derive(Debug, Default)]
 struct Plan {
     uids: Vec<u32>,
+    too_large: Vec<(u32, u64)>,
+}
+
+impl Plan {
+    fn len(&self) -> usize {
+        self.uids.len() + self.too_large.len()
+    }
+
+    fn last_uid(&self) -> u32 {
+        let large = self.too_large.iter().map(|l| l.0);
+        self.uids.iter().copied().chain(large).max().unwrap_or(0)
+    }
 }
 
 /// Fetch one folder's new messages and store them, batch by batch, each with its checkpoint.
@@ -36,6 +50,7 @@ pub(super) fn sync_folder(
     account: &Account,
     (session, shared): (&mut Session, &Shared),
     target: &Folder,
+    max: u64,
     report: &mut FolderReport,
 ) -> Result<()> {
     let (folder, sent) = (target.name.as_str(), target.sent);
@@ -74,8 +89,8 @@ pub(super) fn sync_folder(
     let candidates = list_new((session, shared), account, folder, start, first_sync)
         .map_err(|e| broken(format!("listing new UIDs of {folder}"), e))?;
     let top = candidates.iter().map(|c| c.0).max().unwrap_or(0);
-    let plans = plan_batches(&candidates, account.batch as usize);
-    let total: usize = plans.iter().map(|p| p.uids.len()).sum();
+    let plans = plan_batches(&candidates, account.batch as usize, max);
+    let total: usize = plans.iter().map(Plan::len).sum();
     let bar =
         crate::import::progress_bar(Some(total as u64), &format!("{}/{folder}", account.name));
     let place = format!("imap:{}/{folder}", account.name);
@@ -87,8 +102,7 @@ pub(super) fn sync_folder(
         folder,
         uidvalidity,
         plans,
-        &place,
-        sent,
+        (&place, sent, max),
         report,
         &bar,
     );
@@ -172,20 +186,27 @@ fn imap_date_days_ago(days: u32) -> String {
         .to_string()
 }
 
-/// Cut the UIDs into round trips of at most `batch` messages and BATCH_BYTES.
-fn plan_batches(candidates: &[(u32, u64)], batch: usize) -> Vec<Plan> {
+/// Cut the UIDs into round trips of at most `batch` messages and
+/// BATCH_BYTES. A message larger than `max` (RFC822.SIZE) is never
+/// fetched whole: only its header is, and it counts no bytes.
+fn plan_batches(candidates: &[(u32, u64)], batch: usize, max: u64) -> Vec<Plan> {
     let mut plans = Vec::new();
-    let mut cur = Plan { uids: Vec::new() };
+    let mut cur = Plan::default();
     let mut bytes = 0u64;
     for &(uid, size) in candidates {
-        if !cur.uids.is_empty() && (cur.uids.len() >= batch || bytes + size > BATCH_BYTES) {
-            plans.push(std::mem::replace(&mut cur, Plan { uids: Vec::new() }));
+        let whole = size <= max;
+        if cur.len() > 0 && (cur.len() >= batch || (whole && bytes + size > BATCH_BYTES)) {
+            plans.push(std::mem::take(&mut cur));
             bytes = 0;
         }
-        cur.uids.push(uid);
-        bytes += size;
+        if whole {
+            cur.uids.push(uid);
+            bytes += size;
+        } else {
+            cur.too_large.push((uid, size));
+        }
     }
-    if !cur.uids.is_empty() {
+    if cur.len() > 0 {
         plans.push(cur);
     }
     plans
@@ -227,8 +248,7 @@ fn fetch_and_store(
     folder: &str,
     uidvalidity: u32,
     plans: Vec<Plan>,
-    place: &str,
-    sent: bool,
+    (place, sent, max): (&str, bool, u64),
     report: &mut FolderReport,
     bar: &indicatif::ProgressBar,
 ) -> Result<()> {
@@ -244,44 +264,67 @@ fn fetch_and_store(
         (&known, None),
         &mut report.counts,
         |feeder| {
+            let at = |uid| Location {
+                place: place.to_string(),
+                uid,
+                sent,
+            };
+            let failed = |set: &str, e| {
+                Broken(format!(
+                    "fetching UIDs {} from {folder}: {}",
+                    short(set),
+                    imap_error(&imap::Error::Io(e), timeout)
+                ))
+            };
             for (k, plan) in plans.into_iter().enumerate() {
-                let set = uid_set(&plan.uids);
-                let t = Instant::now();
-                let fetched = fetch_bodies(shared, &format!("f{k}"), &set).map_err(|e| {
-                    Broken(format!(
-                        "fetching UIDs {} from {folder}: {}",
-                        short(&set),
-                        imap_error(&imap::Error::Io(e), timeout)
-                    ))
-                })?;
-                tracing::debug!(
-                    "{folder}: UIDs {} in {:?}, memory {}",
-                    short(&set),
-                    t.elapsed(),
-                    crate::usage::resident_memory()
-                );
                 let wanted: HashSet<u32> = plan.uids.iter().copied().collect();
+                let mut too_large = plan.too_large.clone();
                 let mut got = 0;
-                for (uid, raw) in fetched {
-                    if wanted.contains(&uid) {
-                        got += 1;
-                        feeder.send(
-                            raw,
-                            Location {
-                                place: place.to_string(),
-                                uid,
-                                sent,
-                            },
-                        )?;
+                if !plan.uids.is_empty() {
+                    let set = uid_set(&plan.uids);
+                    let t = Instant::now();
+                    let fetched = fetch_bodies(shared, &format!("f{k}"), &set, max)
+                        .map_err(|e| failed(&set, e))?;
+                    tracing::debug!(
+                        "{folder}: UIDs {} in {:?}, memory {}",
+                        short(&set),
+                        t.elapsed(),
+                        crate::usage::resident_memory()
+                    );
+                    for (uid, raw) in fetched.whole {
+                        if wanted.contains(&uid) {
+                            got += 1;
+                            feeder.send(raw, at(uid))?;
+                        }
+                    }
+                    // Larger than RFC822.SIZE said: read past, its header fetched below.
+                    too_large.extend(
+                        fetched
+                            .too_large
+                            .into_iter()
+                            .filter(|l| wanted.contains(&l.0)),
+                    );
+                }
+                if !too_large.is_empty() {
+                    too_large.sort_unstable();
+                    let uids: Vec<u32> = too_large.iter().map(|l| l.0).collect();
+                    let set = uid_set(&uids);
+                    let headers = fetch_headers(shared, &format!("h{k}"), &set, max)
+                        .map_err(|e| failed(&set, e))?;
+                    for (uid, header) in headers {
+                        if let Some(&(_, size)) = too_large.iter().find(|l| l.0 == uid) {
+                            got += 1;
+                            feeder.send_too_large(header, size, at(uid))?;
+                        }
                     }
                 }
-                unfetched += plan.uids.len() - got.min(plan.uids.len());
+                unfetched += plan.len() - got.min(plan.len());
                 feeder.commit(Some(Mark {
                     account: account.name.clone(),
                     folder: folder.to_string(),
                     checkpoint: Checkpoint {
                         uidvalidity,
-                        last_uid: plan.uids.last().copied().unwrap_or(0),
+                        last_uid: plan.last_uid(),
                     },
                 }))?;
             }
@@ -323,13 +366,19 @@ mod tests {
     #[test]
     fn batches_are_cut_by_count_and_bytes() {
         let c: Vec<(u32, u64)> = (1..=10).map(|u| (u, 10)).collect();
-        let p = plan_batches(&c, 4);
+        let p = plan_batches(&c, 4, u64::MAX);
         assert_eq!(
             p.iter().map(|p| p.uids.len()).collect::<Vec<_>>(),
             vec![4, 4, 2]
         );
         let big = vec![(1, BATCH_BYTES), (2, 1), (3, BATCH_BYTES * 2)];
-        let p = plan_batches(&big, 100);
+        let p = plan_batches(&big, 100, u64::MAX);
         assert_eq!(p.len(), 3, "a message over the byte bound goes alone");
+        // Over the size limit: its header only, counting no bytes.
+        let p = plan_batches(&big, 100, BATCH_BYTES);
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[1].uids, vec![2]);
+        assert_eq!(p[1].too_large, vec![(3, BATCH_BYTES * 2)]);
+        assert_eq!(p[1].last_uid(), 3);
     }
 }

@@ -8,35 +8,81 @@ use std::io::{BufRead, Read, Write};
 
 use super::connect::Shared;
 
-/// `UID FETCH set (UID BODY.PEEK[])` under `tag` on the session's stream:
-/// (UID, bytes) of each message the server returned. BODY.PEEK never sets
-/// \Seen (RFC 3501 section 6.4.5).
+/// What a body fetch returned: (UID, bytes) of each message, and (UID,
+/// size) of each the server sent larger than the limit, whose bytes were
+/// read past and dropped.
+#[derive(Debug, Default)]
+pub(super) struct Bodies {
+    pub whole: Vec<(u32, Vec<u8>)>,
+    pub too_large: Vec<(u32, u64)>,
+}
+
+/// `UID FETCH set (UID BODY.PEEK[])` under `tag` on the session's stream.
+/// BODY.PEEK never sets \Seen (RFC 3501 section 6.4.5). A body larger
+/// than `max` (a server whose RFC822.SIZE said less) is never held: see
+/// [`read_response`].
 pub(super) fn fetch_bodies(
     shared: &Shared,
     tag: &str,
     set: &str,
-) -> std::io::Result<Vec<(u32, Vec<u8>)>> {
-    use imap_proto::AttributeValue;
-    let mut out = Vec::new();
-    uid_fetch(shared, tag, set, "(UID BODY.PEEK[])", |attrs| {
-        let (mut uid, mut body) = (None, None);
-        for a in attrs {
-            match a {
-                AttributeValue::Uid(u) => uid = Some(u),
-                AttributeValue::BodySection {
-                    section: None,
-                    data: Some(d),
-                    ..
-                } => body = Some(d.into_owned()),
+    max: u64,
+) -> std::io::Result<Bodies> {
+    let mut out = Bodies::default();
+    uid_fetch(
+        shared,
+        tag,
+        set,
+        "(UID BODY.PEEK[])",
+        max,
+        |attrs, dropped| {
+            let (uid, body) = uid_and_section(attrs);
+            // A FETCH of flags only (another client's change) has no body.
+            match (uid, body, dropped) {
+                (Some(uid), Some(_), Some(size)) => out.too_large.push((uid, size)),
+                (Some(uid), Some(body), None) => out.whole.push((uid, body)),
                 _ => {}
             }
-        }
-        // A FETCH of flags only (another client's change) has no body.
-        if let (Some(uid), Some(body)) = (uid, body) {
-            out.push((uid, body));
-        }
-    })?;
+        },
+    )?;
     Ok(out)
+}
+
+/// `UID FETCH set (UID BODY.PEEK[HEADER])` under `tag`: (UID, header bytes)
+/// of each message, for those over the size limit (RFC 3501 section 6.4.5).
+pub(super) fn fetch_headers(
+    shared: &Shared,
+    tag: &str,
+    set: &str,
+    max: u64,
+) -> std::io::Result<Vec<(u32, Vec<u8>)>> {
+    let mut out = Vec::new();
+    uid_fetch(
+        shared,
+        tag,
+        set,
+        "(UID BODY.PEEK[HEADER])",
+        max,
+        |attrs, _| {
+            if let (Some(uid), Some(header)) = uid_and_section(attrs) {
+                out.push((uid, header));
+            }
+        },
+    )?;
+    Ok(out)
+}
+
+/// The UID of a FETCH response, and the bytes of its body section, if any.
+fn uid_and_section(attrs: Vec<imap_proto::AttributeValue<'_>>) -> (Option<u32>, Option<Vec<u8>>) {
+    use imap_proto::AttributeValue;
+    let (mut uid, mut body) = (None, None);
+    for a in attrs {
+        match a {
+            AttributeValue::Uid(u) => uid = Some(u),
+            AttributeValue::BodySection { data: Some(d), .. } => body = Some(d.into_owned()),
+            _ => {}
+        }
+    }
+    (uid, body)
 }
 
 /// `UID FETCH set (UID RFC822.SIZE)` under `tag`: (UID, size) of each message.
@@ -47,7 +93,7 @@ pub(super) fn fetch_sizes(
 ) -> std::io::Result<HashMap<u32, u64>> {
     use imap_proto::AttributeValue;
     let mut out = HashMap::new();
-    uid_fetch(shared, tag, set, "(UID RFC822.SIZE)", |attrs| {
+    uid_fetch(shared, tag, set, "(UID RFC822.SIZE)", 0, |attrs, _| {
         let (mut uid, mut size) = (None, None);
         for a in attrs {
             match a {
@@ -64,15 +110,17 @@ pub(super) fn fetch_sizes(
 }
 
 /// Send `UID FETCH set items` under `tag` on the session's stream and hand
-/// each FETCH response's attributes to `each`. Each response is read whole
-/// (`read_response`, literals by their announced length) and parsed once
-/// with imap-proto, the parser the imap crate uses.
+/// each FETCH response's attributes to `each`, with the size of a literal
+/// over `max` that was dropped (0: no literal expected). Each response is
+/// read whole (`read_response`, literals by their announced length) and
+/// parsed once with imap-proto, the parser the imap crate uses.
 fn uid_fetch(
     shared: &Shared,
     tag: &str,
     set: &str,
     items: &str,
-    mut each: impl FnMut(Vec<imap_proto::AttributeValue<'_>>),
+    max: u64,
+    mut each: impl FnMut(Vec<imap_proto::AttributeValue<'_>>, Option<u64>),
 ) -> std::io::Result<()> {
     use imap_proto::{Response, Status};
     let bad = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
@@ -83,9 +131,9 @@ fn uid_fetch(
     let mut response = Vec::new();
     loop {
         response.clear();
-        read_response(&mut reader, &mut response)?;
+        let dropped = read_response(&mut reader, &mut response, max)?;
         match imap_proto::parser::parse_response(&response) {
-            Ok((_, Response::Fetch(_, attrs))) => each(attrs),
+            Ok((_, Response::Fetch(_, attrs))) => each(attrs, dropped),
             Ok((
                 _,
                 Response::Done {
@@ -129,22 +177,54 @@ fn uid_fetch(
     }
 }
 
+/// The most bytes of a line (outside literals) kept: a server that sends
+/// an endless line cannot make allears hold it.
+const MAX_LINE: u64 = 1 << 20;
+
 /// One whole response into `into`: a line and, while a line ends by
 /// announcing a literal ("{123}", RFC 3501 section 4.3), the literal's bytes
 /// and the line after them. Read as the bytes arrive: a length the server
-/// announces is never allocated up front.
-fn read_response(r: &mut impl BufRead, into: &mut Vec<u8>) -> std::io::Result<()> {
+/// announces is never allocated up front. A literal longer than `max`
+/// (when `max` is not 0) is read past and dropped, and announced as `{0}`
+/// in `into`; its length is returned, so no message over the limit is ever
+/// held in memory, whatever RFC822.SIZE said.
+fn read_response(
+    r: &mut impl BufRead,
+    into: &mut Vec<u8>,
+    max: u64,
+) -> std::io::Result<Option<u64>> {
+    let mut dropped = None;
     loop {
         let start = into.len();
-        if r.read_until(b'\n', into)? == 0 {
+        if r.by_ref().take(MAX_LINE).read_until(b'\n', into)? == 0 {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::UnexpectedEof,
                 "the server closed the connection",
             ));
         }
+        if !into.ends_with(b"\n") {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "the server sent a line longer than 1 MB",
+            ));
+        }
         let Some(n) = literal_len(&into[start..]) else {
-            return Ok(());
+            return Ok(dropped);
         };
+        if max > 0 && n > max {
+            let open = into.iter().rposition(|&b| b == b'{').unwrap_or(start);
+            into.truncate(open);
+            into.extend_from_slice(b"{0}\r\n");
+            let skipped = std::io::copy(&mut r.by_ref().take(n), &mut std::io::sink())?;
+            if skipped < n {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "the server closed the connection inside a message",
+                ));
+            }
+            dropped = Some(n);
+            continue;
+        }
         let got = r.by_ref().take(n).read_to_end(into)?;
         if (got as u64) < n {
             return Err(std::io::Error::new(
@@ -183,7 +263,7 @@ mod tests {
         wire.extend_from_slice(b")\r\nf0 OK done\r\n");
         let mut r = std::io::BufReader::new(&wire[..]);
         let mut first = Vec::new();
-        read_response(&mut r, &mut first).unwrap();
+        assert_eq!(read_response(&mut r, &mut first, 1000).unwrap(), None);
         assert!(first.ends_with(b")\r\n"));
         match imap_proto::parser::parse_response(&first).unwrap().1 {
             imap_proto::Response::Fetch(1, attrs) => assert!(attrs.iter().any(|a| matches!(
@@ -193,12 +273,36 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let mut done = Vec::new();
-        read_response(&mut r, &mut done).unwrap();
+        read_response(&mut r, &mut done, 1000).unwrap();
         assert_eq!(done, b"f0 OK done\r\n");
         // A connection that ends inside a literal is an error, not a short message.
         let cut = b"* 1 FETCH (UID 7 BODY[] {50}\r\nshort";
-        let err = read_response(&mut &cut[..], &mut Vec::new()).unwrap_err();
+        let err = read_response(&mut &cut[..], &mut Vec::new(), 1000).unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
+    }
+
+    /// A scripted server (Dovecot's RFC822.SIZE is honest, so it cannot be
+    /// made to do this): a body larger than the limit is read past, never
+    /// held, and reported with its size; the response still parses.
+    #[test]
+    fn a_literal_over_the_limit_is_dropped_and_its_size_said() {
+        let body = vec![b'x'; 5000];
+        let mut wire = format!("* 1 FETCH (UID 7 BODY[] {{{}}}\r\n", body.len()).into_bytes();
+        wire.extend_from_slice(&body);
+        wire.extend_from_slice(b")\r\nf0 OK done\r\n");
+        let mut r = std::io::BufReader::new(&wire[..]);
+        let mut first = Vec::new();
+        assert_eq!(read_response(&mut r, &mut first, 1000).unwrap(), Some(5000));
+        assert!(first.len() < 100, "{}", String::from_utf8_lossy(&first));
+        match imap_proto::parser::parse_response(&first).unwrap().1 {
+            imap_proto::Response::Fetch(1, attrs) => {
+                assert_eq!(uid_and_section(attrs), (Some(7), Some(Vec::new())))
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut done = Vec::new();
+        read_response(&mut r, &mut done, 1000).unwrap();
+        assert_eq!(done, b"f0 OK done\r\n");
     }
 
     #[test]
