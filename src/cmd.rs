@@ -522,24 +522,50 @@ fn items(store: &mut Store, config: &Config, as_json: bool) -> Result<ExitCode> 
 
 fn topics(store: &mut Store, config: &Config, as_json: bool) -> Result<ExitCode> {
     let groups = analyze::topic_groups(store, config)?;
+    let now = crate::clock::now().as_second();
+    let when = |t: Option<i64>| {
+        t.and_then(|t| jiff::Timestamp::from_second(t).ok())
+            .map(|t| t.to_string())
+    };
     let mut w = out();
     for g in &groups {
+        let mut told = 0;
+        for a in &g.askers {
+            told += usize::from(store.was_told(g.id, a)?);
+        }
+        let recent = g.askers_since(now - 30 * 86_400);
         if as_json {
             let line = json!({
                 "id": format!("T{}", g.id),
                 "label": g.label,
+                "state": g.state,
+                "link": g.link,
                 "messages": g.messages,
                 "askers": g.askers,
                 "words": g.words,
-                "state": g.state,
+                "first_asked": when(g.first_asked()),
+                "last_asked": when(g.last_asked()),
+                "askers_last_30_days": recent,
+                "told": told,
             });
-            writeln!(w, "{}", json_line(&line)?)?;
+            writeln!(w, "{line}")?;
         } else {
+            let last = g
+                .last_asked()
+                .map(|t| crate::text::age(now - t))
+                .unwrap_or_else(|| "undated".into());
+            let mut state = g.state.to_string();
+            if let Some(link) = &g.link {
+                state.push_str(&format!(" {link}"));
+            }
+            if told > 0 {
+                state.push_str(&format!(", {told} told"));
+            }
             writeln!(
                 w,
-                "T{:<4} {} ({} reader(s))",
+                "T{:<4} {} ({} reader(s), {recent} in the last 30 days; last asked {last}; {state})",
                 g.id,
-                visible_line(&g.label),
+                g.label,
                 g.askers.len()
             )?;
         }

@@ -257,3 +257,50 @@ fn a_merge_teaches_the_topic_its_other_wording_split_undoes_it_rename_titles_it(
     assert!(split.len() >= 2, "the merge is undone: {split:?}");
     assert!(!env.run(&["corrections"]).ok().contains("also means"));
 }
+
+#[test]
+fn topics_show_askers_first_and_last_request_and_the_last_30_days_most_readers_first() {
+    let env = Env::new().now("2026-12-01T09:00:00Z");
+    let ask = |n: u32, who: &str, date: &str, what: &str| {
+        write(
+            &env,
+            &format!("mail/cur/{n}"),
+            &format!(
+                "Message-ID: <r{n}@reader.example>\nFrom: {who}\nTo: robin@ellis-on-it.example\nDate: {date}\nSubject: An idea\n\nRobin, could you write a column about {what}?\n"
+            ),
+        );
+    };
+    ask(
+        1,
+        "Ann <ann@reader.example>",
+        "Mon, 05 Oct 2026 09:00:00 +0000",
+        "IPv6 at home",
+    );
+    ask(
+        2,
+        "Ben <ben@reader.example>",
+        "Mon, 23 Nov 2026 09:00:00 +0000",
+        "IPv6 at home",
+    );
+    ask(
+        3,
+        "Cleo <cleo@reader.example>",
+        "Mon, 30 Nov 2026 09:00:00 +0000",
+        "composting on a balcony",
+    );
+    env.run(&["import", "mail"]).ok();
+    let t = env.run(&["topics", "--json"]).json_lines();
+    assert_eq!(t.len(), 2, "{t:?}");
+    assert_eq!(t[0]["label"], "IPv6 at home", "most readers first");
+    assert_eq!(t[0]["askers"].as_array().unwrap().len(), 2);
+    assert_eq!(t[0]["first_asked"], "2026-10-05T09:00:00Z");
+    assert_eq!(t[0]["last_asked"], "2026-11-23T09:00:00Z");
+    assert_eq!(t[0]["askers_last_30_days"], 1);
+    assert_eq!(t[0]["state"], "open");
+    assert_eq!(t[0]["told"], 0);
+    let text = env.run(&["topics"]).ok();
+    assert!(
+        text.contains("2 reader(s), 1 in the last 30 days"),
+        "{text}"
+    );
+}

@@ -189,6 +189,32 @@ pub(crate) struct TopicGroup {
     pub words: Vec<String>,
     /// The requests' phrases, one per request.
     pub phrases: Vec<String>,
+    /// When each request was made (the message's date), one per request.
+    pub dates: Vec<i64>,
+    /// The asker of each request, one per request.
+    pub asked_by: Vec<String>,
+}
+
+impl TopicGroup {
+    pub fn first_asked(&self) -> Option<i64> {
+        self.dates.iter().copied().min()
+    }
+    pub fn last_asked(&self) -> Option<i64> {
+        self.dates.iter().copied().max()
+    }
+    /// How many readers asked since `since` (a Unix time).
+    pub fn askers_since(&self, since: i64) -> usize {
+        let mut who: Vec<&str> = self
+            .dates
+            .iter()
+            .zip(&self.asked_by)
+            .filter(|(d, _)| **d >= since)
+            .map(|(_, a)| a.as_str())
+            .collect();
+        who.sort_unstable();
+        who.dedup();
+        who.len()
+    }
 }
 
 /// Group every topic request in the store, honouring the owner's synonyms and merges.
@@ -212,10 +238,13 @@ pub(crate) fn topic_groups(store: &mut Store, config: &Config) -> Result<Vec<Top
             .filter(|e| !e.is_empty())
             .unwrap_or_else(|| l.from_addr.clone());
         for t in &l.topics {
-            requests.push((l.message_id.clone(), asker.clone(), t.clone()));
+            requests.push((l.message_id.clone(), asker.clone(), t.clone(), l.date));
         }
     }
-    let phrases: Vec<&str> = requests.iter().map(|(_, _, t)| t.phrase.as_str()).collect();
+    let phrases: Vec<&str> = requests
+        .iter()
+        .map(|(_, _, t, _)| t.phrase.as_str())
+        .collect();
     let synonyms = &config.topics.synonyms;
     let groups = crate::subjects::group(&phrases, synonyms);
     // What the owner's merges taught: a topic's other wordings.
@@ -262,9 +291,11 @@ pub(crate) fn topic_groups(store: &mut Store, config: &Config) -> Result<Vec<Top
             askers: Vec::new(),
             words: Vec::new(),
             phrases: Vec::new(),
+            dates: Vec::new(),
+            asked_by: Vec::new(),
         });
         for i in g.members {
-            let (mid, asker, req) = &requests[i];
+            let (mid, asker, req, date) = &requests[i];
             if !entry.messages.contains(mid) {
                 entry.messages.push(mid.clone());
             }
@@ -273,10 +304,19 @@ pub(crate) fn topic_groups(store: &mut Store, config: &Config) -> Result<Vec<Top
             }
             entry.words.push(req.words.clone());
             entry.phrases.push(req.phrase.clone());
+            entry.dates.push(*date);
+            entry.asked_by.push(asker.clone());
         }
     }
     let mut out: Vec<TopicGroup> = by_id.into_values().collect();
-    out.sort_by(|a, b| b.askers.len().cmp(&a.askers.len()).then(a.id.cmp(&b.id)));
+    // Most readers first; among as many, the most recently asked.
+    out.sort_by(|a, b| {
+        b.askers
+            .len()
+            .cmp(&a.askers.len())
+            .then(b.last_asked().cmp(&a.last_asked()))
+            .then(a.id.cmp(&b.id))
+    });
     Ok(out)
 }
 
