@@ -15,3 +15,4 @@ mod offline;
 mod replies;
 mod shape;
 mod smtp;
+mod verdicts;
