@@ -301,16 +301,16 @@ fn compile(text: &str) -> Result<Compiled, String> {
 
 /// `*` matches any run of characters; the rest literally.
 fn glob(pattern: &str, text: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
+    let Some((first, rest_pattern)) = pattern.split_once('*') else {
         return pattern == text;
-    }
-    let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !text.starts_with(first) || !text[first.len()..].ends_with(last) {
+    };
+    let last = rest_pattern.rsplit('*').next().unwrap_or("");
+    if text.len() < first.len() + last.len() || !text.starts_with(first) || !text.ends_with(last) {
         return false;
     }
     let mut rest = &text[first.len()..text.len() - last.len()];
-    for mid in &parts[1..parts.len() - 1] {
+    let middle = &rest_pattern[..rest_pattern.len() - last.len()];
+    for mid in middle.split('*').filter(|m| !m.is_empty()) {
         match rest.find(mid) {
             Some(at) => rest = &rest[at + mid.len()..],
             None => return false,
@@ -328,11 +328,16 @@ pub(crate) fn notice(msg: &Message) -> Option<Notice> {
         .as_ref()
         .map(|a| a.name.trim_matches(['"', '\'', ' ']).to_lowercase())
         .unwrap_or_default();
-    let names: Vec<String> = msg
-        .headers
-        .iter()
-        .map(|(k, _)| k.to_ascii_lowercase())
-        .collect();
+    // Header names in lower case, made only if a platform asks for them.
+    let names = std::cell::OnceCell::new();
+    let names = || -> &Vec<String> {
+        names.get_or_init(|| {
+            msg.headers
+                .iter()
+                .map(|(k, _)| k.to_ascii_lowercase())
+                .collect()
+        })
+    };
     let mut marked = vec![false; c.platforms.len()];
     if let Some(ac) = &c.markers {
         for text in [Some(msg.text.as_str()), msg.html.as_deref()]
@@ -348,7 +353,7 @@ pub(crate) fn notice(msg: &Message) -> Option<Notice> {
         let known = marked[i]
             || p.from.iter().any(|f| glob(f, from))
             || (!from_name.is_empty() && p.names.iter().any(|n| glob(n, &from_name)))
-            || p.headers.iter().any(|h| names.iter().any(|n| glob(h, n)))
+            || p.headers.iter().any(|h| names().iter().any(|n| glob(h, n)))
             || p.also
                 .iter()
                 .any(|(s, b)| s.is_match(&msg.subject) && b.is_match(&msg.text));
