@@ -87,7 +87,12 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         Command::Snooze { id, when } => {
             command_line(&mut store, &config, &format!("{} snooze {when}", item(&id)))
         }
-        Command::Reply { id, file, list } => {
+        Command::Reply {
+            id,
+            file,
+            list,
+            reply_to,
+        } => {
             let text = if file.as_os_str() == "-" {
                 std::io::read_to_string(std::io::stdin())
                     .context("reading the answer from standard input")?
@@ -95,7 +100,11 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
                 std::fs::read_to_string(&file)
                     .with_context(|| format!("reading {}", file.display()))?
             };
-            let verb = if list { "reply-list" } else { "reply" };
+            let verb = match (list, reply_to) {
+                (true, _) => "reply-list",
+                (_, true) => "reply-to",
+                _ => "reply",
+            };
             command_line(
                 &mut store,
                 &config,

@@ -9,6 +9,19 @@
 
 use jiff::{Timestamp, ToSpan};
 
+pub(crate) use super::outgoing::To;
+
+impl To {
+    /// The command word: `reply`, `reply-list`, `reply-to`.
+    pub fn verb(self) -> &'static str {
+        match self {
+            To::Reader => "reply",
+            To::List => "reply-list",
+            To::ReplyTo => "reply-to",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Command {
     Done(i64),
@@ -16,10 +29,11 @@ pub(crate) enum Command {
     Mute(i64),
     MuteSender(i64),
     Snooze(i64, Timestamp),
-    /// Send `text` to the reader (`list`: to the list's List-Post).
+    /// Send `text` to the reader, the list (its List-Post), or the message's
+    /// Reply-To in another domain (only when the owner says so).
     Reply {
         item: i64,
-        list: bool,
+        to: To,
         text: String,
     },
     Planned(i64),
@@ -108,10 +122,10 @@ const GRAMMAR: &[Spec] = &[
         pattern: &[Item, Lit("reply")],
         takes_text: true,
         example: "#12 reply",
-        help: "then your answer on the next lines: sent to the reader",
+        help: "then your answer on the next lines: sent to the reader's own address",
         make: |v| Command::Reply {
             item: v.ids[0],
-            list: false,
+            to: To::Reader,
             text: v.text,
         },
     },
@@ -122,7 +136,18 @@ const GRAMMAR: &[Spec] = &[
         help: "then your answer: sent to the list",
         make: |v| Command::Reply {
             item: v.ids[0],
-            list: true,
+            to: To::List,
+            text: v.text,
+        },
+    },
+    Spec {
+        pattern: &[Item, Lit("reply-to")],
+        takes_text: true,
+        example: "#12 reply-to",
+        help: "then your answer: sent to the Reply-To the digest shows, in another domain than the sender's",
+        make: |v| Command::Reply {
+            item: v.ids[0],
+            to: To::ReplyTo,
             text: v.text,
         },
     },
@@ -191,16 +216,7 @@ impl Command {
             Command::Mute(i) => (item(i), "mute"),
             Command::MuteSender(i) => (item(i), "mute-sender"),
             Command::Snooze(i, _) => (item(i), "snooze"),
-            Command::Reply {
-                item: i,
-                list: false,
-                ..
-            } => (item(i), "reply"),
-            Command::Reply {
-                item: i,
-                list: true,
-                ..
-            } => (item(i), "reply-list"),
+            Command::Reply { item: i, to, .. } => (item(i), to.verb()),
             Command::Planned(t) => (topic(t), "planned"),
             Command::Written(t, _) => (topic(t), "written"),
             Command::Merge(t, _) => (topic(t), "merge"),
@@ -218,12 +234,7 @@ impl Command {
             Command::Mute(i) => format!("#{i} mute"),
             Command::MuteSender(i) => format!("mute sender #{i}"),
             Command::Snooze(i, _) => format!("#{i} snooze"),
-            Command::Reply {
-                item, list: false, ..
-            } => format!("#{item} reply"),
-            Command::Reply {
-                item, list: true, ..
-            } => format!("#{item} reply-list"),
+            Command::Reply { item, to, .. } => format!("#{item} {}", to.verb()),
             Command::Planned(t) => format!("T{t} planned"),
             Command::Written(t, _) => format!("T{t} written"),
             Command::Merge(a, b) => format!("T{a} merge T{b}"),
@@ -449,7 +460,7 @@ mod tests {
             vec![
                 Command::Reply {
                     item: 12,
-                    list: false,
+                    to: To::Reader,
                     text: "Thanks Marta!\n\nI use rspamd.".into()
                 },
                 Command::Done(13)
@@ -460,7 +471,7 @@ mod tests {
             p.commands,
             vec![Command::Reply {
                 item: 7,
-                list: true,
+                to: To::List,
                 text: "Same here: it works.".into()
             }]
         );

@@ -7,7 +7,8 @@
 use anyhow::{Context as _, Result};
 
 use crate::classify::Source;
-use crate::config::Config;
+use crate::config::{Config, Owner};
+use crate::message::Message;
 use crate::store::{OutboxKind, OutboxState, Row, Store, Topic, TopicState};
 
 /// Mail a command asks allears to send: an answer to a reader, or a "you
@@ -22,33 +23,266 @@ pub(crate) struct Outgoing {
     pub told: Option<(i64, String)>,
 }
 
+/// Where an answer goes: the reader (their own address), the list, or
+/// (only when the owner says so) a Reply-To in another domain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum To {
+    Reader,
+    List,
+    ReplyTo,
+}
+
+/// Where a private answer to a message goes, and what the owner must see
+/// about it before answering.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Recipients {
+    /// The person who wrote: their own address (never a list's), or why
+    /// there is none.
+    pub person: Result<String, String>,
+    /// A Reply-To in another domain than the author's (and not a list's):
+    /// shown, and used only by `#N reply-to`.
+    pub reply_to: Option<String>,
+    /// The list rewrote the sender for DMARC ("Bob via Announce" <list@>),
+    /// as this: the person was found elsewhere in the message.
+    pub munged: Option<String>,
+}
+
+impl Recipients {
+    /// What the digest item says about where answers go, when it is not
+    /// simply the sender shown.
+    pub fn note(&self, item: i64) -> Option<String> {
+        match (&self.person, &self.reply_to) {
+            (Err(why), _) => Some(format!("no private answer: {why}")),
+            (Ok(p), Some(rt)) => Some(format!(
+                "answers go to {p}; its Reply-To asks for {rt}, another domain than the sender's: `#{item} reply-to` answers there"
+            )),
+            (Ok(p), None) => self
+                .munged
+                .as_ref()
+                .map(|m| format!("answers go to {p} (the list rewrote the sender as {m})")),
+        }
+    }
+}
+
+/// Where a private answer to the message `row` (parsed as `msg`) goes.
+pub(crate) fn recipients(row: &Row, msg: &Message, owner: &Owner) -> Recipients {
+    let lists = list_addresses(row, msg);
+    let is_list = |a: &str| is_list_address(a, &lists);
+    let usable = |a: &str| a.contains('@') && !is_list(a) && !owner.is_owner(a);
+    let mut out = Recipients {
+        person: Err("the message names no one to answer".to_string()),
+        reply_to: None,
+        munged: None,
+    };
+    // A comment or pingback notification comes from the platform: the
+    // person is the commenter it names.
+    if matches!(row.source, Source::Comment | Source::Pingback) {
+        out.person = match commenter(row) {
+            Some(who) if usable(&who) => Ok(who),
+            _ => Err("the notification names no address of the commenter".to_string()),
+        };
+        return out;
+    }
+    let Some(from) = &msg.from else {
+        return out;
+    };
+    let via = munged_name(&from.name);
+    if is_list(&from.email) || (via.is_some() && !lists.is_empty()) {
+        // DMARC munging (Mailman's from_is_list, Google Groups): the list's
+        // own address stands in From; the person is in X-Original-From,
+        // or in Reply-To or Cc, where the list put them.
+        out.munged = Some(format!("“{}” <{}>", from.name, from.email));
+        let original = ["X-Original-From", "X-Original-Sender"]
+            .iter()
+            .filter_map(|h| msg.header(h))
+            .filter_map(|v| mailparse::addrparse(v).ok())
+            .flat_map(|l| l.extract_single_info())
+            .map(|s| s.addr.trim().to_ascii_lowercase());
+        let named = |a: &&crate::message::Address| {
+            via.as_deref()
+                .is_some_and(|n| a.name.eq_ignore_ascii_case(n))
+        };
+        // An address at the list's own domain (Discourse's replies+...@) is
+        // the list's, however it is named.
+        let found = original
+            .chain(msg.reply_to.iter().map(|a| a.email.clone()))
+            .chain(msg.cc.iter().filter(named).map(|a| a.email.clone()))
+            .find(|a| usable(a) && !same_domain(a, &from.email));
+        let instead = if row.class.context.list_post.is_some() {
+            "answer on the list (`reply-list`) or write to them yourself"
+        } else {
+            "answer where they wrote, or write to them yourself"
+        };
+        out.person = found.ok_or_else(|| {
+            format!(
+                "the list rewrote the sender as “{}” <{}> and the message names no address of the person: {instead}",
+                from.name, from.email
+            )
+        });
+        return out;
+    }
+    if !usable(&from.email) {
+        out.person = Err(format!(
+            "its sender {} is not a person's address",
+            from.email
+        ));
+        return out;
+    }
+    out.person = Ok(from.email.clone());
+    // A Reply-To that is the list's (Mailman's reply_goes_to_list) is never
+    // used for a private answer; one in the sender's own domain is theirs;
+    // one elsewhere may be anyone's: shown, and used only when told.
+    if let Some(rt) = msg
+        .reply_to
+        .iter()
+        .map(|a| a.email.clone())
+        .find(|a| usable(a) && *a != from.email)
+    {
+        if same_domain(&rt, &from.email) {
+            out.person = Ok(rt);
+        } else {
+            out.reply_to = Some(rt);
+        }
+    }
+    out
+}
+
+/// The commenter's own address, from a comment or pingback notification
+/// (never the platform's sending address).
+fn commenter(row: &Row) -> Option<String> {
+    row.class
+        .context
+        .author
+        .as_ref()
+        .map(|a| a.email.clone())
+        .filter(|e| e.contains('@'))
+}
+
+/// "Bob Lister via Announce" -> "Bob Lister" (also Google Groups' "'Bob' via Group").
+fn munged_name(name: &str) -> Option<String> {
+    let lower = name.to_lowercase();
+    let at = lower.rfind(" via ")?;
+    let who = name[..at].trim().trim_matches(['\'', '"']).trim();
+    (!who.is_empty()).then(|| who.to_string())
+}
+
+/// The addresses the message's list answers at or sends from: List-Post,
+/// the address a List-Id (RFC 2919) or X-BeenThere names, and a list
+/// Sender.
+fn list_addresses(row: &Row, msg: &Message) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(post) = msg.header("List-Post")
+        && let Ok(a) = list_post_address(post)
+    {
+        out.push(a.to_ascii_lowercase());
+    }
+    let ids = msg
+        .header("List-Id")
+        .map(|v| crate::classify::source::parse_list_id(v).1)
+        .into_iter()
+        .chain(row.class.context.list_id.clone());
+    for id in ids {
+        if id.contains('@') {
+            out.push(id.to_ascii_lowercase());
+        } else if let Some((local, domain)) = id.split_once('.')
+            && domain.contains('.')
+        {
+            out.push(format!("{local}@{domain}").to_ascii_lowercase());
+        }
+    }
+    for h in ["X-BeenThere", "X-Mailing-List"] {
+        if let Some(v) = msg.header(h)
+            && let Some(a) = v
+                .split(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | ';' | ','))
+                .find(|w| w.contains('@'))
+        {
+            out.push(a.to_ascii_lowercase());
+        }
+    }
+    if let Some(sender) = &msg.sender
+        && (!out.is_empty() || list_role(&sender.email))
+    {
+        out.push(sender.email.clone());
+    }
+    out
+}
+
+/// A list's administrative address: `x-bounces@`, `x-request@`, `owner-x@`...
+fn list_role(address: &str) -> bool {
+    let local = address.split('@').next().unwrap_or("");
+    [
+        "-bounces",
+        "-request",
+        "-owner",
+        "-admin",
+        "-help",
+        "-subscribe",
+        "-unsubscribe",
+    ]
+    .iter()
+    .any(|s| local.ends_with(s) || local.contains(&format!("{s}+")))
+        || local.starts_with("owner-")
+}
+
+fn is_list_address(address: &str, lists: &[String]) -> bool {
+    let a = address.to_ascii_lowercase();
+    lists.iter().any(|l| *l == a) || (!lists.is_empty() && list_role(&a))
+}
+
+/// The same domain, or one under the other (mail.example.org, example.org).
+fn same_domain(a: &str, b: &str) -> bool {
+    let (Some((_, da)), Some((_, db))) = (a.rsplit_once('@'), b.rsplit_once('@')) else {
+        return false;
+    };
+    let (da, db) = (da.to_ascii_lowercase(), db.to_ascii_lowercase());
+    let under =
+        |long: &str, short: &str| short.contains('.') && long.ends_with(&format!(".{short}"));
+    da == db || under(&da, &db) || under(&db, &da)
+}
+
 /// The owner's answer to item `item` (the message `row`, whose raw bytes are
-/// `raw`), threaded under the reader's message.
+/// `raw`), threaded under the reader's message, sent where `to` says.
 pub(crate) fn answer(
     config: &Config,
     item: i64,
     row: &Row,
     raw: &[u8],
-    list: bool,
+    to: To,
     text: &str,
 ) -> Result<Outgoing> {
     let msg = crate::message::parse(raw);
-    let to = if list {
-        let post = row
-            .class
-            .context
-            .list_post
-            .clone()
-            .context("the message did not come through a list with a List-Post address")?;
-        list_post_address(&post)?
-    } else if row.source == Source::Comment || row.source == Source::Pingback {
-        row.reader_email()
-    } else {
-        msg.reply_to
-            .first()
-            .or(msg.from.as_ref())
-            .map(|a| a.email.clone())
-            .context("the message names no one to answer (no Reply-To or From)")?
+    let r = recipients(row, &msg, &config.owner);
+    let (to, note) = match to {
+        To::List => {
+            let post = row
+                .class
+                .context
+                .list_post
+                .clone()
+                .context("the message did not come through a list with a List-Post address")?;
+            (list_post_address(&post)?, String::new())
+        }
+        To::Reader => {
+            let person = r.person.clone().map_err(anyhow::Error::msg)?;
+            let note = match (&r.reply_to, &r.munged) {
+                (Some(rt), _) => format!(
+                    " (its Reply-To asks for {rt}, another domain than the sender's: `#{item} reply-to` answers there)"
+                ),
+                (None, Some(m)) => format!(" (the list rewrote the sender as {m})"),
+                (None, None) => String::new(),
+            };
+            (person, note)
+        }
+        To::ReplyTo => {
+            let rt = r.reply_to.clone().with_context(|| {
+                format!("#{item} has no Reply-To in another domain than its sender's: `#{item} reply` answers the sender")
+            })?;
+            let person = r.person.clone().unwrap_or_default();
+            (
+                rt,
+                format!(" (its Reply-To, as you said; the sender is {person})"),
+            )
+        }
     };
     if !to.contains('@') {
         anyhow::bail!("no address to answer: `{to}`");
@@ -92,7 +326,7 @@ pub(crate) fn answer(
         .context("building the answer")?
         .formatted();
     Ok(Outgoing {
-        what: format!("answer to {to} for #{item}"),
+        what: format!("answer to {to} for #{item}{note}"),
         to,
         eml,
         told: None,
@@ -173,13 +407,73 @@ fn list_post_address(value: &str) -> Result<String> {
     Ok(addr.to_string())
 }
 
-/// One note per reader who asked for `topic`, once the owner wrote it.
+/// Who `T3 tell` writes to: each reader whose request for the topic was
+/// not judged spam or automated, by address; and the others, with why not.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct Told {
+    pub tell: Vec<String>,
+    pub not: Vec<String>,
+}
+
+pub(crate) fn who_to_tell(
+    store: &Store,
+    config: &Config,
+    group: &crate::analyze::TopicGroup,
+) -> Result<Told> {
+    let mut out = Told::default();
+    for id in &group.messages {
+        let Some(row) = store.row_by_message_id(id)? else {
+            continue;
+        };
+        let asker = if matches!(row.source, Source::Comment | Source::Pingback) {
+            commenter(&row).unwrap_or_default()
+        } else {
+            row.reader_email()
+        };
+        let why_not = if matches!(
+            row.source,
+            Source::Automated | Source::Pingback | Source::Own
+        ) {
+            Some("automated")
+        } else if row.class.reasons.iter().any(|r| {
+            r.rule == crate::classify::Rule::AsksNothing && r.why == crate::classify::asks::SPAM
+        }) {
+            Some("spam")
+        } else if !asker.contains('@') || config.owner.is_owner(&asker) {
+            Some("no address")
+        } else {
+            None
+        };
+        match why_not {
+            None if !out.tell.contains(&asker) => out.tell.push(asker),
+            None => {}
+            Some(why) => {
+                let who = match (&row.class.context.author, asker.is_empty()) {
+                    (Some(a), true) if !a.name.is_empty() => a.name.clone(),
+                    (_, true) => row.from_addr.clone(),
+                    _ => asker.clone(),
+                };
+                let line = format!("{who} ({why})");
+                if !out.not.contains(&line) {
+                    out.not.push(line);
+                }
+            }
+        }
+    }
+    // Asked once as spam and once in earnest: the earnest request counts.
+    out.not
+        .retain(|n| !out.tell.iter().any(|t| n.starts_with(&format!("{t} ("))));
+    Ok(out)
+}
+
+/// One note per reader who asked for `topic`, once the owner wrote it;
+/// none to those whose request was judged spam or automated.
 pub(crate) fn tells(
     store: &mut Store,
     config: &Config,
     topic: &Topic,
     outgoing: &mut Vec<Outgoing>,
-) -> Result<usize> {
+) -> Result<(usize, Vec<String>)> {
     let t = topic.id;
     let link = match (topic.state, &topic.link) {
         (TopicState::Written, Some(link)) => link.clone(),
@@ -190,10 +484,11 @@ pub(crate) fn tells(
         .iter()
         .find(|g| g.id == t)
         .with_context(|| format!("T{t} has no requests left"))?;
+    let told = who_to_tell(store, config, group)?;
     let renderer = crate::render::Renderer::new()?;
     let mut n = 0;
-    for asker in &group.askers {
-        if store.was_told(t, asker)? || config.owner.is_owner(asker) || !asker.contains('@') {
+    for asker in &told.tell {
+        if store.was_told(t, asker)? {
             continue;
         }
         let data = serde_json::json!({
@@ -219,7 +514,7 @@ pub(crate) fn tells(
         });
         n += 1;
     }
-    Ok(n)
+    Ok((n, told.not))
 }
 
 /// Send what the outbox holds. `send(recipient, eml)` delivers one message.
