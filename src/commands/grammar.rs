@@ -9,15 +9,15 @@
 
 use jiff::{Timestamp, ToSpan};
 
-pub(crate) use super::outgoing::To;
+pub(crate) use super::outgoing::AnswerTo;
 
-impl To {
+impl AnswerTo {
     /// The command word: `reply`, `reply-list`, `reply-to`.
     pub fn verb(self) -> &'static str {
         match self {
-            To::Reader => "reply",
-            To::List => "reply-list",
-            To::ReplyTo => "reply-to",
+            AnswerTo::Reader => "reply",
+            AnswerTo::List => "reply-list",
+            AnswerTo::ReplyTo => "reply-to",
         }
     }
 }
@@ -33,7 +33,7 @@ pub(crate) enum Command {
     /// Reply-To in another domain (only when the owner says so).
     Reply {
         item: i64,
-        to: To,
+        to: AnswerTo,
         text: String,
     },
     Planned(i64),
@@ -125,7 +125,7 @@ const GRAMMAR: &[Spec] = &[
         help: "then your answer on the next lines: sent to the reader's own address",
         make: |v| Command::Reply {
             item: v.ids[0],
-            to: To::Reader,
+            to: AnswerTo::Reader,
             text: v.text,
         },
     },
@@ -136,7 +136,7 @@ const GRAMMAR: &[Spec] = &[
         help: "then your answer: sent to the list",
         make: |v| Command::Reply {
             item: v.ids[0],
-            to: To::List,
+            to: AnswerTo::List,
             text: v.text,
         },
     },
@@ -147,7 +147,7 @@ const GRAMMAR: &[Spec] = &[
         help: "then your answer: sent to the Reply-To the digest shows, in another domain than the sender's",
         make: |v| Command::Reply {
             item: v.ids[0],
-            to: To::ReplyTo,
+            to: AnswerTo::ReplyTo,
             text: v.text,
         },
     },
@@ -460,7 +460,7 @@ mod tests {
             vec![
                 Command::Reply {
                     item: 12,
-                    to: To::Reader,
+                    to: AnswerTo::Reader,
                     text: "Thanks Marta!\n\nI use rspamd.".into()
                 },
                 Command::Done(13)
@@ -471,7 +471,7 @@ mod tests {
             p.commands,
             vec![Command::Reply {
                 item: 7,
-                to: To::List,
+                to: AnswerTo::List,
                 text: "Same here: it works.".into()
             }]
         );

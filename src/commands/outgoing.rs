@@ -26,7 +26,7 @@ pub(crate) struct Outgoing {
 /// Where an answer goes: the reader (their own address), the list, or
 /// (only when the owner says so) a Reply-To in another domain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum To {
+pub(crate) enum AnswerTo {
     Reader,
     List,
     ReplyTo,
@@ -226,7 +226,7 @@ fn list_role(address: &str) -> bool {
 
 fn is_list_address(address: &str, lists: &[String]) -> bool {
     let a = address.to_ascii_lowercase();
-    lists.iter().any(|l| *l == a) || (!lists.is_empty() && list_role(&a))
+    lists.contains(&a) || (!lists.is_empty() && list_role(&a))
 }
 
 /// The same domain, or one under the other (mail.example.org, example.org).
@@ -247,13 +247,13 @@ pub(crate) fn answer(
     item: i64,
     row: &Row,
     raw: &[u8],
-    to: To,
+    to: AnswerTo,
     text: &str,
 ) -> Result<Outgoing> {
     let msg = crate::message::parse(raw);
     let r = recipients(row, &msg, &config.owner);
     let (to, note) = match to {
-        To::List => {
+        AnswerTo::List => {
             let post = row
                 .class
                 .context
@@ -262,7 +262,7 @@ pub(crate) fn answer(
                 .context("the message did not come through a list with a List-Post address")?;
             (list_post_address(&post)?, String::new())
         }
-        To::Reader => {
+        AnswerTo::Reader => {
             let person = r.person.clone().map_err(anyhow::Error::msg)?;
             let note = match (&r.reply_to, &r.munged) {
                 (Some(rt), _) => format!(
@@ -273,7 +273,7 @@ pub(crate) fn answer(
             };
             (person, note)
         }
-        To::ReplyTo => {
+        AnswerTo::ReplyTo => {
             let rt = r.reply_to.clone().with_context(|| {
                 format!("#{item} has no Reply-To in another domain than its sender's: `#{item} reply` answers the sender")
             })?;
