@@ -260,7 +260,7 @@ fn open_items(
         let mut view = needs_reply_view(item.id, row, now);
         if let Some(raw) = store.raw(&row.message_id)? {
             let msg = crate::message::parse(&raw);
-            view.answers = crate::commands::recipients(row, &msg, &config.owner)
+            view.answers = crate::recipients::recipients(row, &msg, &config.owner)
                 .note(item.id)
                 .map(|n| clip(&n, 400));
         }
@@ -290,7 +290,7 @@ fn topics(store: &mut Store, config: &Config, rows: &[Row], since: i64) -> Resul
             .messages
             .iter()
             .any(|m| dates.get(m.as_str()).is_some_and(|&d| d >= since));
-        let told = crate::commands::who_to_tell(store, config, &g)?;
+        let told = crate::recipients::who_to_tell(store, config, &g)?;
         let mut view = topic_view(g, new);
         view.tell = told.tell.iter().map(|a| clip(a, 120)).collect();
         view.not_told = told.not.iter().map(|a| clip(a, 140)).collect();

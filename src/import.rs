@@ -17,19 +17,11 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::config::{Config, Owner};
-use crate::source::local::{self, Entry};
+use crate::source::local::{self, Entry, Found};
 use crate::store::{Checkpoint, Counts, Incoming, Location, Store};
 
 /// Messages per transaction.
 const BATCH: usize = 1000;
-
-/// A message as a source found it: whole, or (over the size limit) its
-/// header and its size, never the rest.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Found {
-    Whole(Vec<u8>),
-    TooLarge { header: Vec<u8>, size: u64 },
-}
 
 /// What an import did, for the run summary.
 #[derive(Debug, Default)]

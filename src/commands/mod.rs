@@ -23,7 +23,7 @@ use crate::store::Store;
 
 pub(crate) use apply::{DEFAULT_MAX_LINES, Report, apply_and_queue};
 pub(crate) use grammar::parse;
-pub(crate) use outgoing::{flush, recipients, results_message, who_to_tell};
+pub(crate) use outgoing::{flush, results_message};
 
 /// What one command message did, for its results message.
 #[derive(Debug)]

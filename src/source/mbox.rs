@@ -20,7 +20,13 @@ use std::sync::LazyLock;
 use anyhow::Result;
 use regex::bytes::Regex;
 
-use crate::import::Found;
+/// A message as a source found it: whole, or (over the size limit) its
+/// header and its size, never the rest.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Found {
+    Whole(Vec<u8>),
+    TooLarge { header: Vec<u8>, size: u64 },
+}
 
 /// One line as read: its bytes (at most the reader's cap) and its length.
 struct Line {
