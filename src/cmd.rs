@@ -18,7 +18,7 @@ use crate::digest;
 use crate::import;
 use crate::source::imap;
 use crate::status::{Judge, Status};
-use crate::store::{Row, Store};
+use crate::store::{Row, RunLock, Store};
 use crate::text::{Visible, json as json_line, visible, visible_line};
 use crate::thread::{Mode, Node};
 
@@ -29,9 +29,9 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
     }
     let db = cli.db.clone().unwrap_or_else(|| config.db_path());
     let wait = config.store.lock_timeout();
-    let mut store = Store::open(&db, wait)?;
     // One allears at a time on a store; the daemon takes it round by round.
-    let lock = store.lock_run(wait, cli.command.name())?;
+    let lock = RunLock::take(&db, wait, cli.command.name())?;
+    let mut store = Store::open(&db, wait)?;
     let judged = analyze::ensure_current(&mut store, &config)?;
     if judged > 0 {
         eprintln!("the rules or your [owner] changed: judged {judged} stored message(s) again");

@@ -460,7 +460,8 @@ fn only_one_author_who_is_the_owner_with_an_aligned_pass_commands() {
         ),
         (
             owner,
-            "Authentication-Results: mx.ellis-on-it.example; dkim=none; spf=pass\r\nAuthentication-Results: mx.ellis-on-it.example; dkim=pass header.d=ellis-on-it.example\r\n",
+            // A pass forged below the delivering server's Received counts for nothing.
+            "Authentication-Results: mx.ellis-on-it.example; dkim=none; spf=pass\r\nReceived: from mail.evil.example by mx.ellis-on-it.example\r\nAuthentication-Results: mx.ellis-on-it.example; dkim=pass header.d=ellis-on-it.example\r\n",
         ),
     ] {
         reply_to_digest(&d, from, &reply_to, extra, &command);
