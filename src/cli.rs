@@ -129,8 +129,12 @@ pub(crate) enum Command {
         #[arg(long, value_name = "PATH")]
         file: PathBuf,
         /// Send it to the list (its List-Post) instead of the person.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "reply_to")]
         list: bool,
+        /// Send it to the message's Reply-To, when it names another domain
+        /// than the sender's (the digest shows it).
+        #[arg(long)]
+        reply_to: bool,
     },
     /// Act on a topic: merge, split, rename, planned, written, drop, tell.
     Topic {

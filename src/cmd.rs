@@ -18,7 +18,7 @@ use crate::digest;
 use crate::import;
 use crate::source::imap;
 use crate::status::{Judge, Status};
-use crate::store::{Row, Store};
+use crate::store::{Row, RunLock, Store};
 use crate::text::{Visible, json as json_line, visible, visible_line};
 use crate::thread::{Mode, Node};
 
@@ -40,9 +40,9 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
     }
     let db = config.db_path();
     let wait = config.store.lock_timeout();
-    let mut store = Store::open(&db, wait)?;
     // One allears at a time on a store; the daemon takes it round by round.
-    let lock = store.lock_run(wait, cli.command.name())?;
+    let lock = RunLock::take(&db, wait, cli.command.name())?;
+    let mut store = Store::open(&db, wait)?;
     let judged = analyze::ensure_current(&mut store, &config)?;
     if judged > 0 {
         eprintln!("the rules or your [owner] changed: judged {judged} stored message(s) again");
@@ -110,7 +110,12 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         Command::Snooze { id, when } => {
             command_line(&mut store, &config, &format!("{} snooze {when}", item(&id)))
         }
-        Command::Reply { id, file, list } => {
+        Command::Reply {
+            id,
+            file,
+            list,
+            reply_to,
+        } => {
             let text = if file.as_os_str() == "-" {
                 std::io::read_to_string(std::io::stdin())
                     .context("reading the answer from standard input")?
@@ -118,7 +123,11 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
                 std::fs::read_to_string(&file)
                     .with_context(|| format!("reading {}", file.display()))?
             };
-            let verb = if list { "reply-list" } else { "reply" };
+            let verb = match (list, reply_to) {
+                (true, _) => "reply-list",
+                (_, true) => "reply-to",
+                _ => "reply",
+            };
             command_line(
                 &mut store,
                 &config,

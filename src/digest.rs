@@ -77,6 +77,10 @@ pub(crate) struct NeedsReply {
     pub link_label: &'static str,
     /// For "Still waiting": when a digest first showed it ("5 days ago").
     pub shown: Option<String>,
+    /// Where an answer goes, when it is not simply the sender shown: a
+    /// Reply-To in another domain, a sender the list rewrote, or why no
+    /// private answer can go.
+    pub answers: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -89,6 +93,9 @@ pub(crate) struct TopicView {
     pub messages: Vec<String>,
     /// Some request in it arrived since the last digest.
     pub new: bool,
+    /// Who `T3 tell` writes to, and who it does not (spam, automated).
+    pub tell: Vec<String>,
+    pub not_told: Vec<String>,
 }
 
 /// One mailing list's activity since the last digest.
@@ -188,7 +195,7 @@ pub(crate) fn build_for(
 ) -> Result<Digest> {
     let rows = store.rows()?;
     let judge = Judge::load(store, config, now)?;
-    let (needs_reply, still_waiting) = open_items(store, &judge, &rows, now)?;
+    let (needs_reply, still_waiting) = open_items(store, config, &judge, &rows, now)?;
     let since = judge.since;
     let topics = topics(store, config, &rows, since.at)?;
     let window: Vec<&Row> = rows
@@ -262,6 +269,7 @@ fn refused(store: &Store, rows: &[Row], at: i64) -> Result<Vec<String>> {
 /// its id is stable from then on.
 fn open_items(
     store: &mut Store,
+    config: &Config,
     judge: &Judge,
     rows: &[Row],
     now: Timestamp,
@@ -270,6 +278,12 @@ fn open_items(
     for row in rows.iter().filter(|r| judge.candidate(r).is_ok()) {
         let item = store.item_for(&Judge::key(row))?;
         let mut view = needs_reply_view(item.id, row, now);
+        if let Some(raw) = store.raw(&row.message_id)? {
+            let msg = crate::message::parse(&raw);
+            view.answers = crate::recipients::recipients(row, &msg, &config.owner)
+                .note(item.id)
+                .map(|n| clip(&n, 400));
+        }
         match judge.by_item(Some(&item)) {
             Status::In(Section::StillWaiting) => {
                 view.shown = item.first_shown.map(|shown| age(now.as_second() - shown));
@@ -287,17 +301,22 @@ fn topics(store: &mut Store, config: &Config, rows: &[Row], since: i64) -> Resul
         .iter()
         .map(|r| (r.message_id.as_str(), r.date.unwrap_or(0)))
         .collect();
-    Ok(analyze::topic_groups(store, config)?
+    let mut out = Vec::new();
+    for g in analyze::topic_groups(store, config)?
         .into_iter()
         .filter(|g| matches!(g.state, TopicState::Open | TopicState::Planned))
-        .map(|g| {
-            let new = g
-                .messages
-                .iter()
-                .any(|m| dates.get(m.as_str()).is_some_and(|&d| d >= since));
-            topic_view(g, new)
-        })
-        .collect())
+    {
+        let new = g
+            .messages
+            .iter()
+            .any(|m| dates.get(m.as_str()).is_some_and(|&d| d >= since));
+        let told = crate::recipients::who_to_tell(store, config, &g)?;
+        let mut view = topic_view(g, new);
+        view.tell = told.tell.iter().map(|a| clip(a, 120)).collect();
+        view.not_told = told.not.iter().map(|a| clip(a, 140)).collect();
+        out.push(view);
+    }
+    Ok(out)
 }
 
 /// Per list: how much traffic, how many new threads, the busiest, and where the owner was named.
@@ -562,6 +581,7 @@ fn needs_reply_view(id: i64, row: &Row, now: Timestamp) -> NeedsReply {
         link,
         link_label,
         shown: None,
+        answers: None,
     }
 }
 
@@ -574,6 +594,8 @@ fn topic_view(g: TopicGroup, new: bool) -> TopicView {
         askers: g.askers.iter().map(|a| clip(a, 120)).collect(),
         messages: g.messages,
         new,
+        tell: Vec::new(),
+        not_told: Vec::new(),
     }
 }
 

@@ -27,6 +27,7 @@ mod message;
 mod newtext;
 mod oauth2;
 mod providers;
+mod recipients;
 mod render;
 mod run;
 mod schedule;
@@ -50,7 +51,8 @@ fn main() -> ExitCode {
         // `allears messages --json | head -1`: the reader is gone, and that is fine.
         Err(e) if closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("allears: {e:#}");
+            // An error may quote mail (a Message-ID, a subject): shown as text.
+            eprintln!("allears: {}", text::visible(&format!("{e:#}")));
             ExitCode::from(1)
         }
     }
@@ -80,9 +82,10 @@ fn init_logging(debug: bool) {
     }
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        // No colour codes in a journal or a log file (`allears daemon` under systemd, cron).
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        // Log lines may quote mail: each goes through `text::Visible`, so
+        // the terminal (or journal) gets text, and no colour codes either.
+        .with_writer(|| text::Visible::new(std::io::stderr()))
+        .with_ansi(false)
         .with_target(false)
         .without_time()
         .init();

@@ -460,7 +460,8 @@ fn only_one_author_who_is_the_owner_with_an_aligned_pass_commands() {
         ),
         (
             owner,
-            "Authentication-Results: mx.ellis-on-it.example; dkim=none; spf=pass\r\nAuthentication-Results: mx.ellis-on-it.example; dkim=pass header.d=ellis-on-it.example\r\n",
+            // A pass forged below the delivering server's Received counts for nothing.
+            "Authentication-Results: mx.ellis-on-it.example; dkim=none; spf=pass\r\nReceived: from mail.evil.example by mx.ellis-on-it.example\r\nAuthentication-Results: mx.ellis-on-it.example; dkim=pass header.d=ellis-on-it.example\r\n",
         ),
     ] {
         reply_to_digest(&d, from, &reply_to, extra, &command);
@@ -625,4 +626,217 @@ fn a_command_sent_again_under_a_new_message_id_is_not_applied_again() {
         assert!(r.contains(&format!("{id} reply: not done again")), "{r}");
         assert!(r.contains("by your reply <cmd-"), "{r}");
     }
+}
+
+/// A post to the Announce list (List-Post: NO) asking Robin something, as `from` wrote it.
+fn list_post(id: &str, from: &str, extra: &str) -> String {
+    format!(
+        "Message-ID: <{id}@lists.example.org>\r\nFrom: {from}\r\n{extra}To: announce@lists.example.org\r\nSubject: [Announce] Robin, will you speak at the meetup?\r\nDate: Tue, 24 Nov 2026 11:00:00 +0000\r\nList-Id: Announce <announce.lists.example.org>\r\nList-Post: NO\r\nX-Mailman-Version: 2.1.39\r\nPrecedence: list\r\n\r\nRobin, would you speak at our December meetup?\r\n"
+    )
+}
+
+/// Issue 18, finding 1: a private `#4 reply` to a post from a `List-Post:
+/// NO` list went to the whole list, through the list's munged Reply-To.
+/// A private answer goes to the person's own address, never a list's; a
+/// DMARC-munged "X via List" sender is resolved to the person, or the
+/// command is refused with the reason.
+#[test]
+fn a_private_reply_to_a_list_post_never_goes_to_the_list() {
+    let Some(Scene { d, _s, mut env }) =
+        scene("a_private_reply_to_a_list_post_never_goes_to_the_list")
+    else {
+        return;
+    };
+    let list = "Announce <announce@lists.example.org>";
+    for raw in [
+        // The list's Reply-To points back at the list.
+        list_post(
+            "l1",
+            "Bob Lister <bob@reader.example>",
+            &format!("Reply-To: {list}\r\n"),
+        ),
+        // DMARC munging: the list's address in From, the person in Reply-To.
+        list_post(
+            "l2",
+            "\"Alice Reader via Announce\" <announce@lists.example.org>",
+            "Reply-To: Alice Reader <alice@reader.example>\r\n",
+        ),
+        // DMARC munging with nobody to resolve to.
+        list_post(
+            "l3",
+            "\"Carol via Announce\" <announce@lists.example.org>",
+            &format!("Reply-To: {list}\r\n"),
+        ),
+    ] {
+        d.append("robin", "INBOX", raw.as_bytes());
+    }
+    env.run(&["run"]).ok();
+    let (text, _) = digest_text(&digest(&d));
+    assert!(
+        text.contains("answers go to alice@reader.example (the list rewrote the sender"),
+        "{text}"
+    );
+    assert!(
+        text.contains("no private answer: the list rewrote the sender as “Carol via Announce”"),
+        "{text}"
+    );
+    let reply_to = header(&digest(&d), "Reply-To").unwrap();
+    let (b, a, c) = (
+        item_of(&env, "l1@lists.example.org"),
+        item_of(&env, "l2@lists.example.org"),
+        item_of(&env, "l3@lists.example.org"),
+    );
+    reply_to_digest(
+        &d,
+        "Robin Ellis <robin@ellis-on-it.example>",
+        &reply_to,
+        "",
+        &format!("{b} reply\r\nYes, Bob.\r\n{a} reply\r\nYes, Alice.\r\n{c} reply\r\nYes, Carol."),
+    );
+    env.now = Some(DAY1_LATER.into());
+    env.run(&["run"]).ok();
+    let to_bob = inbox(&d, "bob");
+    assert_eq!(to_bob.len(), 1);
+    assert_eq!(header(&to_bob[0], "To").unwrap(), "bob@reader.example");
+    let to_alice = inbox(&d, "alice");
+    assert_eq!(to_alice.len(), 1);
+    assert!(body(&to_alice[0]).contains("Yes, Alice."));
+    assert!(
+        !_s.events().contains("announce@"),
+        "nothing went to the list: {}",
+        _s.events()
+    );
+    let results = results(&d);
+    assert_eq!(results.len(), 1);
+    assert!(
+        results[0].contains(&format!("{c} reply: FAILED: the list rewrote the sender")),
+        "{}",
+        results[0]
+    );
+}
+
+/// Issue 18, finding 2: `#6 reply` to a reader whose Reply-To names a
+/// third party went to the third party, and the digest showed only the
+/// reader's name. Such a Reply-To is shown in the digest item and the
+/// results message, and used only by `#6 reply-to`.
+#[test]
+fn a_reply_to_in_another_domain_is_shown_and_used_only_when_told() {
+    let Some(Scene { d, _s, mut env }) = scene("a_reply_to_in_another_domain_is_shown") else {
+        return;
+    };
+    let question = QUESTION.replace(
+        "To: robin@ellis-on-it.example\r\n",
+        "To: robin@ellis-on-it.example\r\nReply-To: Bob <bob@third.example>\r\n",
+    );
+    d.append("robin", "INBOX", question.as_bytes());
+    env.run(&["run"]).ok();
+    let (text, html) = digest_text(&digest(&d));
+    let id = item_of(&env, "q1@reader.example");
+    assert!(
+        text.contains(&format!(
+            "answers go to alice@reader.example; its Reply-To asks for bob@third.example, another domain than the sender's: `{id} reply-to` answers there"
+        )),
+        "{text}"
+    );
+    assert!(html.contains("bob@third.example"), "{html}");
+    let reply_to = header(&digest(&d), "Reply-To").unwrap();
+    let owner = "Robin Ellis <robin@ellis-on-it.example>";
+    reply_to_digest(&d, owner, &reply_to, "", &format!("{id} reply\r\nrspamd."));
+    env.now = Some(DAY1_LATER.into());
+    env.run(&["run"]).ok();
+    assert_eq!(inbox(&d, "alice").len(), 1, "the answer went to the reader");
+    assert!(inbox(&d, "bob").is_empty(), "and not to the Reply-To");
+    let results = results(&d);
+    assert!(
+        results[0].contains("its Reply-To asks for bob@third.example"),
+        "{}",
+        results[0]
+    );
+    reply_to_digest(
+        &d,
+        owner,
+        &reply_to,
+        "",
+        &format!("{id} reply-to\r\nFor you too, Bob."),
+    );
+    env.run(&["run"]).ok();
+    let to_bob = inbox(&d, "bob");
+    assert_eq!(to_bob.len(), 1, "told so, it goes to the Reply-To");
+    assert_eq!(header(&to_bob[0], "To").unwrap(), "bob@third.example");
+}
+
+/// Issue 18, finding 5: `T1 tell` after a spam comment "requested" T1
+/// mailed the addresses the spam named. `tell` writes only to readers whose
+/// requests were not judged spam or automated, and the digest lists who.
+#[test]
+fn tell_writes_only_to_readers_whose_request_was_not_spam() {
+    let Some(Scene { d, _s, mut env }) = scene("tell_writes_only_to_readers_whose_request") else {
+        return;
+    };
+    let ask = |id: &str, from: &str, text: &str| {
+        format!(
+            "Message-ID: <{id}>\r\nFrom: {from}\r\nTo: robin@ellis-on-it.example\r\nSubject: an idea\r\nDate: Tue, 24 Nov 2026 10:00:00 +0000\r\n\r\n{text}\r\n"
+        )
+    };
+    // Spam that came through a list: read for requests, judged spam.
+    let spam = ask(
+        "t2@spam.example",
+        "Best Loans <bob@spam.example>",
+        "Robin, could you write about IPv6 at home? Fast cash, payday loan, no credit check!",
+    )
+    .replace(
+        "To: robin@ellis-on-it.example\r\n",
+        "To: announce@lists.example.org\r\nList-Id: Announce <announce.lists.example.org>\r\n",
+    );
+    d.append(
+        "robin",
+        "INBOX",
+        ask(
+            "t1@reader.example",
+            "Alice Reader <alice@reader.example>",
+            "Hi Robin, could you write about IPv6 at home? Thanks, Alice",
+        )
+        .as_bytes(),
+    );
+    d.append("robin", "INBOX", spam.as_bytes());
+    env.run(&["run"]).ok();
+    let topics = env.run(&["topics", "--json"]).json_lines();
+    let t = topics
+        .iter()
+        .find(|t| {
+            t["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m == "t2@spam.example")
+        })
+        .unwrap_or_else(|| panic!("the spam's request is grouped: {topics:?}"));
+    let id = t["id"].as_str().unwrap().to_string();
+    let (text, _) = digest_text(&digest(&d));
+    assert!(
+        text.lines()
+            .any(|l| l.trim() == format!("{id} tell writes to: alice@reader.example")),
+        "{text}"
+    );
+    assert!(
+        text.contains("and not to: bob@spam.example (spam)"),
+        "{text}"
+    );
+    let reply_to = header(&digest(&d), "Reply-To").unwrap();
+    reply_to_digest(
+        &d,
+        "Robin Ellis <robin@ellis-on-it.example>",
+        &reply_to,
+        "",
+        &format!("{id} written https://ellis-on-it.example/ipv6\r\n{id} tell"),
+    );
+    env.now = Some(DAY1_LATER.into());
+    env.run(&["run"]).ok();
+    assert_eq!(inbox(&d, "alice").len(), 1, "the reader is told");
+    assert!(inbox(&d, "bob").is_empty(), "the spammer is not");
+    assert!(
+        results(&d)[0].contains("not: bob@spam.example (spam)"),
+        "{}",
+        results(&d)[0]
+    );
 }

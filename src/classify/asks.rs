@@ -33,6 +33,9 @@ enum Addressee {
     Unstated,
 }
 
+/// The reason a message judged spam carries (`T3 tell` writes to no such asker).
+pub(crate) const SPAM: &str = "spam comment or message";
+
 pub(crate) fn asks_owner(
     place: &Place,
     text: &str,
@@ -55,7 +58,7 @@ pub(crate) fn asks_owner(
     }
     let spam = super::source::spam_cues(text);
     if super::source::is_spam(&spam) {
-        return no(reasons, "spam comment or message", &spam.join(", "));
+        return no(reasons, SPAM, &spam.join(", "));
     }
     if let Some(cue) = no_reply_wanted(text) {
         return no(reasons, "the writer says no reply is needed", cue);

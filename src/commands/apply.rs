@@ -163,7 +163,7 @@ fn apply_one(
             set_state(store, *i, ItemState::Muted, None)?;
             Ok(format!("nothing from {who} will come back"))
         }
-        Command::Reply { item, list, text } => {
+        Command::Reply { item, to, text } => {
             // The secret token goes to nobody but the owner.
             let tokens: Vec<String> = store.digest_tokens()?.into_iter().map(|t| t.0).collect();
             let text = outgoing::answer_text(text, &tokens);
@@ -174,8 +174,8 @@ fn apply_one(
             let raw = store
                 .raw(&row.message_id)?
                 .context("the raw message is gone")?;
-            let o = outgoing::answer(config, *item, &row, &raw, *list, &text)?;
-            let what = format!("will be sent to {}", o.to);
+            let o = outgoing::answer(config, *item, &row, &raw, *to, &text)?;
+            let what = format!("will be sent: {}", o.what);
             outgoing.push(o);
             Ok(what)
         }
@@ -219,8 +219,12 @@ fn apply_one(
         }
         Command::Tell(t) => {
             let topic = topic(store, *t)?;
-            let n = outgoing::tells(store, config, &topic, outgoing)?;
-            Ok(format!("{n} reader(s) will be told"))
+            let (n, not) = outgoing::tells(store, config, &topic, outgoing)?;
+            let mut said = format!("{n} reader(s) will be told");
+            if !not.is_empty() {
+                said.push_str(&format!("; not: {}", not.join(", ")));
+            }
+            Ok(said)
         }
         Command::Help => Ok(super::grammar::help()),
     }

@@ -139,7 +139,7 @@ fn token_address(a: &crate::message::Address, token: &str) -> bool {
 }
 
 /// One method's result in an Authentication-Results header, with its properties.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct MethodResult {
     method: String,
     result: String,
@@ -229,29 +229,38 @@ fn aligned(d: &str, from_domain: &str) -> bool {
 
 /// The owner's own server must vouch for the message: none of its
 /// Authentication-Results headers reports a failing DKIM, SPF or DMARC
-/// result, and its topmost one (the last added, by the server that
-/// delivered it; ones below may have come with the message) reports a
-/// DKIM pass for a domain aligned with `from_domain`, or a DMARC pass.
+/// result, and those it added on delivery report a DKIM pass for a domain
+/// aligned with `from_domain`, or a DMARC pass. The ones it added are those
+/// above the first Received header (the delivering server's own); any
+/// below it came with the message, whatever id they claim (RFC 8601
+/// section 7.2), and vouch for nothing.
 fn server_vouches(msg: &Message, server: &str, from_domain: &str) -> Result<(), String> {
-    let ours: Vec<Vec<MethodResult>> = msg
-        .headers
-        .iter()
-        .filter(|(name, _)| name.eq_ignore_ascii_case("Authentication-Results"))
-        .filter_map(|(_, value)| results_of(value, server))
-        .collect();
-    for results in &ours {
-        if let Some(bad) = results.iter().find(|r| {
-            matches!(r.method.as_str(), "dkim" | "spf" | "dmarc")
-                && matches!(r.result.as_str(), "fail" | "softfail" | "permerror")
-        }) {
-            return Err(format!("{server} reported {}", bad.describe()));
+    let mut top = Vec::new();
+    let mut all = Vec::new();
+    let mut delivered = false;
+    for (name, value) in &msg.headers {
+        if name.eq_ignore_ascii_case("Received") {
+            delivered = true;
+        } else if name.eq_ignore_ascii_case("Authentication-Results")
+            && let Some(results) = results_of(value, server)
+        {
+            if !delivered {
+                top.extend(results.iter().cloned());
+            }
+            all.extend(results);
         }
     }
-    let Some(top) = ours.first() else {
+    if let Some(bad) = all.iter().find(|r| {
+        matches!(r.method.as_str(), "dkim" | "spf" | "dmarc")
+            && matches!(r.result.as_str(), "fail" | "softfail" | "permerror")
+    }) {
+        return Err(format!("{server} reported {}", bad.describe()));
+    }
+    if top.is_empty() {
         return Err(format!(
             "{server} ([commands] authserv_id) added no Authentication-Results to it"
         ));
-    };
+    }
     let pass = top.iter().any(|r| {
         r.result == "pass"
             && match r.method.as_str() {
@@ -342,13 +351,21 @@ mod tests {
         assert!(vouches(&[]).is_err(), "nothing from our server is no pass");
         // Another server's results count for nothing.
         assert!(vouches(&["mx.other.example; dkim=pass header.d=ellis.example"]).is_err());
-        // A pass the message brought along, below our server's own header, does not count.
+        // A pass the message brought along, below the delivering server's
+        // Received, does not count; passes its milters added above it do.
         assert!(
             vouches(&[
-                "mx.ellis.example; dkim=none; spf=pass",
+                "mx.ellis.example; dkim=none; spf=pass\nReceived: from evil.example by mx.ellis.example",
                 "mx.ellis.example; dkim=pass header.d=ellis.example"
             ])
             .is_err()
+        );
+        assert!(
+            vouches(&[
+                "mx.ellis.example; spf=pass smtp.mailfrom=ellis.example",
+                "mx.ellis.example; dmarc=pass header.from=ellis.example\nReceived: from a by mx.ellis.example",
+            ])
+            .is_ok()
         );
         // A domain that only ends like the owner's is not aligned.
         assert!(vouches(&["mx.ellis.example; dkim=pass header.d=notellis.example"]).is_err());

@@ -9,6 +9,19 @@
 
 use jiff::{Timestamp, ToSpan};
 
+pub(crate) use super::outgoing::AnswerTo;
+
+impl AnswerTo {
+    /// The command word: `reply`, `reply-list`, `reply-to`.
+    pub fn verb(self) -> &'static str {
+        match self {
+            AnswerTo::Reader => "reply",
+            AnswerTo::List => "reply-list",
+            AnswerTo::ReplyTo => "reply-to",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Command {
     Done(i64),
@@ -16,10 +29,11 @@ pub(crate) enum Command {
     Mute(i64),
     MuteSender(i64),
     Snooze(i64, Timestamp),
-    /// Send `text` to the reader (`list`: to the list's List-Post).
+    /// Send `text` to the reader, the list (its List-Post), or the message's
+    /// Reply-To in another domain (only when the owner says so).
     Reply {
         item: i64,
-        list: bool,
+        to: AnswerTo,
         text: String,
     },
     Planned(i64),
@@ -139,10 +153,10 @@ const GRAMMAR: &[Spec] = &[
         pattern: &[Item, Lit("reply")],
         takes: Takes::Lines,
         example: "#12 reply",
-        help: "then your answer on the next lines: sent to the reader",
+        help: "then your answer on the next lines: sent to the reader's own address",
         make: |v| Command::Reply {
             item: v.ids[0],
-            list: false,
+            to: AnswerTo::Reader,
             text: v.text,
         },
     },
@@ -153,7 +167,18 @@ const GRAMMAR: &[Spec] = &[
         help: "then your answer: sent to the list",
         make: |v| Command::Reply {
             item: v.ids[0],
-            list: true,
+            to: AnswerTo::List,
+            text: v.text,
+        },
+    },
+    Spec {
+        pattern: &[Item, Lit("reply-to")],
+        takes: Takes::Lines,
+        example: "#12 reply-to",
+        help: "then your answer: sent to the Reply-To the digest shows, in another domain than the sender's",
+        make: |v| Command::Reply {
+            item: v.ids[0],
+            to: AnswerTo::ReplyTo,
             text: v.text,
         },
     },
@@ -244,16 +269,7 @@ impl Command {
             Command::Mute(i) => (item(i), "mute"),
             Command::MuteSender(i) => (item(i), "mute-sender"),
             Command::Snooze(i, _) => (item(i), "snooze"),
-            Command::Reply {
-                item: i,
-                list: false,
-                ..
-            } => (item(i), "reply"),
-            Command::Reply {
-                item: i,
-                list: true,
-                ..
-            } => (item(i), "reply-list"),
+            Command::Reply { item: i, to, .. } => (item(i), to.verb()),
             Command::Planned(t) => (topic(t), "planned"),
             Command::Written(t, _) => (topic(t), "written"),
             Command::Merge(t, _) => (topic(t), "merge"),
@@ -275,12 +291,7 @@ impl Command {
             Command::Mute(i) => format!("#{i} mute"),
             Command::MuteSender(i) => format!("mute sender #{i}"),
             Command::Snooze(i, _) => format!("#{i} snooze"),
-            Command::Reply {
-                item, list: false, ..
-            } => format!("#{item} reply"),
-            Command::Reply {
-                item, list: true, ..
-            } => format!("#{item} reply-list"),
+            Command::Reply { item, to, .. } => format!("#{item} {}", to.verb()),
             Command::Planned(t) => format!("T{t} planned"),
             Command::Written(t, _) => format!("T{t} written"),
             Command::Merge(a, b) => format!("T{a} merge T{b}"),
@@ -520,7 +531,7 @@ mod tests {
             vec![
                 Command::Reply {
                     item: 12,
-                    list: false,
+                    to: AnswerTo::Reader,
                     text: "Thanks Marta!\n\nI use rspamd.".into()
                 },
                 Command::Done(13)
@@ -531,7 +542,7 @@ mod tests {
             p.commands,
             vec![Command::Reply {
                 item: 7,
-                list: true,
+                to: AnswerTo::List,
                 text: "Same here: it works.".into()
             }]
         );

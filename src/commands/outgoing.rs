@@ -8,6 +8,7 @@ use anyhow::{Context as _, Result};
 
 use crate::classify::Source;
 use crate::config::Config;
+use crate::recipients::{list_post_address, recipients, who_to_tell};
 use crate::store::{OutboxKind, OutboxState, Row, Store, Topic, TopicState};
 
 /// Mail a command asks allears to send: an answer to a reader, or a "you
@@ -22,33 +23,58 @@ pub(crate) struct Outgoing {
     pub told: Option<(i64, String)>,
 }
 
+/// Where an answer goes: the reader (their own address), the list, or
+/// (only when the owner says so) a Reply-To in another domain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AnswerTo {
+    Reader,
+    List,
+    ReplyTo,
+}
+
 /// The owner's answer to item `item` (the message `row`, whose raw bytes are
-/// `raw`), threaded under the reader's message.
+/// `raw`), threaded under the reader's message, sent where `to` says.
 pub(crate) fn answer(
     config: &Config,
     item: i64,
     row: &Row,
     raw: &[u8],
-    list: bool,
+    to: AnswerTo,
     text: &str,
 ) -> Result<Outgoing> {
     let msg = crate::message::parse(raw);
-    let to = if list {
-        let post = row
-            .class
-            .context
-            .list_post
-            .clone()
-            .context("the message did not come through a list with a List-Post address")?;
-        list_post_address(&post)?
-    } else if row.source == Source::Comment || row.source == Source::Pingback {
-        row.reader_email()
-    } else {
-        msg.reply_to
-            .first()
-            .or(msg.from.as_ref())
-            .map(|a| a.email.clone())
-            .context("the message names no one to answer (no Reply-To or From)")?
+    let r = recipients(row, &msg, &config.owner);
+    let (to, note) = match to {
+        AnswerTo::List => {
+            let post = row
+                .class
+                .context
+                .list_post
+                .clone()
+                .context("the message did not come through a list with a List-Post address")?;
+            (list_post_address(&post)?, String::new())
+        }
+        AnswerTo::Reader => {
+            let person = r.person.clone().map_err(anyhow::Error::msg)?;
+            let note = match (&r.reply_to, &r.munged) {
+                (Some(rt), _) => format!(
+                    " (its Reply-To asks for {rt}, another domain than the sender's: `#{item} reply-to` answers there)"
+                ),
+                (None, Some(m)) => format!(" (the list rewrote the sender as {m})"),
+                (None, None) => String::new(),
+            };
+            (person, note)
+        }
+        AnswerTo::ReplyTo => {
+            let rt = r.reply_to.clone().with_context(|| {
+                format!("#{item} has no Reply-To in another domain than its sender's: `#{item} reply` answers the sender")
+            })?;
+            let person = r.person.clone().unwrap_or_default();
+            (
+                rt,
+                format!(" (its Reply-To, as you said; the sender is {person})"),
+            )
+        }
     };
     if !to.contains('@') {
         anyhow::bail!("no address to answer: `{to}`");
@@ -92,7 +118,7 @@ pub(crate) fn answer(
         .context("building the answer")?
         .formatted();
     Ok(Outgoing {
-        what: format!("answer to {to} for #{item}"),
+        what: format!("answer to {to} for #{item}{note}"),
         to,
         eml,
         told: None,
@@ -151,35 +177,14 @@ fn answer_subject(row: &Row) -> String {
     }
 }
 
-/// RFC 2369 List-Post: `<mailto:list@example.org>`, or `NO` (posting not allowed).
-fn list_post_address(value: &str) -> Result<String> {
-    let v = value.trim();
-    if v.eq_ignore_ascii_case("no")
-        || v.to_ascii_lowercase().starts_with("no ")
-        || v.starts_with("NO")
-    {
-        anyhow::bail!("the list says List-Post: NO (it does not accept posts)");
-    }
-    let start = v
-        .to_ascii_lowercase()
-        .find("mailto:")
-        .context("List-Post has no mailto: address")?;
-    let rest = &v[start + 7..];
-    let end = rest.find(['>', '?', ',', ' ']).unwrap_or(rest.len());
-    let addr = rest[..end].trim();
-    if !addr.contains('@') {
-        anyhow::bail!("List-Post `{v}` has no usable address");
-    }
-    Ok(addr.to_string())
-}
-
-/// One note per reader who asked for `topic`, once the owner wrote it.
+/// One note per reader who asked for `topic`, once the owner wrote it;
+/// none to those whose request was judged spam or automated.
 pub(crate) fn tells(
     store: &mut Store,
     config: &Config,
     topic: &Topic,
     outgoing: &mut Vec<Outgoing>,
-) -> Result<usize> {
+) -> Result<(usize, Vec<String>)> {
     let t = topic.id;
     let link = match (topic.state, &topic.link) {
         (TopicState::Written, Some(link)) => link.clone(),
@@ -190,10 +195,11 @@ pub(crate) fn tells(
         .iter()
         .find(|g| g.id == t)
         .with_context(|| format!("T{t} has no requests left"))?;
+    let told = who_to_tell(store, config, group)?;
     let renderer = crate::render::Renderer::new()?;
     let mut n = 0;
-    for asker in &group.askers {
-        if store.was_told(t, asker)? || config.owner.is_owner(asker) || !asker.contains('@') {
+    for asker in &told.tell {
+        if store.was_told(t, asker)? {
             continue;
         }
         let data = serde_json::json!({
@@ -219,7 +225,7 @@ pub(crate) fn tells(
         });
         n += 1;
     }
-    Ok(n)
+    Ok((n, told.not))
 }
 
 /// Send what the outbox holds. `send(recipient, eml)` delivers one message.

@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -353,14 +353,18 @@ pub(crate) fn read_message(path: &Path, max: u64) -> Result<Found> {
         file.take(max).read_to_end(&mut raw).with_context(reading)?;
         return Ok(Found::Whole(raw));
     }
+    // Its header: the lines up to the first blank one, at most 1 MB of them.
     let mut header = Vec::new();
-    super::mbox::split(BufReader::new(file), max, |found| {
-        if let Found::TooLarge { header: h, .. } = found {
-            header = h;
+    let mut lines = BufReader::new(file).take(1 << 20);
+    loop {
+        let start = header.len();
+        if lines.read_until(b'\n', &mut header).with_context(reading)? == 0 {
+            break;
         }
-        Ok(())
-    })
-    .with_context(reading)?;
+        if matches!(&header[start..], b"\n" | b"\r\n") {
+            break;
+        }
+    }
     Ok(Found::TooLarge { header, size })
 }
 

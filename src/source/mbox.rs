@@ -240,7 +240,7 @@ pub(crate) fn split(
         prev_blank = is_blank(l);
     }
     if let Some(msg) = current.take()
-        && !(msg.bytes.iter().all(|b| b.is_ascii_whitespace()) && !msg.too_large)
+        && (msg.too_large || !msg.bytes.iter().all(|b| b.is_ascii_whitespace()))
     {
         count += 1;
         emit(msg.found())?;

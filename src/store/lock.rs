@@ -7,6 +7,7 @@
 
 use std::fs::File;
 use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -23,9 +24,22 @@ impl Store {
     /// Take the run lock for `what` ("run", "import"), waiting up to `wait`
     /// for another allears to finish. An in-memory store needs none.
     pub fn lock_run(&self, wait: Duration, what: &str) -> Result<RunLock> {
-        let Some(path) = self.lock_path("run") else {
-            return Ok(RunLock { _file: None });
-        };
+        match self.conn.path().filter(|p| !p.is_empty()) {
+            Some(db) => RunLock::take(Path::new(db), wait, what),
+            None => Ok(RunLock { _file: None }),
+        }
+    }
+}
+
+impl RunLock {
+    /// The run lock of the store at `db`, before it is opened (opening may
+    /// bring its schema up to date, which one allears at a time must do).
+    pub fn take(db: &Path, wait: Duration, what: &str) -> Result<RunLock> {
+        let path = PathBuf::from(format!("{}.run-lock", db.display()));
+        if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("creating folder {}", dir.display()))?;
+        }
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -51,7 +65,7 @@ impl Store {
                     };
                     anyhow::bail!(
                         "{who} is using the store {}; waited {} s for it ([store] lock_timeout_secs). Try again when it has finished",
-                        self.conn.path().unwrap_or("(memory)"),
+                        db.display(),
                         wait.as_secs()
                     );
                 }
