@@ -671,10 +671,27 @@ impl Secret {
     }
 }
 
+/// The file's mode (the permission bits) when group or others may read
+/// it: a file holding a secret must be the owner's alone.
+pub(crate) fn readable_by_others(path: &Path) -> Result<Option<u32>> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .with_context(|| format!("reading permissions of {}", path.display()))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Ok(Some(mode & 0o777));
+        }
+    }
+    Ok(None)
+}
+
 /// Run a secret's command (`password_command`, `token_command`,
-/// `client_secret_command`) with `sh -c` and keep the first line it prints.
-/// Its standard error goes to ours; an error names the key and the command,
-/// never what it printed.
+/// `client_secret_command`) with `sh -c`, bounded in time like any secret
+/// command, and keep the first line it prints. An error names the key and
+/// the command, never what it printed.
 pub(crate) fn first_line_of(key: &str, cmd: &str) -> Result<String> {
     let text = secret_command(key, cmd, DEFAULT_SECRET_TIMEOUT)?;
     Ok(text.lines().next().unwrap_or("").to_string())
@@ -847,20 +864,11 @@ impl Config {
         if !plain {
             return Ok(());
         }
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(path)
-                .with_context(|| format!("reading permissions of {}", path.display()))?
-                .permissions()
-                .mode();
-            if mode & 0o077 != 0 {
-                bail!(
-                    "{}: a plain `password` is refused because the file is readable by group or others (mode {:o}); chmod 600 it, or use password_command / password_env",
-                    path.display(),
-                    mode & 0o777
-                );
-            }
+        if let Some(mode) = readable_by_others(path)? {
+            bail!(
+                "{}: a plain `password` is refused because the file is readable by group or others (mode {mode:o}); chmod 600 it, or use password_command / password_env",
+                path.display(),
+            );
         }
         tracing::warn!(
             "{}: a plain `password` is stored in the file; prefer password_command or password_env",

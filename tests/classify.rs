@@ -9,12 +9,6 @@ use serde_json::Value;
 
 use crate::support::{Env, corpora};
 
-fn write(env: &Env, rel: &str, text: &str) {
-    let p = env.path().join(rel);
-    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-    std::fs::write(p, text).expect("write");
-}
-
 /// Import `mail/` and return `messages --json` by Message-ID.
 fn judge(env: &Env) -> std::collections::HashMap<String, Value> {
     env.run(&["import", "mail"]).ok();
@@ -52,8 +46,7 @@ fn a_list_post_asks_the_owner_only_when_it_addresses_them() {
         ),
     ];
     for (id, body, _) in &cases {
-        write(
-            &env,
+        env.write(
             &format!("mail/{id}.eml"),
             &mail(
                 id,
@@ -74,8 +67,7 @@ fn a_list_post_asks_the_owner_only_when_it_addresses_them() {
 fn a_forum_post_sent_as_auto_generated_is_still_a_list_post() {
     let env = Env::new();
     let headers = "From: ana via Forum <noreply@forum.example>\nTo: robin@ellis-on-it.example\nSubject: [Forum] Backups\nList-Id: Forum | Backups <backups.forum.example>\nAuto-Submitted: auto-generated\nX-Discourse-Post-Id: 41\nX-Discourse-Topic-Id: 9";
-    write(
-        &env,
+    env.write(
         "mail/d.eml",
         &mail(
             "d1@forum",
@@ -84,8 +76,7 @@ fn a_forum_post_sent_as_auto_generated_is_still_a_list_post() {
         ),
     );
     let summary = "From: Forum Summary <noreply@forum.example>\nTo: robin@ellis-on-it.example\nSubject: [Forum] Summary\nAuto-Submitted: auto-generated\nList-Unsubscribe: <https://forum.example/u>";
-    write(
-        &env,
+    env.write(
         "mail/s.eml",
         &mail(
             "s1@forum",
@@ -111,9 +102,9 @@ fn wordpress_reply_comment_answers_its_parent_by_comment_id() {
     let other = "New comment on your post \"Routers\"\nAuthor: Ben (IP address: 192.0.2.2, x)\nEmail: ben@example.net\nURL: \nComment: \nAnd how often do you update it?\n\nPermalink: https://blog.example/routers/#comment-78\n";
     let reply = "New comment on your post \"Routers\"\nAuthor: Robin Ellis (IP address: 192.0.2.3, x)\nEmail: robin@ellis-on-it.example\nURL: \nIn reply to: https://blog.example/wp-admin/comment.php?action=editcomment&c=77#wpbody-content\nComment: \nOpenWrt, always.\n\nPermalink: https://blog.example/routers/#comment-79\n";
     let h = "From: Blog <wordpress@blog.example>\nTo: robin@ellis-on-it.example\nSubject: [Blog] Comment: \"Routers\"";
-    write(&env, "mail/1.eml", &mail("c77@blog", h, parent));
-    write(&env, "mail/2.eml", &mail("c78@blog", h, other));
-    write(&env, "mail/3.eml", &mail("c79@blog", h, reply));
+    env.write("mail/1.eml", &mail("c77@blog", h, parent));
+    env.write("mail/2.eml", &mail("c78@blog", h, other));
+    env.write("mail/3.eml", &mail("c79@blog", h, reply));
     let got = judge(&env);
     assert_eq!(got["c79@blog"]["source"], "own", "{}", got["c79@blog"]);
     assert_eq!(got["c77@blog"]["answered"], true, "{}", got["c77@blog"]);
@@ -137,13 +128,11 @@ fn hostile_mail_gets_a_decision_with_a_reason() {
         ));
     }
     nested.push_str("--b200\nContent-Type: text/plain\n\nCould you help?\n");
-    write(&env, "mail/nested.eml", &nested);
-    write(
-        &env,
-        "mail/bin.eml",
+    env.write("mail/nested.eml", &nested);
+    env.write("mail/bin.eml",
         "Message-ID: <bin@x>\nFrom: \u{0}\u{1}@@@\nSubject: =?x?B?####?=\n\n\u{fffd}??? ¿¿¿ ？？？ 。。。\n",
     );
-    write(&env, "mail/empty.eml", "Message-ID: <empty@x>\n\n");
+    env.write("mail/empty.eml", "Message-ID: <empty@x>\n\n");
     let got = judge(&env);
     for id in ["nest@x", "bin@x", "empty@x"] {
         let m = got.get(id).unwrap_or_else(|| panic!("{id} not stored"));
@@ -163,8 +152,7 @@ fn a_megabyte_of_quoted_history_stays_fast() {
             "> Is this the line that breaks? Could you check? What about https://x.example/?a=1\n",
         );
     }
-    write(
-        &env,
+    env.write(
         "mail/big.eml",
         &mail(
             "big@x",
@@ -189,13 +177,11 @@ fn a_megabyte_of_quoted_history_stays_fast() {
 fn topic_merge_folds_one_topic_into_another() {
     let env = Env::new();
     let h = "From: a@example.net\nTo: robin@ellis-on-it.example\nSubject: idea";
-    write(
-        &env,
+    env.write(
         "mail/1.eml",
         &mail("t1@x", h, "Could you write about Nextcloud for a choir?"),
     );
-    write(
-        &env,
+    env.write(
         "mail/2.eml",
         &mail(
             "t2@x",
@@ -286,10 +272,8 @@ fn a_contact_form_message_is_a_reader_writing_directly() {
     let env = Env::new();
     let h = "From: Blog <wordpress@blog.example>\nTo: robin@ellis-on-it.example\nReply-To: Nia Obi <nia@example.net>\nSubject: [Blog] Contact form: a question";
     let body = "From: Nia Obi <nia@example.net>\nSubject: a question\n\nMessage Body:\nWould you write about e-readers for the visually impaired?\n\n-- \nThis e-mail was sent from a contact form on Blog (https://blog.example)";
-    write(&env, "mail/f.eml", &mail("form1@blog", h, body));
-    write(
-        &env,
-        "mail/r.eml",
+    env.write("mail/f.eml", &mail("form1@blog", h, body));
+    env.write("mail/r.eml",
         &mail(
             "reset1@blog",
             "From: Blog <wordpress@blog.example>\nTo: robin@ellis-on-it.example\nSubject: [Blog] Password Reset",
@@ -332,12 +316,12 @@ fn a_list_reply_quoting_the_owner_answers_their_call_whatever_its_ids() {
     let headers = format!(
         "From: Kai <kai@example.net>\nSubject: Re: ideas\nIn-Reply-To: <CAF00d@mail.gmail.example>\n{list}"
     );
-    write(&env, "mail/k.eml", &mail("k1@x", &headers, body));
+    env.write("mail/k.eml", &mail("k1@x", &headers, body));
     let other = "What about printers?\n\nOn Mon, 23 Nov 2026 at 09:00, Lee Park <lee@example.net> wrote:\n> Any printer tips?\n";
     let headers = format!(
         "From: Kai <kai@example.net>\nSubject: Re: printers\nIn-Reply-To: <CAF11d@mail.gmail.example>\n{list}"
     );
-    write(&env, "mail/o.eml", &mail("k2@x", &headers, other));
+    env.write("mail/o.eml", &mail("k2@x", &headers, other));
     let got = judge(&env);
     assert_eq!(got["k1@x"]["asks_owner"], true, "{}", got["k1@x"]);
     assert_eq!(
@@ -407,8 +391,7 @@ fn requests_in_other_words_and_languages_group_and_others_stay_apart() {
         let h = format!(
             "From: {id} <{id}@example.net>\nTo: robin@ellis-on-it.example\nSubject: idea\nContent-Type: text/plain; charset=utf-8"
         );
-        write(
-            &env,
+        env.write(
             &format!("mail/{id}.eml"),
             &mail(
                 &format!("{id}@x"),

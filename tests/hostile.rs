@@ -6,12 +6,6 @@
 
 use crate::support::{Env, owner_config};
 
-fn write(env: &Env, rel: &str, bytes: &[u8]) {
-    let p = env.path().join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, bytes).unwrap();
-}
-
 /// Characters a terminal would act on: every control but the line feed,
 /// and the bidirectional and invisible format characters.
 fn acted_on(c: char) -> bool {
@@ -38,7 +32,7 @@ const HOSTILE: &str = "Message-ID: <evil\u{202E}1@reader.example>\r\nFrom: =?UTF
 #[test]
 fn mail_text_reaches_the_terminal_as_visible_escapes_only() {
     let env = Env::new().now("2026-11-26T08:00:00Z");
-    write(&env, "mail/cur/1:2,S", HOSTILE.as_bytes());
+    env.write("mail/cur/1:2,S", HOSTILE.as_bytes());
     env.run(&["import", "mail"]).ok();
     let id = "evil\u{202E}1@reader.example";
     for args in [
@@ -77,8 +71,7 @@ fn mail_text_reaches_the_terminal_as_visible_escapes_only() {
 }
 
 fn import_one(env: &Env) {
-    write(
-        env,
+    env.write(
         "mail/a.eml",
         b"Message-ID: <a@reader.example>\nFrom: r@reader.example\nSubject: hi\n\nCould you help?\n",
     );
@@ -142,9 +135,7 @@ fn a_store_that_is_empty_or_not_allears_is_never_replaced() {
 fn importing_a_maildirs_cur_folder_reads_every_message_in_it() {
     let env = Env::new();
     for i in 0..50 {
-        write(
-            &env,
-            &format!("Maildir/cur/17000000{i:02}.M{i}P1.host,S=90:2,S"),
+        env.write(&format!("Maildir/cur/17000000{i:02}.M{i}P1.host,S=90:2,S"),
             format!("Message-ID: <m{i}@reader.example>\nFrom: r@reader.example\nSubject: m{i}\n\nhello\n").as_bytes(),
         );
     }
@@ -192,9 +183,9 @@ const ONE: &[u8] =
 #[test]
 fn a_fifo_among_the_mail_is_reported_and_skipped_not_waited_on() {
     let env = Env::new();
-    write(&env, "Maildir/cur/1:2,S", ONE);
+    env.write("Maildir/cur/1:2,S", ONE);
     std::fs::create_dir_all(env.path().join("Maildir/new")).unwrap();
-    write(&env, "plain/a.eml", &ONE.to_vec().replace_all_ids("two"));
+    env.write("plain/a.eml", &ONE.to_vec().replace_all_ids("two"));
     mkfifo(&env.path().join("Maildir/fifo"));
     mkfifo(&env.path().join("Maildir/cur/2:2,S"));
     mkfifo(&env.path().join("plain/b.eml"));
@@ -222,7 +213,7 @@ fn a_fifo_among_the_mail_is_reported_and_skipped_not_waited_on() {
 #[test]
 fn symlinks_back_to_a_folder_do_not_make_the_walk_loop() {
     let env = Env::new();
-    write(&env, "mail/a.eml", ONE);
+    env.write("mail/a.eml", ONE);
     for l in ["l1", "l2", "l3"] {
         std::os::unix::fs::symlink(".", env.path().join("mail").join(l)).unwrap();
     }
@@ -240,14 +231,12 @@ fn symlinks_back_to_a_folder_do_not_make_the_walk_loop() {
 fn a_maildir_subfolder_that_cannot_be_read_is_reported() {
     use std::os::unix::fs::PermissionsExt;
     let env = Env::new();
-    write(&env, "Maildir/cur/1:2,S", ONE);
-    write(
-        &env,
+    env.write("Maildir/cur/1:2,S", ONE);
+    env.write(
         "Maildir/.Lists/cur/2:2,S",
         &ONE.to_vec().replace_all_ids("two"),
     );
-    write(
-        &env,
+    env.write(
         "Maildir/.Notes/cur/3:2,S",
         &ONE.to_vec().replace_all_ids("three"),
     );
@@ -313,7 +302,7 @@ fn mbox_of(n: usize) -> Vec<u8> {
 fn a_store_error_in_the_middle_of_an_import_ends_it_with_the_error() {
     let env = Env::with_config(&owner_config("[store]\nlock_timeout_secs = 1\n"));
     import_one(&env);
-    write(&env, "big.mbox", &mbox_of(6000));
+    env.write("big.mbox", &mbox_of(6000));
     let other = rusqlite::Connection::open(env.path().join("allears.db")).unwrap();
     other.execute_batch("BEGIN IMMEDIATE").unwrap();
     let r = run_within(&env, &["import", "big.mbox"], 60)
@@ -418,7 +407,7 @@ Bob
 #[test]
 fn a_pipermail_body_line_starting_with_from_does_not_split_the_message() {
     let env = Env::new();
-    write(&env, "archive/2010-October.txt", PIPERMAIL.as_bytes());
+    env.write("archive/2010-October.txt", PIPERMAIL.as_bytes());
     let r = env.run(&["import", "archive"]);
     assert!(r.stderr.contains("imported 2 new"), "{}", r.stderr);
     let msgs = env.run(&["messages", "--json"]).json_lines();
@@ -446,13 +435,13 @@ fn a_local_message_over_the_size_limit_is_kept_as_its_header() {
     let big = format!(
         "Message-ID: <big@reader.example>\nFrom: r@reader.example\nSubject: a 3 MB message\n\n{body}"
     );
-    write(&env, "mail/big.eml", big.as_bytes());
+    env.write("mail/big.eml", big.as_bytes());
     let mut mbox = String::from_utf8(mbox_of(2)).unwrap();
     mbox.push_str(&format!(
         "From r@reader.example Mon Nov  2 10:00:00 2026\n{}\nFrom r@reader.example Mon Nov  2 10:00:00 2026\nMessage-ID: <after@reader.example>\nFrom: r@reader.example\nSubject: after\n\nhello\n",
         big.replace("big@", "big2@")
     ));
-    write(&env, "mail/archive.mbox", mbox.as_bytes());
+    env.write("mail/archive.mbox", mbox.as_bytes());
     let r = env.run(&["import", "mail"]);
     assert!(r.status.success(), "{}", r.stderr);
     assert!(r.stderr.contains("imported 5 new"), "{}", r.stderr);

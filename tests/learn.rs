@@ -5,12 +5,6 @@
 
 use crate::support::Env;
 
-fn write(env: &Env, rel: &str, text: &str) {
-    let p = env.path().join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
-
 fn direct(id: &str, from: &str, subject: &str, body: &str) -> String {
     format!(
         "Message-ID: <{id}>\nFrom: {from}\nTo: Robin Ellis <robin@ellis-on-it.example>\nDate: Mon, 30 Nov 2026 09:00:00 +0000\nSubject: {subject}\n\n{body}\n"
@@ -33,25 +27,11 @@ fn flagged(env: &Env) -> Vec<String> {
         .collect()
 }
 
-fn item_of(env: &Env, message_id: &str) -> String {
-    env.run(&["items", "--json"])
-        .json_lines()
-        .into_iter()
-        .find(|i| i["message_ids"][0] == message_id)
-        .and_then(|i| {
-            i["id"]
-                .as_str()
-                .map(|s| s.trim_start_matches('#').to_string())
-        })
-        .unwrap_or_else(|| panic!("no item for {message_id}"))
-}
-
 #[test]
 fn not_for_me_unflags_mail_like_it_survives_reclassify_and_can_be_forgotten() {
     let env = Env::new().now("2026-12-01T09:00:00Z");
     let shop = "Lampshop <hello@lampshop.example>";
-    write(
-        &env,
+    env.write(
         "mail/cur/1",
         &direct(
             "a1@lampshop.example",
@@ -60,8 +40,7 @@ fn not_for_me_unflags_mail_like_it_survives_reclassify_and_can_be_forgotten() {
             "Robin, could you rate the desk lamp you bought from us last week?",
         ),
     );
-    write(
-        &env,
+    env.write(
         "mail/cur/2",
         &direct(
             "q1@reader.example",
@@ -73,7 +52,7 @@ fn not_for_me_unflags_mail_like_it_survives_reclassify_and_can_be_forgotten() {
     env.run(&["import", "mail"]).ok();
     assert_eq!(flagged(&env).len(), 2, "both flagged by the rules");
 
-    let id = item_of(&env, "a1@lampshop.example");
+    let id = env.item_of("a1@lampshop.example");
     let said = env.run(&["not-for-me", &id]).ok();
     assert!(said.contains("correction 1"), "{said}");
     assert_eq!(flagged(&env), vec!["q1@reader.example".to_string()]);
@@ -81,8 +60,7 @@ fn not_for_me_unflags_mail_like_it_survives_reclassify_and_can_be_forgotten() {
     assert!(why.contains("not for you (correction 1"), "{why}");
 
     // Later mail of the same kind from the same shop is not flagged.
-    write(
-        &env,
+    env.write(
         "mail/cur/3",
         &direct(
             "a2@lampshop.example",
@@ -113,8 +91,7 @@ fn not_for_me_unflags_mail_like_it_survives_reclassify_and_can_be_forgotten() {
 fn needs_reply_on_a_comment_in_the_digest_flags_it_and_the_same_readers_next_one() {
     let env = Env::new().now("2026-12-01T09:00:00Z");
     let post = "Moving my home lab to IPv6-only";
-    write(
-        &env,
+    env.write(
         "mail/cur/1",
         &comment(
             "c1",
@@ -152,8 +129,7 @@ fn needs_reply_on_a_comment_in_the_digest_flags_it_and_the_same_readers_next_one
 
     // Her next comment with a question is flagged too; another reader's
     // remark on the same post is not.
-    write(
-        &env,
+    env.write(
         "mail/cur/2",
         &comment(
             "c2",
@@ -163,8 +139,7 @@ fn needs_reply_on_a_comment_in_the_digest_flags_it_and_the_same_readers_next_one
             "How did your printer take it?",
         ),
     );
-    write(
-        &env,
+    env.write(
         "mail/cur/3",
         &comment(
             "c3",
@@ -198,8 +173,7 @@ fn topic_ids(env: &Env) -> Vec<(String, String, usize)> {
 fn a_merge_teaches_the_topic_its_other_wording_split_undoes_it_rename_titles_it() {
     let env = Env::new().now("2026-12-01T09:00:00Z");
     let ask = |n: u32, who: &str, what: &str| {
-        write(
-            &env,
+        env.write(
             &format!("mail/cur/{n}"),
             &direct(
                 &format!("t{n}@reader.example"),
@@ -262,9 +236,7 @@ fn a_merge_teaches_the_topic_its_other_wording_split_undoes_it_rename_titles_it(
 fn topics_show_askers_first_and_last_request_and_the_last_30_days_most_readers_first() {
     let env = Env::new().now("2026-12-01T09:00:00Z");
     let ask = |n: u32, who: &str, date: &str, what: &str| {
-        write(
-            &env,
-            &format!("mail/cur/{n}"),
+        env.write(&format!("mail/cur/{n}"),
             &format!(
                 "Message-ID: <r{n}@reader.example>\nFrom: {who}\nTo: robin@ellis-on-it.example\nDate: {date}\nSubject: An idea\n\nRobin, could you write a column about {what}?\n"
             ),

@@ -2,25 +2,14 @@
 
 use crate::support::{Env, owner_config};
 
-fn write(env: &Env, rel: &str, text: &str) {
-    let p = env.path().join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
-
 #[test]
 fn importing_twice_changes_nothing() {
     let env = Env::new();
-    write(
-        &env,
+    env.write(
         "mail/cur/1",
         "Message-ID: <a@x>\nFrom: r@x.example\nSubject: hi\n\nCould you help?\n",
     );
-    write(
-        &env,
-        "mail/new/2",
-        "From: s@x.example\nSubject: no id\n\nhello\n",
-    );
+    env.write("mail/new/2", "From: s@x.example\nSubject: no id\n\nhello\n");
     let first = env.run(&["import", "mail"]);
     assert!(first.stderr.contains("imported 2 new"), "{}", first.stderr);
     let before = env.run(&["messages", "--json"]).ok();
@@ -47,8 +36,7 @@ fn a_wrong_config_names_the_key_and_the_file() {
 #[test]
 fn an_unreadable_path_is_reported_and_the_rest_goes_through() {
     let env = Env::new();
-    write(
-        &env,
+    env.write(
         "mail/a.eml",
         "Message-ID: <b@x>\nFrom: r@x.example\nSubject: hi\n\nhello\n",
     );
@@ -78,7 +66,7 @@ fn a_very_deep_reply_chain_prints_as_json() {
         }
         mbox.push_str("\nhi\n\n");
     }
-    write(&env, "chain.mbox", &mbox);
+    env.write("chain.mbox", &mbox);
     env.run(&["import", "chain.mbox"]).ok();
     let threads = env.run(&["threads", "--json"]).json_lines();
     assert_eq!(threads.len(), 1);
@@ -89,14 +77,10 @@ fn a_very_deep_reply_chain_prints_as_json() {
 #[test]
 fn commands_from_the_command_line() {
     let env = Env::new().now("2026-11-26T08:00:00Z");
-    write(
-        &env,
-        "mail/cur/1",
+    env.write("mail/cur/1",
         "Message-ID: <a@x>\nFrom: Ann <ann@reader.example>\nDate: Tue, 24 Nov 2026 10:00:00 +0000\nSubject: a question\n\nRobin, could you explain how you back up your server?\n",
     );
-    write(
-        &env,
-        "mail/cur/2",
+    env.write("mail/cur/2",
         "Message-ID: <b@x>\nFrom: Ben <ben@reader.example>\nDate: Tue, 24 Nov 2026 11:00:00 +0000\nSubject: another\n\nRobin, which router would you buy today?\n",
     );
     env.run(&["import", "mail"]).ok();

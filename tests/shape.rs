@@ -7,12 +7,6 @@ use std::path::Path;
 
 use crate::support::{Env, repo};
 
-fn write(env: &Env, rel: &str, text: &str) {
-    let p = env.path().join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
-
 const QUESTION: &str = "Message-ID: <q1@reader.example>\nFrom: Ann Reader <ann@reader.example>\nTo: robin@ellis-on-it.example\nDate: Mon, 30 Nov 2026 09:00:00 +0000\nSubject: UPS?\n\nRobin, which UPS do you use for your home lab?\n";
 const OTHER: &str = "Message-ID: <q2@reader.example>\nFrom: Ben Reader <ben@reader.example>\nTo: robin@ellis-on-it.example\nDate: Mon, 30 Nov 2026 10:00:00 +0000\nSubject: VLANs\n\nRobin, do you put the kids' devices on their own VLAN?\n";
 
@@ -24,30 +18,17 @@ fn items(env: &Env) -> Vec<String> {
         .collect()
 }
 
-fn item_of(env: &Env, message_id: &str) -> String {
-    env.run(&["items", "--json"])
-        .json_lines()
-        .into_iter()
-        .find(|i| i["message_ids"][0] == message_id)
-        .and_then(|i| {
-            i["id"]
-                .as_str()
-                .map(|s| s.trim_start_matches('#').to_string())
-        })
-        .unwrap_or_else(|| panic!("no item for {message_id}"))
-}
-
 #[test]
 fn explain_says_an_item_marked_done_is_not_in_the_digest_and_why() {
     let env = Env::new().now("2026-12-01T09:00:00Z");
-    write(&env, "mail/cur/1", QUESTION);
+    env.write("mail/cur/1", QUESTION);
     env.run(&["import", "mail"]).ok();
     let before = env.run(&["explain", "q1@reader.example"]).ok();
     assert!(
         before.contains("in digest: yes, under Needs a reply"),
         "{before}"
     );
-    let id = item_of(&env, "q1@reader.example");
+    let id = env.item_of("q1@reader.example");
     env.run(&["done", &id]).ok();
     let after = env.run(&["explain", "q1@reader.example"]).ok();
     assert!(
@@ -67,13 +48,13 @@ fn without_smtp_a_second_run_a_day_later_lists_the_first_digests_items_as_still_
     let config =
         crate::support::owner_config("[[source]]\npath = \"mail\"\n[digest]\noutput = \"out\"\n");
     let env = Env::with_config(&config).now("2026-12-01T09:00:00Z");
-    write(&env, "mail/cur/1", QUESTION);
+    env.write("mail/cur/1", QUESTION);
     let first = env.run(&["run", "--force"]);
     assert!(first.status.success(), "{}", first.stderr);
     let text = std::fs::read_to_string(env.path().join("out/digest-2026-12-01.txt")).unwrap();
     assert!(text.contains("which UPS"), "{text}");
     let env = env.now("2026-12-02T09:00:00Z");
-    write(&env, "mail/cur/2", OTHER);
+    env.write("mail/cur/2", OTHER);
     let second = env.run(&["run", "--force"]);
     assert!(second.status.success(), "{}", second.stderr);
     let text = std::fs::read_to_string(env.path().join("out/digest-2026-12-02.txt")).unwrap();
@@ -94,9 +75,7 @@ fn without_smtp_a_second_run_a_day_later_lists_the_first_digests_items_as_still_
 fn a_closed_pipe_ends_quietly_with_success() {
     let env = Env::new();
     for i in 0..2000 {
-        write(
-            &env,
-            &format!("mail/cur/{i}"),
+        env.write(&format!("mail/cur/{i}"),
             &format!(
                 "Message-ID: <m{i}@x.example>\nFrom: a{i}@x.example\nSubject: hello {i}\n\nHello there, number {i}.\n"
             ),

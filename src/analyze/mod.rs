@@ -261,12 +261,14 @@ pub(crate) fn topic_groups(store: &mut Store, config: &Config) -> Result<Vec<Top
         let untouched = topic.state == TopicState::Open
             && topic.merged_into.is_none()
             && !learned.iter().any(|(t, _)| *t == topic.id);
-        if untouched {
-            let like = |k: &Vec<String>| {
-                g.members.iter().any(|&m| {
-                    crate::subjects::same_subject(&crate::subjects::keys(phrases[m], synonyms), k)
-                })
-            };
+        if untouched && !learned.is_empty() {
+            let members: Vec<Vec<String>> = g
+                .members
+                .iter()
+                .map(|&m| crate::subjects::keys(phrases[m], synonyms))
+                .collect();
+            let like =
+                |k: &Vec<String>| members.iter().any(|m| crate::subjects::same_subject(m, k));
             if let Some((t, _)) = learned.iter().find(|(_, k)| like(k))
                 && let Some(t) = store.topic(*t)?
             {

@@ -139,20 +139,11 @@ fn load(path: &Path, name: &str) -> Result<Saved> {
         ),
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     };
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path)
-            .with_context(|| format!("reading permissions of {}", path.display()))?
-            .permissions()
-            .mode();
-        if mode & 0o077 != 0 {
-            bail!(
-                "{} holds OAuth2 tokens but others can read it (mode {:o}): chmod 600 it, or run `allears login {name}` again",
-                path.display(),
-                mode & 0o777
-            );
-        }
+    if let Some(mode) = crate::config::readable_by_others(path)? {
+        bail!(
+            "{} holds OAuth2 tokens but others can read it (mode {mode:o}): chmod 600 it, or run `allears login {name}` again",
+            path.display(),
+        );
     }
     serde_json::from_str(&text).map_err(|_| {
         anyhow::anyhow!(

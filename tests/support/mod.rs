@@ -113,6 +113,27 @@ impl Env {
         c
     }
 
+    /// Write a file under the temp dir, making its folders.
+    pub fn write(&self, rel: &str, bytes: impl AsRef<[u8]>) {
+        let p = self.path().join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, bytes).expect("write");
+    }
+
+    /// The item id (without '#') that `items --json` gives a message.
+    pub fn item_of(&self, message_id: &str) -> String {
+        self.run(&["items", "--json"])
+            .json_lines()
+            .into_iter()
+            .find(|i| i["message_ids"][0] == message_id)
+            .and_then(|i| {
+                i["id"]
+                    .as_str()
+                    .map(|s| s.trim_start_matches('#').to_string())
+            })
+            .unwrap_or_else(|| panic!("no item for {message_id}"))
+    }
+
     pub fn run(&self, args: &[&str]) -> Run {
         Run::from(self.cmd(args).output().expect("run allears"))
     }
