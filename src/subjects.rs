@@ -55,6 +55,9 @@ struct Concepts {
     phrases: Vec<(String, String)>,
     /// Single words, folded: concept key.
     words: HashMap<String, String>,
+    /// All of `phrases` at once: which of them occur at all in a text,
+    /// so that only those are looked for one by one, longest first.
+    present: Option<aho_corasick::AhoCorasick>,
 }
 
 static CONCEPTS: LazyLock<Concepts> = LazyLock::new(|| {
@@ -64,6 +67,7 @@ static CONCEPTS: LazyLock<Concepts> = LazyLock::new(|| {
         kinds: HashMap::new(),
         phrases: Vec::new(),
         words: HashMap::new(),
+        present: None,
     };
     for spec in table.concept {
         let key = format!("#{}", spec.id);
@@ -79,8 +83,26 @@ static CONCEPTS: LazyLock<Concepts> = LazyLock::new(|| {
     }
     c.phrases
         .sort_by_key(|(p, _)| std::cmp::Reverse(p.chars().count()));
+    c.present = aho_corasick::AhoCorasick::new(c.phrases.iter().map(|(p, _)| p)).ok();
     c
 });
+
+impl Concepts {
+    /// The indexes (into `phrases`, so longest first) of the phrases that
+    /// occur somewhere in `l`, boundaries unchecked.
+    fn candidates(&self, l: &str) -> Vec<usize> {
+        let Some(ac) = &self.present else {
+            return (0..self.phrases.len()).collect();
+        };
+        let mut found: Vec<usize> = ac
+            .find_overlapping_iter(l)
+            .map(|m| m.pattern().as_usize())
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+}
 
 /// Lower case, accents off ("Contraseña" -> "contrasena").
 pub(crate) fn fold(s: &str) -> String {
@@ -146,7 +168,7 @@ pub(crate) fn keys(phrase: &str, synonyms: &[Vec<String>]) -> Vec<String> {
             }
         }
     }
-    for (p, key) in &c.phrases {
+    for (p, key) in c.candidates(&l).into_iter().map(|i| &c.phrases[i]) {
         while let Some(at) = find_phrase(&l, p) {
             push(key.clone(), &mut out);
             l.replace_range(at..at + p.len(), &" ".repeat(p.len()));

@@ -38,38 +38,45 @@ pub(crate) fn call_for_topics_in(l: &str) -> bool {
 /// writing ("What should my column cover in the new year?", "Which topic
 /// would you like me to tackle?").
 fn asks_what_to_write(l: &str) -> bool {
-    if !l.contains('?') {
-        return false;
+    // Each question on its own: the words before a "?", back to the end of
+    // the sentence before it (at most a few lines, so a quoted call wrapped
+    // over lines still counts).
+    let mut from = 0;
+    for (q, _) in l.match_indices('?') {
+        let head = &l[from..q];
+        let start = head.rfind(['.', '!']).map_or(0, |i| i + 1);
+        let mut start = (from + start).max(q.saturating_sub(400));
+        while !l.is_char_boundary(start) {
+            start += 1;
+        }
+        if question_about_writing(&l[start..q]) {
+            return true;
+        }
+        from = q + 1;
     }
-    let words: Vec<&str> = l
+    false
+}
+
+/// One question's words: a question word, the owner, writing, looking ahead.
+fn question_about_writing(sentence: &str) -> bool {
+    let (mut question, mut owner, mut writing, mut ahead) = (false, false, false, false);
+    for w in sentence
         .split(|c: char| !(c.is_alphanumeric() || c == '\''))
         .filter(|w| !w.is_empty())
-        .collect();
-    let has = |set: &[&str]| words.iter().any(|w| set.contains(w));
-    let question = has(&["what", "which", "anything", "suggestions", "ideas"]);
-    let owner = has(&["i", "me", "my"]);
-    let writing = has(&[
-        "write",
-        "cover",
-        "tackle",
-        "column",
-        "columns",
-        "topic",
-        "topics",
-        "newsletter",
-        "blog",
-    ]);
-    // Looking ahead: "what did you think of my column?" asks about the past.
-    let ahead = has(&[
-        "should",
-        "shall",
-        "next",
-        "like",
-        "want",
-        "ideas",
-        "suggestions",
-        "suggest",
-    ]);
+    {
+        match w {
+            "what" | "which" | "anything" => question = true,
+            "suggestions" | "ideas" => {
+                question = true;
+                ahead = true;
+            }
+            "i" | "me" | "my" => owner = true,
+            "write" | "cover" | "tackle" | "column" | "columns" | "topic" | "topics"
+            | "newsletter" | "blog" => writing = true,
+            "should" | "shall" | "next" | "like" | "want" | "suggest" => ahead = true,
+            _ => {}
+        }
+    }
     question && owner && writing && ahead
 }
 
