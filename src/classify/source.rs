@@ -77,7 +77,9 @@ fn list_context(msg: &Message, c: &mut Context) {
         }
     }
     if c.list_id.is_none()
-        && let Some((id, name)) = list_without_list_id(msg).or_else(|| archive_list(msg))
+        && let Some((id, name)) = list_without_list_id(msg)
+            .or_else(|| archive_list(msg))
+            .or_else(|| list_by_recipient(msg))
     {
         c.list_id = Some(id);
         c.list_name = name;
@@ -147,6 +149,51 @@ fn archive_list(msg: &Message) -> Option<(String, Option<String>)> {
         .map(|t| format!("{}.archive", t.to_ascii_lowercase()))
         .unwrap_or_else(|| "archive".to_string());
     Some((id, tag))
+}
+
+/// How list addresses look (`lists.toml`).
+#[derive(serde::Deserialize)]
+struct ListShapes {
+    hosts: Vec<String>,
+    host_prefixes: Vec<String>,
+    local_suffixes: Vec<String>,
+}
+
+static LIST_SHAPES: std::sync::LazyLock<ListShapes> = std::sync::LazyLock::new(|| {
+    toml::from_str(include_str!("lists.toml"))
+        .unwrap_or_else(|e| panic!("src/classify/lists.toml: {e}"))
+});
+
+/// Is this address shaped like a mailing list's (`r-devel@r-project.org`,
+/// `x@googlegroups.com`, `netadmins@lists.example.org`, `ROOTS-L@...`)?
+pub(crate) fn list_shaped(email: &str) -> bool {
+    let shapes = &*LIST_SHAPES;
+    let email = email.to_ascii_lowercase();
+    let Some((local, host)) = email.rsplit_once('@') else {
+        return false;
+    };
+    shapes.hosts.iter().any(|h| host == h)
+        || shapes
+            .host_prefixes
+            .iter()
+            .any(|p| host.starts_with(p.as_str()))
+        || local
+            .rsplit_once('-')
+            .is_some_and(|(_, tail)| shapes.local_suffixes.iter().any(|s| s == tail))
+}
+
+/// List mail that kept no list header (an mbox export, a takeout): the
+/// list's address in To or Cc, from someone other than that list.
+fn list_by_recipient(msg: &Message) -> Option<(String, Option<String>)> {
+    let from = msg.email_from();
+    let list = msg
+        .to
+        .iter()
+        .chain(&msg.cc)
+        .find(|a| a.email != from && list_shaped(&a.email))?;
+    let email = list.email.to_ascii_lowercase();
+    let name = subject_tag(&msg.subject).or_else(|| email.split('@').next().map(str::to_string));
+    Some((email, name))
 }
 
 /// The list tag a subject carries: "[Rd] Re: x" -> "Rd" (after any Re:).
@@ -255,11 +302,12 @@ pub(crate) fn source(
         return Source::Automated;
     }
     if let Some(id) = &ctx.list_id {
-        say(
-            Source::List,
-            "RFC 2919 List-Id, and nothing automated about it",
-            id,
-        );
+        let why = if msg.has_header("List-Id") {
+            "RFC 2919 List-Id, and nothing automated about it"
+        } else {
+            "no list header, but sent to the list's address, and nothing automated about it"
+        };
+        say(Source::List, why, id);
         return Source::List;
     }
     if let Some(cue) = spam(msg, owner) {
@@ -934,6 +982,36 @@ mod tests {
         assert_eq!(c.list_name.as_deref(), Some("Forum"));
         let gg = "From: A <a@x.example>\nMailing-list: list mesh@googlegroups.com; contact mesh+owners@googlegroups.com\nSubject: s\n\nhi";
         assert_eq!(judge(gg).0, Source::List);
+    }
+
+    #[test]
+    fn an_export_without_list_headers_is_list_mail_by_its_address() {
+        for (raw, id) in [
+            (
+                "From: Ann <ann@x.example>\nTo: r-devel@r-project.org\nSubject: Re: [Rd] S4 dispatch\n\nWorks for me.",
+                "r-devel@r-project.org",
+            ),
+            (
+                "From: Ann <ann@x.example>\nTo: Bo <bo@y.example>\nCc: mesh@googlegroups.com\nSubject: antennas\n\nSee above.",
+                "mesh@googlegroups.com",
+            ),
+            (
+                "From: Ann <ann@x.example>\nTo: netadmins@lists.example.org\nSubject: VLANs\n\nAnyone?",
+                "netadmins@lists.example.org",
+            ),
+        ] {
+            let (s, c) = judge(raw);
+            assert_eq!(s, Source::List, "{raw}");
+            assert_eq!(c.list_id.as_deref(), Some(id));
+        }
+        // People's and services' addresses that only look a little like lists.
+        for raw in [
+            "From: Ann <ann@x.example>\nTo: robin@ellis-on-it.example\nSubject: hi\n\nHello.",
+            "From: Ann <ann@x.example>\nTo: help@shop.example\nSubject: order\n\nWhere is it?",
+            "From: Ann <ann-users@x.example>\nTo: ann-users@x.example\nSubject: note to self\n\nx",
+        ] {
+            assert_eq!(judge(raw).0, Source::Direct, "{raw}");
+        }
     }
 
     #[test]
