@@ -37,6 +37,8 @@ pub(crate) struct Words {
     pub spam: Spam,
     #[serde(default)]
     pub topics: Topics,
+    #[serde(default)]
+    pub forms: Forms,
     /// Each language's stop words, with its name (for the stemmer).
     #[serde(skip)]
     pub stop_words: Vec<(String, Vec<String>)>,
@@ -197,6 +199,16 @@ pub(crate) struct Asks {
     pub disclaimers: Vec<String>,
 }
 
+/// How a blog's contact form relays a visitor's message.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Forms {
+    /// Phrases (lower case) in the body or subject that name the form or
+    /// label the visitor's message ("message body:", "cuerpo del mensaje:").
+    #[serde(default)]
+    pub contact_form: Vec<String>,
+}
+
 /// Every language's words, merged.
 pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
     let mut all = Words::default();
@@ -248,6 +260,7 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
         t.reactions.extend(o.reactions);
         t.please.extend(o.please);
         t.another.extend(o.another);
+        all.forms.contact_form.extend(w.forms.contact_form);
         all.spam.strong.extend(w.spam.strong);
         all.spam.weak.extend(w.spam.weak);
     }

@@ -216,6 +216,19 @@ fn walk(part: &ParsedMail, body: &mut Body, types: &mut Vec<String>, depth: usiz
     if slot.is_some() {
         return;
     }
+    // Mail that declares no charset (or US-ASCII, the RFC 2045 default) and
+    // still carries 8-bit text (pipermail archives, old clients) is UTF-8
+    // far more often than Latin-1 today: read it as UTF-8 when it is valid.
+    let declared = part.ctype.params.contains_key("charset")
+        && !part.ctype.charset.eq_ignore_ascii_case("us-ascii");
+    if !declared
+        && let Ok(raw) = part.get_body_raw()
+        && !raw.is_ascii()
+        && let Ok(text) = String::from_utf8(raw)
+    {
+        *slot = Some(text);
+        return;
+    }
     match part.get_body() {
         Ok(text) => *slot = Some(text),
         Err(e) => {

@@ -146,6 +146,16 @@ fn every_message_of_blind_set_c_keeps_its_verdict() {
     check_set("blind-c");
 }
 
+#[test]
+fn every_message_of_blind_set_d_keeps_its_verdict() {
+    check_set("blind-d");
+}
+
+#[test]
+fn every_message_of_blind_set_e_keeps_its_verdict() {
+    check_set("blind-e");
+}
+
 /// Each platform fixture is judged as its research note says: source,
 /// asks, the commenter, the post, held for moderation.
 #[test]

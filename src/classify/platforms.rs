@@ -175,9 +175,10 @@ struct WordsSpec {
     /// shown under the comment it answers).
     #[serde(default)]
     last: bool,
-    /// Only the quoted lines (`>` or in quotation marks) are the words.
+    /// The first line after `after` is the post's title, not the words;
+    /// the words may stand in quotation marks or be `>`-quoted (taken off).
     #[serde(default)]
-    quoted_only: bool,
+    title_first: bool,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -212,7 +213,7 @@ struct Platform {
     skip: Vec<Regex>,
     unquote: bool,
     last: bool,
-    quoted_only: bool,
+    title_first: bool,
 }
 
 struct Compiled {
@@ -282,7 +283,7 @@ fn compile(text: &str) -> Result<Compiled, String> {
             skip: re(&s.words.skip, &at("words.skip"))?,
             unquote: s.words.unquote,
             last: s.words.last,
-            quoted_only: s.words.quoted_only,
+            title_first: s.words.title_first,
             id: s.id,
             name: s.name,
         });
@@ -492,13 +493,14 @@ fn words(p: &Platform, text: &str) -> String {
             .iter()
             .find_map(|r| r.find(l))
             .map(|m| l[m.end()..].trim())
-            .filter(|r| !r.is_empty() && !p.quoted_only);
+            .filter(|r| !r.is_empty() && !p.title_first);
     }
     let mut out = String::new();
     if let Some(r) = first_rest {
         out.push_str(r);
         out.push('\n');
     }
+    let mut title = p.title_first;
     for l in &lines[start..] {
         let t = l.trim();
         if p.until.iter().any(|r| r.is_match(t)) {
@@ -507,13 +509,13 @@ fn words(p: &Platform, text: &str) -> String {
         if p.skip.iter().any(|r| r.is_match(t)) || link_line(t) {
             continue;
         }
-        let quoted = t.starts_with('>') || t.starts_with(['"', '“', '«']);
-        if p.quoted_only && !quoted && !t.is_empty() {
+        if title && !t.is_empty() {
+            title = false;
             continue;
         }
         let bare = match t.strip_prefix('>') {
-            Some(rest) if p.unquote || p.quoted_only => rest.trim_start(),
-            _ if p.quoted_only => t.trim_matches(['"', '“', '”', '«', '»']),
+            Some(rest) if p.unquote || p.title_first => rest.trim_start(),
+            _ if p.title_first => t.trim_matches(['"', '“', '”', '«', '»']),
             _ => l.trim_end(),
         };
         // Emphasis an HTML part put around the words ("*words*").

@@ -53,19 +53,20 @@ pub(crate) fn context(msg: &Message, notice: Option<&Notice>) -> Context {
 /// WPForms): the blog's address sends it, Reply-To is the visitor, and the
 /// body names the form. A reader writing directly, not the blog's own mail.
 pub(crate) fn contact_form(msg: &Message) -> bool {
-    let t = msg.text.to_lowercase();
-    let s = msg.subject.to_lowercase();
-    let says = t.contains("sent from a contact form")
-        || t.contains("sent via the contact form")
-        || t.contains("via the contact form")
-        || t.contains("message body:")
-        || s.contains("contact form")
-        || s.contains("new message from")
-        || (t.contains("name:") && t.contains("message:"));
-    says && msg
+    static SAYS: std::sync::LazyLock<super::Phrases> = std::sync::LazyLock::new(|| {
+        super::Phrases::new(crate::lang::phrases(&crate::lang::WORDS.forms.contact_form))
+    });
+    let visitor = msg
         .reply_to
         .first()
-        .is_some_and(|r| r.email != msg.email_from())
+        .is_some_and(|r| r.email != msg.email_from());
+    if !visitor {
+        return false;
+    }
+    let t = msg.text.to_lowercase();
+    SAYS.any_in(&t)
+        || SAYS.any_in(&msg.subject.to_lowercase())
+        || (t.contains("name:") && t.contains("message:"))
 }
 
 fn list_context(msg: &Message, c: &mut Context) {
@@ -274,18 +275,20 @@ pub(crate) fn source(
             .first()
             .map(Address::display)
             .unwrap_or_default();
+        // A relay of a person's words, as a comment notice is: the form
+        // is one more place where readers write (the labelled sets agree).
         say(
-            Source::Direct,
+            Source::Comment,
             "a reader wrote through the blog's contact form",
             &who,
         );
-        return Source::Direct;
+        return Source::Comment;
     }
     if let Some(why) = report(msg) {
         say(Source::Automated, "delivery or feedback report", &why);
         return Source::Automated;
     }
-    if let Some(why) = list_software_mail(msg) {
+    if let Some(why) = list_software_mail(msg).filter(|_| !is_list_digest(msg, ctx)) {
         say(Source::Automated, "the list software's own mail", &why);
         return Source::Automated;
     }
@@ -492,7 +495,7 @@ fn human_list(msg: &Message, ctx: &Context) -> Option<String> {
     {
         return None;
     }
-    if subject_is_digest(&msg.subject) && ctx.list_id.is_some() {
+    if is_list_digest(msg, ctx) {
         return Some("list digest".into());
     }
     if msg.has_header("List-Id") {
@@ -544,6 +547,20 @@ const LIST_SOFTWARE: &[&str] = &[
 fn subject_is_digest(subject: &str) -> bool {
     let s = subject.to_ascii_lowercase();
     s.contains("digest, vol") || s.contains("digest vol ") || s.ends_with(" digest")
+}
+
+/// A list's digest of its posts: RFC 2046 `multipart/digest`, or Mailman's
+/// subject ("X Digest, Vol 7, Issue 9"; translated, "Resumen de X, Vol 7,
+/// Envío 9"), whoever sends it (Mailman sends from `list-request@`).
+fn is_list_digest(msg: &Message, ctx: &Context) -> bool {
+    let numbered = || {
+        let s = msg.subject.to_lowercase();
+        s.split(", vol ").nth(1).is_some_and(|rest| {
+            rest.starts_with(|c: char| c.is_ascii_digit()) && rest.contains(", ")
+        })
+    };
+    msg.mime_types.iter().any(|t| t == "multipart/digest")
+        || ctx.list_id.is_some() && (subject_is_digest(&msg.subject) || numbered())
 }
 
 /// RFC 3834 and the conventions that came before it.
