@@ -16,6 +16,18 @@ pub(crate) mod exit {
     pub const NOTHING_IMPORTED: u8 = 4;
 }
 
+/// No config was given or found, and the command needs one (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "no config: run allears init (or pass --config PATH; `allears run` alone runs the built-in demo)"
+)]
+pub(crate) struct NoConfig;
+
+/// A command given wrongly, beyond what clap checks (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct Usage(pub String);
+
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success

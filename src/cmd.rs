@@ -23,18 +23,6 @@ use crate::text::{Visible, json as json_line, visible, visible_line};
 use crate::thread::{Mode, Node};
 use crate::ui::note;
 
-/// No config was given or found, and the command needs one (exit code 2).
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "no config: run allears init (or pass --config PATH; `allears run` alone runs the built-in demo)"
-)]
-pub(crate) struct NoConfig;
-
-/// A command given wrongly, beyond what clap checks (exit code 2).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub(crate) struct Usage(pub String);
-
 pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
     // These need no config.
     match &cli.command {
@@ -52,7 +40,7 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
             // Only `run` starts the demo by itself; anything else would
             // leave files behind for a config that does not exist.
             None if is_run => (crate::demo::config(true)?, true),
-            None => return Err(NoConfig.into()),
+            None => return Err(crate::cli::NoConfig.into()),
         }
     };
     if demo && is_run {

@@ -61,7 +61,7 @@ impl Asker {
             if let Some(d) = default {
                 return Ok(d.to_string());
             }
-            bail!(crate::cmd::Usage(format!(
+            bail!(crate::cli::Usage(format!(
                 "init: {flag} is needed (standard input is not a terminal, so nothing can be asked)"
             )));
         }

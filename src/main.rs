@@ -58,8 +58,8 @@ fn main() -> ExitCode {
         Err(e) => {
             // An error may quote mail (a Message-ID, a subject): shown as text.
             eprintln!("allears: {}", text::visible(&format!("{e:#}")));
-            let usage = e.downcast_ref::<cmd::NoConfig>().is_some()
-                || e.downcast_ref::<cmd::Usage>().is_some();
+            let usage = e.downcast_ref::<cli::NoConfig>().is_some()
+                || e.downcast_ref::<cli::Usage>().is_some();
             ExitCode::from(if usage {
                 cli::exit::USAGE
             } else {

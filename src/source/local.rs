@@ -398,7 +398,8 @@ enum Sniffed {
 /// Decide what a file is: an mbox (it begins with a "From " line; an .eml
 /// file is one message even then), a message (it begins with a header
 /// field), or not mail, with the reason. `lenient` (a Maildir's cur/ or
-/// new/) takes any file that is not plainly something else as a message.
+/// new/), like an .eml name, takes any file that is not plainly something
+/// else (empty, an image, an archive) as a message.
 /// An error says it could not be read at all.
 fn sniff(path: &Path, lenient: bool) -> Result<Sniffed> {
     let mut file = open_regular(path)?;
@@ -432,6 +433,8 @@ fn sniff(path: &Path, lenient: bool) -> Result<Sniffed> {
     }
     let why = not_mail(head);
     let plainly_else = head.is_empty() || why.starts_with("a ") || why.starts_with("an ");
+    // An .eml file says by its name that it is one message, however broken.
+    let lenient = lenient || ext.as_deref() == Some("eml");
     if lenient && !plainly_else {
         return Ok(Sniffed::Message(packed));
     }
