@@ -13,7 +13,9 @@ fn main() {
         walk(&root.join(top), &mut files);
     }
     files.sort();
-    let mut out = String::from("/// The demo mailbox: (path under the mailbox, bytes).\npub(crate) static FILES: &[(&str, &[u8])] = &[\n");
+    let mut out = String::from(
+        "/// The demo mailbox: (path under the mailbox, bytes).\npub(crate) static FILES: &[(&str, &[u8])] = &[\n",
+    );
     for f in &files {
         let rel = f.strip_prefix(&root).expect("under the demo folder");
         out.push_str(&format!(

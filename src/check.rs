@@ -55,7 +55,14 @@ pub(crate) fn run(config: &Config) -> Result<ExitCode> {
         let mut part = Part::new(format!("account {}", r.account));
         part.lines = r.lines;
         for p in r.problems {
-            let hint = hint_for(&p, r.unreached, Protocol::Imap, &account.host, account.port, account.tls);
+            let hint = hint_for(
+                &p,
+                r.unreached,
+                Protocol::Imap,
+                &account.host,
+                account.port,
+                account.tls,
+            );
             part.problems.push((p, hint));
         }
         parts.push(part);
@@ -119,14 +126,19 @@ fn smtp(config: &Config) -> Part {
     match crate::send::check(s, config) {
         Ok(()) => part.lines.push(format!(
             "connected{}, logged in, quit: nothing was sent",
-            if s.tls == Tls::None { "" } else { ", TLS verified" }
+            if s.tls == Tls::None {
+                ""
+            } else {
+                ", TLS verified"
+            }
         )),
         Err(e) => {
             let hint = hint_for(&e.text, !e.login, Protocol::Smtp, &s.host, s.port, s.tls);
             part.problems.push((e.text, hint));
         }
     }
-    part.lines.push(format!("the digest goes from {} to {}", s.from, s.to));
+    part.lines
+        .push(format!("the digest goes from {} to {}", s.from, s.to));
     part
 }
 
@@ -153,11 +165,15 @@ fn schedule(config: &Config) -> Part {
             Ok(next) => part.lines.push(format!(
                 "daily at {} {named}; the next digest is due {}",
                 config.schedule.time,
-                next.at.to_zoned_datetime(zone).strftime("%a %Y-%m-%d %H:%M %Z")
+                next.at
+                    .to_zoned_datetime(zone)
+                    .strftime("%a %Y-%m-%d %H:%M %Z")
             )),
             Err(e) => part.problems.push((format!("{e:#}"), None)),
         },
-        Err(e) => part.problems.push((format!("[schedule] time: {e:#}"), None)),
+        Err(e) => part
+            .problems
+            .push((format!("[schedule] time: {e:#}"), None)),
     }
     if config.smtp.is_none() {
         part.lines.push(
@@ -177,7 +193,9 @@ fn folders(config: &Config) -> Part {
             Ok(_) => part.lines.push(format!("source {}: there", p.display())),
             Err(e) => part.problems.push((
                 format!("source {}: {e}", p.display()),
-                Some("fix [[source]] path (relative paths start at the config's folder)".to_string()),
+                Some(
+                    "fix [[source]] path (relative paths start at the config's folder)".to_string(),
+                ),
             )),
         }
     }
@@ -187,7 +205,9 @@ fn folders(config: &Config) -> Part {
     for (what, dir) in [("store", store_dir), ("digest output", out.as_path())] {
         match writable(dir) {
             Ok(how) => part.lines.push(format!("{what} {}: {how}", dir.display())),
-            Err(e) => part.problems.push((format!("{what} {}: {e}", dir.display()), None)),
+            Err(e) => part
+                .problems
+                .push((format!("{what} {}: {e}", dir.display()), None)),
         }
     }
     part
@@ -208,8 +228,7 @@ fn writable(dir: &Path) -> Result<String, String> {
         return Err(format!("{} is not a folder", at.display()));
     }
     let probe = at.join(format!(".allears-check-{}", std::process::id()));
-    std::fs::write(&probe, b"")
-        .map_err(|e| format!("cannot write in {}: {e}", at.display()))?;
+    std::fs::write(&probe, b"").map_err(|e| format!("cannot write in {}: {e}", at.display()))?;
     let _ = std::fs::remove_file(&probe);
     Ok(if at == dir {
         "writable".to_string()
@@ -363,7 +382,9 @@ fn hint_for(
         Heard::Refused => format!(
             "nothing listens on {host}:{port}: {name} is usually port {implicit_port} (implicit TLS) or {starttls_port} (STARTTLS)"
         ),
-        Heard::Unreachable(e) => format!("{host}:{port} cannot be reached ({e}): a firewall, or the wrong host?"),
+        Heard::Unreachable(e) => {
+            format!("{host}:{port} cannot be reached ({e}): a firewall, or the wrong host?")
+        }
     })
 }
 
@@ -384,7 +405,14 @@ mod tests {
         .unwrap();
         assert!(h.contains("certificate is for another name"), "{h}");
         assert_eq!(
-            hint_for("login as robin failed", false, Protocol::Imap, "localhost", 1, Tls::Implicit),
+            hint_for(
+                "login as robin failed",
+                false,
+                Protocol::Imap,
+                "localhost",
+                1,
+                Tls::Implicit
+            ),
             None
         );
     }
@@ -394,7 +422,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(writable(dir.path()).unwrap(), "writable");
         let later = dir.path().join("out/deeper");
-        assert!(writable(&later).unwrap().starts_with("made on the first run"));
+        assert!(
+            writable(&later)
+                .unwrap()
+                .starts_with("made on the first run")
+        );
         assert!(!later.exists(), "checking makes nothing");
     }
 }

@@ -195,7 +195,7 @@ pub(crate) enum Command {
     ///
     /// Asks for what the flags leave out when standard input is a terminal; otherwise the
     /// flags must say it (at least --name, --address, and --provider or --host and --username).
-    Init(InitArgs),
+    Init(Box<InitArgs>),
     /// Check everything that can fail at digest time: each IMAP account (connect, TLS, login,
     /// folders), SMTP (connect, TLS, AUTH; nothing is sent), the schedule and time zone, and the
     /// folders allears writes to. Each problem comes with what to change.

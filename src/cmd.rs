@@ -76,14 +76,14 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         ));
     }
     match cli.command {
-        Command::Run { force } if demo => {
+        // The demo writes its digest on every run: showing it is the point.
+        Command::Run { .. } if demo => {
             let code = run_once(&mut store, &config, true)?;
             note(&format!(
                 "that was the demo: read {dir}/out/digest-{day}.txt (or .html); then `allears --demo items`, `allears --demo show 1`, `allears --demo explain 1`",
                 dir = crate::demo::DIR,
                 day = &crate::demo::NOW[..10],
             ));
-            let _ = force;
             Ok(code)
         }
         Command::Run { force } => run_once(&mut store, &config, force),
@@ -579,7 +579,10 @@ fn items(store: &mut Store, config: &Config, as_json: bool) -> Result<ExitCode> 
     writeln!(
         w,
         "{}",
-        paint.bold(&format!("{:<a$}  {:<b$}  {:>c$}  WHAT", "ID", "KIND", "AGE"))
+        paint.bold(&format!(
+            "{:<a$}  {:<b$}  {:>c$}  WHAT",
+            "ID", "KIND", "AGE"
+        ))
     )?;
     for [id, kind, age, summary] in &rows {
         writeln!(
@@ -635,17 +638,14 @@ fn show(store: &Store, config: &Config, id: &str) -> Result<ExitCode> {
     let msg = crate::message::parse(&raw);
     let mut w = out();
     let addrs = |v: &[crate::message::Address]| {
-        v.iter()
-            .map(|a| a.display())
-            .collect::<Vec<_>>()
-            .join(", ")
+        v.iter().map(|a| a.display()).collect::<Vec<_>>().join(", ")
     };
-    let date = msg
-        .header("Date")
-        .map(str::to_string)
-        .unwrap_or_default();
+    let date = msg.header("Date").map(str::to_string).unwrap_or_default();
     let mut fields = vec![
-        ("From", msg.from.as_ref().map(|a| a.display()).unwrap_or_default()),
+        (
+            "From",
+            msg.from.as_ref().map(|a| a.display()).unwrap_or_default(),
+        ),
         ("To", addrs(&msg.to)),
         ("Cc", addrs(&msg.cc)),
         ("Reply-To", addrs(&msg.reply_to)),
@@ -680,10 +680,11 @@ fn show(store: &Store, config: &Config, id: &str) -> Result<ExitCode> {
     // The conversation it belongs to, this message marked.
     let links = store.links()?;
     let threads = analyze::threads(&links, Mode::Conversation);
-    if let Some(t) = threads
-        .iter()
-        .find(|t| t.messages.iter().any(|&i| links[i].message_id == row.message_id))
-        && t.messages.len() > 1
+    if let Some(t) = threads.iter().find(|t| {
+        t.messages
+            .iter()
+            .any(|&i| links[i].message_id == row.message_id)
+    }) && t.messages.len() > 1
     {
         writeln!(w)?;
         writeln!(w, "Thread ({} messages; * is this one):", t.messages.len())?;
@@ -694,7 +695,11 @@ fn show(store: &Store, config: &Config, id: &str) -> Result<ExitCode> {
                 Some(mid) => match links.iter().find(|l| &l.message_id == mid) {
                     Some(l) => {
                         let when = jiff::Timestamp::from_second(l.date)
-                            .map(|t| t.to_zoned_datetime(zone.clone()).strftime("%Y-%m-%d").to_string())
+                            .map(|t| {
+                                t.to_zoned_datetime(zone.clone())
+                                    .strftime("%Y-%m-%d")
+                                    .to_string()
+                            })
                             .unwrap_or_default();
                         let mark = if *mid == row.message_id { "* " } else { "" };
                         format!(
@@ -785,7 +790,10 @@ fn mutes(store: &Store) -> Result<ExitCode> {
     let all = store.mutes()?;
     let mut w = out();
     if all.is_empty() {
-        writeln!(w, "nothing is muted (`allears mute 12` mutes item #12's thread)")?;
+        writeln!(
+            w,
+            "nothing is muted (`allears mute 12` mutes item #12's thread)"
+        )?;
     }
     for m in &all {
         match m.kind {
@@ -815,13 +823,23 @@ fn outbox(store: &mut Store, action: Option<OutboxAction>) -> Result<ExitCode> {
             .outbox()?
             .into_iter()
             .find(|e| e.id == id)
-            .with_context(|| format!("there is no outbox message {id} (`allears outbox` lists them)"))?;
+            .with_context(|| {
+                format!("there is no outbox message {id} (`allears outbox` lists them)")
+            })?;
         if entry.state != OutboxState::Pending {
-            anyhow::bail!("outbox message {id} is {}: only a waiting one can be cancelled", entry.state);
+            anyhow::bail!(
+                "outbox message {id} is {}: only a waiting one can be cancelled",
+                entry.state
+            );
         }
         store.cancel_mail(id)?;
         let mut w = out();
-        writeln!(w, "cancelled {id}: {} to {}; it will not be sent", visible_line(&entry.what), visible_line(&entry.recipient))?;
+        writeln!(
+            w,
+            "cancelled {id}: {} to {}; it will not be sent",
+            visible_line(&entry.what),
+            visible_line(&entry.recipient)
+        )?;
         w.flush()?;
         return Ok(ExitCode::SUCCESS);
     }

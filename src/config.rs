@@ -2,8 +2,9 @@
 //!
 //! The file is deserialized into the structs below with unknown keys refused, so
 //! a typo is an error that names the key and the file rather than a silently
-//! ignored setting. `digest.toml` at the repository root is both the embedded
-//! default and the annotated reference; a test parses it. Relative paths are
+//! ignored setting. `digest.toml` at the repository root is both the
+//! annotated reference and the built-in demo's config (`demo.rs`); a test
+//! parses it. Relative paths are
 //! resolved against the folder of the config file. Secrets live in [`Secret`],
 //! which never prints its value.
 
@@ -47,7 +48,7 @@ pub(crate) struct Config {
 /// Where a config was read from.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Origin {
-    /// The file, or `None` for the embedded default.
+    /// The file, or `None` for the built-in demo config.
     pub file: Option<PathBuf>,
     /// The folder relative paths are resolved against.
     pub dir: PathBuf,

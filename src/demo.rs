@@ -89,6 +89,10 @@ mod tests {
         for top in ["INBOX/", "Sent/", "lists/"] {
             assert!(FILES.iter().any(|(p, _)| p.starts_with(top)), "{top}");
         }
-        assert!(!FILES.iter().any(|(p, _)| p.ends_with(".md") || p.ends_with(".json")));
+        assert!(
+            !FILES
+                .iter()
+                .any(|(p, _)| p.ends_with(".md") || p.ends_with(".json"))
+        );
     }
 }

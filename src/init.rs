@@ -85,6 +85,29 @@ impl Asker {
         }
     }
 
+    /// One of `choices`; asked again until it is.
+    fn choose(
+        &self,
+        question: &str,
+        choices: &[&str],
+        default: Option<&str>,
+        flag: &str,
+    ) -> Result<String> {
+        loop {
+            let a = self.ask(question, default, flag)?;
+            if choices.contains(&a.as_str()) {
+                return Ok(a);
+            }
+            if !self.on {
+                bail!(crate::cli::Usage(format!(
+                    "init: {flag} must be one of {}",
+                    choices.join(", ")
+                )));
+            }
+            eprintln!("  one of: {}", choices.join(", "));
+        }
+    }
+
     /// An optional answer: empty stays empty.
     fn maybe(&self, question: &str) -> Result<Option<String>> {
         if !self.on {
@@ -213,8 +236,9 @@ fn gather(args: &InitArgs, asker: &Asker) -> Result<Answers> {
     };
     let tls = match (&args.tls, &host) {
         (Some(t), _) => Some(t.clone()),
-        (None, Some(_)) if args.port.is_none() => Some(asker.ask(
+        (None, Some(_)) if args.port.is_none() => Some(asker.choose(
             "TLS: implicit (port 993) or starttls (port 143)",
+            &["implicit", "starttls"],
             Some("implicit"),
             "--tls",
         )?),
@@ -222,7 +246,11 @@ fn gather(args: &InitArgs, asker: &Asker) -> Result<Answers> {
     };
     let username = match &args.username {
         Some(u) => u.clone(),
-        None => asker.ask("Your login name", Some(&username_guess(&provider, &first)), "--username")?,
+        None => asker.ask(
+            "Your login name",
+            Some(&username_guess(&provider, &first)),
+            "--username",
+        )?,
     };
     let oauth_default = match provider.as_deref() {
         Some("gmail" | "microsoft365") => "xoauth2",
@@ -234,8 +262,9 @@ fn gather(args: &InitArgs, asker: &Asker) -> Result<Answers> {
         None if args.password_command.is_some() || args.password_env.is_some() => {
             "password".to_string()
         }
-        None => asker.ask(
+        None => asker.choose(
             "How to log in: password (from a command or a variable), or xoauth2 (OAuth2)",
+            &["password", "xoauth2", "oauthbearer"],
             Some(oauth_default),
             "--login",
         )?,
@@ -282,7 +311,9 @@ fn gather(args: &InitArgs, asker: &Asker) -> Result<Answers> {
         })
     } else {
         asker
-            .maybe("The SMTP server that sends you the digest (empty: write it to a folder instead)")?
+            .maybe(
+                "The SMTP server that sends you the digest (empty: write it to a folder instead)",
+            )?
             .map(|h| SmtpAnswers {
                 host: Some(h),
                 port: None,
@@ -315,7 +346,9 @@ fn gather(args: &InitArgs, asker: &Asker) -> Result<Answers> {
 }
 
 fn guess_provider(address: &str) -> Option<&'static str> {
-    let domain = address.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase())?;
+    let domain = address
+        .rsplit_once('@')
+        .map(|(_, d)| d.to_ascii_lowercase())?;
     Some(match domain.as_str() {
         "gmail.com" | "googlemail.com" => "gmail",
         "outlook.com" | "hotmail.com" | "live.com" => "microsoft365",
@@ -336,7 +369,9 @@ fn username_guess(provider: &Option<String>, address: &str) -> String {
 /// The config's text, each key with a comment.
 fn render(a: &Answers) -> String {
     let mut t = String::new();
-    let today = jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::system()).date();
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::system())
+        .date();
     t.push_str(&format!(
         "# allears configuration, written by `allears init` on {today}.\n\
          # Every key allears knows, with its default, is described in the annotated\n\
@@ -380,7 +415,10 @@ fn render(a: &Answers) -> String {
         ));
     }
     t.push_str(&format!("username = {}\n", q(&a.username)));
-    t.push_str(&login_keys(a, "# How allears logs in; no password is ever written here.\n"));
+    t.push_str(&login_keys(
+        a,
+        "# How allears logs in; no password is ever written here.\n",
+    ));
     t.push_str(
         "# Folders to read (names or patterns like \"Lists/*\"); Sent is found by itself.\nfolders = [\"INBOX\"]\n\
          # How far back the first fetch reaches.\nsince = \"60 days\"\n",
@@ -491,7 +529,10 @@ mod tests {
         let c = Config::parse(&text, Origin::default()).expect(&text);
         assert_eq!(c.owner.name, "Robin \"Bob\" Ellis");
         assert_eq!(c.account[0].host, "imap.fastmail.com");
-        assert_eq!(c.smtp.as_ref().map(|s| s.host.as_str()), Some("smtp.fastmail.com"));
+        assert_eq!(
+            c.smtp.as_ref().map(|s| s.host.as_str()),
+            Some("smtp.fastmail.com")
+        );
         let mut oauth = answers();
         oauth.provider = Some("gmail".into());
         oauth.login = "xoauth2".into();

@@ -16,15 +16,15 @@ mod source {
     pub(crate) mod mbox;
 }
 mod analyze;
+mod check;
 mod classify;
 mod commands;
 mod daemon;
-mod demo;
-mod init;
-mod check;
 mod deliver;
+mod demo;
 mod digest;
 mod import;
+mod init;
 mod lang;
 mod message;
 mod newtext;

@@ -275,7 +275,11 @@ pub(crate) fn say_import_failure(summary: &Summary) {
 pub(crate) fn say_failures(reports: &[AccountReport]) {
     for r in reports {
         if let Some(e) = &r.error {
-            eprintln!("allears: account {}: {}", r.account, crate::text::visible(e));
+            eprintln!(
+                "allears: account {}: {}",
+                r.account,
+                crate::text::visible(e)
+            );
         }
         for f in &r.folders {
             if let Some(e) = &f.error {

@@ -34,7 +34,11 @@ pub(crate) fn note(line: &str) {
 }
 
 /// Whether output to a terminal may be coloured, given what the environment says.
-pub(crate) fn color_allowed(is_terminal: bool, no_color: Option<&OsStr>, term: Option<&OsStr>) -> bool {
+pub(crate) fn color_allowed(
+    is_terminal: bool,
+    no_color: Option<&OsStr>,
+    term: Option<&OsStr>,
+) -> bool {
     is_terminal && no_color.is_none_or(OsStr::is_empty) && term.is_none_or(|t| t != "dumb")
 }
 

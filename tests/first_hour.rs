@@ -83,10 +83,18 @@ fn the_binary_alone_in_an_empty_folder_runs_the_demo_and_other_commands_ask_for_
     let r = alone.run(&["run"]);
     assert!(r.status.success(), "{}", r.stderr);
     assert!(r.stderr.contains("this is the demo"), "{}", r.stderr);
-    assert!(r.stderr.contains("allears-demo/out/digest-2026-11-26.txt"), "{}", r.stderr);
-    let digest =
-        std::fs::read_to_string(alone.dir.path().join("allears-demo/out/digest-2026-11-26.txt"))
-            .expect("the demo digest is written");
+    assert!(
+        r.stderr.contains("allears-demo/out/digest-2026-11-26.txt"),
+        "{}",
+        r.stderr
+    );
+    let digest = std::fs::read_to_string(
+        alone
+            .dir
+            .path()
+            .join("allears-demo/out/digest-2026-11-26.txt"),
+    )
+    .expect("the demo digest is written");
     assert!(digest.contains("#1 "), "a digest with items:\n{digest}");
     assert!(digest.contains("Denise Okonkwo"), "{digest}");
     // Everything the demo made is in its one folder.
@@ -141,7 +149,12 @@ fn completions_and_the_man_page_need_no_config() {
 #[test]
 fn help_lists_the_exit_codes_and_usage_errors_are_not_import_failures() {
     let help = Env::new().run(&["--help"]).ok();
-    for want in ["Exit codes:", "2  usage error", "3  an account", "4  nothing imported"] {
+    for want in [
+        "Exit codes:",
+        "2  usage error",
+        "3  an account",
+        "4  nothing imported",
+    ] {
         assert!(help.contains(want), "{want}: {help}");
     }
     let env = Env::new();
@@ -212,24 +225,48 @@ fn init_from_flags_writes_a_private_annotated_config_and_checks_it() {
     let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "readable by its owner only");
     let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.contains("# Your name, as the digest greets you."), "annotated: {text}");
-    assert!(!text.contains(dovecot::password_of("robin")), "no secret is written");
+    assert!(
+        text.contains("# Your name, as the digest greets you."),
+        "annotated: {text}"
+    );
+    assert!(
+        !text.contains(dovecot::password_of("robin")),
+        "no secret is written"
+    );
     // init ran check: IMAP logged in, SMTP authenticated, nothing was sent.
-    for want in ["account main:", "logged in", "smtp:", "nothing was sent", "Europe/Lisbon"] {
+    for want in [
+        "account main:",
+        "logged in",
+        "smtp:",
+        "nothing was sent",
+        "Europe/Lisbon",
+    ] {
         assert!(r.stdout.contains(want), "{want}: {}", r.stdout);
     }
     assert!(!r.stdout.contains("PROBLEM"), "{}", r.stdout);
     assert!(s.events().contains("auth"), "{}", s.events());
-    assert!(!s.events().contains("accepted"), "check sends nothing: {}", s.events());
+    assert!(
+        !s.events().contains("accepted"),
+        "check sends nothing: {}",
+        s.events()
+    );
     // The config it wrote is the one allears reads.
     d.append("robin", "INBOX", b"Message-ID: <i1@r.example>\r\nFrom: r@r.example\r\nSubject: hi\r\n\r\nCould you help?\r\n");
     let fetch = run(&["fetch"]);
     assert!(fetch.status.success(), "{}", fetch.stderr);
-    assert!(fetch.stderr.contains("main/INBOX: 1 new"), "{}", fetch.stderr);
+    assert!(
+        fetch.stderr.contains("main/INBOX: 1 new"),
+        "{}",
+        fetch.stderr
+    );
     // A second init does not overwrite it.
     let again = run(&args);
     assert!(!again.status.success());
-    assert!(again.stderr.contains("is there already"), "{}", again.stderr);
+    assert!(
+        again.stderr.contains("is there already"),
+        "{}",
+        again.stderr
+    );
 }
 
 #[test]
@@ -268,7 +305,9 @@ fn smtp_block(d: &Dovecot, port: u16, tls: &str) -> String {
 
 /// A config with these blocks and a local source, so nothing but them can fail.
 fn check_env(blocks: &str) -> Env {
-    let mut env = Env::with_config(&owner_config(&format!("{blocks}\n[[source]]\npath = \"mail\"\n")));
+    let mut env = Env::with_config(&owner_config(&format!(
+        "{blocks}\n[[source]]\npath = \"mail\"\n"
+    )));
     std::fs::create_dir_all(env.path().join("mail/cur")).unwrap();
     env.vars
         .push(("PW".into(), dovecot::password_of("robin").into()));
@@ -282,8 +321,9 @@ fn check_tries_imap_smtp_schedule_and_folders_and_sends_nothing() {
     }
     let d = Dovecot::start();
     let s = Smtpd::start(&d);
-    let env = check_env(&(account_block(&d, d.imaps_port(), "implicit")
-        + &smtp_block(&d, s.port(), "starttls")));
+    let env = check_env(
+        &(account_block(&d, d.imaps_port(), "implicit") + &smtp_block(&d, s.port(), "starttls")),
+    );
     let r = env.run(&["check"]);
     assert!(r.status.success(), "{}\n{}", r.stdout, r.stderr);
     for want in [
@@ -300,25 +340,39 @@ fn check_tries_imap_smtp_schedule_and_folders_and_sends_nothing() {
     }
     assert!(s.events().contains("auth"), "{}", s.events());
     assert!(!s.events().contains("accepted"), "{}", s.events());
-    assert!(d.session("robin").fetch_all("INBOX").is_empty(), "nothing arrived");
+    assert!(
+        d.session("robin").fetch_all("INBOX").is_empty(),
+        "nothing arrived"
+    );
     // A wrong SMTP password is a login problem, named, with no port hint.
     let mut bad = check_env(&smtp_block(&d, s.port(), "starttls").replace("\"PW\"", "\"PW2\""));
     bad.vars.push(("PW2".into(), "not-the-password".into()));
     let r = bad.run(&["check"]);
     assert!(!r.status.success());
-    assert!(r.stdout.contains("refused the login of `robin`"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("refused the login of `robin`"),
+        "{}",
+        r.stdout
+    );
     assert!(!r.stdout.contains("hint:"), "{}", r.stdout);
 }
 
 #[test]
 fn check_hints_at_the_wrong_tls_mode_the_wrong_port_and_a_certificate_for_another_host() {
-    if !servers("check_hints_at_the_wrong_tls_mode_the_wrong_port_and_a_certificate_for_another_host")
-    {
+    if !servers(
+        "check_hints_at_the_wrong_tls_mode_the_wrong_port_and_a_certificate_for_another_host",
+    ) {
         return;
     }
     let mut d = Dovecot::start();
     let s = Smtpd::start(&d);
-    let implicit_smtp = Smtpd::start_with(&d, Options { implicit: true, ..Options::default() });
+    let implicit_smtp = Smtpd::start_with(
+        &d,
+        Options {
+            implicit: true,
+            ..Options::default()
+        },
+    );
     let cases = [
         // Implicit TLS on IMAP's STARTTLS port: the raw OpenSSL error, then the hint.
         (
@@ -340,7 +394,10 @@ fn check_hints_at_the_wrong_tls_mode_the_wrong_port_and_a_certificate_for_anothe
         ),
         (
             smtp_block(&d, implicit_smtp.port(), "starttls"),
-            format!("port {} speaks TLS from the first byte", implicit_smtp.port()),
+            format!(
+                "port {} speaks TLS from the first byte",
+                implicit_smtp.port()
+            ),
             "port = 587 for STARTTLS",
         ),
         // The wrong port: SMTP pointed at the IMAP server.
@@ -354,7 +411,11 @@ fn check_hints_at_the_wrong_tls_mode_the_wrong_port_and_a_certificate_for_anothe
         let r = check_env(block).run(&["check"]);
         assert_eq!(r.status.code(), Some(1), "{block}\n{}", r.stdout);
         assert!(r.stdout.contains("hint:"), "{block}\n{}", r.stdout);
-        assert!(r.stdout.contains(want.as_str()), "{want}\n{block}\n{}", r.stdout);
+        assert!(
+            r.stdout.contains(want.as_str()),
+            "{want}\n{block}\n{}",
+            r.stdout
+        );
         assert!(r.stdout.contains(also), "{also}\n{block}\n{}", r.stdout);
         assert!(r.stderr.contains("hint:"), "{}", r.stderr);
     }
@@ -384,7 +445,8 @@ fn two_questions(env: &Env) {
 }
 
 fn item_env() -> Env {
-    let env = Env::with_config(&owner_config("[[source]]\npath = \"mail\"\n")).now("2026-11-26T08:00:00Z");
+    let env = Env::with_config(&owner_config("[[source]]\npath = \"mail\"\n"))
+        .now("2026-11-26T08:00:00Z");
     two_questions(&env);
     env.run(&["import", "mail"]).ok();
     env
@@ -401,8 +463,15 @@ fn items_is_an_aligned_table_with_ages() {
     let what_col = lines[0].find("WHAT").unwrap();
     for l in &lines[1..] {
         // Every line's summary starts under WHAT; the ages end where AGE does.
-        assert_eq!(l.char_indices().nth(what_col - 2).map(|(_, c)| c), Some(' '), "{out}");
-        assert!(l[..what_col].trim_end().ends_with(['d', 'h', 'm', 'w']), "{out}");
+        assert_eq!(
+            l.char_indices().nth(what_col - 2).map(|(_, c)| c),
+            Some(' '),
+            "{out}"
+        );
+        assert!(
+            l[..what_col].trim_end().ends_with(['d', 'h', 'm', 'w']),
+            "{out}"
+        );
         assert!(age_col < what_col);
     }
     // 46 and 22 hours before the pinned now.
@@ -414,17 +483,34 @@ fn items_is_an_aligned_table_with_ages() {
 fn show_prints_the_original_decoded_with_its_thread_by_item_or_message_id() {
     let env = item_env();
     let id = env.item_of("q1@reader.example");
-    for what in [id.clone(), format!("#{id}"), "<q1@reader.example>".to_string()] {
+    for what in [
+        id.clone(),
+        format!("#{id}"),
+        "<q1@reader.example>".to_string(),
+    ] {
         let out = env.run(&["show", &what]).ok();
         assert!(out.contains("Subject: Café backups"), "{out}");
-        assert!(out.contains("From: Ann Reader <ann@reader.example>"), "{out}");
-        assert!(out.contains("how you back up the café's server?"), "decoded: {out}");
+        assert!(
+            out.contains("From: Ann Reader <ann@reader.example>"),
+            "{out}"
+        );
+        assert!(
+            out.contains("how you back up the café's server?"),
+            "decoded: {out}"
+        );
         assert!(out.contains("Thread (2 messages"), "{out}");
         assert!(out.contains("* 2026-11-24 ann@reader.example"), "{out}");
-        assert!(out.contains("ben@other.example <q2@reader.example>"), "{out}");
+        assert!(
+            out.contains("ben@other.example <q2@reader.example>"),
+            "{out}"
+        );
     }
     // explain takes an item id too.
-    assert!(env.run(&["explain", &id]).ok().contains("<q1@reader.example>"));
+    assert!(
+        env.run(&["explain", &id])
+            .ok()
+            .contains("<q1@reader.example>")
+    );
     let r = env.run(&["show", "999"]);
     assert!(!r.status.success());
     assert!(r.stderr.contains("there is no item #999"), "{}", r.stderr);
@@ -444,7 +530,10 @@ fn unmute_unsnooze_and_mutes_undo_what_was_done() {
     assert!(env.run(&["mutes"]).ok().contains("nothing is muted"));
     env.run(&["mute", &a]).ok();
     let mutes = env.run(&["mutes"]).ok();
-    assert!(mutes.contains("thread  q1@reader.example “Café backups”"), "{mutes}");
+    assert!(
+        mutes.contains("thread  q1@reader.example “Café backups”"),
+        "{mutes}"
+    );
     assert!(!listed(&env, "q1@reader.example"));
     let un = env.run(&["unmute", &a]).ok();
     assert!(un.contains("unmuted the thread of “Café backups”"), "{un}");
@@ -475,9 +564,16 @@ fn the_outbox_lists_what_waits_and_a_cancelled_message_is_never_sent() {
     let r = env.run(&["reply", &a, "--file", "answer.txt"]);
     assert!(r.status.success(), "{}", r.stderr);
     let listed = env.run(&["outbox"]).ok();
-    assert!(listed.contains("pending   answer  to ann@reader.example"), "{listed}");
+    assert!(
+        listed.contains("pending   answer  to ann@reader.example"),
+        "{listed}"
+    );
     let n = listed.split_whitespace().next().unwrap().to_string();
-    assert!(env.run(&["outbox", "cancel", &n]).ok().contains("it will not be sent"));
+    assert!(
+        env.run(&["outbox", "cancel", &n])
+            .ok()
+            .contains("it will not be sent")
+    );
     assert!(env.run(&["outbox"]).ok().contains("cancelled answer"));
     let again = env.run(&["outbox", "cancel", &n]);
     assert!(!again.status.success());
@@ -495,11 +591,21 @@ fn quiet_says_only_errors() {
     assert_eq!(r.stderr, "", "nothing to say when all is well");
     assert_eq!(r.stdout, "");
     let loud = env.run(&["run", "--force"]);
-    assert!(loud.stderr.contains("imported 0 new message(s), 2 already known"), "{}", loud.stderr);
+    assert!(
+        loud.stderr
+            .contains("imported 0 new message(s), 2 already known"),
+        "{}",
+        loud.stderr
+    );
     env.write("hello.txt", "hello\n");
     let r = env.run(&["-q", "import", "hello.txt"]);
     assert_eq!(r.status.code(), Some(4));
-    assert!(r.stderr.contains("hello.txt: text that does not begin like mail"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("hello.txt: text that does not begin like mail"),
+        "{}",
+        r.stderr
+    );
     assert!(!r.stderr.contains("imported 0 new"), "{}", r.stderr);
 }
 
@@ -517,7 +623,10 @@ fn the_daemon_stamps_its_log_lines_with_the_time() {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         use std::io::BufRead;
-        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
             let _ = tx.send(line);
         }
     });
@@ -528,17 +637,26 @@ fn the_daemon_stamps_its_log_lines_with_the_time() {
     }
     let _ = child.wait();
     let first = first.expect("the daemon logs that it started");
-    let stamp = regex::Regex::new(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2} +INFO daemon started").unwrap();
+    let stamp = regex::Regex::new(
+        r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2} +INFO daemon started",
+    )
+    .unwrap();
     assert!(stamp.is_match(&first), "{first}");
     // A command's lines carry no time.
     let r = env.run(&["run"]);
-    assert!(r.stderr.lines().all(|l| !l.starts_with("20")), "{}", r.stderr);
+    assert!(
+        r.stderr.lines().all(|l| !l.starts_with("20")),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
 fn colour_only_on_a_terminal_and_never_with_no_color() {
     if !Path::new("/usr/bin/script").is_file() {
-        eprintln!("SKIPPED colour_only_on_a_terminal_and_never_with_no_color: no script(1) to make a terminal");
+        eprintln!(
+            "SKIPPED colour_only_on_a_terminal_and_never_with_no_color: no script(1) to make a terminal"
+        );
         return;
     }
     let env = Env::with_config(&owner_config("[[source]]\npath = \"mail\"\n"));
@@ -613,7 +731,12 @@ fn a_gzipped_pipermail_archive_is_imported_as_its_messages() {
     env.write("archive/nov.txt.xz", xz.finish().unwrap());
     let r = env.run(&["import", "archive"]);
     assert!(r.status.success(), "{}", r.stderr);
-    assert!(r.stderr.contains("imported 0 new message(s), 4 already known"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("imported 0 new message(s), 4 already known"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(stored_ids(&env).len(), 2);
 }
 
@@ -624,7 +747,10 @@ fn a_png_or_a_text_saying_hello_is_refused_with_its_reason_and_never_stored() {
     env.write("hello.txt", "hello\n");
     for (file, why) in [
         ("photo.png", "photo.png: a PNG image"),
-        ("hello.txt", "hello.txt: text that does not begin like mail (a header field, or an mbox \"From \" line): it begins “hello”"),
+        (
+            "hello.txt",
+            "hello.txt: text that does not begin like mail (a header field, or an mbox \"From \" line): it begins “hello”",
+        ),
     ] {
         let r = env.run(&["import", file]);
         assert_eq!(r.status.code(), Some(4), "{file}: {}", r.stderr);
@@ -633,7 +759,12 @@ fn a_png_or_a_text_saying_hello_is_refused_with_its_reason_and_never_stored() {
     }
     env.write("notmail.gz", gzip(b"hello\n"));
     let r = env.run(&["import", "notmail.gz"]);
-    assert!(r.stderr.contains("gzip-compressed, and inside: text that does not begin like mail"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("gzip-compressed, and inside: text that does not begin like mail"),
+        "{}",
+        r.stderr
+    );
     assert!(stored_ids(&env).is_empty(), "nothing stored");
 }
 
@@ -675,7 +806,12 @@ fn notmuchs_threading_corpus_imports_12_of_12() {
     let env = Env::new();
     let r = env.run(&["import", dir.to_str().unwrap()]);
     assert!(r.status.success(), "{}", r.stderr);
-    assert!(r.stderr.contains("imported 12 new message(s), 0 already known"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("imported 12 new message(s), 0 already known"),
+        "{}",
+        r.stderr
+    );
     assert!(!r.stderr.contains("skipped"), "{}", r.stderr);
     assert_eq!(env.run(&["messages", "--json"]).json_lines().len(), 12);
 }

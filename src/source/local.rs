@@ -248,14 +248,12 @@ impl Walk<'_> {
                 sent,
                 packed,
             }),
-            Ok(Sniffed::Mbox(packed) | Sniffed::Message(packed)) => {
-                self.out.push(Entry::Message {
-                    path: path.to_path_buf(),
-                    place: maildir.map_or_else(|| place_of(path), str::to_string),
-                    sent,
-                    packed,
-                })
-            }
+            Ok(Sniffed::Mbox(packed) | Sniffed::Message(packed)) => self.out.push(Entry::Message {
+                path: path.to_path_buf(),
+                place: maildir.map_or_else(|| place_of(path), str::to_string),
+                sent,
+                packed,
+            }),
         }
     }
 
@@ -332,7 +330,10 @@ impl Walk<'_> {
                     } else if maildir && is_maildir(&path) {
                         self.dir(&path, sent, depth + 1);
                     } else {
-                        self.skip(&path, "a hidden folder that is not a Maildir++ folder: not read");
+                        self.skip(
+                            &path,
+                            "a hidden folder that is not a Maildir++ folder: not read",
+                        );
                     }
                 }
                 Kind::Dir => self.dir(&path, sent, depth + 1),
@@ -404,7 +405,8 @@ enum Sniffed {
 fn sniff(path: &Path, lenient: bool) -> Result<Sniffed> {
     let mut file = open_regular(path)?;
     let mut raw = [0u8; 512];
-    let n = read_head(&mut file, &mut raw).with_context(|| format!("reading {}", path.display()))?;
+    let n =
+        read_head(&mut file, &mut raw).with_context(|| format!("reading {}", path.display()))?;
     let packed = Packing::of(&raw[..n]);
     let mut unpacked = [0u8; 512];
     let head = match packed {
@@ -471,10 +473,16 @@ fn not_mail(head: &[u8]) -> String {
         (b"GIF87a", "a GIF image"),
         (b"GIF89a", "a GIF image"),
         (b"%PDF-", "a PDF document"),
-        (b"PK\x03\x04", "a ZIP archive (or an office document): unpack it first"),
+        (
+            b"PK\x03\x04",
+            "a ZIP archive (or an office document): unpack it first",
+        ),
         (b"SQLite format 3\0", "an SQLite database"),
         (b"\x7fELF", "a program (ELF)"),
-        (b"\x28\xb5\x2f\xfd", "a zstd-compressed file: decompress it first (unzstd)"),
+        (
+            b"\x28\xb5\x2f\xfd",
+            "a zstd-compressed file: decompress it first (unzstd)",
+        ),
         (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive: unpack it first"),
     ];
     if let Some((_, what)) = KNOWN.iter().find(|(magic, _)| head.starts_with(magic)) {
@@ -598,7 +606,10 @@ mod tests {
         assert!(not_mail(b"hello\n").contains("it begins “hello”"));
         assert_eq!(Packing::of(&[0x1f, 0x8b, 8, 0]), Some(Packing::Gzip));
         assert_eq!(Packing::of(b"BZh91AY&SY"), Some(Packing::Bzip2));
-        assert_eq!(Packing::of(&[0xfd, b'7', b'z', b'X', b'Z', 0, 0]), Some(Packing::Xz));
+        assert_eq!(
+            Packing::of(&[0xfd, b'7', b'z', b'X', b'Z', 0, 0]),
+            Some(Packing::Xz)
+        );
         assert_eq!(Packing::of(b"From a@b Mon Jan  1 00:00:00 2026\n"), None);
     }
 
@@ -614,11 +625,15 @@ mod tests {
         bz.write_all(mbox).unwrap();
         std::fs::write(dir.path().join("b.mbox.bz2"), bz.finish().unwrap()).unwrap();
         let mut xz = liblzma::write::XzEncoder::new(Vec::new(), 6);
-        xz.write_all(b"Message-ID: <3@x>\nSubject: one\n\nbody\n").unwrap();
+        xz.write_all(b"Message-ID: <3@x>\nSubject: one\n\nbody\n")
+            .unwrap();
         std::fs::write(dir.path().join("c.eml.xz"), xz.finish().unwrap()).unwrap();
         let (mut problems, mut skipped) = (Vec::new(), Vec::new());
         let e = entries(dir.path(), false, &mut problems, &mut skipped).unwrap();
-        assert!(problems.is_empty() && skipped.is_empty(), "{problems:?} {skipped:?}");
+        assert!(
+            problems.is_empty() && skipped.is_empty(),
+            "{problems:?} {skipped:?}"
+        );
         let mut found = 0;
         for entry in &e {
             match entry {

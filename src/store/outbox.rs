@@ -70,8 +70,7 @@ impl Store {
         Ok(self.conn.last_insert_rowid())
     }
 
-    const OUTBOX_SQL: &str =
-        "SELECT id, command, recipient, eml, what, kind, told_topic, state, last_error, attempts FROM outbox";
+    const OUTBOX_SQL: &str = "SELECT id, command, recipient, eml, what, kind, told_topic, state, last_error, attempts FROM outbox";
 
     fn outbox_row(r: &rusqlite::Row) -> rusqlite::Result<OutboxEntry> {
         Ok(OutboxEntry {
