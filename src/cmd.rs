@@ -110,7 +110,7 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
             let started = std::time::Instant::now();
             analyze::refresh_if_pending(&mut store, &config.owner)?;
             tracing::debug!("threads and answered took {:?}", started.elapsed());
-            crate::run::say_import(&summary, &store, &mut |l| note(&l));
+            crate::run::say_import(&summary, &store, true, &mut |l| note(&l));
             Ok(if summary.nothing_imported() {
                 crate::run::say_import_failure(&summary);
                 ExitCode::from(exit::NOTHING_IMPORTED)

@@ -53,11 +53,12 @@ impl Gathered {
         }
     }
 
-    /// Tell what was read.
+    /// Tell what was read. The files skipped under the configured sources
+    /// are the same run after run: counted in one line, named with `-v`.
     pub fn report(&self, store: &Store, say: Say) {
         say_fetch(&self.accounts, store, say);
         if self.local {
-            say_import(&self.import, store, say);
+            say_import(&self.import, store, crate::ui::verbose(), say);
         }
     }
 }
@@ -213,22 +214,28 @@ const SKIPPED_SHOWN: usize = 20;
 
 /// The import summary: problems, skipped files and why, counts, and the
 /// messages stored with a parse error.
-pub(crate) fn say_import(summary: &Summary, store: &Store, say: Say) {
+/// `name_skipped`: name each skipped file with its reason (`import`, or
+/// `-v`), up to [`SKIPPED_SHOWN`] of them unless `-v`; else count them.
+pub(crate) fn say_import(summary: &Summary, store: &Store, name_skipped: bool, say: Say) {
     for p in &summary.problems {
         say(format!("allears: warning: {p}"));
     }
-    let shown = if crate::ui::verbose() {
-        summary.skipped.len()
-    } else {
-        SKIPPED_SHOWN
+    let shown = match (name_skipped, crate::ui::verbose()) {
+        (_, true) => summary.skipped.len(),
+        (true, false) => SKIPPED_SHOWN,
+        (false, false) => 0,
     };
     for s in summary.skipped.iter().take(shown) {
         say(format!("skipped {}: {}", s.path.display(), s.why));
     }
     if summary.skipped.len() > shown {
+        let first = &summary.skipped[shown];
         say(format!(
-            "skipped {} more file(s) that are not mail (`allears -v import ...` names each)",
-            summary.skipped.len() - shown
+            "skipped {} {}file(s) that are not mail, like {} ({}); -v names each",
+            summary.skipped.len() - shown,
+            if shown > 0 { "more " } else { "" },
+            first.path.display(),
+            first.why
         ));
     }
     let c = summary.counts;

@@ -795,6 +795,27 @@ fn every_file_under_a_folder_is_imported_known_or_skipped_with_its_reason() {
         assert!(r.stderr.contains(want), "{want}: {}", r.stderr);
     }
     assert_eq!(stored_ids(&env), ["f1@reader.example", "f2@reader.example"]);
+    // A run reads the same sources again and again: the skipped files are counted, not named.
+    std::fs::write(
+        env.path().join("digest.toml"),
+        owner_config("[[source]]\npath = \"tree\"\n"),
+    )
+    .unwrap();
+    let run = env.run(&["run"]);
+    assert!(run.status.success(), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("skipped 4 file(s) that are not mail, like"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("a PNG image"), "{}", run.stderr);
+    let verbose = env.run(&["-v", "run"]);
+    assert!(
+        verbose.stderr.contains("tree/sub/photo.png: a PNG image"),
+        "{}",
+        verbose.stderr
+    );
 }
 
 #[test]
