@@ -12,25 +12,51 @@ use anyhow::{Context, Result};
 use serde_json::json;
 
 use crate::analyze;
-use crate::cli::{Cli, Command, TopicAction};
+use crate::cli::{Cli, Command, OutboxAction, TopicAction, exit};
 use crate::config::Config;
 use crate::digest;
 use crate::import;
 use crate::source::imap;
 use crate::status::{Judge, Status};
-use crate::store::{Row, RunLock, Store};
+use crate::store::{ItemState, MuteKind, OutboxState, Row, RunLock, Store};
 use crate::text::{Visible, json as json_line, visible, visible_line};
 use crate::thread::{Mode, Node};
+use crate::ui::note;
 
 pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
-    let mut config = Config::load(cli.config.as_deref())?;
+    // These need no config.
+    match &cli.command {
+        Command::Completions { shell } => return completions(*shell),
+        Command::Man => return man(),
+        Command::Init(args) => return crate::init::run(cli.config.as_deref(), args),
+        _ => {}
+    }
+    let is_run = matches!(cli.command, Command::Run { .. });
+    let (mut config, demo) = if cli.demo {
+        (crate::demo::config(is_run)?, true)
+    } else {
+        match Config::find(cli.config.as_deref())? {
+            Some(c) => (c, false),
+            // Only `run` starts the demo by itself; anything else would
+            // leave files behind for a config that does not exist.
+            None if is_run => (crate::demo::config(true)?, true),
+            None => return Err(crate::cli::NoConfig.into()),
+        }
+    };
+    if demo && is_run {
+        note(&format!(
+            "no config: this is the demo, built into allears (Robin Ellis's reader mail, as of {}), kept in {}/ (`allears init` makes allears yours)",
+            &crate::demo::NOW[..10],
+            crate::demo::DIR
+        ));
+    }
     // `--db` moves the store, and the OAuth2 token files that live beside it.
     if let Some(db) = &cli.db {
         config.store.path = Some(std::path::absolute(db).unwrap_or_else(|_| db.clone()));
     }
     // These two need no store.
     match &cli.command {
-        Command::Check => return check(&config),
+        Command::Check => return crate::check::run(&config),
         Command::Login {
             account,
             device,
@@ -45,21 +71,37 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
     let mut store = Store::open(&db, wait)?;
     let judged = analyze::ensure_current(&mut store, &config)?;
     if judged > 0 {
-        eprintln!("the rules or your [owner] changed: judged {judged} stored message(s) again");
+        note(&format!(
+            "the rules or your [owner] changed: judged {judged} stored message(s) again"
+        ));
     }
     match cli.command {
+        // The demo writes its digest on every run: showing it is the point.
+        Command::Run { .. } if demo => {
+            let code = run_once(&mut store, &config, true)?;
+            note(&format!(
+                "that was the demo: read {dir}/out/digest-{day}.txt (or .html); then `allears --demo items`, `allears --demo show 1`, `allears --demo explain 1`",
+                dir = crate::demo::DIR,
+                day = &crate::demo::NOW[..10],
+            ));
+            Ok(code)
+        }
         Command::Run { force } => run_once(&mut store, &config, force),
         Command::Daemon => {
             drop(lock);
             crate::daemon::run(&mut store, &config)
         }
         Command::Fetch { account } => fetch(&mut store, &config, account.as_deref()),
-        Command::Check => check(&config),
-        Command::Login {
-            account,
-            device,
-            port,
-        } => login(&config, &account, device, port),
+        Command::Check
+        | Command::Login { .. }
+        | Command::Init(_)
+        | Command::Completions { .. }
+        | Command::Man => unreachable!("handled before the store is opened"),
+        Command::Show { id } => show(&store, &config, &id),
+        Command::Unmute { id } => unmute(&mut store, &id),
+        Command::Unsnooze { id } => unsnooze(&mut store, &id),
+        Command::Mutes => mutes(&store),
+        Command::Outbox { action } => outbox(&mut store, action),
         Command::Import { paths, sent } => {
             let paths: Vec<(PathBuf, bool)> = paths.into_iter().map(|p| (p, sent)).collect();
             let started = std::time::Instant::now();
@@ -68,10 +110,10 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
             let started = std::time::Instant::now();
             analyze::refresh_if_pending(&mut store, &config.owner)?;
             tracing::debug!("threads and answered took {:?}", started.elapsed());
-            crate::run::say_import(&summary, &store, &mut |l| eprintln!("{}", visible(&l)));
-            let c = summary.counts;
-            Ok(if c.new + c.known == 0 && !summary.problems.is_empty() {
-                ExitCode::from(2)
+            crate::run::say_import(&summary, &store, true, &mut |l| note(&l));
+            Ok(if summary.nothing_imported() {
+                crate::run::say_import_failure(&summary);
+                ExitCode::from(exit::NOTHING_IMPORTED)
             } else {
                 ExitCode::SUCCESS
             })
@@ -82,7 +124,7 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
             let mut w = out();
             write!(w, "{text}")?;
             w.flush()?;
-            eprintln!("digest written to {}", path.display());
+            note(&format!("digest written to {}", path.display()));
             Ok(ExitCode::SUCCESS)
         }
         Command::Threads { json, strict } => threads(&store, json, strict),
@@ -92,7 +134,7 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         Command::Topics { json } => topics(&mut store, &config, json),
         Command::Reclassify => {
             let n = analyze::reclassify(&mut store, &config)?;
-            eprintln!("reclassified {n} message(s)");
+            note(&format!("reclassified {n} message(s)"));
             Ok(ExitCode::SUCCESS)
         }
         Command::Done { id } => command_line(&mut store, &config, &format!("{} done", item(&id))),
@@ -159,8 +201,14 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
 /// `allears run`: one run of the pipeline (`run.rs`). Without `[smtp]` the
 /// digest goes to the output folder, and counts as sent there.
 fn run_once(store: &mut Store, config: &Config, force: bool) -> Result<ExitCode> {
-    let mut say = |l: String| eprintln!("{}", visible(&l));
+    let mut say = |l: String| note(&l);
     let gathered = crate::run::once(store, config, crate::clock::now(), force, &mut say)?;
+    if crate::ui::quiet() {
+        crate::run::say_failures(&gathered.accounts);
+        if gathered.nothing_read() {
+            crate::run::say_import_failure(&gathered.import);
+        }
+    }
     Ok(ExitCode::from(gathered.code()))
 }
 
@@ -168,7 +216,10 @@ fn run_once(store: &mut Store, config: &Config, force: bool) -> Result<ExitCode>
 fn fetch(store: &mut Store, config: &Config, only: Option<&str>) -> Result<ExitCode> {
     imap::require_accounts(config, only)?;
     let reports = imap::fetch_accounts(store, config, only);
-    crate::run::say_fetch(&reports, store, &mut |l| eprintln!("{}", visible(&l)));
+    crate::run::say_fetch(&reports, store, &mut |l| note(&l));
+    if crate::ui::quiet() {
+        crate::run::say_failures(&reports);
+    }
     let failed = reports.iter().any(imap::AccountReport::failed);
     // Threads and answers change only when a message or a location was added.
     if store.refresh_pending()? {
@@ -181,35 +232,7 @@ fn fetch(store: &mut Store, config: &Config, only: Option<&str>) -> Result<ExitC
         );
     }
     Ok(if failed {
-        ExitCode::from(3)
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
-/// `allears check`: what each account looks like from here, and what is wrong.
-fn check(config: &Config) -> Result<ExitCode> {
-    imap::require_accounts(config, None)?;
-    let mut bad = false;
-    let mut w = out();
-    for account in &config.account {
-        let r = imap::check_account(config, account);
-        writeln!(w, "account {}:", r.account)?;
-        for l in &r.lines {
-            writeln!(w, "  {l}")?;
-        }
-        for p in &r.problems {
-            writeln!(w, "  PROBLEM: {p}")?;
-            eprintln!("allears: account {}: {}", r.account, visible(p));
-        }
-        if r.problems.is_empty() {
-            writeln!(w, "  ok")?;
-        }
-        bad |= !r.problems.is_empty();
-    }
-    w.flush()?;
-    Ok(if bad {
-        ExitCode::from(1)
+        ExitCode::from(exit::PARTIAL)
     } else {
         ExitCode::SUCCESS
     })
@@ -257,7 +280,7 @@ fn command_line(store: &mut Store, config: &Config, line: &str) -> Result<ExitCo
         writeln!(w, "{}", visible(&l))?;
     }
     w.flush()?;
-    crate::run::send_outbox(store, config, &mut |l| eprintln!("{}", visible(&l)))?;
+    crate::run::send_outbox(store, config, &mut |l| note(&l))?;
     Ok(if report.failed() {
         ExitCode::from(1)
     } else {
@@ -277,7 +300,9 @@ fn corrections(
             anyhow::bail!("there is no correction {id} (see `allears corrections`)");
         }
         let n = analyze::ensure_current(store, config)?;
-        eprintln!("forgot correction {id}; judged {n} stored message(s) again");
+        note(&format!(
+            "forgot correction {id}; judged {n} stored message(s) again"
+        ));
         return Ok(ExitCode::SUCCESS);
     }
     let mut w = out();
@@ -453,14 +478,8 @@ fn messages(store: &Store, config: &Config, as_json: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn explain(store: &Store, config: &Config, message_id: &str) -> Result<ExitCode> {
-    let id = message_id
-        .trim()
-        .trim_start_matches('<')
-        .trim_end_matches('>');
-    let row = store
-        .row_by_message_id(id)?
-        .with_context(|| format!("no stored message has Message-ID <{id}>"))?;
+fn explain(store: &Store, config: &Config, id: &str) -> Result<ExitCode> {
+    let row = message_of(store, id)?;
     let judge = Judge::load(store, config, crate::clock::now())?;
     let mut w = out();
     writeln!(w, "<{}>", visible_line(&row.message_id))?;
@@ -514,17 +533,359 @@ fn explain(store: &Store, config: &Config, message_id: &str) -> Result<ExitCode>
     Ok(ExitCode::SUCCESS)
 }
 
+/// `allears items`: an aligned table (id, kind, age, what), or JSON lines.
 fn items(store: &mut Store, config: &Config, as_json: bool) -> Result<ExitCode> {
     analyze::refresh(store, &config.owner)?;
-    let d = digest::build(store, config, crate::clock::now())?;
+    let now = crate::clock::now();
+    let d = digest::build(store, config, now)?;
+    let all = digest::items(&d);
+    if as_json {
+        let mut w = out();
+        for item in &all {
+            writeln!(w, "{}", json_line(item)?)?;
+        }
+        w.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if all.is_empty() {
+        note("no items: nothing in the digest needs you");
+        return Ok(ExitCode::SUCCESS);
+    }
+    // The age of an item is that of its newest message.
+    let mut rows = Vec::with_capacity(all.len());
+    for item in &all {
+        let mut newest = None;
+        for id in &item.message_ids {
+            if let Some(date) = store.row_by_message_id(id)?.and_then(|r| r.date) {
+                newest = newest.max(Some(date));
+            }
+        }
+        let age = newest
+            .map(|t| short_age(now.as_second() - t))
+            .unwrap_or_else(|| "-".into());
+        let kind = item.kind.replace('_', " ");
+        rows.push([item.id.clone(), kind, age, item.summary.clone()]);
+    }
+    let width = |i: usize| {
+        rows.iter()
+            .map(|r| r[i].chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(["ID", "KIND", "AGE"][i].len())
+    };
+    let (a, b, c) = (width(0), width(1), width(2));
+    let paint = crate::ui::Paint::stdout();
+    let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+    writeln!(
+        w,
+        "{}",
+        paint.bold(&format!(
+            "{:<a$}  {:<b$}  {:>c$}  WHAT",
+            "ID", "KIND", "AGE"
+        ))
+    )?;
+    for [id, kind, age, summary] in &rows {
+        writeln!(
+            w,
+            "{id:<a$}  {kind:<b$}  {age:>c$}  {}",
+            visible_line(&crate::text::clip(summary, 160))
+        )?;
+    }
+    w.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// "3d", "5h", "2w", "now": an age that fits a column.
+fn short_age(secs: i64) -> String {
+    match secs.max(0) {
+        s if s < 3600 => format!("{}m", s / 60),
+        s if s < 86_400 => format!("{}h", s / 3600),
+        s if s < 14 * 86_400 => format!("{}d", s / 86_400),
+        s => format!("{}w", s / (7 * 86_400)),
+    }
+}
+
+/// A message as the owner names it: an item id ("#12", "12") or a Message-ID.
+fn message_of(store: &Store, id: &str) -> Result<Row> {
+    let id = id.trim();
+    if id.starts_with(['T', 't']) && id[1..].parse::<i64>().is_ok() {
+        anyhow::bail!("{id} is a topic, not a message: `allears topics` lists its requests");
+    }
+    if let Ok(n) = id.trim_start_matches('#').parse::<i64>() {
+        let item = store
+            .item(n)?
+            .with_context(|| format!("there is no item #{n} (`allears items` lists them)"))?;
+        let mid = item
+            .key
+            .strip_prefix("msg:")
+            .with_context(|| format!("item #{n} is not a message"))?;
+        return store
+            .row_by_message_id(mid)?
+            .with_context(|| format!("the message of item #{n} is gone"));
+    }
+    let mid = id.trim_start_matches('<').trim_end_matches('>');
+    store
+        .row_by_message_id(mid)?
+        .with_context(|| format!("no stored message has Message-ID <{mid}>"))
+}
+
+/// `allears show ID`: the message as it came, decoded, and its thread.
+fn show(store: &Store, config: &Config, id: &str) -> Result<ExitCode> {
+    let row = message_of(store, id)?;
+    let raw = store
+        .raw(&row.message_id)?
+        .context("the message's raw bytes are gone")?;
+    let msg = crate::message::parse(&raw);
     let mut w = out();
-    for item in digest::items(&d) {
-        if as_json {
-            writeln!(w, "{}", json_line(&item)?)?;
-        } else {
-            writeln!(w, "{:<5} {}", item.id, visible_line(&item.summary))?;
+    let addrs = |v: &[crate::message::Address]| {
+        v.iter().map(|a| a.display()).collect::<Vec<_>>().join(", ")
+    };
+    let date = msg.header("Date").map(str::to_string).unwrap_or_default();
+    let mut fields = vec![
+        (
+            "From",
+            msg.from.as_ref().map(|a| a.display()).unwrap_or_default(),
+        ),
+        ("To", addrs(&msg.to)),
+        ("Cc", addrs(&msg.cc)),
+        ("Reply-To", addrs(&msg.reply_to)),
+        ("Date", date),
+        ("Subject", msg.subject.clone()),
+        ("Message-ID", format!("<{}>", msg.message_id)),
+    ];
+    for name in ["List-Id", "Sender"] {
+        if let Some(v) = msg.header(name) {
+            fields.push((name, v.to_string()));
         }
     }
+    for (name, value) in fields {
+        if !value.is_empty() {
+            writeln!(w, "{name}: {}", visible_line(&value))?;
+        }
+    }
+    if !row.places.is_empty() {
+        writeln!(w, "Found in: {}", visible_line(&row.places.join(", ")))?;
+    }
+    for a in crate::message::attachments(&raw) {
+        writeln!(w, "Attachment: {}", visible_line(&a))?;
+    }
+    if let Some(e) = &msg.parse_error {
+        writeln!(w, "Parse error: {}", visible_line(e))?;
+    }
+    writeln!(w)?;
+    if msg.html_only {
+        writeln!(w, "[HTML only, shown as text]")?;
+    }
+    writeln!(w, "{}", visible(msg.text.trim_end()))?;
+    // The conversation it belongs to, this message marked.
+    let links = store.links()?;
+    let threads = analyze::threads(&links, Mode::Conversation);
+    if let Some(t) = threads.iter().find(|t| {
+        t.messages
+            .iter()
+            .any(|&i| links[i].message_id == row.message_id)
+    }) && t.messages.len() > 1
+    {
+        writeln!(w)?;
+        writeln!(w, "Thread ({} messages; * is this one):", t.messages.len())?;
+        let zone = config.zone();
+        let mut stack = vec![(&t.tree, 1usize)];
+        while let Some((node, d)) = stack.pop() {
+            let label = match &node.message_id {
+                Some(mid) => match links.iter().find(|l| &l.message_id == mid) {
+                    Some(l) => {
+                        let when = jiff::Timestamp::from_second(l.date)
+                            .map(|t| {
+                                t.to_zoned_datetime(zone.clone())
+                                    .strftime("%Y-%m-%d")
+                                    .to_string()
+                            })
+                            .unwrap_or_default();
+                        let mark = if *mid == row.message_id { "* " } else { "" };
+                        format!(
+                            "{mark}{when} {} <{}>: {}",
+                            visible_line(&l.from_addr),
+                            visible_line(mid),
+                            visible_line(&l.subject)
+                        )
+                    }
+                    None => format!("<{}>", visible_line(mid)),
+                },
+                None => "(a message not stored)".to_string(),
+            };
+            writeln!(w, "{}{label}", "  ".repeat(d.min(40)))?;
+            for child in node.children.iter().rev() {
+                stack.push((child, d + 1));
+            }
+        }
+    }
+    w.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `allears unmute ID`: an item's thread and sender may come back; or one mute by value.
+fn unmute(store: &mut Store, id: &str) -> Result<ExitCode> {
+    let id = id.trim();
+    let mut undone = Vec::new();
+    if let Ok(n) = id.trim_start_matches('#').parse::<i64>() {
+        let row = message_of(store, id)?;
+        let thread = row.thread.clone().unwrap_or_else(|| row.message_id.clone());
+        if store.unmute(MuteKind::Thread, &thread)? {
+            undone.push(format!("the thread of “{}”", row.subject));
+        }
+        let who = row.reader_email();
+        if store.unmute(MuteKind::Sender, &who)? {
+            undone.push(who);
+        }
+        if store.item(n)?.is_some_and(|i| i.state == ItemState::Muted) {
+            store.set_item_state(n, ItemState::Open, None)?;
+        }
+        // So `#12 mute` is done again, not reported as a repeat.
+        store.forget_applied(&format!("#{n}"), &["mute", "mute-sender"])?;
+        if undone.is_empty() {
+            anyhow::bail!("item #{n} is not muted (`allears mutes` lists what is)");
+        }
+    } else {
+        let value = id.trim_start_matches('<').trim_end_matches('>');
+        for kind in [MuteKind::Thread, MuteKind::Sender] {
+            if store.unmute(kind, value)? {
+                undone.push(value.to_string());
+            }
+        }
+        if undone.is_empty() {
+            anyhow::bail!("nothing named {value:?} is muted (`allears mutes` lists what is)");
+        }
+    }
+    let mut w = out();
+    for u in &undone {
+        writeln!(w, "unmuted {}", visible_line(u))?;
+    }
+    w.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `allears unsnooze ID`: the item is back in the next digest.
+fn unsnooze(store: &mut Store, id: &str) -> Result<ExitCode> {
+    let n: i64 = id
+        .trim()
+        .trim_start_matches('#')
+        .parse()
+        .with_context(|| format!("`{id}` is not an item id like #12"))?;
+    let item = store
+        .item(n)?
+        .with_context(|| format!("there is no item #{n} (`allears items` lists them)"))?;
+    let now = crate::clock::now().as_second();
+    if item.state != ItemState::Open || item.snooze_until.is_none_or(|u| u <= now) {
+        anyhow::bail!("item #{n} is not snoozed");
+    }
+    store.set_item_state(n, ItemState::Open, None)?;
+    let mut w = out();
+    writeln!(w, "#{n} is back: it is in the next digest")?;
+    w.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `allears mutes`: the threads and senders muted.
+fn mutes(store: &Store) -> Result<ExitCode> {
+    let all = store.mutes()?;
+    let mut w = out();
+    if all.is_empty() {
+        writeln!(
+            w,
+            "nothing is muted (`allears mute 12` mutes item #12's thread)"
+        )?;
+    }
+    for m in &all {
+        match m.kind {
+            MuteKind::Thread => {
+                let subject = store
+                    .row_by_message_id(&m.value)?
+                    .map(|r| format!(" “{}”", r.subject))
+                    .unwrap_or_default();
+                writeln!(
+                    w,
+                    "thread  {}{}",
+                    visible_line(&m.value),
+                    visible_line(&subject)
+                )?;
+            }
+            MuteKind::Sender => writeln!(w, "sender  {}", visible_line(&m.value))?,
+        }
+    }
+    w.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `allears outbox [cancel N]`: what allears sends for the owner, and its state.
+fn outbox(store: &mut Store, action: Option<OutboxAction>) -> Result<ExitCode> {
+    if let Some(OutboxAction::Cancel { id }) = action {
+        let entry = store
+            .outbox()?
+            .into_iter()
+            .find(|e| e.id == id)
+            .with_context(|| {
+                format!("there is no outbox message {id} (`allears outbox` lists them)")
+            })?;
+        if entry.state != OutboxState::Pending {
+            anyhow::bail!(
+                "outbox message {id} is {}: only a waiting one can be cancelled",
+                entry.state
+            );
+        }
+        store.cancel_mail(id)?;
+        let mut w = out();
+        writeln!(
+            w,
+            "cancelled {id}: {} to {}; it will not be sent",
+            visible_line(&entry.what),
+            visible_line(&entry.recipient)
+        )?;
+        w.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let all = store.outbox()?;
+    let mut w = out();
+    if all.is_empty() {
+        writeln!(w, "the outbox is empty")?;
+    }
+    for e in &all {
+        let mut line = format!(
+            "{:<4} {:<9} {:<7} to {}: {}",
+            e.id,
+            e.state.as_str(),
+            e.kind.as_str(),
+            visible_line(&e.recipient),
+            visible_line(&e.what)
+        );
+        if e.state == OutboxState::Pending && e.attempts > 0 {
+            line.push_str(&format!(
+                " ({} attempt(s); last: {})",
+                e.attempts,
+                visible_line(e.last_error.as_deref().unwrap_or("?"))
+            ));
+        }
+        writeln!(w, "{line}")?;
+    }
+    w.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `allears completions SHELL`: clap_complete's script for that shell.
+fn completions(shell: clap_complete::Shell) -> Result<ExitCode> {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    let mut w = std::io::stdout().lock();
+    clap_complete::generate(shell, &mut cmd, "allears", &mut w);
+    w.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `allears man`: the man page, allears(1), with every subcommand, as roff.
+fn man() -> Result<ExitCode> {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let mut w = std::io::stdout().lock();
+    clap_mangen::Man::new(cmd)
+        .render(&mut w)
+        .context("writing the man page")?;
     w.flush()?;
     Ok(ExitCode::SUCCESS)
 }

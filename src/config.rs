@@ -2,8 +2,9 @@
 //!
 //! The file is deserialized into the structs below with unknown keys refused, so
 //! a typo is an error that names the key and the file rather than a silently
-//! ignored setting. `digest.toml` at the repository root is both the embedded
-//! default and the annotated reference; a test parses it. Relative paths are
+//! ignored setting. `digest.toml` at the repository root is both the
+//! annotated reference and the built-in demo's config (`demo.rs`); a test
+//! parses it. Relative paths are
 //! resolved against the folder of the config file. Secrets live in [`Secret`],
 //! which never prints its value.
 
@@ -17,7 +18,7 @@ use serde::Deserialize;
 pub(crate) use crate::owner::Owner;
 use crate::providers::{MailProvider, OAuth2Provider};
 
-/// The default configuration, compiled in: used when no file is found.
+/// The annotated reference config, compiled in: the demo's config (`demo.rs`).
 pub(crate) const EMBEDDED: &str = include_str!("../digest.toml");
 
 #[derive(Debug, Deserialize)]
@@ -47,7 +48,7 @@ pub(crate) struct Config {
 /// Where a config was read from.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Origin {
-    /// The file, or `None` for the embedded default.
+    /// The file, or `None` for the built-in demo config.
     pub file: Option<PathBuf>,
     /// The folder relative paths are resolved against.
     pub dir: PathBuf,
@@ -57,7 +58,7 @@ impl Origin {
     pub fn name(&self) -> String {
         match &self.file {
             Some(f) => f.display().to_string(),
-            None => "the embedded default digest.toml".to_string(),
+            None => "the built-in demo config (digest.toml)".to_string(),
         }
     }
 }
@@ -698,29 +699,25 @@ pub(crate) fn first_line_of(key: &str, cmd: &str) -> Result<String> {
 }
 
 impl Config {
-    /// Find and read the config: `--config`, else `./digest.toml`, else the XDG
-    /// config dir, else the embedded default.
-    pub fn load(explicit: Option<&Path>) -> Result<Config> {
+    /// Find and read the config: `--config`, else
+    /// `$XDG_CONFIG_HOME/allears/digest.toml` (`~/.config/...`). `None`
+    /// when there is none: then only the demo runs (`demo.rs`), and other
+    /// commands ask for `allears init`. The current folder is not searched:
+    /// a config picked up from wherever one happens to stand would silently
+    /// switch stores.
+    pub fn find(explicit: Option<&Path>) -> Result<Option<Config>> {
         if let Some(path) = explicit {
-            return Self::from_file(path);
+            return Self::from_file(path).map(Some);
         }
-        let here = PathBuf::from("digest.toml");
-        if here.is_file() {
-            return Self::from_file(&here);
+        match xdg_config_file() {
+            Some(xdg) if xdg.is_file() => Self::from_file(&xdg).map(Some),
+            _ => Ok(None),
         }
-        if let Some(xdg) = xdg_config_file()
-            && xdg.is_file()
-        {
-            return Self::from_file(&xdg);
-        }
-        let dir = std::env::current_dir().context("reading the current directory")?;
-        Self::parse(
-            EMBEDDED,
-            Origin {
-                file: None,
-                dir: dir.clone(),
-            },
-        )
+    }
+
+    /// Where `allears init` writes, and [`Config::find`] looks, when no `--config` is given.
+    pub fn default_path() -> Result<PathBuf> {
+        xdg_config_file().context("neither XDG_CONFIG_HOME nor HOME is set: pass --config PATH")
     }
 
     pub fn from_file(path: &Path) -> Result<Config> {

@@ -19,18 +19,29 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::classify::learned::Lessons;
 use crate::config::{Config, Owner};
 pub(crate) use crate::source::found::Found;
-use crate::source::local::{self, Entry};
+use crate::source::local::{self, Entry, Skipped};
 use crate::store::{Checkpoint, Counts, Incoming, Location, Store};
 
 /// Messages per transaction.
 const BATCH: usize = 1000;
 
-/// What an import did, for the run summary.
+/// What an import did, for the run summary: every file is in it, as mail
+/// stored or known (`counts`), a problem, or skipped with its reason.
 #[derive(Debug, Default)]
 pub(crate) struct Summary {
     pub counts: Counts,
     /// Files or folders that could not be read at all (one line each).
     pub problems: Vec<String>,
+    /// Files that are not mail, each with the reason.
+    pub skipped: Vec<Skipped>,
+}
+
+impl Summary {
+    /// Nothing was stored or found known, and something was there that could not be read.
+    pub fn nothing_imported(&self) -> bool {
+        self.counts.new + self.counts.known == 0
+            && (!self.problems.is_empty() || !self.skipped.is_empty())
+    }
 }
 
 pub(crate) fn progress_bar(len: Option<u64>, what: &str) -> ProgressBar {
@@ -349,7 +360,7 @@ pub(crate) fn import_paths(
     let mut summary = Summary::default();
     let mut entries = Vec::new();
     for (path, sent) in paths {
-        match local::entries(path, *sent, &mut summary.problems) {
+        match local::entries(path, *sent, &mut summary.problems, &mut summary.skipped) {
             Ok(e) => entries.extend(e),
             Err(e) => summary.problems.push(format!("{e:#}")),
         }
@@ -370,7 +381,12 @@ pub(crate) fn import_paths(
         let mut send = |found: Found, loc: Location| feeder.send_found(found, loc);
         for entry in &entries {
             match entry {
-                Entry::Message { path, place, sent } => match local::read_message(path, max) {
+                Entry::Message {
+                    path,
+                    place,
+                    sent,
+                    packed,
+                } => match local::read_message(path, *packed, max) {
                     Ok(found) => send(
                         found,
                         Location {
@@ -381,8 +397,8 @@ pub(crate) fn import_paths(
                     )?,
                     Err(e) => read_problems.push(format!("{e:#}")),
                 },
-                Entry::Mbox { path, sent } => {
-                    if let Err(e) = local::read_mbox(path, *sent, max, &mut send) {
+                Entry::Mbox { path, sent, packed } => {
+                    if let Err(e) = local::read_mbox(path, (*sent, *packed), max, &mut send) {
                         read_problems.push(format!("{e:#}"));
                     }
                 }

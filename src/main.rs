@@ -16,12 +16,15 @@ mod source {
     pub(crate) mod mbox;
 }
 mod analyze;
+mod check;
 mod classify;
 mod commands;
 mod daemon;
 mod deliver;
+mod demo;
 mod digest;
 mod import;
+mod init;
 mod lang;
 mod message;
 mod newtext;
@@ -37,6 +40,7 @@ mod store;
 mod subjects;
 mod text;
 mod thread;
+mod ui;
 mod usage;
 
 use std::process::ExitCode;
@@ -45,7 +49,8 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    init_logging(cli.debug);
+    ui::set_level(cli.level());
+    init_logging(cli.level(), matches!(cli.command, cli::Command::Daemon));
     match cmd::run(cli) {
         Ok(code) => code,
         // `allears messages --json | head -1`: the reader is gone, and that is fine.
@@ -53,7 +58,13 @@ fn main() -> ExitCode {
         Err(e) => {
             // An error may quote mail (a Message-ID, a subject): shown as text.
             eprintln!("allears: {}", text::visible(&format!("{e:#}")));
-            ExitCode::from(1)
+            let usage = e.downcast_ref::<cli::NoConfig>().is_some()
+                || e.downcast_ref::<cli::Usage>().is_some();
+            ExitCode::from(if usage {
+                cli::exit::USAGE
+            } else {
+                cli::exit::ERROR
+            })
         }
     }
 }
@@ -66,11 +77,14 @@ fn closed_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-fn init_logging(debug: bool) {
-    let default = if debug {
-        "allears=debug"
-    } else {
-        "allears=info"
+/// Log lines go to standard error: errors only under `-q`, debug detail
+/// with `-vv`/`--debug`. The daemon's lines carry their time (it runs for
+/// days, and its log is read later); a command's are read as it runs.
+fn init_logging(level: u8, daemon: bool) {
+    let default = match level {
+        0 => "allears=error",
+        3 => "allears=debug",
+        _ => "allears=info",
     };
     let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
@@ -80,13 +94,26 @@ fn init_logging(debug: bool) {
             filter = filter.add_directive(d);
         }
     }
-    tracing_subscriber::fmt()
+    let fmt = tracing_subscriber::fmt()
         .with_env_filter(filter)
         // Log lines may quote mail: each goes through `text::Visible`, so
         // the terminal (or journal) gets text, and no colour codes either.
         .with_writer(|| text::Visible::new(std::io::stderr()))
         .with_ansi(false)
-        .with_target(false)
-        .without_time()
-        .init();
+        .with_target(false);
+    if daemon {
+        fmt.with_timer(LocalTime).init();
+    } else {
+        fmt.without_time().init();
+    }
+}
+
+/// "2026-11-26T07:30:02+00:00": the machine's local time with its offset, to the second.
+struct LocalTime;
+
+impl tracing_subscriber::fmt::time::FormatTime for LocalTime {
+    fn format_time(&self, w: &mut tracing_subscriber::fmt::format::Writer<'_>) -> std::fmt::Result {
+        let now = jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::system());
+        write!(w, "{}", now.strftime("%Y-%m-%dT%H:%M:%S%:z"))
+    }
 }

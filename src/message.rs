@@ -242,6 +242,49 @@ fn walk(part: &ParsedMail, body: &mut Body, types: &mut Vec<String>, depth: usiz
     }
 }
 
+/// The attachments of a message, for `allears show`: "name (type, size)",
+/// depth first; a part with a file name or `Content-Disposition:
+/// attachment` is one. Nothing when the MIME cannot be parsed.
+pub(crate) fn attachments(raw: &[u8]) -> Vec<String> {
+    let Ok(parsed) = mailparse::parse_mail(skip_envelope(raw)) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut stack = vec![(&parsed, 0usize)];
+    while let Some((part, depth)) = stack.pop() {
+        if depth > 32 || out.len() >= 100 {
+            break;
+        }
+        for sub in part.subparts.iter().rev() {
+            stack.push((sub, depth + 1));
+        }
+        if !part.subparts.is_empty() {
+            continue;
+        }
+        let disposition = part.get_content_disposition();
+        let name = disposition
+            .params
+            .get("filename")
+            .or_else(|| part.ctype.params.get("name"))
+            .cloned();
+        let attached = matches!(
+            disposition.disposition,
+            mailparse::DispositionType::Attachment
+        );
+        if name.is_none() && !attached {
+            continue;
+        }
+        let size = part.get_body_raw().map(|b| b.len()).unwrap_or(0);
+        out.push(format!(
+            "{} ({}, {})",
+            name.unwrap_or_else(|| "(no name)".to_string()),
+            part.ctype.mimetype,
+            crate::text::bytes(size as u64)
+        ));
+    }
+    out
+}
+
 /// HTML as plain text: tables read as one column (mail layouts are tables
 /// of one column; drawn as a grid, a cell's words were padded or lost),
 /// links as footnotes, lines as long as the paragraph.

@@ -37,28 +37,28 @@ impl Gathered {
 
     /// Nothing could be read at all.
     pub fn nothing_read(&self) -> bool {
-        self.local
-            && self.import.counts.new + self.import.counts.known == 0
-            && !self.import.problems.is_empty()
+        self.local && self.import.nothing_imported()
     }
 
-    /// The exit code a run that got this far ends with: 3 when an account
-    /// failed, 2 when nothing could be read, else 0.
+    /// The exit code a run that got this far ends with (`cli::exit`):
+    /// PARTIAL when an account failed, NOTHING_IMPORTED when nothing could
+    /// be read, else 0.
     pub fn code(&self) -> u8 {
         if self.fetch_failed() {
-            3
+            crate::cli::exit::PARTIAL
         } else if self.nothing_read() {
-            2
+            crate::cli::exit::NOTHING_IMPORTED
         } else {
             0
         }
     }
 
-    /// Tell what was read.
+    /// Tell what was read. The files skipped under the configured sources
+    /// are the same run after run: counted in one line, named with `-v`.
     pub fn report(&self, store: &Store, say: Say) {
         say_fetch(&self.accounts, store, say);
         if self.local {
-            say_import(&self.import, store, say);
+            say_import(&self.import, store, crate::ui::verbose(), say);
         }
     }
 }
@@ -209,16 +209,47 @@ pub(crate) fn say_fetch(reports: &[AccountReport], store: &Store, say: Say) {
     say_too_large(too_large, store, say);
 }
 
-/// The import summary: problems, counts, and the messages stored with a parse error.
-pub(crate) fn say_import(summary: &Summary, store: &Store, say: Say) {
+/// At most this many skipped files are named one by one, unless `-v`.
+const SKIPPED_SHOWN: usize = 20;
+
+/// The import summary: problems, skipped files and why, counts, and the
+/// messages stored with a parse error.
+/// `name_skipped`: name each skipped file with its reason (`import`, or
+/// `-v`), up to [`SKIPPED_SHOWN`] of them unless `-v`; else count them.
+pub(crate) fn say_import(summary: &Summary, store: &Store, name_skipped: bool, say: Say) {
     for p in &summary.problems {
         say(format!("allears: warning: {p}"));
     }
+    let shown = match (name_skipped, crate::ui::verbose()) {
+        (_, true) => summary.skipped.len(),
+        (true, false) => SKIPPED_SHOWN,
+        (false, false) => 0,
+    };
+    for s in summary.skipped.iter().take(shown) {
+        say(format!("skipped {}: {}", s.path.display(), s.why));
+    }
+    if summary.skipped.len() > shown {
+        let first = &summary.skipped[shown];
+        say(format!(
+            "skipped {} {}file(s) that are not mail, like {} ({}); -v names each",
+            summary.skipped.len() - shown,
+            if shown > 0 { "more " } else { "" },
+            first.path.display(),
+            first.why
+        ));
+    }
     let c = summary.counts;
-    say(format!(
+    let mut line = format!(
         "imported {} new message(s), {} already known, {} stored raw with a parse error",
         c.new, c.known, c.failed
-    ));
+    );
+    if !summary.skipped.is_empty() {
+        line.push_str(&format!(
+            "; {} file(s) skipped, not mail",
+            summary.skipped.len()
+        ));
+    }
+    say(line);
     if c.failed > 0
         && let Ok(failures) = store.parse_failures()
     {
@@ -227,6 +258,47 @@ pub(crate) fn say_import(summary: &Summary, store: &Store, say: Say) {
         }
     }
     say_too_large(c.too_large, store, say);
+}
+
+/// Under `-q`, why nothing was imported: the problems and the skipped files.
+pub(crate) fn say_import_failure(summary: &Summary) {
+    if !crate::ui::quiet() {
+        return;
+    }
+    for p in &summary.problems {
+        eprintln!("allears: {}", crate::text::visible(p));
+    }
+    for s in &summary.skipped {
+        eprintln!(
+            "allears: skipped {}: {}",
+            crate::text::visible(&s.path.display().to_string()),
+            crate::text::visible(&s.why)
+        );
+    }
+    eprintln!("allears: nothing imported");
+}
+
+/// Under `-q`, only what failed: each account and folder that could not be fetched.
+pub(crate) fn say_failures(reports: &[AccountReport]) {
+    for r in reports {
+        if let Some(e) = &r.error {
+            eprintln!(
+                "allears: account {}: {}",
+                r.account,
+                crate::text::visible(e)
+            );
+        }
+        for f in &r.folders {
+            if let Some(e) = &f.error {
+                eprintln!(
+                    "allears: {}/{}: {}",
+                    r.account,
+                    crate::text::visible(&f.folder),
+                    crate::text::visible(e)
+                );
+            }
+        }
+    }
 }
 
 /// The messages of this run that were over the size limit: kept as their header only.

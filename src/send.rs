@@ -140,6 +140,41 @@ pub(crate) fn send_one(smtp: &Smtp, config: &Config, recipient: &str, eml: &[u8]
     Ok(())
 }
 
+/// `allears check`: connect to `[smtp]`, start TLS, log in, and quit;
+/// nothing is sent. The error says what failed, and whether it was the login.
+pub(crate) fn check(smtp: &Smtp, config: &Config) -> Result<(), SmtpCheckError> {
+    let t = transport(smtp, config).map_err(|e| SmtpCheckError {
+        text: format!("{e:#}"),
+        login: false,
+    })?;
+    match t.test_connection() {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(SmtpCheckError {
+            text: format!(
+                "the SMTP server {}:{} did not answer NOOP after the login",
+                smtp.host, smtp.port
+            ),
+            login: false,
+        }),
+        Err(e) => {
+            let login = e
+                .status()
+                .is_some_and(|c| matches!(c.to_string().as_str(), "535" | "534" | "530"));
+            Err(SmtpCheckError {
+                text: smtp_error(smtp, e).to_string(),
+                login,
+            })
+        }
+    }
+}
+
+/// Why `[smtp]` failed `check`; `login` when the server refused the credentials.
+#[derive(Debug)]
+pub(crate) struct SmtpCheckError {
+    pub text: String,
+    pub login: bool,
+}
+
 /// A lettre SMTP transport for `[smtp]`: certificates always verified, a CA file added.
 fn transport(smtp: &Smtp, config: &Config) -> Result<SmtpTransport> {
     if smtp.tls == config::Tls::None && !config::is_loopback(&smtp.host) {

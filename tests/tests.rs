@@ -6,6 +6,7 @@ mod support;
 mod classify;
 mod conformance;
 mod eval;
+mod first_hour;
 mod golden;
 mod hostile;
 mod imap;

@@ -1,6 +1,13 @@
 //! Local mail: Maildir folders (cur/ and new/, Maildir++ subfolders), mbox
-//! files (mboxo and mboxrd, pipermail archives included), single .eml files,
-//! and folders holding any of these.
+//! files (mboxo and mboxrd, pipermail archives included), single messages
+//! (.eml, or any file that begins like one, Maildir-named or not), and
+//! folders holding any of these; each may be gzip, bzip2 or xz compressed
+//! (as pipermail archives download), and is read through the decompressor.
+//!
+//! Every file is accounted for: it becomes an entry, or is skipped with the
+//! reason (`Skipped`: an image, text that is not mail, an empty file), and
+//! the import summary lists the skipped ones. What a file is, is judged by
+//! its first bytes, not its name.
 //!
 //! Yields each message's raw bytes with where it was found; parsing comes
 //! after (`message.rs`). mbox files are read line by line, so a large archive
@@ -23,11 +30,72 @@ pub(crate) enum Entry {
         path: PathBuf,
         place: String,
         sent: bool,
+        packed: Option<Packing>,
     },
     Mbox {
         path: PathBuf,
         sent: bool,
+        packed: Option<Packing>,
     },
+}
+
+/// A file that was not read, and why.
+#[derive(Debug, Clone)]
+pub(crate) struct Skipped {
+    pub path: PathBuf,
+    pub why: String,
+}
+
+/// How a file is compressed, known by its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Packing {
+    Gzip,
+    Bzip2,
+    Xz,
+}
+
+impl Packing {
+    /// RFC 1952's magic number; bzip2's "BZh" and a block size digit; the xz
+    /// format's six-byte header magic.
+    fn of(head: &[u8]) -> Option<Packing> {
+        if head.starts_with(&[0x1f, 0x8b]) {
+            Some(Packing::Gzip)
+        } else if head.len() >= 4 && head.starts_with(b"BZh") && (b'1'..=b'9').contains(&head[3]) {
+            Some(Packing::Bzip2)
+        } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+            Some(Packing::Xz)
+        } else {
+            None
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Packing::Gzip => "gzip",
+            Packing::Bzip2 => "bzip2",
+            Packing::Xz => "xz",
+        }
+    }
+
+    /// The file's contents, decompressed as they are read. Concatenated
+    /// members or streams (as `cat a.gz b.gz` makes) are all read.
+    fn reader(self, file: File) -> Box<dyn Read + Send> {
+        let buffered = BufReader::with_capacity(1 << 16, file);
+        match self {
+            Packing::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buffered)),
+            Packing::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(buffered)),
+            Packing::Xz => Box::new(liblzma::bufread::XzDecoder::new_multi_decoder(buffered)),
+        }
+    }
+}
+
+/// A file's bytes as mail: decompressed when it is packed.
+pub(crate) fn open_mail(path: &Path, packed: Option<Packing>) -> Result<Box<dyn Read + Send>> {
+    let file = open_regular(path)?;
+    Ok(match packed {
+        Some(p) => p.reader(file),
+        None => Box::new(file),
+    })
 }
 
 /// Folder names that hold the owner's sent mail.
@@ -45,23 +113,25 @@ fn is_maildir(dir: &Path) -> bool {
 /// folders are reported through `problems` and do not stop the walk; only
 /// regular files are ever opened (a FIFO would block the import, a device
 /// never end), and each folder is read once however many links lead to it.
-pub(crate) fn entries(path: &Path, sent: bool, problems: &mut Vec<String>) -> Result<Vec<Entry>> {
+pub(crate) fn entries(
+    path: &Path,
+    sent: bool,
+    problems: &mut Vec<String>,
+    skipped: &mut Vec<Skipped>,
+) -> Result<Vec<Entry>> {
     let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
     let mut walk = Walk {
         out: Vec::new(),
         problems,
         seen: HashSet::new(),
-        not_mail: Vec::new(),
+        skipped,
     };
     if meta.is_file() {
         let sent = sent
             || path
                 .file_name()
                 .is_some_and(|n| is_sent_name(&n.to_string_lossy()));
-        match file_entry(path, sent, true) {
-            Ok(e) => walk.out.extend(e),
-            Err(e) => walk.problems.push(format!("{e:#}")),
-        }
+        walk.file(path, sent, None);
     } else if !meta.is_dir() {
         anyhow::bail!(
             "{}: {}, not a regular file or a folder: not read",
@@ -78,13 +148,6 @@ pub(crate) fn entries(path: &Path, sent: bool, problems: &mut Vec<String>) -> Re
         walk.messages_in(path, &place_of(maildir), sent);
     } else {
         walk.dir(path, sent, 0);
-    }
-    if let Some(first) = walk.not_mail.first() {
-        walk.problems.push(format!(
-            "{} file(s) that do not look like mail were not read (the first: {})",
-            walk.not_mail.len(),
-            first.display()
-        ));
     }
     Ok(walk.out)
 }
@@ -132,8 +195,8 @@ struct Walk<'a> {
     /// Folders read so far, by device and inode: symlinks back up the
     /// tree (`a -> .`) lead to a folder already read, which is not read again.
     seen: HashSet<(u64, u64)>,
-    /// Files passed over because they do not look like mail (said once, counted).
-    not_mail: Vec<PathBuf>,
+    /// Files passed over, each with its reason.
+    skipped: &'a mut Vec<Skipped>,
 }
 
 /// What a path in a folder is, links followed.
@@ -165,19 +228,46 @@ impl Walk<'_> {
         }
     }
 
+    fn skip(&mut self, path: &Path, why: impl Into<String>) {
+        self.skipped.push(Skipped {
+            path: path.to_path_buf(),
+            why: why.into(),
+        });
+    }
+
+    /// Judge one file by its first bytes: an entry, or skipped with the
+    /// reason. `maildir` is the place of the Maildir whose cur/ or new/ it
+    /// is in: there any file is a message unless it is plainly something
+    /// else (empty, an image); elsewhere it must begin like mail.
+    fn file(&mut self, path: &Path, sent: bool, maildir: Option<&str>) {
+        match sniff(path, maildir.is_some()) {
+            Err(e) => self.problems.push(format!("{e:#}")),
+            Ok(Sniffed::NotMail(why)) => self.skip(path, why),
+            Ok(Sniffed::Mbox(packed)) if maildir.is_none() => self.out.push(Entry::Mbox {
+                path: path.to_path_buf(),
+                sent,
+                packed,
+            }),
+            Ok(Sniffed::Mbox(packed) | Sniffed::Message(packed)) => self.out.push(Entry::Message {
+                path: path.to_path_buf(),
+                place: maildir.map_or_else(|| place_of(path), str::to_string),
+                sent,
+                packed,
+            }),
+        }
+    }
+
     /// The regular files of a Maildir's cur/ or new/ are messages.
     fn messages_in(&mut self, sub: &Path, place: &str, sent: bool) {
         for path in sorted_children(sub, self.problems) {
             if hidden(&path) {
+                self.skip(&path, "a hidden file");
                 continue;
             }
             match self.kind(&path) {
-                Kind::File => self.out.push(Entry::Message {
-                    path,
-                    place: place.to_string(),
-                    sent,
-                }),
-                Kind::Dir | Kind::Skip => {}
+                Kind::File => self.file(&path, sent, Some(place)),
+                Kind::Dir => self.skip(&path, "a folder inside a Maildir's cur/ or new/: not read"),
+                Kind::Skip => {}
             }
         }
     }
@@ -223,10 +313,8 @@ impl Walk<'_> {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
+            // tmp/ holds messages still being delivered (Maildir's own rule).
             if maildir && matches!(name.as_str(), "cur" | "new" | "tmp") {
-                continue;
-            }
-            if hidden(&path) && !(maildir && name.len() > 1) {
                 continue;
             }
             match self.kind(&path) {
@@ -239,17 +327,18 @@ impl Walk<'_> {
                             "{}: cannot be read: {e}; its mail (if any) is not imported",
                             path.display()
                         ));
-                    } else if is_maildir(&path) {
+                    } else if maildir && is_maildir(&path) {
                         self.dir(&path, sent, depth + 1);
+                    } else {
+                        self.skip(
+                            &path,
+                            "a hidden folder that is not a Maildir++ folder: not read",
+                        );
                     }
                 }
                 Kind::Dir => self.dir(&path, sent, depth + 1),
-                Kind::File if hidden(&path) => {}
-                Kind::File => match file_entry(&path, sent, false) {
-                    Ok(Some(e)) => self.out.push(e),
-                    Ok(None) => self.not_mail.push(path),
-                    Err(e) => self.problems.push(format!("{e:#}")),
-                },
+                Kind::File if hidden(&path) => self.skip(&path, "a hidden file"),
+                Kind::File => self.file(&path, sent, None),
                 Kind::Skip => {}
             }
         }
@@ -299,32 +388,118 @@ pub(crate) fn open_regular(path: &Path) -> Result<File> {
     Ok(file)
 }
 
-/// Decide what a file in a folder is: an mbox, a message, or not mail at all
-/// (a README beside the mail is not a message). A file named explicitly is
-/// always read. An error says it could not be read at all.
-fn file_entry(path: &Path, sent: bool, explicit: bool) -> Result<Option<Entry>> {
-    let mut head = [0u8; 512];
-    let n = open_regular(path)?
-        .read(&mut head)
-        .with_context(|| format!("reading {}", path.display()))?;
-    let head = &head[..n];
+/// What a file is, by its first bytes (decompressed when it is packed).
+enum Sniffed {
+    Mbox(Option<Packing>),
+    Message(Option<Packing>),
+    /// Not mail, and why.
+    NotMail(String),
+}
+
+/// Decide what a file is: an mbox (it begins with a "From " line; an .eml
+/// file is one message even then), a message (it begins with a header
+/// field), or not mail, with the reason. `lenient` (a Maildir's cur/ or
+/// new/), like an .eml name, takes any file that is not plainly something
+/// else (empty, an image, an archive) as a message.
+/// An error says it could not be read at all.
+fn sniff(path: &Path, lenient: bool) -> Result<Sniffed> {
+    let mut file = open_regular(path)?;
+    let mut raw = [0u8; 512];
+    let n =
+        read_head(&mut file, &mut raw).with_context(|| format!("reading {}", path.display()))?;
+    let packed = Packing::of(&raw[..n]);
+    let mut unpacked = [0u8; 512];
+    let head = match packed {
+        None => &raw[..n],
+        Some(p) => {
+            let mut reader = open_mail(path, Some(p))?;
+            match read_head(&mut reader, &mut unpacked) {
+                Ok(m) => &unpacked[..m],
+                Err(e) => {
+                    return Ok(Sniffed::NotMail(format!(
+                        "{}-compressed, but it cannot be decompressed: {e}",
+                        p.name()
+                    )));
+                }
+            }
+        }
+    };
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase());
-    // An .eml file is one message, even when an envelope "From " line leads it.
     if head.starts_with(b"From ") && ext.as_deref() != Some("eml") {
-        return Ok(Some(Entry::Mbox {
-            path: path.to_path_buf(),
-            sent,
-        }));
+        return Ok(Sniffed::Mbox(packed));
     }
-    let looks_like_mail =
-        ext.as_deref() == Some("eml") || (ext.is_none() && starts_with_header(head)) || explicit;
-    Ok(looks_like_mail.then(|| Entry::Message {
-        path: path.to_path_buf(),
-        place: place_of(path),
-        sent,
+    if starts_with_header(head) {
+        return Ok(Sniffed::Message(packed));
+    }
+    let why = not_mail(head);
+    let plainly_else = head.is_empty() || why.starts_with("a ") || why.starts_with("an ");
+    // An .eml file says by its name that it is one message, however broken.
+    let lenient = lenient || ext.as_deref() == Some("eml");
+    if lenient && !plainly_else {
+        return Ok(Sniffed::Message(packed));
+    }
+    Ok(Sniffed::NotMail(match packed {
+        Some(p) => format!("{}-compressed, and inside: {why}", p.name()),
+        None => why,
     }))
+}
+
+/// Up to `buf.len()` bytes from the start, however the reader splits them.
+fn read_head(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(m) => n += m,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Why bytes that do not begin like mail are not mail, for the summary:
+/// what kind of file they are when its magic number says (an image, an
+/// archive), else what the text begins with.
+fn not_mail(head: &[u8]) -> String {
+    if head.is_empty() {
+        return "an empty file".to_string();
+    }
+    const KNOWN: &[(&[u8], &str)] = &[
+        (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+        (b"\xff\xd8\xff", "a JPEG image"),
+        (b"GIF87a", "a GIF image"),
+        (b"GIF89a", "a GIF image"),
+        (b"%PDF-", "a PDF document"),
+        (
+            b"PK\x03\x04",
+            "a ZIP archive (or an office document): unpack it first",
+        ),
+        (b"SQLite format 3\0", "an SQLite database"),
+        (b"\x7fELF", "a program (ELF)"),
+        (
+            b"\x28\xb5\x2f\xfd",
+            "a zstd-compressed file: decompress it first (unzstd)",
+        ),
+        (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive: unpack it first"),
+    ];
+    if let Some((_, what)) = KNOWN.iter().find(|(magic, _)| head.starts_with(magic)) {
+        return what.to_string();
+    }
+    if head.len() > 262 && &head[257..262] == b"ustar" {
+        return "a tar archive: unpack it first".to_string();
+    }
+    if head.contains(&0) {
+        return "binary data, not mail".to_string();
+    }
+    let text = String::from_utf8_lossy(head);
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    format!(
+        "text that does not begin like mail (a header field, or an mbox \"From \" line): it begins “{}”",
+        crate::text::clip(first, 40)
+    )
 }
 
 /// The first line is an RFC 5322 header field: a name of printable
@@ -338,24 +513,35 @@ fn starts_with_header(head: &[u8]) -> bool {
     }
 }
 
-/// Read one message file (a regular file only); one larger than `max`
-/// bytes is read as far as its header ends, and handed over with its size.
-pub(crate) fn read_message(path: &Path, max: u64) -> Result<Found> {
-    let file = open_regular(path)?;
-    let size = file
-        .metadata()
-        .with_context(|| format!("reading {}", path.display()))?
-        .len();
+/// Read one message file (a regular file only, decompressed when it is
+/// packed); one larger than `max` bytes is read as far as its header ends,
+/// and handed over with its size.
+pub(crate) fn read_message(path: &Path, packed: Option<Packing>, max: u64) -> Result<Found> {
     let reading = || format!("reading {}", path.display());
-    if size <= max {
+    let file = open_regular(path)?;
+    let size = file.metadata().with_context(reading)?.len();
+    if packed.is_none() && size <= max {
         let mut raw = Vec::new();
         // Bounded even if the file grows after it was measured.
         file.take(max).read_to_end(&mut raw).with_context(reading)?;
         return Ok(Found::Whole(raw));
     }
+    let mut reader: Box<dyn Read> = match packed {
+        Some(p) => p.reader(file),
+        None => Box::new(file),
+    };
+    let mut raw = Vec::new();
+    // A compressed file's size is known only once it is read: at most `max` bytes are kept.
+    (&mut reader)
+        .take(max.saturating_add(1))
+        .read_to_end(&mut raw)
+        .with_context(reading)?;
+    if raw.len() as u64 <= max {
+        return Ok(Found::Whole(raw));
+    }
     // Its header: the lines up to the first blank one, at most 1 MB of them.
     let mut header = Vec::new();
-    let mut lines = BufReader::new(file).take(1 << 20);
+    let mut lines = BufReader::new(&raw[..]).take(1 << 20);
     loop {
         let start = header.len();
         if lines.read_until(b'\n', &mut header).with_context(reading)? == 0 {
@@ -365,18 +551,21 @@ pub(crate) fn read_message(path: &Path, max: u64) -> Result<Found> {
             break;
         }
     }
-    Ok(Found::TooLarge { header, size })
+    let rest = std::io::copy(&mut reader, &mut std::io::sink()).with_context(reading)?;
+    Ok(Found::TooLarge {
+        header,
+        size: raw.len() as u64 + rest,
+    })
 }
 
 /// Split an mbox into messages (`mbox.rs`), calling `f(raw, location)` for each.
 pub(crate) fn read_mbox(
     path: &Path,
-    sent: bool,
+    (sent, packed): (bool, Option<Packing>),
     max: u64,
     mut f: impl FnMut(Found, Location) -> Result<()>,
 ) -> Result<usize> {
-    let file = open_regular(path)?;
-    let reader = BufReader::with_capacity(1 << 16, file);
+    let reader = BufReader::with_capacity(1 << 16, open_mail(path, packed)?);
     let place = place_of(path);
     let mut count = 0u32;
     super::mbox::split(reader, max, |raw| {
@@ -403,9 +592,65 @@ mod tests {
         std::fs::write(dir.path().join("README.md"), "# demo\n").unwrap();
         std::fs::write(dir.path().join("a.eml"), "Subject: x\n\ny\n").unwrap();
         std::fs::write(dir.path().join("noext"), "From: a@b\n\ny\n").unwrap();
-        let mut problems = Vec::new();
-        let e = entries(dir.path(), false, &mut problems).unwrap();
+        let (mut problems, mut skipped) = (Vec::new(), Vec::new());
+        let e = entries(dir.path(), false, &mut problems, &mut skipped).unwrap();
         assert_eq!(e.len(), 2, "{e:?}");
+        assert_eq!(skipped.len(), 1, "{skipped:?}");
+        assert!(skipped[0].why.contains("it begins “# demo”"), "{skipped:?}");
+    }
+
+    #[test]
+    fn what_a_file_is_is_told_by_its_first_bytes() {
+        assert_eq!(not_mail(b""), "an empty file");
+        assert_eq!(not_mail(b"\x89PNG\r\n\x1a\n\0\0"), "a PNG image");
+        assert!(not_mail(b"hello\n").contains("it begins “hello”"));
+        assert_eq!(Packing::of(&[0x1f, 0x8b, 8, 0]), Some(Packing::Gzip));
+        assert_eq!(Packing::of(b"BZh91AY&SY"), Some(Packing::Bzip2));
+        assert_eq!(
+            Packing::of(&[0xfd, b'7', b'z', b'X', b'Z', 0, 0]),
+            Some(Packing::Xz)
+        );
+        assert_eq!(Packing::of(b"From a@b Mon Jan  1 00:00:00 2026\n"), None);
+    }
+
+    #[test]
+    fn compressed_mail_is_read_through_its_decompressor() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let mbox = b"From a@b Mon Jan  1 00:00:00 2026\nMessage-ID: <1@x>\n\nhi\n\nFrom a@b Mon Jan  1 00:00:01 2026\nMessage-ID: <2@x>\n\nho\n";
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(mbox).unwrap();
+        std::fs::write(dir.path().join("a.txt.gz"), gz.finish().unwrap()).unwrap();
+        let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
+        bz.write_all(mbox).unwrap();
+        std::fs::write(dir.path().join("b.mbox.bz2"), bz.finish().unwrap()).unwrap();
+        let mut xz = liblzma::write::XzEncoder::new(Vec::new(), 6);
+        xz.write_all(b"Message-ID: <3@x>\nSubject: one\n\nbody\n")
+            .unwrap();
+        std::fs::write(dir.path().join("c.eml.xz"), xz.finish().unwrap()).unwrap();
+        let (mut problems, mut skipped) = (Vec::new(), Vec::new());
+        let e = entries(dir.path(), false, &mut problems, &mut skipped).unwrap();
+        assert!(
+            problems.is_empty() && skipped.is_empty(),
+            "{problems:?} {skipped:?}"
+        );
+        let mut found = 0;
+        for entry in &e {
+            match entry {
+                Entry::Mbox { path, packed, .. } => {
+                    assert!(packed.is_some());
+                    found += read_mbox(path, (false, *packed), 1 << 20, |_, _| Ok(())).unwrap();
+                }
+                Entry::Message { path, packed, .. } => {
+                    let Found::Whole(raw) = read_message(path, *packed, 1 << 20).unwrap() else {
+                        panic!("too large?")
+                    };
+                    assert!(raw.starts_with(b"Message-ID: <3@x>"));
+                    found += 1;
+                }
+            }
+        }
+        assert_eq!(found, 5, "two mbox files of two and one message: {e:?}");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Digest items (the `#12` of the digest: one per message that needs a
-//! reply, ids never reused) and the owner's mutes.
+//! reply, ids never reused) and the owner's mutes (and unmutes).
 
 use anyhow::{Context, Result};
 use rusqlite::{OptionalExtension, params};
@@ -111,8 +111,19 @@ impl Store {
         Ok(())
     }
 
+    /// Remove a mute; false when there was none.
+    pub fn unmute(&mut self, kind: MuteKind, value: &str) -> Result<bool> {
+        let n = self.conn.execute(
+            "DELETE FROM mutes WHERE kind = ?1 AND value = ?2 COLLATE NOCASE",
+            params![kind, value],
+        )?;
+        Ok(n > 0)
+    }
+
     pub fn mutes(&self) -> Result<Vec<Mute>> {
-        let mut stmt = self.conn.prepare("SELECT kind, value FROM mutes")?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT kind, value FROM mutes ORDER BY kind, value")?;
         let rows = stmt.query_map([], |r| {
             Ok(Mute {
                 kind: r.get(0)?,

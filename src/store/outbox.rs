@@ -13,6 +13,8 @@ text_enum! {
     pub(crate) enum OutboxState {
         Pending = "pending",
         Sent = "sent",
+        /// The owner cancelled it before it went (`allears outbox cancel N`).
+        Cancelled = "cancelled",
     }
 }
 
@@ -39,6 +41,7 @@ pub(crate) struct OutboxEntry {
     pub told_topic: Option<i64>,
     pub state: OutboxState,
     pub last_error: Option<String>,
+    pub attempts: i64,
 }
 
 impl Store {
@@ -67,8 +70,7 @@ impl Store {
         Ok(self.conn.last_insert_rowid())
     }
 
-    const OUTBOX_SQL: &str =
-        "SELECT id, command, recipient, eml, what, kind, told_topic, state, last_error FROM outbox";
+    const OUTBOX_SQL: &str = "SELECT id, command, recipient, eml, what, kind, told_topic, state, last_error, attempts FROM outbox";
 
     fn outbox_row(r: &rusqlite::Row) -> rusqlite::Result<OutboxEntry> {
         Ok(OutboxEntry {
@@ -80,6 +82,7 @@ impl Store {
             told_topic: r.get(6)?,
             state: r.get(7)?,
             last_error: r.get(8)?,
+            attempts: r.get(9)?,
         })
     }
 
@@ -88,6 +91,23 @@ impl Store {
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map([OutboxState::Pending], Self::outbox_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every outbox message, the newest first.
+    pub fn outbox(&self) -> Result<Vec<OutboxEntry>> {
+        let sql = format!("{} ORDER BY id DESC", Self::OUTBOX_SQL);
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map([], Self::outbox_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// A waiting message is never sent; false when it was not waiting.
+    pub fn cancel_mail(&mut self, id: i64) -> Result<bool> {
+        let n = self.conn.execute(
+            "UPDATE outbox SET state = ?2 WHERE id = ?1 AND state = ?3",
+            params![id, OutboxState::Cancelled, OutboxState::Pending],
+        )?;
+        Ok(n > 0)
     }
 
     pub fn mail_for_command(&self, command: &str) -> Result<Vec<OutboxEntry>> {
@@ -158,6 +178,17 @@ impl Store {
              ON CONFLICT (target, verb) DO UPDATE SET command = ?3, at = ?4",
             params![target, verb, command, now()],
         )?;
+        Ok(())
+    }
+
+    /// Forget that these verbs were applied to `target`, so they may be given again (after an undo).
+    pub fn forget_applied(&mut self, target: &str, verbs: &[&str]) -> Result<()> {
+        for verb in verbs {
+            self.conn.execute(
+                "DELETE FROM applied WHERE target = ?1 AND verb = ?2",
+                params![target, verb],
+            )?;
+        }
         Ok(())
     }
 

@@ -145,7 +145,7 @@ CREATE TABLE outbox (
     what       TEXT NOT NULL,
     kind       TEXT NOT NULL,                 -- answer, tell, results
     told_topic INTEGER,
-    state      TEXT NOT NULL DEFAULT 'pending', -- pending, sent (store/outbox.rs)
+    state      TEXT NOT NULL DEFAULT 'pending', -- pending, sent, cancelled (store/outbox.rs)
     attempts   INTEGER NOT NULL DEFAULT 0,
     last_error TEXT,
     sent_at    INTEGER

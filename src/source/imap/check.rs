@@ -12,6 +12,9 @@ pub(crate) struct CheckReport {
     pub account: String,
     pub lines: Vec<String>,
     pub problems: Vec<String>,
+    /// The server could not be reached as configured (TCP, TLS, the
+    /// greeting): `check` then asks the port what it speaks, for a hint.
+    pub unreached: bool,
 }
 
 /// Connect, log in, list capabilities and the folders the patterns match.
@@ -44,6 +47,13 @@ pub(crate) fn check_account(config: &Config, account: &Account) -> CheckReport {
     let mut session = match login(config, account) {
         Ok(s) => s,
         Err(e) => {
+            r.unreached = !matches!(
+                e,
+                super::connect::Problem::Login { .. }
+                    | super::connect::Problem::Password { .. }
+                    | super::connect::Problem::Token(_)
+                    | super::connect::Problem::Dns { .. }
+            );
             r.problems.push(e.to_string());
             return r;
         }
