@@ -21,6 +21,7 @@ mod commands;
 mod daemon;
 mod deliver;
 mod digest;
+mod flowed;
 mod import;
 mod lang;
 mod message;
@@ -38,6 +39,7 @@ mod subjects;
 mod text;
 mod thread;
 mod usage;
+mod weekly;
 
 use std::process::ExitCode;
 
