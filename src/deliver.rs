@@ -24,18 +24,10 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 
 use crate::config::{Config, Empty, Smtp};
-use crate::digest::{self, Digest};
+use crate::digest::{self, Digest, digest_message_id};
 use crate::render::Renderer;
 use crate::schedule::Daily;
 use crate::store::{DigestState, Store};
-
-/// The digest's Message-ID (without brackets) for a period.
-pub(crate) fn digest_message_id(config: &Config, period: &str) -> String {
-    let owner = config.owner.primary();
-    let domain = config.owner.domain();
-    let hash = crate::message::content_hash(owner.to_ascii_lowercase().as_bytes());
-    format!("allears-digest.{period}.{}@{domain}", &hash[..12])
-}
 
 /// A digest made and rendered, with the ids of the items it shows.
 pub(crate) struct Built {

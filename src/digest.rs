@@ -102,6 +102,8 @@ pub(crate) struct Digest {
     /// Replies to a digest that were not allowed to command, and why.
     pub refused: Vec<String>,
     pub refused_more: usize,
+    /// All of them, shown or not.
+    pub refused_count: usize,
     /// Nothing new since the last digest (`[schedule] empty` decides whether it is sent).
     pub empty: bool,
 }
@@ -339,6 +341,15 @@ impl Mailto {
     }
 }
 
+/// The digest's Message-ID (without brackets) for a period: the same on a
+/// retry, so a receiver can drop a second copy.
+pub(crate) fn digest_message_id(config: &Config, period: &str) -> String {
+    let owner = config.owner.primary();
+    let domain = config.owner.domain();
+    let hash = crate::message::content_hash(owner.to_ascii_lowercase().as_bytes());
+    format!("allears-digest.{period}.{}@{domain}", &hash[..12])
+}
+
 /// The digest for the day `now` falls on (what `allears digest` previews).
 pub(crate) fn build(store: &mut Store, config: &Config, now: Timestamp) -> Result<Digest> {
     let day = now.to_zoned_datetime(config.zone()).date();
@@ -368,7 +379,7 @@ pub(crate) fn build_for(
         &reply_to,
         &plain_subject,
         command_key.as_deref(),
-        &crate::deliver::digest_message_id(config, period),
+        &digest_message_id(config, period),
     );
     let open = open_items(store, config, &judge, &rows, now, &mailto)?;
     let topics = topics(store, config, &judge, &groups, &rows, &mailto)?;
@@ -414,6 +425,7 @@ pub(crate) fn build_for(
         reply_to,
         unparsed: store.parse_failures()?.len(),
         too_large: store.too_large()?.len(),
+        refused_count: refused.len() + refused_more,
         refused,
         refused_more,
         empty,
@@ -643,23 +655,26 @@ fn open_items(
     Ok(open)
 }
 
-/// What an archive link opens: one message (Archived-At, or a forum's
-/// topic) or the list's archive as a whole (List-Archive).
+/// What an archive link opens: one message (Archived-At), the list's
+/// archive as a whole (a List-Archive that is a folder: Mailman, most list
+/// servers), or one thread (a List-Archive that is not: Discourse's topic).
 fn archive_label(link: Option<&str>, msg: &crate::message::Message) -> String {
     let Some(link) = link else {
         return String::new();
     };
-    let host = url::Url::parse(link)
-        .ok()
+    let url = url::Url::parse(link).ok();
+    let host = url
+        .as_ref()
         .and_then(|u| u.host_str().map(str::to_string))
         .unwrap_or_default();
     let archived_at = msg
         .header("Archived-At")
         .is_some_and(|a| a.contains(link.trim_end_matches('/')));
-    if archived_at || msg.header("List-Archive").is_none_or(|a| !a.contains(link)) {
-        format!("the message on {host}")
-    } else {
-        format!("the list's archive on {host}")
+    let folder = url.as_ref().is_some_and(|u| u.path().ends_with('/'));
+    match (archived_at, folder) {
+        (true, _) => format!("the message on {host}"),
+        (false, true) => format!("the list's archive on {host}"),
+        (false, false) => format!("the thread on {host}"),
     }
 }
 

@@ -144,7 +144,7 @@ pub(crate) fn build(
         &d.reply_to,
         &d.title,
         d.command_key.as_deref(),
-        &crate::deliver::digest_message_id(config, period),
+        &digest::digest_message_id(config, period),
     );
     for n in &mut waiting {
         n.actions = mailto.for_item(n.id);
