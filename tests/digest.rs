@@ -59,7 +59,8 @@ fn long_lines(text: &str) -> Vec<String> {
         .filter(|l| l.chars().count() > 78)
         .filter(|l| {
             let t = l.trim();
-            !(t.starts_with("http") && !t.contains(' '))
+            let lone_url = t.starts_with("http") && !t.contains(' ');
+            !lone_url
         })
         .map(str::to_string)
         .collect()
