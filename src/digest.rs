@@ -724,11 +724,13 @@ fn topics(
         let told = crate::recipients::who_to_tell(store, config, g)?;
         let (words, words_more) =
             bounded(g.words.iter().map(|w| excerpt(w, 200)).collect(), MAX_WORDS);
-        let mut actions = vec![mailto.action("Planned", &format!("T{} planned", g.id))];
-        actions.push(mailto.action("Written…", &format!("T{} written https://", g.id)));
-        if !told.tell.is_empty() {
-            actions.push(mailto.action("Tell the askers", &format!("T{} tell", g.id)));
-        }
+        // `T3 tell` needs the topic written first, and a written topic
+        // leaves this section: no Tell button here.
+        let actions = vec![
+            mailto.action("Planned", &format!("T{} planned", g.id)),
+            mailto.action("Written…", &format!("T{} written https://", g.id)),
+            mailto.action("Drop", &format!("T{} drop", g.id)),
+        ];
         let mut here = Vec::new();
         for m in &g.messages {
             if let Some(r) = by_id.get(m.as_str())
