@@ -125,7 +125,11 @@ pub(crate) enum Command {
         sent: bool,
     },
     /// Build the digest now: print its text and write it to the output folder.
-    Digest,
+    Digest {
+        /// The weekly "what your readers want" digest instead of the daily one.
+        #[arg(long)]
+        weekly: bool,
+    },
     /// Print the threads.
     Threads {
         /// One JSON object per thread and line.
@@ -346,7 +350,7 @@ impl Command {
             Command::Check => "check",
             Command::Login { .. } => "login",
             Command::Import { .. } => "import",
-            Command::Digest => "digest",
+            Command::Digest { .. } => "digest",
             Command::Threads { .. } => "threads",
             Command::Messages { .. } => "messages",
             Command::Explain { .. } => "explain",

@@ -118,9 +118,14 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
-        Command::Digest => {
+        Command::Digest { weekly } => {
             analyze::refresh(&mut store, &config.owner)?;
-            let (text, path) = crate::deliver::preview(&mut store, &config, crate::clock::now())?;
+            let now = crate::clock::now();
+            let (text, path) = if weekly {
+                crate::deliver::preview_weekly(&mut store, &config, now)?
+            } else {
+                crate::deliver::preview(&mut store, &config, now)?
+            };
             let mut w = out();
             write!(w, "{text}")?;
             w.flush()?;
@@ -128,8 +133,8 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Threads { json, strict } => threads(&store, json, strict),
-        Command::Messages { json } => messages(&store, &config, json),
-        Command::Explain { message_id } => explain(&store, &config, &message_id),
+        Command::Messages { json } => messages(&mut store, &config, json),
+        Command::Explain { message_id } => explain(&mut store, &config, &message_id),
         Command::Items { json } => items(&mut store, &config, json),
         Command::Topics { json } => topics(&mut store, &config, json),
         Command::Reclassify => {
@@ -451,7 +456,7 @@ fn message_json(row: &Row) -> serde_json::Value {
     })
 }
 
-fn messages(store: &Store, config: &Config, as_json: bool) -> Result<ExitCode> {
+fn messages(store: &mut Store, config: &Config, as_json: bool) -> Result<ExitCode> {
     let judge = Judge::load(store, config, crate::clock::now())?;
     let mut w = out();
     for row in store.rows()? {
@@ -478,7 +483,7 @@ fn messages(store: &Store, config: &Config, as_json: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn explain(store: &Store, config: &Config, id: &str) -> Result<ExitCode> {
+fn explain(store: &mut Store, config: &Config, id: &str) -> Result<ExitCode> {
     let row = message_of(store, id)?;
     let judge = Judge::load(store, config, crate::clock::now())?;
     let mut w = out();

@@ -117,13 +117,23 @@ pub(crate) struct DigestSettings {
     /// Items older than this many days are left out of "Needs a reply".
     #[serde(default = "default_max_age_days")]
     pub max_age_days: u32,
+    /// At most this many open items are shown; the rest are counted.
+    #[serde(default = "default_max_items")]
+    pub max_items: usize,
+    /// A folder whose digest.txt.hbs, digest.html.hbs, tell.txt.hbs,
+    /// weekly.txt.hbs, weekly.html.hbs replace the built-in templates.
+    #[serde(default)]
+    pub templates: Option<PathBuf>,
 }
 
 fn default_output() -> PathBuf {
     PathBuf::from("out")
 }
 fn default_subject() -> String {
-    "Your readers, {date}".to_string()
+    "Your readers, {date}: {summary}".to_string()
+}
+fn default_max_items() -> usize {
+    20
 }
 fn default_max_age_days() -> u32 {
     60
@@ -135,6 +145,8 @@ impl Default for DigestSettings {
             output: default_output(),
             subject: default_subject(),
             max_age_days: default_max_age_days(),
+            max_items: default_max_items(),
+            templates: None,
         }
     }
 }
@@ -486,6 +498,10 @@ pub(crate) struct Schedule {
     /// Minutes between fetches in `allears daemon`.
     #[serde(default = "default_fetch_every")]
     pub fetch_every_minutes: u64,
+    /// The day of the weekly "what your readers want" digest ("sunday"), at
+    /// `time`; none (the default) sends none.
+    #[serde(default)]
+    pub weekly: Option<String>,
 }
 
 fn default_time() -> String {
@@ -505,6 +521,7 @@ impl Default for Schedule {
             timezone: String::new(),
             empty: default_empty(),
             fetch_every_minutes: default_fetch_every(),
+            weekly: None,
         }
     }
 }
@@ -757,6 +774,13 @@ impl Config {
             if !a.contains('@') {
                 bail!("{file}: owner.addresses: `{a}` is not an email address");
             }
+        }
+        if self.digest.max_items == 0 {
+            bail!("{file}: digest.max_items must be at least 1");
+        }
+        if let Some(day) = &self.schedule.weekly {
+            crate::schedule::parse_weekday(day)
+                .with_context(|| format!("{file}: schedule.weekly"))?;
         }
         if self.store.max_message_mb == 0 {
             bail!("{file}: store.max_message_mb must be at least 1");

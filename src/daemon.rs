@@ -77,11 +77,13 @@ pub(crate) fn run(store: &mut Store, config: &Config) -> Result<ExitCode> {
                 next_fetch = now.saturating_add(every).unwrap_or(now);
             }
             if due && retry.ready(now) {
-                match deliver::deliver(store, config, &sink, crate::clock::now(), false) {
-                    Ok(outcome) => {
-                        log(&outcome, config);
-                        retry = Retry::new();
-                    }
+                let now = crate::clock::now();
+                let sent = deliver::deliver(store, config, &sink, now, false).and_then(|o| {
+                    log(&o, config);
+                    deliver::deliver_weekly(store, config, &sink, now)
+                });
+                match sent.map(|w| w.map(|o| log(&o, config))) {
+                    Ok(_) => retry = Retry::new(),
                     Err(e) => {
                         let wait = retry.failed(crate::clock::now());
                         tracing::warn!("{e:#}; trying again in {}s", wait.as_secs());

@@ -11,6 +11,11 @@
 //! receiver that did get the first copy sees the same message twice and can
 //! drop it by Message-ID (RFC 5322 3.6.4). Items count as shown only once
 //! the server accepted their digest (or it was written to the folder).
+//!
+//! The weekly digest (`[schedule] weekly`) is its own period,
+//! `week-YYYY-MM-DD` (the day it is for), delivered by the same steps after
+//! the daily one; it marks no item shown and never moves "since your last
+//! digest", so it takes nothing from the daily digest.
 
 use std::path::PathBuf;
 
@@ -19,18 +24,10 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 
 use crate::config::{Config, Empty, Smtp};
-use crate::digest::{self, Digest};
+use crate::digest::{self, Digest, digest_message_id};
 use crate::render::Renderer;
 use crate::schedule::Daily;
 use crate::store::{DigestState, Store};
-
-/// The digest's Message-ID (without brackets) for a period.
-pub(crate) fn digest_message_id(config: &Config, period: &str) -> String {
-    let owner = config.owner.primary();
-    let domain = config.owner.domain();
-    let hash = crate::message::content_hash(owner.to_ascii_lowercase().as_bytes());
-    format!("allears-digest.{period}.{}@{domain}", &hash[..12])
-}
 
 /// A digest made and rendered, with the ids of the items it shows.
 pub(crate) struct Built {
@@ -52,11 +49,12 @@ pub(crate) fn build(
     period: &str,
 ) -> Result<Built> {
     let d = digest::build_for(store, config, now, day, period)?;
-    let renderer = Renderer::new()?;
-    let text = renderer.text("digest", &d)?;
+    let renderer = Renderer::new(config)?;
+    let text = crate::flowed::flow(&renderer.text("digest", &d)?);
     let html = renderer.html("digest", &d)?;
     let message_id = digest_message_id(config, period);
-    let eml = crate::send::build_digest(config, &d, &message_id, &text, &html)?;
+    let eml =
+        crate::send::build_digest(config, &d.subject, &d.reply_to, &message_id, &text, &html)?;
     let items = d
         .needs_reply
         .iter()
@@ -173,13 +171,127 @@ impl<'a> Sink<'a> {
     }
 }
 
-/// Is the latest slot's period still without a sent (or skipped) digest?
+/// Is the latest slot's period (daily, or weekly when set) still without a
+/// sent (or skipped) digest?
 pub(crate) fn is_due(store: &Store, config: &Config, now: Timestamp) -> Result<bool> {
     let daily = Daily::new(&config.schedule.time, config.zone())?;
-    let period = daily.latest(now)?.day.to_string();
-    Ok(!store
-        .digest_for(&period)?
-        .is_some_and(|r| r.state.is_final()))
+    let mut periods = vec![daily.latest(now)?.day.to_string()];
+    periods.extend(weekly_period(config, now)?.map(|(p, _)| p));
+    for period in periods {
+        if !store
+            .digest_for(&period)?
+            .is_some_and(|r| r.state.is_final())
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The prefix of a weekly digest's period.
+pub(crate) const WEEKLY: &str = "week-";
+
+/// The weekly digest's due period and day, when `[schedule] weekly` is set.
+fn weekly_period(config: &Config, now: Timestamp) -> Result<Option<(String, Date)>> {
+    let Some(day) = &config.schedule.weekly else {
+        return Ok(None);
+    };
+    let weekday = crate::schedule::parse_weekday(day)?;
+    let slot = Daily::new(&config.schedule.time, config.zone())?.latest_on(weekday, now)?;
+    Ok(Some((format!("{WEEKLY}{}", slot.day), slot.day)))
+}
+
+/// A weekly digest made and rendered.
+pub(crate) struct BuiltWeekly {
+    pub text: String,
+    pub html: String,
+    pub message_id: String,
+    pub eml: Vec<u8>,
+}
+
+/// Make the weekly digest for the week ending on `day`, render it, and build its message.
+pub(crate) fn build_weekly(
+    store: &mut Store,
+    config: &Config,
+    now: Timestamp,
+    day: Date,
+    period: &str,
+) -> Result<BuiltWeekly> {
+    let w = crate::weekly::build(store, config, now, day, period)?;
+    let renderer = Renderer::new(config)?;
+    let text = crate::flowed::flow(&renderer.text("weekly", &w)?);
+    let html = renderer.html("weekly", &w)?;
+    let message_id = digest_message_id(config, period);
+    let eml =
+        crate::send::build_digest(config, &w.subject, &w.reply_to, &message_id, &text, &html)?;
+    Ok(BuiltWeekly {
+        text,
+        html,
+        message_id,
+        eml,
+    })
+}
+
+/// `allears digest --weekly`: this week's weekly digest now, recorded as
+/// built (not sent) and written to the output folder.
+pub(crate) fn preview_weekly(
+    store: &mut Store,
+    config: &Config,
+    now: Timestamp,
+) -> Result<(String, PathBuf)> {
+    let day = now.to_zoned_datetime(config.zone()).date();
+    let period = format!("{WEEKLY}{day}");
+    let b = build_weekly(store, config, now, day, &period)?;
+    store.save_digest(&period, &b.message_id, &b.eml, &[])?;
+    let path =
+        crate::send::write_to_folder(&config.output_dir(), &period, &b.eml, &b.text, &b.html)?;
+    Ok((b.text, path))
+}
+
+/// Send the weekly digest once, when `[schedule] weekly` is set and its
+/// period has none sent: a pending one again as it was, else a new one.
+/// `None` when there is nothing to do.
+pub(crate) fn deliver_weekly(
+    store: &mut Store,
+    config: &Config,
+    sink: &Sink,
+    now: Timestamp,
+) -> Result<Option<Outcome>> {
+    let Some((period, day)) = weekly_period(config, now)? else {
+        return Ok(None);
+    };
+    let Some(_lock) = send_lock(store)? else {
+        return Ok(Some(Outcome::Busy));
+    };
+    let record = store.digest_for(&period)?;
+    if record.as_ref().is_some_and(|r| r.state.is_final()) {
+        return Ok(None);
+    }
+    supersede_older(store, &period)?;
+    if let Some(r) = record.filter(|r| r.state == DigestState::Sending) {
+        send_recorded(store, sink, config, &period, &r.eml, None)?;
+        return Ok(Some(Outcome::Sent {
+            period,
+            message_id: r.message_id,
+            retry: true,
+        }));
+    }
+    let b = build_weekly(store, config, now, day, &period)?;
+    store.save_digest(&period, &b.message_id, &b.eml, &[])?;
+    store.set_digest_state(&period, DigestState::Sending)?;
+    send_recorded(
+        store,
+        sink,
+        config,
+        &period,
+        &b.eml,
+        Some((&b.text, &b.html)),
+    )?;
+    Ok(Some(Outcome::Sent {
+        period,
+        message_id: b.message_id,
+        retry: false,
+    }))
 }
 
 /// Send the due digest once: a pending one again as it was, else a new one for the
@@ -304,10 +416,15 @@ fn forced_period(store: &Store, config: &Config, now: Timestamp) -> Result<Strin
     }
 }
 
-/// A pending digest of an earlier period is replaced by the due one: one digest, never several.
+/// A pending digest of an earlier period is replaced by the due one of its
+/// kind (daily or weekly): one digest, never several.
 fn supersede_older(store: &mut Store, period: &str) -> Result<()> {
+    let weekly = period.starts_with(WEEKLY);
     for d in store.digests()? {
-        if d.period != period && matches!(d.state, DigestState::Built | DigestState::Sending) {
+        if d.period != period
+            && d.period.starts_with(WEEKLY) == weekly
+            && matches!(d.state, DigestState::Built | DigestState::Sending)
+        {
             tracing::info!(
                 "the pending digest for {} is replaced by the one for {period}",
                 d.period

@@ -23,6 +23,7 @@ mod daemon;
 mod deliver;
 mod demo;
 mod digest;
+mod flowed;
 mod import;
 mod init;
 mod lang;
@@ -42,6 +43,7 @@ mod text;
 mod thread;
 mod ui;
 mod usage;
+mod weekly;
 
 use std::process::ExitCode;
 

@@ -96,6 +96,9 @@ pub(crate) fn once(
     act_on_replies(store, config, say)?;
     let delivery = deliver::deliver(store, config, &Sink::of(config), now, force)?;
     say(delivery.describe(config));
+    if let Some(weekly) = deliver::deliver_weekly(store, config, &Sink::of(config), now)? {
+        say(weekly.describe(config));
+    }
     Ok(gathered)
 }
 

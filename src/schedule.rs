@@ -8,6 +8,9 @@
 //! "compatible" disambiguation, as RFC 5545 does for DTSTART), and a time
 //! that happens twice when clocks fall back is taken at its first occurrence.
 //!
+//! The weekly digest (`[schedule] weekly = "sunday"`) is due at the same
+//! time on that day of the week, by the same rules.
+//!
 //! Catching up is built into the rule: the due period is the day of the
 //! latest slot at or before now. However many slots a sleeping machine
 //! missed, only the latest one is due, so a catch-up sends one digest, never
@@ -15,7 +18,7 @@
 
 use anyhow::{Context, Result, bail};
 use jiff::Timestamp;
-use jiff::civil::{Date, Time};
+use jiff::civil::{Date, Time, Weekday};
 use jiff::tz::TimeZone;
 
 /// "07:30" -> (7, 30).
@@ -30,6 +33,24 @@ pub(crate) fn parse_time(s: &str) -> Result<(i8, i8)> {
         bail!("`{s}` is not a time of day");
     }
     Ok((h, m))
+}
+
+/// "sunday" (or "sun", any case) -> Sunday.
+pub(crate) fn parse_weekday(s: &str) -> Result<Weekday> {
+    const DAYS: [(&str, Weekday); 7] = [
+        ("monday", Weekday::Monday),
+        ("tuesday", Weekday::Tuesday),
+        ("wednesday", Weekday::Wednesday),
+        ("thursday", Weekday::Thursday),
+        ("friday", Weekday::Friday),
+        ("saturday", Weekday::Saturday),
+        ("sunday", Weekday::Sunday),
+    ];
+    let lower = s.trim().to_ascii_lowercase();
+    DAYS.iter()
+        .find(|(name, _)| lower.len() >= 3 && name.starts_with(&lower))
+        .map(|(_, d)| *d)
+        .with_context(|| format!("`{s}` is not a day of the week, like \"sunday\""))
 }
 
 /// The owner's daily digest time in their zone.
@@ -73,6 +94,18 @@ impl Daily {
         self.slot(today.yesterday().context("date out of range")?)
     }
 
+    /// The latest slot on `weekday` at or before `now`: the week that is due.
+    pub fn latest_on(&self, weekday: Weekday, now: Timestamp) -> Result<Slot> {
+        let mut slot = self.latest(now)?;
+        for _ in 0..7 {
+            if slot.day.weekday() == weekday {
+                return Ok(slot);
+            }
+            slot = self.slot(slot.day.yesterday().context("date out of range")?)?;
+        }
+        bail!("no {weekday:?} in a week")
+    }
+
     /// The first slot strictly after `now`: when the next digest is due.
     pub fn next(&self, now: Timestamp) -> Result<Slot> {
         let latest = self.latest(now)?;
@@ -90,6 +123,23 @@ mod tests {
 
     fn ts(s: &str) -> Timestamp {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_weekly_slot_is_the_latest_on_its_day() {
+        let d = lisbon("07:30");
+        let sunday = parse_weekday("Sunday").unwrap();
+        assert_eq!(parse_weekday("sun").unwrap(), sunday);
+        assert!(parse_weekday("someday").is_err());
+        assert!(parse_weekday("s").is_err());
+        // Thursday 26 November 2026: the latest Sunday slot is the 22nd.
+        let slot = d.latest_on(sunday, ts("2026-11-26T10:00:00Z")).unwrap();
+        assert_eq!(slot.day, "2026-11-22".parse::<Date>().unwrap());
+        // On Sunday before the time, it is the Sunday before.
+        let early = d.latest_on(sunday, ts("2026-11-29T06:00:00Z")).unwrap();
+        assert_eq!(early.day, "2026-11-22".parse::<Date>().unwrap());
+        let after = d.latest_on(sunday, ts("2026-11-29T08:00:00Z")).unwrap();
+        assert_eq!(after.day, "2026-11-29".parse::<Date>().unwrap());
     }
 
     #[test]

@@ -17,7 +17,6 @@ use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{SmtpTransport, Transport};
 
 use crate::config::{self, Auth, Config, Smtp, SmtpToken};
-use crate::digest::Digest;
 
 /// The owner as a mailbox: name and primary address.
 pub(crate) fn owner_mailbox(config: &Config) -> Result<Mailbox> {
@@ -50,21 +49,29 @@ pub(crate) fn rfc5322_date(config: &Config, now: Timestamp) -> String {
         .to_string()
 }
 
-/// Build the multipart/alternative digest message. Only config values reach the
-/// header fields; reader text goes into the bodies, which lettre encodes.
+/// The text part's type: UTF-8, `format=flowed` (RFC 3676; `flowed.rs`
+/// wrapped it), so a phone reflows it; `delsp=no`, the default, spelled out.
+fn flowed_text() -> Result<ContentType> {
+    ContentType::parse("text/plain; charset=utf-8; format=flowed; delsp=no")
+        .context("the text part's Content-Type")
+}
+
+/// Build a multipart/alternative digest message (the daily or the weekly
+/// one): `text` already flowed, `reply_to` its command address. Only config
+/// values and counts reach the header fields; reader text goes into the
+/// bodies, which lettre encodes.
 pub(crate) fn build_digest(
     config: &Config,
-    d: &Digest,
+    subject: &str,
+    reply_to: &str,
     message_id: &str,
     text: &str,
     html: &str,
 ) -> Result<Vec<u8>> {
     let (from, to) = from_to(config)?;
-    let reply_to: Mailbox = d
-        .reply_to
+    let reply_to: Mailbox = reply_to
         .parse()
-        .with_context(|| format!("the command address `{}`", d.reply_to))?;
-    let subject = &d.subject;
+        .with_context(|| format!("the command address `{reply_to}`"))?;
     let mut msg = lettre::Message::builder()
         .from(from)
         .to(to)
@@ -80,7 +87,7 @@ pub(crate) fn build_digest(
             MultiPart::alternative()
                 .singlepart(
                     SinglePart::builder()
-                        .header(ContentType::TEXT_PLAIN)
+                        .header(flowed_text()?)
                         .body(text.to_string()),
                 )
                 .singlepart(
@@ -291,7 +298,7 @@ mod tests {
         let now = "2026-11-26T08:00:00Z".parse().unwrap();
         let mut d = crate::digest::build(&mut store, &c, now).unwrap();
         d.subject = "Hi\r\nBcc: evil@example.org".to_string();
-        let eml = build_digest(&c, &d, "x@y", "t", "<p>h</p>").unwrap();
+        let eml = build_digest(&c, &d.subject, &d.reply_to, "x@y", "t", "<p>h</p>").unwrap();
         let text = String::from_utf8_lossy(&eml);
         let head = text.split("\r\n\r\n").next().unwrap_or("");
         assert!(!head.lines().any(|l| l.starts_with("Bcc:")), "{head}");

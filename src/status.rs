@@ -8,6 +8,16 @@
 //! `max_age_days`, is not muted, and its item is open and not snoozed; it
 //! is "Still waiting" once an accepted digest has shown it. Comments and
 //! list mentions since the last digest have their own sections.
+//!
+//! Every message is in one section only. A message whose only asks are
+//! topic requests is under "Topics" (with the topic's other askers), not
+//! under "Needs a reply"; it leaves when its topic is written or dropped, or
+//! its asker was told (`T3 tell`). A message that asks something else too
+//! stays under "Needs a reply" (the digest adds "also asked for T3") until
+//! its asker is told about one of its topics: telling them is writing to
+//! them. Comments and mentions are shown only when they are in neither.
+//! A comment held for moderation that carries spam cues is counted, never
+//! shown.
 
 use std::collections::HashMap;
 
@@ -16,13 +26,15 @@ use jiff::Timestamp;
 
 use crate::classify::Source;
 use crate::config::Config;
-use crate::store::{Item, ItemState, Mute, MuteKind, Row, Store};
+use crate::store::{Item, ItemState, Mute, MuteKind, Row, Store, TopicState};
 
 /// A section of the digest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Section {
     NeedsReply,
     StillWaiting,
+    /// A request for a topic and nothing else: shown with its topic.
+    Topics,
     Comments,
     Lists,
 }
@@ -32,6 +44,7 @@ impl Section {
         match self {
             Section::NeedsReply => "Needs a reply",
             Section::StillWaiting => "Still waiting",
+            Section::Topics => "Topics readers asked for",
             Section::Comments => "Comments on your posts",
             Section::Lists => "On your lists",
         }
@@ -55,6 +68,10 @@ pub(crate) enum Why {
     Closed(ItemState),
     /// Snoozed until then.
     Snoozed(Timestamp),
+    /// Its topic was written or dropped, or its asker told: `T3`, and how.
+    TopicDone(i64, &'static str),
+    /// A comment held for moderation that looks like spam: counted, not shown.
+    HeldSpam,
 }
 
 impl std::fmt::Display for Why {
@@ -70,6 +87,11 @@ impl std::fmt::Display for Why {
             Why::Snoozed(until) => {
                 write!(f, "snoozed until {}", until.strftime("%Y-%m-%d %H:%M UTC"))
             }
+            Why::TopicDone(t, how) => write!(f, "its topic T{t} was {how}"),
+            Why::HeldSpam => write!(
+                f,
+                "a comment held for moderation that looks like spam: counted, not shown"
+            ),
         }
     }
 }
@@ -129,11 +151,65 @@ pub(crate) struct Judge {
     max_age_days: u32,
     pub since: Since,
     items: HashMap<String, Item>,
+    /// The topics each message asks for, by message id.
+    topics: HashMap<String, Vec<TopicMark>>,
+}
+
+/// One topic a message asks for, as it stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TopicMark {
+    pub id: i64,
+    pub state: TopicState,
+    /// The message's asker was told about it (`T3 tell`).
+    pub told: bool,
+}
+
+impl TopicMark {
+    /// Still to write: open or planned, and this asker not told yet.
+    fn pending(&self) -> bool {
+        matches!(self.state, TopicState::Open | TopicState::Planned) && !self.told
+    }
+
+    fn how(&self) -> &'static str {
+        match (self.told, self.state) {
+            (true, _) => "told to its asker",
+            (_, TopicState::Written) => "written",
+            (_, TopicState::Dropped) => "dropped",
+            _ => "handled",
+        }
+    }
 }
 
 impl Judge {
-    pub fn load(store: &Store, config: &Config, now: Timestamp) -> Result<Judge> {
+    /// Everything the answer depends on, topics included (grouping them
+    /// gives new topics their ids, hence `&mut`).
+    pub fn load(store: &mut Store, config: &Config, now: Timestamp) -> Result<Judge> {
+        let groups = crate::analyze::topic_groups(store, config)?;
+        Self::load_with(store, config, now, &groups)
+    }
+
+    /// [`Judge::load`] with the topic groups already made.
+    pub fn load_with(
+        store: &Store,
+        config: &Config,
+        now: Timestamp,
+        groups: &[crate::analyze::TopicGroup],
+    ) -> Result<Judge> {
         let days = config.digest.max_age_days;
+        let mut topics: HashMap<String, Vec<TopicMark>> = HashMap::new();
+        for g in groups {
+            for m in &g.messages {
+                let told = match store.row_by_message_id(m)? {
+                    Some(row) => store.was_told(g.id, &row.reader_email())?,
+                    None => false,
+                };
+                topics.entry(m.clone()).or_default().push(TopicMark {
+                    id: g.id,
+                    state: g.state,
+                    told,
+                });
+            }
+        }
         Ok(Judge {
             mutes: store.mutes()?,
             now,
@@ -145,7 +221,16 @@ impl Judge {
                 .into_iter()
                 .map(|i| (i.key.clone(), i))
                 .collect(),
+            topics,
         })
+    }
+
+    /// The topics a message asks for.
+    pub fn topics_of(&self, row: &Row) -> &[TopicMark] {
+        self.topics
+            .get(&row.message_id)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
     }
 
     /// The item key of a message.
@@ -205,13 +290,34 @@ impl Judge {
     /// Where the message stands with the digest.
     pub fn status(&self, row: &Row) -> Status {
         match self.candidate(row) {
-            Ok(()) => self.by_item(self.items.get(&Self::key(row))),
+            Ok(()) => self.by_topics(row, self.by_item(self.items.get(&Self::key(row)))),
+            Err(_) if is_held_spam(row) => Status::Out(Why::HeldSpam),
             Err(why) => self.other_section(row).unwrap_or(Status::Out(why)),
         }
     }
 
+    /// An open candidate that asks for topics: under Topics when that is
+    /// all it asks, out once its topics are done (or its asker told).
+    pub fn by_topics(&self, row: &Row, by_item: Status) -> Status {
+        let marks = self.topics_of(row);
+        if marks.is_empty() || !by_item.needs_reply() {
+            return by_item;
+        }
+        if only_topics(row) {
+            return match marks.iter().find(|m| !m.pending()) {
+                _ if marks.iter().any(TopicMark::pending) => Status::In(Section::Topics),
+                Some(done) => Status::Out(Why::TopicDone(done.id, done.how())),
+                None => by_item,
+            };
+        }
+        match marks.iter().find(|m| m.told) {
+            Some(told) => Status::Out(Why::TopicDone(told.id, told.how())),
+            None => by_item,
+        }
+    }
+
     /// A comment or a list mention since the last digest has its section
-    /// even when it asks nothing.
+    /// even when it asks nothing (or was answered).
     fn other_section(&self, row: &Row) -> Option<Status> {
         if row.date.unwrap_or(0) < self.since.at {
             return None;
@@ -222,4 +328,39 @@ impl Judge {
             _ => None,
         }
     }
+}
+
+/// Does the message ask for topics and nothing else? Its question is the
+/// asking sentences joined; with every topic request's words taken out,
+/// nothing that asks is left ("1. Could you share the slides? 2. Would you
+/// write about monitoring?" asks something else too).
+pub(crate) fn only_topics(row: &Row) -> bool {
+    let topics = &row.class.topics;
+    if topics.is_empty() {
+        return false;
+    }
+    let mut rest = row.class.question.clone();
+    for t in topics {
+        let words = t.words.split_whitespace().collect::<Vec<_>>().join(" ");
+        if !words.is_empty() {
+            rest = rest.replace(&words, " ");
+        }
+    }
+    // What is left of list numbering and punctuation asks nothing.
+    !rest
+        .split_whitespace()
+        .any(|w| w.chars().filter(|c| c.is_alphabetic()).count() > 0)
+}
+
+/// A comment the platform holds for moderation whose words carry a spam
+/// cue: the platform already doubted it, and one cue is enough to count it
+/// rather than show it (the classifier needs more to call it spam).
+pub(crate) fn is_held_spam(row: &Row) -> bool {
+    let ctx = &row.class.context;
+    if !ctx.held || row.source != Source::Comment {
+        return false;
+    }
+    let name = ctx.author.as_ref().map(|a| a.name.as_str()).unwrap_or("");
+    let words = ctx.excerpt.as_deref().unwrap_or("");
+    !crate::classify::source::spam_cues(&format!("{name}\n{words}")).is_empty()
 }

@@ -188,18 +188,71 @@ pub(crate) fn bytes(n: u64) -> String {
 
 /// "3 days ago", "5 hours ago", "just now".
 pub(crate) fn age(secs: i64) -> String {
+    if secs < 3600 {
+        return "just now".to_string();
+    }
+    format!("{} ago", span(secs))
+}
+
+/// A length of time for people: "3 days", "5 hours", "2 weeks", "minutes".
+pub(crate) fn span(secs: i64) -> String {
     let (n, unit) = match secs.max(0) {
-        s if s < 3600 => return "just now".to_string(),
+        s if s < 3600 => return "minutes".to_string(),
         s if s < 86_400 => (s / 3600, "hour"),
         s if s < 14 * 86_400 => (s / 86_400, "day"),
         s => (s / (7 * 86_400), "week"),
     };
-    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+/// Reader text as an excerpt: [`clip`]ped to one safe line, and when it is
+/// longer than `max` characters, cut at the last word boundary before that,
+/// with an ellipsis. A text that arrives already cut mid-word (it ends in
+/// "…" right after a letter) loses the broken word.
+pub(crate) fn excerpt(s: &str, max: usize) -> String {
+    let line = clip(s, usize::MAX);
+    let cut_before = line
+        .strip_suffix('…')
+        .filter(|head| head.ends_with(char::is_alphanumeric));
+    let (body, cut) = match cut_before {
+        Some(head) => (head.to_string(), true),
+        None if line.chars().count() > max => (line.chars().take(max + 1).collect(), true),
+        None => return line,
+    };
+    if !cut {
+        return body;
+    }
+    // Drop the last (possibly broken) word, then trailing punctuation.
+    let head = match body.rfind(char::is_whitespace) {
+        Some(i) if body[..i].chars().count() * 2 >= body.chars().count() => &body[..i],
+        _ => body.as_str(),
+    };
+    let head: String = head.chars().take(max).collect();
+    let head = head.trim_end_matches(|c: char| c.is_whitespace() || ",;:-–—(".contains(c));
+    format!("{head}…")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn excerpts_end_at_a_word_with_an_ellipsis() {
+        assert_eq!(excerpt("short enough", 40), "short enough");
+        assert_eq!(
+            excerpt("Which spam filter do you use, SpamAssassin or rspamd?", 40),
+            "Which spam filter do you use…"
+        );
+        // Cut mid-word by someone else: the broken word goes.
+        assert_eq!(
+            excerpt("or did you move to rsp…", 200),
+            "or did you move to…"
+        );
+        assert_eq!(excerpt("a whole sentence.…", 200), "a whole sentence.…");
+        assert_eq!(excerpt(&"x".repeat(50), 10), format!("{}…", "x".repeat(10)));
+        assert_eq!(span(3 * 86_400), "3 days");
+        assert_eq!(age(3 * 86_400), "3 days ago");
+    }
 
     #[test]
     fn only_safe_links() {

@@ -266,7 +266,13 @@ fn digest_text(raw: &[u8]) -> (String, String) {
     let mut html = String::new();
     for p in &mail.subparts {
         match p.ctype.mimetype.as_str() {
-            "text/plain" => text = p.get_body().unwrap(),
+            "text/plain" => {
+                text = p.get_body().unwrap();
+                // The text part is format=flowed: read it as a flowed reader does.
+                if p.ctype.params.get("format").map(String::as_str) == Some("flowed") {
+                    text = crate::support::unflow(&text);
+                }
+            }
             "text/html" => html = p.get_body().unwrap(),
             _ => {}
         }

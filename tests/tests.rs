@@ -5,6 +5,7 @@ mod support;
 
 mod classify;
 mod conformance;
+mod digest;
 mod eval;
 mod first_hour;
 mod golden;

@@ -328,6 +328,11 @@ pub(crate) fn parse(
     let mut seen = 0usize;
     for line in text.lines() {
         let t = line.trim();
+        // The token line a digest's mailto: links carry (and its footer asks
+        // to keep) is for `auth.rs`; it is no command, and no unknown line.
+        if open.is_none() && is_key_line(t) {
+            continue;
+        }
         let matched = parse_line(t, now, tz);
         if let Some((spec, values, mut lines)) = open.take() {
             if matched.is_none() {
@@ -365,6 +370,12 @@ pub(crate) fn parse(
         out.commands.push(finish(spec, values, &lines));
     }
     out
+}
+
+/// "allears key c0ffee", or the footer's "(keep this line in your reply: allears key c0ffee)".
+fn is_key_line(t: &str) -> bool {
+    let lower = t.to_ascii_lowercase();
+    lower.starts_with("allears key ") || lower.starts_with("(keep this line in your reply")
 }
 
 fn finish(spec: &Spec, mut values: Values, lines: &[&str]) -> Command {
@@ -564,6 +575,22 @@ mod tests {
             )]
         );
         assert_eq!(p.unknown.len(), 1);
+    }
+
+    #[test]
+    fn the_token_line_of_a_mailto_link_is_no_unknown_line() {
+        // What a digest's "Done" link puts in the body with a `[commands] address`.
+        let p = parse("#12 done\r\n\r\nallears key c0ffee\r\n", 50, now(), &tz());
+        assert_eq!(p.commands, vec![Command::Done(12)]);
+        assert!(p.unknown.is_empty(), "{:?}", p.unknown);
+        let p = parse(
+            "(keep this line in your reply: allears key c0ffee)\n#3 done\n",
+            50,
+            now(),
+            &tz(),
+        );
+        assert_eq!(p.commands, vec![Command::Done(3)]);
+        assert!(p.unknown.is_empty(), "{:?}", p.unknown);
     }
 
     #[test]

@@ -196,7 +196,7 @@ pub(crate) fn tells(
         .find(|g| g.id == t)
         .with_context(|| format!("T{t} has no requests left"))?;
     let told = who_to_tell(store, config, group)?;
-    let renderer = crate::render::Renderer::new()?;
+    let renderer = crate::render::Renderer::new(config)?;
     let mut n = 0;
     for asker in &told.tell {
         if store.was_told(t, asker)? {

@@ -75,10 +75,11 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// The newest digest the server accepted.
+    /// The newest daily digest the server accepted (a weekly one, period
+    /// `week-...`, does not move "since your last digest").
     pub fn last_sent_digest(&self) -> Result<Option<DigestRecord>> {
         let sql = format!(
-            "{} WHERE state = ?1 ORDER BY sent_at DESC, id DESC LIMIT 1",
+            "{} WHERE state = ?1 AND period NOT LIKE 'week-%' ORDER BY sent_at DESC, id DESC LIMIT 1",
             Self::DIGEST_SQL
         );
         Ok(self

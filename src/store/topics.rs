@@ -102,6 +102,15 @@ impl Store {
         Ok(n == 1)
     }
 
+    /// Who was told about a topic, and when (unix seconds).
+    pub fn told(&self, topic: i64) -> Result<Vec<(String, i64)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT address, at FROM told WHERE topic = ?1 ORDER BY at")?;
+        let rows = stmt.query_map([topic], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     pub fn was_told(&self, topic: i64, address: &str) -> Result<bool> {
         Ok(self
             .conn

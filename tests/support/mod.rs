@@ -167,3 +167,17 @@ pub fn unique() -> u64 {
     static N: AtomicU64 = AtomicU64::new(1);
     N.fetch_add(1, Ordering::Relaxed)
 }
+
+/// A `format=flowed` text part (RFC 3676, delsp=no) as a flowed reader shows
+/// it: one space of stuffing removed, soft-broken lines (ending in a space) joined.
+pub fn unflow(flowed: &str) -> String {
+    let mut out = String::new();
+    for line in flowed.lines() {
+        let line = line.strip_prefix(' ').unwrap_or(line);
+        out.push_str(line);
+        if !line.ends_with(' ') || line == "-- " {
+            out.push('\n');
+        }
+    }
+    out
+}
