@@ -268,7 +268,7 @@ fn corpus_bounces_and_auto_replies_are_automated() {
 }
 
 #[test]
-fn a_contact_form_message_is_a_reader_writing_directly() {
+fn a_contact_form_message_is_a_reader_writing_through_the_blog() {
     let env = Env::new();
     let h = "From: Blog <wordpress@blog.example>\nTo: robin@ellis-on-it.example\nReply-To: Nia Obi <nia@example.net>\nSubject: [Blog] Contact form: a question";
     let body = "From: Nia Obi <nia@example.net>\nSubject: a question\n\nMessage Body:\nWould you write about e-readers for the visually impaired?\n\n-- \nThis e-mail was sent from a contact form on Blog (https://blog.example)";
@@ -282,7 +282,9 @@ fn a_contact_form_message_is_a_reader_writing_directly() {
     );
     let got = judge(&env);
     let m = &got["form1@blog"];
-    assert_eq!(m["source"], "direct", "{m}");
+    // A relay of a reader's words, as a comment notice is (every labelled
+    // set written by others judges it so).
+    assert_eq!(m["source"], "comment", "{m}");
     assert_eq!(m["asks_owner"], true, "{m}");
     assert_eq!(m["context"]["author"]["email"], "nia@example.net", "{m}");
     assert_eq!(got["reset1@blog"]["source"], "automated");

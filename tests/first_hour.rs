@@ -95,7 +95,14 @@ fn the_binary_alone_in_an_empty_folder_runs_the_demo_and_other_commands_ask_for_
             .join("allears-demo/out/digest-2026-11-26.txt"),
     )
     .expect("the demo digest is written");
-    assert!(digest.contains("#1 "), "a digest with items:\n{digest}");
+    let items = digest
+        .lines()
+        .filter(|l| {
+            l.strip_prefix('#')
+                .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+        })
+        .count();
+    assert!(items > 0, "a digest with items:\n{digest}");
     assert!(digest.contains("Denise Okonkwo"), "{digest}");
     // Everything the demo made is in its one folder.
     assert!(

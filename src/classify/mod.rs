@@ -384,11 +384,28 @@ pub(crate) fn classify(
         _ => true,
     };
     let all = if judged { sentences(&text) } else { Vec::new() };
-    let topics = if judged {
+    let mut topics = if judged {
         topics::requests(&all, &place, &mut reasons)
     } else {
         Vec::new()
     };
+    // On a list, outside the owner's call for topics, a wish is part of the
+    // list's discussion ("I would like to be able to restrict R's memory"):
+    // a subject for the owner only when it asks for writing ("a post on",
+    // "could you cover").
+    if source == Source::List && !place.call_for_topics {
+        topics.retain(|t| {
+            let keep = topics::asks_for_writing(&t.words.to_lowercase());
+            if !keep {
+                reasons.push(Reason::new(
+                    Rule::NoTopics,
+                    "a wish in a list discussion, not under your call for topics and asking for no writing: not a topic",
+                    &t.words,
+                ));
+            }
+            keep
+        });
+    }
     let ask = asks::asks_owner(&place, &text, &all, &topics, &mut reasons);
     let origin = learned::Origin::of(msg.email_from(), &context);
     let ask = lessons.apply(source, &origin, &all, ask, &mut reasons);

@@ -307,13 +307,16 @@ fn quoted_after(rest: &str) -> Option<String> {
     Some(inner[..end].trim().to_string())
 }
 
-/// Does the sentence mention writing or a piece at all (for reasons only)?
-fn asks_for_writing(l: &str) -> bool {
+/// Does the sentence (lower case) mention writing or a piece at all?
+pub(crate) fn asks_for_writing(l: &str) -> bool {
     let t = &lang::WORDS.topics;
+    // Scripts written without spaces ("コラムで書いて") are searched, not split.
+    let unspaced = |p: &str| p.chars().any(|c| c as u32 >= 0x3040);
     word_spans(l)
         .iter()
         .map(|&(a, b)| &l[a..b])
         .any(|w| t.verbs.iter().chain(&t.pieces).any(|x| x == w))
+        || PIECES.iter().any(|p| unspaced(p) && l.contains(p))
 }
 
 /// "your column", "tu columna", "the article you mentioned": writing that
