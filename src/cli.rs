@@ -166,10 +166,18 @@ pub(crate) enum Command {
     Done { id: String },
     /// Mark item #ID as not for you.
     Ignore { id: String },
-    /// Item #ID asks you nothing: it leaves, and mail like it is not flagged again.
-    NotForMe { id: String },
-    /// Item #ID (a comment or list post) needs a reply: it is listed, and mail like it is flagged.
-    NeedsReply { id: String },
+    /// Items #ID... ask you nothing: they leave, and mail like them is not
+    /// flagged again (the stored mail is judged again once, after the last).
+    NotForMe {
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// Items #ID... (comments or list posts) need a reply: they are listed,
+    /// and mail like them is flagged.
+    NeedsReply {
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
     /// List what your corrections taught allears, or forget one.
     Corrections {
         #[command(subcommand)]

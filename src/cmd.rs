@@ -147,11 +147,19 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
             command_line(&mut store, &config, &format!("{} ignore", item(&id)))
         }
         Command::Mute { id } => command_line(&mut store, &config, &format!("{} mute", item(&id))),
-        Command::NotForMe { id } => {
-            command_line(&mut store, &config, &format!("{} not-for-me", item(&id)))
+        Command::NotForMe { ids } => {
+            let lines: Vec<String> = ids
+                .iter()
+                .map(|i| format!("{} not-for-me", item(i)))
+                .collect();
+            command_line(&mut store, &config, &lines.join("\n"))
         }
-        Command::NeedsReply { id } => {
-            command_line(&mut store, &config, &format!("{} needs-reply", item(&id)))
+        Command::NeedsReply { ids } => {
+            let lines: Vec<String> = ids
+                .iter()
+                .map(|i| format!("{} needs-reply", item(i)))
+                .collect();
+            command_line(&mut store, &config, &lines.join("\n"))
         }
         Command::Corrections { action } => corrections(&mut store, &config, action),
         Command::Snooze { id, when } => {

@@ -276,3 +276,52 @@ fn topics_show_askers_first_and_last_request_and_the_last_30_days_most_readers_f
         "{text}"
     );
 }
+
+#[test]
+fn several_corrections_in_one_go_are_all_learned_and_each_reports_the_judging_again() {
+    let env = Env::new().now("2026-12-01T09:00:00Z");
+    for (n, (id, from, text)) in [
+        (
+            "a1@lampshop.example",
+            "Lampshop <hello@lampshop.example>",
+            "Robin, could you rate the desk lamp you bought?",
+        ),
+        (
+            "b1@chairs.example",
+            "Chairs <hi@chairs.example>",
+            "Robin, would you review our new office chair?",
+        ),
+        (
+            "q1@reader.example",
+            "Ann Reader <ann@reader.example>",
+            "Robin, which UPS do you use for your home lab?",
+        ),
+    ]
+    .iter()
+    .enumerate()
+    {
+        env.write(&format!("mail/cur/{n}"), &direct(id, from, "Hello", text));
+    }
+    env.run(&["import", "mail"]).ok();
+    assert_eq!(flagged(&env).len(), 3, "all flagged by the rules");
+    let (a, b) = (
+        env.item_of("a1@lampshop.example"),
+        env.item_of("b1@chairs.example"),
+    );
+    let said = env.run(&["not-for-me", &a, &b]).ok();
+    assert!(
+        said.contains("correction 1") && said.contains("correction 2"),
+        "{said}"
+    );
+    // The stored mail is judged again after the last correction (once, in
+    // `commands::apply`); each correction reports that count.
+    let counts: Vec<&str> = said
+        .lines()
+        .filter_map(|l| {
+            l.split("; ")
+                .find(|p| p.ends_with("message(s) judged again"))
+        })
+        .collect();
+    assert_eq!(counts, vec!["3 message(s) judged again"; 2], "{said}");
+    assert_eq!(flagged(&env), vec!["q1@reader.example".to_string()]);
+}

@@ -82,6 +82,9 @@ impl Report {
 /// and says when it was done.
 pub(crate) fn apply(store: &mut Store, config: &Config, by: &str, commands: &[Command]) -> Applied {
     let mut out = Applied::default();
+    // Corrections are recorded one by one and the stored mail is judged
+    // again once for all of them, after the last.
+    let mut corrected = Vec::new();
     for c in commands {
         let did = match repeat_of(store, c) {
             Ok(Some(before)) => Did::Repeat(before),
@@ -94,12 +97,50 @@ pub(crate) fn apply(store: &mut Store, config: &Config, by: &str, commands: &[Co
             },
             Err(e) => Did::Failed(format!("{e:#}")),
         };
+        if let (Did::Done(_), Command::NotForMe(i) | Command::NeedsReply(i)) = (&did, c) {
+            corrected.push((out.outcomes.len(), *i, matches!(c, Command::NeedsReply(_))));
+        }
         out.outcomes.push(Outcome {
             command: c.describe(),
             did,
         });
     }
+    if !corrected.is_empty() {
+        rejudge(store, config, &corrected, &mut out.outcomes);
+    }
     out
+}
+
+/// Judge the stored mail again with what the corrections taught, once,
+/// and say on each correction how many were judged, and when its own
+/// message cannot change (a list post not for the owner is not read).
+fn rejudge(
+    store: &mut Store,
+    config: &Config,
+    corrected: &[(usize, i64, bool)],
+    outcomes: &mut [Outcome],
+) {
+    let judged = crate::analyze::ensure_current(store, config);
+    for &(at, id, wanted) in corrected {
+        let Did::Done(said) = &mut outcomes[at].did else {
+            continue;
+        };
+        match &judged {
+            Ok(n) => said.push_str(&format!("; {n} message(s) judged again")),
+            Err(e) => {
+                said.push_str(&format!(
+                    "; judging the stored mail again failed ({e:#}): the next run does it"
+                ));
+                continue;
+            }
+        }
+        let now = item_message(store, id).is_ok_and(|r| r.class.asks_owner);
+        if now != wanted {
+            said.push_str(&format!(
+                "; #{id} itself is not read for questions (a list post not for you), so it stays as it was"
+            ));
+        }
+    }
 }
 
 /// When this command was applied before, and so is not again. A snooze may
@@ -210,8 +251,8 @@ fn apply_one(
             store.rename_topic(*t, &title)?;
             Ok(format!("now called “{title}”"))
         }
-        Command::NotForMe(i) => correct(store, config, *i, CorrectionKind::NotForMe),
-        Command::NeedsReply(i) => correct(store, config, *i, CorrectionKind::NeedsReply),
+        Command::NotForMe(i) => correct(store, *i, CorrectionKind::NotForMe),
+        Command::NeedsReply(i) => correct(store, *i, CorrectionKind::NeedsReply),
         Command::Drop(t) => {
             topic(store, *t)?;
             store.set_topic_state(*t, TopicState::Dropped, None)?;
@@ -250,9 +291,9 @@ pub(crate) fn merge(store: &mut Store, config: &Config, a: i64, b: i64) -> Resul
 }
 
 /// `#12 not-for-me` / `#12 needs-reply`: remember who wrote it, where it
-/// came through and its asking words, then judge the stored mail again
-/// with what was learned (the message itself first of all).
-fn correct(store: &mut Store, config: &Config, id: i64, kind: CorrectionKind) -> Result<String> {
+/// came through and its asking words ([`apply`] then judges the stored
+/// mail again with what was learned, once for the whole reply).
+fn correct(store: &mut Store, id: i64, kind: CorrectionKind) -> Result<String> {
     let row = item_message(store, id)?;
     let origin = Origin::of(&row.from_addr, &row.class.context);
     let phrase = match kind {
@@ -283,13 +324,8 @@ fn correct(store: &mut Store, config: &Config, id: i64, kind: CorrectionKind) ->
     if kind == CorrectionKind::NeedsReply {
         store.set_item_state(id, ItemState::Open, None)?;
     }
-    let judged = crate::analyze::ensure_current(store, config)?;
-    let now = store
-        .row_by_message_id(&row.message_id)?
-        .is_some_and(|r| r.class.asks_owner);
-    let wanted = kind == CorrectionKind::NeedsReply;
     let whom = format!("{} through {}", origin.sender, origin.place);
-    let mut said = match kind {
+    let said = match kind {
         CorrectionKind::NotForMe => {
             format!("learned (correction {n}): mail like it from {whom} is not flagged again")
         }
@@ -297,12 +333,6 @@ fn correct(store: &mut Store, config: &Config, id: i64, kind: CorrectionKind) ->
             format!("learned (correction {n}): mail like it from {whom} is flagged")
         }
     };
-    said.push_str(&format!("; {judged} message(s) judged again"));
-    if now != wanted {
-        said.push_str(&format!(
-            "; #{id} itself is not read for questions (a list post not for you), so it stays as it was"
-        ));
-    }
     Ok(said)
 }
 
