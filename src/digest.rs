@@ -193,11 +193,13 @@ pub(crate) fn build_for(
     day: Date,
     period: &str,
 ) -> Result<Digest> {
-    let rows = store.rows()?;
     let judge = Judge::load(store, config, now)?;
+    // Only what can be shown: candidates for a reply, and what came since
+    // the last digest; other messages are read one by one where named.
+    let rows = store.digest_rows(judge.since.at, judge.oldest())?;
     let (needs_reply, still_waiting) = open_items(store, config, &judge, &rows, now)?;
     let since = judge.since;
-    let topics = topics(store, config, &rows, since.at)?;
+    let topics = topics(store, config, since.at)?;
     let window: Vec<&Row> = rows
         .iter()
         .filter(|r| r.date.unwrap_or(0) >= since.at && r.source != Source::Own)
@@ -214,13 +216,35 @@ pub(crate) fn build_for(
             store.item_for(&Judge::key(row))?.id,
         );
     }
-    let lists = lists(&rows, &window, &ids);
+    // The roots of the threads on the lists, where they came before `since`.
+    let mut roots = Vec::new();
+    {
+        let known: std::collections::HashSet<&str> =
+            rows.iter().map(|r| r.message_id.as_str()).collect();
+        let mut wanted: Vec<&str> = window
+            .iter()
+            .filter(|r| r.source == Source::List)
+            .filter_map(|r| r.thread.as_deref())
+            .filter(|t| !known.contains(t))
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        for id in wanted {
+            roots.extend(store.row_by_message_id(id)?);
+        }
+    }
+    let by_id: HashMap<&str, &Row> = rows
+        .iter()
+        .chain(&roots)
+        .map(|r| (r.message_id.as_str(), r))
+        .collect();
+    let lists = lists(&by_id, &window, &ids);
     let posts = posts(&config.owner, &window, now, &ids);
-    let handled = handled(store, &rows, since.at)?;
+    let handled = handled(store, since.at)?;
     let token = store.digest_token(period)?;
     let reply_to = config.command_address(&token);
     let day_name = day.strftime("%A %-d %B %Y").to_string();
-    let refused = refused(store, &rows, since.at)?;
+    let refused = refused(store, since.at)?;
     let empty = refused.is_empty()
         && needs_reply.is_empty()
         && !topics.iter().any(|t| t.new)
@@ -249,19 +273,16 @@ pub(crate) fn build_for(
 }
 
 /// Replies to a digest that were refused since `at`: who sent them and why.
-fn refused(store: &Store, rows: &[Row], at: i64) -> Result<Vec<String>> {
-    Ok(store
-        .refused_commands_since(at)?
-        .into_iter()
-        .map(|(id, why)| {
-            let who = rows
-                .iter()
-                .find(|r| r.message_id == id)
-                .map(|r| format!("“{}” from {}", clip(&r.subject, 80), r.from_addr))
-                .unwrap_or_else(|| format!("<{id}>"));
-            format!("{who}: {}", why.trim_start_matches("ignored: "))
-        })
-        .collect())
+fn refused(store: &Store, at: i64) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for (id, why) in store.refused_commands_since(at)? {
+        let who = store
+            .row_by_message_id(&id)?
+            .map(|r| format!("“{}” from {}", clip(&r.subject, 80), r.from_addr))
+            .unwrap_or_else(|| format!("<{id}>"));
+        out.push(format!("{who}: {}", why.trim_start_matches("ignored: ")));
+    }
+    Ok(out)
 }
 
 /// Open items, split into never shown ("Needs a reply") and shown before
@@ -296,20 +317,14 @@ fn open_items(
     Ok((fresh, waiting))
 }
 
-fn topics(store: &mut Store, config: &Config, rows: &[Row], since: i64) -> Result<Vec<TopicView>> {
-    let dates: HashMap<&str, i64> = rows
-        .iter()
-        .map(|r| (r.message_id.as_str(), r.date.unwrap_or(0)))
-        .collect();
+fn topics(store: &mut Store, config: &Config, since: i64) -> Result<Vec<TopicView>> {
     let mut out = Vec::new();
     for g in analyze::topic_groups(store, config)?
         .into_iter()
         .filter(|g| matches!(g.state, TopicState::Open | TopicState::Planned))
     {
-        let new = g
-            .messages
-            .iter()
-            .any(|m| dates.get(m.as_str()).is_some_and(|&d| d >= since));
+        // The dates of its requests are their messages' dates.
+        let new = g.dates.iter().any(|&d| d >= since);
         let told = crate::recipients::who_to_tell(store, config, &g)?;
         let mut view = topic_view(g, new);
         view.tell = told.tell.iter().map(|a| clip(a, 120)).collect();
@@ -320,8 +335,7 @@ fn topics(store: &mut Store, config: &Config, rows: &[Row], since: i64) -> Resul
 }
 
 /// Per list: how much traffic, how many new threads, the busiest, and where the owner was named.
-fn lists(rows: &[Row], window: &[&Row], ids: &HashMap<&str, i64>) -> Vec<ListView> {
-    let by_id: HashMap<&str, &Row> = rows.iter().map(|r| (r.message_id.as_str(), r)).collect();
+fn lists(by_id: &HashMap<&str, &Row>, window: &[&Row], ids: &HashMap<&str, i64>) -> Vec<ListView> {
     let mut per_list: BTreeMap<String, Vec<&Row>> = BTreeMap::new();
     for row in window.iter().filter(|r| r.source == Source::List) {
         let ctx = &row.class.context;
@@ -334,7 +348,7 @@ fn lists(rows: &[Row], window: &[&Row], ids: &HashMap<&str, i64>) -> Vec<ListVie
     }
     per_list
         .into_iter()
-        .map(|(name, msgs)| list_view(&by_id, name, &msgs, ids))
+        .map(|(name, msgs)| list_view(by_id, name, &msgs, ids))
         .collect()
 }
 
@@ -483,15 +497,13 @@ fn quoted_title(subject: &str) -> Option<String> {
 
 /// Items an accepted digest showed that were handled since the last one: closed by a
 /// command, or answered by a message of the owner's dated after it.
-fn handled(store: &Store, rows: &[Row], since: i64) -> Result<Vec<HandledView>> {
-    let by_id: HashMap<&str, &Row> = rows.iter().map(|r| (r.message_id.as_str(), r)).collect();
+fn handled(store: &Store, since: i64) -> Result<Vec<HandledView>> {
     let mut out = Vec::new();
     for item in store.items()?.iter().filter(|i| i.first_shown.is_some()) {
-        let Some(row) = item
-            .key
-            .strip_prefix("msg:")
-            .and_then(|id| by_id.get(id).copied())
-        else {
+        let Some(id) = item.key.strip_prefix("msg:") else {
+            continue;
+        };
+        let Some(row) = store.row_by_message_id(id)? else {
             continue;
         };
         let how = if item.state != ItemState::Open {
@@ -499,16 +511,18 @@ fn handled(store: &Store, rows: &[Row], since: i64) -> Result<Vec<HandledView>> 
                 .is_some_and(|t| t >= since)
                 .then(|| item.state.to_string())
         } else {
-            row.answered_by
-                .as_deref()
-                .and_then(|a| by_id.get(a))
-                .filter(|answer| answer.date.unwrap_or(0) >= since)
-                .map(|_| "you replied".to_string())
+            match row.answered_by.as_deref() {
+                Some(a) => store
+                    .row_by_message_id(a)?
+                    .filter(|answer| answer.date.unwrap_or(0) >= since)
+                    .map(|_| "you replied".to_string()),
+                None => None,
+            }
         };
         if let Some(how) = how {
             out.push(HandledView {
                 id: item.id,
-                who: who(row),
+                who: who(&row),
                 subject: clip(&row.subject, 120),
                 how,
             });

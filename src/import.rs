@@ -265,7 +265,13 @@ pub(crate) fn pipeline(
             .map_err(|_| anyhow::anyhow!("the mail reader thread panicked"))?;
         stored?;
         produced
-    })
+    })?;
+    crate::usage::give_back();
+    tracing::debug!(
+        "after the import: resident memory {}",
+        crate::usage::resident_memory()
+    );
+    Ok(())
 }
 
 /// A worker's part: parse and judge a message, unless its bytes are known.

@@ -148,6 +148,11 @@ impl Judge {
         })
     }
 
+    /// Messages dated before this never need a reply (`max_age_days`).
+    pub fn oldest(&self) -> i64 {
+        self.oldest
+    }
+
     /// The item key of a message.
     pub fn key(row: &Row) -> String {
         format!("msg:{}", row.message_id)

@@ -33,7 +33,7 @@ pub(crate) use corrections::{Correction, CorrectionKind};
 pub(crate) use digests::DigestState;
 pub(crate) use items::{Item, ItemState, Mute, MuteKind};
 pub(crate) use lock::RunLock;
-pub(crate) use messages::{Checkpoint, ClassColumns, Counts, Incoming, Links, Location, Row};
+pub(crate) use messages::{Checkpoint, ClassColumns, Counts, Incoming, LinkRef, Links, Location, Row};
 pub(crate) use outbox::{OutboxKind, OutboxState};
 pub(crate) use topics::{Topic, TopicState};
 
