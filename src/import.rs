@@ -75,6 +75,7 @@ fn prepare_hashed(
     let columns = crate::store::ClassColumns::of(&class);
     Incoming {
         raw,
+        codec: crate::store::Codec::Plain,
         msg,
         class,
         location,

@@ -5,13 +5,16 @@
 use anyhow::{Context, Result};
 use rusqlite::{OptionalExtension, params};
 
+use super::raw::{self, Codec};
 use super::{Store, now};
 use crate::classify::{self, Classification, Source, TopicRequest};
 use crate::message::Message;
 
 /// A message ready to be kept: parsed, judged, and where it was found.
 pub(crate) struct Incoming {
+    /// The message's bytes, packed as `codec` says once [`Incoming::slim`] ran.
     pub raw: Vec<u8>,
+    pub codec: Codec,
     pub msg: Message,
     pub class: Classification,
     pub location: Location,
@@ -30,6 +33,7 @@ impl Incoming {
     /// reasons: they are in `columns` or the raw bytes), so that the thread
     /// that judged the message frees them, not the one thread that writes.
     pub fn slim(&mut self) {
+        self.pack();
         let m = &mut self.msg;
         (m.headers, m.text, m.html, m.mime_types) = Default::default();
         (m.to, m.cc, m.reply_to, m.sender) = Default::default();
@@ -38,10 +42,20 @@ impl Incoming {
         c.context = Default::default();
     }
 
+    /// Compress the raw bytes, where the message was judged: the one thread
+    /// that writes only writes them (and the batch waiting to be written
+    /// holds a third of the bytes).
+    pub fn pack(&mut self) {
+        if self.codec == Codec::Plain && !self.seen {
+            (self.raw, self.codec) = raw::pack(&self.raw);
+        }
+    }
+
     /// A message whose bytes are stored already, found at `location`.
     pub fn seen(content_hash: String, location: Location) -> Incoming {
         Incoming {
             raw: Vec::new(),
+            codec: Codec::Plain,
             msg: Message {
                 content_hash,
                 ..Message::default()
@@ -209,7 +223,7 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
             )?;
             let mut keep_raw =
-                tx.prepare_cached("INSERT INTO raw (message, bytes) VALUES (?1, ?2)")?;
+                tx.prepare_cached("INSERT INTO raw (message, codec, bytes) VALUES (?1, ?2, ?3)")?;
             let mut locate = tx.prepare_cached(
                 "INSERT OR IGNORE INTO locations (message, place, uid, sent) VALUES (?1, ?2, ?3, ?4)",
             )?;
@@ -292,7 +306,16 @@ impl Store {
                             counts.failed += 1;
                         }
                         let id = tx.last_insert_rowid();
-                        keep_raw.execute(params![id, inc.raw])?;
+                        // Mail the workers did not pack (the owner's, prepared alone) is packed here.
+                        let packed;
+                        let (bytes, codec) = match inc.codec {
+                            Codec::Plain => {
+                                packed = raw::pack(&inc.raw);
+                                (&packed.0, packed.1)
+                            }
+                            c => (&inc.raw, c),
+                        };
+                        keep_raw.execute(params![id, codec as i64, bytes])?;
                         id
                     }
                 };
@@ -382,13 +405,13 @@ impl Store {
     /// Every message's raw bytes and where it was found, for `reclassify`.
     pub fn for_each_raw(&self, mut f: impl FnMut(i64, &[u8], bool) -> Result<()>) -> Result<()> {
         let mut stmt = self.conn.prepare(
-            "SELECT m.id, r.bytes, EXISTS (SELECT 1 FROM locations l WHERE l.message = m.id AND l.sent)
+            "SELECT m.id, r.bytes, r.codec, EXISTS (SELECT 1 FROM locations l WHERE l.message = m.id AND l.sent)
              FROM messages m JOIN raw r ON r.message = m.id ORDER BY m.id",
         )?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            let raw: Vec<u8> = r.get(1)?;
-            f(r.get(0)?, &raw, r.get(2)?)?;
+            let raw = raw::unpack(r.get(1)?, r.get(2)?)?;
+            f(r.get(0)?, &raw, r.get(3)?)?;
         }
         Ok(())
     }
@@ -553,18 +576,18 @@ impl Store {
     /// The raw bytes of these messages, and whether each was found in sent mail.
     pub fn raw_of(&self, ids: &[i64]) -> Result<Vec<(i64, Vec<u8>, bool)>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT r.bytes, EXISTS (SELECT 1 FROM locations l WHERE l.message = ?1 AND l.sent)
+            "SELECT r.bytes, r.codec, EXISTS (SELECT 1 FROM locations l WHERE l.message = ?1 AND l.sent)
              FROM raw r WHERE r.message = ?1",
         )?;
         let mut out = Vec::with_capacity(ids.len());
         for &id in ids {
-            if let Some((raw, sent)) = stmt
+            if let Some((bytes, codec, sent)) = stmt
                 .query_row([id], |r| {
-                    Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, bool>(1)?))
+                    Ok((r.get::<_, Vec<u8>>(0)?, r.get(1)?, r.get::<_, bool>(2)?))
                 })
                 .optional()?
             {
-                out.push((id, raw, sent));
+                out.push((id, raw::unpack(bytes, codec)?, sent));
             }
         }
         Ok(out)
@@ -641,14 +664,15 @@ impl Store {
     }
 
     pub fn raw(&self, message_id: &str) -> Result<Option<Vec<u8>>> {
-        Ok(self
-            .conn
+        self.conn
             .query_row(
-                "SELECT r.bytes FROM messages m JOIN raw r ON r.message = m.id WHERE m.message_id = ?1",
+                "SELECT r.bytes, r.codec FROM messages m JOIN raw r ON r.message = m.id WHERE m.message_id = ?1",
                 [message_id],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
-            .optional()?)
+            .optional()?
+            .map(|(bytes, codec)| raw::unpack(bytes, codec))
+            .transpose()
     }
 
     /// Messages that could not be fully parsed: (message id, error).
@@ -697,6 +721,7 @@ mod tests {
         let msg = crate::message::parse(raw);
         Incoming {
             raw: raw.to_vec(),
+            codec: Codec::Plain,
             msg,
             columns: ClassColumns::of(&empty_class()),
             class: empty_class(),
