@@ -78,19 +78,32 @@ pub(crate) fn refresh(store: &mut Store, owner: &Owner) -> Result<()> {
 /// many were judged.
 pub(crate) fn reclassify(store: &mut Store, config: &Config) -> Result<usize> {
     let lessons = Lessons::new(&store.corrections()?);
-    let mut classes = Vec::new();
-    store.for_each_raw(|id, raw, sent| {
-        let msg = crate::message::parse(raw);
-        classes.push((
-            id,
-            crate::classify::classify(&msg, &config.owner, sent, Facts::default(), &lessons),
-        ));
-        Ok(())
-    })?;
-    store.update_classes(&classes)?;
+    // A page at a time, each saved before the next is read: judging 170,000
+    // messages again holds a thousand judgements, not all of them.
+    let (mut after, mut judged) = (i64::MIN, 0);
+    loop {
+        let page = store.raw_page(after, 1000)?;
+        let Some(&(last, _, _)) = page.last() else {
+            break;
+        };
+        let classes: Vec<_> = page
+            .iter()
+            .map(|(id, raw, sent)| {
+                let msg = crate::message::parse(raw);
+                let f = Facts::default();
+                (
+                    *id,
+                    crate::classify::classify(&msg, &config.owner, *sent, f, &lessons),
+                )
+            })
+            .collect();
+        store.update_classes(&classes)?;
+        judged += classes.len();
+        after = last;
+    }
     store.set_judged_with(&judged_with(config, &lessons))?;
     refresh(store, &config.owner)?;
-    Ok(classes.len())
+    Ok(judged)
 }
 
 /// What a stored judgement depends on besides the mail: the rules'

@@ -402,18 +402,19 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Every message's raw bytes and where it was found, for `reclassify`.
-    pub fn for_each_raw(&self, mut f: impl FnMut(i64, &[u8], bool) -> Result<()>) -> Result<()> {
-        let mut stmt = self.conn.prepare(
+    /// Up to `limit` messages' raw bytes after row id `after`, in id order,
+    /// and whether each was found in sent mail: `reclassify` reads them so.
+    pub fn raw_page(&self, after: i64, limit: usize) -> Result<Vec<(i64, Vec<u8>, bool)>> {
+        let mut stmt = self.conn.prepare_cached(
             "SELECT m.id, r.bytes, r.codec, EXISTS (SELECT 1 FROM locations l WHERE l.message = m.id AND l.sent)
-             FROM messages m JOIN raw r ON r.message = m.id ORDER BY m.id",
+             FROM messages m JOIN raw r ON r.message = m.id WHERE m.id > ?1 ORDER BY m.id LIMIT ?2",
         )?;
-        let mut rows = stmt.query([])?;
+        let mut rows = stmt.query(params![after, limit as i64])?;
+        let mut out = Vec::new();
         while let Some(r) = rows.next()? {
-            let raw = raw::unpack(r.get(1)?, r.get(2)?)?;
-            f(r.get(0)?, &raw, r.get(3)?)?;
+            out.push((r.get(0)?, raw::unpack(r.get(1)?, r.get(2)?)?, r.get(3)?));
         }
-        Ok(())
+        Ok(out)
     }
 
     pub fn update_classes(&mut self, classes: &[(i64, Classification)]) -> Result<()> {

@@ -478,13 +478,14 @@ mod tests {
                 "message {i}"
             );
         }
-        let mut seen = 0;
-        s.for_each_raw(|id, raw, _| {
-            assert_eq!(raw, mails[id as usize - 1].as_slice());
-            seen += 1;
-            Ok(())
-        })
-        .unwrap();
+        let (mut seen, mut after) = (0, i64::MIN);
+        while let Some(&(last, _, _)) = s.raw_page(after, 100).unwrap().last() {
+            for (id, raw, _) in s.raw_page(after, 100).unwrap() {
+                assert_eq!(raw, mails[id as usize - 1]);
+                seen += 1;
+            }
+            after = last;
+        }
         assert_eq!(seen, mails.len());
     }
 
