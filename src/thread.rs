@@ -90,50 +90,37 @@ const PLACEHOLDER_SUBJECTS: &[&str] = &["(no subject)", "no subject", "(none)", 
 /// Threads `input`; threads come oldest first, siblings sorted by date.
 pub(crate) fn thread(input: &[ThreadInput], mode: Mode) -> Vec<Thread> {
     // Intern the ids: message ids in one table, permalinks and places apart.
-    fn intern<'a>(table: &mut HashMap<&'a str, u32>, s: &'a str) -> u32 {
+    fn intern<'a>(table: &mut HashMap<&'a str, u32>, s: Option<&'a str>) -> Option<u32> {
+        let s = s.filter(|s| !s.is_empty())?;
         let next = table.len() as u32;
-        *table.entry(s).or_insert(next)
+        Some(*table.entry(s).or_insert(next))
     }
     let (mut ids, mut links, mut places) = (HashMap::new(), HashMap::new(), HashMap::new());
-    let mut refs: Vec<Vec<u32>> = Vec::with_capacity(input.len());
-    let mut linked: Vec<(Option<u32>, Option<u32>, Option<u32>, Option<u32>)> =
-        Vec::with_capacity(input.len());
-    for m in input {
-        let nonempty = |s: &'_ str| !s.is_empty();
-        refs.push(
+    let refs: Vec<Vec<u32>> = input
+        .iter()
+        .map(|m| {
             m.references
                 .iter()
-                .filter(|r| !r.is_empty())
-                .map(|r| intern(&mut ids, r))
-                .collect(),
-        );
-        linked.push((
-            Some(m.message_id)
-                .filter(|s| nonempty(s))
-                .map(|s| intern(&mut ids, s)),
-            m.in_reply_to
-                .filter(|s| nonempty(s))
-                .map(|s| intern(&mut ids, s)),
-            m.permalink
-                .filter(|s| nonempty(s))
-                .map(|s| intern(&mut links, s)),
-            m.place.map(|s| intern(&mut places, s)),
-        ));
-    }
-    let core: Vec<Linked> = input
-        .iter()
-        .zip(&linked)
-        .zip(&refs)
-        .map(|((m, &(message_id, in_reply_to, permalink, place)), refs)| Linked {
-            message_id,
-            references: refs,
-            in_reply_to,
-            subject: m.subject,
-            date: m.date,
-            permalink,
-            place,
+                .filter_map(|r| intern(&mut ids, Some(r)))
+                .collect()
         })
         .collect();
+    let mut core = Vec::with_capacity(input.len());
+    for (m, refs) in input.iter().zip(&refs) {
+        core.push(Linked {
+            message_id: intern(&mut ids, Some(m.message_id)),
+            references: refs,
+            in_reply_to: intern(&mut ids, m.in_reply_to),
+            subject: m.subject,
+            date: m.date,
+            permalink: intern(&mut links, m.permalink),
+            // An empty place is a place all the same.
+            place: m.place.map(|p| {
+                let next = places.len() as u32;
+                *places.entry(p).or_insert(next)
+            }),
+        });
+    }
     forest(&core, ids.len(), mode).into_threads(input)
 }
 
@@ -786,6 +773,73 @@ mod tests {
     }
 
     const DAY: i64 = 24 * 3600;
+
+    /// `roots`, which the refresh uses on interned ids, puts every message
+    /// in the thread `thread` puts it in.
+    #[test]
+    fn roots_agree_with_the_threads_built_in_full() {
+        let mut unlinked = mail("r", &[], "Re: s", 5 * DAY);
+        unlinked.place = Some("l".into());
+        let mut host = mail("h", &[], "s", 4 * DAY);
+        host.place = Some("l".into());
+        let mut irt = mail("c", &["a"], "Re: x", 3);
+        irt.irt = Some("b".into());
+        let mut comment = mail("k", &[], "comment", 9);
+        comment.permalink = Some("https://b.example/p".into());
+        let mut comment2 = mail("k2", &[], "comment", 10);
+        comment2.permalink = Some("https://b.example/p".into());
+        let mails = [
+            mail("b", &["a"], "x", 1),
+            mail("d", &["a"], "y", 2),
+            irt,
+            mail("a", &["b"], "x", 4),
+            mail("e", &[], "", 6),
+            mail("e", &[], "dup id", 7),
+            mail("", &["e"], "no id", 8),
+            host,
+            unlinked,
+            comment,
+            comment2,
+        ];
+        for mode in [Mode::Strict, Mode::Conversation] {
+            let inputs = inputs(&mails);
+            let mut want = vec![usize::MAX; mails.len()];
+            for t in thread(&inputs, mode) {
+                for &i in &t.messages {
+                    want[i] = t.messages[0];
+                }
+            }
+            // The same input, interned as the refresh interns it.
+            let mut ids: HashMap<String, u32> = HashMap::new();
+            let mut id = |s: &str| -> Option<u32> {
+                let next = ids.len() as u32;
+                (!s.is_empty()).then(|| *ids.entry(s.to_string()).or_insert(next))
+            };
+            let refs: Vec<Vec<u32>> = mails
+                .iter()
+                .map(|m| m.refs.iter().filter_map(|r| id(r.as_str())).collect())
+                .collect();
+            let heads: Vec<_> = mails
+                .iter()
+                .map(|m| (id(m.id.as_str()), m.irt.as_deref().and_then(&mut id)))
+                .collect();
+            let linked: Vec<Linked> = mails
+                .iter()
+                .zip(&refs)
+                .zip(&heads)
+                .map(|((m, refs), &(message_id, in_reply_to))| Linked {
+                    message_id,
+                    references: refs,
+                    in_reply_to,
+                    subject: &m.subject,
+                    date: m.date,
+                    permalink: m.permalink.as_ref().map(|_| 0),
+                    place: m.place.as_ref().map(|_| 0),
+                })
+                .collect();
+            assert_eq!(roots(&linked, ids.len(), mode), want, "{mode:?}");
+        }
+    }
 
     #[test]
     fn thread_missing_parent_becomes_dummy_only_when_it_joins_two() {

@@ -63,9 +63,7 @@ impl Interner {
     #[cfg(test)]
     pub fn find(&self, s: &str) -> Option<u32> {
         let hash = self.hasher.hash_one(s);
-        self.table
-            .find(hash, |&id| self.get(id) == s)
-            .copied()
+        self.table.find(hash, |&id| self.get(id) == s).copied()
     }
 }
 

@@ -34,7 +34,9 @@ pub(crate) use corrections::{Correction, CorrectionKind};
 pub(crate) use digests::DigestState;
 pub(crate) use items::{Item, ItemState, Mute, MuteKind};
 pub(crate) use lock::RunLock;
-pub(crate) use messages::{Checkpoint, ClassColumns, Counts, Incoming, LinkRef, Links, Location, Row};
+pub(crate) use messages::{
+    Checkpoint, ClassColumns, Counts, Incoming, LinkRef, Links, Location, Row,
+};
 pub(crate) use outbox::{OutboxKind, OutboxState};
 pub(crate) use raw::Codec;
 pub(crate) use topics::{Topic, TopicState};
@@ -47,7 +49,11 @@ type Step = fn(&Connection) -> Result<()>;
 const MIGRATIONS: &[(i64, &str, Option<Step>)] = &[
     (2, include_str!("migrate-2.sql"), None),
     (3, include_str!("migrate-3.sql"), None),
-    (4, include_str!("migrate-4.sql"), Some(raw::compress_plain_rows)),
+    (
+        4,
+        include_str!("migrate-4.sql"),
+        Some(raw::compress_plain_rows),
+    ),
 ];
 
 pub(crate) struct Store {

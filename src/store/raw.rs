@@ -23,12 +23,26 @@ pub(crate) enum Codec {
 /// core; the higher levels cost far more time for a few percent.
 const LEVEL: i32 = 3;
 
+thread_local! {
+    /// One compressor per thread, reused: making zstd's context anew for
+    /// each message of a few KiB cost as much as compressing it.
+    static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 /// The bytes to keep for `raw`, and how they are kept.
 pub(crate) fn pack(raw: &[u8]) -> (Vec<u8>, Codec) {
-    match zstd::bulk::compress(raw, LEVEL) {
-        Ok(z) => (z, Codec::Zstd),
+    let packed = COMPRESSOR.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.is_none() {
+            *c = zstd::bulk::Compressor::new(LEVEL).ok();
+        }
+        c.as_mut()?.compress(raw).ok()
+    });
+    match packed {
+        Some(z) => (z, Codec::Zstd),
         // zstd fails only on allocation; keep the message whole rather than lose it.
-        Err(_) => (raw.to_vec(), Codec::Plain),
+        None => (raw.to_vec(), Codec::Plain),
     }
 }
 
@@ -44,7 +58,9 @@ pub(crate) fn unpack(bytes: Vec<u8>, codec: i64) -> Result<Vec<u8>> {
             zstd::bulk::decompress(&bytes, usize::try_from(size)?)
                 .context("a stored message's zstd frame does not decompress")
         }
-        other => anyhow::bail!("a stored message's bytes are kept in codec {other}, unknown to this allears"),
+        other => anyhow::bail!(
+            "a stored message's bytes are kept in codec {other}, unknown to this allears"
+        ),
     }
 }
 
