@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -86,6 +87,7 @@ fn prepare_hashed(
     let columns = crate::store::ClassColumns::of(&class);
     Incoming {
         raw,
+        codec: crate::store::Codec::Plain,
         msg,
         class,
         location,
@@ -126,8 +128,61 @@ pub(crate) struct Mark {
 
 /// An [`Item`] after the workers: the message parsed and judged.
 enum Done {
-    Mail(Box<Incoming>),
+    /// The message, and how many bytes it was handed over as.
+    Mail(Box<Incoming>, usize),
     Commit(Option<Mark>),
+}
+
+/// Raw bytes handed over and not yet stored, shared by the feeder and the
+/// thread that stores: with large attachments, the chunks queued between
+/// reader, workers and store could otherwise hold hundreds of MB.
+#[derive(Default)]
+struct InFlight {
+    state: Mutex<(usize, bool)>,
+    drained: Condvar,
+}
+
+impl InFlight {
+    /// Bytes that may wait between the reader and the store. The batch being
+    /// read is never waited on (it is stored only once it is complete), so
+    /// this bounds what is queued behind it.
+    const LIMIT: usize = 24 << 20;
+
+    /// Wait while more than the limit waits and some of it belongs to
+    /// batches already complete (`uncommitted` is the batch being read);
+    /// then count `n` more bytes.
+    fn add(&self, n: usize, uncommitted: usize) -> Result<()> {
+        let mut s = self
+            .state
+            .lock()
+            .map_err(|_| anyhow::anyhow!("the import stopped"))?;
+        while s.0 > Self::LIMIT && s.0 > uncommitted && !s.1 {
+            s = self
+                .drained
+                .wait(s)
+                .map_err(|_| anyhow::anyhow!("the import stopped"))?;
+        }
+        if s.1 {
+            anyhow::bail!("the import workers stopped");
+        }
+        s.0 += n;
+        Ok(())
+    }
+
+    fn stored(&self, n: usize) {
+        if let Ok(mut s) = self.state.lock() {
+            s.0 = s.0.saturating_sub(n);
+        }
+        self.drained.notify_all();
+    }
+
+    /// Nothing more will be stored: a waiting feeder stops.
+    fn close(&self) {
+        if let Ok(mut s) = self.state.lock() {
+            s.1 = true;
+        }
+        self.drained.notify_all();
+    }
 }
 
 /// Hands items to the workers in order, a chunk at a time: one channel
@@ -142,22 +197,34 @@ pub(crate) struct Feeder {
     /// the producer says so (IMAP, whose batches carry checkpoints).
     every: Option<usize>,
     since_commit: usize,
+    /// Bytes handed over since the last commit.
+    uncommitted: usize,
+    flight: Arc<InFlight>,
 }
 
 impl Feeder {
     /// Messages and bytes per chunk.
     const CHUNK: usize = 32;
     const CHUNK_BYTES: usize = 1 << 20;
+    /// A feeder that commits by itself also commits after this many bytes.
+    const BATCH_BYTES: usize = 16 << 20;
 
     pub fn send(&mut self, raw: Vec<u8>, location: Location) -> Result<()> {
-        self.bytes += raw.len();
+        self.hand_over(raw.len())?;
         self.item(Item::Mail(raw, location))
     }
 
     /// A message over the size limit, as its header and its full size.
     pub fn send_too_large(&mut self, header: Vec<u8>, size: u64, location: Location) -> Result<()> {
-        self.bytes += header.len();
+        self.hand_over(header.len())?;
         self.item(Item::TooLarge(header, size, location))
+    }
+
+    fn hand_over(&mut self, n: usize) -> Result<()> {
+        self.flight.add(n, self.uncommitted)?;
+        self.uncommitted += n;
+        self.bytes += n;
+        Ok(())
     }
 
     /// What [`Feeder::send`] hands over, in general.
@@ -171,7 +238,10 @@ impl Feeder {
     fn item(&mut self, item: Item) -> Result<()> {
         self.push(item)?;
         self.since_commit += 1;
-        if self.every.is_some_and(|n| self.since_commit >= n) {
+        if self
+            .every
+            .is_some_and(|n| self.since_commit >= n || self.uncommitted >= Self::BATCH_BYTES)
+        {
             self.commit(None)?;
         }
         Ok(())
@@ -182,6 +252,7 @@ impl Feeder {
     /// so a batch read in full is stored even if the reader fails next.
     pub fn commit(&mut self, mark: Option<Mark>) -> Result<()> {
         self.since_commit = 0;
+        self.uncommitted = 0;
         self.push(Item::Commit(mark))?;
         self.flush()
     }
@@ -231,8 +302,10 @@ pub(crate) fn pipeline(
     // workers stop, the receiver goes with the last of them, and a reader
     // blocked on a full channel gets an error instead of waiting forever.
     let raw_rx = std::sync::Arc::new(std::sync::Mutex::new(raw_rx));
+    let flight = Arc::new(InFlight::default());
     std::thread::scope(|scope| {
         let (done_tx, done_rx) = sync_channel::<Vec<(usize, Done)>>(2 * BATCH / Feeder::CHUNK);
+        let feeder_flight = Arc::clone(&flight);
         let producer = scope.spawn(move || {
             let mut feeder = Feeder {
                 tx: raw_tx,
@@ -241,6 +314,8 @@ pub(crate) fn pipeline(
                 seq: 0,
                 every,
                 since_commit: 0,
+                uncommitted: 0,
+                flight: feeder_flight,
             };
             // What was handed over before a failure is stored all the same.
             let produced = produce(&mut feeder);
@@ -270,19 +345,27 @@ pub(crate) fn pipeline(
         drop(raw_rx);
         // On a store error this returns at once, dropping `done_rx`: the
         // workers' next send fails and they stop (see `raw_rx` above).
-        let stored = store_in_order(store, done_rx, bar, counts);
+        let stored = store_in_order(store, done_rx, bar, counts, &flight);
+        flight.close();
         let produced = producer
             .join()
             .map_err(|_| anyhow::anyhow!("the mail reader thread panicked"))?;
         stored?;
         produced
-    })
+    })?;
+    crate::usage::give_back();
+    tracing::debug!(
+        "after the import: resident memory {}",
+        crate::usage::resident_memory()
+    );
+    Ok(())
 }
 
 /// A worker's part: parse and judge a message, unless its bytes are known.
 fn judge(item: Item, known: &HashSet<String>, owner: &Owner, lessons: &Lessons) -> Done {
     match item {
         Item::Mail(raw, location) => {
+            let n = raw.len();
             let hash = crate::message::content_hash(&raw);
             let mut inc = if known.contains(&hash) {
                 Incoming::seen(hash, location)
@@ -290,12 +373,13 @@ fn judge(item: Item, known: &HashSet<String>, owner: &Owner, lessons: &Lessons) 
                 prepare_hashed(raw, hash, location, owner, lessons)
             };
             inc.slim();
-            Done::Mail(Box::new(inc))
+            Done::Mail(Box::new(inc), n)
         }
         Item::TooLarge(header, size, location) => {
+            let n = header.len();
             let mut inc = prepare_too_large(header, size, location, owner);
             inc.slim();
-            Done::Mail(Box::new(inc))
+            Done::Mail(Box::new(inc), n)
         }
         Item::Commit(mark) => Done::Commit(mark),
     }
@@ -306,10 +390,13 @@ fn store_in_order(
     rx: Receiver<Vec<(usize, Done)>>,
     bar: &ProgressBar,
     counts: &mut Counts,
+    flight: &InFlight,
 ) -> Result<()> {
     let mut pending: BTreeMap<usize, Done> = BTreeMap::new();
     let mut next = 0usize;
     let mut batch = Vec::with_capacity(BATCH);
+    // Bytes the messages in `batch` were handed over as.
+    let mut fed = 0;
     let (mut waiting, mut storing) = (Duration::ZERO, Duration::ZERO);
     let mut t = Instant::now();
     for judged in rx {
@@ -319,7 +406,10 @@ fn store_in_order(
         while let Some(done) = pending.remove(&next) {
             next += 1;
             match done {
-                Done::Mail(inc) => batch.push(*inc),
+                Done::Mail(inc, n) => {
+                    batch.push(*inc);
+                    fed += n;
+                }
                 Done::Commit(None) if batch.is_empty() => {}
                 Done::Commit(mark) => {
                     let checkpoint = mark
@@ -330,6 +420,10 @@ fn store_in_order(
                         .with_context(|| format!("storing {} message(s)", batch.len()))?;
                     bar.inc(batch.len() as u64);
                     batch.clear();
+                    flight.stored(std::mem::take(&mut fed));
+                    // Large messages leave freed memory in the workers'
+                    // arenas, which would otherwise grow batch by batch.
+                    crate::usage::give_back();
                 }
             }
         }
@@ -410,4 +504,41 @@ pub(crate) fn import_paths(
     summary.problems.extend(read_problems);
     summary.counts = counts;
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::InFlight;
+    use std::sync::Arc;
+    use std::sync::mpsc::channel;
+    use std::time::Duration;
+
+    #[test]
+    fn the_reader_waits_for_complete_batches_to_be_stored_never_for_its_own() {
+        let flight = Arc::new(InFlight::default());
+        // A complete batch over the limit is queued.
+        flight.add(InFlight::LIMIT + 1, 0).unwrap();
+        // The batch being read goes on whatever is queued.
+        flight.add(5, InFlight::LIMIT + 1).unwrap();
+        let (done_tx, done_rx) = channel();
+        let f = Arc::clone(&flight);
+        let reader = std::thread::spawn(move || {
+            // A new batch waits for the queued one.
+            let r = f.add(1, 0);
+            done_tx.send(()).unwrap();
+            r
+        });
+        assert!(done_rx.recv_timeout(Duration::from_millis(200)).is_err());
+        flight.stored(InFlight::LIMIT + 1);
+        done_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        reader.join().unwrap().unwrap();
+
+        // When the store stops, a waiting reader stops too, with an error.
+        flight.add(InFlight::LIMIT, 0).unwrap();
+        let f = Arc::clone(&flight);
+        let reader = std::thread::spawn(move || f.add(1, 0));
+        std::thread::sleep(Duration::from_millis(50));
+        flight.close();
+        assert!(reader.join().unwrap().is_err());
+    }
 }

@@ -37,6 +37,26 @@ pub(crate) struct ThreadInput<'a> {
     pub place: Option<&'a str>,
 }
 
+/// One message as the threading core sees it: its ids interned as numbers
+/// (`Ids`), so a store of 170,000 messages threads without a string per link.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Linked<'a> {
+    /// None when the message has no id.
+    pub message_id: Option<u32>,
+    /// References ids in order (no empty ones).
+    pub references: &'a [u32],
+    pub in_reply_to: Option<u32>,
+    pub subject: &'a str,
+    pub date: i64,
+    /// Blog post URL, interned apart from message ids.
+    pub permalink: Option<u32>,
+    /// List id or folder, interned apart from message ids.
+    pub place: Option<u32>,
+}
+
+/// No id, in the interned tables of [`Linked`].
+const NO_CONTAINER: u32 = u32::MAX;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {
     /// Follow reply links; subjects only where links are missing (the product).
@@ -69,7 +89,62 @@ const PLACEHOLDER_SUBJECTS: &[&str] = &["(no subject)", "no subject", "(none)", 
 
 /// Threads `input`; threads come oldest first, siblings sorted by date.
 pub(crate) fn thread(input: &[ThreadInput], mode: Mode) -> Vec<Thread> {
-    let mut forest = Forest::link(input, mode);
+    // Intern the ids: message ids in one table, permalinks and places apart.
+    fn intern<'a>(table: &mut HashMap<&'a str, u32>, s: Option<&'a str>) -> Option<u32> {
+        let s = s.filter(|s| !s.is_empty())?;
+        let next = table.len() as u32;
+        Some(*table.entry(s).or_insert(next))
+    }
+    let (mut ids, mut links, mut places) = (HashMap::new(), HashMap::new(), HashMap::new());
+    let refs: Vec<Vec<u32>> = input
+        .iter()
+        .map(|m| {
+            m.references
+                .iter()
+                .filter_map(|r| intern(&mut ids, Some(r)))
+                .collect()
+        })
+        .collect();
+    let mut core = Vec::with_capacity(input.len());
+    for (m, refs) in input.iter().zip(&refs) {
+        core.push(Linked {
+            message_id: intern(&mut ids, Some(m.message_id)),
+            references: refs,
+            in_reply_to: intern(&mut ids, m.in_reply_to),
+            subject: m.subject,
+            date: m.date,
+            permalink: intern(&mut links, m.permalink),
+            // An empty place is a place all the same.
+            place: m.place.map(|p| {
+                let next = places.len() as u32;
+                *places.entry(p).or_insert(next)
+            }),
+        });
+    }
+    forest(&core, ids.len(), mode).into_threads(input)
+}
+
+/// The thread of every message of `input`: the index of its thread's root
+/// (its first message in tree order), as [`thread`] would find it, without
+/// building the trees. `ids` bounds the interned message ids.
+pub(crate) fn roots(input: &[Linked], ids: usize, mode: Mode) -> Vec<usize> {
+    let forest = forest(input, ids, mode);
+    let mut root_of = vec![usize::MAX; input.len()];
+    for &r in &forest.roots {
+        let order = forest.preorder(&[r]);
+        let mut messages = order.iter().filter_map(|&c| forest.nodes[c].msg);
+        if let Some(first) = messages.next() {
+            root_of[first] = first;
+            for i in messages {
+                root_of[i] = first;
+            }
+        }
+    }
+    root_of
+}
+
+fn forest(input: &[Linked], ids: usize, mode: Mode) -> Forest {
+    let mut forest = Forest::link(input, ids, mode);
     forest.prune_dummies();
     forest.sort(input);
     match mode {
@@ -77,7 +152,7 @@ pub(crate) fn thread(input: &[ThreadInput], mode: Mode) -> Vec<Thread> {
         Mode::Conversation => forest.merge_unlinked_replies(input),
     }
     forest.sort(input);
-    forest.into_threads(input)
+    forest
 }
 
 /// A container of JWZ's algorithm: a message, or a dummy standing for one.
@@ -110,51 +185,53 @@ impl Container {
 }
 
 /// The id table of JWZ step 1, alive only while linking.
-struct Linker<'a> {
+struct Linker {
     nodes: Vec<Container>,
-    by_id: HashMap<&'a str, usize>,
-    by_permalink: HashMap<&'a str, usize>,
+    /// The container of each interned message id ([`NO_CONTAINER`] when none yet).
+    by_id: Vec<u32>,
+    by_permalink: HashMap<u32, usize>,
 }
 
-impl<'a> Linker<'a> {
+impl Linker {
     fn push(&mut self, msg: Option<usize>) -> usize {
         self.nodes.push(Container::new(msg));
         self.nodes.len() - 1
     }
 
     /// The container for a referenced id, a dummy if we have not seen it yet.
-    fn container_for(&mut self, id: &'a str) -> usize {
-        if let Some(&c) = self.by_id.get(id) {
-            return c;
+    fn container_for(&mut self, id: u32) -> usize {
+        let slot = id as usize;
+        if self.by_id[slot] != NO_CONTAINER {
+            return self.by_id[slot] as usize;
         }
         let c = self.push(None);
-        self.by_id.insert(id, c);
+        self.by_id[slot] = c as u32;
         c
     }
 
     /// RFC 5256 3 (1)(A): a message without an id, or whose id a previous
     /// message already holds, gets a container of its own that no reference
     /// can reach (a unique id).
-    fn container_of_message(&mut self, index: usize, id: &'a str) -> usize {
-        if id.is_empty() {
+    fn container_of_message(&mut self, index: usize, id: Option<u32>) -> usize {
+        let Some(id) = id else {
             return self.push(Some(index));
-        }
-        match self.by_id.get(id) {
-            Some(&c) if self.nodes[c].msg.is_none() => {
-                self.nodes[c].msg = Some(index);
-                c
-            }
-            Some(_) => self.push(Some(index)),
-            None => {
+        };
+        match self.by_id[id as usize] {
+            NO_CONTAINER => {
                 let c = self.push(Some(index));
-                self.by_id.insert(id, c);
+                self.by_id[id as usize] = c as u32;
                 c
             }
+            c if self.nodes[c as usize].msg.is_none() => {
+                self.nodes[c as usize].msg = Some(index);
+                c as usize
+            }
+            _ => self.push(Some(index)),
         }
     }
 
-    fn permalink_container(&mut self, permalink: &'a str) -> usize {
-        if let Some(&c) = self.by_permalink.get(permalink) {
+    fn permalink_container(&mut self, permalink: u32) -> usize {
+        if let Some(&c) = self.by_permalink.get(&permalink) {
             return c;
         }
         let c = self.push(None);
@@ -193,7 +270,7 @@ impl<'a> Linker<'a> {
 
     /// RFC 5256 3 (1)(A): chain the references, never changing a parent
     /// already set (a truncated References header may disagree).
-    fn link_chain(&mut self, chain: &[&'a str]) {
+    fn link_chain(&mut self, chain: &[u32]) {
         for pair in chain.windows(2) {
             let parent = self.container_for(pair[0]);
             let child = self.container_for(pair[1]);
@@ -216,15 +293,10 @@ impl<'a> Linker<'a> {
 }
 
 /// The ids a message says it answers, oldest first, its parent last.
-fn reply_chain<'a>(m: &ThreadInput<'a>, mode: Mode, chain: &mut Vec<&'a str>) {
+fn reply_chain(m: &Linked, mode: Mode, chain: &mut Vec<u32>) {
     chain.clear();
-    chain.extend(
-        m.references
-            .iter()
-            .map(String::as_str)
-            .filter(|r| !r.is_empty()),
-    );
-    let Some(irt) = m.in_reply_to.filter(|r| !r.is_empty()) else {
+    chain.extend_from_slice(m.references);
+    let Some(irt) = m.in_reply_to else {
         return;
     };
     match mode {
@@ -245,10 +317,10 @@ fn reply_chain<'a>(m: &ThreadInput<'a>, mode: Mode, chain: &mut Vec<&'a str>) {
 
 impl Forest {
     /// JWZ steps 1 and 2 (RFC 5256 3 (1) and (2)).
-    fn link(input: &[ThreadInput], mode: Mode) -> Forest {
+    fn link(input: &[Linked], ids: usize, mode: Mode) -> Forest {
         let mut linker = Linker {
-            nodes: Vec::with_capacity(input.len() * 2),
-            by_id: HashMap::with_capacity(input.len() * 2),
+            nodes: Vec::with_capacity(input.len() + input.len() / 2),
+            by_id: vec![NO_CONTAINER; ids],
             by_permalink: HashMap::new(),
         };
         let mut chain = Vec::new();
@@ -257,8 +329,8 @@ impl Forest {
             reply_chain(m, mode, &mut chain);
             linker.link_chain(&chain);
             let parent = match chain.last() {
-                Some(last) => Some(linker.container_for(last)),
-                None => match (mode, m.permalink.filter(|p| !p.is_empty())) {
+                Some(&last) => Some(linker.container_for(last)),
+                None => match (mode, m.permalink) {
                     (Mode::Conversation, Some(post)) => Some(linker.permalink_container(post)),
                     _ => None,
                 },
@@ -318,7 +390,7 @@ impl Forest {
 
     /// RFC 5256 3 (4) and (6): siblings by sent date, ties by position in
     /// the input; a dummy sorts as its first child.
-    fn sort(&mut self, input: &[ThreadInput]) {
+    fn sort(&mut self, input: &[Linked]) {
         for &c in self.preorder(&self.roots).iter().rev() {
             let mut children = std::mem::take(&mut self.nodes[c].children);
             children.sort_by_key(|&x| self.nodes[x].key);
@@ -347,7 +419,7 @@ impl Forest {
     }
 
     /// RFC 5256 3 (5): roots with the same base subject become one thread.
-    fn merge_subjects_rfc5256(&mut self, input: &[ThreadInput]) {
+    fn merge_subjects_rfc5256(&mut self, input: &[Linked]) {
         let subjects: Vec<Option<(String, bool)>> = self
             .roots
             .iter()
@@ -411,8 +483,8 @@ impl Forest {
     /// the same base subject, if that thread was active within the window.
     /// Roots that are not replies never merge: a weekly "Newsletter" or many
     /// "(no subject)" mails are separate conversations.
-    fn merge_unlinked_replies(&mut self, input: &[ThreadInput]) {
-        let mut latest: HashMap<(Option<&str>, String), (usize, i64)> = HashMap::new();
+    fn merge_unlinked_replies(&mut self, input: &[Linked]) {
+        let mut latest: HashMap<(Option<u32>, String), (usize, i64)> = HashMap::new();
         let roots = std::mem::take(&mut self.roots);
         for r in roots {
             let last = self.last_date(r, input);
@@ -444,7 +516,7 @@ impl Forest {
     }
 
     /// The date of the newest message in the thread under `top`.
-    fn last_date(&self, top: usize, input: &[ThreadInput]) -> i64 {
+    fn last_date(&self, top: usize, input: &[Linked]) -> i64 {
         self.preorder(&[top])
             .iter()
             .filter_map(|&c| self.nodes[c].msg)
@@ -485,10 +557,8 @@ impl Forest {
 }
 
 /// A message that names no parent: no References, In-Reply-To or permalink.
-fn has_no_link(m: &ThreadInput) -> bool {
-    m.references.iter().all(|r| r.is_empty())
-        && m.in_reply_to.is_none_or(str::is_empty)
-        && m.permalink.is_none_or(str::is_empty)
+fn has_no_link(m: &Linked) -> bool {
+    m.references.is_empty() && m.in_reply_to.is_none() && m.permalink.is_none()
 }
 
 /// Drop a deep tree without recursing once per level.
@@ -703,6 +773,73 @@ mod tests {
     }
 
     const DAY: i64 = 24 * 3600;
+
+    /// `roots`, which the refresh uses on interned ids, puts every message
+    /// in the thread `thread` puts it in.
+    #[test]
+    fn roots_agree_with_the_threads_built_in_full() {
+        let mut unlinked = mail("r", &[], "Re: s", 5 * DAY);
+        unlinked.place = Some("l".into());
+        let mut host = mail("h", &[], "s", 4 * DAY);
+        host.place = Some("l".into());
+        let mut irt = mail("c", &["a"], "Re: x", 3);
+        irt.irt = Some("b".into());
+        let mut comment = mail("k", &[], "comment", 9);
+        comment.permalink = Some("https://b.example/p".into());
+        let mut comment2 = mail("k2", &[], "comment", 10);
+        comment2.permalink = Some("https://b.example/p".into());
+        let mails = [
+            mail("b", &["a"], "x", 1),
+            mail("d", &["a"], "y", 2),
+            irt,
+            mail("a", &["b"], "x", 4),
+            mail("e", &[], "", 6),
+            mail("e", &[], "dup id", 7),
+            mail("", &["e"], "no id", 8),
+            host,
+            unlinked,
+            comment,
+            comment2,
+        ];
+        for mode in [Mode::Strict, Mode::Conversation] {
+            let inputs = inputs(&mails);
+            let mut want = vec![usize::MAX; mails.len()];
+            for t in thread(&inputs, mode) {
+                for &i in &t.messages {
+                    want[i] = t.messages[0];
+                }
+            }
+            // The same input, interned as the refresh interns it.
+            let mut ids: HashMap<String, u32> = HashMap::new();
+            let mut id = |s: &str| -> Option<u32> {
+                let next = ids.len() as u32;
+                (!s.is_empty()).then(|| *ids.entry(s.to_string()).or_insert(next))
+            };
+            let refs: Vec<Vec<u32>> = mails
+                .iter()
+                .map(|m| m.refs.iter().filter_map(|r| id(r.as_str())).collect())
+                .collect();
+            let heads: Vec<_> = mails
+                .iter()
+                .map(|m| (id(m.id.as_str()), m.irt.as_deref().and_then(&mut id)))
+                .collect();
+            let linked: Vec<Linked> = mails
+                .iter()
+                .zip(&refs)
+                .zip(&heads)
+                .map(|((m, refs), &(message_id, in_reply_to))| Linked {
+                    message_id,
+                    references: refs,
+                    in_reply_to,
+                    subject: &m.subject,
+                    date: m.date,
+                    permalink: m.permalink.as_ref().map(|_| 0),
+                    place: m.place.as_ref().map(|_| 0),
+                })
+                .collect();
+            assert_eq!(roots(&linked, ids.len(), mode), want, "{mode:?}");
+        }
+    }
 
     #[test]
     fn thread_missing_parent_becomes_dummy_only_when_it_joins_two() {

@@ -11,38 +11,40 @@
 
 use std::collections::HashMap;
 
+use super::links::{LinkTable, NONE, some};
 use crate::classify::Source;
-use crate::store::Links;
 
-/// For each message (same order as `links`), the owner's reply that answers it.
-pub(crate) fn answered_by(links: &[Links]) -> Vec<Option<String>> {
-    let by_id: HashMap<&str, usize> = links
+/// For each message (same order as `t.rows`), the owner's reply that
+/// answers it, interned in `t.ids` ([`NONE`] when none).
+pub(crate) fn answered_by(t: &LinkTable) -> Vec<u32> {
+    // Message ids are unique in the store; the last holder wins otherwise.
+    let mut by_id = vec![NONE; t.ids.len()];
+    for (i, r) in t.rows.iter().enumerate() {
+        if let Some(id) = some(r.message_id) {
+            by_id[id as usize] = i as u32;
+        }
+    }
+    let by_comment: HashMap<(String, String), usize> = t
+        .rows
         .iter()
         .enumerate()
-        .map(|(i, l)| (l.message_id.as_str(), i))
+        .filter(|(_, r)| r.source != Source::Own)
+        .filter_map(|(i, r)| comment_key(t.comment(r)?.url.as_deref()?).map(|k| (k, i)))
         .collect();
-    let by_comment: HashMap<(String, String), usize> = links
-        .iter()
-        .enumerate()
-        .filter(|(_, l)| l.source != Source::Own)
-        .filter_map(|(i, l)| comment_key(l.context.comment_url.as_deref()?).map(|k| (k, i)))
-        .collect();
-    let mut out = vec![None; links.len()];
-    for l in links.iter().filter(|l| l.source == Source::Own) {
-        let parent = l
-            .in_reply_to
-            .as_deref()
-            .or_else(|| l.references.last().map(String::as_str))
-            .and_then(|id| by_id.get(id));
-        let parent_comment = l
-            .context
-            .parent_comment_url
-            .as_deref()
+    let mut out = vec![NONE; t.rows.len()];
+    for r in t.rows.iter().filter(|r| r.source == Source::Own) {
+        let parent = t
+            .parent(r)
+            .and_then(|id| some(by_id[id as usize]))
+            .map(|p| p as usize);
+        let parent_comment = t
+            .comment(r)
+            .and_then(|c| c.parent.as_deref())
             .and_then(comment_key)
-            .and_then(|k| by_comment.get(&k));
-        for &p in parent.into_iter().chain(parent_comment) {
-            if links[p].source != Source::Own && out[p].is_none() {
-                out[p] = Some(l.message_id.clone());
+            .and_then(|k| by_comment.get(&k).copied());
+        for p in parent.into_iter().chain(parent_comment) {
+            if t.rows[p].source != Source::Own && out[p] == NONE {
+                out[p] = r.message_id;
             }
         }
     }

@@ -5,8 +5,9 @@
 //! message again when the rules (or the owner) changed since it was judged.
 
 mod answered;
+mod links;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use anyhow::Result;
 
@@ -15,13 +16,15 @@ use crate::classify::{Facts, Source};
 use crate::config::{Config, Owner};
 use crate::store::{Links, Store, TopicState};
 use crate::thread::{self, Mode, ThreadInput};
+use links::LinkTable;
 
 /// Thread and mark answered; judge again the messages whose [`Facts`]
 /// changed (a reply to the owner, a post under their call for topics);
-/// saves only what changed.
+/// saves only what changed. Works over [`LinkTable`], a compact copy of
+/// every message's links, so its memory stays small on a large store.
 pub(crate) fn refresh(store: &mut Store, owner: &Owner) -> Result<()> {
-    let links = store.thread_links()?;
-    let changed = facts(&links);
+    let table = LinkTable::load(store)?;
+    let changed = facts(&table);
     if !changed.is_empty() {
         tracing::debug!(
             "refresh: {} message(s) judged again with new facts",
@@ -30,35 +33,39 @@ pub(crate) fn refresh(store: &mut Store, owner: &Owner) -> Result<()> {
         let ids: Vec<i64> = changed.iter().map(|(id, _)| *id).collect();
         let facts: HashMap<i64, Facts> = changed.into_iter().collect();
         let lessons = Lessons::new(&store.corrections()?);
-        let mut classes = Vec::new();
-        for (id, raw, sent) in store.raw_of(&ids)? {
-            let msg = crate::message::parse(&raw);
-            let f = facts.get(&id).copied().unwrap_or_default();
-            classes.push((
-                id,
-                crate::classify::classify(&msg, owner, sent, f, &lessons),
-            ));
-        }
-        store.update_classes(&classes)?;
-    }
-    let threads = threads(&links, Mode::Conversation);
-    let mut root_of = vec![None; links.len()];
-    for t in &threads {
-        for &i in &t.messages {
-            root_of[i] = Some(t.root.clone());
+        for chunk in ids.chunks(500) {
+            let mut classes = Vec::new();
+            for (id, raw, sent) in store.raw_of(chunk)? {
+                let msg = crate::message::parse(&raw);
+                let f = facts.get(&id).copied().unwrap_or_default();
+                classes.push((
+                    id,
+                    crate::classify::classify(&msg, owner, sent, f, &lessons),
+                ));
+            }
+            store.update_classes(&classes)?;
         }
     }
-    let answered = answered::answered_by(&links);
-    let changes: Vec<_> = links
+    let root_of = {
+        let linked = table.linked();
+        thread::roots(&linked, table.ids.len(), Mode::Conversation)
+    };
+    let answered = answered::answered_by(&table);
+    let name = |id: u32| (id != links::NONE).then(|| table.ids.get(id));
+    let changes: Vec<(i64, Option<&str>, Option<&str>)> = table
+        .rows
         .iter()
         .zip(root_of.into_iter().zip(answered))
-        .filter(|(l, (root, ans))| l.thread != *root || l.answered_by != *ans)
-        .map(|(l, (root, ans))| (l.id, root, ans))
+        .filter_map(|(r, (root, ans))| {
+            let root = table.rows.get(root).map_or(links::NONE, |t| t.message_id);
+            (r.thread != root || r.answered_by != ans).then(|| (r.id, name(root), name(ans)))
+        })
         .collect();
     tracing::debug!(
-        "refresh: {} of {} message(s) change thread or answer",
+        "refresh: {} of {} message(s) change thread or answer; peak memory so far {}",
         changes.len(),
-        links.len()
+        table.rows.len(),
+        crate::usage::peak_memory()
     );
     if !changes.is_empty() {
         store.update_links(&changes)?;
@@ -71,19 +78,32 @@ pub(crate) fn refresh(store: &mut Store, owner: &Owner) -> Result<()> {
 /// many were judged.
 pub(crate) fn reclassify(store: &mut Store, config: &Config) -> Result<usize> {
     let lessons = Lessons::new(&store.corrections()?);
-    let mut classes = Vec::new();
-    store.for_each_raw(|id, raw, sent| {
-        let msg = crate::message::parse(raw);
-        classes.push((
-            id,
-            crate::classify::classify(&msg, &config.owner, sent, Facts::default(), &lessons),
-        ));
-        Ok(())
-    })?;
-    store.update_classes(&classes)?;
+    // A page at a time, each saved before the next is read: judging 170,000
+    // messages again holds a thousand judgements, not all of them.
+    let (mut after, mut judged) = (i64::MIN, 0);
+    loop {
+        let page = store.raw_page(after, 1000)?;
+        let Some(&(last, _, _)) = page.last() else {
+            break;
+        };
+        let classes: Vec<_> = page
+            .iter()
+            .map(|(id, raw, sent)| {
+                let msg = crate::message::parse(raw);
+                let f = Facts::default();
+                (
+                    *id,
+                    crate::classify::classify(&msg, &config.owner, *sent, f, &lessons),
+                )
+            })
+            .collect();
+        store.update_classes(&classes)?;
+        judged += classes.len();
+        after = last;
+    }
     store.set_judged_with(&judged_with(config, &lessons))?;
     refresh(store, &config.owner)?;
-    Ok(classes.len())
+    Ok(judged)
 }
 
 /// What a stored judgement depends on besides the mail: the rules'
@@ -115,37 +135,38 @@ pub(crate) fn ensure_current(store: &mut Store, config: &Config) -> Result<usize
 }
 
 /// The messages whose facts differ from those they were judged with.
-fn facts(links: &[Links]) -> Vec<(i64, Facts)> {
-    let own: HashSet<&str> = links
-        .iter()
-        .filter(|l| l.source == Source::Own)
-        .map(|l| l.message_id.as_str())
-        .collect();
-    let calls: HashSet<&str> = links
-        .iter()
-        .filter(|l| l.source == Source::Own && l.context.call_for_topics)
-        .map(|l| l.message_id.as_str())
-        .collect();
+fn facts(t: &LinkTable) -> Vec<(i64, Facts)> {
+    let (mut own, mut calls) = (vec![false; t.ids.len()], vec![false; t.ids.len()]);
+    let mut any_call = false;
+    for r in t.rows.iter().filter(|r| r.source == Source::Own) {
+        if let Some(id) = links::some(r.message_id) {
+            own[id as usize] = true;
+            if r.call_for_topics {
+                calls[id as usize] = true;
+                any_call = true;
+            }
+        }
+    }
     let mut out = Vec::new();
-    for l in links {
-        if matches!(l.source, Source::Own | Source::Automated) {
+    for r in &t.rows {
+        if matches!(r.source, Source::Own | Source::Automated) {
             continue;
         }
-        let parent = l
-            .in_reply_to
-            .as_deref()
-            .or(l.references.last().map(String::as_str));
         let now = Facts {
-            parent_is_owners: parent.is_some_and(|p| own.contains(p)),
-            under_owners_call: !calls.is_empty()
-                && l.references
+            parent_is_owners: t.parent(r).is_some_and(|p| own[p as usize]),
+            under_owners_call: any_call
+                && t.refs(r)
                     .iter()
-                    .map(String::as_str)
-                    .chain(l.in_reply_to.as_deref())
-                    .any(|r| calls.contains(r)),
+                    .copied()
+                    .chain(links::some(r.in_reply_to))
+                    .any(|x| calls[x as usize]),
         };
-        if now != l.context.facts {
-            out.push((l.id, now));
+        let then = Facts {
+            parent_is_owners: r.parent_is_owners,
+            under_owners_call: r.under_owners_call,
+        };
+        if now != then {
+            out.push((r.id, now));
         }
     }
     out
@@ -219,7 +240,7 @@ impl TopicGroup {
 
 /// Group every topic request in the store, honouring the owner's synonyms and merges.
 pub(crate) fn topic_groups(store: &mut Store, config: &Config) -> Result<Vec<TopicGroup>> {
-    let links = store.links()?;
+    let links = store.topic_links()?;
     let mut requests = Vec::new();
     for l in links.iter().filter(|l| !l.topics.is_empty()) {
         // A comment system's notification comes from the system: the asker is
@@ -346,11 +367,10 @@ mod tests {
         store.save_batch(&batch, None).unwrap();
         // The run stops here, before its refresh; the next one finds the note.
         refresh_if_pending(&mut store, &owner).unwrap();
-        let links = store.thread_links().unwrap();
-        let q = links.iter().find(|l| l.message_id == "q@reader.example");
+        let q = store.row_by_message_id("q@reader.example").unwrap();
         assert_eq!(
-            q.and_then(|l| l.answered_by.as_deref()),
-            Some("a@ellis-on-it.example")
+            q.and_then(|l| l.answered_by),
+            Some("a@ellis-on-it.example".to_string())
         );
         assert!(!store.refresh_pending().unwrap());
     }

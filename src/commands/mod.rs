@@ -46,19 +46,25 @@ pub(crate) fn process(store: &mut Store, config: &Config, now: Timestamp) -> Res
     let tz = config.zone();
     let max = config.commands.max_lines.unwrap_or(DEFAULT_MAX_LINES);
     let mut handled = Vec::new();
-    for l in store.links()? {
-        let replies = l
+    // Only replies to a digest and the owner's own mail can command: picked
+    // out as the store lends its rows, so no copy of every message is held.
+    let mut candidates = Vec::new();
+    store.for_each_head(|h| {
+        let replies = h
             .in_reply_to
-            .iter()
-            .chain(&l.references)
-            .any(|id| digest_ids.contains(id));
-        if !replies && !config.owner.is_owner(&l.from_addr) {
+            .into_iter()
+            .chain(h.refs.split_whitespace())
+            .any(|id| digest_ids.iter().any(|d| d == id));
+        if replies || config.owner.is_owner(h.from_addr) {
+            candidates.push(h.message_id.to_string());
+        }
+        Ok(())
+    })?;
+    for message_id in candidates {
+        if store.command_seen(&message_id)? {
             continue;
         }
-        if store.command_seen(&l.message_id)? {
-            continue;
-        }
-        let Some(raw) = store.raw(&l.message_id)? else {
+        let Some(raw) = store.raw(&message_id)? else {
             continue;
         };
         let msg = crate::message::parse(&raw);
@@ -68,18 +74,18 @@ pub(crate) fn process(store: &mut Store, config: &Config, now: Timestamp) -> Res
         if let Err(reason) = auth::authenticate(&msg, &raw, config, &tokens, now.as_second()) {
             tracing::warn!(
                 "ignored a reply to the digest, <{}>: {}",
-                crate::text::visible_line(&l.message_id),
+                crate::text::visible_line(&message_id),
                 crate::text::visible_line(&reason)
             );
-            store.record_command(&l.message_id, false, &format!("ignored: {reason}"))?;
+            store.record_command(&message_id, false, &format!("ignored: {reason}"))?;
             continue;
         }
         let text = crate::newtext::new_text(&msg.text).text;
         let parsed = parse(&text, max, now, &tz);
-        let report = apply_and_queue(store, config, &l.message_id, &parsed)
-            .map_err(|e| e.context(format!("applying the commands of <{}>", l.message_id)))?;
+        let report = apply_and_queue(store, config, &message_id, &parsed)
+            .map_err(|e| e.context(format!("applying the commands of <{}>", message_id)))?;
         handled.push(Handled {
-            message_id: l.message_id.clone(),
+            message_id,
             subject: msg.subject.clone(),
             report,
         });

@@ -5,13 +5,16 @@
 use anyhow::{Context, Result};
 use rusqlite::{OptionalExtension, params};
 
+use super::raw::{self, Codec};
 use super::{Store, now};
 use crate::classify::{self, Classification, Source, TopicRequest};
 use crate::message::Message;
 
 /// A message ready to be kept: parsed, judged, and where it was found.
 pub(crate) struct Incoming {
+    /// The message's bytes, packed as `codec` says once [`Incoming::slim`] ran.
     pub raw: Vec<u8>,
+    pub codec: Codec,
     pub msg: Message,
     pub class: Classification,
     pub location: Location,
@@ -30,6 +33,7 @@ impl Incoming {
     /// reasons: they are in `columns` or the raw bytes), so that the thread
     /// that judged the message frees them, not the one thread that writes.
     pub fn slim(&mut self) {
+        self.pack();
         let m = &mut self.msg;
         (m.headers, m.text, m.html, m.mime_types) = Default::default();
         (m.to, m.cc, m.reply_to, m.sender) = Default::default();
@@ -38,10 +42,20 @@ impl Incoming {
         c.context = Default::default();
     }
 
+    /// Compress the raw bytes, where the message was judged: the one thread
+    /// that writes only writes them (and the batch waiting to be written
+    /// holds a third of the bytes).
+    pub fn pack(&mut self) {
+        if self.codec == Codec::Plain && !self.seen {
+            (self.raw, self.codec) = raw::pack(&self.raw);
+        }
+    }
+
     /// A message whose bytes are stored already, found at `location`.
     pub fn seen(content_hash: String, location: Location) -> Incoming {
         Incoming {
             raw: Vec::new(),
+            codec: Codec::Plain,
             msg: Message {
                 content_hash,
                 ..Message::default()
@@ -118,18 +132,44 @@ impl std::ops::AddAssign for Counts {
 /// The header fields threading and "answered" need, for every message.
 #[derive(Debug, Clone)]
 pub(crate) struct Links {
-    pub id: i64,
     pub message_id: String,
     pub in_reply_to: Option<String>,
     pub references: Vec<String>,
     pub subject: String,
     pub from_addr: String,
     pub date: i64,
-    pub source: Source,
     pub context: classify::Context,
     pub topics: Vec<TopicRequest>,
-    pub thread: Option<String>,
-    pub answered_by: Option<String>,
+}
+
+/// One stored message's sender and reply links, as [`Store::for_each_head`] lends them.
+pub(crate) struct Head<'a> {
+    pub message_id: &'a str,
+    pub from_addr: &'a str,
+    pub in_reply_to: Option<&'a str>,
+    /// Space separated ids.
+    pub refs: &'a str,
+}
+
+/// One stored message's links as [`Store::for_each_link`] lends them.
+pub(crate) struct LinkRef<'a> {
+    pub id: i64,
+    pub message_id: &'a str,
+    pub in_reply_to: Option<&'a str>,
+    /// Space separated ids.
+    pub refs: &'a str,
+    pub subject: &'a str,
+    pub date: i64,
+    pub source: Source,
+    pub thread: Option<&'a str>,
+    pub answered_by: Option<&'a str>,
+    pub post_url: Option<&'a str>,
+    pub list_id: Option<&'a str>,
+    pub comment_url: Option<&'a str>,
+    pub parent_comment_url: Option<&'a str>,
+    pub call_for_topics: bool,
+    pub parent_is_owners: bool,
+    pub under_owners_call: bool,
 }
 
 /// One stored message as the digest and `messages --json` see it.
@@ -183,7 +223,7 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
             )?;
             let mut keep_raw =
-                tx.prepare_cached("INSERT INTO raw (message, bytes) VALUES (?1, ?2)")?;
+                tx.prepare_cached("INSERT INTO raw (message, codec, bytes) VALUES (?1, ?2, ?3)")?;
             let mut locate = tx.prepare_cached(
                 "INSERT OR IGNORE INTO locations (message, place, uid, sent) VALUES (?1, ?2, ?3, ?4)",
             )?;
@@ -266,7 +306,16 @@ impl Store {
                             counts.failed += 1;
                         }
                         let id = tx.last_insert_rowid();
-                        keep_raw.execute(params![id, inc.raw])?;
+                        // Mail the workers did not pack (the owner's, prepared alone) is packed here.
+                        let packed;
+                        let (bytes, codec) = match inc.codec {
+                            Codec::Plain => {
+                                packed = raw::pack(&inc.raw);
+                                (&packed.0, packed.1)
+                            }
+                            c => (&inc.raw, c),
+                        };
+                        keep_raw.execute(params![id, codec as i64, bytes])?;
                         id
                     }
                 };
@@ -353,18 +402,19 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Every message's raw bytes and where it was found, for `reclassify`.
-    pub fn for_each_raw(&self, mut f: impl FnMut(i64, &[u8], bool) -> Result<()>) -> Result<()> {
-        let mut stmt = self.conn.prepare(
-            "SELECT m.id, r.bytes, EXISTS (SELECT 1 FROM locations l WHERE l.message = m.id AND l.sent)
-             FROM messages m JOIN raw r ON r.message = m.id ORDER BY m.id",
+    /// Up to `limit` messages' raw bytes after row id `after`, in id order,
+    /// and whether each was found in sent mail: `reclassify` reads them so.
+    pub fn raw_page(&self, after: i64, limit: usize) -> Result<Vec<(i64, Vec<u8>, bool)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT m.id, r.bytes, r.codec, EXISTS (SELECT 1 FROM locations l WHERE l.message = m.id AND l.sent)
+             FROM messages m JOIN raw r ON r.message = m.id WHERE m.id > ?1 ORDER BY m.id LIMIT ?2",
         )?;
-        let mut rows = stmt.query([])?;
+        let mut rows = stmt.query(params![after, limit as i64])?;
+        let mut out = Vec::new();
         while let Some(r) = rows.next()? {
-            let raw: Vec<u8> = r.get(1)?;
-            f(r.get(0)?, &raw, r.get(2)?)?;
+            out.push((r.get(0)?, raw::unpack(r.get(1)?, r.get(2)?)?, r.get(3)?));
         }
-        Ok(())
+        Ok(out)
     }
 
     pub fn update_classes(&mut self, classes: &[(i64, Classification)]) -> Result<()> {
@@ -396,26 +446,31 @@ impl Store {
     fn link_row(r: &rusqlite::Row) -> rusqlite::Result<Links> {
         let refs: String = r.get(3)?;
         Ok(Links {
-            id: r.get(0)?,
             message_id: r.get(1)?,
             in_reply_to: r.get(2)?,
             references: refs.split_whitespace().map(str::to_string).collect(),
             subject: r.get(4)?,
             from_addr: r.get(5)?,
             date: r.get(6)?,
-            source: r.get(7)?,
             context: classify::Context::default(),
             topics: Vec::new(),
-            thread: r.get(8)?,
-            answered_by: r.get(9)?,
         })
     }
 
     /// The fields threading and "answered" work on, for every message,
     /// with its whole context and its topic requests.
     pub fn links(&self) -> Result<Vec<Links>> {
+        self.links_where("")
+    }
+
+    /// [`Store::links`] of the messages that ask for topics (few, on any store).
+    pub fn topic_links(&self) -> Result<Vec<Links>> {
+        self.links_where("WHERE topics != '[]'")
+    }
+
+    fn links_where(&self, filter: &str) -> Result<Vec<Links>> {
         let mut stmt = self.conn.prepare(&format!(
-            "{}, context, topics FROM messages ORDER BY id",
+            "{}, context, topics FROM messages {filter} ORDER BY id",
             Self::LINK_SQL
         ))?;
         let rows = stmt.query_map([], |r| {
@@ -438,11 +493,29 @@ impl Store {
         Ok(out)
     }
 
-    /// What threading and `answered` read, for every message: [`Links`] with
-    /// only the links of its context (post, list, comment, parent comment)
-    /// and no topics. Lighter than [`Store::links`] on a large store, where
-    /// the refresh after an import sets the peak memory.
-    pub fn thread_links(&self) -> Result<Vec<Links>> {
+    /// Every message's id, sender and reply links, lent to `f` one row at a
+    /// time: what picking out command messages reads.
+    pub fn for_each_head(&self, mut f: impl FnMut(&Head) -> Result<()>) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT message_id, from_addr, in_reply_to, refs FROM messages ORDER BY id")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            f(&Head {
+                message_id: r.get_ref(0)?.as_str()?,
+                from_addr: r.get_ref(1)?.as_str()?,
+                in_reply_to: r.get_ref(2)?.as_str_or_null()?,
+                refs: r.get_ref(3)?.as_str()?,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// What threading, `answered` and the refresh's facts read, for every
+    /// message in row id order, lent to `f` one row at a time (nothing is
+    /// allocated per message here): its links, and of its context only the
+    /// links (post, list, comment, parent comment) and flags.
+    pub fn for_each_link(&self, mut f: impl FnMut(&LinkRef) -> Result<()>) -> Result<()> {
         // Rows an older allears wrote without valid JSON read as no links.
         let field = |path: &str| {
             format!(
@@ -460,63 +533,69 @@ impl Store {
             field("facts.parent_is_owners"),
             field("facts.under_owners_call"),
         ))?;
-        let text = |r: &rusqlite::Row, i: usize| -> rusqlite::Result<Option<String>> {
-            // A value of another JSON type than string is no link.
+        fn text<'r>(r: &'r rusqlite::Row, i: usize) -> rusqlite::Result<&'r str> {
+            Ok(r.get_ref(i)?.as_str()?)
+        }
+        // A value of another JSON type than string is no link.
+        fn link<'r>(r: &'r rusqlite::Row, i: usize) -> rusqlite::Result<Option<&'r str>> {
             Ok(match r.get_ref(i)? {
-                rusqlite::types::ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
+                rusqlite::types::ValueRef::Text(t) => std::str::from_utf8(t).ok(),
                 _ => None,
             })
-        };
+        }
         let flag = |r: &rusqlite::Row, i: usize| -> rusqlite::Result<bool> {
             Ok(matches!(
                 r.get_ref(i)?,
                 rusqlite::types::ValueRef::Integer(1)
             ))
         };
-        let rows = stmt.query_map([], |r| {
-            let mut l = Self::link_row(r)?;
-            l.context = classify::Context {
-                post_url: text(r, 10)?,
-                list_id: text(r, 11)?,
-                comment_url: text(r, 12)?,
-                parent_comment_url: text(r, 13)?,
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let l = LinkRef {
+                id: r.get(0)?,
+                message_id: text(r, 1)?,
+                in_reply_to: r.get_ref(2)?.as_str_or_null()?,
+                refs: text(r, 3)?,
+                subject: text(r, 4)?,
+                date: r.get(6)?,
+                source: r.get(7)?,
+                thread: r.get_ref(8)?.as_str_or_null()?,
+                answered_by: r.get_ref(9)?.as_str_or_null()?,
+                post_url: link(r, 10)?,
+                list_id: link(r, 11)?,
+                comment_url: link(r, 12)?,
+                parent_comment_url: link(r, 13)?,
                 call_for_topics: flag(r, 14)?,
-                facts: classify::Facts {
-                    parent_is_owners: flag(r, 15)?,
-                    under_owners_call: flag(r, 16)?,
-                },
-                ..classify::Context::default()
+                parent_is_owners: flag(r, 15)?,
+                under_owners_call: flag(r, 16)?,
             };
-            Ok(l)
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            f(&l)?;
+        }
+        Ok(())
     }
 
     /// The raw bytes of these messages, and whether each was found in sent mail.
     pub fn raw_of(&self, ids: &[i64]) -> Result<Vec<(i64, Vec<u8>, bool)>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT r.bytes, EXISTS (SELECT 1 FROM locations l WHERE l.message = ?1 AND l.sent)
+            "SELECT r.bytes, r.codec, EXISTS (SELECT 1 FROM locations l WHERE l.message = ?1 AND l.sent)
              FROM raw r WHERE r.message = ?1",
         )?;
         let mut out = Vec::with_capacity(ids.len());
         for &id in ids {
-            if let Some((raw, sent)) = stmt
+            if let Some((bytes, codec, sent)) = stmt
                 .query_row([id], |r| {
-                    Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, bool>(1)?))
+                    Ok((r.get::<_, Vec<u8>>(0)?, r.get(1)?, r.get::<_, bool>(2)?))
                 })
                 .optional()?
             {
-                out.push((id, raw, sent));
+                out.push((id, raw::unpack(bytes, codec)?, sent));
             }
         }
         Ok(out)
     }
 
     /// Save derived fields (thread root, the owner's answering reply) where they changed.
-    pub fn update_links(
-        &mut self,
-        changes: &[(i64, Option<String>, Option<String>)],
-    ) -> Result<()> {
+    pub fn update_links(&mut self, changes: &[(i64, Option<&str>, Option<&str>)]) -> Result<()> {
         self.transaction(|s| {
             let mut upd = s.conn.prepare_cached(
                 "UPDATE messages SET thread = ?2, answered_by = ?3 WHERE id = ?1",
@@ -571,14 +650,15 @@ impl Store {
     }
 
     pub fn raw(&self, message_id: &str) -> Result<Option<Vec<u8>>> {
-        Ok(self
-            .conn
+        self.conn
             .query_row(
-                "SELECT r.bytes FROM messages m JOIN raw r ON r.message = m.id WHERE m.message_id = ?1",
+                "SELECT r.bytes, r.codec FROM messages m JOIN raw r ON r.message = m.id WHERE m.message_id = ?1",
                 [message_id],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
-            .optional()?)
+            .optional()?
+            .map(|(bytes, codec)| raw::unpack(bytes, codec))
+            .transpose()
     }
 
     /// Messages that could not be fully parsed: (message id, error).
@@ -627,6 +707,7 @@ mod tests {
         let msg = crate::message::parse(raw);
         Incoming {
             raw: raw.to_vec(),
+            codec: Codec::Plain,
             msg,
             columns: ClassColumns::of(&empty_class()),
             class: empty_class(),
@@ -689,18 +770,25 @@ mod tests {
                 [],
             )
             .unwrap();
-        let links = s.thread_links().unwrap();
+        let mut links = Vec::new();
+        s.for_each_link(|l| {
+            let own = |v: Option<&str>| v.map(str::to_string);
+            links.push((
+                own(l.post_url),
+                own(l.list_id),
+                own(l.comment_url),
+                own(l.thread),
+            ));
+            Ok(())
+        })
+        .unwrap();
         assert_eq!(links.len(), 2);
-        let c = &links[0].context;
-        assert_eq!(c.post_url.as_deref(), Some("https://blog.example/p"));
+        assert_eq!(links[0].0.as_deref(), Some("https://blog.example/p"));
         // null and a number are no links.
-        assert_eq!(
-            (c.list_id.as_deref(), c.comment_url.as_deref()),
-            (None, None)
-        );
-        assert_eq!(links[1].context, crate::classify::Context::default());
+        assert_eq!((links[0].1.as_deref(), links[0].2.as_deref()), (None, None));
+        assert_eq!((links[1].0.as_deref(), links[1].1.as_deref()), (None, None));
         // A first guess at the thread root is stored with the message.
-        assert_eq!(links[0].thread.as_deref(), Some("p@x"));
+        assert_eq!(links[0].3.as_deref(), Some("p@x"));
     }
 
     #[test]

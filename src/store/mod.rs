@@ -19,6 +19,7 @@ mod items;
 mod lock;
 mod messages;
 mod outbox;
+mod raw;
 mod topics;
 
 use std::path::{Path, PathBuf};
@@ -33,16 +34,26 @@ pub(crate) use corrections::{Correction, CorrectionKind};
 pub(crate) use digests::DigestState;
 pub(crate) use items::{Item, ItemState, Mute, MuteKind};
 pub(crate) use lock::RunLock;
-pub(crate) use messages::{Checkpoint, ClassColumns, Counts, Incoming, Links, Location, Row};
+pub(crate) use messages::{
+    Checkpoint, ClassColumns, Counts, Incoming, LinkRef, Links, Location, Row,
+};
 pub(crate) use outbox::{OutboxKind, OutboxState};
+pub(crate) use raw::Codec;
 pub(crate) use topics::{Topic, TopicState};
 
 const SCHEMA: &str = include_str!("schema.sql");
-const VERSION: i64 = 3;
+const VERSION: i64 = 4;
+/// A migration step's work that SQL cannot do, in the step's transaction.
+type Step = fn(&Connection) -> Result<()>;
 /// Each step brings a store of the version before it to its own.
-const MIGRATIONS: &[(i64, &str)] = &[
-    (2, include_str!("migrate-2.sql")),
-    (3, include_str!("migrate-3.sql")),
+const MIGRATIONS: &[(i64, &str, Option<Step>)] = &[
+    (2, include_str!("migrate-2.sql"), None),
+    (3, include_str!("migrate-3.sql"), None),
+    (
+        4,
+        include_str!("migrate-4.sql"),
+        Some(raw::compress_plain_rows),
+    ),
 ];
 
 pub(crate) struct Store {
@@ -212,14 +223,24 @@ impl Store {
                 "the store has schema version {version}, newer than this allears ({VERSION}); upgrade allears"
             );
         }
-        for (to, sql) in MIGRATIONS
+        for (to, sql, step) in MIGRATIONS
             .iter()
-            .filter(|(to, _)| *to > version && version > 0)
+            .filter(|(to, _, _)| *to > version && version > 0)
         {
-            conn.execute_batch(&format!(
-                "BEGIN; {sql}; PRAGMA user_version = {to}; COMMIT;"
-            ))
-            .with_context(|| format!("bringing the store to schema version {to}"))?;
+            let migrate = || -> Result<()> {
+                conn.execute_batch(&format!("BEGIN IMMEDIATE; {sql};"))?;
+                if let Some(step) = step {
+                    step(&conn)?;
+                }
+                conn.execute_batch(&format!("PRAGMA user_version = {to}; COMMIT;"))?;
+                Ok(())
+            };
+            if let Err(e) = migrate() {
+                if !conn.is_autocommit() {
+                    let _ = conn.execute_batch("ROLLBACK");
+                }
+                return Err(e.context(format!("bringing the store to schema version {to}")));
+            }
         }
         Ok(Store { conn, depth: 0 })
     }
@@ -392,7 +413,7 @@ mod tests {
         drop(Store::open(&db, wait).unwrap());
         let old = Connection::open(&db).unwrap();
         old.execute_batch(
-            "DROP TABLE corrections; DROP TABLE topic_phrases;
+            "DROP TABLE corrections; DROP TABLE topic_phrases; ALTER TABLE raw DROP COLUMN codec;
              INSERT INTO messages (message_id, content_hash, imported_at) VALUES ('m@x', 'h', 0);
              PRAGMA user_version = 2;",
         )
@@ -409,6 +430,87 @@ mod tests {
     }
 
     #[test]
+    fn a_version_3_store_has_its_raw_mail_compressed_and_loses_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("allears.db");
+        let wait = std::time::Duration::from_secs(1);
+        drop(Store::open(&db, wait).unwrap());
+        // What version 3 looked like: raw bytes as they came, no codec.
+        let old = Connection::open(&db).unwrap();
+        old.execute_batch(
+            "DROP TABLE raw;
+             CREATE TABLE raw (message INTEGER PRIMARY KEY REFERENCES messages(id), bytes BLOB NOT NULL);
+             PRAGMA user_version = 3;",
+        )
+        .unwrap();
+        let mut mails = Vec::new();
+        for i in 0..600i64 {
+            // Some bytes that are no UTF-8, and an empty message, come back too.
+            let mut raw = format!(
+                "Message-ID: <m{i}@x>\r\nSubject: number {i}\r\n\r\nbody {i}\r\n{}",
+                "the same line again\r\n".repeat(i as usize % 50)
+            )
+            .into_bytes();
+            raw.extend_from_slice(b"\xff\xfe\r\n");
+            let raw = if i == 7 { Vec::new() } else { raw };
+            old.execute(
+                "INSERT INTO messages (id, message_id, content_hash, imported_at) VALUES (?1, ?2, 'h', 0)",
+                params![i + 1, format!("m{i}@x")],
+            )
+            .unwrap();
+            old.execute(
+                "INSERT INTO raw (message, bytes) VALUES (?1, ?2)",
+                params![i + 1, raw],
+            )
+            .unwrap();
+            mails.push(raw);
+        }
+        drop(old);
+        let s = Store::open(&db, wait).unwrap();
+        let v: i64 = s
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, VERSION);
+        let plain: i64 = s
+            .conn
+            .query_row("SELECT count(*) FROM raw WHERE codec = 0", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(plain, 0, "every row is compressed");
+        for (i, raw) in mails.iter().enumerate() {
+            assert_eq!(
+                s.raw(&format!("m{i}@x")).unwrap().as_ref(),
+                Some(raw),
+                "message {i}"
+            );
+        }
+        let (mut seen, mut after) = (0, i64::MIN);
+        while let Some(&(last, _, _)) = s.raw_page(after, 100).unwrap().last() {
+            for (id, raw, _) in s.raw_page(after, 100).unwrap() {
+                assert_eq!(raw, mails[id as usize - 1]);
+                seen += 1;
+            }
+            after = last;
+        }
+        assert_eq!(seen, mails.len());
+    }
+
+    #[test]
+    fn a_row_in_an_unknown_codec_is_an_error_not_garbage() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("allears.db");
+        let s = Store::open(&db, std::time::Duration::from_secs(1)).unwrap();
+        s.conn
+            .execute_batch(
+                "INSERT INTO messages (id, message_id, content_hash, imported_at) VALUES (1, 'a@x', 'h', 0);
+                 INSERT INTO raw (message, bytes, codec) VALUES (1, x'00', 9);",
+            )
+            .unwrap();
+        let err = s.raw("a@x").unwrap_err();
+        assert!(format!("{err:#}").contains("codec 9"), "{err:#}");
+    }
+
+    #[test]
     fn a_version_1_store_is_brought_to_version_2() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("allears.db");
@@ -418,6 +520,7 @@ mod tests {
         let old = Connection::open(&db).unwrap();
         old.execute_batch(
             "ALTER TABLE messages DROP COLUMN too_large; DROP TABLE tokens; DROP TABLE applied;
+             ALTER TABLE raw DROP COLUMN codec;
              DROP TABLE corrections; DROP TABLE topic_phrases;
              INSERT INTO settings (key, value) VALUES ('command_token', 'c0ffee');
              PRAGMA user_version = 1;",

@@ -1,6 +1,6 @@
--- allears state, version 3. Applied by store/mod.rs when PRAGMA user_version is 0;
+-- allears state, version 4. Applied by store/mod.rs when PRAGMA user_version is 0;
 -- a store of an earlier version is brought up to date by migrate-N.sql.
--- Every message is kept once with its raw bytes, so classification can be re-run.
+-- Every message is kept once with its raw bytes (compressed), so classification can be re-run.
 
 CREATE TABLE messages (
     id            INTEGER PRIMARY KEY,
@@ -29,10 +29,11 @@ CREATE TABLE messages (
 CREATE INDEX messages_hash ON messages(content_hash);
 
 -- The raw bytes, apart: derived columns of messages are updated often, and a
--- row update rewrites the whole row.
+-- row update rewrites the whole row. Compressed (version 4, store/raw.rs).
 CREATE TABLE raw (
     message INTEGER PRIMARY KEY REFERENCES messages(id),
-    bytes   BLOB NOT NULL
+    bytes   BLOB NOT NULL,
+    codec   INTEGER NOT NULL DEFAULT 0          -- 0: as it came, 1: one zstd frame
 );
 CREATE INDEX messages_open ON messages(asks_owner, answered_by);
 
