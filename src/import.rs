@@ -420,10 +420,13 @@ fn store_in_order(
                         .with_context(|| format!("storing {} message(s)", batch.len()))?;
                     bar.inc(batch.len() as u64);
                     batch.clear();
-                    flight.stored(std::mem::take(&mut fed));
                     // Large messages leave freed memory in the workers'
-                    // arenas, which would otherwise grow batch by batch.
-                    crate::usage::give_back();
+                    // arenas, which would otherwise grow batch by batch
+                    // (a batch of small mail leaves little: not worth the walk).
+                    if fed >= 4 << 20 {
+                        crate::usage::give_back();
+                    }
+                    flight.stored(std::mem::take(&mut fed));
                 }
             }
         }

@@ -57,6 +57,20 @@ pub(super) fn sync_folder(
     let broken = |what: String, e: imap::Error| -> anyhow::Error {
         Broken(format!("{what}: {}", imap_error(&e, account.timeout_secs))).into()
     };
+    // Nothing new since the checkpoint: STATUS says so without opening the
+    // folder (RFC 3501 6.3.10), which on a server with 170,000 messages in
+    // it costs more than the rest of a no-op run. A folder that cannot be
+    // asked so is opened as before.
+    if let Some(cp) = store.checkpoint(&account.name, folder)?
+        && let Ok(status) = session.status(&target.wire, "(UIDNEXT UIDVALIDITY)")
+        && status.uid_validity == Some(cp.uidvalidity)
+        && status
+            .uid_next
+            .is_some_and(|next| next <= cp.last_uid.saturating_add(1))
+    {
+        tracing::debug!("{}/{folder}: nothing new (STATUS)", account.name);
+        return Ok(());
+    }
     let mailbox = session.examine(&target.wire).map_err(|e| match e {
         imap::Error::No(no) => anyhow!("cannot open \"{folder}\": {no}"),
         other => broken(format!("EXAMINE {folder}"), other),
