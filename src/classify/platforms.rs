@@ -340,7 +340,11 @@ pub(crate) fn notice(msg: &Message) -> Option<Notice> {
         })
     };
     let mut marked = vec![false; c.platforms.len()];
-    if let Some(ac) = &c.markers {
+    // A discussion list's post (List-Post) is no platform's notice by its
+    // text: a platform that sends through list headers (GitHub) is known by
+    // its own headers. Most of a list folder skips the scan of its text.
+    let posted_to_a_list = msg.has_header("List-Post");
+    if let Some(ac) = c.markers.as_ref().filter(|_| !posted_to_a_list) {
         for text in [Some(msg.text.as_str()), msg.html.as_deref()]
             .into_iter()
             .flatten()
