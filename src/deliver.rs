@@ -277,21 +277,18 @@ pub(crate) fn deliver_weekly(
         }));
     }
     let b = build_weekly(store, config, now, day, &period)?;
-    store.save_digest(&period, &b.message_id, &b.eml, &[])?;
-    store.set_digest_state(&period, DigestState::Sending)?;
-    send_recorded(
+    let parts = (b.text.as_str(), b.html.as_str());
+    record_and_send(
         store,
         sink,
         config,
-        &period,
-        &b.eml,
-        Some((&b.text, &b.html)),
-    )?;
-    Ok(Some(Outcome::Sent {
         period,
-        message_id: b.message_id,
-        retry: false,
-    }))
+        b.message_id,
+        &b.eml,
+        parts,
+        &[],
+    )
+    .map(Some)
 }
 
 /// Send the due digest once: a pending one again as it was, else a new one for the
@@ -359,19 +356,38 @@ fn send_new(
         store.set_digest_state(&period, DigestState::Skipped)?;
         return Ok(Outcome::SkippedEmpty { period });
     }
-    store.save_digest(&period, &b.message_id, &b.eml, &b.items)?;
-    store.set_digest_state(&period, DigestState::Sending)?;
-    send_recorded(
+    let parts = (b.text.as_str(), b.html.as_str());
+    record_and_send(
         store,
         sink,
         config,
-        &period,
+        period,
+        b.message_id,
         &b.eml,
-        Some((&b.text, &b.html)),
-    )?;
+        parts,
+        &b.items,
+    )
+}
+
+/// Record a digest just built (with the items it shows), mark it sending,
+/// and send it: the one path the daily and the weekly digest share.
+#[allow(clippy::too_many_arguments)]
+fn record_and_send(
+    store: &mut Store,
+    sink: &Sink,
+    config: &Config,
+    period: String,
+    message_id: String,
+    eml: &[u8],
+    parts: (&str, &str),
+    items: &[i64],
+) -> Result<Outcome> {
+    store.save_digest(&period, &message_id, eml, items)?;
+    store.set_digest_state(&period, DigestState::Sending)?;
+    send_recorded(store, sink, config, &period, eml, Some(parts))?;
     Ok(Outcome::Sent {
         period,
-        message_id: b.message_id,
+        message_id,
         retry: false,
     })
 }
