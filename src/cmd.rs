@@ -679,8 +679,28 @@ fn show(store: &Store, config: &Config, id: &str) -> Result<ExitCode> {
     if !row.places.is_empty() {
         writeln!(w, "Found in: {}", visible_line(&row.places.join(", ")))?;
     }
-    for a in crate::message::attachments(&raw) {
+    // A message fetched without its attachments has their MIME headers and
+    // no bodies: they are listed from what the store recorded instead.
+    let skipped = store.skipped_parts(&row.message_id)?;
+    for a in crate::message::attachments(&raw, !skipped.is_empty()) {
         writeln!(w, "Attachment: {}", visible_line(&a))?;
+    }
+    if !skipped.is_empty() {
+        writeln!(
+            w,
+            "Stored without its attachments: these parts were left on the IMAP server"
+        )?;
+        for p in &skipped {
+            let name = if p.name.is_empty() { "(no name)" } else { &p.name };
+            writeln!(
+                w,
+                "Left on the server: {} ({}, {}, part {})",
+                visible_line(name),
+                visible_line(&p.mime),
+                crate::text::bytes(p.size),
+                visible_line(&p.part)
+            )?;
+        }
     }
     if let Some(e) = &msg.parse_error {
         writeln!(w, "Parse error: {}", visible_line(e))?;

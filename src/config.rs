@@ -202,8 +202,21 @@ pub(crate) struct Account {
     pub since: Option<String>,
     /// Messages fetched per round trip and per transaction.
     pub batch: u32,
+    /// Messages larger than this many KB are fetched without their
+    /// attachments (`source/imap/partial.rs`); 0: every message whole.
+    pub partial_over_kb: u64,
     /// Seconds before a silent server counts as gone.
     pub timeout_secs: u64,
+}
+
+impl Account {
+    /// The size over which a message is fetched by its structure, in bytes.
+    pub fn partial_over(&self) -> u64 {
+        match self.partial_over_kb {
+            0 => u64::MAX,
+            kb => kb.saturating_mul(1024),
+        }
+    }
 }
 
 /// `[[account]]` as written; [`Account`] is what it means.
@@ -228,6 +241,8 @@ struct AccountKeys {
     since: Option<String>,
     #[serde(default = "default_batch")]
     batch: u32,
+    #[serde(default = "default_partial_over_kb")]
+    partial_over_kb: u64,
     #[serde(default = "default_timeout")]
     timeout_secs: u64,
 }
@@ -278,6 +293,7 @@ impl TryFrom<AccountKeys> for Account {
             sent_folder: k.sent_folder,
             since: k.since,
             batch: k.batch,
+            partial_over_kb: k.partial_over_kb,
             timeout_secs: k.timeout_secs,
         })
     }
@@ -397,6 +413,10 @@ fn default_folders() -> Vec<String> {
 }
 fn default_batch() -> u32 {
     500
+}
+/// See `source/imap/partial.rs` for why 32 KB.
+fn default_partial_over_kb() -> u64 {
+    32
 }
 fn default_timeout() -> u64 {
     60

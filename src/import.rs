@@ -21,7 +21,7 @@ use crate::classify::learned::Lessons;
 use crate::config::{Config, Owner};
 pub(crate) use crate::source::found::Found;
 use crate::source::local::{self, Entry, Skipped};
-use crate::store::{Checkpoint, Counts, Incoming, Location, Store};
+use crate::store::{Checkpoint, Counts, Incoming, Location, SkippedPart, Store};
 
 /// Messages per transaction.
 const BATCH: usize = 1000;
@@ -94,6 +94,7 @@ fn prepare_hashed(
         columns,
         seen: false,
         too_large: None,
+        skipped: Vec::new(),
     }
 }
 
@@ -114,6 +115,9 @@ pub(crate) enum Item {
     Mail(Vec<u8>, Location),
     /// A message over the size limit: its header, its full size, and where it was found.
     TooLarge(Vec<u8>, u64, Location),
+    /// A large message fetched without its attachments: its header and text
+    /// parts, the parts left out, and where it was found.
+    Partial(Vec<u8>, Vec<SkippedPart>, Location),
     /// Everything handed over since the last commit is stored in one
     /// transaction, with this IMAP checkpoint when there is one.
     Commit(Option<Mark>),
@@ -218,6 +222,17 @@ impl Feeder {
     pub fn send_too_large(&mut self, header: Vec<u8>, size: u64, location: Location) -> Result<()> {
         self.hand_over(header.len())?;
         self.item(Item::TooLarge(header, size, location))
+    }
+
+    /// A message fetched without some of its parts: what was kept, and what was left out.
+    pub fn send_partial(
+        &mut self,
+        raw: Vec<u8>,
+        skipped: Vec<SkippedPart>,
+        location: Location,
+    ) -> Result<()> {
+        self.hand_over(raw.len())?;
+        self.item(Item::Partial(raw, skipped, location))
     }
 
     fn hand_over(&mut self, n: usize) -> Result<()> {
@@ -372,6 +387,16 @@ fn judge(item: Item, known: &HashSet<String>, owner: &Owner, lessons: &Lessons) 
             } else {
                 prepare_hashed(raw, hash, location, owner, lessons)
             };
+            inc.slim();
+            Done::Mail(Box::new(inc), n)
+        }
+        Item::Partial(raw, skipped, location) => {
+            // Never known by its bytes: what was kept hashes differently
+            // from the whole message, which a local import may have stored.
+            let n = raw.len();
+            let hash = crate::message::content_hash(&raw);
+            let mut inc = prepare_hashed(raw, hash, location, owner, lessons);
+            inc.skipped = skipped;
             inc.slim();
             Done::Mail(Box::new(inc), n)
         }

@@ -244,8 +244,10 @@ fn walk(part: &ParsedMail, body: &mut Body, types: &mut Vec<String>, depth: usiz
 
 /// The attachments of a message, for `allears show`: "name (type, size)",
 /// depth first; a part with a file name or `Content-Disposition:
-/// attachment` is one. Nothing when the MIME cannot be parsed.
-pub(crate) fn attachments(raw: &[u8]) -> Vec<String> {
+/// attachment` is one. Nothing when the MIME cannot be parsed. `kept_only`:
+/// leave out parts without a body (a message fetched without its
+/// attachments keeps their headers only; the store lists those).
+pub(crate) fn attachments(raw: &[u8], kept_only: bool) -> Vec<String> {
     let Ok(parsed) = mailparse::parse_mail(skip_envelope(raw)) else {
         return Vec::new();
     };
@@ -275,6 +277,9 @@ pub(crate) fn attachments(raw: &[u8]) -> Vec<String> {
             continue;
         }
         let size = part.get_body_raw().map(|b| b.len()).unwrap_or(0);
+        if kept_only && size == 0 {
+            continue;
+        }
         out.push(format!(
             "{} ({}, {})",
             name.unwrap_or_else(|| "(no name)".to_string()),

@@ -26,6 +26,23 @@ pub(crate) struct Incoming {
     pub seen: bool,
     /// Over the size limit: `raw` is its header only, and this its full size.
     pub too_large: Option<u64>,
+    /// Fetched partially (`source/imap/partial.rs`): the parts whose bodies
+    /// `raw` goes without.
+    pub skipped: Vec<SkippedPart>,
+}
+
+/// A part of a message left on the IMAP server: its body is not in the
+/// stored bytes (its MIME header is).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SkippedPart {
+    /// IMAP part number (RFC 3501 section 6.4.5): "2", "1.3".
+    pub part: String,
+    /// MIME type, lower case.
+    pub mime: String,
+    /// Its file name, or "".
+    pub name: String,
+    /// Bytes as sent (transfer-encoded).
+    pub size: u64,
 }
 
 impl Incoming {
@@ -65,6 +82,7 @@ impl Incoming {
             columns: ClassColumns::default(),
             seen: true,
             too_large: None,
+            skipped: Vec::new(),
         }
     }
 }
@@ -224,6 +242,9 @@ impl Store {
             )?;
             let mut keep_raw =
                 tx.prepare_cached("INSERT INTO raw (message, codec, bytes) VALUES (?1, ?2, ?3)")?;
+            let mut keep_skipped = tx.prepare_cached(
+                "INSERT OR IGNORE INTO skipped_parts (message, part, type, name, size) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
             let mut locate = tx.prepare_cached(
                 "INSERT OR IGNORE INTO locations (message, place, uid, sent) VALUES (?1, ?2, ?3, ?4)",
             )?;
@@ -316,6 +337,10 @@ impl Store {
                             c => (&inc.raw, c),
                         };
                         keep_raw.execute(params![id, codec as i64, bytes])?;
+                        for p in &inc.skipped {
+                            let size = i64::try_from(p.size).unwrap_or(i64::MAX);
+                            keep_skipped.execute(params![id, p.part, p.mime, p.name, size])?;
+                        }
                         id
                     }
                 };
@@ -670,6 +695,24 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// The parts of a message left on the IMAP server (none: it was stored
+    /// whole), in part order.
+    pub fn skipped_parts(&self, message_id: &str) -> Result<Vec<SkippedPart>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT p.part, p.type, p.name, p.size FROM skipped_parts p
+             JOIN messages m ON m.id = p.message WHERE m.message_id = ?1 ORDER BY p.rowid",
+        )?;
+        let rows = stmt.query_map([message_id], |r| {
+            Ok(SkippedPart {
+                part: r.get(0)?,
+                mime: r.get(1)?,
+                name: r.get(2)?,
+                size: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Messages kept as their header only, with their full size, oldest first.
     pub fn too_large(&self) -> Result<Vec<(String, u64)>> {
         let mut stmt = self.conn.prepare(
@@ -713,6 +756,7 @@ mod tests {
             class: empty_class(),
             seen: false,
             too_large: None,
+            skipped: Vec::new(),
             location: Location {
                 place: place.into(),
                 uid,

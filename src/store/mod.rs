@@ -35,14 +35,14 @@ pub(crate) use digests::DigestState;
 pub(crate) use items::{Item, ItemState, Mute, MuteKind};
 pub(crate) use lock::RunLock;
 pub(crate) use messages::{
-    Checkpoint, ClassColumns, Counts, Incoming, LinkRef, Links, Location, Row,
+    Checkpoint, ClassColumns, Counts, Incoming, LinkRef, Links, Location, Row, SkippedPart,
 };
 pub(crate) use outbox::{OutboxKind, OutboxState};
 pub(crate) use raw::Codec;
 pub(crate) use topics::{Topic, TopicState};
 
 const SCHEMA: &str = include_str!("schema.sql");
-const VERSION: i64 = 4;
+const VERSION: i64 = 5;
 /// A migration step's work that SQL cannot do, in the step's transaction.
 type Step = fn(&Connection) -> Result<()>;
 /// Each step brings a store of the version before it to its own.
@@ -54,6 +54,7 @@ const MIGRATIONS: &[(i64, &str, Option<Step>)] = &[
         include_str!("migrate-4.sql"),
         Some(raw::compress_plain_rows),
     ),
+    (5, include_str!("migrate-5.sql"), None),
 ];
 
 pub(crate) struct Store {
@@ -414,6 +415,7 @@ mod tests {
         let old = Connection::open(&db).unwrap();
         old.execute_batch(
             "DROP TABLE corrections; DROP TABLE topic_phrases; ALTER TABLE raw DROP COLUMN codec;
+             DROP TABLE skipped_parts;
              INSERT INTO messages (message_id, content_hash, imported_at) VALUES ('m@x', 'h', 0);
              PRAGMA user_version = 2;",
         )
@@ -438,7 +440,7 @@ mod tests {
         // What version 3 looked like: raw bytes as they came, no codec.
         let old = Connection::open(&db).unwrap();
         old.execute_batch(
-            "DROP TABLE raw;
+            "DROP TABLE raw; DROP TABLE skipped_parts;
              CREATE TABLE raw (message INTEGER PRIMARY KEY REFERENCES messages(id), bytes BLOB NOT NULL);
              PRAGMA user_version = 3;",
         )
@@ -496,6 +498,31 @@ mod tests {
     }
 
     #[test]
+    fn a_version_4_store_gains_the_skipped_parts_table_and_keeps_its_mail() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("allears.db");
+        let wait = std::time::Duration::from_secs(1);
+        drop(Store::open(&db, wait).unwrap());
+        let old = Connection::open(&db).unwrap();
+        old.execute_batch(
+            "DROP TABLE skipped_parts;
+             INSERT INTO messages (id, message_id, content_hash, imported_at) VALUES (1, 'm@x', 'h', 0);
+             INSERT INTO raw (message, bytes, codec) VALUES (1, 'Subject: x', 0);
+             PRAGMA user_version = 4;",
+        )
+        .unwrap();
+        drop(old);
+        let s = Store::open(&db, wait).unwrap();
+        let v: i64 = s
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, VERSION);
+        assert_eq!(s.raw("m@x").unwrap().as_deref(), Some(&b"Subject: x"[..]));
+        assert!(s.skipped_parts("m@x").unwrap().is_empty());
+    }
+
+    #[test]
     fn a_row_in_an_unknown_codec_is_an_error_not_garbage() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("allears.db");
@@ -521,7 +548,7 @@ mod tests {
         old.execute_batch(
             "ALTER TABLE messages DROP COLUMN too_large; DROP TABLE tokens; DROP TABLE applied;
              ALTER TABLE raw DROP COLUMN codec;
-             DROP TABLE corrections; DROP TABLE topic_phrases;
+             DROP TABLE corrections; DROP TABLE topic_phrases; DROP TABLE skipped_parts;
              INSERT INTO settings (key, value) VALUES ('command_token', 'c0ffee');
              PRAGMA user_version = 1;",
         )

@@ -1,4 +1,4 @@
--- allears state, version 4. Applied by store/mod.rs when PRAGMA user_version is 0;
+-- allears state, version 5. Applied by store/mod.rs when PRAGMA user_version is 0;
 -- a store of an earlier version is brought up to date by migrate-N.sql.
 -- Every message is kept once with its raw bytes (compressed), so classification can be re-run.
 
@@ -36,6 +36,19 @@ CREATE TABLE raw (
     codec   INTEGER NOT NULL DEFAULT 0          -- 0: as it came, 1: one zstd frame
 );
 CREATE INDEX messages_open ON messages(asks_owner, answered_by);
+
+-- The parts of a large message fetched over IMAP that were left on the
+-- server (version 5, source/imap/partial.rs): its header and text parts are
+-- in raw, each other part's body is not. A message with rows here was stored
+-- without its attachments.
+CREATE TABLE skipped_parts (
+    message INTEGER NOT NULL REFERENCES messages(id),
+    part    TEXT NOT NULL,                  -- IMAP part number: "2", "1.3"
+    type    TEXT NOT NULL,                  -- MIME type, lower case
+    name    TEXT NOT NULL DEFAULT '',       -- its file name, when it has one
+    size    INTEGER NOT NULL,               -- bytes as sent (transfer-encoded)
+    PRIMARY KEY (message, part)
+);
 
 -- Where each message lives: a local file, or an IMAP folder and UID.
 CREATE TABLE locations (

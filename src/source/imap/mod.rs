@@ -25,6 +25,7 @@ mod check;
 mod connect;
 mod folders;
 mod sync;
+mod partial;
 mod wire;
 
 use anyhow::{Result, bail};

@@ -10,10 +10,11 @@ use anyhow::{Result, anyhow};
 use super::FolderReport;
 use super::connect::{Session, Shared, imap_error};
 use super::folders::Folder;
-use super::wire::{fetch_bodies, fetch_headers, fetch_sizes};
+use super::partial;
+use super::wire::{fetch_bodies, fetch_headers, fetch_sections, fetch_sizes, fetch_structures};
 use crate::config::{Account, Owner};
 use crate::import::Mark;
-use crate::store::{Checkpoint, Location, Store};
+use crate::store::{Checkpoint, Location, SkippedPart, Store};
 
 /// A batch is also cut at this many bytes, so one batch of large attachments
 /// cannot blow memory up (one bigger message still goes alone).
@@ -24,22 +25,25 @@ const BATCH_BYTES: u64 = 16 << 20;
 #[error("{0}")]
 pub(super) struct Broken(pub String);
 
-/// One planned round trip: UIDs (ascending) whose bodies are fetched, and
-/// (UID, size) of those over the size limit, whose header only is fetched.
+/// One planned batch: UIDs (ascending) whose bodies are fetched, UIDs of
+/// large messages fetched by their structure (`partial.rs`), and (UID,
+/// size) of those over the size limit, whose header only is fetched.
 #[derive(Debug, Default)]
 struct Plan {
     uids: Vec<u32>,
+    partial: Vec<u32>,
     too_large: Vec<(u32, u64)>,
 }
 
 impl Plan {
     fn len(&self) -> usize {
-        self.uids.len() + self.too_large.len()
+        self.uids.len() + self.partial.len() + self.too_large.len()
     }
 
     fn last_uid(&self) -> u32 {
         let large = self.too_large.iter().map(|l| l.0);
-        self.uids.iter().copied().chain(large).max().unwrap_or(0)
+        let uids = self.uids.iter().chain(&self.partial).copied();
+        uids.chain(large).max().unwrap_or(0)
     }
 }
 
@@ -103,7 +107,11 @@ pub(super) fn sync_folder(
     let candidates = list_new((session, shared), account, folder, start, first_sync)
         .map_err(|e| broken(format!("listing new UIDs of {folder}"), e))?;
     let top = candidates.iter().map(|c| c.0).max().unwrap_or(0);
-    let plans = plan_batches(&candidates, account.batch as usize, max);
+    let plans = plan_batches(
+        &candidates,
+        account.batch as usize,
+        (max, account.partial_over()),
+    );
     let total: usize = plans.iter().map(Plan::len).sum();
     let bar =
         crate::import::progress_bar(Some(total as u64), &format!("{}/{folder}", account.name));
@@ -200,24 +208,37 @@ fn imap_date_days_ago(days: u32) -> String {
         .to_string()
 }
 
-/// Cut the UIDs into round trips of at most `batch` messages and
-/// BATCH_BYTES. A message larger than `max` (RFC822.SIZE) is never
-/// fetched whole: only its header is, and it counts no bytes.
-fn plan_batches(candidates: &[(u32, u64)], batch: usize, max: u64) -> Vec<Plan> {
+/// Cut the UIDs into batches of at most `batch` messages and BATCH_BYTES.
+/// A message larger than `max` (RFC822.SIZE) is never fetched whole: only
+/// its header is, and it counts no bytes. One larger than `partial_over`
+/// is fetched by its structure, and counts that many bytes (most of what
+/// is fetched of it is text).
+fn plan_batches(
+    candidates: &[(u32, u64)],
+    batch: usize,
+    (max, partial_over): (u64, u64),
+) -> Vec<Plan> {
     let mut plans = Vec::new();
     let mut cur = Plan::default();
     let mut bytes = 0u64;
     for &(uid, size) in candidates {
-        let whole = size <= max;
-        if cur.len() > 0 && (cur.len() >= batch || (whole && bytes + size > BATCH_BYTES)) {
+        let counted = if size > max {
+            0
+        } else {
+            size.min(partial_over)
+        };
+        if cur.len() > 0 && (cur.len() >= batch || (counted > 0 && bytes + counted > BATCH_BYTES))
+        {
             plans.push(std::mem::take(&mut cur));
             bytes = 0;
         }
-        if whole {
-            cur.uids.push(uid);
-            bytes += size;
-        } else {
+        bytes += counted;
+        if size > max {
             cur.too_large.push((uid, size));
+        } else if size > partial_over {
+            cur.partial.push(uid);
+        } else {
+            cur.uids.push(uid);
         }
     }
     if cur.len() > 0 {
@@ -291,11 +312,32 @@ fn fetch_and_store(
                 ))
             };
             for (k, plan) in plans.into_iter().enumerate() {
-                let wanted: HashSet<u32> = plan.uids.iter().copied().collect();
                 let mut too_large = plan.too_large.clone();
                 let mut got = 0;
-                if !plan.uids.is_empty() {
-                    let set = uid_set(&plan.uids);
+                // Large messages: their text parts, or (nothing to leave
+                // out, a structure that does not parse) the whole message.
+                let mut whole = plan.uids.clone();
+                if !plan.partial.is_empty() {
+                    let set = uid_set(&plan.partial);
+                    let t = Instant::now();
+                    let (kept, fallback) = fetch_partial(shared, k, &plan.partial, max)
+                        .map_err(|e| failed(&set, e))?;
+                    tracing::debug!(
+                        "{folder}: {} large message(s) by their structure in {:?}, {} whole",
+                        kept.len(),
+                        t.elapsed(),
+                        fallback.len()
+                    );
+                    for (uid, raw, skipped) in kept {
+                        got += 1;
+                        feeder.send_partial(raw, skipped, at(uid))?;
+                    }
+                    whole.extend(fallback);
+                    whole.sort_unstable();
+                }
+                let wanted: HashSet<u32> = whole.iter().copied().collect();
+                if !whole.is_empty() {
+                    let set = uid_set(&whole);
                     let t = Instant::now();
                     let fetched = fetch_bodies(shared, &format!("f{k}"), &set, max)
                         .map_err(|e| failed(&set, e))?;
@@ -356,6 +398,49 @@ fn fetch_and_store(
     })
 }
 
+/// Large messages by their structure (`partial.rs`): for each, its header
+/// and text parts put back together, with the parts left out; and the UIDs
+/// to fetch whole instead: nothing worth leaving out, or a structure or a
+/// section that could not be read (said in a log line). A UID the server no
+/// longer has is in neither.
+#[allow(clippy::type_complexity)]
+fn fetch_partial(
+    shared: &Shared,
+    k: usize,
+    uids: &[u32],
+    max: u64,
+) -> std::io::Result<(Vec<(u32, Vec<u8>, Vec<SkippedPart>)>, Vec<u32>)> {
+    let set = uid_set(uids);
+    let trees = fetch_structures(shared, &format!("b{k}"), &set)?;
+    let mut fallback = Vec::new();
+    let mut wanted = Vec::new();
+    for &uid in uids {
+        match trees.get(&uid) {
+            Some(tree) if tree.skips_any() => wanted.push((uid, partial::sections(tree))),
+            Some(_) => fallback.push(uid),
+            None => {
+                tracing::info!("UID {uid}: no BODYSTRUCTURE this allears can read; fetched whole");
+                fallback.push(uid);
+            }
+        }
+    }
+    let mut got = fetch_sections(shared, &format!("p{k}"), &wanted, max)?;
+    let mut kept = Vec::with_capacity(wanted.len());
+    for (uid, _) in &wanted {
+        let Some(sections) = got.remove(uid) else {
+            continue;
+        };
+        match partial::assemble(&trees[uid], &sections) {
+            Ok((raw, skipped)) => kept.push((*uid, raw, skipped)),
+            Err(e) => {
+                tracing::info!("UID {uid}: its parts do not fit its structure ({e}); fetched whole");
+                fallback.push(*uid);
+            }
+        }
+    }
+    Ok((kept, fallback))
+}
+
 /// A UID set for messages: long ones cut.
 fn short(set: &str) -> String {
     if set.len() <= 40 {
@@ -380,16 +465,21 @@ mod tests {
     #[test]
     fn batches_are_cut_by_count_and_bytes() {
         let c: Vec<(u32, u64)> = (1..=10).map(|u| (u, 10)).collect();
-        let p = plan_batches(&c, 4, u64::MAX);
+        let p = plan_batches(&c, 4, (u64::MAX, u64::MAX));
         assert_eq!(
             p.iter().map(|p| p.uids.len()).collect::<Vec<_>>(),
             vec![4, 4, 2]
         );
         let big = vec![(1, BATCH_BYTES), (2, 1), (3, BATCH_BYTES * 2)];
-        let p = plan_batches(&big, 100, u64::MAX);
+        let p = plan_batches(&big, 100, (u64::MAX, u64::MAX));
         assert_eq!(p.len(), 3, "a message over the byte bound goes alone");
+        // By its structure: counting the partial threshold's bytes only.
+        let p = plan_batches(&big, 100, (u64::MAX, 1000));
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].uids, vec![2]);
+        assert_eq!(p[0].partial, vec![1, 3]);
         // Over the size limit: its header only, counting no bytes.
-        let p = plan_batches(&big, 100, BATCH_BYTES);
+        let p = plan_batches(&big, 100, (BATCH_BYTES, u64::MAX));
         assert_eq!(p.len(), 2);
         assert_eq!(p[1].uids, vec![2]);
         assert_eq!(p[1].too_large, vec![(3, BATCH_BYTES * 2)]);

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::io::{BufRead, Read, Write};
 
 use super::connect::Shared;
+use super::partial::{self, Node};
 
 /// What a body fetch returned: (UID, bytes) of each message, and (UID,
 /// size) of each the server sent larger than the limit, whose bytes were
@@ -109,27 +110,132 @@ pub(super) fn fetch_sizes(
     Ok(out)
 }
 
+/// `UID FETCH set (UID BODYSTRUCTURE)` under `tag`: each message's MIME
+/// tree (RFC 3501 section 7.4.2). A message whose structure does not parse
+/// (or nests too deep) is left out, said in a log line: the caller fetches
+/// it whole.
+pub(super) fn fetch_structures(
+    shared: &Shared,
+    tag: &str,
+    set: &str,
+) -> std::io::Result<HashMap<u32, Node>> {
+    use imap_proto::AttributeValue;
+    let mut out = HashMap::new();
+    let cmd = [(tag.to_string(), format!("UID FETCH {set} (UID BODYSTRUCTURE)"))];
+    fetch_many(shared, &cmd, 0, true, |attrs, _| {
+        let (mut uid, mut tree) = (None, None);
+        for a in attrs {
+            match a {
+                AttributeValue::Uid(u) => uid = Some(u),
+                AttributeValue::BodyStructure(s) => tree = Node::of(&s),
+                _ => {}
+            }
+        }
+        if let (Some(uid), Some(tree)) = (uid, tree) {
+            out.insert(uid, tree);
+        }
+    })?;
+    Ok(out)
+}
+
+/// Commands in flight at once when fetching sections: a few KB of
+/// commands, so the writes never wait on a server that is busy writing.
+const WINDOW: usize = 32;
+
+/// For each (UID, sections), `UID FETCH uid (UID BODY.PEEK[s1] ...)`,
+/// pipelined ([`WINDOW`] commands at a time, RFC 3501 section 5.5), tagged
+/// `{tag}.{n}`: each message's sections by name ([`partial::section_name`]).
+/// BODY.PEEK never sets \Seen (section 6.4.5). A section larger than `max`
+/// is dropped; the message then lacks it.
+pub(super) fn fetch_sections(
+    shared: &Shared,
+    tag: &str,
+    wanted: &[(u32, Vec<String>)],
+    max: u64,
+) -> std::io::Result<HashMap<u32, HashMap<String, Vec<u8>>>> {
+    use imap_proto::AttributeValue;
+    let mut out: HashMap<u32, HashMap<String, Vec<u8>>> = HashMap::new();
+    for (w, window) in wanted.chunks(WINDOW).enumerate() {
+        let cmds: Vec<(String, String)> = window
+            .iter()
+            .enumerate()
+            .map(|(i, (uid, sections))| {
+                let items: Vec<String> =
+                    sections.iter().map(|s| format!("BODY.PEEK[{s}]")).collect();
+                (
+                    format!("{tag}.{}", w * WINDOW + i),
+                    format!("UID FETCH {uid} (UID {})", items.join(" ")),
+                )
+            })
+            .collect();
+        fetch_many(shared, &cmds, max, false, |attrs, dropped| {
+            let mut uid = None;
+            let mut got = HashMap::new();
+            for a in attrs {
+                match a {
+                    AttributeValue::Uid(u) => uid = Some(u),
+                    AttributeValue::BodySection {
+                        section,
+                        data: Some(d),
+                        ..
+                    } => {
+                        got.insert(partial::section_name(&section), d.into_owned());
+                    }
+                    _ => {}
+                }
+            }
+            // A section over the limit came back as nothing: the message
+            // is not put together from it.
+            if let (Some(uid), None) = (uid, dropped) {
+                out.entry(uid).or_default().extend(got);
+            }
+        })?;
+    }
+    Ok(out)
+}
+
 /// Send `UID FETCH set items` under `tag` on the session's stream and hand
 /// each FETCH response's attributes to `each`, with the size of a literal
-/// over `max` that was dropped (0: no literal expected). Each response is
-/// read whole (`read_response`, literals by their announced length) and
-/// parsed once with imap-proto, the parser the imap crate uses.
+/// over `max` that was dropped (0: no literal expected).
 fn uid_fetch(
     shared: &Shared,
     tag: &str,
     set: &str,
     items: &str,
     max: u64,
+    each: impl FnMut(Vec<imap_proto::AttributeValue<'_>>, Option<u64>),
+) -> std::io::Result<()> {
+    let cmd = [(tag.to_string(), format!("UID FETCH {set} {items}"))];
+    fetch_many(shared, &cmd, max, false, each)
+}
+
+/// Send the (tag, command) pairs at once on the session's stream and hand
+/// each FETCH response's attributes to `each` until every tag is done. Each
+/// response is read whole (`read_response`, literals by their announced
+/// length) and parsed once with imap-proto, the parser the imap crate uses.
+/// `lenient`: a FETCH response that does not parse is logged and passed
+/// over (the reader stays in step: it was read by its literals).
+fn fetch_many(
+    shared: &Shared,
+    cmds: &[(String, String)],
+    max: u64,
+    lenient: bool,
     mut each: impl FnMut(Vec<imap_proto::AttributeValue<'_>>, Option<u64>),
 ) -> std::io::Result<()> {
     use imap_proto::{Response, Status};
     let bad = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
     let mut stream = shared.clone();
-    stream.write_all(format!("{tag} UID FETCH {set} {items}\r\n").as_bytes())?;
+    let mut wire = Vec::new();
+    for (tag, cmd) in cmds {
+        wire.extend_from_slice(format!("{tag} {cmd}\r\n").as_bytes());
+    }
+    stream.write_all(&wire)?;
     stream.flush()?;
+    let mut open: std::collections::HashSet<&str> =
+        cmds.iter().map(|(t, _)| t.as_str()).collect();
     let mut reader = std::io::BufReader::with_capacity(64 * 1024, stream);
     let mut response = Vec::new();
-    loop {
+    while !open.is_empty() {
         response.clear();
         let dropped = read_response(&mut reader, &mut response, max)?;
         match imap_proto::parser::parse_response(&response) {
@@ -142,14 +248,14 @@ fn uid_fetch(
                     information,
                     ..
                 },
-            )) if t.0 == tag => {
-                return match status {
-                    Status::Ok => Ok(()),
-                    other => Err(bad(format!(
-                        "the server answered {other:?}: {}",
+            )) if open.contains(t.0.as_str()) => {
+                open.remove(t.0.as_str());
+                if status != Status::Ok {
+                    return Err(bad(format!(
+                        "the server answered {status:?}: {}",
                         information.unwrap_or_default()
-                    ))),
-                };
+                    )));
+                }
             }
             Ok((
                 _,
@@ -169,12 +275,19 @@ fn uid_fetch(
             }
             // EXISTS, EXPUNGE, RECENT, OK notices: nothing to do here.
             Ok(_) => {}
+            Err(_) if lenient && response.starts_with(b"* ") => {
+                let head = String::from_utf8_lossy(&response[..response.len().min(120)]);
+                tracing::info!(
+                    "a FETCH response that does not parse ({head}): its message is fetched whole"
+                );
+            }
             Err(_) => {
                 let head = String::from_utf8_lossy(&response[..response.len().min(120)]);
                 return Err(bad(format!("cannot parse the server's response: {head}")));
             }
         }
     }
+    Ok(())
 }
 
 /// The most bytes of a line (outside literals) kept: a server that sends
