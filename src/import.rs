@@ -111,8 +111,11 @@ fn prepare_too_large(header: Vec<u8>, size: u64, location: Location, owner: &Own
 
 /// What a producer hands to the pipeline, in order.
 pub(crate) enum Item {
-    /// A raw message and where it was found.
-    Mail(Vec<u8>, Location),
+    /// A raw message, its content hash, and where it was found.
+    Mail(Vec<u8>, String, Location),
+    /// A message whose bytes were handed over already in this run: its
+    /// content hash and where it was found (nothing to parse or judge).
+    Copy(String, Location),
     /// A message over the size limit: its header, its full size, and where it was found.
     TooLarge(Vec<u8>, u64, Location),
     /// A large message fetched without its attachments: its header and text
@@ -204,7 +207,10 @@ pub(crate) struct Feeder {
     /// Bytes handed over since the last commit.
     uncommitted: usize,
     flight: Arc<InFlight>,
+    /// The content hashes of the messages handed over, as `message::hash_key`s.
+    handed: HashSet<u128>,
 }
+
 
 impl Feeder {
     /// Messages and bytes per chunk.
@@ -213,9 +219,16 @@ impl Feeder {
     /// A feeder that commits by itself also commits after this many bytes.
     const BATCH_BYTES: usize = 16 << 20;
 
+    /// A byte-identical copy of a message handed over before in this run
+    /// (list archives hold many: 17,186 of R-devel's 77,381) goes as its hash
+    /// only: the store adds its place to the first copy's row.
     pub fn send(&mut self, raw: Vec<u8>, location: Location) -> Result<()> {
+        let hash = crate::message::content_hash(&raw);
+        if !self.handed.insert(crate::message::hash_key(&hash)) {
+            return self.item(Item::Copy(hash, location));
+        }
         self.hand_over(raw.len())?;
-        self.item(Item::Mail(raw, location))
+        self.item(Item::Mail(raw, hash, location))
     }
 
     /// A message over the size limit, as its header and its full size.
@@ -331,6 +344,7 @@ pub(crate) fn pipeline(
                 since_commit: 0,
                 uncommitted: 0,
                 flight: feeder_flight,
+                handed: HashSet::new(),
             };
             // What was handed over before a failure is stored all the same.
             let produced = produce(&mut feeder);
@@ -379,9 +393,9 @@ pub(crate) fn pipeline(
 /// A worker's part: parse and judge a message, unless its bytes are known.
 fn judge(item: Item, known: &HashSet<String>, owner: &Owner, lessons: &Lessons) -> Done {
     match item {
-        Item::Mail(raw, location) => {
+        Item::Copy(hash, location) => Done::Mail(Box::new(Incoming::seen(hash, location)), 0),
+        Item::Mail(raw, hash, location) => {
             let n = raw.len();
-            let hash = crate::message::content_hash(&raw);
             let mut inc = if known.contains(&hash) {
                 Incoming::seen(hash, location)
             } else {

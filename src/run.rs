@@ -192,6 +192,12 @@ pub(crate) fn say_fetch(reports: &[AccountReport], store: &Store, say: Say) {
                     f.counts.too_large
                 ));
             }
+            if f.counts.partial > 0 {
+                line.push_str(&format!(
+                    ", {} large ones without their attachments (`allears show` lists what was left on the server)",
+                    f.counts.partial
+                ));
+            }
             if f.resynced {
                 line.push_str(" (UIDVALIDITY changed: folder synced again)");
             }

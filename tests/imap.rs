@@ -1457,3 +1457,180 @@ fn a_non_ascii_folder_is_matched_and_named_in_utf8() {
         check.stdout
     );
 }
+
+/// Base64 lines of bytes that do not compress (an LCG), `n` bytes in all:
+/// an attachment's body as it travels.
+fn noise_base64(n: usize) -> String {
+    const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut out = String::with_capacity(n + n / 38);
+    for i in 0..n {
+        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        out.push(B64[(x >> 58) as usize] as char);
+        if i % 76 == 75 {
+            out.push_str("\r\n");
+        }
+    }
+    out
+}
+
+/// Issue 17, part 2: a large message is fetched by its structure, its
+/// header and text parts only; the store keeps the parts it left on the
+/// server, `show` lists them, flags stay as they were, and the message is
+/// judged exactly as the whole file is by `import`, before and after
+/// `reclassify`.
+#[test]
+fn a_large_message_is_fetched_without_its_attachments_and_judged_the_same() {
+    need_dovecot!("a_large_message_is_fetched_without_its_attachments_and_judged_the_same");
+    let d = Dovecot::start();
+    let pdf = noise_base64(400_000);
+    let zip = noise_base64(120_000);
+    let fwd_body = "forwarded line\r\n".repeat(8000);
+    let with_attachments = format!(
+        "Message-ID: <att@readers.example>\r\nFrom: Reader Att <att@readers.example>\r\nTo: Robin Ellis <robin@ellis-on-it.example>\r\n\
+         Subject: =?utf-8?q?Caf=C3=A9?= notes, could you write about them?\r\nDate: Mon, 02 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"==outer==\"\r\n\r\nThis is a multi-part message.\r\n\
+         --==outer==\r\nContent-Type: multipart/alternative; boundary=inner\r\n\r\n\
+         --inner\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n\
+         Hi Robin, could you write about caf=C3=A9 logs? I attached the report.\r\n\
+         --inner\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Hi Robin, could you write about caf\u{e9} logs? I attached the report.</p>\r\n\
+         --inner--\r\n\r\n\
+         --==outer==\r\nContent-Type: application/pdf; name=\"report.pdf\"\r\nContent-Disposition: attachment; filename=\"report.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{pdf}\r\n\
+         --==outer==\r\nContent-Type: application/pgp-signature; name=\"signature.asc\"\r\n\r\n-----BEGIN PGP SIGNATURE-----\r\nabc\r\n-----END PGP SIGNATURE-----\r\n\
+         --==outer==\r\nContent-Type: message/rfc822\r\n\r\nMessage-ID: <inner@elsewhere.example>\r\nFrom: Someone <someone@elsewhere.example>\r\nSubject: the original\r\n\r\n{fwd_body}\r\n\
+         --==outer==--\r\n"
+    );
+    // One part only, not text: its header is all there is to keep.
+    let only_zip = format!(
+        "Message-ID: <zip@readers.example>\r\nFrom: Reader Zip <zip@readers.example>\r\nTo: Robin Ellis <robin@ellis-on-it.example>\r\n\
+         Subject: the archive\r\nDate: Mon, 02 Nov 2026 11:00:00 +0000\r\nMIME-Version: 1.0\r\n\
+         Content-Type: application/zip; name=\"data.zip\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{zip}\r\n"
+    );
+    // Large, and all text: fetched whole.
+    let long_text = mail(
+        "long@readers.example",
+        "Reader Long <long@readers.example>",
+        "A long question",
+        "",
+        &"Could you write about long messages? ".repeat(2000),
+    );
+    let small = reader_mail(1);
+    let all = [
+        with_attachments.clone().into_bytes(),
+        only_zip.clone().into_bytes(),
+        long_text.clone(),
+        small.clone(),
+    ];
+    {
+        let mut s = d.session("robin");
+        for (i, raw) in all.iter().enumerate() {
+            let flags: &[&str] = if i == 0 { &["\\Flagged"] } else { &[] };
+            s.append("INBOX", raw, flags);
+        }
+    }
+    let before = d.session("robin").flags("INBOX");
+    let env = env_with(
+        &[("main", "robin-pw")],
+        &account(&d, "main", "robin", Via::Implicit, "[\"INBOX\"]", ""),
+    );
+    let r = env.run(&["--debug", "fetch"]);
+    assert!(r.status.success(), "{}", r.stderr);
+    let line = summary_line(&r.stderr, "main/INBOX");
+    assert!(line.contains("4 new"), "{line}");
+    assert!(
+        line.contains("2 large ones without their attachments"),
+        "{line}"
+    );
+    assert!(
+        r.stderr.contains("2 large message(s) by their structure"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        before,
+        d.session("robin").flags("INBOX"),
+        "BODY.PEEK only: no flag changes"
+    );
+
+    // The attachments are not in the store: what it keeps of the two is small.
+    let db = rusqlite::Connection::open(env.path().join("allears.db")).unwrap();
+    let kept: Vec<(String, i64)> = {
+        let mut q = db
+            .prepare("SELECT m.message_id, length(r.bytes) FROM messages m JOIN raw r ON r.message = m.id ORDER BY m.id")
+            .unwrap();
+        q.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let size_of = |id: &str| kept.iter().find(|k| k.0 == id).unwrap().1;
+    assert!(size_of("att@readers.example") < 8_000, "{kept:?}");
+    assert!(size_of("zip@readers.example") < 2_000, "{kept:?}");
+    drop(db);
+
+    // `show` says so and lists what was left on the server.
+    let shown = env.run(&["show", "<att@readers.example>"]).ok();
+    assert!(shown.contains("Stored without its attachments"), "{shown}");
+    assert!(
+        shown.contains("Left on the server: report.pdf (application/pdf, 400.9 KB, part 2)"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("(message/rfc822") && shown.contains("part 4)"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("Attachment: signature.asc (application/pgp-signature, 63 bytes)"),
+        "small parts are kept: {shown}"
+    );
+    assert!(!shown.contains("Left on the server: signature.asc"), "{shown}");
+    assert!(shown.contains("could you write about caf\u{e9} logs?"), "{shown}");
+    let zip_shown = env.run(&["show", "<zip@readers.example>"]).ok();
+    assert!(
+        zip_shown.contains("Left on the server: data.zip (application/zip,") && zip_shown.contains("part 1)"),
+        "{zip_shown}"
+    );
+    let long_shown = env.run(&["show", "<long@readers.example>"]).ok();
+    assert!(!long_shown.contains("Stored without"), "{long_shown}");
+
+    // Judged as the whole files are, and again after reclassify.
+    let judged = |env: &Env| -> Vec<serde_json::Value> {
+        let mut v: Vec<serde_json::Value> = env
+            .run(&["messages", "--json"])
+            .json_lines()
+            .into_iter()
+            .map(|mut m| {
+                m.as_object_mut().unwrap().remove("places");
+                m
+            })
+            .collect();
+        v.sort_by_key(|m| m["message_id"].as_str().unwrap_or("").to_string());
+        v
+    };
+    let fetched = judged(&env);
+    let whole = env_with(&[], "");
+    for (i, raw) in all.iter().enumerate() {
+        whole.write(&format!("mail/{i}.eml"), raw);
+    }
+    whole.run(&["import", "mail"]).ok();
+    assert_eq!(fetched, judged(&whole));
+    assert_eq!(fetched.len(), 4);
+    assert!(
+        fetched
+            .iter()
+            .any(|m| m["message_id"] == "att@readers.example" && m["asks_owner"] == true),
+        "{fetched:?}"
+    );
+    env.run(&["reclassify"]).ok();
+    assert_eq!(fetched, judged(&env), "reclassify judges what was kept the same");
+
+    // Off: every message whole, attachments and all.
+    let env_whole = env_with(
+        &[("main", "robin-pw")],
+        &account(&d, "main", "robin", Via::Implicit, "[\"INBOX\"]", "partial_over_kb = 0"),
+    );
+    env_whole.run(&["fetch"]).ok();
+    let shown = env_whole.run(&["show", "<att@readers.example>"]).ok();
+    assert!(!shown.contains("Stored without"), "{shown}");
+    assert!(shown.contains("Attachment: report.pdf (application/pdf"), "{shown}");
+}

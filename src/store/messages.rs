@@ -132,6 +132,8 @@ pub(crate) struct Counts {
     pub failed: usize,
     /// Stored as its header only: larger than `[store] max_message_mb`.
     pub too_large: usize,
+    /// Stored without its attachments (fetched by its structure over IMAP).
+    pub partial: usize,
     /// New or changed facts about known messages (a new place, found in Sent),
     /// beside the new messages: threads and answers need a look only if any.
     pub changed: usize,
@@ -143,6 +145,7 @@ impl std::ops::AddAssign for Counts {
         self.known += o.known;
         self.failed += o.failed;
         self.too_large += o.too_large;
+        self.partial += o.partial;
         self.changed += o.changed;
     }
 }
@@ -257,11 +260,16 @@ impl Store {
             for inc in batch {
                 let m = &inc.msg;
                 let mut message_id = std::borrow::Cow::Borrowed(m.message_id.as_str());
+                let key = crate::message::hash_key(&m.content_hash);
                 let existing = if inc.seen {
-                    // Stored already with these very bytes: only the place may be new.
-                    let id: i64 = by_hash
+                    // Stored already with these very bytes, or a copy of a
+                    // message found by its Message-ID earlier in this run:
+                    // only the place may be new.
+                    let id: Option<i64> = by_hash
                         .query_row([&m.content_hash], |r| r.get(0))
-                        .optional()?
+                        .optional()?;
+                    let id = id
+                        .or_else(|| s.copies.get(&key).copied())
                         .context("a message known by its bytes is no longer stored")?;
                     Some(id)
                 } else {
@@ -285,6 +293,9 @@ impl Store {
                 let id = match existing {
                     Some(id) => {
                         counts.known += 1;
+                        if !inc.seen {
+                            s.copies.insert(key, id);
+                        }
                         // The owner's list post echoed back is the same message as the sent copy.
                         if inc.location.sent {
                             counts.changed += mark_own.execute([id])?;
@@ -337,6 +348,7 @@ impl Store {
                             c => (&inc.raw, c),
                         };
                         keep_raw.execute(params![id, codec as i64, bytes])?;
+                        counts.partial += usize::from(!inc.skipped.is_empty());
                         for p in &inc.skipped {
                             let size = i64::try_from(p.size).unwrap_or(i64::MAX);
                             keep_skipped.execute(params![id, p.part, p.mime, p.name, size])?;

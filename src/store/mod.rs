@@ -62,6 +62,11 @@ pub(crate) struct Store {
     /// How deep in [`Store::transaction`] calls we are: only the outermost
     /// begins and commits.
     depth: u32,
+    /// Messages found stored by their Message-ID in this process, by the
+    /// `message::hash_key` of the bytes they came as: a byte-identical copy
+    /// later in the run (`Incoming::seen`) finds its row here when those
+    /// bytes differ from the stored ones.
+    copies: std::collections::HashMap<u128, i64>,
 }
 
 /// A stored state name this allears does not know (a newer allears wrote it,
@@ -243,7 +248,11 @@ impl Store {
                 return Err(e.context(format!("bringing the store to schema version {to}")));
             }
         }
-        Ok(Store { conn, depth: 0 })
+        Ok(Store {
+            conn,
+            depth: 0,
+            copies: Default::default(),
+        })
     }
 
     /// Run `f` in one transaction: committed when it returns Ok, rolled back
@@ -265,6 +274,10 @@ impl Store {
         });
         if r.is_err() && !self.conn.is_autocommit() {
             let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        if r.is_err() {
+            // It may name rows the rollback took back.
+            self.copies.clear();
         }
         r
     }
