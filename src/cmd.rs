@@ -67,9 +67,11 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
     let db = config.db_path();
     let wait = config.store.lock_timeout();
     // One allears at a time on a store; the daemon takes it round by round.
+    let opened = std::time::Instant::now();
     let lock = RunLock::take(&db, wait, cli.command.name())?;
     let mut store = Store::open(&db, wait)?;
     let judged = analyze::ensure_current(&mut store, &config)?;
+    tracing::debug!("store open and current in {:.2?}", opened.elapsed());
     if judged > 0 {
         note(&format!(
             "the rules or your [owner] changed: judged {judged} stored message(s) again"

@@ -1219,6 +1219,18 @@ fn bench_fetch() {
     {
         println!("  {l}");
     }
+    // Where a no-op's time goes: two more, with their stages' timings.
+    for _ in 0..2 {
+        let (took, out) = allears(&["--debug", "fetch"]);
+        println!("allears no-op (--debug)  {took:.3?}");
+        for l in String::from_utf8_lossy(&out.stderr).lines().filter(|l| {
+            ["store open", "logged in", "listed in", "STATUS in", "logged out"]
+                .iter()
+                .any(|k| l.contains(k))
+        }) {
+            println!("  {}", l.trim());
+        }
+    }
 }
 
 #[test]

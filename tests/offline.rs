@@ -24,6 +24,35 @@ fn importing_twice_changes_nothing() {
     assert_eq!(before, env.run(&["messages", "--json"]).ok());
 }
 
+/// Byte-identical copies in one run are stored once with every place, both
+/// when the first copy is new and when it is known by its Message-ID with
+/// other bytes (CRLF instead of LF here); messages without an id too.
+#[test]
+fn copies_in_one_run_are_stored_once_with_all_their_places() {
+    let env = Env::new();
+    let a = "Message-ID: <a@x>\nFrom: r@x.example\nSubject: hi\n\nCould you help?\n";
+    let b = "Message-ID: <b@x>\nFrom: s@x.example\nSubject: again\n\nCould you write about it?\n";
+    let no_id = "From: t@x.example\nSubject: no id\n\nhello\n";
+    env.write("first/b.eml", b.replace('\n', "\r\n"));
+    env.run(&["import", "first"]).ok();
+    for (name, raw) in [("a1", a), ("a2", a), ("b1", b), ("b2", b), ("n1", no_id), ("n2", no_id)] {
+        env.write(&format!("mail/{name}.eml"), raw);
+    }
+    let r = env.run(&["import", "mail"]);
+    assert!(
+        r.stderr.contains("imported 2 new message(s), 4 already known"),
+        "{}",
+        r.stderr
+    );
+    let msgs = env.run(&["messages", "--json"]).json_lines();
+    assert_eq!(msgs.len(), 3, "{msgs:?}");
+    for m in &msgs {
+        let places = m["places"].as_array().unwrap().len();
+        let want = if m["message_id"] == "b@x" { 3 } else { 2 };
+        assert_eq!(places, want, "{m}");
+    }
+}
+
 #[test]
 fn a_wrong_config_names_the_key_and_the_file() {
     let env = Env::with_config(&owner_config("[digest]\noutptu = \"x\"\n"));

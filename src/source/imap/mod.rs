@@ -82,6 +82,7 @@ fn fetch_account(store: &mut Store, config: &Config, account: &Account) -> Accou
         account: account.name.clone(),
         ..AccountReport::default()
     };
+    let t = std::time::Instant::now();
     let (mut session, shared) = match connect::login_shared(config, account) {
         Ok(s) => s,
         Err(e) => {
@@ -89,6 +90,8 @@ fn fetch_account(store: &mut Store, config: &Config, account: &Account) -> Accou
             return report;
         }
     };
+    tracing::debug!("{}: connected and logged in in {:.2?}", account.name, t.elapsed());
+    let t = std::time::Instant::now();
     let folders = match folders::folders_to_fetch(&mut session, account) {
         Ok(f) => f,
         Err(e) => {
@@ -96,6 +99,7 @@ fn fetch_account(store: &mut Store, config: &Config, account: &Account) -> Accou
             return report;
         }
     };
+    tracing::debug!("{}: folders listed in {:.2?}", account.name, t.elapsed());
     for missing in &folders.missing {
         report.folders.push(FolderReport {
             folder: missing.clone(),
@@ -131,7 +135,9 @@ fn fetch_account(store: &mut Store, config: &Config, account: &Account) -> Accou
         }
         report.folders.push(fr);
     }
+    let t = std::time::Instant::now();
     let _ = session.logout();
+    tracing::debug!("{}: logged out in {:.2?}", account.name, t.elapsed());
     report
 }
 

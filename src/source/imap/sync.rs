@@ -65,8 +65,15 @@ pub(super) fn sync_folder(
     // folder (RFC 3501 6.3.10), which on a server with 170,000 messages in
     // it costs more than the rest of a no-op run. A folder that cannot be
     // asked so is opened as before.
-    if let Some(cp) = store.checkpoint(&account.name, folder)?
-        && let Ok(status) = session.status(&target.wire, "(UIDNEXT UIDVALIDITY)")
+    let t = Instant::now();
+    let checkpoint = store.checkpoint(&account.name, folder)?;
+    let status = match checkpoint {
+        Some(_) => session.status(&target.wire, "(UIDNEXT UIDVALIDITY)").ok(),
+        None => None,
+    };
+    tracing::debug!("{}/{folder}: checkpoint and STATUS in {:.2?}", account.name, t.elapsed());
+    if let Some(cp) = checkpoint
+        && let Some(status) = status
         && status.uid_validity == Some(cp.uidvalidity)
         && status
             .uid_next
