@@ -1646,3 +1646,58 @@ fn a_large_message_is_fetched_without_its_attachments_and_judged_the_same() {
     assert!(!shown.contains("Stored without"), "{shown}");
     assert!(shown.contains("Attachment: report.pdf (application/pdf"), "{shown}");
 }
+
+/// Many large messages in several batches: the section fetches are
+/// pipelined a window at a time, and every message comes back with its own
+/// text and its own part left out, none lost, none mixed up.
+#[test]
+fn many_large_messages_are_fetched_by_parts_in_pipelined_windows() {
+    need_dovecot!("many_large_messages_are_fetched_by_parts_in_pipelined_windows");
+    let d = Dovecot::start();
+    let n = 75;
+    d.bulk_write(
+        "robin",
+        "INBOX",
+        (0..n).map(|i| {
+            format!(
+                "Message-ID: <p{i}@readers.example>\r\nFrom: Reader {i} <r{i}@readers.example>\r\nTo: robin@ellis-on-it.example\r\n\
+                 Subject: photo {i}\r\nDate: Mon, 02 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n\
+                 Content-Type: multipart/mixed; boundary=b{i}\r\n\r\n--b{i}\r\nContent-Type: text/plain\r\n\r\n\
+                 Could you write about photo number {i}?\r\n--b{i}\r\nContent-Type: image/jpeg; name=\"p{i}.jpg\"\r\n\
+                 Content-Transfer-Encoding: base64\r\n\r\n{}\r\n--b{i}--\r\n",
+                noise_base64(6000 + i)
+            )
+            .into_bytes()
+        }),
+    );
+    let env = env_with(
+        &[("main", "robin-pw")],
+        &account(
+            &d,
+            "main",
+            "robin",
+            Via::Implicit,
+            "[\"INBOX\"]",
+            "partial_over_kb = 1\nbatch = 40",
+        ),
+    );
+    let r = env.run(&["fetch"]);
+    assert!(r.status.success(), "{}", r.stderr);
+    let line = summary_line(&r.stderr, "main/INBOX");
+    assert!(line.contains(&format!("{n} new")), "{line}");
+    assert!(
+        line.contains(&format!("{n} large ones without their attachments")),
+        "{line}"
+    );
+    for i in [0, 31, 32, 39, 40, 74] {
+        let shown = env.run(&["show", &format!("<p{i}@readers.example>")]).ok();
+        assert!(
+            shown.contains(&format!("Could you write about photo number {i}?")),
+            "{shown}"
+        );
+        assert!(
+            shown.contains(&format!("Left on the server: p{i}.jpg (image/jpeg,")),
+            "{shown}"
+        );
+    }
+}
