@@ -693,7 +693,11 @@ fn show(store: &Store, config: &Config, id: &str) -> Result<ExitCode> {
             "Stored without its attachments: these parts were left on the IMAP server"
         )?;
         for p in &skipped {
-            let name = if p.name.is_empty() { "(no name)" } else { &p.name };
+            let name = if p.name.is_empty() {
+                "(no name)"
+            } else {
+                &p.name
+            };
             writeln!(
                 w,
                 "Left on the server: {} ({}, {}, part {})",

@@ -211,7 +211,6 @@ pub(crate) struct Feeder {
     handed: HashSet<u128>,
 }
 
-
 impl Feeder {
     /// Messages and bytes per chunk.
     const CHUNK: usize = 32;

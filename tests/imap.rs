@@ -1224,9 +1224,15 @@ fn bench_fetch() {
         let (took, out) = allears(&["--debug", "fetch"]);
         println!("allears no-op (--debug)  {took:.3?}");
         for l in String::from_utf8_lossy(&out.stderr).lines().filter(|l| {
-            ["store open", "logged in", "listed in", "STATUS in", "logged out"]
-                .iter()
-                .any(|k| l.contains(k))
+            [
+                "store open",
+                "logged in",
+                "listed in",
+                "STATUS in",
+                "logged out",
+            ]
+            .iter()
+            .any(|k| l.contains(k))
         }) {
             println!("  {}", l.trim());
         }
@@ -1595,11 +1601,18 @@ fn a_large_message_is_fetched_without_its_attachments_and_judged_the_same() {
         shown.contains("Attachment: signature.asc (application/pgp-signature, 63 bytes)"),
         "small parts are kept: {shown}"
     );
-    assert!(!shown.contains("Left on the server: signature.asc"), "{shown}");
-    assert!(shown.contains("could you write about caf\u{e9} logs?"), "{shown}");
+    assert!(
+        !shown.contains("Left on the server: signature.asc"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("could you write about caf\u{e9} logs?"),
+        "{shown}"
+    );
     let zip_shown = env.run(&["show", "<zip@readers.example>"]).ok();
     assert!(
-        zip_shown.contains("Left on the server: data.zip (application/zip,") && zip_shown.contains("part 1)"),
+        zip_shown.contains("Left on the server: data.zip (application/zip,")
+            && zip_shown.contains("part 1)"),
         "{zip_shown}"
     );
     let long_shown = env.run(&["show", "<long@readers.example>"]).ok();
@@ -1634,17 +1647,31 @@ fn a_large_message_is_fetched_without_its_attachments_and_judged_the_same() {
         "{fetched:?}"
     );
     env.run(&["reclassify"]).ok();
-    assert_eq!(fetched, judged(&env), "reclassify judges what was kept the same");
+    assert_eq!(
+        fetched,
+        judged(&env),
+        "reclassify judges what was kept the same"
+    );
 
     // Off: every message whole, attachments and all.
     let env_whole = env_with(
         &[("main", "robin-pw")],
-        &account(&d, "main", "robin", Via::Implicit, "[\"INBOX\"]", "partial_over_kb = 0"),
+        &account(
+            &d,
+            "main",
+            "robin",
+            Via::Implicit,
+            "[\"INBOX\"]",
+            "partial_over_kb = 0",
+        ),
     );
     env_whole.run(&["fetch"]).ok();
     let shown = env_whole.run(&["show", "<att@readers.example>"]).ok();
     assert!(!shown.contains("Stored without"), "{shown}");
-    assert!(shown.contains("Attachment: report.pdf (application/pdf"), "{shown}");
+    assert!(
+        shown.contains("Attachment: report.pdf (application/pdf"),
+        "{shown}"
+    );
 }
 
 /// Many large messages in several batches: the section fetches are

@@ -35,12 +35,20 @@ fn copies_in_one_run_are_stored_once_with_all_their_places() {
     let no_id = "From: t@x.example\nSubject: no id\n\nhello\n";
     env.write("first/b.eml", b.replace('\n', "\r\n"));
     env.run(&["import", "first"]).ok();
-    for (name, raw) in [("a1", a), ("a2", a), ("b1", b), ("b2", b), ("n1", no_id), ("n2", no_id)] {
+    for (name, raw) in [
+        ("a1", a),
+        ("a2", a),
+        ("b1", b),
+        ("b2", b),
+        ("n1", no_id),
+        ("n2", no_id),
+    ] {
         env.write(&format!("mail/{name}.eml"), raw);
     }
     let r = env.run(&["import", "mail"]);
     assert!(
-        r.stderr.contains("imported 2 new message(s), 4 already known"),
+        r.stderr
+            .contains("imported 2 new message(s), 4 already known"),
         "{}",
         r.stderr
     );

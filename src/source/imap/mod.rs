@@ -24,8 +24,8 @@
 mod check;
 mod connect;
 mod folders;
-mod sync;
 mod partial;
+mod sync;
 mod wire;
 
 use anyhow::{Result, bail};
@@ -90,7 +90,11 @@ fn fetch_account(store: &mut Store, config: &Config, account: &Account) -> Accou
             return report;
         }
     };
-    tracing::debug!("{}: connected and logged in in {:.2?}", account.name, t.elapsed());
+    tracing::debug!(
+        "{}: connected and logged in in {:.2?}",
+        account.name,
+        t.elapsed()
+    );
     let t = std::time::Instant::now();
     let folders = match folders::folders_to_fetch(&mut session, account) {
         Ok(f) => f,

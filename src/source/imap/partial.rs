@@ -49,7 +49,10 @@ pub(super) enum Node {
         octets: u32,
     },
     /// A message/rfc822 part: its header is kept, its body is not read.
-    Message { name: String, octets: u32 },
+    Message {
+        name: String,
+        octets: u32,
+    },
 }
 
 impl Node {
@@ -187,7 +190,11 @@ fn body_section(path: &str) -> String {
 
 /// The part number `show` gives: a message that is not multipart is part 1.
 fn part_number(path: &str) -> String {
-    if path.is_empty() { "1".to_string() } else { path.to_string() }
+    if path.is_empty() {
+        "1".to_string()
+    } else {
+        path.to_string()
+    }
 }
 
 /// A FETCH response's section name as [`sections`] spells it.
@@ -324,7 +331,11 @@ mod tests {
         Node::Single {
             mime: mime.into(),
             attachment,
-            name: if attachment { "f.pdf".into() } else { String::new() },
+            name: if attachment {
+                "f.pdf".into()
+            } else {
+                String::new()
+            },
             octets,
         }
     }

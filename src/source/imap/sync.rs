@@ -71,7 +71,11 @@ pub(super) fn sync_folder(
         Some(_) => session.status(&target.wire, "(UIDNEXT UIDVALIDITY)").ok(),
         None => None,
     };
-    tracing::debug!("{}/{folder}: checkpoint and STATUS in {:.2?}", account.name, t.elapsed());
+    tracing::debug!(
+        "{}/{folder}: checkpoint and STATUS in {:.2?}",
+        account.name,
+        t.elapsed()
+    );
     if let Some(cp) = checkpoint
         && let Some(status) = status
         && status.uid_validity == Some(cp.uidvalidity)
@@ -234,8 +238,7 @@ fn plan_batches(
         } else {
             size.min(partial_over)
         };
-        if cur.len() > 0 && (cur.len() >= batch || (counted > 0 && bytes + counted > BATCH_BYTES))
-        {
+        if cur.len() > 0 && (cur.len() >= batch || (counted > 0 && bytes + counted > BATCH_BYTES)) {
             plans.push(std::mem::take(&mut cur));
             bytes = 0;
         }
@@ -440,7 +443,9 @@ fn fetch_partial(
         match partial::assemble(&trees[uid], &sections) {
             Ok((raw, skipped)) => kept.push((*uid, raw, skipped)),
             Err(e) => {
-                tracing::info!("UID {uid}: its parts do not fit its structure ({e}); fetched whole");
+                tracing::info!(
+                    "UID {uid}: its parts do not fit its structure ({e}); fetched whole"
+                );
                 fallback.push(*uid);
             }
         }

@@ -121,7 +121,10 @@ pub(super) fn fetch_structures(
 ) -> std::io::Result<HashMap<u32, Node>> {
     use imap_proto::AttributeValue;
     let mut out = HashMap::new();
-    let cmd = [(tag.to_string(), format!("UID FETCH {set} (UID BODYSTRUCTURE)"))];
+    let cmd = [(
+        tag.to_string(),
+        format!("UID FETCH {set} (UID BODYSTRUCTURE)"),
+    )];
     fetch_many(shared, &cmd, 0, true, |attrs, _| {
         let (mut uid, mut tree) = (None, None);
         for a in attrs {
@@ -231,8 +234,7 @@ fn fetch_many(
     }
     stream.write_all(&wire)?;
     stream.flush()?;
-    let mut open: std::collections::HashSet<&str> =
-        cmds.iter().map(|(t, _)| t.as_str()).collect();
+    let mut open: std::collections::HashSet<&str> = cmds.iter().map(|(t, _)| t.as_str()).collect();
     let mut reader = std::io::BufReader::with_capacity(64 * 1024, stream);
     let mut response = Vec::new();
     while !open.is_empty() {
