@@ -430,6 +430,35 @@ fn store_in_order(
     counts: &mut Counts,
     flight: &InFlight,
 ) -> Result<()> {
+    let stored = store_grouped(store, rx, bar, counts, flight);
+    // Whatever happened, no transaction stays open; what failed is not kept.
+    let ended = store.end_group(stored.is_ok());
+    stored.and(ended)
+}
+
+/// Batches are committed together, in transactions of this many messages
+/// or this long at most: a run cut short loses at most that much work,
+/// which the next run redoes (an IMAP checkpoint commits with its batch).
+/// Measured on R-help's 172,000 messages (local import, one run each on a
+/// shared machine): a commit per batch of 1000 wrote 3.2 GB for a 446 MB
+/// store and took 17.3 s storing; groups of 5000, 1.8 GB and 11.5 s; of
+/// 20,000, 1.4 GB and 11.0 s; one group of 10 s or more, 1.2 GB and 7.9 s.
+/// A larger page cache changed nothing (its dirty pages spill to the WAL
+/// either way) and cost its size in memory.
+const GROUP: usize = 50_000;
+const GROUP_TIME: Duration = Duration::from_secs(10);
+
+fn store_grouped(
+    store: &mut Store,
+    rx: Receiver<Vec<(usize, Done)>>,
+    bar: &ProgressBar,
+    counts: &mut Counts,
+    flight: &InFlight,
+) -> Result<()> {
+    // Counted once committed: a group rolled back stored nothing.
+    let mut group = Counts::default();
+    let mut grouped = 0usize;
+    let mut opened = Instant::now();
     let mut pending: BTreeMap<usize, Done> = BTreeMap::new();
     let mut next = 0usize;
     let mut batch = Vec::with_capacity(BATCH);
@@ -453,9 +482,19 @@ fn store_in_order(
                     let checkpoint = mark
                         .as_ref()
                         .map(|m| (m.account.as_str(), m.folder.as_str(), m.checkpoint));
-                    *counts += store
+                    if grouped == 0 {
+                        store.begin_group()?;
+                        opened = Instant::now();
+                    }
+                    group += store
                         .save_batch(&batch, checkpoint)
                         .with_context(|| format!("storing {} message(s)", batch.len()))?;
+                    grouped += batch.len().max(1);
+                    if grouped >= GROUP || opened.elapsed() >= GROUP_TIME {
+                        store.end_group(true)?;
+                        *counts += std::mem::take(&mut group);
+                        grouped = 0;
+                    }
                     bar.inc(batch.len() as u64);
                     batch.clear();
                     // Large messages leave freed memory in the workers'
@@ -474,11 +513,13 @@ fn store_in_order(
     // The channel is closed, so every item has arrived and is in order:
     // what is left came after the producer's last commit.
     if !batch.is_empty() {
-        *counts += store
+        group += store
             .save_batch(&batch, None)
             .with_context(|| format!("storing {} message(s)", batch.len()))?;
         bar.inc(batch.len() as u64);
     }
+    store.end_group(true)?;
+    *counts += group;
     tracing::debug!(
         "waited {waiting:.2?} for judged mail, stored in {storing:.2?}; peak memory so far {}",
         crate::usage::peak_memory()

@@ -200,6 +200,9 @@ impl Store {
         conn.pragma_update(None, "cache_size", -16384)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "wal_autocheckpoint", 2000)?;
+        // A bulk import's transactions make a WAL of hundreds of MB: cut
+        // back after each checkpoint rather than kept at its largest.
+        conn.pragma_update(None, "journal_size_limit", 64i64 << 20)?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
@@ -280,6 +283,45 @@ impl Store {
             self.copies.clear();
         }
         r
+    }
+
+    /// Open a transaction that the batches saved next join, until
+    /// [`Store::end_group`]: bulk imports commit every few thousand
+    /// messages instead of every batch. Each commit writes every page it
+    /// touched to the WAL, and inserts land on random pages of the
+    /// Message-ID and content hash indexes: committed per batch of 500, the
+    /// WAL took 3.2 GB of writes for R-help's 446 MB store.
+    pub fn begin_group(&mut self) -> Result<()> {
+        if self.depth == 0 {
+            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+            self.depth = 1;
+        }
+        Ok(())
+    }
+
+    /// Commit the group [`Store::begin_group`] opened, or roll it back
+    /// (`keep` false: a batch in it failed part way).
+    pub fn end_group(&mut self, keep: bool) -> Result<()> {
+        if self.depth != 1 {
+            return Ok(());
+        }
+        self.depth = 0;
+        if keep {
+            let done = self.conn.execute_batch("COMMIT");
+            if done.is_ok() {
+                return Ok(());
+            }
+            if !self.conn.is_autocommit() {
+                let _ = self.conn.execute_batch("ROLLBACK");
+            }
+            self.copies.clear();
+            return Ok(done?);
+        }
+        if !self.conn.is_autocommit() {
+            self.conn.execute_batch("ROLLBACK")?;
+        }
+        self.copies.clear();
+        Ok(())
     }
 
     /// A file beside the store for advisory locks (`allears.db.send-lock`); none in memory.
