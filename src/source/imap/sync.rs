@@ -434,7 +434,9 @@ fn fetch_partial(
             }
         }
     }
-    let mut got = fetch_sections(shared, &format!("p{k}"), &wanted, max)?;
+    let (mut got, over) = fetch_sections(shared, &format!("p{k}"), &wanted, max)?;
+    // Larger than RFC822.SIZE said: fetched whole, which finds it too large.
+    fallback.extend(over);
     let mut kept = Vec::with_capacity(wanted.len());
     for (uid, _) in &wanted {
         let Some(sections) = got.remove(uid) else {

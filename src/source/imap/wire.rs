@@ -148,16 +148,19 @@ const WINDOW: usize = 32;
 /// For each (UID, sections), `UID FETCH uid (UID BODY.PEEK[s1] ...)`,
 /// pipelined ([`WINDOW`] commands at a time, RFC 3501 section 5.5), tagged
 /// `{tag}.{n}`: each message's sections by name ([`partial::section_name`]).
-/// BODY.PEEK never sets \Seen (section 6.4.5). A section larger than `max`
-/// is dropped; the message then lacks it.
+/// BODY.PEEK never sets \Seen (section 6.4.5). A response with a section
+/// larger than `max` (a server whose RFC822.SIZE said less) is dropped, and
+/// its UID returned apart: the caller fetches that message whole, which
+/// keeps its header only.
 pub(super) fn fetch_sections(
     shared: &Shared,
     tag: &str,
     wanted: &[(u32, Vec<String>)],
     max: u64,
-) -> std::io::Result<HashMap<u32, HashMap<String, Vec<u8>>>> {
+) -> std::io::Result<(HashMap<u32, HashMap<String, Vec<u8>>>, Vec<u32>)> {
     use imap_proto::AttributeValue;
     let mut out: HashMap<u32, HashMap<String, Vec<u8>>> = HashMap::new();
+    let mut over = Vec::new();
     for (w, window) in wanted.chunks(WINDOW).enumerate() {
         let cmds: Vec<(String, String)> = window
             .iter()
@@ -189,12 +192,17 @@ pub(super) fn fetch_sections(
             }
             // A section over the limit came back as nothing: the message
             // is not put together from it.
-            if let (Some(uid), None) = (uid, dropped) {
-                out.entry(uid).or_default().extend(got);
+            match (uid, dropped) {
+                (Some(uid), None) => out.entry(uid).or_default().extend(got),
+                (Some(uid), Some(_)) => over.push(uid),
+                (None, _) => {}
             }
         })?;
     }
-    Ok(out)
+    for uid in &over {
+        out.remove(uid);
+    }
+    Ok((out, over))
 }
 
 /// Send `UID FETCH set items` under `tag` on the session's stream and hand
