@@ -154,7 +154,34 @@ pub(super) fn sync_folder(
         };
         store.save_batch(&[], Some((&account.name, folder, cp)))?;
     }
+    if total >= SETTLE_AFTER {
+        settle(session, target, account);
+    }
     Ok(())
+}
+
+/// A fetch of at least this many messages is followed by [`settle`].
+const SETTLE_AFTER: usize = 1000;
+
+/// After a large fetch, leave the folder (UNSELECT, RFC 3691: no expunge)
+/// and ask its STATUS once. Dovecot leaves the work a long session of
+/// FETCHes causes (its index log, its cache) to whoever opens the folder
+/// next: measured after 77,000 messages, the next run's STATUS took 226 ms
+/// of a 375 ms no-op fetch, and under 1 ms the run after. Asked here, it is
+/// paid by the fetch that caused it. A server without UNSELECT is left as
+/// it is (CLOSE would do on a read-only folder, but is not worth the risk).
+fn settle(session: &mut Session, target: &Folder, account: &Account) {
+    let t = Instant::now();
+    let unselect = session.capabilities().is_ok_and(|c| c.has_str("UNSELECT"));
+    if unselect && session.run_command_and_check_ok("UNSELECT").is_ok() {
+        let _ = session.status(&target.wire, "(UIDNEXT UIDVALIDITY)");
+        tracing::debug!(
+            "{}/{}: left and asked STATUS in {:.2?}",
+            account.name,
+            target.name,
+            t.elapsed()
+        );
+    }
 }
 
 /// (UID, size) of every message at or above `start`; on a first sync with
