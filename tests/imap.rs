@@ -1738,3 +1738,41 @@ fn many_large_messages_are_fetched_by_parts_in_pipelined_windows() {
         );
     }
 }
+
+/// After a large fetch the folder is left (UNSELECT) and asked its STATUS
+/// once: nothing changes on the server, and the next fetch finds nothing new.
+#[test]
+fn a_large_fetch_settles_the_folder_and_changes_nothing() {
+    need_dovecot!("a_large_fetch_settles_the_folder_and_changes_nothing");
+    let d = Dovecot::start();
+    load_inbox(&d, 1000);
+    let before = d.session("robin").flags("INBOX");
+    let env = env_with(
+        &[("main", "robin-pw")],
+        &account(&d, "main", "robin", Via::Implicit, "[\"INBOX\"]", ""),
+    );
+    let r = env.run(&["--debug", "fetch"]);
+    assert!(r.status.success(), "{}", r.stderr);
+    assert!(
+        summary_line(&r.stderr, "main/INBOX").contains("1000 new"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("main/INBOX: left and asked STATUS"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(before, d.session("robin").flags("INBOX"));
+    let again = env.run(&["--debug", "fetch"]);
+    assert!(
+        summary_line(&again.stderr, "main/INBOX").contains("0 new"),
+        "{}",
+        again.stderr
+    );
+    assert!(
+        !again.stderr.contains("left and asked STATUS"),
+        "{}",
+        again.stderr
+    );
+}
