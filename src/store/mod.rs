@@ -562,7 +562,7 @@ mod tests {
         old.execute_batch(
             "DROP TABLE skipped_parts;
              INSERT INTO messages (id, message_id, content_hash, imported_at) VALUES (1, 'm@x', 'h', 0);
-             INSERT INTO raw (message, bytes, codec) VALUES (1, 'Subject: x', 0);
+             INSERT INTO raw (message, bytes, codec) VALUES (1, CAST('Subject: x' AS BLOB), 0);
              PRAGMA user_version = 4;",
         )
         .unwrap();
