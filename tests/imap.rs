@@ -1219,6 +1219,7 @@ fn bench_fetch() {
             "refresh:",
             "by their structure",
             "without their attachments",
+            "left and asked STATUS",
         ]
         .iter()
         .any(|k| l.contains(k))
