@@ -483,7 +483,9 @@ fn store_grouped(
                         .as_ref()
                         .map(|m| (m.account.as_str(), m.folder.as_str(), m.checkpoint));
                     if grouped == 0 {
-                        store.begin_group()?;
+                        store
+                            .begin_group()
+                            .with_context(|| format!("storing {} message(s)", batch.len()))?;
                         opened = Instant::now();
                     }
                     group += store
@@ -491,7 +493,7 @@ fn store_grouped(
                         .with_context(|| format!("storing {} message(s)", batch.len()))?;
                     grouped += batch.len().max(1);
                     if grouped >= GROUP || opened.elapsed() >= GROUP_TIME {
-                        store.end_group(true)?;
+                        store.end_group(true).context("storing messages")?;
                         *counts += std::mem::take(&mut group);
                         grouped = 0;
                     }
@@ -518,7 +520,7 @@ fn store_grouped(
             .with_context(|| format!("storing {} message(s)", batch.len()))?;
         bar.inc(batch.len() as u64);
     }
-    store.end_group(true)?;
+    store.end_group(true).context("storing messages")?;
     *counts += group;
     tracing::debug!(
         "waited {waiting:.2?} for judged mail, stored in {storing:.2?}; peak memory so far {}",
