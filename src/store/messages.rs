@@ -641,11 +641,27 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// What a digest can show, oldest first: messages that may need a reply
+    /// (they ask, are not answered, and are not older than `oldest`) and
+    /// those dated since `since`. The rest of the store is not read.
+    pub fn digest_rows(&self, since: i64, oldest: i64) -> Result<Vec<Row>> {
+        let sql = format!(
+            "{} WHERE (m.asks_owner AND m.answered_by IS NULL AND (m.date IS NULL OR m.date >= ?2))
+                OR coalesce(m.date, 0) >= ?1
+             ORDER BY coalesce(m.date, 0), m.id",
+            Self::ROW_SQL
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map([since, oldest], Self::row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     pub fn row_by_message_id(&self, message_id: &str) -> Result<Option<Row>> {
         let sql = format!("{} WHERE m.message_id = ?1", Self::ROW_SQL);
         Ok(self
             .conn
-            .query_row(&sql, [message_id], Self::row)
+            .prepare_cached(&sql)?
+            .query_row([message_id], Self::row)
             .optional()?)
     }
 
