@@ -73,6 +73,11 @@ pub(crate) struct Topics {
     /// A wish or a request ("could you", "me encantaría").
     #[serde(default)]
     pub wishes: Vec<String>,
+    /// Endings of the conditional mood ("-ría", "-rait", "-rebbe"): a word
+    /// ending so wishes ("te pediría", "me sauverait la vie"). Only endings
+    /// no common word of the language shares.
+    #[serde(default)]
+    pub conditional: Vec<String>,
     /// Words that open a subject clause ("how", "cómo", "wie").
     #[serde(default)]
     pub clauses: Vec<String>,
@@ -248,6 +253,7 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
         t.preps.extend(o.preps);
         t.piece_preps.extend(o.piece_preps);
         t.wishes.extend(o.wishes);
+        t.conditional.extend(o.conditional);
         t.clauses.extend(o.clauses);
         t.welcome.extend(o.welcome);
         t.suggest.extend(o.suggest);

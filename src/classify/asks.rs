@@ -180,11 +180,16 @@ fn addressee(s: &str, place: &Place) -> Addressee {
         }
         // "Maya, could you ..." with Maya in Cc; or an unknown name calling
         // on "you" in a question or request. "Understood, thank you." is not.
+        // Where many people talk (comments, lists) a question that opens
+        // with another name is that person's, "you" or not ("Marta, ¿has
+        // probado...?": Spanish needs no pronoun).
         let known = place
             .other_names
             .iter()
             .any(|n| name.split_whitespace().any(|w| w.eq_ignore_ascii_case(n)));
-        if certain || known || ((is_question(s) || is_request(s)) && speaks_to_you(s)) {
+        let asks = is_question(s) || is_request(s);
+        let many = matches!(place.source, Source::Comment | Source::List);
+        if certain || known || (asks && (speaks_to_you(s) || many)) {
             return Addressee::Other;
         }
     }
@@ -202,7 +207,7 @@ fn addressee(s: &str, place: &Place) -> Addressee {
 /// capitalised words, then a comma, colon or dash; "@name"; or a Japanese
 /// name with さん/様 and "、". The flag says the form is unambiguous.
 fn vocative(s: &str) -> Option<(String, bool)> {
-    let s = s.trim_start_matches(['-', '*', ' ']);
+    let s = s.trim_start_matches(['-', '*', ' ', '"', '“', '„', '«', '\'']);
     if let Some(rest) = s.strip_prefix('@') {
         let name: String = rest
             .chars()

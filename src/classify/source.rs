@@ -384,7 +384,8 @@ fn notice_source(n: &Notice, owner: &Owner, say: &mut impl FnMut(Source, &str, &
         kind => {
             // A spammer's name is an advertisement too ("Best Loans 24").
             let name = author.map(|a| a.name.as_str()).unwrap_or("");
-            let cues = spam_cues(&format!("{name}\n{}", n.words));
+            let mut cues = spam_cues(&format!("{name}\n{}", n.words));
+            cues.extend(comment_spam_shape(name, &n.words));
             if is_spam(&cues) {
                 say(
                     Source::Automated,
@@ -903,12 +904,41 @@ fn role_sender(local: &str) -> bool {
     ROLES.contains(&l.as_str())
 }
 
+/// What a spam comment looks like whatever its language, each a weak cue:
+/// a name that is an advertisement ("best vpn deals 2025": digits, or
+/// three words or more in lower case) and a link in the comment itself.
+const NAME_WITH_DIGITS: &str = "the commenter's name has digits";
+const NAME_OF_KEYWORDS: &str = "the commenter's name reads as keywords";
+const LINK_IN_COMMENT: &str = "a link in the comment";
+
+fn comment_spam_shape(name: &str, words: &str) -> Vec<&'static str> {
+    let mut cues = Vec::new();
+    if name.chars().any(|c| c.is_ascii_digit()) {
+        cues.push(NAME_WITH_DIGITS);
+    }
+    let parts: Vec<&str> = name.split_whitespace().collect();
+    if parts.len() >= 3 && parts.iter().all(|w| !w.chars().any(char::is_uppercase)) {
+        cues.push(NAME_OF_KEYWORDS);
+    }
+    if words.contains("http://") || words.contains("https://") || words.contains("www.") {
+        cues.push(LINK_IN_COMMENT);
+    }
+    cues
+}
+
 /// Strong cues count two, weak ones one: three is spam.
 pub(crate) fn is_spam(cues: &[&str]) -> bool {
     let weak = &crate::lang::WORDS.spam.weak;
+    let shape = [NAME_WITH_DIGITS, NAME_OF_KEYWORDS, LINK_IN_COMMENT];
     let score: usize = cues
         .iter()
-        .map(|c| if weak.iter().any(|w| w == c) { 1 } else { 2 })
+        .map(|c| {
+            if weak.iter().any(|w| w == c) || shape.contains(c) {
+                1
+            } else {
+                2
+            }
+        })
         .sum();
     score >= 3
 }

@@ -201,7 +201,8 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
     static WISHES: LazyLock<Phrases> =
         LazyLock::new(|| Phrases::new(lang::phrases(&lang::WORDS.topics.wishes)));
     let t = &lang::WORDS.topics;
-    let wish = call || l.contains('?') || l.starts_with('¿') || WISHES.any_in(l);
+    let wish =
+        call || l.contains('?') || l.starts_with('¿') || WISHES.any_in(l) || conditional(l);
     if !wish {
         return None;
     }
@@ -274,6 +275,15 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
         }
     }
     None
+}
+
+/// A verb in the conditional mood ("pediría", "sauverait", "sarebbe"):
+/// what a sentence would like, in the languages that inflect it.
+fn conditional(l: &str) -> bool {
+    let endings = &lang::WORDS.topics.conditional;
+    l.split(|c: char| !c.is_alphabetic())
+        .filter(|w| w.chars().count() >= 5)
+        .any(|w| endings.iter().any(|e| w.ends_with(e.as_str())))
 }
 
 /// "the", "a", "my": what makes the next word a noun.
