@@ -688,10 +688,9 @@ fn cut_history(lines: &[&str], kinds: &[Kind], end: usize, fate: &mut [Option<&'
         // (dylan@example.net) wrote:") over unquoted text: an attribution
         // without a date is a label there, and the words under it are read.
         // History under a reader's client's attribution is dated or quoted.
-        // Mail clients write "Name <address> wrote:", dated or with a
-        // blank line or a quote under it; a platform's label has neither.
+        // Mail clients write "Name <address> wrote:" or date it; a
+        // platform's label writes the address in parentheses, undated.
         let labels_words = rule == ATTRIBUTION
-            && after == marker_end
             && after < end
             && kinds[after] == Kind::Text
             && !lines[i..marker_end]
