@@ -201,8 +201,7 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
     static WISHES: LazyLock<Phrases> =
         LazyLock::new(|| Phrases::new(lang::phrases(&lang::WORDS.topics.wishes)));
     let t = &lang::WORDS.topics;
-    let wish =
-        call || l.contains('?') || l.starts_with('¿') || WISHES.any_in(l) || conditional(l);
+    let wish = call || l.contains('?') || l.starts_with('¿') || WISHES.any_in(l) || conditional(l);
     if !wish {
         return None;
     }
