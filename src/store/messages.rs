@@ -693,7 +693,20 @@ impl Store {
         })
     }
 
-    /// Every message, oldest first.
+    /// Every message, oldest first, lent to `f` one at a time: a listing
+    /// of the whole store holds one row, not all of them.
+    pub fn for_each_row(&self, mut f: impl FnMut(Row) -> Result<()>) -> Result<()> {
+        let sql = format!("{} ORDER BY coalesce(m.date, 0), m.id", Self::ROW_SQL);
+        let mut stmt = self.conn.prepare(&sql)?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            f(Self::row(r)?)?;
+        }
+        Ok(())
+    }
+
+    /// Every message, oldest first (tests; the program streams them).
+    #[cfg(test)]
     pub fn rows(&self) -> Result<Vec<Row>> {
         let sql = format!("{} ORDER BY coalesce(m.date, 0), m.id", Self::ROW_SQL);
         let mut stmt = self.conn.prepare(&sql)?;
