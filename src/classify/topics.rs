@@ -366,10 +366,24 @@ fn word_spans(l: &str) -> Vec<(usize, usize)> {
 /// The subject at the start of `rest`: up to its first boundary, without
 /// leading articles and trailing fillers, at most ten words; `None` when
 /// nothing of substance is left.
+/// A subject is a working title: at most this many words.
+const MAX_SUBJECT_WORDS: usize = 8;
+
 fn subject(rest: &str) -> Option<String> {
     let p = tidy(rest);
-    let words: Vec<&str> = p.split_whitespace().collect();
-    let p = words[..words.len().min(10)].join(" ");
+    let mut words: Vec<&str> = p.split_whitespace().collect();
+    words.truncate(MAX_SUBJECT_WORDS);
+    // A subject cut short ends on a word of substance, not "and", "of the".
+    while words.len() > 1 && {
+        let last = words[words.len() - 1].trim_matches(|c: char| !c.is_alphanumeric());
+        last.is_empty() || crate::subjects::is_stop(&crate::subjects::fold(last))
+    } {
+        words.pop();
+    }
+    let p = words
+        .join(" ")
+        .trim_end_matches([',', ';', ':', '(', ' '])
+        .to_string();
     (!crate::subjects::keys(&p, &[]).is_empty() && !points_back(&p)).then_some(p)
 }
 
