@@ -188,7 +188,10 @@ fn addressee(s: &str, place: &Place) -> Addressee {
             .iter()
             .any(|n| name.split_whitespace().any(|w| w.eq_ignore_ascii_case(n)));
         let asks = is_question(s) || is_request(s);
-        let many = matches!(place.source, Source::Comment | Source::List);
+        let a_word = name
+            .split_whitespace()
+            .any(|w| crate::subjects::is_stop(&crate::subjects::fold(w)));
+        let many = matches!(place.source, Source::Comment | Source::List) && !a_word;
         if certain || known || (asks && (speaks_to_you(s) || many)) {
             return Addressee::Other;
         }
@@ -208,6 +211,11 @@ fn addressee(s: &str, place: &Place) -> Addressee {
 /// name with さん/様 and "、". The flag says the form is unambiguous.
 fn vocative(s: &str) -> Option<(String, bool)> {
     let s = s.trim_start_matches(['-', '*', ' ', '"', '“', '„', '«', '\'']);
+    // A platform's "Name (@handle): @Other ..." quotes a comment that calls on Other.
+    let s = match s.find(": @") {
+        Some(i) if i < 80 => &s[i + 2..],
+        _ => s,
+    };
     if let Some(rest) = s.strip_prefix('@') {
         let name: String = rest
             .chars()
