@@ -617,6 +617,34 @@ mod tests {
     }
 
     #[test]
+    fn questions_to_other_commenters_do_not_ask_but_discourse_markers_are_no_names() {
+        // Where many people talk, a question opening with another name is theirs.
+        assert!(!asks(
+            Source::Comment,
+            "Marta, ¿has probado a medir la continuidad con el aparato apagado?"
+        ));
+        assert!(!asks(
+            Source::Comment,
+            "\"@Jürgen: Hast du die Werte selbst gemessen?"
+        ));
+        assert!(!asks(
+            Source::Comment,
+            "Thomas Girard (@tgirard): @Julien Roux tu es sûr de ça ?"
+        ));
+        // "So," and "Entonces," open a sentence; they call on nobody.
+        assert!(asks(
+            Source::Comment,
+            "Quindi, se ho capito bene, mi consigli di aspettare l'autunno?"
+        ));
+        assert!(asks(
+            Source::Comment,
+            "Entonces, si lo he entendido bien, las consolas quedan fuera, ¿no? Porque la mía está rota."
+        ));
+        // In direct mail an unknown name alone does not say who is asked.
+        assert!(asks(Source::Direct, "Marta, ¿has probado a medirlo?"));
+    }
+
+    #[test]
     fn questions_to_others_rhetoric_and_boilerplate_do_not_ask() {
         assert!(asks(
             Source::Direct,

@@ -995,6 +995,32 @@ mod tests {
         Owner::new("Robin Ellis", &["robin@ellis-on-it.example"])
     }
 
+    #[test]
+    fn a_held_comment_shaped_like_spam_is_spam_in_any_language() {
+        let held = |author: &str, words: &str| {
+            format!(
+                "From: WordPress <wordpress@blog.example>\r\nSubject: [Blog] Please moderate: \"Post\"\r\nMessage-ID: <h@blog.example>\r\n\r\nA new comment on the post \"Post\" is waiting for your approval\r\nhttps://blog.example/post/\r\n\r\nAuthor: {author} (IP address: 192.0.2.1, host.example)\r\nEmail: a@b.example\r\nURL: \r\nComment: \r\n{words}\r\n\r\nApprove it: https://blog.example/wp-admin/comment.php?action=approve&c=7\r\n"
+            )
+        };
+        // A name of keywords and digits, and a link: spam whatever the words.
+        let (src, _) = judge(&held(
+            "best passive income 2025",
+            "Great post! Do you accept guest posts? See https://hub.example/top-10",
+        ));
+        assert_eq!(src, Source::Automated);
+        let (src, _) = judge(&held(
+            "Prestiti Veloci",
+            "Articolo interessante! Clicca sul nostro sito per un preventivo.",
+        ));
+        assert_eq!(src, Source::Automated);
+        // A reader with a link to a source is a reader.
+        let (src, _) = judge(&held(
+            "Ana Souza",
+            "The study you cite is here: https://journal.example/a/1 - does it change your view?",
+        ));
+        assert_eq!(src, Source::Comment);
+    }
+
     fn judge(raw: &str) -> (Source, Context) {
         let msg = crate::message::parse(raw.as_bytes());
         let n = super::super::platforms::notice(&msg);

@@ -1075,6 +1075,29 @@ mod tests {
     }
 
     #[test]
+    fn a_wish_in_the_conditional_mood_asks_for_writing() {
+        for (text, want) in [
+            (
+                "Te pediría que dedicaras una newsletter entera a cómo repartir los gastos en pareja.",
+                "repartir los gastos en pareja",
+            ),
+            (
+                "Un numéro sur combien mettre de côté chaque mois me sauverait la vie.",
+                "combien mettre de côté chaque mois",
+            ),
+            (
+                "Sarebbe bello un articolo a parte sulla plastica nel sale da cucina.",
+                "plastica nel sale da cucina",
+            ),
+        ] {
+            let got = topics_of(text, false);
+            assert!(got.iter().any(|t| t.contains(want)), "{text}: {got:?}");
+        }
+        // The past is no wish: "your article on X was great".
+        assert!(topics_of("Votre article sur la retraite était parfait.", false).is_empty());
+    }
+
+    #[test]
     fn requests_in_many_shapes_become_short_phrases() {
         let cases = [
             (
