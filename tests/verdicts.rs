@@ -227,3 +227,8 @@ fn every_message_of_blind_set_f_keeps_its_verdict() {
 fn every_message_of_blind_set_g_keeps_its_verdict() {
     check_set("blind-g");
 }
+
+#[test]
+fn every_message_of_blind_set_h_keeps_its_verdict() {
+    check_set("blind-h");
+}

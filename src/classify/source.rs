@@ -270,6 +270,17 @@ pub(crate) fn source(
         return notice_source(n, owner, &mut say);
     }
     if contact_form(msg) {
+        // SEO offers and the like come through the form too.
+        let words = form_message(&msg.text);
+        let cues = spam_cues(&words);
+        if is_spam(&cues) {
+            say(
+                Source::Automated,
+                "spam through the blog's contact form",
+                &cues.join(", "),
+            );
+            return Source::Automated;
+        }
         let who = msg
             .reply_to
             .first()
@@ -910,6 +921,7 @@ fn role_sender(local: &str) -> bool {
 const NAME_WITH_DIGITS: &str = "the commenter's name has digits";
 const NAME_OF_KEYWORDS: &str = "the commenter's name reads as keywords";
 const LINK_IN_COMMENT: &str = "a link in the comment";
+const ANONYMOUS: &str = "an anonymous commenter";
 
 fn comment_spam_shape(name: &str, words: &str) -> Vec<&'static str> {
     let mut cues = Vec::new();
@@ -923,13 +935,29 @@ fn comment_spam_shape(name: &str, words: &str) -> Vec<&'static str> {
     if words.contains("http://") || words.contains("https://") || words.contains("www.") {
         cues.push(LINK_IN_COMMENT);
     }
+    let anonymous = [
+        "anonymous",
+        "anónimo",
+        "anônimo",
+        "anonimo",
+        "anonyme",
+        "anonym",
+    ];
+    if anonymous.contains(&name.trim().to_lowercase().as_str()) {
+        cues.push(ANONYMOUS);
+    }
     cues
 }
 
 /// Strong cues count two, weak ones one: three is spam.
 pub(crate) fn is_spam(cues: &[&str]) -> bool {
     let weak = &crate::lang::WORDS.spam.weak;
-    let shape = [NAME_WITH_DIGITS, NAME_OF_KEYWORDS, LINK_IN_COMMENT];
+    let shape = [
+        NAME_WITH_DIGITS,
+        NAME_OF_KEYWORDS,
+        LINK_IN_COMMENT,
+        ANONYMOUS,
+    ];
     let score: usize = cues
         .iter()
         .map(|c| {

@@ -215,11 +215,14 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
         let verb = is(&t.verbs, w);
         let talk = is(&t.talk_verbs, w);
         let make = is(&t.make_verbs, w) && piece_near(i).is_some();
+        let read = is(&t.read_verbs, w) && !l.contains('?') && !l.starts_with('¿');
         let before = i.checked_sub(1).map(word);
         let piece = is(&t.pieces, w) && !possessive(before);
         // "the talk on Friday" is a noun, not a verb.
         let noun = determiner(before);
-        if !(verb && !noun || talk && !noun || make || piece) || about_the_past(&l[..toks[i].0]) {
+        if !(verb && !noun || talk && !noun || make || piece || read)
+            || about_the_past(&l[..toks[i].0])
+        {
             continue;
         }
         // A title right after the piece: 'un article « ZFS pour les débutants »'.
@@ -234,7 +237,8 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
         let reach = (anchor + 9).min(toks.len());
         for j in anchor + 1..reach {
             let p = word(j);
-            let after_piece = (piece || make || talk) && j == anchor + 1 && is(&t.piece_preps, p);
+            let after_piece =
+                (piece || make || talk || read) && j == anchor + 1 && is(&t.piece_preps, p);
             if is(&t.preps, p) || after_piece {
                 if let Some(x) = subject(&s[from(toks[j].1)..]) {
                     return Some(x);
@@ -259,7 +263,7 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
             }
         }
         // Verb last: "über das Mahnwesen schreiben".
-        if verb || talk {
+        if verb || talk || read {
             for j in (i.saturating_sub(8)..i).rev() {
                 if is(&t.preps, word(j)) {
                     let (a, b) = (from(toks[j].1), from(toks[i].0));
@@ -392,18 +396,8 @@ fn announces_ideas(s: &str) -> bool {
     ANNOUNCES.any_in(&s.to_lowercase())
 }
 
-static ANNOUNCES: super::Phrases = super::Phrases::new(&[
-    "ideas for your",
-    "idea for your",
-    "topics for your",
-    "suggestions for your",
-    "two ideas",
-    "a few ideas",
-    "some ideas",
-    "column ideas",
-    "two requests",
-    "a few requests",
-]);
+static ANNOUNCES: LazyLock<Phrases> =
+    LazyLock::new(|| Phrases::new(lang::phrases(&lang::WORDS.topics.announces)));
 
 /// A sentence that asks for writing, and the subject it names.
 /// `lower` is `s` in lower case.
