@@ -469,7 +469,7 @@ fn message_json(row: &Row) -> serde_json::Value {
 fn messages(store: &mut Store, config: &Config, as_json: bool) -> Result<ExitCode> {
     let judge = Judge::load(store, config, crate::clock::now())?;
     let mut w = out();
-    for row in store.rows()? {
+    store.for_each_row(|row| {
         if as_json {
             writeln!(w, "{}", json_line(&message_json(&row))?)?;
         } else {
@@ -488,7 +488,8 @@ fn messages(store: &mut Store, config: &Config, as_json: bool) -> Result<ExitCod
                 visible_line(&row.subject)
             )?;
         }
-    }
+        Ok(())
+    })?;
     w.flush()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -366,10 +366,17 @@ pub(crate) fn build_for(
     day: Date,
     period: &str,
 ) -> Result<Digest> {
-    let rows = store.rows()?;
     let groups = crate::analyze::topic_groups(store, config)?;
     let judge = Judge::load_with(store, config, now, &groups)?;
     let since = judge.since.at;
+    let rows = store.digest_rows(since, judge.oldest())?;
+    let refused_ids = store.refused_commands_since(since)?;
+    let pointed = pointed_at(store, &rows, &groups, &refused_ids)?;
+    let by_id: HashMap<&str, &Row> = rows
+        .iter()
+        .chain(&pointed)
+        .map(|r| (r.message_id.as_str(), r))
+        .collect();
     let token = store.digest_token(period)?;
     let reply_to = config.command_address(&token);
     let command_key = (!reply_to.contains(&token)).then_some(token);
@@ -382,15 +389,15 @@ pub(crate) fn build_for(
         &digest_message_id(config, period),
     );
     let open = open_items(store, config, &judge, &rows, now, &mailto)?;
-    let topics = topics(store, config, &judge, &groups, &rows, &mailto)?;
+    let topics = topics(store, config, &judge, &groups, &by_id, &mailto)?;
     let window: Vec<&Row> = rows
         .iter()
         .filter(|r| r.date.unwrap_or(0) >= since && r.source != Source::Own)
         .collect();
-    let lists = lists(store, config, &judge, &rows, &window, &mailto)?;
+    let lists = lists(store, config, &judge, &by_id, &window, &mailto)?;
     let posts = posts(store, &judge, &window, now, &mailto)?;
-    let (handled, handled_more) = bounded(handled(store, &rows, since)?, MAX_HANDLED);
-    let (refused, refused_more) = bounded(refused(store, &rows, since)?, MAX_REFUSED);
+    let (handled, handled_more) = bounded(handled(store, &by_id, since)?, MAX_HANDLED);
+    let (refused, refused_more) = bounded(refused(refused_ids, &by_id), MAX_REFUSED);
     let figures = Figures::count(&open, &topics.all, &window, now);
     let empty = refused.is_empty()
         && open.fresh.is_empty()
@@ -571,19 +578,68 @@ fn plural(n: usize) -> &'static str {
 }
 
 /// Replies to a digest that were refused since `at`: who sent them and why.
-fn refused(store: &Store, rows: &[Row], at: i64) -> Result<Vec<String>> {
-    Ok(store
-        .refused_commands_since(at)?
+/// The stored messages a digest points at beyond those it can show
+/// (`Store::digest_rows`): the askers of open topics, the roots of the
+/// window's list threads, the items shown before and the owner's answers
+/// to them, and refused commands. Read one by one, so a digest reads what
+/// it needs and not the whole store.
+fn pointed_at(
+    store: &Store,
+    rows: &[Row],
+    groups: &[TopicGroup],
+    refused: &[(String, String)],
+) -> Result<Vec<Row>> {
+    let have: HashSet<&str> = rows.iter().map(|r| r.message_id.as_str()).collect();
+    let mut wanted: Vec<String> = Vec::new();
+    for g in groups
+        .iter()
+        .filter(|g| matches!(g.state, TopicState::Open | TopicState::Planned))
+    {
+        wanted.extend(g.messages.iter().cloned());
+    }
+    wanted.extend(rows.iter().filter_map(|r| r.thread.clone()));
+    let items = store.items()?;
+    wanted.extend(
+        items
+            .iter()
+            .filter(|i| i.first_shown.is_some())
+            .filter_map(|i| i.key.strip_prefix("msg:").map(str::to_string)),
+    );
+    wanted.extend(refused.iter().map(|(id, _)| id.clone()));
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut out: Vec<Row> = Vec::new();
+    let mut load = |id: String, out: &mut Vec<Row>| -> Result<()> {
+        if !have.contains(id.as_str()) && seen.insert(id.clone()) {
+            out.extend(store.row_by_message_id(&id)?);
+        }
+        Ok(())
+    };
+    for id in wanted {
+        load(id, &mut out)?;
+    }
+    // The owner's answers to shown items, which `handled` dates.
+    let answers: Vec<String> = rows
+        .iter()
+        .chain(&out)
+        .filter_map(|r| r.answered_by.clone())
+        .collect();
+    for id in answers {
+        load(id, &mut out)?;
+    }
+    Ok(out)
+}
+
+fn refused(refused: Vec<(String, String)>, by_id: &HashMap<&str, &Row>) -> Vec<String> {
+    refused
         .into_iter()
         .map(|(id, why)| {
-            let who = rows
-                .iter()
-                .find(|r| r.message_id == id)
+            let who = by_id
+                .get(id.as_str())
                 .map(|r| format!("“{}” from {}", clip(&r.subject, 80), r.from_addr))
                 .unwrap_or_else(|| format!("<{id}>"));
             format!("{who}: {}", why.trim_start_matches("ignored: "))
         })
-        .collect())
+        .collect()
 }
 
 /// The open items: never shown, shown before, and those over the limit.
@@ -689,11 +745,10 @@ fn topics(
     config: &Config,
     judge: &Judge,
     groups: &[TopicGroup],
-    rows: &[Row],
+    by_id: &HashMap<&str, &Row>,
     mailto: &Mailto,
 ) -> Result<Topics> {
     let since = judge.since.at;
-    let by_id: HashMap<&str, &Row> = rows.iter().map(|r| (r.message_id.as_str(), r)).collect();
     let mut out = Topics {
         all: Vec::new(),
         requests: Vec::new(),
@@ -799,18 +854,17 @@ fn lists(
     store: &mut Store,
     config: &Config,
     judge: &Judge,
-    rows: &[Row],
+    by_id: &HashMap<&str, &Row>,
     window: &[&Row],
     mailto: &Mailto,
 ) -> Result<Vec<ListView>> {
-    let by_id: HashMap<&str, &Row> = rows.iter().map(|r| (r.message_id.as_str(), r)).collect();
     let mut per_list: BTreeMap<String, Vec<&Row>> = BTreeMap::new();
     for row in window.iter().filter(|r| r.source == Source::List) {
         per_list.entry(list_name(row)).or_default().push(row);
     }
     let mut out = Vec::new();
     for (name, msgs) in per_list {
-        let mut view = list_view(&by_id, name, &msgs);
+        let mut view = list_view(by_id, name, &msgs);
         let mentioned: Vec<&&Row> = msgs
             .iter()
             .filter(|r| judge.status(r) == Status::In(Section::Lists))
@@ -1065,8 +1119,7 @@ fn quoted_title(subject: &str) -> Option<String> {
 
 /// Items an accepted digest showed that were handled since the last one: closed by a
 /// command, or answered by a message of the owner's dated after it.
-fn handled(store: &Store, rows: &[Row], since: i64) -> Result<Vec<HandledView>> {
-    let by_id: HashMap<&str, &Row> = rows.iter().map(|r| (r.message_id.as_str(), r)).collect();
+fn handled(store: &Store, by_id: &HashMap<&str, &Row>, since: i64) -> Result<Vec<HandledView>> {
     let mut out = Vec::new();
     for item in store.items()?.iter().filter(|i| i.first_shown.is_some()) {
         let Some(row) = item

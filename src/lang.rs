@@ -73,6 +73,20 @@ pub(crate) struct Topics {
     /// A wish or a request ("could you", "me encantaría").
     #[serde(default)]
     pub wishes: Vec<String>,
+    /// Verbs of reading: a wish to read about something asks for writing
+    /// ("I'd love to read about X", "vorrei leggere qualcosa sullo X"),
+    /// unless it is a question ("Have you read about X?").
+    #[serde(default)]
+    pub read_verbs: Vec<String>,
+    /// What announces a list of ideas ("two ideas", "duas coisas"): the
+    /// sentences or bullets after it are suggestions.
+    #[serde(default)]
+    pub announces: Vec<String>,
+    /// Endings of the conditional mood ("-ría", "-rait", "-rebbe"): a word
+    /// ending so wishes ("te pediría", "me sauverait la vie"). Only endings
+    /// no common word of the language shares.
+    #[serde(default)]
+    pub conditional: Vec<String>,
     /// Words that open a subject clause ("how", "cómo", "wie").
     #[serde(default)]
     pub clauses: Vec<String>,
@@ -248,6 +262,9 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
         t.preps.extend(o.preps);
         t.piece_preps.extend(o.piece_preps);
         t.wishes.extend(o.wishes);
+        t.conditional.extend(o.conditional);
+        t.read_verbs.extend(o.read_verbs);
+        t.announces.extend(o.announces);
         t.clauses.extend(o.clauses);
         t.welcome.extend(o.welcome);
         t.suggest.extend(o.suggest);

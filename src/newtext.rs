@@ -684,7 +684,19 @@ fn cut_history(lines: &[&str], kinds: &[Kind], end: usize, fate: &mut [Option<&'
             });
             t < end && is_content(seen(kinds, fate, t))
         };
-        if inline_reply {
+        // A platform introducing a person's words ("Dylan Ortega
+        // (dylan@example.net) wrote:") over unquoted text: an attribution
+        // without a date is a label there, and the words under it are read.
+        // History under a reader's client's attribution is dated or quoted.
+        // Mail clients write "Name <address> wrote:" or date it; a
+        // platform's label writes the address in parentheses, undated.
+        let labels_words = rule == ATTRIBUTION
+            && after < end
+            && kinds[after] == Kind::Text
+            && !lines[i..marker_end]
+                .iter()
+                .any(|l| l.contains('<') || l.chars().any(|c| c.is_ascii_digit()));
+        if inline_reply || labels_words {
             fate[i..marker_end].fill(Some(rule));
             i = after;
         } else {
@@ -1182,6 +1194,14 @@ mod tests {
             got.cuts.iter().map(|c| c.rule).collect::<Vec<_>>(),
             [ATTRIBUTION, QUOTE]
         );
+    }
+
+    #[test]
+    fn undated_attribution_over_unquoted_words_is_a_label() {
+        let body = "New comment on “Ep. 26”\nDylan Ortega (dylan@inbox.example) wrote:\nPlease make an episode about space junk.\n[View Comment][1]";
+        let got = new_text(body);
+        assert!(got.text.contains("Please make an episode"), "{}", got.text);
+        assert!(!got.text.contains("wrote:"), "{}", got.text);
     }
 
     #[test]

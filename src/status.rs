@@ -265,6 +265,11 @@ impl Judge {
         Ok(())
     }
 
+    /// The oldest date a message may have and still need a reply.
+    pub fn oldest(&self) -> i64 {
+        self.oldest
+    }
+
     /// A candidate's section, by its item: open items never shown need a
     /// reply, shown ones are still waiting; closed and snoozed ones are out.
     pub fn by_item(&self, item: Option<&Item>) -> Status {

@@ -349,7 +349,32 @@ fn cognates(a: &str, b: &str) -> bool {
     }
     let common = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
     let shorter = a.chars().count().min(b.chars().count());
-    common >= 5 && common * 4 >= shorter * 3
+    if common >= 5 && common * 4 >= shorter * 3 {
+        return true;
+    }
+    // A compound holding the other word whole ("microplasticos" holds
+    // "plastic"), or one letter apart in a long word ("satelites" and
+    // "satellites", "pension" and "pensao").
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    let same_start = a.chars().next() == b.chars().next();
+    (shorter >= 6 && long.contains(short))
+        || (shorter >= 7 && same_start && one_edit_apart(short, long))
+}
+
+/// Levenshtein distance of at most one, without allocating a matrix.
+fn one_edit_apart(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let (a, b) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if b.len() - a.len() > 1 {
+        return false;
+    }
+    let start = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let (ra, rb) = (&a[start..], &b[start..]);
+    if a.len() == b.len() {
+        ra.len() <= 1 || ra[1..] == rb[1..]
+    } else {
+        ra == &rb[1..]
+    }
 }
 
 /// A group of requests for one subject.
@@ -519,6 +544,15 @@ mod tests {
             .collect();
         let want: Vec<Vec<&str>> = sets.iter().map(|s| s.to_vec()).collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn cognates_across_compounds_and_spellings() {
+        assert!(cognates("microplasticos", "plastic"));
+        assert!(cognates("satelites", "satellites"));
+        assert!(!cognates("tax", "syntax"));
+        assert!(!cognates("pension", "tension"));
+        assert!(!cognates("backup", "backlog"));
     }
 
     #[test]

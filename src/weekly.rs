@@ -82,12 +82,16 @@ pub(crate) fn build(
     let d = digest::build_for(store, config, now, day, period)?;
     let at = now.as_second();
     let groups = crate::analyze::topic_groups(store, config)?;
-    let rows = store.rows()?;
-    let name_of = |email: &str| {
-        rows.iter()
-            .find(|r| r.reader_email().eq_ignore_ascii_case(email))
-            .map(digest::who)
-            .unwrap_or_else(|| clip(email, 60))
+    // An asker by name, found among the topic's own requests (not the store).
+    let name_of = |g: &crate::analyze::TopicGroup, email: &str| -> Result<String> {
+        for m in &g.messages {
+            if let Some(r) = store.row_by_message_id(m)?
+                && r.reader_email().eq_ignore_ascii_case(email)
+            {
+                return Ok(digest::who(&r));
+            }
+        }
+        Ok(clip(email, 60))
     };
     let mut topics = Vec::new();
     let mut written = Vec::new();
@@ -99,7 +103,11 @@ pub(crate) fn build(
             TopicState::Open | TopicState::Planned if recent > 0 => {
                 let this_week = g.askers_since(at - WEEK);
                 let week_before = g.askers_since(at - 2 * WEEK) - this_week;
-                let names: Vec<String> = g.askers.iter().map(|a| name_of(a)).collect();
+                let names = g
+                    .askers
+                    .iter()
+                    .map(|a| name_of(g, a))
+                    .collect::<Result<Vec<String>>>()?;
                 topics.push(TopicTrend {
                     id: g.id,
                     label: clip(&g.label, 120),

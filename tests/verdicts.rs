@@ -217,3 +217,18 @@ fn every_platform_fixture_is_judged_as_researched() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+#[test]
+fn every_message_of_blind_set_f_keeps_its_verdict() {
+    check_set("blind-f");
+}
+
+#[test]
+fn every_message_of_blind_set_g_keeps_its_verdict() {
+    check_set("blind-g");
+}
+
+#[test]
+fn every_message_of_blind_set_h_keeps_its_verdict() {
+    check_set("blind-h");
+}

@@ -45,6 +45,7 @@ pub(crate) fn refresh(store: &mut Store, owner: &Owner) -> Result<()> {
             }
             store.update_classes(&classes)?;
         }
+        store.drop_unused_judgements()?;
     }
     let root_of = {
         let linked = table.linked();
@@ -101,6 +102,7 @@ pub(crate) fn reclassify(store: &mut Store, config: &Config) -> Result<usize> {
         judged += classes.len();
         after = last;
     }
+    store.drop_unused_judgements()?;
     store.set_judged_with(&judged_with(config, &lessons))?;
     refresh(store, &config.owner)?;
     Ok(judged)

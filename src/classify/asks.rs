@@ -180,11 +180,19 @@ fn addressee(s: &str, place: &Place) -> Addressee {
         }
         // "Maya, could you ..." with Maya in Cc; or an unknown name calling
         // on "you" in a question or request. "Understood, thank you." is not.
+        // Where many people talk (comments, lists) a question that opens
+        // with another name is that person's, "you" or not ("Marta, ¿has
+        // probado...?": Spanish needs no pronoun).
         let known = place
             .other_names
             .iter()
             .any(|n| name.split_whitespace().any(|w| w.eq_ignore_ascii_case(n)));
-        if certain || known || ((is_question(s) || is_request(s)) && speaks_to_you(s)) {
+        let asks = is_question(s) || is_request(s);
+        let a_word = name
+            .split_whitespace()
+            .any(|w| crate::subjects::is_stop(&crate::subjects::fold(w)));
+        let many = matches!(place.source, Source::Comment | Source::List) && !a_word;
+        if certain || known || (asks && (speaks_to_you(s) || many)) {
             return Addressee::Other;
         }
     }
@@ -202,7 +210,12 @@ fn addressee(s: &str, place: &Place) -> Addressee {
 /// capitalised words, then a comma, colon or dash; "@name"; or a Japanese
 /// name with さん/様 and "、". The flag says the form is unambiguous.
 fn vocative(s: &str) -> Option<(String, bool)> {
-    let s = s.trim_start_matches(['-', '*', ' ']);
+    let s = s.trim_start_matches(['-', '*', ' ', '"', '“', '„', '«', '\'']);
+    // A platform's "Name (@handle): @Other ..." quotes a comment that calls on Other.
+    let s = match s.find(": @") {
+        Some(i) if i < 80 => &s[i + 2..],
+        _ => s,
+    };
     if let Some(rest) = s.strip_prefix('@') {
         let name: String = rest
             .chars()
@@ -601,6 +614,34 @@ mod tests {
             &mut Vec::new(),
         )
         .asks
+    }
+
+    #[test]
+    fn questions_to_other_commenters_do_not_ask_but_discourse_markers_are_no_names() {
+        // Where many people talk, a question opening with another name is theirs.
+        assert!(!asks(
+            Source::Comment,
+            "Marta, ¿has probado a medir la continuidad con el aparato apagado?"
+        ));
+        assert!(!asks(
+            Source::Comment,
+            "\"@Jürgen: Hast du die Werte selbst gemessen?"
+        ));
+        assert!(!asks(
+            Source::Comment,
+            "Thomas Girard (@tgirard): @Julien Roux tu es sûr de ça ?"
+        ));
+        // "So," and "Entonces," open a sentence; they call on nobody.
+        assert!(asks(
+            Source::Comment,
+            "Quindi, se ho capito bene, mi consigli di aspettare l'autunno?"
+        ));
+        assert!(asks(
+            Source::Comment,
+            "Entonces, si lo he entendido bien, las consolas quedan fuera, ¿no? Porque la mía está rota."
+        ));
+        // In direct mail an unknown name alone does not say who is asked.
+        assert!(asks(Source::Direct, "Marta, ¿has probado a medirlo?"));
     }
 
     #[test]

@@ -270,6 +270,17 @@ pub(crate) fn source(
         return notice_source(n, owner, &mut say);
     }
     if contact_form(msg) {
+        // SEO offers and the like come through the form too.
+        let words = form_message(&msg.text);
+        let cues = spam_cues(&words);
+        if is_spam(&cues) {
+            say(
+                Source::Automated,
+                "spam through the blog's contact form",
+                &cues.join(", "),
+            );
+            return Source::Automated;
+        }
         let who = msg
             .reply_to
             .first()
@@ -384,7 +395,8 @@ fn notice_source(n: &Notice, owner: &Owner, say: &mut impl FnMut(Source, &str, &
         kind => {
             // A spammer's name is an advertisement too ("Best Loans 24").
             let name = author.map(|a| a.name.as_str()).unwrap_or("");
-            let cues = spam_cues(&format!("{name}\n{}", n.words));
+            let mut cues = spam_cues(&format!("{name}\n{}", n.words));
+            cues.extend(comment_spam_shape(name, &n.words));
             if is_spam(&cues) {
                 say(
                     Source::Automated,
@@ -903,12 +915,58 @@ fn role_sender(local: &str) -> bool {
     ROLES.contains(&l.as_str())
 }
 
+/// What a spam comment looks like whatever its language, each a weak cue:
+/// a name that is an advertisement ("best vpn deals 2025": digits, or
+/// three words or more in lower case) and a link in the comment itself.
+const NAME_WITH_DIGITS: &str = "the commenter's name has digits";
+const NAME_OF_KEYWORDS: &str = "the commenter's name reads as keywords";
+const LINK_IN_COMMENT: &str = "a link in the comment";
+const ANONYMOUS: &str = "an anonymous commenter";
+
+fn comment_spam_shape(name: &str, words: &str) -> Vec<&'static str> {
+    let mut cues = Vec::new();
+    if name.chars().any(|c| c.is_ascii_digit()) {
+        cues.push(NAME_WITH_DIGITS);
+    }
+    let parts: Vec<&str> = name.split_whitespace().collect();
+    if parts.len() >= 3 && parts.iter().all(|w| !w.chars().any(char::is_uppercase)) {
+        cues.push(NAME_OF_KEYWORDS);
+    }
+    if words.contains("http://") || words.contains("https://") || words.contains("www.") {
+        cues.push(LINK_IN_COMMENT);
+    }
+    let anonymous = [
+        "anonymous",
+        "anónimo",
+        "anônimo",
+        "anonimo",
+        "anonyme",
+        "anonym",
+    ];
+    if anonymous.contains(&name.trim().to_lowercase().as_str()) {
+        cues.push(ANONYMOUS);
+    }
+    cues
+}
+
 /// Strong cues count two, weak ones one: three is spam.
 pub(crate) fn is_spam(cues: &[&str]) -> bool {
     let weak = &crate::lang::WORDS.spam.weak;
+    let shape = [
+        NAME_WITH_DIGITS,
+        NAME_OF_KEYWORDS,
+        LINK_IN_COMMENT,
+        ANONYMOUS,
+    ];
     let score: usize = cues
         .iter()
-        .map(|c| if weak.iter().any(|w| w == c) { 1 } else { 2 })
+        .map(|c| {
+            if weak.iter().any(|w| w == c) || shape.contains(c) {
+                1
+            } else {
+                2
+            }
+        })
         .sum();
     score >= 3
 }
@@ -963,6 +1021,32 @@ mod tests {
 
     fn owner() -> Owner {
         Owner::new("Robin Ellis", &["robin@ellis-on-it.example"])
+    }
+
+    #[test]
+    fn a_held_comment_shaped_like_spam_is_spam_in_any_language() {
+        let held = |author: &str, words: &str| {
+            format!(
+                "From: WordPress <wordpress@blog.example>\r\nSubject: [Blog] Please moderate: \"Post\"\r\nMessage-ID: <h@blog.example>\r\n\r\nA new comment on the post \"Post\" is waiting for your approval\r\nhttps://blog.example/post/\r\n\r\nAuthor: {author} (IP address: 192.0.2.1, host.example)\r\nEmail: a@b.example\r\nURL: \r\nComment: \r\n{words}\r\n\r\nApprove it: https://blog.example/wp-admin/comment.php?action=approve&c=7\r\n"
+            )
+        };
+        // A name of keywords and digits, and a link: spam whatever the words.
+        let (src, _) = judge(&held(
+            "best passive income 2025",
+            "Great post! Do you accept guest posts? See https://hub.example/top-10",
+        ));
+        assert_eq!(src, Source::Automated);
+        let (src, _) = judge(&held(
+            "Prestiti Veloci",
+            "Articolo interessante! Clicca sul nostro sito per un preventivo.",
+        ));
+        assert_eq!(src, Source::Automated);
+        // A reader with a link to a source is a reader.
+        let (src, _) = judge(&held(
+            "Ana Souza",
+            "The study you cite is here: https://journal.example/a/1 - does it change your view?",
+        ));
+        assert_eq!(src, Source::Comment);
     }
 
     fn judge(raw: &str) -> (Source, Context) {

@@ -201,7 +201,7 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
     static WISHES: LazyLock<Phrases> =
         LazyLock::new(|| Phrases::new(lang::phrases(&lang::WORDS.topics.wishes)));
     let t = &lang::WORDS.topics;
-    let wish = call || l.contains('?') || l.starts_with('¿') || WISHES.any_in(l);
+    let wish = call || l.contains('?') || l.starts_with('¿') || WISHES.any_in(l) || conditional(l);
     if !wish {
         return None;
     }
@@ -215,11 +215,14 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
         let verb = is(&t.verbs, w);
         let talk = is(&t.talk_verbs, w);
         let make = is(&t.make_verbs, w) && piece_near(i).is_some();
+        let read = is(&t.read_verbs, w) && !l.contains('?') && !l.starts_with('¿');
         let before = i.checked_sub(1).map(word);
         let piece = is(&t.pieces, w) && !possessive(before);
         // "the talk on Friday" is a noun, not a verb.
         let noun = determiner(before);
-        if !(verb && !noun || talk && !noun || make || piece) || about_the_past(&l[..toks[i].0]) {
+        if !(verb && !noun || talk && !noun || make || piece || read)
+            || about_the_past(&l[..toks[i].0])
+        {
             continue;
         }
         // A title right after the piece: 'un article « ZFS pour les débutants »'.
@@ -234,7 +237,8 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
         let reach = (anchor + 9).min(toks.len());
         for j in anchor + 1..reach {
             let p = word(j);
-            let after_piece = (piece || make || talk) && j == anchor + 1 && is(&t.piece_preps, p);
+            let after_piece =
+                (piece || make || talk || read) && j == anchor + 1 && is(&t.piece_preps, p);
             if is(&t.preps, p) || after_piece {
                 if let Some(x) = subject(&s[from(toks[j].1)..]) {
                     return Some(x);
@@ -259,7 +263,7 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
             }
         }
         // Verb last: "über das Mahnwesen schreiben".
-        if verb || talk {
+        if verb || talk || read {
             for j in (i.saturating_sub(8)..i).rev() {
                 if is(&t.preps, word(j)) {
                     let (a, b) = (from(toks[j].1), from(toks[i].0));
@@ -274,6 +278,15 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
         }
     }
     None
+}
+
+/// A verb in the conditional mood ("pediría", "sauverait", "sarebbe"):
+/// what a sentence would like, in the languages that inflect it.
+fn conditional(l: &str) -> bool {
+    let endings = &lang::WORDS.topics.conditional;
+    l.split(|c: char| !c.is_alphabetic())
+        .filter(|w| w.chars().count() >= 5)
+        .any(|w| endings.iter().any(|e| w.ends_with(e.as_str())))
 }
 
 /// "the", "a", "my": what makes the next word a noun.
@@ -357,10 +370,24 @@ fn word_spans(l: &str) -> Vec<(usize, usize)> {
 /// The subject at the start of `rest`: up to its first boundary, without
 /// leading articles and trailing fillers, at most ten words; `None` when
 /// nothing of substance is left.
+/// A subject is a working title: at most this many words.
+const MAX_SUBJECT_WORDS: usize = 8;
+
 fn subject(rest: &str) -> Option<String> {
     let p = tidy(rest);
-    let words: Vec<&str> = p.split_whitespace().collect();
-    let p = words[..words.len().min(10)].join(" ");
+    let mut words: Vec<&str> = p.split_whitespace().collect();
+    words.truncate(MAX_SUBJECT_WORDS);
+    // A subject cut short ends on a word of substance, not "and", "of the".
+    while words.len() > 1 && {
+        let last = words[words.len() - 1].trim_matches(|c: char| !c.is_alphanumeric());
+        last.is_empty() || crate::subjects::is_stop(&crate::subjects::fold(last))
+    } {
+        words.pop();
+    }
+    let p = words
+        .join(" ")
+        .trim_end_matches([',', ';', ':', '(', ' '])
+        .to_string();
     (!crate::subjects::keys(&p, &[]).is_empty() && !points_back(&p)).then_some(p)
 }
 
@@ -369,18 +396,8 @@ fn announces_ideas(s: &str) -> bool {
     ANNOUNCES.any_in(&s.to_lowercase())
 }
 
-static ANNOUNCES: super::Phrases = super::Phrases::new(&[
-    "ideas for your",
-    "idea for your",
-    "topics for your",
-    "suggestions for your",
-    "two ideas",
-    "a few ideas",
-    "some ideas",
-    "column ideas",
-    "two requests",
-    "a few requests",
-]);
+static ANNOUNCES: LazyLock<Phrases> =
+    LazyLock::new(|| Phrases::new(lang::phrases(&lang::WORDS.topics.announces)));
 
 /// A sentence that asks for writing, and the subject it names.
 /// `lower` is `s` in lower case.
@@ -1049,6 +1066,29 @@ mod tests {
             .into_iter()
             .map(|t| t.phrase)
             .collect()
+    }
+
+    #[test]
+    fn a_wish_in_the_conditional_mood_asks_for_writing() {
+        for (text, want) in [
+            (
+                "Te pediría que dedicaras una newsletter entera a cómo repartir los gastos en pareja.",
+                "repartir los gastos en pareja",
+            ),
+            (
+                "Un numéro sur combien mettre de côté chaque mois me sauverait la vie.",
+                "combien mettre de côté chaque mois",
+            ),
+            (
+                "Sarebbe bello un articolo a parte sulla plastica nel sale da cucina.",
+                "plastica nel sale da cucina",
+            ),
+        ] {
+            let got = topics_of(text, false);
+            assert!(got.iter().any(|t| t.contains(want)), "{text}: {got:?}");
+        }
+        // The past is no wish: "your article on X was great".
+        assert!(topics_of("Votre article sur la retraite était parfait.", false).is_empty());
     }
 
     #[test]

@@ -87,6 +87,49 @@ impl Incoming {
     }
 }
 
+/// The ids of judgements and contexts as they are kept (each JSON once, in
+/// `classes` and `contexts`), remembered for a batch: most of a list's
+/// mail is judged alike, so most lookups never reach SQLite.
+#[derive(Default)]
+struct Judgements {
+    classes: std::collections::HashMap<String, i64>,
+    contexts: std::collections::HashMap<String, i64>,
+}
+
+impl Judgements {
+    fn class(&mut self, conn: &rusqlite::Connection, json: &str) -> Result<i64> {
+        Self::id(&mut self.classes, conn, "classes", json)
+    }
+
+    fn context(&mut self, conn: &rusqlite::Connection, json: &str) -> Result<i64> {
+        Self::id(&mut self.contexts, conn, "contexts", json)
+    }
+
+    fn id(
+        seen: &mut std::collections::HashMap<String, i64>,
+        conn: &rusqlite::Connection,
+        table: &str,
+        json: &str,
+    ) -> Result<i64> {
+        if let Some(&id) = seen.get(json) {
+            return Ok(id);
+        }
+        conn.prepare_cached(&format!(
+            "INSERT INTO {table} (json) VALUES (?1) ON CONFLICT (json) DO NOTHING"
+        ))?
+        .execute([json])?;
+        let id: i64 = conn
+            .prepare_cached(&format!("SELECT id FROM {table} WHERE json = ?1"))?
+            .query_row([json], |r| r.get(0))?;
+        // A batch that judges many messages differently (a reclassify of
+        // comments) must not hold them all.
+        if seen.len() < 10_000 {
+            seen.insert(json.to_string(), id);
+        }
+        Ok(id)
+    }
+}
+
 /// A classification as JSON: the whole of it, its context, its topics.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ClassColumns {
@@ -240,7 +283,7 @@ impl Store {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO messages (message_id, content_hash, parse_error, subject,
                     from_name, from_addr, date, date_offset, in_reply_to, refs, imported_at,
-                    source, asks_owner, class, context, topics, thread, too_large)
+                    source, asks_owner, class_id, context_id, topics, thread, too_large)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
             )?;
             let mut keep_raw =
@@ -255,6 +298,7 @@ impl Store {
                 "UPDATE messages SET source = 'own', asks_owner = 0 WHERE id = ?1 AND source != 'own'",
             )?;
             let stamp = now();
+            let mut kept = Judgements::default();
             let mut by_hash =
                 tx.prepare_cached("SELECT id FROM messages WHERE content_hash = ?1 LIMIT 1")?;
             for inc in batch {
@@ -325,8 +369,8 @@ impl Store {
                             stamp,
                             inc.class.source,
                             inc.class.asks_owner,
-                            inc.columns.class,
-                            inc.columns.context,
+                            kept.class(tx, &inc.columns.class)?,
+                            kept.context(tx, &inc.columns.context)?,
                             inc.columns.topics,
                             thread,
                             inc.too_large.map(|n| i64::try_from(n).unwrap_or(i64::MAX)),
@@ -457,17 +501,18 @@ impl Store {
     pub fn update_classes(&mut self, classes: &[(i64, Classification)]) -> Result<()> {
         self.transaction(|s| {
             let mut upd = s.conn.prepare_cached(
-                "UPDATE messages SET source = ?2, asks_owner = ?3, class = ?4, context = ?5, topics = ?6
+                "UPDATE messages SET source = ?2, asks_owner = ?3, class_id = ?4, context_id = ?5, topics = ?6
                  WHERE id = ?1",
             )?;
+            let mut kept = Judgements::default();
             for (id, c) in classes {
                 let cols = ClassColumns::of(c);
                 upd.execute(params![
                     id,
                     c.source,
                     c.asks_owner,
-                    cols.class,
-                    cols.context,
+                    kept.class(&s.conn, &cols.class)?,
+                    kept.context(&s.conn, &cols.context)?,
                     cols.topics,
                 ])?;
             }
@@ -475,9 +520,22 @@ impl Store {
         })
     }
 
+    /// Forget judgements and contexts no message points at any more (after
+    /// messages were judged again).
+    pub fn drop_unused_judgements(&mut self) -> Result<()> {
+        self.conn.execute_batch(
+            "DELETE FROM classes WHERE id NOT IN (SELECT class_id FROM messages WHERE class_id IS NOT NULL);
+             DELETE FROM contexts WHERE id NOT IN (SELECT context_id FROM messages WHERE context_id IS NOT NULL);",
+        )?;
+        Ok(())
+    }
+
     /// The columns every [`Links`] read starts with, as [`Store::link_row`] reads them.
-    const LINK_SQL: &str = "SELECT id, message_id, in_reply_to, refs, subject, from_addr,
-            coalesce(date, 0), source, thread, answered_by";
+    const LINK_SQL: &str =
+        "SELECT m.id, m.message_id, m.in_reply_to, m.refs, m.subject, m.from_addr,
+            coalesce(m.date, 0), m.source, m.thread, m.answered_by";
+    /// What [`Store::LINK_SQL`] reads from, with each message's context as `x.json`.
+    const LINK_FROM: &str = "FROM messages m LEFT JOIN contexts x ON x.id = m.context_id";
 
     /// A [`Links`] from the first ten columns, without context or topics.
     fn link_row(r: &rusqlite::Row) -> rusqlite::Result<Links> {
@@ -502,13 +560,14 @@ impl Store {
 
     /// [`Store::links`] of the messages that ask for topics (few, on any store).
     pub fn topic_links(&self) -> Result<Vec<Links>> {
-        self.links_where("WHERE topics != '[]'")
+        self.links_where("WHERE m.topics != '[]'")
     }
 
     fn links_where(&self, filter: &str) -> Result<Vec<Links>> {
         let mut stmt = self.conn.prepare(&format!(
-            "{}, context, topics FROM messages {filter} ORDER BY id",
-            Self::LINK_SQL
+            "{}, coalesce(x.json, '{{}}'), m.topics {} {filter} ORDER BY m.id",
+            Self::LINK_SQL,
+            Self::LINK_FROM
         ))?;
         let rows = stmt.query_map([], |r| {
             let context: String = r.get(10)?;
@@ -556,11 +615,11 @@ impl Store {
         // Rows an older allears wrote without valid JSON read as no links.
         let field = |path: &str| {
             format!(
-                "json_extract(CASE WHEN json_valid(context) THEN context ELSE '{{}}' END, '$.{path}')"
+                "json_extract(CASE WHEN json_valid(x.json) THEN x.json ELSE '{{}}' END, '$.{path}')"
             )
         };
         let mut stmt = self.conn.prepare(&format!(
-            "{}, {}, {}, {}, {}, {}, {}, {} FROM messages ORDER BY id",
+            "{}, {}, {}, {}, {}, {}, {}, {} {} ORDER BY m.id",
             Self::LINK_SQL,
             field("post_url"),
             field("list_id"),
@@ -569,6 +628,7 @@ impl Store {
             field("call_for_topics"),
             field("facts.parent_is_owners"),
             field("facts.under_owners_call"),
+            Self::LINK_FROM,
         ))?;
         fn text<'r>(r: &'r rusqlite::Row, i: usize) -> rusqlite::Result<&'r str> {
             Ok(r.get_ref(i)?.as_str()?)
@@ -645,12 +705,12 @@ impl Store {
     }
 
     const ROW_SQL: &str = "SELECT m.id, m.message_id, m.subject, m.from_name, m.from_addr, m.date,
-            m.source, m.asks_owner, m.class, m.answered_by, m.thread, m.parse_error,
+            m.source, m.asks_owner, c.json, m.answered_by, m.thread, m.parse_error,
             (SELECT group_concat(place, char(10)) FROM locations l WHERE l.message = m.id)
-         FROM messages m";
+         FROM messages m LEFT JOIN classes c ON c.id = m.class_id";
 
     fn row(r: &rusqlite::Row) -> rusqlite::Result<Row> {
-        let class: String = r.get(8)?;
+        let class: String = r.get::<_, Option<String>>(8)?.unwrap_or_default();
         let places: Option<String> = r.get(12)?;
         Ok(Row {
             message_id: r.get(1)?,
@@ -670,7 +730,20 @@ impl Store {
         })
     }
 
-    /// Every message, oldest first.
+    /// Every message, oldest first, lent to `f` one at a time: a listing
+    /// of the whole store holds one row, not all of them.
+    pub fn for_each_row(&self, mut f: impl FnMut(Row) -> Result<()>) -> Result<()> {
+        let sql = format!("{} ORDER BY coalesce(m.date, 0), m.id", Self::ROW_SQL);
+        let mut stmt = self.conn.prepare(&sql)?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            f(Self::row(r)?)?;
+        }
+        Ok(())
+    }
+
+    /// Every message, oldest first (tests; the program streams them).
+    #[cfg(test)]
     pub fn rows(&self) -> Result<Vec<Row>> {
         let sql = format!("{} ORDER BY coalesce(m.date, 0), m.id", Self::ROW_SQL);
         let mut stmt = self.conn.prepare(&sql)?;
@@ -678,11 +751,27 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// What a digest can show, oldest first: messages that may need a reply
+    /// (they ask, are not answered, and are not older than `oldest`) and
+    /// those dated since `since`. The rest of the store is not read.
+    pub fn digest_rows(&self, since: i64, oldest: i64) -> Result<Vec<Row>> {
+        let sql = format!(
+            "{} WHERE (m.asks_owner AND m.answered_by IS NULL AND (m.date IS NULL OR m.date >= ?2))
+                OR coalesce(m.date, 0) >= ?1
+             ORDER BY coalesce(m.date, 0), m.id",
+            Self::ROW_SQL
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map([since, oldest], Self::row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     pub fn row_by_message_id(&self, message_id: &str) -> Result<Option<Row>> {
         let sql = format!("{} WHERE m.message_id = ?1", Self::ROW_SQL);
         Ok(self
             .conn
-            .query_row(&sql, [message_id], Self::row)
+            .prepare_cached(&sql)?
+            .query_row([message_id], Self::row)
             .optional()?)
     }
 
@@ -821,9 +910,9 @@ mod tests {
         let broken = incoming(b"Message-ID: <b@x>\r\n\r\ntwo", "f:b", 0);
         s.save_batch(&[post, broken], None).unwrap();
         s.conn
-            .execute(
-                "UPDATE messages SET context = 'not json' WHERE message_id = 'b@x'",
-                [],
+            .execute_batch(
+                "INSERT INTO contexts (json) VALUES ('not json');
+                 UPDATE messages SET context_id = last_insert_rowid() WHERE message_id = 'b@x'",
             )
             .unwrap();
         let mut links = Vec::new();
