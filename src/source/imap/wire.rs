@@ -141,6 +141,9 @@ pub(super) fn fetch_structures(
     Ok(out)
 }
 
+/// One message's fetched sections by name ([`partial::section_name`]).
+pub(super) type Sections = HashMap<String, Vec<u8>>;
+
 /// Commands in flight at once when fetching sections: a few KB of
 /// commands, so the writes never wait on a server that is busy writing.
 const WINDOW: usize = 32;
@@ -157,9 +160,9 @@ pub(super) fn fetch_sections(
     tag: &str,
     wanted: &[(u32, Vec<String>)],
     max: u64,
-) -> std::io::Result<(HashMap<u32, HashMap<String, Vec<u8>>>, Vec<u32>)> {
+) -> std::io::Result<(HashMap<u32, Sections>, Vec<u32>)> {
     use imap_proto::AttributeValue;
-    let mut out: HashMap<u32, HashMap<String, Vec<u8>>> = HashMap::new();
+    let mut out: HashMap<u32, Sections> = HashMap::new();
     let mut over = Vec::new();
     for (w, window) in wanted.chunks(WINDOW).enumerate() {
         let cmds: Vec<(String, String)> = window
