@@ -1008,12 +1008,15 @@ fn posts(
 ) -> Result<Posts> {
     let mut per_post: BTreeMap<String, PostView> = BTreeMap::new();
     let mut held_spam = 0;
+    // A held comment the rules judged spam outright is automated mail, and
+    // counted here with the held comments that only look like spam.
+    let judged_spam = |r: &Row| r.source == Source::Automated && r.class.context.held;
     for row in window
         .iter()
-        .filter(|r| matches!(r.source, Source::Comment | Source::Pingback))
+        .filter(|r| matches!(r.source, Source::Comment | Source::Pingback) || judged_spam(r))
     {
         let status = judge.status(row);
-        let spam = status == Status::Out(Why::HeldSpam);
+        let spam = status == Status::Out(Why::HeldSpam) || judged_spam(row);
         if status != Status::In(Section::Comments) && !spam {
             continue;
         }

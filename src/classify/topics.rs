@@ -370,8 +370,21 @@ fn word_spans(l: &str) -> Vec<(usize, usize)> {
 /// The subject at the start of `rest`: up to its first boundary, without
 /// leading articles and trailing fillers, at most ten words; `None` when
 /// nothing of substance is left.
-/// A subject is a working title: at most this many words.
-const MAX_SUBJECT_WORDS: usize = 8;
+/// "and", "of", "the", "y", "sulla": words that cannot end a subject.
+fn function_word(w: &str) -> bool {
+    let t = &lang::WORDS.topics;
+    let a = &lang::WORDS.asks;
+    let lead = |l: &String| l.trim_end_matches([' ', '\'', '’']) == w;
+    a.conjunctions.iter().any(|x| x == w)
+        || t.preps.iter().any(|x| x == w)
+        || t.piece_preps.iter().any(|x| x == w)
+        || t.clauses.iter().any(|x| x == w)
+        || t.leads.iter().any(lead)
+}
+
+/// A subject is at most this many words: eight would read more like a
+/// working title, but cuts words that group ("na caixa de entrada").
+const MAX_SUBJECT_WORDS: usize = 10;
 
 fn subject(rest: &str) -> Option<String> {
     let p = tidy(rest);
@@ -380,7 +393,7 @@ fn subject(rest: &str) -> Option<String> {
     // A subject cut short ends on a word of substance, not "and", "of the".
     while words.len() > 1 && {
         let last = words[words.len() - 1].trim_matches(|c: char| !c.is_alphanumeric());
-        last.is_empty() || crate::subjects::is_stop(&crate::subjects::fold(last))
+        last.is_empty() || function_word(&last.to_lowercase())
     } {
         words.pop();
     }
