@@ -455,6 +455,48 @@ fn random_token() -> Result<String> {
 mod tests {
     use super::*;
 
+    const WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+    /// What each schema version added, undone: a store of this allears
+    /// taken back to version N runs the steps of the versions above N.
+    const UNDO: &[(i64, &str)] = &[
+        (6, "DROP TABLE skipped_parts;"),
+        (
+            5,
+            "DROP TABLE classes; DROP TABLE contexts;
+             ALTER TABLE messages DROP COLUMN class_id; ALTER TABLE messages DROP COLUMN context_id;
+             ALTER TABLE messages ADD COLUMN class TEXT NOT NULL DEFAULT '{}';
+             ALTER TABLE messages ADD COLUMN context TEXT NOT NULL DEFAULT '{}';",
+        ),
+        (4, "ALTER TABLE raw DROP COLUMN codec;"),
+        (3, "DROP TABLE corrections; DROP TABLE topic_phrases;"),
+        (
+            2,
+            "ALTER TABLE messages DROP COLUMN too_large; DROP TABLE tokens; DROP TABLE applied;",
+        ),
+    ];
+
+    /// A store as allears `version` left it, with `then` run in it: its
+    /// folder (kept while the test runs), its path, and a connection to it.
+    fn store_as_of(version: i64, then: &str) -> (tempfile::TempDir, PathBuf, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("allears.db");
+        drop(Store::open(&db, WAIT).unwrap());
+        let old = Connection::open(&db).unwrap();
+        for (_, undo) in UNDO.iter().filter(|(v, _)| *v > version) {
+            old.execute_batch(undo).unwrap();
+        }
+        old.execute_batch(&format!("{then} PRAGMA user_version = {version};"))
+            .unwrap();
+        (dir, db, old)
+    }
+
+    fn version_of(s: &Store) -> i64 {
+        s.conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap()
+    }
+
     #[test]
     fn a_transaction_rolls_back_on_error_and_nests() {
         let mut s = Store::in_memory().unwrap();
@@ -472,51 +514,21 @@ mod tests {
 
     #[test]
     fn a_version_2_store_gains_the_version_3_tables_and_keeps_its_mail() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("allears.db");
-        let wait = std::time::Duration::from_secs(1);
-        drop(Store::open(&db, wait).unwrap());
-        let old = Connection::open(&db).unwrap();
-        old.execute_batch(
-            "DROP TABLE classes; DROP TABLE contexts;
-             ALTER TABLE messages DROP COLUMN class_id; ALTER TABLE messages DROP COLUMN context_id;
-             ALTER TABLE messages ADD COLUMN class TEXT NOT NULL DEFAULT '{}';
-             ALTER TABLE messages ADD COLUMN context TEXT NOT NULL DEFAULT '{}';
-             DROP TABLE corrections; DROP TABLE topic_phrases; ALTER TABLE raw DROP COLUMN codec;
-             DROP TABLE skipped_parts;
-             INSERT INTO messages (message_id, content_hash, imported_at) VALUES ('m@x', 'h', 0);
-             PRAGMA user_version = 2;",
-        )
-        .unwrap();
+        let (_dir, db, old) = store_as_of(
+            2,
+            "INSERT INTO messages (message_id, content_hash, imported_at) VALUES ('m@x', 'h', 0);",
+        );
         drop(old);
-        let s = Store::open(&db, wait).unwrap();
+        let s = Store::open(&db, WAIT).unwrap();
         assert_eq!(s.message_count().unwrap(), 1);
         assert!(s.corrections().unwrap().is_empty());
-        let v: i64 = s
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .unwrap();
-        assert_eq!(v, VERSION);
+        assert_eq!(version_of(&s), VERSION);
     }
 
     #[test]
     fn a_version_3_store_has_its_raw_mail_compressed_and_loses_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("allears.db");
-        let wait = std::time::Duration::from_secs(1);
-        drop(Store::open(&db, wait).unwrap());
         // What version 3 looked like: raw bytes as they came, no codec.
-        let old = Connection::open(&db).unwrap();
-        old.execute_batch(
-            "DROP TABLE classes; DROP TABLE contexts;
-             ALTER TABLE messages DROP COLUMN class_id; ALTER TABLE messages DROP COLUMN context_id;
-             ALTER TABLE messages ADD COLUMN class TEXT NOT NULL DEFAULT '{}';
-             ALTER TABLE messages ADD COLUMN context TEXT NOT NULL DEFAULT '{}';
-             DROP TABLE raw; DROP TABLE skipped_parts;
-             CREATE TABLE raw (message INTEGER PRIMARY KEY REFERENCES messages(id), bytes BLOB NOT NULL);
-             PRAGMA user_version = 3;",
-        )
-        .unwrap();
+        let (_dir, db, old) = store_as_of(3, "");
         let mut mails = Vec::new();
         for i in 0..600i64 {
             // Some bytes that are no UTF-8, and an empty message, come back too.
@@ -540,12 +552,8 @@ mod tests {
             mails.push(raw);
         }
         drop(old);
-        let s = Store::open(&db, wait).unwrap();
-        let v: i64 = s
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .unwrap();
-        assert_eq!(v, VERSION);
+        let s = Store::open(&db, WAIT).unwrap();
+        assert_eq!(version_of(&s), VERSION);
         let plain: i64 = s
             .conn
             .query_row("SELECT count(*) FROM raw WHERE codec = 0", [], |r| r.get(0))
@@ -571,21 +579,8 @@ mod tests {
 
     #[test]
     fn a_version_4_store_keeps_each_judgement_once_and_reads_them_back() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("allears.db");
-        let wait = std::time::Duration::from_secs(1);
-        drop(Store::open(&db, wait).unwrap());
         // What version 4 looked like: each message's judgement as its own JSON.
-        let old = Connection::open(&db).unwrap();
-        old.execute_batch(
-            "DROP TABLE classes; DROP TABLE contexts;
-             ALTER TABLE messages DROP COLUMN class_id; ALTER TABLE messages DROP COLUMN context_id;
-             ALTER TABLE messages ADD COLUMN class TEXT NOT NULL DEFAULT '{}';
-             ALTER TABLE messages ADD COLUMN context TEXT NOT NULL DEFAULT '{}';
-             DROP TABLE skipped_parts;
-             PRAGMA user_version = 4;",
-        )
-        .unwrap();
+        let (_dir, db, old) = store_as_of(4, "");
         let list = r#"{"source":"list","asks_owner":false,"question":"","topics":[],"reasons":[],"context":{"list_id":"r.example"}}"#;
         let asks = r#"{"source":"direct","asks_owner":true,"question":"Why?","topics":[],"reasons":[],"context":{}}"#;
         for i in 0..50 {
@@ -601,12 +596,8 @@ mod tests {
             .unwrap();
         }
         drop(old);
-        let s = Store::open(&db, wait).unwrap();
-        let v: i64 = s
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .unwrap();
-        assert_eq!(v, VERSION);
+        let s = Store::open(&db, WAIT).unwrap();
+        assert_eq!(version_of(&s), VERSION);
         let count = |t: &str| -> i64 {
             s.conn
                 .query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
@@ -630,25 +621,13 @@ mod tests {
 
     #[test]
     fn a_version_5_store_gains_the_skipped_parts_table_and_keeps_its_mail() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("allears.db");
-        let wait = std::time::Duration::from_secs(1);
-        drop(Store::open(&db, wait).unwrap());
-        let old = Connection::open(&db).unwrap();
-        old.execute_batch(
-            "DROP TABLE skipped_parts;
-             INSERT INTO messages (id, message_id, content_hash, imported_at) VALUES (1, 'm@x', 'h', 0);
-             INSERT INTO raw (message, bytes, codec) VALUES (1, CAST('Subject: x' AS BLOB), 0);
-             PRAGMA user_version = 5;",
-        )
-        .unwrap();
+        let (_dir, db, old) = store_as_of(
+            5,
+            "INSERT INTO messages (id, message_id, content_hash, imported_at) VALUES (1, 'm@x', 'h', 0);\n             INSERT INTO raw (message, bytes, codec) VALUES (1, CAST('Subject: x' AS BLOB), 0);",
+        );
         drop(old);
-        let s = Store::open(&db, wait).unwrap();
-        let v: i64 = s
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .unwrap();
-        assert_eq!(v, VERSION);
+        let s = Store::open(&db, WAIT).unwrap();
+        assert_eq!(version_of(&s), VERSION);
         assert_eq!(s.raw("m@x").unwrap().as_deref(), Some(&b"Subject: x"[..]));
         assert!(s.skipped_parts("m@x").unwrap().is_empty());
     }
@@ -670,31 +649,14 @@ mod tests {
 
     #[test]
     fn a_version_1_store_is_brought_to_version_2() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("allears.db");
-        let wait = std::time::Duration::from_secs(1);
-        drop(Store::open(&db, wait).unwrap());
         // What version 1 looked like, with the one token it kept.
-        let old = Connection::open(&db).unwrap();
-        old.execute_batch(
-            "DROP TABLE classes; DROP TABLE contexts;
-             ALTER TABLE messages DROP COLUMN class_id; ALTER TABLE messages DROP COLUMN context_id;
-             ALTER TABLE messages ADD COLUMN class TEXT NOT NULL DEFAULT '{}';
-             ALTER TABLE messages ADD COLUMN context TEXT NOT NULL DEFAULT '{}';
-             ALTER TABLE messages DROP COLUMN too_large; DROP TABLE tokens; DROP TABLE applied;
-             ALTER TABLE raw DROP COLUMN codec;
-             DROP TABLE corrections; DROP TABLE topic_phrases; DROP TABLE skipped_parts;
-             INSERT INTO settings (key, value) VALUES ('command_token', 'c0ffee');
-             PRAGMA user_version = 1;",
-        )
-        .unwrap();
+        let (_dir, db, old) = store_as_of(
+            1,
+            "INSERT INTO settings (key, value) VALUES ('command_token', 'c0ffee');",
+        );
         drop(old);
-        let s = Store::open(&db, wait).unwrap();
-        let v: i64 = s
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .unwrap();
-        assert_eq!(v, VERSION);
+        let s = Store::open(&db, WAIT).unwrap();
+        assert_eq!(version_of(&s), VERSION);
         let tokens = s.digest_tokens().unwrap();
         assert_eq!(tokens.len(), 1);
         assert_eq!(
