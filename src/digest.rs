@@ -371,7 +371,7 @@ pub(crate) fn build_for(
     let since = judge.since.at;
     let rows = store.digest_rows(since, judge.oldest())?;
     let refused_ids = store.refused_commands_since(since)?;
-    let pointed = pointed_at(store, &rows, &groups, &refused_ids)?;
+    let pointed = pointed_at(store, &judge, &rows, &groups, &refused_ids)?;
     let by_id: HashMap<&str, &Row> = rows
         .iter()
         .chain(&pointed)
@@ -585,6 +585,7 @@ fn plural(n: usize) -> &'static str {
 /// it needs and not the whole store.
 fn pointed_at(
     store: &Store,
+    judge: &Judge,
     rows: &[Row],
     groups: &[TopicGroup],
     refused: &[(String, String)],
@@ -598,13 +599,7 @@ fn pointed_at(
         wanted.extend(g.messages.iter().cloned());
     }
     wanted.extend(rows.iter().filter_map(|r| r.thread.clone()));
-    let items = store.items()?;
-    wanted.extend(
-        items
-            .iter()
-            .filter(|i| i.first_shown.is_some())
-            .filter_map(|i| i.key.strip_prefix("msg:").map(str::to_string)),
-    );
+    wanted.extend(judge.shown().map(str::to_string));
     wanted.extend(refused.iter().map(|(id, _)| id.clone()));
     let mut seen: HashSet<String> = HashSet::new();
     let mut out: Vec<Row> = Vec::new();

@@ -265,6 +265,14 @@ impl Judge {
         Ok(())
     }
 
+    /// The message ids of the items a digest has shown.
+    pub fn shown(&self) -> impl Iterator<Item = &str> {
+        self.items
+            .values()
+            .filter(|i| i.first_shown.is_some())
+            .filter_map(|i| i.key.strip_prefix("msg:"))
+    }
+
     /// The oldest date a message may have and still need a reply.
     pub fn oldest(&self) -> i64 {
         self.oldest

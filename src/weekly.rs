@@ -82,16 +82,22 @@ pub(crate) fn build(
     let d = digest::build_for(store, config, now, day, period)?;
     let at = now.as_second();
     let groups = crate::analyze::topic_groups(store, config)?;
-    // An asker by name, found among the topic's own requests (not the store).
-    let name_of = |g: &crate::analyze::TopicGroup, email: &str| -> Result<String> {
+    // The askers by name, found among the topic's own requests (each read
+    // once), not the whole store.
+    let names_of = |g: &crate::analyze::TopicGroup| -> Result<Vec<String>> {
+        let mut rows = Vec::new();
         for m in &g.messages {
-            if let Some(r) = store.row_by_message_id(m)?
-                && r.reader_email().eq_ignore_ascii_case(email)
-            {
-                return Ok(digest::who(&r));
-            }
+            rows.extend(store.row_by_message_id(m)?);
         }
-        Ok(clip(email, 60))
+        Ok(g.askers
+            .iter()
+            .map(|a| {
+                rows.iter()
+                    .find(|r| r.reader_email().eq_ignore_ascii_case(a))
+                    .map(digest::who)
+                    .unwrap_or_else(|| clip(a, 60))
+            })
+            .collect())
     };
     let mut topics = Vec::new();
     let mut written = Vec::new();
@@ -103,11 +109,7 @@ pub(crate) fn build(
             TopicState::Open | TopicState::Planned if recent > 0 => {
                 let this_week = g.askers_since(at - WEEK);
                 let week_before = g.askers_since(at - 2 * WEEK) - this_week;
-                let names = g
-                    .askers
-                    .iter()
-                    .map(|a| name_of(g, a))
-                    .collect::<Result<Vec<String>>>()?;
+                let names = names_of(g)?;
                 topics.push(TopicTrend {
                     id: g.id,
                     label: clip(&g.label, 120),
