@@ -390,20 +390,29 @@ pub(crate) fn classify(
         Vec::new()
     };
     // On a list, outside the owner's call for topics, a wish is part of the
-    // list's discussion ("I would like to be able to restrict R's memory"):
-    // a subject for the owner only when it asks for writing ("a post on",
-    // "could you cover").
+    // list's discussion ("I would like to be able to restrict R's memory",
+    // "would it be appropriate to issue a warning?"): a subject for the
+    // owner only when it asks for writing ("a post on", "could you cover")
+    // and asks it of the owner: in the second person, by name, in a post
+    // that opens with their name ("Buenos días, Carmen:"), or with a verb
+    // of writing ("que escribieras una columna sobre X"), which on a list
+    // only the writer is asked for.
     if source == Source::List && !place.call_for_topics {
         topics.retain(|t| {
-            let keep = topics::asks_for_writing(&t.words.to_lowercase());
-            if !keep {
-                reasons.push(Reason::new(
-                    Rule::NoTopics,
-                    "a wish in a list discussion, not under your call for topics and asking for no writing: not a topic",
-                    &t.words,
-                ));
-            }
-            keep
+            let lower = t.words.to_lowercase();
+            let why = if !topics::asks_for_writing(&lower) {
+                "a wish in a list discussion, not under your call for topics and asking for no writing: not a topic"
+            } else if !(crate::lang::speaks_to_you(&lower)
+                || topics::names_writing(&lower)
+                || place.names.word_in(&t.words)
+                || greets_owner(&text, &place))
+            {
+                "a wish in a list discussion, not under your call for topics, and asked of no one in particular: not a topic"
+            } else {
+                return true;
+            };
+            reasons.push(Reason::new(Rule::NoTopics, why, &t.words));
+            false
         });
     }
     let ask = asks::asks_owner(&place, &text, &all, &topics, &mut reasons);
@@ -465,6 +474,15 @@ pub(crate) fn own_words(text: &str) -> String {
         out.push('\n');
     }
     out
+}
+
+/// Does the post open by greeting the owner by name ("Olá Lotte,",
+/// "Hola Carmen y compañeros,")? Its first line, a short one, names them.
+fn greets_owner(text: &str, place: &Place) -> bool {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .is_some_and(|l| l.split_whitespace().count() <= 6 && place.names.word_in(l))
 }
 
 /// Who the message is to and where it sits: what the asks and topic rules
@@ -827,6 +845,43 @@ mod tests {
         let to_robin = post("Robin,", "Ann");
         assert!(to_robin.asks_owner, "{:?}", to_robin.reasons);
         assert_eq!(to_robin.topics.len(), 1, "{:?}", to_robin.reasons);
+    }
+
+    #[test]
+    fn a_list_wish_is_a_topic_only_when_asked_of_the_owner() {
+        let owner = Owner::new("Robin Ellis", &["robin@ellis-on-it.example"]);
+        // Replies to the owner's post (In-Reply-To in their domain).
+        let reply = |body: &str| {
+            let raw = format!(
+                "From: Ann <ann@x.example>\nTo: Ops <ops@lists.example>\nList-Id: Ops <ops.lists.example>\nSubject: Re: backups\nIn-Reply-To: <1@ellis-on-it.example>\n\n{body}\n"
+            );
+            classify(
+                &crate::message::parse(raw.as_bytes()),
+                &owner,
+                false,
+                Facts::default(),
+                &learned::Lessons::default(),
+            )
+        };
+        // A technical wish whose only "piece" is a verb or a problem: the
+        // list's discussion, not a subject for the owner.
+        for body in [
+            "Would it be appropriate to issue a warning when the daemon starts?",
+            "Maybe we should address this issue on the tools list instead?",
+        ] {
+            let c = reply(body);
+            assert!(c.topics.is_empty(), "{body}: {:?}", c.topics);
+        }
+        // Asked of the owner: in the second person, by a verb of writing
+        // (Spanish needs no pronoun), or in a post that greets them.
+        for body in [
+            "Could you write a post about restore testing?",
+            "Me encantaría que escribieras una columna sobre las copias de seguridad.",
+            "Hola Robin y compañeros,\n\nMe gustaría un episodio sobre las copias de seguridad en la nube.",
+        ] {
+            let c = reply(body);
+            assert_eq!(c.topics.len(), 1, "{body}: {:?}", c.reasons);
+        }
     }
 }
 

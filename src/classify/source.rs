@@ -395,8 +395,9 @@ fn notice_source(n: &Notice, owner: &Owner, say: &mut impl FnMut(Source, &str, &
         kind => {
             // A spammer's name is an advertisement too ("Best Loans 24").
             let name = author.map(|a| a.name.as_str()).unwrap_or("");
+            let email = author.map(|a| a.email.as_str()).unwrap_or("");
             let mut cues = spam_cues(&format!("{name}\n{}", n.words));
-            cues.extend(comment_spam_shape(name, &n.words));
+            cues.extend(comment_spam_shape(name, email, &n.words));
             if is_spam(&cues) {
                 say(
                     Source::Automated,
@@ -917,20 +918,29 @@ fn role_sender(local: &str) -> bool {
 
 /// What a spam comment looks like whatever its language, each a weak cue:
 /// a name that is an advertisement ("best vpn deals 2025": digits, or
-/// three words or more in lower case) and a link in the comment itself.
+/// words in lower case; "Traslochi Milano Economici" of
+/// traslochi-milano-economici.example: the business its address is) and a
+/// link in the comment itself.
 const NAME_WITH_DIGITS: &str = "the commenter's name has digits";
 const NAME_OF_KEYWORDS: &str = "the commenter's name reads as keywords";
+const NAME_IS_DOMAIN: &str = "the commenter's name is their address's domain";
 const LINK_IN_COMMENT: &str = "a link in the comment";
 const ANONYMOUS: &str = "an anonymous commenter";
 
-fn comment_spam_shape(name: &str, words: &str) -> Vec<&'static str> {
+fn comment_spam_shape(name: &str, email: &str, words: &str) -> Vec<&'static str> {
     let mut cues = Vec::new();
     if name.chars().any(|c| c.is_ascii_digit()) {
         cues.push(NAME_WITH_DIGITS);
     }
     let parts: Vec<&str> = name.split_whitespace().collect();
-    if parts.len() >= 3 && parts.iter().all(|w| !w.chars().any(char::is_uppercase)) {
+    if parts.len() >= 2
+        && parts.iter().any(|w| w.chars().any(char::is_alphabetic))
+        && parts.iter().all(|w| !w.chars().any(char::is_uppercase))
+    {
         cues.push(NAME_OF_KEYWORDS);
+    }
+    if name_is_domain(&parts, email) {
+        cues.push(NAME_IS_DOMAIN);
     }
     if words.contains("http://") || words.contains("https://") || words.contains("www.") {
         cues.push(LINK_IN_COMMENT);
@@ -949,12 +959,31 @@ fn comment_spam_shape(name: &str, words: &str) -> Vec<&'static str> {
     cues
 }
 
+/// Two words of the name or more, and most of them, spelled in the
+/// domain of the address: a business, not a person ("Best Essay Writers"
+/// of top-essay-writers.example). A person's own domain holds one or two
+/// of their names; it counts only beside other cues.
+fn name_is_domain(parts: &[&str], email: &str) -> bool {
+    let Some((_, domain)) = email.rsplit_once('@') else {
+        return false;
+    };
+    let domain = crate::subjects::fold(domain);
+    let long: Vec<String> = parts
+        .iter()
+        .map(|w| crate::subjects::fold(w.trim_matches(|c: char| !c.is_alphanumeric())))
+        .filter(|w| w.chars().count() >= 3)
+        .collect();
+    let inside = long.iter().filter(|w| domain.contains(w.as_str())).count();
+    long.len() >= 2 && inside >= 2 && inside * 3 >= long.len() * 2
+}
+
 /// Strong cues count two, weak ones one: three is spam.
 pub(crate) fn is_spam(cues: &[&str]) -> bool {
     let weak = &crate::lang::WORDS.spam.weak;
     let shape = [
         NAME_WITH_DIGITS,
         NAME_OF_KEYWORDS,
+        NAME_IS_DOMAIN,
         LINK_IN_COMMENT,
         ANONYMOUS,
     ];
@@ -1025,11 +1054,7 @@ mod tests {
 
     #[test]
     fn a_held_comment_shaped_like_spam_is_spam_in_any_language() {
-        let held = |author: &str, words: &str| {
-            format!(
-                "From: WordPress <wordpress@blog.example>\r\nSubject: [Blog] Please moderate: \"Post\"\r\nMessage-ID: <h@blog.example>\r\n\r\nA new comment on the post \"Post\" is waiting for your approval\r\nhttps://blog.example/post/\r\n\r\nAuthor: {author} (IP address: 192.0.2.1, host.example)\r\nEmail: a@b.example\r\nURL: \r\nComment: \r\n{words}\r\n\r\nApprove it: https://blog.example/wp-admin/comment.php?action=approve&c=7\r\n"
-            )
-        };
+        let held = |author: &str, words: &str| held_from(author, "a@b.example", words);
         // A name of keywords and digits, and a link: spam whatever the words.
         let (src, _) = judge(&held(
             "best passive income 2025",
@@ -1045,6 +1070,37 @@ mod tests {
         let (src, _) = judge(&held(
             "Ana Souza",
             "The study you cite is here: https://journal.example/a/1 - does it change your view?",
+        ));
+        assert_eq!(src, Source::Comment);
+    }
+
+    fn held_from(author: &str, email: &str, words: &str) -> String {
+        format!(
+            "From: WordPress <wordpress@blog.example>\r\nSubject: [Blog] Please moderate: \"Post\"\r\nMessage-ID: <h@blog.example>\r\n\r\nA new comment on the post \"Post\" is waiting for your approval\r\nhttps://blog.example/post/\r\n\r\nAuthor: {author} (IP address: 192.0.2.1, host.example)\r\nEmail: {email}\r\nURL: \r\nComment: \r\n{words}\r\n\r\nApprove it: https://blog.example/wp-admin/comment.php?action=approve&c=7\r\n"
+        )
+    }
+
+    #[test]
+    fn a_business_selling_in_a_comment_is_spam_and_a_person_with_a_site_is_not() {
+        // The name is the address's domain, and the comment sells.
+        let (src, _) = judge(&held_from(
+            "Mudanzas Rápidas Centro",
+            "info@mudanzas-rapidas-centro.example",
+            "¡Muy buen artículo! Ofrecemos mudanzas económicas, presupuesto sin compromiso.",
+        ));
+        assert_eq!(src, Source::Automated);
+        // Two words in lower case, and followers for sale.
+        let (src, _) = judge(&held_from(
+            "followers baratos",
+            "x@y.example",
+            "😍 Quieres más seguidores? https://y.example/compra",
+        ));
+        assert_eq!(src, Source::Automated);
+        // A reader whose own site bears her name, with a link to it.
+        let (src, _) = judge(&held_from(
+            "Ana Souza",
+            "ana@anasouza.example",
+            "I wrote up how our school did it: https://anasouza.example/escola - would you agree?",
         ));
         assert_eq!(src, Source::Comment);
     }

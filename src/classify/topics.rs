@@ -567,13 +567,27 @@ fn about_the_past(before: &str) -> bool {
 /// A verb of writing in any form, then its subject: "write a short column
 /// on X", "que escribieras sobre X", "schreib doch mal über X", "tackle X".
 /// Stems catch the conjugations a list of phrases would miss.
+/// English forms of the verbs of writing, whole ("coverage" is no verb).
+const WRITE_VERBS: &[&str] = &[
+    "write", "writing", "cover", "covering", "tackle", "tackling",
+];
+/// The other languages' verbs of writing, by stem: every conjugation.
+#[rustfmt::skip]
+const WRITE_STEMS: &[&str] = &["escrib", "escrev", "écri", "ecri", "schreib", "scriv", "schrijf", "schrijv"];
+
+/// Does the sentence (lower case) ask for writing in so many words: a
+/// verb of writing ("write", "escribieras", "schreiben"), not only a word
+/// that may name a piece ("issue", "show")?
+pub(crate) fn names_writing(l: &str) -> bool {
+    word_spans(l)
+        .iter()
+        .map(|&(a, b)| &l[a..b])
+        .any(|w| matches!(w, "write" | "writing") || WRITE_STEMS.iter().any(|st| w.starts_with(st)))
+}
+
 fn verb_stem_request(s: &str, l: &str) -> Option<String> {
-    // English forms whole ("coverage" is no verb); other languages by stem.
-    const VERBS: &[&str] = &[
-        "write", "writing", "cover", "covering", "tackle", "tackling",
-    ];
-    #[rustfmt::skip]
-    const STEMS: &[&str] = &["escrib", "escrev", "écri", "ecri", "schreib", "scriv", "schrijf", "schrijv"];
+    const VERBS: &[&str] = WRITE_VERBS;
+    const STEMS: &[&str] = WRITE_STEMS;
     // Past forms report writing that exists.
     const PAST: &[&str] = &[
         "written",
