@@ -48,7 +48,7 @@ fn a_list_post_asks_the_owner_only_when_it_addresses_them() {
     for (id, body, _) in &cases {
         env.write(
             &format!("mail/{id}.eml"),
-            &mail(
+            mail(
                 id,
                 &format!("From: P <p@example.net>\nSubject: kea\n{list}"),
                 body,
@@ -69,7 +69,7 @@ fn a_forum_post_sent_as_auto_generated_is_still_a_list_post() {
     let headers = "From: ana via Forum <noreply@forum.example>\nTo: robin@ellis-on-it.example\nSubject: [Forum] Backups\nList-Id: Forum | Backups <backups.forum.example>\nAuto-Submitted: auto-generated\nX-Discourse-Post-Id: 41\nX-Discourse-Topic-Id: 9";
     env.write(
         "mail/d.eml",
-        &mail(
+        mail(
             "d1@forum",
             headers,
             "@robin would you write a piece on restic versus borg?",
@@ -78,7 +78,7 @@ fn a_forum_post_sent_as_auto_generated_is_still_a_list_post() {
     let summary = "From: Forum Summary <noreply@forum.example>\nTo: robin@ellis-on-it.example\nSubject: [Forum] Summary\nAuto-Submitted: auto-generated\nList-Unsubscribe: <https://forum.example/u>";
     env.write(
         "mail/s.eml",
-        &mail(
+        mail(
             "s1@forum",
             summary,
             "Popular topics\n- Is borg still maintained? (3 replies)",
@@ -102,9 +102,9 @@ fn wordpress_reply_comment_answers_its_parent_by_comment_id() {
     let other = "New comment on your post \"Routers\"\nAuthor: Ben (IP address: 192.0.2.2, x)\nEmail: ben@example.net\nURL: \nComment: \nAnd how often do you update it?\n\nPermalink: https://blog.example/routers/#comment-78\n";
     let reply = "New comment on your post \"Routers\"\nAuthor: Robin Ellis (IP address: 192.0.2.3, x)\nEmail: robin@ellis-on-it.example\nURL: \nIn reply to: https://blog.example/wp-admin/comment.php?action=editcomment&c=77#wpbody-content\nComment: \nOpenWrt, always.\n\nPermalink: https://blog.example/routers/#comment-79\n";
     let h = "From: Blog <wordpress@blog.example>\nTo: robin@ellis-on-it.example\nSubject: [Blog] Comment: \"Routers\"";
-    env.write("mail/1.eml", &mail("c77@blog", h, parent));
-    env.write("mail/2.eml", &mail("c78@blog", h, other));
-    env.write("mail/3.eml", &mail("c79@blog", h, reply));
+    env.write("mail/1.eml", mail("c77@blog", h, parent));
+    env.write("mail/2.eml", mail("c78@blog", h, other));
+    env.write("mail/3.eml", mail("c79@blog", h, reply));
     let got = judge(&env);
     assert_eq!(got["c79@blog"]["source"], "own", "{}", got["c79@blog"]);
     assert_eq!(got["c77@blog"]["answered"], true, "{}", got["c77@blog"]);
@@ -154,7 +154,7 @@ fn a_megabyte_of_quoted_history_stays_fast() {
     }
     env.write(
         "mail/big.eml",
-        &mail(
+        mail(
             "big@x",
             "From: a@example.net\nTo: robin@ellis-on-it.example\nSubject: big",
             &body,
@@ -179,11 +179,11 @@ fn topic_merge_folds_one_topic_into_another() {
     let h = "From: a@example.net\nTo: robin@ellis-on-it.example\nSubject: idea";
     env.write(
         "mail/1.eml",
-        &mail("t1@x", h, "Could you write about Nextcloud for a choir?"),
+        mail("t1@x", h, "Could you write about Nextcloud for a choir?"),
     );
     env.write(
         "mail/2.eml",
-        &mail(
+        mail(
             "t2@x",
             "From: b@example.net\nTo: robin@ellis-on-it.example\nSubject: idea",
             "I'd love a column on recording birdsong in the garden.",
@@ -272,9 +272,9 @@ fn a_contact_form_message_is_a_reader_writing_through_the_blog() {
     let env = Env::new();
     let h = "From: Blog <wordpress@blog.example>\nTo: robin@ellis-on-it.example\nReply-To: Nia Obi <nia@example.net>\nSubject: [Blog] Contact form: a question";
     let body = "From: Nia Obi <nia@example.net>\nSubject: a question\n\nMessage Body:\nWould you write about e-readers for the visually impaired?\n\n-- \nThis e-mail was sent from a contact form on Blog (https://blog.example)";
-    env.write("mail/f.eml", &mail("form1@blog", h, body));
+    env.write("mail/f.eml", mail("form1@blog", h, body));
     env.write("mail/r.eml",
-        &mail(
+        mail(
             "reset1@blog",
             "From: Blog <wordpress@blog.example>\nTo: robin@ellis-on-it.example\nSubject: [Blog] Password Reset",
             "Someone has requested a password reset. Was it you?\nhttps://blog.example/wp-login.php?action=rp",
@@ -318,12 +318,12 @@ fn a_list_reply_quoting_the_owner_answers_their_call_whatever_its_ids() {
     let headers = format!(
         "From: Kai <kai@example.net>\nSubject: Re: ideas\nIn-Reply-To: <CAF00d@mail.gmail.example>\n{list}"
     );
-    env.write("mail/k.eml", &mail("k1@x", &headers, body));
+    env.write("mail/k.eml", mail("k1@x", &headers, body));
     let other = "What about printers?\n\nOn Mon, 23 Nov 2026 at 09:00, Lee Park <lee@example.net> wrote:\n> Any printer tips?\n";
     let headers = format!(
         "From: Kai <kai@example.net>\nSubject: Re: printers\nIn-Reply-To: <CAF11d@mail.gmail.example>\n{list}"
     );
-    env.write("mail/o.eml", &mail("k2@x", &headers, other));
+    env.write("mail/o.eml", mail("k2@x", &headers, other));
     let got = judge(&env);
     assert_eq!(got["k1@x"]["asks_owner"], true, "{}", got["k1@x"]);
     assert_eq!(
@@ -395,7 +395,7 @@ fn requests_in_other_words_and_languages_group_and_others_stay_apart() {
         );
         env.write(
             &format!("mail/{id}.eml"),
-            &mail(
+            mail(
                 &format!("{id}@x"),
                 &h,
                 &format!("Hi Robin,\n\n{text}\n\nThanks"),

@@ -185,7 +185,7 @@ fn a_fifo_among_the_mail_is_reported_and_skipped_not_waited_on() {
     let env = Env::new();
     env.write("Maildir/cur/1:2,S", ONE);
     std::fs::create_dir_all(env.path().join("Maildir/new")).unwrap();
-    env.write("plain/a.eml", &ONE.to_vec().replace_all_ids("two"));
+    env.write("plain/a.eml", ONE.to_vec().replace_all_ids("two"));
     mkfifo(&env.path().join("Maildir/fifo"));
     mkfifo(&env.path().join("Maildir/cur/2:2,S"));
     mkfifo(&env.path().join("plain/b.eml"));
@@ -234,11 +234,11 @@ fn a_maildir_subfolder_that_cannot_be_read_is_reported() {
     env.write("Maildir/cur/1:2,S", ONE);
     env.write(
         "Maildir/.Lists/cur/2:2,S",
-        &ONE.to_vec().replace_all_ids("two"),
+        ONE.to_vec().replace_all_ids("two"),
     );
     env.write(
         "Maildir/.Notes/cur/3:2,S",
-        &ONE.to_vec().replace_all_ids("three"),
+        ONE.to_vec().replace_all_ids("three"),
     );
     let locked = env.path().join("Maildir/.Lists");
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
@@ -302,7 +302,7 @@ fn mbox_of(n: usize) -> Vec<u8> {
 fn a_store_error_in_the_middle_of_an_import_ends_it_with_the_error() {
     let env = Env::with_config(&owner_config("[store]\nlock_timeout_secs = 1\n"));
     import_one(&env);
-    env.write("big.mbox", &mbox_of(6000));
+    env.write("big.mbox", mbox_of(6000));
     let other = rusqlite::Connection::open(env.path().join("allears.db")).unwrap();
     other.execute_batch("BEGIN IMMEDIATE").unwrap();
     let r = run_within(&env, &["import", "big.mbox"], 60)

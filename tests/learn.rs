@@ -33,7 +33,7 @@ fn not_for_me_unflags_mail_like_it_survives_reclassify_and_can_be_forgotten() {
     let shop = "Lampshop <hello@lampshop.example>";
     env.write(
         "mail/cur/1",
-        &direct(
+        direct(
             "a1@lampshop.example",
             shop,
             "Your order",
@@ -42,7 +42,7 @@ fn not_for_me_unflags_mail_like_it_survives_reclassify_and_can_be_forgotten() {
     );
     env.write(
         "mail/cur/2",
-        &direct(
+        direct(
             "q1@reader.example",
             "Ann Reader <ann@reader.example>",
             "UPS?",
@@ -62,7 +62,7 @@ fn not_for_me_unflags_mail_like_it_survives_reclassify_and_can_be_forgotten() {
     // Later mail of the same kind from the same shop is not flagged.
     env.write(
         "mail/cur/3",
-        &direct(
+        direct(
             "a2@lampshop.example",
             shop,
             "Your order",
@@ -93,7 +93,7 @@ fn needs_reply_on_a_comment_in_the_digest_flags_it_and_the_same_readers_next_one
     let post = "Moving my home lab to IPv6-only";
     env.write(
         "mail/cur/1",
-        &comment(
+        comment(
             "c1",
             "Nadia Rahman",
             "nadia@rahman.example",
@@ -131,7 +131,7 @@ fn needs_reply_on_a_comment_in_the_digest_flags_it_and_the_same_readers_next_one
     // remark on the same post is not.
     env.write(
         "mail/cur/2",
-        &comment(
+        comment(
             "c2",
             "Nadia Rahman",
             "nadia@rahman.example",
@@ -141,7 +141,7 @@ fn needs_reply_on_a_comment_in_the_digest_flags_it_and_the_same_readers_next_one
     );
     env.write(
         "mail/cur/3",
-        &comment(
+        comment(
             "c3",
             "Omar Diaz",
             "omar@diaz.example",
@@ -175,7 +175,7 @@ fn a_merge_teaches_the_topic_its_other_wording_split_undoes_it_rename_titles_it(
     let ask = |n: u32, who: &str, what: &str| {
         env.write(
             &format!("mail/cur/{n}"),
-            &direct(
+            direct(
                 &format!("t{n}@reader.example"),
                 who,
                 "An idea",
@@ -237,7 +237,7 @@ fn topics_show_askers_first_and_last_request_and_the_last_30_days_most_readers_f
     let env = Env::new().now("2026-12-01T09:00:00Z");
     let ask = |n: u32, who: &str, date: &str, what: &str| {
         env.write(&format!("mail/cur/{n}"),
-            &format!(
+            format!(
                 "Message-ID: <r{n}@reader.example>\nFrom: {who}\nTo: robin@ellis-on-it.example\nDate: {date}\nSubject: An idea\n\nRobin, could you write a column about {what}?\n"
             ),
         );
@@ -300,7 +300,7 @@ fn several_corrections_in_one_go_are_all_learned_and_each_reports_the_judging_ag
     .iter()
     .enumerate()
     {
-        env.write(&format!("mail/cur/{n}"), &direct(id, from, "Hello", text));
+        env.write(&format!("mail/cur/{n}"), direct(id, from, "Hello", text));
     }
     env.run(&["import", "mail"]).ok();
     assert_eq!(flagged(&env).len(), 3, "all flagged by the rules");

@@ -76,7 +76,7 @@ fn a_closed_pipe_ends_quietly_with_success() {
     let env = Env::new();
     for i in 0..2000 {
         env.write(&format!("mail/cur/{i}"),
-            &format!(
+            format!(
                 "Message-ID: <m{i}@x.example>\nFrom: a{i}@x.example\nSubject: hello {i}\n\nHello there, number {i}.\n"
             ),
         );
