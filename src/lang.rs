@@ -126,6 +126,9 @@ pub(crate) struct Topics {
     /// A second request in a sentence ("and one on", "e uno su").
     #[serde(default)]
     pub another: Vec<String>,
+    /// Between the ideas a sentence lists ("Two ideas: X, and Y").
+    #[serde(default)]
+    pub list_joins: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -277,6 +280,7 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
         t.reactions.extend(o.reactions);
         t.please.extend(o.please);
         t.another.extend(o.another);
+        t.list_joins.extend(o.list_joins);
         all.forms.contact_form.extend(w.forms.contact_form);
         all.spam.strong.extend(w.spam.strong);
         all.spam.weak.extend(w.spam.weak);

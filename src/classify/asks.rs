@@ -317,12 +317,17 @@ fn is_question(s: &str) -> bool {
 /// A question put as a statement: "the question is whether ...", "I only
 /// wanted to know why ...", "je me demande si ...".
 fn restated(s: &str) -> bool {
+    restated_in(&s.to_lowercase())
+}
+
+/// [`restated`] for a sentence in lower case already.
+pub(crate) fn restated_in(l: &str) -> bool {
     static RESTATED: LazyLock<Phrases> = LazyLock::new(|| {
         Phrases::new(crate::lang::phrases(
             &crate::lang::WORDS.asks.restated_questions,
         ))
     });
-    RESTATED.any_in(&s.to_lowercase())
+    RESTATED.any_in(l)
 }
 
 /// Requests that are not phrased as questions, in any language the

@@ -513,8 +513,18 @@ fn words(p: &Platform, text: &str) -> String {
         if p.skip.iter().any(|r| r.is_match(t)) || link_line(t) {
             continue;
         }
+        // The post's title opens the notice, or closes the words in
+        // quotation marks ("Great piece. ..." then "“The curb is ...”"):
+        // a short line either way; a paragraph is the words.
+        let short = t.split_whitespace().count() <= 16;
         if title && !t.is_empty() {
             title = false;
+            if short {
+                continue;
+            }
+        }
+        let quoted_line = |t: &str| t.starts_with(['"', '“', '«']) && t.ends_with(['"', '”', '»']);
+        if p.title_first && !out.is_empty() && short && quoted_line(t) {
             continue;
         }
         let bare = match t.strip_prefix('>') {

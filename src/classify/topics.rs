@@ -143,6 +143,30 @@ pub(crate) fn requests(
                 });
             }
         }
+        // "Two ideas for future posts, if you are taking requests: X, and
+        // Y.": the ideas the sentence announces, listed after its colon.
+        let listed = listed_ideas(&s.text, &lower[i]);
+        if !listed.is_empty() {
+            for p in listed {
+                let phrase = tidy(&p);
+                let words_of = crate::subjects::keys(&phrase, &[]);
+                let again = out.iter().any(|t| {
+                    crate::subjects::same_subject(&crate::subjects::keys(&t.phrase, &[]), &words_of)
+                });
+                if !words_of.is_empty() && !again && out.len() < 5 {
+                    reasons.push(Reason::new(
+                        Rule::Topic,
+                        "one of the ideas a sentence lists",
+                        &s.text,
+                    ));
+                    out.push(TopicRequest {
+                        phrase,
+                        words: s.text.clone(),
+                    });
+                }
+            }
+            continue;
+        }
         let found = asked_for(&s.text, &lower[i], place.call_for_topics)
             .or_else(|| writing_request(&s.text, &lower[i]))
             .map(|p| ("asks for writing on a subject", p))
@@ -201,7 +225,14 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
     static WISHES: LazyLock<Phrases> =
         LazyLock::new(|| Phrases::new(lang::phrases(&lang::WORDS.topics.wishes)));
     let t = &lang::WORDS.topics;
-    let wish = call || l.contains('?') || l.starts_with('¿') || WISHES.any_in(l) || conditional(l);
+    // "Volevo chiedervi se ... potesse parlare di X": a question put as a
+    // statement wishes as a question does.
+    let wish = call
+        || l.contains('?')
+        || l.starts_with('¿')
+        || WISHES.any_in(l)
+        || conditional(l)
+        || super::asks::restated_in(l);
     if !wish {
         return None;
     }
@@ -407,6 +438,46 @@ fn subject(rest: &str) -> Option<String> {
 /// "Two ideas for your column", "some topics", "suggestions:".
 fn announces_ideas(s: &str) -> bool {
     ANNOUNCES.any_in(&s.to_lowercase())
+}
+
+/// The subjects a sentence that announces ideas lists after its colon,
+/// parted by "; " or a comma and a conjunction (`[topics] list_joins`):
+/// "Two ideas for future posts: how families haul toddlers on a box bike,
+/// and getting a bike onto the regional trains (where to stand)."
+fn listed_ideas(s: &str, l: &str) -> Vec<String> {
+    if !ANNOUNCES.any_in(l) {
+        return Vec::new();
+    }
+    let Some(colon) = l.find(": ") else {
+        return Vec::new();
+    };
+    let rest = &s[byte_at(s, l, colon + 2)..];
+    // Asides in brackets are the reader's detail, not another idea.
+    let mut plain = String::new();
+    let mut depth = 0u32;
+    for c in rest.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => plain.push(c),
+            _ => {}
+        }
+    }
+    let mut items = vec![plain];
+    for join in &lang::WORDS.topics.list_joins {
+        items = items
+            .iter()
+            .flat_map(|i| {
+                i.split(join.as_str())
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+    }
+    if items.len() < 2 {
+        return Vec::new();
+    }
+    items.iter().filter_map(|i| subject(i)).collect()
 }
 
 static ANNOUNCES: LazyLock<Phrases> =
@@ -1093,6 +1164,35 @@ mod tests {
             .into_iter()
             .map(|t| t.phrase)
             .collect()
+    }
+
+    #[test]
+    fn the_ideas_a_sentence_lists_after_its_colon_are_each_a_topic() {
+        let got = topics_of(
+            "Two ideas for future posts, if you are taking requests: how small bakeries price \
+             their bread when flour doubles, and the real cost of a wood-fired oven (gas, \
+             wood, and the repairs).",
+            false,
+        );
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got[0].contains("small bakeries price"), "{got:?}");
+        assert!(
+            got[1].contains("wood-fired oven") && !got[1].contains("repairs"),
+            "{got:?}"
+        );
+        // Without announcing ideas, a colon and a comma list nothing.
+        assert!(topics_of("My day: flour, and then the oven.", false).is_empty());
+    }
+
+    #[test]
+    fn a_question_put_as_a_statement_asks_for_writing() {
+        let got = topics_of(
+            "Volevo chiedervi se in una delle prossime puntate potete parlare di come si \
+             organizza un orto sul balcone.",
+            false,
+        );
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].contains("orto sul balcone"), "{got:?}");
     }
 
     #[test]
