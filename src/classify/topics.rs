@@ -120,13 +120,11 @@ pub(crate) fn requests(
             }
             continue;
         }
-        // "un episodio sul X e uno su Y": a second request in the sentence.
-        if let Some((cue, at)) = lang::WORDS
-            .topics
-            .another
-            .iter()
-            .find_map(|c| lower[i].find(&format!(" {c} ")).map(|at| (c, at)))
-            && let Some(p) = subject(&s.text[byte_at(&s.text, &lower[i], at + cue.len() + 2)..])
+        // "un episodio sul X e uno su Y": a second request in the sentence
+        // (the first cue of the list it holds, where that is first found).
+        if let Some(cue) = ANOTHER.first_in(&lower[i])
+            && let Some(at) = lower[i].find(cue)
+            && let Some(p) = subject(&s.text[byte_at(&s.text, &lower[i], at + cue.len())..])
         {
             let words_of = crate::subjects::keys(&p, &[]);
             if !out.iter().any(|t| {
@@ -188,6 +186,17 @@ pub(crate) fn requests(
     }
     out
 }
+
+/// The `another` cues as whole words: " and one on ".
+static ANOTHER: LazyLock<Phrases> = LazyLock::new(|| {
+    let padded: Vec<String> = lang::WORDS
+        .topics
+        .another
+        .iter()
+        .map(|c| format!(" {c} "))
+        .collect();
+    Phrases::new(lang::phrases(Box::leak(padded.into_boxed_slice())))
+});
 
 /// A sentence that asks for writing, in any language the language files
 /// know, and the subject it names. It needs a wish or a request ("could
