@@ -1018,18 +1018,20 @@ fn tidy(phrase: &str) -> String {
         .trim_start_matches([':', '-', '–', ' ', '«', '"', '“', '¿', '¡'])
         .to_string();
     const STOPS: &[&str] = &["? ", ". ", "! ", "; ", "、", "。", "?", "!"];
+    // `lower` is `p` in lower case, made again only when `p` is cut.
+    let mut lower = p.to_lowercase();
     for e in t
         .ends
         .iter()
         .map(String::as_str)
         .chain(STOPS.iter().copied())
     {
-        let lower = p.to_lowercase();
         if let Some(at) = lower.find(e)
             && at > 3
         {
             let at = byte_at(&p, &lower, at);
             p.truncate(at);
+            lower = p.to_lowercase();
         }
     }
     let mut p = p
@@ -1051,7 +1053,12 @@ fn tidy(phrase: &str) -> String {
     }
     loop {
         let lower = p.to_lowercase();
-        let Some(f) = t.fillers.iter().find(|f| lower.ends_with(&format!(" {f}"))) else {
+        let ends_with_word = |f: &&String| {
+            lower
+                .strip_suffix(f.as_str())
+                .is_some_and(|head| head.ends_with(' '))
+        };
+        let Some(f) = t.fillers.iter().find(ends_with_word) else {
             break;
         };
         let at = byte_at(&p, &lower, lower.len() - f.len() - 1);
