@@ -89,6 +89,9 @@ pub(crate) struct Names {
     addresses: Vec<String>,
     /// "@robin": the first name as forums write a mention.
     handle: Option<String>,
+    /// The words of the variants in ASCII lower case, for `may_be_in`
+    /// (made once, not per message); `None` for a word not plain ASCII.
+    variant_words: Vec<Option<String>>,
 }
 
 impl Names {
@@ -121,11 +124,19 @@ impl Names {
             .split_whitespace()
             .next()
             .map(|first| format!("@{first}"));
+        let mut variant_words: Vec<Option<String>> = variants
+            .iter()
+            .flat_map(|n| n.split_whitespace())
+            .map(|w| w.is_ascii().then(|| w.to_ascii_lowercase()))
+            .collect();
+        variant_words.sort();
+        variant_words.dedup();
         Names {
             variants,
             full_lower,
             addresses: owner.addresses.iter().map(|a| a.to_lowercase()).collect(),
             handle,
+            variant_words,
         }
     }
 
@@ -156,10 +167,9 @@ impl Names {
     /// errs towards yes: any word of any of the owner's names, in any case,
     /// or a name that is not plain ASCII.
     pub fn may_be_in(&self, lower: &str) -> bool {
-        self.variants
+        self.variant_words
             .iter()
-            .flat_map(|n| n.split_whitespace())
-            .any(|w| !w.is_ascii() || lower.contains(&w.to_ascii_lowercase()))
+            .any(|w| w.as_ref().is_none_or(|w| lower.contains(w.as_str())))
     }
 
     /// Is `name` (a vocative: "Robin", "@robin", "Robin Ellis") the owner?

@@ -404,7 +404,7 @@ pub(crate) fn figure_of_speech(l: &str) -> bool {
     let l = words
         .conjunctions
         .iter()
-        .find_map(|c| l.strip_prefix(&format!("{c} ")))
+        .find_map(|c| l.strip_prefix(c.as_str())?.strip_prefix(' '))
         .unwrap_or(&l);
     if words.rhetorical.iter().any(|m| {
         l.match_indices(m)

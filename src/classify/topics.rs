@@ -120,13 +120,11 @@ pub(crate) fn requests(
             }
             continue;
         }
-        // "un episodio sul X e uno su Y": a second request in the sentence.
-        if let Some((cue, at)) = lang::WORDS
-            .topics
-            .another
-            .iter()
-            .find_map(|c| lower[i].find(&format!(" {c} ")).map(|at| (c, at)))
-            && let Some(p) = subject(&s.text[byte_at(&s.text, &lower[i], at + cue.len() + 2)..])
+        // "un episodio sul X e uno su Y": a second request in the sentence
+        // (the first cue of the list it holds, where that is first found).
+        if let Some(cue) = ANOTHER.first_in(&lower[i])
+            && let Some(at) = lower[i].find(cue)
+            && let Some(p) = subject(&s.text[byte_at(&s.text, &lower[i], at + cue.len())..])
         {
             let words_of = crate::subjects::keys(&p, &[]);
             if !out.iter().any(|t| {
@@ -212,6 +210,17 @@ pub(crate) fn requests(
     }
     out
 }
+
+/// The `another` cues as whole words: " and one on ".
+static ANOTHER: LazyLock<Phrases> = LazyLock::new(|| {
+    let padded: Vec<String> = lang::WORDS
+        .topics
+        .another
+        .iter()
+        .map(|c| format!(" {c} "))
+        .collect();
+    Phrases::new(lang::phrases(Box::leak(padded.into_boxed_slice())))
+});
 
 /// A sentence that asks for writing, in any language the language files
 /// know, and the subject it names. It needs a wish or a request ("could
@@ -1094,18 +1103,20 @@ fn tidy(phrase: &str) -> String {
         .trim_start_matches([':', '-', '–', ' ', '«', '"', '“', '¿', '¡'])
         .to_string();
     const STOPS: &[&str] = &["? ", ". ", "! ", "; ", "、", "。", "?", "!"];
+    // `lower` is `p` in lower case, made again only when `p` is cut.
+    let mut lower = p.to_lowercase();
     for e in t
         .ends
         .iter()
         .map(String::as_str)
         .chain(STOPS.iter().copied())
     {
-        let lower = p.to_lowercase();
         if let Some(at) = lower.find(e)
             && at > 3
         {
             let at = byte_at(&p, &lower, at);
             p.truncate(at);
+            lower = p.to_lowercase();
         }
     }
     let mut p = p
@@ -1127,7 +1138,12 @@ fn tidy(phrase: &str) -> String {
     }
     loop {
         let lower = p.to_lowercase();
-        let Some(f) = t.fillers.iter().find(|f| lower.ends_with(&format!(" {f}"))) else {
+        let ends_with_word = |f: &&String| {
+            lower
+                .strip_suffix(f.as_str())
+                .is_some_and(|head| head.ends_with(' '))
+        };
+        let Some(f) = t.fillers.iter().find(ends_with_word) else {
             break;
         };
         let at = byte_at(&p, &lower, lower.len() - f.len() - 1);
