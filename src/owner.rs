@@ -60,7 +60,16 @@ impl Owner {
         if name.to_lowercase() == full.to_lowercase() {
             return true;
         }
-        let owner: Vec<String> = full.split_whitespace().map(str::to_lowercase).collect();
+        // A double surname signs with either part too: "Jonas Albrecht"
+        // is Jonas Albrecht-Ferri.
+        let mut owner: Vec<String> = full.split_whitespace().map(str::to_lowercase).collect();
+        let parts: Vec<String> = owner
+            .iter()
+            .filter(|w| w.contains('-'))
+            .flat_map(|w| w.split('-').map(str::to_string).collect::<Vec<_>>())
+            .filter(|p| p.chars().count() >= 2)
+            .collect();
+        owner.extend(parts);
         let words: Vec<String> = name.split_whitespace().map(str::to_lowercase).collect();
         words.len() >= 2 && words[0] == owner[0] && words.iter().all(|w| owner.contains(w))
     }
@@ -243,5 +252,14 @@ mod tests {
         assert!(n.is_called("Robin"));
         assert!(!n.is_called("Robinson"));
         assert_eq!(n.variants, vec!["Ellis", "Robin", "Robin Ellis"]);
+    }
+
+    #[test]
+    fn a_double_surname_signs_with_either_part() {
+        let owner = Owner::new("Jonas Albrecht-Ferri", &["jonas@x.example"]);
+        assert!(owner.is_owner_name("Jonas Albrecht"));
+        assert!(owner.is_owner_name("Jonas Ferri"));
+        assert!(!owner.is_owner_name("Anna Albrecht"));
+        assert!(!owner.is_owner_name("Jonas"));
     }
 }

@@ -51,19 +51,33 @@ pub(crate) fn answered_by(t: &LinkTable) -> Vec<u32> {
     out
 }
 
-/// (host, comment id) from `#comment-210` or a `c=210` query parameter.
+/// (host, comment id) from `#comment-210` or a `c=210` query parameter;
+/// any other platform's link to one comment (Remark42's
+/// `#remark42__comment-<uuid>`) by the whole of it after the host.
 pub(crate) fn comment_key(url: &str) -> Option<(String, String)> {
     let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
     let host = rest.split(['/', '?', '#']).next()?.to_ascii_lowercase();
     let digits = |s: &str| -> String { s.chars().take_while(char::is_ascii_digit).collect() };
-    let id = if let Some((_, frag)) = rest.split_once("#comment-") {
-        digits(frag)
-    } else {
+    // "c=210" (WordPress), or a parameter named for comments
+    // ("hyvor-talk-comment=77120"), by name and value.
+    let query_id = || {
         let query = rest.split_once('?').map(|(_, q)| q)?;
         query
             .split(['&', '#'])
-            .find_map(|kv| kv.strip_prefix("c="))
-            .map(digits)?
+            .find_map(|kv| match kv.split_once('=') {
+                Some(("c", v)) => Some(digits(v)),
+                Some((k, v)) if k.contains("comment") && !v.is_empty() => Some(format!("{k}={v}")),
+                _ => None,
+            })
+    };
+    let id = match rest.split_once("#comment-") {
+        Some((_, frag)) => digits(frag),
+        None => query_id().or_else(|| {
+            // A fragment that names one comment ("#comments" names none).
+            let (_, frag) = rest.split_once('#')?;
+            (frag.contains("comment") && frag.chars().any(|c| c.is_ascii_digit()))
+                .then(|| rest[host.len()..].to_string())
+        })?,
     };
     (!id.is_empty() && !host.is_empty()).then_some((host, id))
 }
@@ -71,6 +85,24 @@ pub(crate) fn comment_key(url: &str) -> Option<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::comment_key;
+
+    #[test]
+    fn a_link_without_a_numeric_id_names_its_comment_whole() {
+        let a = comment_key("https://wiki.example/page/#remark42__comment-c41f-0a72");
+        assert_eq!(
+            a,
+            comment_key("https://WIKI.example/page/#remark42__comment-c41f-0a72")
+        );
+        assert_ne!(
+            a,
+            comment_key("https://wiki.example/page/#remark42__comment-9d02")
+        );
+        assert_eq!(comment_key("https://wiki.example"), None);
+        assert_eq!(
+            comment_key("https://b.example/p/?hyvor-talk-comment=77120"),
+            comment_key("https://b.example/p/?utm=x&hyvor-talk-comment=77120")
+        );
+    }
 
     #[test]
     fn edit_link_and_permalink_name_the_same_comment() {
