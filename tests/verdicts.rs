@@ -232,3 +232,13 @@ fn every_message_of_blind_set_g_keeps_its_verdict() {
 fn every_message_of_blind_set_h_keeps_its_verdict() {
     check_set("blind-h");
 }
+
+#[test]
+fn every_message_of_blind_set_i_keeps_its_verdict() {
+    check_set("blind-i");
+}
+
+#[test]
+fn every_message_of_blind_set_j_keeps_its_verdict() {
+    check_set("blind-j");
+}

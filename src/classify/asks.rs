@@ -372,13 +372,23 @@ fn is_rhetorical(all: &[Sentence], i: usize) -> bool {
     if l.split_whitespace().count() <= 6 && SMALL_TALK.any_in(&l) {
         return true;
     }
+    // "Domande retoriche, lo so.": the writer says so, later in the
+    // paragraph, in any of the languages ("rhetorisch", "retórica",
+    // "rhétorique", with accents off).
+    let said_rhetorical = all[i + 1..]
+        .iter()
+        .take_while(|n| n.para == all[i].para)
+        .any(|n| {
+            let f = crate::subjects::fold(&n.text);
+            f.contains("rhetori") || f.contains("retoric")
+        });
+    if said_rhetorical {
+        return true;
+    }
     let Some(next) = all.get(i + 1).filter(|n| n.para == all[i].para) else {
         return false;
     };
     let n = next.text.to_lowercase();
-    if n.contains("rhetorical") {
-        return true;
-    }
     if answers_itself(&l, &n) {
         return true;
     }
@@ -662,6 +672,11 @@ mod tests {
         assert!(!asks(
             Source::Direct,
             "Who needs a cloud router anyway? Not me. Great post."
+        ));
+        // The writer says the questions are rhetorical, in their language.
+        assert!(!asks(
+            Source::Direct,
+            "Robin,\n\n¿Quién paga los cortes de luz? ¿Y por qué nadie avisa? Preguntas retóricas, ya lo sé.\n\nAna"
         ));
         assert!(!asks(
             Source::Direct,
