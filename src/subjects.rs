@@ -105,20 +105,22 @@ impl Concepts {
 }
 
 /// The subject lexicon (`src/lang/lexicon.tsv`): the words of six
-/// languages for one meaning, which become one key (`=headword`).
+/// languages for one meaning, which become one key (`=headword`). Kept
+/// compact (boxed keys to meaning numbers): it is read once per run, and
+/// its 58,000 words must cost little time and memory.
 struct Lexicon {
-    /// (language column, folded word): meaning. A word of one language
-    /// under two meanings is left out (its stem speaks for it).
-    words: HashMap<(usize, String), String>,
-    /// (language column, stem in that language): meaning.
-    stems: HashMap<(usize, String), String>,
+    meanings: Vec<Box<str>>,
+    /// "<language column><tab><folded word>": meaning. A word of one
+    /// language under two meanings is left out (its stem speaks for it).
+    words: HashMap<Box<str>, u32>,
     /// Long words (six letters or more) of any language: a phrase's
     /// language is a guess, and a long word seldom means another thing
     /// in another of these languages.
-    any: HashMap<String, String>,
-    /// Multi-word entries, folded, longest first, and all of them at once.
-    phrases: Vec<(String, String)>,
-    present: Option<aho_corasick::AhoCorasick>,
+    any: HashMap<Box<str>, u32>,
+    /// Multi-word entries, folded, by their first word: (entry, meaning),
+    /// longest first. (An automaton over all of them took longer to build
+    /// than a run of import spends looking.)
+    phrases: HashMap<Box<str>, Vec<(Box<str>, u32)>>,
 }
 
 /// The lexicon's language columns, in file order.
@@ -131,22 +133,30 @@ const LEXICON_LANGS: [Algorithm; 6] = [
     Algorithm::Portuguese,
 ];
 
+/// A word under two meanings.
+const AMBIGUOUS: u32 = u32::MAX;
+
 static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| lexicon(include_str!("lang/lexicon.tsv")));
 
 fn lexicon(text: &str) -> Lexicon {
-    // None marks a word found under two meanings.
-    let mut words: HashMap<(usize, String), Option<String>> = HashMap::new();
-    let mut stems: HashMap<(usize, String), Option<String>> = HashMap::new();
-    let mut any: HashMap<String, Option<String>> = HashMap::new();
-    let mut phrases: HashMap<String, Option<String>> = HashMap::new();
-    let stemmers: Vec<Stemmer> = LEXICON_LANGS.iter().map(|a| Stemmer::create(*a)).collect();
+    let mut meanings: Vec<Box<str>> = Vec::new();
+    let mut words: HashMap<Box<str>, u32> = HashMap::new();
+    let mut any: HashMap<Box<str>, u32> = HashMap::new();
+    let mut phrases: HashMap<Box<str>, u32> = HashMap::new();
+    let add = |map: &mut HashMap<Box<str>, u32>, k: String, m: u32| {
+        let e = map.entry(k.into_boxed_str()).or_insert(m);
+        if *e != m {
+            *e = AMBIGUOUS;
+        }
+    };
     for line in text
         .lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
     {
         let mut cells = line.split('\t');
         let Some(head) = cells.next() else { continue };
-        let meaning = format!("={}", fold(head.trim()));
+        let m = meanings.len() as u32;
+        meanings.push(format!("={}", fold(head.trim())).into_boxed_str());
         for (lang, cell) in cells.enumerate().take(LEXICON_LANGS.len()) {
             for w in cell
                 .split(',')
@@ -154,64 +164,62 @@ fn lexicon(text: &str) -> Lexicon {
                 .filter(|w| !w.is_empty())
             {
                 if w.contains(' ') {
-                    add(&mut phrases, w, &meaning);
+                    add(&mut phrases, w, m);
                     continue;
                 }
                 if w.chars().count() >= 6 {
-                    add(&mut any, w.clone(), &meaning);
+                    add(&mut any, w.clone(), m);
                 }
-                let stem = stemmers[lang].stem(&w).into_owned();
-                // A short stem stands for too many words ("cheg").
-                if stem.chars().count() >= 5 {
-                    add(&mut stems, (lang, stem), &meaning);
-                }
-                add(&mut words, (lang, w), &meaning);
+                add(&mut words, format!("{lang}\t{w}"), m);
             }
         }
     }
-    let mut phrases: Vec<(String, String)> = sure(phrases).into_iter().collect();
-    phrases.sort_by(|a, b| {
-        b.0.chars()
-            .count()
-            .cmp(&a.0.chars().count())
-            .then(a.0.cmp(&b.0))
-    });
-    let present = aho_corasick::AhoCorasick::new(phrases.iter().map(|(p, _)| p)).ok();
+    let sure = |map: HashMap<Box<str>, u32>| -> HashMap<Box<str>, u32> {
+        map.into_iter().filter(|(_, m)| *m != AMBIGUOUS).collect()
+    };
+    let mut by_first: HashMap<Box<str>, Vec<(Box<str>, u32)>> = HashMap::new();
+    for (p, m) in sure(phrases) {
+        let first = p
+            .split(|c: char| !c.is_alphanumeric())
+            .find(|w| !w.is_empty())
+            .unwrap_or_default()
+            .into();
+        by_first.entry(first).or_default().push((p, m));
+    }
+    for list in by_first.values_mut() {
+        list.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
+    }
     Lexicon {
+        meanings,
         words: sure(words),
-        stems: sure(stems),
         any: sure(any),
-        phrases,
-        present,
+        phrases: by_first,
     }
 }
 
-/// Enter `k` under `meaning`; a key found under two meanings gets none.
-fn add<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Option<String>>, k: K, meaning: &str) {
-    map.entry(k)
-        .and_modify(|m| {
-            if m.as_deref() != Some(meaning) {
-                *m = None;
-            }
-        })
-        .or_insert_with(|| Some(meaning.to_string()));
-}
-
-/// The keys with one meaning.
-fn sure<K: std::hash::Hash + Eq>(m: HashMap<K, Option<String>>) -> HashMap<K, String> {
-    m.into_iter()
-        .filter_map(|(k, v)| v.map(|v| (k, v)))
-        .collect()
-}
-
 impl Lexicon {
-    /// The meaning of one folded word in a phrase of language `algo`.
-    fn meaning(&self, w: &str, algo: Algorithm, stemmer: &Stemmer) -> Option<&String> {
+    /// The meaning of one folded word in a phrase of language `algo`: the
+    /// word as listed, or its stem as listed (a form the list lacks), or a
+    /// long word of any language.
+    fn meaning(&self, w: &str, algo: Algorithm, stemmer: &Stemmer) -> Option<&str> {
         let lang = LEXICON_LANGS.iter().position(|a| *a == algo)?;
-        self.words
-            .get(&(lang, w.to_string()))
-            .or_else(|| self.stems.get(&(lang, stemmer.stem(w).into_owned())))
+        let listed = |w: &str| self.words.get(format!("{lang}\t{w}").as_str());
+        let stem = stemmer.stem(w);
+        listed(w)
+            .or_else(|| (stem.chars().count() >= 5).then(|| listed(&stem)).flatten())
             .or_else(|| self.any.get(w))
+            .map(|&m| self.meanings[m as usize].as_ref())
+    }
+
+    /// The multi-word entries that may start at each word of `l`, longest
+    /// first for each word, with their meanings.
+    fn phrases_in<'a>(&'a self, l: &str) -> Vec<(&'a str, &'a str)> {
+        l.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .filter_map(|w| self.phrases.get(w))
+            .flatten()
+            .map(|(p, m)| (p.as_ref(), self.meanings[*m as usize].as_ref()))
+            .collect()
     }
 }
 
@@ -286,20 +294,18 @@ pub(crate) fn keys(phrase: &str, synonyms: &[Vec<String>]) -> Vec<String> {
         }
     }
     let lex = &*LEXICON;
-    if let Some(ac) = &lex.present {
-        let mut found: Vec<usize> = ac
-            .find_overlapping_iter(&l)
-            .map(|m| m.pattern().as_usize())
-            .collect();
-        found.sort_unstable();
-        found.dedup();
-        for (p, meaning) in found.into_iter().map(|i| &lex.phrases[i]) {
-            while let Some(at) = find_phrase(&l, p) {
-                if !meaning.starts_with("=@") {
-                    push(meaning.clone(), &mut out);
-                }
-                l.replace_range(at..at + p.len(), &" ".repeat(p.len()));
+    let mut found = lex.phrases_in(&l);
+    found.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(b.0)));
+    found.dedup();
+    // The concept table comes first: "electricity bill" is its "power",
+    // not the lexicon's "energy bills".
+    found.retain(|(p, _)| !p.split(' ').any(|w| c.words.contains_key(w)));
+    for (p, meaning) in found {
+        while let Some(at) = find_phrase(&l, p) {
+            if !meaning.starts_with("=@") {
+                push(meaning.to_string(), &mut out);
             }
+            l.replace_range(at..at + p.len(), &" ".repeat(p.len()));
         }
     }
     let words: Vec<String> = l
@@ -329,7 +335,7 @@ pub(crate) fn keys(phrase: &str, synonyms: &[Vec<String>]) -> Vec<String> {
             // English ("house", "family") says no more in another language.
             // A place ("Brasil", "=@brazil") is where a subject sits.
             if !is_stop(&meaning[1..]) && !meaning.starts_with("=@") {
-                push(meaning.clone(), &mut out);
+                push(meaning.to_string(), &mut out);
             }
             continue;
         }

@@ -362,7 +362,8 @@ pub(crate) fn notice(msg: &Message) -> Option<Notice> {
             || p.also
                 .iter()
                 .any(|(s, b)| s.is_match(&msg.subject) && b.is_match(&msg.text));
-        if !known && !(p.by_notice && may_be_unknown_platform(msg)) {
+        // Not this platform's mail, unless it is read by its notices alone.
+        if !known && (!p.by_notice || !may_be_unknown_platform(msg)) {
             continue;
         }
         if let Some(n) = read(p, msg, known) {

@@ -71,8 +71,10 @@ fn question_about_writing(sentence: &str) -> bool {
                 ahead = true;
             }
             "i" | "me" | "my" => owner = true,
-            "write" | "cover" | "tackle" | "column" | "columns" | "topic" | "topics"
-            | "newsletter" | "blog" => writing = true,
+            // Not "topic": a help page's topic on a technical list.
+            "write" | "cover" | "tackle" | "column" | "columns" | "newsletter" | "blog" => {
+                writing = true
+            }
             "should" | "shall" | "next" | "like" | "want" | "suggest" => ahead = true,
             _ => {}
         }
@@ -260,9 +262,8 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
         let piece = is(&t.pieces, w) && !possessive(before);
         // "the talk on Friday" is a noun, not a verb.
         let noun = determiner(before);
-        if !(verb && !noun || talk && !noun || make || piece || read)
-            || about_the_past(&l[..toks[i].0])
-        {
+        let anchored = (verb || talk) && !noun || make || piece || read;
+        if !anchored || about_the_past(&l[..toks[i].0]) {
             continue;
         }
         // A title right after the piece: 'un article « ZFS pour les débutants »'.
@@ -279,15 +280,16 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
             let p = word(j);
             let after_piece =
                 (piece || make || talk || read) && j == anchor + 1 && is(&t.piece_preps, p);
-            if is(&t.preps, p) || after_piece {
-                if let Some(x) = subject(&s[from(toks[j].1)..]) {
-                    return Some(x);
-                }
+            if (is(&t.preps, p) || after_piece)
+                && let Some(x) = subject(&s[from(toks[j].1)..])
+            {
+                return Some(x);
             }
-            if j <= anchor + 4 && is(&t.clauses, p) {
-                if let Some(x) = subject(&s[from(toks[j].0)..]) {
-                    return Some(x);
-                }
+            if j <= anchor + 4
+                && is(&t.clauses, p)
+                && let Some(x) = subject(&s[from(toks[j].0)..])
+            {
+                return Some(x);
             }
         }
         // "... write an updated version: X" (not "write it up: would X ...?").
