@@ -402,6 +402,8 @@ pub(crate) fn classify(
             let lower = t.words.to_lowercase();
             let why = if !topics::asks_for_writing(&lower) {
                 "a wish in a list discussion, not under your call for topics and asking for no writing: not a topic"
+            } else if !topics::names_a_subject(&lower) {
+                "a wish in a list discussion, not under your call for topics, naming no subject to write about: not a topic"
             } else if !(crate::lang::speaks_to_you(&lower)
                 || topics::names_writing(&lower)
                 || place.names.word_in(&t.words)

@@ -657,6 +657,34 @@ const WRITE_VERBS: &[&str] = &[
 #[rustfmt::skip]
 const WRITE_STEMS: &[&str] = &["escrib", "escrev", "écri", "ecri", "schreib", "scriv", "schrijf", "schrijv"];
 
+/// Does the sentence (lower case) name what it asks to be written about:
+/// a verb of writing or talking, or a piece, and near it a word that
+/// brings in a subject: a preposition ("a column on", "un episodio sobre",
+/// "schreibst du in dem Zusammenhang auch was zur", "über ... schreiben")
+/// or, right after, a clause word ("una newsletter entera a cómo").
+/// "Write several equations", "writing it in C", "issue a warning" name
+/// none.
+pub(crate) fn names_a_subject(l: &str) -> bool {
+    let t = &lang::WORDS.topics;
+    let is = |list: &[String], w: &str| list.iter().any(|x| x == w);
+    let words: Vec<&str> = word_spans(l).iter().map(|&(a, b)| &l[a..b]).collect();
+    words.iter().enumerate().any(|(i, w)| {
+        let verb = is(&t.verbs, w)
+            || is(&t.talk_verbs, w)
+            || matches!(*w, "write" | "writing")
+            || WRITE_STEMS.iter().any(|st| w.starts_with(st));
+        let piece = is(&t.pieces, w);
+        let after = &words[i + 1..];
+        (verb || piece)
+            && (after
+                .iter()
+                .take(3)
+                .any(|n| is(&t.clauses, n) || piece && is(&t.piece_preps, n))
+                || after.iter().take(8).any(|n| is(&t.preps, n))
+                || words[..i].iter().rev().take(6).any(|p| is(&t.preps, p)))
+    })
+}
+
 /// Does the sentence (lower case) ask for writing in so many words: a
 /// verb of writing ("write", "escribieras", "schreiben"), not only a word
 /// that may name a piece ("issue", "show")?
@@ -1182,6 +1210,25 @@ mod tests {
             .into_iter()
             .map(|t| t.phrase)
             .collect()
+    }
+
+    #[test]
+    fn a_wish_names_a_subject_when_a_word_brings_one_in() {
+        for l in [
+            "me encantaría que escribieras una columna sobre el primer móvil",
+            "te pediría que dedicaras una newsletter entera a cómo repartir los gastos",
+            "schreibst du in dem zusammenhang auch was zur e-rechnungspflicht?",
+            "uma sugestão para um próximo texto: como trabalhar com arquivos grandes",
+            "could you write a post about restore testing?",
+        ] {
+            assert!(names_a_subject(l), "{l}");
+        }
+        for l in [
+            "the only solution is to write several displayed equations when one is too long?",
+            "writing it in c is much more portable",
+        ] {
+            assert!(!names_a_subject(l), "{l}");
+        }
     }
 
     #[test]
