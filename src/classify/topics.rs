@@ -665,6 +665,11 @@ const WRITE_STEMS: &[&str] = &["escrib", "escrev", "écri", "ecri", "schreib", "
 /// "Write several equations", "writing it in C", "issue a warning" name
 /// none.
 pub(crate) fn names_a_subject(l: &str) -> bool {
+    // Scripts written without spaces ask in their own forms ("コラムで書いて
+    // ほしい"), which `cjk_request` reads: nothing to check word by word.
+    if l.chars().any(|c| c as u32 >= 0x3040) {
+        return true;
+    }
     let t = &lang::WORDS.topics;
     let is = |list: &[String], w: &str| list.iter().any(|x| x == w);
     let words: Vec<&str> = word_spans(l).iter().map(|&(a, b)| &l[a..b]).collect();
