@@ -64,6 +64,10 @@ pub(crate) struct Topics {
     /// Pieces of writing ("column", "episodio", "Artikel").
     #[serde(default)]
     pub pieces: Vec<String>,
+    /// Pieces that are more often something else ("issue", "show",
+    /// "número"): on a list, a piece only with its subject right after it.
+    #[serde(default)]
+    pub loose_pieces: Vec<String>,
     /// Words that introduce the subject after a verb or a piece ("about", "sobre").
     #[serde(default)]
     pub preps: Vec<String>,
@@ -262,6 +266,7 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
         t.talk_verbs.extend(o.talk_verbs);
         t.make_verbs.extend(o.make_verbs);
         t.pieces.extend(o.pieces);
+        t.loose_pieces.extend(o.loose_pieces);
         t.preps.extend(o.preps);
         t.piece_preps.extend(o.piece_preps);
         t.wishes.extend(o.wishes);

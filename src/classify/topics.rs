@@ -678,8 +678,17 @@ pub(crate) fn names_a_subject(l: &str) -> bool {
             || is(&t.talk_verbs, w)
             || matches!(*w, "write" | "writing")
             || WRITE_STEMS.iter().any(|st| w.starts_with(st));
-        let piece = is(&t.pieces, w);
         let after = &words[i + 1..];
+        // "an issue I'd like advice on", "show how my thought ...": a
+        // loose piece counts only with its subject's word right after it
+        // ("eine Ausgabe für", "un numéro sur").
+        let next_brings = after
+            .first()
+            .is_some_and(|n| is(&t.preps, n) || is(&t.piece_preps, n));
+        let piece = is(&t.pieces, w)
+            && (!is(&t.loose_pieces, w)
+                || next_brings
+                || after.iter().take(2).any(|n| is(&t.preps, n)));
         (verb || piece)
             && (after
                 .iter()
@@ -1225,12 +1234,15 @@ mod tests {
             "schreibst du in dem zusammenhang auch was zur e-rechnungspflicht?",
             "uma sugestão para um próximo texto: como trabalhar com arquivos grandes",
             "could you write a post about restore testing?",
+            "ich wünsche mir eine ausgabe für absolute anfänger",
         ] {
             assert!(names_a_subject(l), "{l}");
         }
         for l in [
             "the only solution is to write several displayed equations when one is too long?",
             "writing it in c is much more portable",
+            "an issue i'd like advice on is: what does such a symbol mean?",
+            "part of it was to show how my original thought would be done",
         ] {
             assert!(!names_a_subject(l), "{l}");
         }
