@@ -147,23 +147,12 @@ pub(crate) fn requests(
         // Y.": the ideas the sentence announces, listed after its colon.
         let listed = listed_ideas(&s.text, &lower[i]);
         if !listed.is_empty() {
-            for p in listed {
-                let phrase = tidy(&p);
-                let words_of = crate::subjects::keys(&phrase, &[]);
-                let again = out.iter().any(|t| {
-                    crate::subjects::same_subject(&crate::subjects::keys(&t.phrase, &[]), &words_of)
-                });
-                if !words_of.is_empty() && !again && out.len() < 5 {
-                    reasons.push(Reason::new(
-                        Rule::Topic,
-                        "one of the ideas a sentence lists",
-                        &s.text,
-                    ));
-                    out.push(TopicRequest {
-                        phrase,
-                        words: s.text.clone(),
-                    });
+            for p in &listed {
+                if out.len() >= 5 {
+                    break;
                 }
+                let rule = "one of the ideas a sentence lists";
+                add_request(&mut out, reasons, rule, tidy(p), s.text.clone());
             }
             continue;
         }
@@ -195,22 +184,33 @@ pub(crate) fn requests(
                 None => continue,
             }
         }
-        let phrase = tidy(&phrase);
-        let words_of = crate::subjects::keys(&phrase, &[]);
-        let again = out.iter().any(|t| {
-            t.phrase == phrase
-                || crate::subjects::same_subject(&crate::subjects::keys(&t.phrase, &[]), &words_of)
-        });
-        if words_of.is_empty() || again {
-            continue;
-        }
-        reasons.push(Reason::new(Rule::Topic, rule, &words));
-        out.push(TopicRequest { phrase, words });
+        add_request(&mut out, reasons, rule, tidy(&phrase), words);
         if out.len() >= 5 {
             break;
         }
     }
     out
+}
+
+/// Keep one request, with its reason, unless it names nothing or a
+/// subject the message already asked for.
+fn add_request(
+    out: &mut Vec<TopicRequest>,
+    reasons: &mut Vec<Reason>,
+    rule: &str,
+    phrase: String,
+    words: String,
+) {
+    let words_of = crate::subjects::keys(&phrase, &[]);
+    let again = out.iter().any(|t| {
+        t.phrase == phrase
+            || crate::subjects::same_subject(&crate::subjects::keys(&t.phrase, &[]), &words_of)
+    });
+    if words_of.is_empty() || again {
+        return;
+    }
+    reasons.push(Reason::new(Rule::Topic, rule, &words));
+    out.push(TopicRequest { phrase, words });
 }
 
 /// The `another` cues as whole words: " and one on ".
@@ -646,9 +646,6 @@ fn about_the_past(before: &str) -> bool {
     .any(|p| before.contains(p))
 }
 
-/// A verb of writing in any form, then its subject: "write a short column
-/// on X", "que escribieras sobre X", "schreib doch mal über X", "tackle X".
-/// Stems catch the conjugations a list of phrases would miss.
 /// English forms of the verbs of writing, whole ("coverage" is no verb).
 const WRITE_VERBS: &[&str] = &[
     "write", "writing", "cover", "covering", "tackle", "tackling",
@@ -674,10 +671,7 @@ pub(crate) fn names_a_subject(l: &str) -> bool {
     let is = |list: &[String], w: &str| list.iter().any(|x| x == w);
     let words: Vec<&str> = word_spans(l).iter().map(|&(a, b)| &l[a..b]).collect();
     words.iter().enumerate().any(|(i, w)| {
-        let verb = is(&t.verbs, w)
-            || is(&t.talk_verbs, w)
-            || matches!(*w, "write" | "writing")
-            || WRITE_STEMS.iter().any(|st| w.starts_with(st));
+        let verb = is(&t.verbs, w) || is(&t.talk_verbs, w) || writing_verb(w);
         let after = &words[i + 1..];
         // "an issue I'd like advice on", "show how my thought ...": a
         // loose piece counts only with its subject's word right after it
@@ -703,15 +697,19 @@ pub(crate) fn names_a_subject(l: &str) -> bool {
 /// verb of writing ("write", "escribieras", "schreiben"), not only a word
 /// that may name a piece ("issue", "show")?
 pub(crate) fn names_writing(l: &str) -> bool {
-    word_spans(l)
-        .iter()
-        .map(|&(a, b)| &l[a..b])
-        .any(|w| matches!(w, "write" | "writing") || WRITE_STEMS.iter().any(|st| w.starts_with(st)))
+    word_spans(l).iter().any(|&(a, b)| writing_verb(&l[a..b]))
 }
 
+/// "write", "writing", or any form of the other languages' verbs of
+/// writing ("escribieras", "schreibst").
+fn writing_verb(w: &str) -> bool {
+    matches!(w, "write" | "writing") || WRITE_STEMS.iter().any(|st| w.starts_with(st))
+}
+
+/// A verb of writing in any form, then its subject: "write a short column
+/// on X", "que escribieras sobre X", "schreib doch mal über X", "tackle X".
+/// Stems catch the conjugations a list of phrases would miss.
 fn verb_stem_request(s: &str, l: &str) -> Option<String> {
-    const VERBS: &[&str] = WRITE_VERBS;
-    const STEMS: &[&str] = WRITE_STEMS;
     // Past forms report writing that exists.
     const PAST: &[&str] = &[
         "written",
@@ -737,10 +735,10 @@ fn verb_stem_request(s: &str, l: &str) -> Option<String> {
         .collect();
     for (i, &(at, w)) in words.iter().enumerate() {
         let bare = w.trim_matches(|c: char| !c.is_alphanumeric());
-        let Some(stem) = VERBS
+        let Some(stem) = WRITE_VERBS
             .iter()
             .find(|v| bare == **v)
-            .or_else(|| STEMS.iter().find(|st| bare.starts_with(*st)))
+            .or_else(|| WRITE_STEMS.iter().find(|st| bare.starts_with(*st)))
         else {
             continue;
         };
