@@ -288,9 +288,8 @@ pub(crate) fn keys(phrase: &str, synonyms: &[Vec<String>]) -> Vec<String> {
         }
     }
     for (p, key) in c.candidates(&l).into_iter().map(|i| &c.phrases[i]) {
-        while let Some(at) = find_phrase(&l, p) {
+        if blank_out(&mut l, p) {
             push(key.clone(), &mut out);
-            l.replace_range(at..at + p.len(), &" ".repeat(p.len()));
         }
     }
     let lex = &*LEXICON;
@@ -301,11 +300,8 @@ pub(crate) fn keys(phrase: &str, synonyms: &[Vec<String>]) -> Vec<String> {
     // not the lexicon's "energy bills".
     found.retain(|(p, _)| !p.split(' ').any(|w| c.words.contains_key(w)));
     for (p, meaning) in found {
-        while let Some(at) = find_phrase(&l, p) {
-            if !meaning.starts_with("=@") {
-                push(meaning.to_string(), &mut out);
-            }
-            l.replace_range(at..at + p.len(), &" ".repeat(p.len()));
+        if blank_out(&mut l, p) && !meaning.starts_with("=@") {
+            push(meaning.to_string(), &mut out);
         }
     }
     let words: Vec<String> = l
@@ -358,6 +354,17 @@ pub(crate) fn keys(phrase: &str, synonyms: &[Vec<String>]) -> Vec<String> {
         push(stemmer.stem(w).into_owned(), &mut out);
     }
     out
+}
+
+/// Blank out every occurrence of phrase `p` in `l` (same length, so later
+/// offsets hold): what a phrase covered is spoken for. Was it there?
+fn blank_out(l: &mut String, p: &str) -> bool {
+    let mut found = false;
+    while let Some(at) = find_phrase(l, p) {
+        l.replace_range(at..at + p.len(), &" ".repeat(p.len()));
+        found = true;
+    }
+    found
 }
 
 /// `p` in `l` on word boundaries.
@@ -542,10 +549,10 @@ pub(crate) struct Group {
 /// groups in order (the store's order, so groups are stable from one run
 /// to the next), and only a group whose members they mostly match.
 pub(crate) fn group(phrases: &[&str], synonyms: &[Vec<String>]) -> Vec<Group> {
-    let words: Vec<Vec<String>> = phrases.iter().map(|p| keys(p, synonyms)).collect();
-    let matching = without_the_field(&words);
-    let words_for_keys = words;
-    let words = matching;
+    // Each request's keys; the group's key is made from them, matching
+    // uses them without the owner's field.
+    let all_keys: Vec<Vec<String>> = phrases.iter().map(|p| keys(p, synonyms)).collect();
+    let words = without_the_field(&all_keys);
     let mut groups: Vec<Group> = Vec::new();
     for (i, phrase) in phrases.iter().enumerate() {
         let best = groups
@@ -571,7 +578,7 @@ pub(crate) fn group(phrases: &[&str], synonyms: &[Vec<String>]) -> Vec<Group> {
         }
     }
     for g in &mut groups {
-        g.key = group_key(g, &words_for_keys);
+        g.key = group_key(g, &all_keys);
     }
     groups
 }

@@ -810,6 +810,17 @@ fn width(s: &str) -> usize {
 mod tests {
     use super::*;
 
+    /// One message, judged with no other mail and no corrections.
+    fn judge(raw: &str, owner: &Owner) -> Classification {
+        classify(
+            &crate::message::parse(raw.as_bytes()),
+            owner,
+            false,
+            Facts::default(),
+            &learned::Lessons::default(),
+        )
+    }
+
     #[test]
     fn a_list_post_for_the_list_is_not_read_for_requests() {
         let owner = Owner::new("Robin Ellis", &["robin@ellis-on-it.example"]);
@@ -817,13 +828,7 @@ mod tests {
             let raw = format!(
                 "From: Ann <ann@x.example>\nTo: Ops <ops@lists.example>\nList-Id: Ops <ops.lists.example>\nSubject: backups\n\n{greeting}\n\nCould you write a column about restore testing? I would love to read one.\n\n-- \n{signature}\n"
             );
-            classify(
-                &crate::message::parse(raw.as_bytes()),
-                &owner,
-                false,
-                Facts::default(),
-                &learned::Lessons::default(),
-            )
+            judge(&raw, &owner)
         };
         let said = |c: &Classification, rule: &str| c.reasons.iter().any(|r| r.why.ends_with(rule));
         // Nothing of the owner's anywhere: not read at all.
@@ -857,13 +862,7 @@ mod tests {
             let raw = format!(
                 "From: Ann <ann@x.example>\nTo: Ops <ops@lists.example>\nList-Id: Ops <ops.lists.example>\nSubject: Re: backups\nIn-Reply-To: <1@ellis-on-it.example>\n\n{body}\n"
             );
-            classify(
-                &crate::message::parse(raw.as_bytes()),
-                &owner,
-                false,
-                Facts::default(),
-                &learned::Lessons::default(),
-            )
+            judge(&raw, &owner)
         };
         // A technical wish whose only "piece" is a verb or a problem: the
         // list's discussion, not a subject for the owner.
