@@ -145,7 +145,12 @@ pub(crate) fn requests(
         }
         // "Two ideas for future posts, if you are taking requests: X, and
         // Y.": the ideas the sentence announces, listed after its colon.
-        let listed = listed_ideas(&s.text, &lower[i]);
+        // (`ideas_list` says whether any sentence announces ideas at all.)
+        let listed = if ideas_list {
+            listed_ideas(&s.text, &lower[i])
+        } else {
+            Vec::new()
+        };
         if !listed.is_empty() {
             for p in &listed {
                 if out.len() >= 5 {
