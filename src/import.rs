@@ -21,7 +21,7 @@ use crate::classify::learned::Lessons;
 use crate::config::{Config, Owner};
 pub(crate) use crate::source::found::Found;
 use crate::source::local::{self, Entry, Skipped};
-use crate::store::{Checkpoint, Counts, Incoming, Location, SkippedPart, Store};
+use crate::store::{Checkpoint, Counts, Incoming, Location, Packer, SkippedPart, Store};
 
 /// Messages per transaction.
 const BATCH: usize = 1000;
@@ -314,13 +314,15 @@ pub(crate) fn pipeline(
     store: &mut Store,
     owner: &Owner,
     bar: &ProgressBar,
-    (known, every): (&HashSet<String>, Option<usize>),
+    (known, every): (&HashSet<u128>, Option<usize>),
     counts: &mut Counts,
     produce: impl FnOnce(&mut Feeder) -> Result<()> + Send,
 ) -> Result<()> {
     // What the owner taught applies to new mail as it does to stored mail.
     let lessons = Lessons::new(&store.corrections()?);
     let lessons = &lessons;
+    let packer = store.packer();
+    let packer = &*packer;
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .clamp(1, 4);
@@ -361,7 +363,7 @@ pub(crate) fn pipeline(
                     let Ok(chunk) = next else { return };
                     let judged = chunk
                         .into_iter()
-                        .map(|(seq, item)| (seq, judge(item, known, owner, lessons)))
+                        .map(|(seq, item)| (seq, judge(item, (known, packer), owner, lessons)))
                         .collect();
                     if done_tx.send(judged).is_err() {
                         return;
@@ -390,17 +392,22 @@ pub(crate) fn pipeline(
 }
 
 /// A worker's part: parse and judge a message, unless its bytes are known.
-fn judge(item: Item, known: &HashSet<String>, owner: &Owner, lessons: &Lessons) -> Done {
+fn judge(
+    item: Item,
+    (known, packer): (&HashSet<u128>, &Packer),
+    owner: &Owner,
+    lessons: &Lessons,
+) -> Done {
     match item {
         Item::Copy(hash, location) => Done::Mail(Box::new(Incoming::seen(hash, location)), 0),
         Item::Mail(raw, hash, location) => {
             let n = raw.len();
-            let mut inc = if known.contains(&hash) {
+            let mut inc = if known.contains(&crate::message::hash_key(&hash)) {
                 Incoming::seen(hash, location)
             } else {
                 prepare_hashed(raw, hash, location, owner, lessons)
             };
-            inc.slim();
+            inc.slim(packer);
             Done::Mail(Box::new(inc), n)
         }
         Item::Partial(raw, skipped, location) => {
@@ -410,13 +417,13 @@ fn judge(item: Item, known: &HashSet<String>, owner: &Owner, lessons: &Lessons) 
             let hash = crate::message::content_hash(&raw);
             let mut inc = prepare_hashed(raw, hash, location, owner, lessons);
             inc.skipped = skipped;
-            inc.slim();
+            inc.slim(packer);
             Done::Mail(Box::new(inc), n)
         }
         Item::TooLarge(header, size, location) => {
             let n = header.len();
             let mut inc = prepare_too_large(header, size, location, owner);
-            inc.slim();
+            inc.slim(packer);
             Done::Mail(Box::new(inc), n)
         }
         Item::Commit(mark) => Done::Commit(mark),

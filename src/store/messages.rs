@@ -5,7 +5,7 @@
 use anyhow::{Context, Result};
 use rusqlite::{OptionalExtension, params};
 
-use super::raw::{self, Codec};
+use super::raw::{Codec, Packer};
 use super::{Store, now};
 use crate::classify::{self, Classification, Source, TopicRequest};
 use crate::message::Message;
@@ -49,8 +49,8 @@ impl Incoming {
     /// Drop what `save_batch` does not read (the headers, the text, the
     /// reasons: they are in `columns` or the raw bytes), so that the thread
     /// that judged the message frees them, not the one thread that writes.
-    pub fn slim(&mut self) {
-        self.pack();
+    pub fn slim(&mut self, packer: &Packer) {
+        self.pack(packer);
         let m = &mut self.msg;
         (m.headers, m.text, m.html, m.mime_types) = Default::default();
         (m.to, m.cc, m.reply_to, m.sender) = Default::default();
@@ -62,9 +62,9 @@ impl Incoming {
     /// Compress the raw bytes, where the message was judged: the one thread
     /// that writes only writes them (and the batch waiting to be written
     /// holds a third of the bytes).
-    pub fn pack(&mut self) {
+    pub fn pack(&mut self, packer: &Packer) {
         if self.codec == Codec::Plain && !self.seen {
-            (self.raw, self.codec) = raw::pack(&self.raw);
+            (self.raw, self.codec) = packer.pack(&self.raw);
         }
     }
 
@@ -114,13 +114,21 @@ impl Judgements {
         if let Some(&id) = seen.get(json) {
             return Ok(id);
         }
-        conn.prepare_cached(&format!(
-            "INSERT INTO {table} (json) VALUES (?1) ON CONFLICT (json) DO NOTHING"
-        ))?
-        .execute([json])?;
-        let id: i64 = conn
-            .prepare_cached(&format!("SELECT id FROM {table} WHERE json = ?1"))?
-            .query_row([json], |r| r.get(0))?;
+        let hash = json_hash(json);
+        let found: Option<i64> = conn
+            .prepare_cached(&format!(
+                "SELECT id FROM {table} WHERE hash = ?1 AND json = ?2"
+            ))?
+            .query_row(params![hash, json], |r| r.get(0))
+            .optional()?;
+        let id = match found {
+            Some(id) => id,
+            None => {
+                conn.prepare_cached(&format!("INSERT INTO {table} (hash, json) VALUES (?1, ?2)"))?
+                    .execute(params![hash, json])?;
+                conn.last_insert_rowid()
+            }
+        };
         // A batch that judges many messages differently (a reclassify of
         // comments) must not hold them all.
         if seen.len() < 10_000 {
@@ -128,6 +136,49 @@ impl Judgements {
         }
         Ok(id)
     }
+}
+
+/// The ids of places, remembered for a batch (most of a batch shares one).
+#[derive(Default)]
+struct Places(std::collections::HashMap<String, i64>);
+
+impl Places {
+    fn id(&mut self, conn: &rusqlite::Connection, place: &str) -> Result<i64> {
+        if let Some(&id) = self.0.get(place) {
+            return Ok(id);
+        }
+        conn.prepare_cached(
+            "INSERT INTO places (place) VALUES (?1) ON CONFLICT (place) DO NOTHING",
+        )?
+        .execute([place])?;
+        let id: i64 = conn
+            .prepare_cached("SELECT id FROM places WHERE place = ?1")?
+            .query_row([place], |r| r.get(0))?;
+        self.0.insert(place.to_string(), id);
+        Ok(id)
+    }
+}
+
+/// How `classes` and `contexts` find a JSON: the first 8 bytes of its SHA-256.
+fn json_hash(json: &str) -> i64 {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(json.as_bytes());
+    i64::from_be_bytes(d[..8].try_into().unwrap_or_default())
+}
+
+/// Version 7's migration: the hash of every judgement and context kept.
+pub(super) fn hash_judgements(conn: &rusqlite::Connection) -> Result<()> {
+    for table in ["classes", "contexts"] {
+        let rows: Vec<(i64, String)> = conn
+            .prepare(&format!("SELECT id, json FROM {table}"))?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut set = conn.prepare(&format!("UPDATE {table} SET hash = ?2 WHERE id = ?1"))?;
+        for (id, json) in rows {
+            set.execute(params![id, json_hash(&json)])?;
+        }
+    }
+    Ok(())
 }
 
 /// A classification as JSON: the whole of it, its context, its topics.
@@ -294,6 +345,7 @@ impl Store {
             let mut locate = tx.prepare_cached(
                 "INSERT OR IGNORE INTO locations (message, place, uid, sent) VALUES (?1, ?2, ?3, ?4)",
             )?;
+            let mut places = Places::default();
             let mut mark_own = tx.prepare_cached(
                 "UPDATE messages SET source = 'own', asks_owner = 0 WHERE id = ?1 AND source != 'own'",
             )?;
@@ -310,7 +362,7 @@ impl Store {
                     // message found by its Message-ID earlier in this run:
                     // only the place may be new.
                     let id: Option<i64> = by_hash
-                        .query_row([&m.content_hash], |r| r.get(0))
+                        .query_row([&key.to_be_bytes()[..]], |r| r.get(0))
                         .optional()?;
                     let id = id
                         .or_else(|| s.copies.get(&key).copied())
@@ -357,7 +409,7 @@ impl Store {
                             .map_or(message_id.as_ref(), String::as_str);
                         insert.execute(params![
                             message_id,
-                            m.content_hash,
+                            &key.to_be_bytes()[..],
                             m.parse_error,
                             m.subject,
                             m.from.as_ref().map(|a| a.name.as_str()).unwrap_or(""),
@@ -382,14 +434,13 @@ impl Store {
                             counts.failed += 1;
                         }
                         let id = tx.last_insert_rowid();
-                        // Mail the workers did not pack (the owner's, prepared alone) is packed here.
-                        let packed;
-                        let (bytes, codec) = match inc.codec {
-                            Codec::Plain => {
-                                packed = raw::pack(&inc.raw);
-                                (&packed.0, packed.1)
-                            }
-                            c => (&inc.raw, c),
+                        // Mail the workers did not pack (the owner's, prepared
+                        // alone), or packed before the store's first dictionary
+                        // came, is packed here.
+                        let packed = s.raw.repack(tx, &inc.raw, inc.codec)?;
+                        let (bytes, codec) = match &packed {
+                            Some((b, c)) => (b, *c),
+                            None => (&inc.raw, inc.codec),
                         };
                         keep_raw.execute(params![id, codec as i64, bytes])?;
                         counts.partial += usize::from(!inc.skipped.is_empty());
@@ -402,7 +453,7 @@ impl Store {
                 };
                 counts.changed += locate.execute(params![
                     id,
-                    inc.location.place,
+                    places.id(tx, &inc.location.place)?,
                     inc.location.uid,
                     inc.location.sent
                 ])?;
@@ -425,6 +476,7 @@ impl Store {
                 )?;
             }
         }
+        s.raw.stored(&s.conn, counts.new)?;
         Ok(counts)
         })
     }
@@ -450,8 +502,10 @@ impl Store {
     pub fn reset_folder(&mut self, account: &str, folder: &str) -> Result<()> {
         let place = format!("imap:{account}/{folder}");
         self.transaction(|s| {
-            s.conn
-                .execute("DELETE FROM locations WHERE place = ?1", [&place])?;
+            s.conn.execute(
+                "DELETE FROM locations WHERE place = (SELECT id FROM places WHERE place = ?1)",
+                [&place],
+            )?;
             s.conn.execute(
                 "DELETE FROM folders WHERE account = ?1 AND folder = ?2",
                 params![account, folder],
@@ -476,11 +530,21 @@ impl Store {
             .is_none())
     }
 
-    /// The content hash of every stored message.
-    pub fn content_hashes(&self) -> Result<std::collections::HashSet<String>> {
+    /// The content hash of every stored message, as `message::hash_key`s.
+    pub fn content_hashes(&self) -> Result<std::collections::HashSet<u128>> {
         let mut stmt = self.conn.prepare("SELECT content_hash FROM messages")?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let mut rows = stmt.query([])?;
+        let mut out = std::collections::HashSet::new();
+        while let Some(r) = rows.next()? {
+            out.insert(match r.get_ref(0)? {
+                rusqlite::types::ValueRef::Blob(b) => {
+                    u128::from_be_bytes(b.try_into().unwrap_or_default())
+                }
+                // A version 6 hash the migration left as it was (not 64 hex digits).
+                v => crate::message::hash_key(v.as_str().unwrap_or_default()),
+            });
+        }
+        Ok(out)
     }
 
     /// Up to `limit` messages' raw bytes after row id `after`, in id order,
@@ -493,7 +557,11 @@ impl Store {
         let mut rows = stmt.query(params![after, limit as i64])?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
-            out.push((r.get(0)?, raw::unpack(r.get(1)?, r.get(2)?)?, r.get(3)?));
+            out.push((
+                r.get(0)?,
+                self.raw.unpack(&self.conn, r.get(1)?, r.get(2)?)?,
+                r.get(3)?,
+            ));
         }
         Ok(out)
     }
@@ -685,7 +753,7 @@ impl Store {
                 })
                 .optional()?
             {
-                out.push((id, raw::unpack(bytes, codec)?, sent));
+                out.push((id, self.raw.unpack(&self.conn, bytes, codec)?, sent));
             }
         }
         Ok(out)
@@ -706,7 +774,8 @@ impl Store {
 
     const ROW_SQL: &str = "SELECT m.id, m.message_id, m.subject, m.from_name, m.from_addr, m.date,
             m.source, m.asks_owner, c.json, m.answered_by, m.thread, m.parse_error,
-            (SELECT group_concat(place, char(10)) FROM locations l WHERE l.message = m.id)
+            (SELECT group_concat(p.place, char(10)) FROM locations l JOIN places p ON p.id = l.place
+              WHERE l.message = m.id)
          FROM messages m LEFT JOIN classes c ON c.id = m.class_id";
 
     fn row(r: &rusqlite::Row) -> rusqlite::Result<Row> {
@@ -783,7 +852,7 @@ impl Store {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?
-            .map(|(bytes, codec)| raw::unpack(bytes, codec))
+            .map(|(bytes, codec)| self.raw.unpack(&self.conn, bytes, codec))
             .transpose()
     }
 
@@ -867,6 +936,62 @@ mod tests {
     }
 
     #[test]
+    fn mail_is_compressed_with_a_dictionary_of_the_store_once_it_has_enough() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("allears.db");
+        let mut s = Store::open(&db, std::time::Duration::from_secs(1)).unwrap();
+        let mails: Vec<Vec<u8>> = (0..2_500).map(crate::store::tests::varied_mail).collect();
+        let packer = s.packer();
+        for (n, chunk) in mails.chunks(500).enumerate() {
+            let batch: Vec<Incoming> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, raw)| {
+                    let mut inc = incoming(raw, "f:a", (n * 500 + i) as u32);
+                    // As the import's workers do, before the store has a dictionary or after.
+                    inc.pack(&packer);
+                    inc
+                })
+                .collect();
+            s.save_batch(&batch, None).unwrap();
+        }
+        let codecs = |s: &Store| -> Vec<(i64, i64)> {
+            s.conn
+                .prepare("SELECT codec, count(*) FROM raw GROUP BY codec")
+                .unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap()
+        };
+        assert_eq!(
+            codecs(&s),
+            vec![(2, 2_500)],
+            "the first 1,000 made again with the dictionary"
+        );
+        let dictionaries: i64 = s
+            .conn
+            .query_row("SELECT count(*) FROM dictionaries", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(dictionaries, 1);
+        drop(s);
+        // Read back by another process: the dictionary comes from the store.
+        let s = Store::open(&db, std::time::Duration::from_secs(1)).unwrap();
+        for (i, raw) in mails.iter().enumerate() {
+            assert_eq!(
+                s.raw(&format!("m{i}@x")).unwrap().as_ref(),
+                Some(raw),
+                "message {i}"
+            );
+        }
+        // A store that lost its dictionary says so; it does not make up mail.
+        s.conn.execute("DELETE FROM dictionaries", []).unwrap();
+        let s = Store::open(&db, std::time::Duration::from_secs(1)).unwrap();
+        let err = s.raw("m3@x").unwrap_err();
+        assert!(format!("{err:#}").contains("dictionary"), "{err:#}");
+    }
+
+    #[test]
     fn a_batch_that_adds_anything_leaves_a_refresh_pending() {
         let mut s = Store::in_memory().unwrap();
         let raw = b"Message-ID: <x@y>\r\n\r\nbody";
@@ -911,7 +1036,7 @@ mod tests {
         s.save_batch(&[post, broken], None).unwrap();
         s.conn
             .execute_batch(
-                "INSERT INTO contexts (json) VALUES ('not json');
+                "INSERT INTO contexts (hash, json) VALUES (0, 'not json');
                  UPDATE messages SET context_id = last_insert_rowid() WHERE message_id = 'b@x'",
             )
             .unwrap();

@@ -38,13 +38,20 @@ pub(crate) use messages::{
     Checkpoint, ClassColumns, Counts, Incoming, LinkRef, Links, Location, Row, SkippedPart,
 };
 pub(crate) use outbox::{OutboxKind, OutboxState};
-pub(crate) use raw::Codec;
+pub(crate) use raw::{Codec, Packer};
 pub(crate) use topics::{Topic, TopicState};
 
 const SCHEMA: &str = include_str!("schema.sql");
-const VERSION: i64 = 6;
+const VERSION: i64 = 7;
 /// A migration step's work that SQL cannot do, in the step's transaction.
 type Step = fn(&Connection) -> Result<()>;
+
+/// Version 7's step, after migrate-7.sql: judgements found by their hash,
+/// raw mail compressed with a dictionary.
+fn migrate_to_7(conn: &Connection) -> Result<()> {
+    messages::hash_judgements(conn)?;
+    raw::compress_with_dictionary(conn)
+}
 /// Each step brings a store of the version before it to its own.
 const MIGRATIONS: &[(i64, &str, Option<Step>)] = &[
     (2, include_str!("migrate-2.sql"), None),
@@ -56,6 +63,7 @@ const MIGRATIONS: &[(i64, &str, Option<Step>)] = &[
     ),
     (5, include_str!("migrate-5.sql"), None),
     (6, include_str!("migrate-6.sql"), None),
+    (7, include_str!("migrate-7.sql"), Some(migrate_to_7)),
 ];
 
 pub(crate) struct Store {
@@ -68,6 +76,8 @@ pub(crate) struct Store {
     /// later in the run (`Incoming::seen`) finds its row here when those
     /// bytes differ from the stored ones.
     copies: std::collections::HashMap<u128, i64>,
+    /// How raw mail is compressed and read back (`raw.rs`).
+    raw: raw::Raw,
 }
 
 /// A stored state name this allears does not know (a newer allears wrote it,
@@ -254,17 +264,24 @@ impl Store {
         }
         // An upgrade leaves the pages of what it moved or dropped empty (a
         // version 4 store of R-help: 449 MB, 340 MB once compacted): give
-        // them back, once. Version 6 only adds a table: nothing to give back.
-        if version > 0 && version < 5 {
+        // them back, once. Version 7 compresses the mail again and moves
+        // the locations: the same.
+        if version > 0 && version < 7 {
             tracing::info!("compacting the store after its upgrade to version {VERSION}");
             conn.execute_batch("VACUUM")
                 .context("compacting the store after its upgrade")?;
         }
         Ok(Store {
+            raw: raw::Raw::open(&conn)?,
             conn,
             depth: 0,
             copies: Default::default(),
         })
+    }
+
+    /// How new mail is compressed, for the threads that judge it.
+    pub fn packer(&self) -> std::sync::Arc<Packer> {
+        std::sync::Arc::clone(&self.raw.packer)
     }
 
     /// Run `f` in one transaction: committed when it returns Ok, rolled back
@@ -460,6 +477,18 @@ mod tests {
     /// What each schema version added, undone: a store of this allears
     /// taken back to version N runs the steps of the versions above N.
     const UNDO: &[(i64, &str)] = &[
+        (
+            7,
+            "DROP TABLE dictionaries;
+             DROP TABLE locations; DROP TABLE places;
+             CREATE TABLE locations (message INTEGER NOT NULL REFERENCES messages(id),
+                 place TEXT NOT NULL, uid INTEGER NOT NULL DEFAULT 0, sent INTEGER NOT NULL DEFAULT 0,
+                 PRIMARY KEY (place, uid, message));
+             CREATE INDEX locations_message ON locations(message);
+             DROP TABLE classes; DROP TABLE contexts;
+             CREATE TABLE classes (id INTEGER PRIMARY KEY, json TEXT NOT NULL UNIQUE);
+             CREATE TABLE contexts (id INTEGER PRIMARY KEY, json TEXT NOT NULL UNIQUE);",
+        ),
         (6, "DROP TABLE skipped_parts;"),
         (
             5,
@@ -630,6 +659,149 @@ mod tests {
         assert_eq!(version_of(&s), VERSION);
         assert_eq!(s.raw("m@x").unwrap().as_deref(), Some(&b"Subject: x"[..]));
         assert!(s.skipped_parts("m@x").unwrap().is_empty());
+    }
+
+    /// Mail unlike each other enough for zstd to train a dictionary on:
+    /// words drawn by a fixed generator, a list footer they all share.
+    pub(super) fn varied_mail(i: usize) -> Vec<u8> {
+        const WORDS: &[&str] = &[
+            "model",
+            "vector",
+            "package",
+            "install",
+            "error",
+            "warning",
+            "mean",
+            "data",
+            "frame",
+            "plot",
+            "lattice",
+            "matrix",
+            "rows",
+            "columns",
+            "factor",
+            "levels",
+            "help",
+            "please",
+            "thanks",
+            "version",
+            "windows",
+            "linux",
+            "regression",
+            "variance",
+            "sample",
+            "loop",
+        ];
+        let mut x = (i as u64)
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let mut body = String::new();
+        for n in 0..(40 + i % 200) {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            body.push_str(WORDS[(x >> 33) as usize % WORDS.len()]);
+            body.push_str(if n % 12 == 11 { ".\r\n" } else { " " });
+        }
+        format!(
+            "From: user{} at example.org\r\nMessage-ID: <m{i}@x>\r\nSubject: [R] question {}\r\n\r\n{body}\r\n\
+             ______________________________________________\r\nR-help@r-project.org mailing list\r\n\
+             https://stat.ethz.ch/mailman/listinfo/r-help\r\n",
+            i % 97,
+            x % 1000,
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn a_version_6_store_is_made_smaller_and_loses_nothing() {
+        // What version 6 looked like: hex content hashes, places spelled out
+        // in every location, judgements unique by their JSON, mail in zstd
+        // frames without a dictionary.
+        let (_dir, db, old) = store_as_of(6, "");
+        let class = r#"{"source":"list","asks_owner":false,"question":"","topics":[],"reasons":[],"context":{"list_id":"r.example"}}"#;
+        old.execute_batch(&format!(
+            "INSERT INTO classes (id, json) VALUES (1, '{class}'); INSERT INTO contexts (id, json) VALUES (1, '{{}}');"
+        ))
+        .unwrap();
+        let mut mails = Vec::new();
+        for i in 0..1_200usize {
+            let raw = varied_mail(i);
+            let (id, uid) = (i as i64 + 1, i as i64);
+            let hash = crate::message::content_hash(&raw);
+            old.execute(
+                "INSERT INTO messages (id, message_id, content_hash, imported_at, class_id, context_id)
+                 VALUES (?1, ?2, ?3, 0, 1, 1)",
+                params![id, format!("m{i}@x"), hash],
+            )
+            .unwrap();
+            old.execute(
+                "INSERT INTO raw (message, bytes, codec) VALUES (?1, ?2, 1)",
+                params![id, zstd::bulk::compress(&raw, 1).unwrap()],
+            )
+            .unwrap();
+            old.execute(
+                "INSERT INTO locations (message, place, uid, sent) VALUES (?1, ?2, ?3, 0)",
+                params![id, format!("file:/mail/{}.txt", i % 3), uid],
+            )
+            .unwrap();
+            mails.push((raw, hash));
+        }
+        drop(old);
+        let mut s = Store::open(&db, WAIT).unwrap();
+        assert_eq!(version_of(&s), VERSION);
+        let codecs: Vec<(i64, i64)> = s
+            .conn
+            .prepare("SELECT codec, count(*) FROM raw GROUP BY codec")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            codecs,
+            vec![(2, 1_200)],
+            "every message made with the dictionary"
+        );
+        let known = s.content_hashes().unwrap();
+        for (i, (raw, hash)) in mails.iter().enumerate() {
+            assert_eq!(
+                s.raw(&format!("m{i}@x")).unwrap().as_ref(),
+                Some(raw),
+                "message {i}"
+            );
+            assert!(
+                known.contains(&crate::message::hash_key(hash)),
+                "message {i}'s hash"
+            );
+        }
+        let row = s.row_by_message_id("m4@x").unwrap().unwrap();
+        assert_eq!(row.places, vec!["file:/mail/1.txt".to_string()]);
+        assert_eq!(row.class.context.list_id.as_deref(), Some("r.example"));
+        // A copy found by its bytes, at a new place, joins its message.
+        let mut copy = crate::store::Incoming::seen(
+            mails[4].1.clone(),
+            crate::store::Location {
+                place: "file:/elsewhere".into(),
+                uid: 0,
+                sent: false,
+            },
+        );
+        copy.seen = true;
+        let counts = s.save_batch(&[copy], None).unwrap();
+        assert_eq!((counts.new, counts.known), (0, 1));
+        assert_eq!(
+            s.row_by_message_id("m4@x").unwrap().unwrap().places.len(),
+            2
+        );
+        // Judged alike again: the judgement is found, not kept twice.
+        let c = s.row_by_message_id("m4@x").unwrap().unwrap().class;
+        s.update_classes(&[(5, c)]).unwrap();
+        let classes: i64 = s
+            .conn
+            .query_row("SELECT count(*) FROM classes", [], |r| r.get(0))
+            .unwrap();
+        assert!(classes <= 2, "{classes} judgements");
     }
 
     #[test]

@@ -328,7 +328,7 @@ fn fetch_and_store(
     let mut unfetched = 0;
     // Every message is parsed: one already stored from another folder is
     // recognised by the store, which records this folder as another place.
-    let known = HashSet::new();
+    let known = HashSet::<u128>::new();
     let stored = crate::import::pipeline(
         store,
         owner,
