@@ -133,6 +133,22 @@ pub(crate) struct Topics {
     /// Between the ideas a sentence lists ("Two ideas: X, and Y").
     #[serde(default)]
     pub list_joins: Vec<String>,
+    /// After a piece, what says what it would explain ("a post that walks
+    /// through X", "un billet qui explique X"): the subject follows.
+    #[serde(default)]
+    pub explains: Vec<String>,
+    /// One word for "about that" before a final verb ("darüber ... lesen"):
+    /// the subject is the sentence before.
+    #[serde(default)]
+    pub about_that: Vec<String>,
+    /// After a subject, what says it deserves a piece of its own ("X
+    /// deserves its own post", "X mériterait un billet"); a piece follows.
+    #[serde(default)]
+    pub deserves: Vec<String>,
+    /// Words that only stress a wish ("I'd really love", "j'aimerais
+    /// vraiment"): a wish is found with them left out.
+    #[serde(default)]
+    pub intensifiers: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -228,6 +244,12 @@ pub(crate) struct Forms {
     /// label the visitor's message ("message body:", "cuerpo del mensaje:").
     #[serde(default)]
     pub contact_form: Vec<String>,
+    /// A form's fields, as a relay lists them ("name:", "nome:"): a name
+    /// field and a message field together make a form's message.
+    #[serde(default)]
+    pub name_fields: Vec<String>,
+    #[serde(default)]
+    pub message_fields: Vec<String>,
 }
 
 /// Every language's words, merged.
@@ -286,12 +308,34 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
         t.please.extend(o.please);
         t.another.extend(o.another);
         t.list_joins.extend(o.list_joins);
+        t.intensifiers.extend(o.intensifiers);
+        t.explains.extend(o.explains);
+        t.about_that.extend(o.about_that);
+        t.deserves.extend(o.deserves);
         all.forms.contact_form.extend(w.forms.contact_form);
+        all.forms.name_fields.extend(w.forms.name_fields);
+        all.forms.message_fields.extend(w.forms.message_fields);
         all.spam.strong.extend(w.spam.strong);
         all.spam.weak.extend(w.spam.weak);
     }
     all
 });
+
+/// `lower` without the words that only stress a wish ("i'd really love"
+/// -> "i'd love"), for finding the wish; borrowed when it has none.
+pub(crate) fn without_intensifiers(lower: &str) -> std::borrow::Cow<'_, str> {
+    let stress = |w: &str| WORDS.topics.intensifiers.iter().any(|i| i == w);
+    if !lower.split_whitespace().any(stress) {
+        return std::borrow::Cow::Borrowed(lower);
+    }
+    std::borrow::Cow::Owned(
+        lower
+            .split_whitespace()
+            .filter(|w| !stress(w))
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
+}
 
 /// A merged list as the `&'static [&'static str]` that
 /// `classify::Phrases` compiles; made once per list, for the process.

@@ -185,8 +185,12 @@ impl Names {
     /// Whole words only: "Robinson, ..." does not call Robin.
     pub fn is_called(&self, name: &str) -> bool {
         let n = name.trim_start_matches('@');
+        // A handle joins its words: "@carmen_terrasana", "@cdw.data".
+        let handle = name.starts_with('@') || !n.contains(' ') && n.contains(['_', '.']);
         self.variants.iter().any(|o| {
-            n.eq_ignore_ascii_case(o) || n.split_whitespace().any(|w| w.eq_ignore_ascii_case(o))
+            n.eq_ignore_ascii_case(o)
+                || n.split_whitespace().any(|w| w.eq_ignore_ascii_case(o))
+                || handle && n.split(['_', '.', '-']).any(|w| w.eq_ignore_ascii_case(o))
         })
     }
 

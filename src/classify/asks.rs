@@ -168,6 +168,12 @@ fn for_owner(to: Addressee, place: &Place) -> bool {
     }
 }
 
+/// Does the sentence call on someone other than the owner by name
+/// ("Élise, tu aurais le lien ... ?")? What it asks is for them.
+pub(crate) fn calls_on_another(s: &str, place: &Place) -> bool {
+    addressee(s, place) == Addressee::Other
+}
+
 /// "Maya, could you ...", "Robin - did you ...", "@robin ...", "Robinさん、",
 /// "anyone on the list ...?", "Colleagues,".
 fn addressee(s: &str, place: &Place) -> Addressee {
@@ -191,8 +197,9 @@ fn addressee(s: &str, place: &Place) -> Addressee {
         let a_word = name
             .split_whitespace()
             .any(|w| crate::subjects::is_stop(&crate::subjects::fold(w)));
-        let many = matches!(place.source, Source::Comment | Source::List) && !a_word;
-        if certain || known || (asks && (speaks_to_you(s) || many)) {
+        // "Ein Themenwunsch: Könnten Sie ...?" opens with a label, not a name.
+        let many = matches!(place.source, Source::Comment | Source::List);
+        if certain || known || (asks && !a_word && (speaks_to_you(s) || many)) {
             return Addressee::Other;
         }
     }

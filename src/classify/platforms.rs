@@ -401,8 +401,27 @@ fn read(p: &Platform, msg: &Message, known: bool) -> Option<Notice> {
     if matched.is_none() && !known {
         return None;
     }
-    // A known platform's mail that is none of its notices is its own mail.
-    let kind = matched.map_or(Kind::Account, |k| k.0);
+    // A known platform's mail that is none of its notices may still be one
+    // by its form ("New comment on X", "pending moderation": another
+    // version of its template); otherwise it is the platform's own mail.
+    let by_form = || {
+        let generic = COMPILED
+            .platforms
+            .iter()
+            .find(|g| g.by_notice && g.id == "generic")?;
+        generic
+            .notices
+            .iter()
+            .find(|(_, subject, body, _)| {
+                subject.iter().any(|r| r.is_match(&msg.subject))
+                    || body.iter().any(|r| r.is_match(text))
+            })
+            .map(|k| k.0)
+    };
+    let kind = match matched {
+        Some(k) => k.0,
+        None => by_form().unwrap_or(Kind::Account),
+    };
     let first = |list: &[Regex], group: &str| -> Option<String> {
         list.iter().find_map(|r| {
             [msg.subject.as_str(), text].iter().find_map(|t| {

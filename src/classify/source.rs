@@ -64,9 +64,17 @@ pub(crate) fn contact_form(msg: &Message) -> bool {
         return false;
     }
     let t = msg.text.to_lowercase();
+    let forms = &crate::lang::WORDS.forms;
+    let field = |labels: &[String]| {
+        t.lines().any(|l| {
+            labels
+                .iter()
+                .any(|f| l.trim_start().starts_with(f.as_str()))
+        })
+    };
     SAYS.any_in(&t)
         || SAYS.any_in(&msg.subject.to_lowercase())
-        || (t.contains("name:") && t.contains("message:"))
+        || (field(&forms.name_fields) && field(&forms.message_fields))
 }
 
 fn list_context(msg: &Message, c: &mut Context) {
@@ -754,7 +762,9 @@ pub(crate) fn linking_site(msg: &Message, ctx: &Context) -> Site {
 
 /// The writer's own words: for a notification, the comment itself.
 pub(crate) fn writer_text(msg: &Message, source: Source, notice: Option<&Notice>) -> String {
-    if source == Source::Direct && contact_form(msg) {
+    // A contact form's relay (judged a comment, or mail from a person
+    // through it): the visitor's message, without the form's labels.
+    if notice.is_none() && matches!(source, Source::Direct | Source::Comment) && contact_form(msg) {
         return form_message(&msg.text);
     }
     match notice {
@@ -933,10 +943,11 @@ fn comment_spam_shape(name: &str, email: &str, words: &str) -> Vec<&'static str>
         cues.push(NAME_WITH_DIGITS);
     }
     let parts: Vec<&str> = name.split_whitespace().collect();
-    if parts.len() >= 2
-        && parts.iter().any(|w| w.chars().any(char::is_alphabetic))
-        && parts.iter().all(|w| !w.chars().any(char::is_uppercase))
-    {
+    // "casino_bonus_pt": words joined as a handle are keywords too.
+    let joined = parts.len() == 1 && name.split('_').filter(|w| w.len() >= 2).count() >= 2;
+    let lower = !name.chars().any(char::is_uppercase);
+    let several = parts.len() >= 2 && parts.iter().any(|w| w.chars().any(char::is_alphabetic));
+    if lower && (joined || several) {
         cues.push(NAME_OF_KEYWORDS);
     }
     if name_is_domain(&parts, email) {

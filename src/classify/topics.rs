@@ -111,6 +111,10 @@ pub(crate) fn requests(
     static NOT_TOPICS: LazyLock<Phrases> =
         LazyLock::new(|| Phrases::new(lang::phrases(&lang::WORDS.topics.not_topics)));
     for (i, s) in all.iter().enumerate() {
+        // "Élise, tu aurais un billet sur X ?": asked of another member.
+        if super::asks::calls_on_another(&s.text, place) {
+            continue;
+        }
         // An invitation to a panel or a podcast, a pitch: no subject asked for.
         if let Some(cue) = NOT_TOPICS.first_in(&lower[i]) {
             if asks_for_writing(&lower[i]) {
@@ -241,12 +245,15 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
     static WISHES: LazyLock<Phrases> =
         LazyLock::new(|| Phrases::new(lang::phrases(&lang::WORDS.topics.wishes)));
     let t = &lang::WORDS.topics;
+    if let Some(x) = deserves_a_piece(s, l) {
+        return Some(x);
+    }
     // "Volevo chiedervi se ... potesse parlare di X": a question put as a
     // statement wishes as a question does.
     let wish = call
         || l.contains('?')
         || l.starts_with('¿')
-        || WISHES.any_in(l)
+        || WISHES.any_in(&lang::without_intensifiers(l))
         || conditional(l)
         || super::asks::restated_in(l);
     if !wish {
@@ -281,10 +288,30 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
         // A making verb's subject follows its piece ("do a column on X").
         let anchor = if make { piece_near(i).unwrap_or(i) } else { i };
         let reach = (anchor + 9).min(toks.len());
+        // "a post that walks through X", "un billet qui explique X".
+        if piece || make {
+            let explains = (anchor + 1..(anchor + 6).min(toks.len())).find_map(|j| {
+                let rest = &l[toks[j].0..];
+                t.explains
+                    .iter()
+                    .filter(|c| rest.starts_with(c.as_str()))
+                    .max_by_key(|c| c.len())
+                    .map(|c| toks[j].0 + c.len())
+            });
+            if let Some(at) = explains
+                && let Some(x) = subject(&s[from(at)..])
+            {
+                return Some(x);
+            }
+        }
         for j in anchor + 1..reach {
             let p = word(j);
-            let after_piece =
-                (piece || make || talk || read) && j == anchor + 1 && is(&t.piece_preps, p);
+            // "an issue of the newsletter that ...": of what piece, not its subject.
+            let piece_of_piece = (j + 1..(j + 3).min(toks.len())).any(|k| is(&t.pieces, word(k)));
+            let after_piece = (piece || make || talk || read)
+                && j == anchor + 1
+                && is(&t.piece_preps, p)
+                && !piece_of_piece;
             if (is(&t.preps, p) || after_piece)
                 && let Some(x) = subject(&s[from(toks[j].1)..])
             {
@@ -311,7 +338,14 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
         }
         // Verb last: "über das Mahnwesen schreiben".
         if verb || talk || read {
+            // "Darüber würde ich gern einen Beitrag lesen": the sentence before.
+            if is(&t.about_that, word(0)) {
+                return Some("that".to_string());
+            }
             for j in (i.saturating_sub(8)..i).rev() {
+                if is(&t.about_that, word(j)) {
+                    return Some("that".to_string());
+                }
                 if is(&t.preps, word(j)) {
                     let (a, b) = (from(toks[j].1), from(toks[i].0));
                     if a < b
@@ -325,6 +359,27 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
         }
     }
     None
+}
+
+/// "How you dealt with the gaps deserves its own post": the subject is
+/// what came before the words that say it deserves a piece of its own.
+fn deserves_a_piece(s: &str, l: &str) -> Option<String> {
+    let t = &lang::WORDS.topics;
+    let (at, cue) = t
+        .deserves
+        .iter()
+        .filter_map(|c| l.find(c.as_str()).map(|at| (at, c)))
+        .min_by_key(|&(at, c)| (at, std::cmp::Reverse(c.len())))?;
+    let after = &l[at + cue.len()..];
+    let piece = after
+        .split(|c: char| !c.is_alphanumeric() && c != '-')
+        .filter(|w| !w.is_empty())
+        .take(3)
+        .any(|w| t.pieces.iter().any(|p| p == w));
+    if !piece || at < 4 {
+        return None;
+    }
+    Some(s[..byte_at(s, l, at)].trim().to_string())
 }
 
 /// A verb in the conditional mood ("pediría", "sauverait", "sarebbe"):
@@ -836,7 +891,8 @@ fn wishes(l: &str) -> bool {
         "i'd pay", "would pay", "a vote for", "put in a vote", "my wish", "like to see", "it'd be",
         "it would be", "doch mal", "schreib doch", "would be amazing",
     ]);
-    is_ask(l) || WISHES.any_in(l)
+    let l = lang::without_intensifiers(l);
+    is_ask(&l) || WISHES.any_in(&l)
 }
 
 /// Where "a/an/another <up to 3 words> column|post|..." sits in `l`: the
