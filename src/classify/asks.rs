@@ -299,14 +299,23 @@ fn to_group(s: &str) -> bool {
     // "Does anyone ...?", "Has anybody ...?", "Quelqu'un a ...?": the
     // indefinite pronoun opens the question. "Do you know anyone who ...?"
     // asks the reader, not the group.
-    let words: Vec<&str> = l.split_whitespace().take(3).collect();
+    // The question may open after a label or a lead-in: "Pour la salle :
+    // quelqu'un ...?", "ya que estamos en el hilo: ¿alguien tiene ...?".
+    let tail = l
+        .rmatch_indices([':', '¿'])
+        .next()
+        .map(|(at, m)| &l[at + m.len()..]);
     let who = &crate::lang::WORDS.asks.group_pronouns;
-    words.iter().any(|w| {
-        let w = w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’');
-        who.iter().any(|p| p == w)
-    }) && !words
-        .iter()
-        .any(|w| *w == "you" || *w == "vous" || *w == "du" || *w == "tu")
+    let opens_with_group = |l: &str| {
+        let words: Vec<&str> = l.split_whitespace().take(3).collect();
+        words.iter().any(|w| {
+            let w = w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’');
+            who.iter().any(|p| p == w)
+        }) && !words
+            .iter()
+            .any(|w| *w == "you" || *w == "vous" || *w == "du" || *w == "tu")
+    };
+    opens_with_group(&l) || tail.is_some_and(opens_with_group)
 }
 
 fn is_question(s: &str) -> bool {

@@ -432,7 +432,10 @@ fn read(p: &Platform, msg: &Message, known: bool) -> Option<Notice> {
             })
         })
     };
-    let mut name = first(&p.author, "name");
+    // "Nota di ..... Giulia Serra": a form's leader dots are not the name.
+    let mut name = first(&p.author, "name")
+        .map(|n| n.trim_matches(['.', '…', ':', ' ']).to_string())
+        .filter(|n| !n.is_empty());
     let mut email = first(&p.email, "email").map(|e| e.to_ascii_lowercase());
     let header = match p.author_from.as_deref() {
         Some("from") => msg.from.as_ref(),
@@ -445,7 +448,15 @@ fn read(p: &Platform, msg: &Message, known: bool) -> Option<Notice> {
             name = Some(n.to_string());
         }
         // The platform's own sender address is not the person's.
-        if email.is_none() && h.email != msg.email_from() && h.email.contains('@') {
+        // Nor is a reply address of its own domain ("reply+token@...").
+        // (its domain's last two labels: "risposte.postilla.example").
+        let domain = |e: &str| {
+            let d = e.rsplit('@').next().unwrap_or("").to_ascii_lowercase();
+            let labels: Vec<&str> = d.rsplit('.').take(2).collect();
+            labels.join(".")
+        };
+        let own = h.email == msg.email_from() || domain(&h.email) == domain(msg.email_from());
+        if email.is_none() && !own && h.email.contains('@') {
             email = Some(h.email.clone());
         }
     }
@@ -547,9 +558,13 @@ fn words(p: &Platform, text: &str) -> String {
         if p.title_first && !out.is_empty() && short && quoted_line(t) {
             continue;
         }
+        // A box the platform draws around the words ("│ words").
+        let boxed = t.starts_with(['│', '┃']);
+        let t = t.trim_start_matches(['│', '┃']).trim_start();
         let bare = match t.strip_prefix('>') {
             Some(rest) if p.unquote || p.title_first => rest.trim_start(),
             _ if p.title_first => t.trim_matches(['"', '“', '”', '«', '»']),
+            _ if boxed => t,
             _ => l.trim_end(),
         };
         // Emphasis an HTML part put around the words ("*words*").

@@ -457,7 +457,13 @@ fn list_software_mail(msg: &Message) -> Option<String> {
     let admin = ["mailman-owner", "mailman", "majordomo", "listserv", "sympa"].contains(&local)
         || local.ends_with("-request")
         || local.ends_with("-bounces");
-    admin.then(|| msg.email_from().to_string())
+    // The list owner's address writes for the software too ("your message
+    // is held for approval"), and says so; a moderator writing does not.
+    let machine = msg
+        .header("Auto-Submitted")
+        .is_some_and(|v| !v.trim().eq_ignore_ascii_case("no"));
+    let owner_notice = (local.ends_with("-owner") || local.ends_with("-admin")) && machine;
+    (admin || owner_notice).then(|| msg.email_from().to_string())
 }
 
 /// RFC 3464 delivery status, RFC 5965 ARF, RFC 3798 MDN, and the classic

@@ -308,8 +308,11 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
             let p = word(j);
             // "an issue of the newsletter that ...": of what piece, not its subject.
             let piece_of_piece = (j + 1..(j + 3).min(toks.len())).any(|k| is(&t.pieces, word(k)));
+            // "hablar algún día de X": a filler may stand between.
+            let between = l[toks[anchor].1..toks[j].0].trim_matches([' ', ',']);
+            let next_to = j == anchor + 1 || is(&t.fillers, between);
             let after_piece = (piece || make || talk || read)
-                && j == anchor + 1
+                && next_to
                 && is(&t.piece_preps, p)
                 && !piece_of_piece;
             if (is(&t.preps, p) || after_piece)
@@ -378,6 +381,13 @@ fn deserves_a_piece(s: &str, l: &str) -> Option<String> {
         .any(|w| t.pieces.iter().any(|p| p == w));
     if !piece || at < 4 {
         return None;
+    }
+    // "Ce passage mériterait un article à part entière : X": the subject
+    // is named after the colon, what came before only points at it.
+    if let Some(c) = after.find(": ")
+        && let Some(x) = subject(&s[byte_at(s, l, at + cue.len() + c + 2)..])
+    {
+        return Some(x);
     }
     Some(s[..byte_at(s, l, at)].trim().to_string())
 }
