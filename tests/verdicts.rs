@@ -242,3 +242,13 @@ fn every_message_of_blind_set_i_keeps_its_verdict() {
 fn every_message_of_blind_set_j_keeps_its_verdict() {
     check_set("blind-j");
 }
+
+#[test]
+fn every_message_of_blind_set_m_keeps_its_verdict() {
+    check_set("blind-m");
+}
+
+#[test]
+fn every_message_of_blind_set_n_keeps_its_verdict() {
+    check_set("blind-n");
+}
