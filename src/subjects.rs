@@ -335,6 +335,34 @@ pub(crate) fn keys(phrase: &str, synonyms: &[Vec<String>]) -> Vec<String> {
             }
             continue;
         }
+        // A German compound the table lacks ("rohmilchkase"): its parts,
+        // when each has a meaning.
+        if algo == Algorithm::German {
+            let pieces: Vec<&str> = w.split('-').filter(|p| !p.is_empty()).collect();
+            let parts: Vec<Vec<String>> = pieces
+                .iter()
+                .filter_map(|p| compound_parts(p, lex, &stemmer, 0))
+                .collect();
+            if !parts.is_empty() {
+                for part in parts.into_iter().flatten() {
+                    push(part, &mut out);
+                }
+                // The hyphen's other parts, as words.
+                for p in pieces
+                    .iter()
+                    .filter(|p| compound_parts(p, lex, &stemmer, 0).is_none())
+                {
+                    if p.chars().count() >= 3 && !is_stop(p) {
+                        let key = lex
+                            .meaning(p, algo, &stemmer)
+                            .map(str::to_string)
+                            .unwrap_or_else(|| stemmer.stem(p).into_owned());
+                        push(key, &mut out);
+                    }
+                }
+                continue;
+            }
+        }
         // A compound the table lacks ("handy-backups"): its parts.
         if w.contains('-') && !w.chars().any(is_cjk) {
             for part in keys(&w.replace('-', " "), synonyms) {
@@ -354,6 +382,47 @@ pub(crate) fn keys(phrase: &str, synonyms: &[Vec<String>]) -> Vec<String> {
         push(stemmer.stem(w).into_owned(), &mut out);
     }
     out
+}
+
+/// The meanings of a German compound's parts ("rohmilchkase" -> raw,
+/// milk, cheese), longest last part first; a linking "s" or "n" may join
+/// them ("arbeits|zeit"). None unless every part of three letters or more
+/// has a meaning.
+fn compound_parts(w: &str, lex: &Lexicon, stemmer: &Stemmer, depth: usize) -> Option<Vec<String>> {
+    let meaning = |p: &str| {
+        concept_of(p, stemmer).or_else(|| {
+            lex.meaning(p, Algorithm::German, stemmer)
+                .filter(|m| !is_stop(&m[1..]) && !m.starts_with("=@"))
+                .map(str::to_string)
+        })
+    };
+    let chars: Vec<(usize, char)> = w.char_indices().collect();
+    if depth > 2 || chars.len() < 7 || !w.chars().all(char::is_alphabetic) {
+        return None;
+    }
+    for &(at, _) in chars.iter().skip(3) {
+        let (head, tail) = w.split_at(at);
+        if tail.chars().count() < 4 {
+            break;
+        }
+        let Some(last) = meaning(tail) else { continue };
+        let heads = [head, head.strip_suffix(['s', 'n']).unwrap_or(head)];
+        for h in heads.iter().filter(|h| h.chars().count() >= 3) {
+            // A first part the table lacks counts as its stem ("roh").
+            let first = meaning(h)
+                .map(|m| vec![m])
+                .or_else(|| compound_parts(h, lex, stemmer, depth + 1))
+                .or_else(|| {
+                    (depth > 0 || h.chars().count() >= 4)
+                        .then(|| vec![stemmer.stem(h).into_owned()])
+                });
+            if let Some(mut parts) = first {
+                parts.push(last);
+                return Some(parts);
+            }
+        }
+    }
+    None
 }
 
 /// Blank out every occurrence of phrase `p` in `l` (same length, so later
@@ -511,6 +580,18 @@ fn cognates(a: &str, b: &str) -> bool {
     if common >= 5 && common * 4 >= shorter * 3 {
         return true;
     }
+    // The same root spelt by each language's habits ("proyeccion",
+    // "projection", "proiezion", "projeco"): compared as a skeleton.
+    let (sa, sb) = (skeleton(a), skeleton(b));
+    let common = sa
+        .chars()
+        .zip(sb.chars())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let shorter_sk = sa.chars().count().min(sb.chars().count());
+    if common >= 5 && common * 4 >= shorter_sk * 3 {
+        return true;
+    }
     // A compound holding the other word whole ("microplasticos" holds
     // "plastic"), or one letter apart in a long word ("satelites" and
     // "satellites", "pension" and "pensao").
@@ -518,6 +599,26 @@ fn cognates(a: &str, b: &str) -> bool {
     let same_start = a.chars().next() == b.chars().next();
     (shorter >= 6 && long.contains(short))
         || (shorter >= 7 && same_start && one_edit_apart(short, long))
+}
+
+/// A folded word with the spelling habits of its language evened out:
+/// j and y as i, k and z as c, ph as f, th as t, and no doubled letter
+/// ("proyeccion" -> "proiecion", "proiezion" -> "proiecion").
+fn skeleton(w: &str) -> String {
+    let w = w.replace("ph", "f").replace("th", "t");
+    let mut out = String::with_capacity(w.len());
+    for c in w.chars() {
+        let c = match c {
+            'j' | 'y' => 'i',
+            'k' | 'z' => 'c',
+            'w' => 'v',
+            c => c,
+        };
+        if !out.ends_with(c) {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Levenshtein distance of at most one, without allocating a matrix.
@@ -641,6 +742,29 @@ mod tests {
         }
     }
 
+    /// Groups the phrases of a file, one per line, and prints each
+    /// phrase's group number: for measuring grouping on labelled phrases
+    /// (`ALLEARS_GROUP_FILE=phrases.txt cargo test --release --lib
+    /// print_groups -- --ignored --nocapture`). Prints, asserts nothing.
+    #[test]
+    #[ignore]
+    fn print_groups() {
+        let Ok(path) = std::env::var("ALLEARS_GROUP_FILE") else {
+            return;
+        };
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let phrases: Vec<&str> = text.lines().collect();
+        let mut of = vec![0; phrases.len()];
+        for (g, group) in group(&phrases, &[]).iter().enumerate() {
+            for &m in &group.members {
+                of[m] = g;
+            }
+        }
+        for (p, g) in phrases.iter().zip(of) {
+            println!("GROUP\t{g}\t{p}");
+        }
+    }
+
     #[test]
     fn the_concept_table_reads_and_folds() {
         assert!(CONCEPTS.kinds.len() >= 40);
@@ -754,6 +878,8 @@ mod tests {
         assert!(!cognates("tax", "syntax"));
         assert!(!cognates("pension", "tension"));
         assert!(!cognates("backup", "backlog"));
+        assert!(cognates("proyeccion", "project"));
+        assert!(cognates("proiezion", "project"));
     }
 
     #[test]
