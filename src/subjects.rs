@@ -698,7 +698,7 @@ fn without_the_field(words: &[Vec<String>]) -> Vec<Vec<String>> {
     }
     let field = |k: &String| {
         let n = df.get(k.as_str()).copied().unwrap_or(0);
-        !k.starts_with('#') && n >= 5 && n * 3 >= words.len()
+        !k.starts_with('#') && n >= 5 && n * 5 >= words.len()
     };
     words
         .iter()
