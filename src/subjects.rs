@@ -685,7 +685,7 @@ pub(crate) fn group(phrases: &[&str], synonyms: &[Vec<String>]) -> Vec<Group> {
 }
 
 /// The requests' keys without the owner's field: a word or meaning in a
-/// third of them or more (five at least) is what the owner writes about,
+/// fifth of them or more (five at least) is what the owner writes about,
 /// not what one reader asks for ("cycling" on a cycling blog joins
 /// nothing). The concept table's subjects stay. A request left with no
 /// key keeps its own.
