@@ -338,20 +338,21 @@ pub(crate) fn keys(phrase: &str, synonyms: &[Vec<String>]) -> Vec<String> {
         // A German compound the table lacks ("rohmilchkase"): its parts,
         // when each has a meaning.
         if algo == Algorithm::German {
-            let pieces: Vec<&str> = w.split('-').filter(|p| !p.is_empty()).collect();
-            let parts: Vec<Vec<String>> = pieces
-                .iter()
-                .filter_map(|p| compound_parts(p, lex, &stemmer, 0))
+            let pieces: Vec<(&str, Option<Vec<String>>)> = w
+                .split('-')
+                .filter(|p| !p.is_empty())
+                .map(|p| (p, compound_parts(p, lex, &stemmer, 0)))
                 .collect();
-            if !parts.is_empty() {
-                for part in parts.into_iter().flatten() {
+            if pieces.iter().any(|(_, parts)| parts.is_some()) {
+                for part in pieces
+                    .iter()
+                    .filter_map(|(_, parts)| parts.clone())
+                    .flatten()
+                {
                     push(part, &mut out);
                 }
                 // The hyphen's other parts, as words.
-                for p in pieces
-                    .iter()
-                    .filter(|p| compound_parts(p, lex, &stemmer, 0).is_none())
-                {
+                for (p, _) in pieces.iter().filter(|(_, parts)| parts.is_none()) {
                     if p.chars().count() >= 3 && !is_stop(p) {
                         let key = lex
                             .meaning(p, algo, &stemmer)
@@ -744,7 +745,7 @@ mod tests {
 
     /// Groups the phrases of a file, one per line, and prints each
     /// phrase's group number: for measuring grouping on labelled phrases
-    /// (`ALLEARS_GROUP_FILE=phrases.txt cargo test --release --lib
+    /// (`ALLEARS_GROUP_FILE=phrases.txt cargo test --release --bin allears
     /// print_groups -- --ignored --nocapture`). Prints, asserts nothing.
     #[test]
     #[ignore]

@@ -393,34 +393,18 @@ fn read(p: &Platform, msg: &Message, known: bool) -> Option<Notice> {
         }
         _ => &msg.text,
     };
-    let matched = p.notices.iter().find(|(_, subject, body, _)| {
-        (subject.is_empty() && body.is_empty())
-            || subject.iter().any(|r| r.is_match(&msg.subject))
-            || body.iter().any(|r| r.is_match(text))
-    });
+    let matched = p.notice_in(&msg.subject, text);
     if matched.is_none() && !known {
         return None;
     }
     // A known platform's mail that is none of its notices may still be one
     // by its form ("New comment on X", "pending moderation": another
     // version of its template); otherwise it is the platform's own mail.
-    let by_form = || {
-        let generic = COMPILED
-            .platforms
-            .iter()
-            .find(|g| g.by_notice && g.id == "generic")?;
-        generic
-            .notices
-            .iter()
-            .find(|(_, subject, body, _)| {
-                subject.iter().any(|r| r.is_match(&msg.subject))
-                    || body.iter().any(|r| r.is_match(text))
-            })
-            .map(|k| k.0)
-    };
     let kind = match matched {
         Some(k) => k.0,
-        None => by_form().unwrap_or(Kind::Account),
+        None => generic()
+            .and_then(|g| g.notice_in(&msg.subject, text))
+            .map_or(Kind::Account, |k| k.0),
     };
     let first = |list: &[Regex], group: &str| -> Option<String> {
         list.iter().find_map(|r| {
@@ -486,10 +470,7 @@ fn read(p: &Platform, msg: &Message, known: bool) -> Option<Notice> {
     // version, another template), read it as an unknown platform's.
     let mut notice = notice;
     if notice.words.is_empty()
-        && let Some(generic) = COMPILED
-            .platforms
-            .iter()
-            .find(|g| g.by_notice && g.id == "generic")
+        && let Some(generic) = generic()
     {
         notice.words = words(generic, text);
         if notice.author.is_none() {
@@ -501,6 +482,31 @@ fn read(p: &Platform, msg: &Message, known: bool) -> Option<Notice> {
     }
     tracing::trace!("platform {}: {:?}", p.id, notice.kind);
     Some(notice)
+}
+
+/// The catalogue's entry that knows an unlisted platform's notice by its
+/// form alone.
+fn generic() -> Option<&'static Platform> {
+    COMPILED
+        .platforms
+        .iter()
+        .find(|g| g.by_notice && g.id == "generic")
+}
+
+impl Platform {
+    /// The first of its notices whose subject or body pattern matches (one
+    /// with no pattern matches any mail of the platform).
+    fn notice_in(
+        &self,
+        subject: &str,
+        text: &str,
+    ) -> Option<&(Kind, Vec<Regex>, Vec<Regex>, bool)> {
+        self.notices.iter().find(|(_, subjects, bodies, _)| {
+            (subjects.is_empty() && bodies.is_empty())
+                || subjects.iter().any(|r| r.is_match(subject))
+                || bodies.iter().any(|r| r.is_match(text))
+        })
+    }
 }
 
 /// The person's words: from after the `after` line to before the `until`
