@@ -575,7 +575,7 @@ pub(crate) fn import_paths(
                     Ok(found) => send(
                         found,
                         Location {
-                            place: place.clone(),
+                            place: place.to_string(),
                             uid: 0,
                             sent: *sent,
                         },

@@ -50,6 +50,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    usage::large_blocks_from_the_system();
     let cli = cli::Cli::parse();
     ui::set_level(cli.level());
     init_logging(cli.level(), matches!(cli.command, cli::Command::Daemon));

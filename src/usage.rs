@@ -33,3 +33,18 @@ pub(crate) fn give_back() {
         libc::malloc_trim(0);
     }
 }
+
+/// Large blocks (the refresh's tables, a long message) straight from the
+/// system, always: glibc otherwise raises this threshold after the first
+/// large block is freed and serves the next ones from its heap, where a
+/// growing table is copied on each doubling and what is freed stays
+/// resident behind live data. From the system, a table grows in place
+/// (mremap) and is handed back when dropped.
+pub(crate) fn large_blocks_from_the_system() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes a tunable of the allocator; called
+    // before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+    }
+}

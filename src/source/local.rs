@@ -17,6 +17,7 @@ use std::collections::HashSet;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
@@ -27,8 +28,10 @@ use crate::store::Location;
 #[derive(Debug, Clone)]
 pub(crate) enum Entry {
     Message {
-        path: PathBuf,
-        place: String,
+        path: Box<Path>,
+        /// Shared by a Maildir's files: a list archive's Maildir holds
+        /// hundreds of thousands.
+        place: Arc<str>,
         sent: bool,
         packed: Option<Packing>,
     },
@@ -145,7 +148,7 @@ pub(crate) fn entries(
                 .file_name()
                 .is_some_and(|n| is_sent_name(&n.to_string_lossy()));
         walk.seen.insert(file_id(&meta));
-        walk.messages_in(path, &place_of(maildir), sent);
+        walk.messages_in(path, &place_of(maildir).into(), sent);
     } else {
         walk.dir(path, sent, 0);
     }
@@ -239,7 +242,7 @@ impl Walk<'_> {
     /// reason. `maildir` is the place of the Maildir whose cur/ or new/ it
     /// is in: there any file is a message unless it is plainly something
     /// else (empty, an image); elsewhere it must begin like mail.
-    fn file(&mut self, path: &Path, sent: bool, maildir: Option<&str>) {
+    fn file(&mut self, path: &Path, sent: bool, maildir: Option<&Arc<str>>) {
         match sniff(path, maildir.is_some()) {
             Err(e) => self.problems.push(format!("{e:#}")),
             Ok(Sniffed::NotMail(why)) => self.skip(path, why),
@@ -249,8 +252,8 @@ impl Walk<'_> {
                 packed,
             }),
             Ok(Sniffed::Mbox(packed) | Sniffed::Message(packed)) => self.out.push(Entry::Message {
-                path: path.to_path_buf(),
-                place: maildir.map_or_else(|| place_of(path), str::to_string),
+                path: path.into(),
+                place: maildir.map_or_else(|| place_of(path).into(), Arc::clone),
                 sent,
                 packed,
             }),
@@ -258,7 +261,7 @@ impl Walk<'_> {
     }
 
     /// The regular files of a Maildir's cur/ or new/ are messages.
-    fn messages_in(&mut self, sub: &Path, place: &str, sent: bool) {
+    fn messages_in(&mut self, sub: &Path, place: &Arc<str>, sent: bool) {
         for path in sorted_children(sub, self.problems) {
             if hidden(&path) {
                 self.skip(&path, "a hidden file");
@@ -298,7 +301,7 @@ impl Walk<'_> {
                 .is_some_and(|n| is_sent_name(&n.to_string_lossy()));
         let maildir = is_maildir(dir);
         if maildir {
-            let place = place_of(dir);
+            let place: Arc<str> = place_of(dir).into();
             for sub in ["cur", "new"] {
                 let sub = dir.join(sub);
                 if sub.exists() {

@@ -10,6 +10,9 @@ use super::{Store, now};
 use crate::classify::{self, Classification, Source, TopicRequest};
 use crate::message::Message;
 
+/// The page cache while [`Store::for_each_link`] reads every row once, in KiB.
+const SCAN_CACHE_KIB: i64 = -1024;
+
 /// A message ready to be kept: parsed, judged, and where it was found.
 pub(crate) struct Incoming {
     /// The message's bytes, packed as `codec` says once [`Incoming::slim`] ran.
@@ -714,29 +717,39 @@ impl Store {
                 rusqlite::types::ValueRef::Integer(1)
             ))
         };
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let l = LinkRef {
-                id: r.get(0)?,
-                message_id: text(r, 1)?,
-                in_reply_to: r.get_ref(2)?.as_str_or_null()?,
-                refs: text(r, 3)?,
-                subject: text(r, 4)?,
-                date: r.get(6)?,
-                source: r.get(7)?,
-                thread: r.get_ref(8)?.as_str_or_null()?,
-                answered_by: r.get_ref(9)?.as_str_or_null()?,
-                post_url: link(r, 10)?,
-                list_id: link(r, 11)?,
-                comment_url: link(r, 12)?,
-                parent_comment_url: link(r, 13)?,
-                call_for_topics: flag(r, 14)?,
-                parent_is_owners: flag(r, 15)?,
-                under_owners_call: flag(r, 16)?,
-            };
-            f(&l)?;
-        }
-        Ok(())
+        // One pass in row order: a page once read is not read again, so the
+        // page cache is kept small while it runs (it would otherwise fill
+        // to its size of 16 MB at the refresh's peak memory).
+        self.conn
+            .pragma_update(None, "cache_size", SCAN_CACHE_KIB)?;
+        let scanned = (|| -> Result<()> {
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let l = LinkRef {
+                    id: r.get(0)?,
+                    message_id: text(r, 1)?,
+                    in_reply_to: r.get_ref(2)?.as_str_or_null()?,
+                    refs: text(r, 3)?,
+                    subject: text(r, 4)?,
+                    date: r.get(6)?,
+                    source: r.get(7)?,
+                    thread: r.get_ref(8)?.as_str_or_null()?,
+                    answered_by: r.get_ref(9)?.as_str_or_null()?,
+                    post_url: link(r, 10)?,
+                    list_id: link(r, 11)?,
+                    comment_url: link(r, 12)?,
+                    parent_comment_url: link(r, 13)?,
+                    call_for_topics: flag(r, 14)?,
+                    parent_is_owners: flag(r, 15)?,
+                    under_owners_call: flag(r, 16)?,
+                };
+                f(&l)?;
+            }
+            Ok(())
+        })();
+        self.conn
+            .pragma_update(None, "cache_size", super::CACHE_KIB)?;
+        scanned
     }
 
     /// The raw bytes of these messages, and whether each was found in sent mail.

@@ -162,6 +162,9 @@ pub(super) fn now() -> i64 {
     crate::clock::now().as_second()
 }
 
+/// SQLite's page cache, in KiB (negative: a size, not a count of pages).
+pub(super) const CACHE_KIB: i64 = -16384;
+
 impl Store {
     /// Open the store at `path`, or make a new one where no file is. A file
     /// that is there but is empty or not an allears store is never replaced
@@ -208,7 +211,7 @@ impl Store {
         // Raw mail makes rows of a few KiB: larger pages and cache mean fewer
         // page splits and writes (page_size only takes effect on a new file).
         conn.pragma_update(None, "page_size", 16384)?;
-        conn.pragma_update(None, "cache_size", -16384)?;
+        conn.pragma_update(None, "cache_size", CACHE_KIB)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "wal_autocheckpoint", 2000)?;
         // A bulk import's transactions make a WAL of hundreds of MB: cut
@@ -423,6 +426,13 @@ impl Store {
     /// brought up to date?
     pub fn refresh_pending(&self) -> Result<bool> {
         Ok(self.setting("refresh_pending")?.is_some())
+    }
+
+    /// Hand back the page cache's memory (SQLite fills it again as needed).
+    pub fn shrink_memory(&self) -> Result<()> {
+        self.conn.execute_batch("PRAGMA shrink_memory")?;
+        crate::usage::give_back();
+        Ok(())
     }
 
     pub fn refresh_done(&mut self) -> Result<()> {
@@ -724,8 +734,10 @@ mod tests {
             "INSERT INTO classes (id, json) VALUES (1, '{class}'); INSERT INTO contexts (id, json) VALUES (1, '{{}}');"
         ))
         .unwrap();
+        // Enough mail for the store's first dictionary.
+        let n = raw::FIRST_AFTER + 200;
         let mut mails = Vec::new();
-        for i in 0..1_200usize {
+        for i in 0..n {
             let raw = varied_mail(i);
             let (id, uid) = (i as i64 + 1, i as i64);
             let hash = crate::message::content_hash(&raw);
@@ -760,7 +772,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             codecs,
-            vec![(2, 1_200)],
+            vec![(2, n as i64)],
             "every message made with the dictionary"
         );
         let known = s.content_hashes().unwrap();
