@@ -178,6 +178,12 @@ fn line_kind(line: &str, trimmed: &str) -> Kind {
     Kind::Text
 }
 
+/// A line quoted with ">" or "|" (an inline reply's quotes stay in the new
+/// text; judging skips them).
+pub(crate) fn is_quote_line(line: &str) -> bool {
+    quote_prefix(line) == Some(true)
+}
+
 /// `Some(true)` for ">" quoting, `Some(false)` for supercite ("Richard> ").
 fn quote_prefix(line: &str) -> Option<bool> {
     static SUPERCITE: LazyLock<Regex> =
@@ -416,15 +422,19 @@ fn attribution_window(lines: &[&str], kinds: &[Kind], verbs: &[bool], s: usize, 
     }
 }
 
-/// "Robin Ellis wrote:" with no date: a name of a few words, the verb, a
-/// colon; an attribution only when quoted lines follow at once.
+/// "Robin Ellis wrote:" (or "... wrote on 20/10/2026 09:14:"): a name of a
+/// few words, the verb, perhaps a date, a colon; an attribution only when
+/// quoted lines follow at once.
 fn named_attribution(joined: &str) -> bool {
     let Some(verb) = VERB.find_iter(joined).last() else {
         return false;
     };
     let before = joined[..verb.start()].trim();
     let after = joined[verb.end()..].trim();
-    after == ":"
+    let dated = after.ends_with(':')
+        && after.chars().count() <= 40
+        && after.chars().any(|c| c.is_ascii_digit());
+    (after == ":" || dated)
         && (1..=5).contains(&before.split_whitespace().count())
         && !before.ends_with(['.', '?', '!'])
 }

@@ -252,3 +252,8 @@ fn every_message_of_blind_set_m_keeps_its_verdict() {
 fn every_message_of_blind_set_n_keeps_its_verdict() {
     check_set("blind-n");
 }
+
+#[test]
+fn every_message_of_blind_set_p_keeps_its_verdict() {
+    check_set("blind-p");
+}

@@ -469,7 +469,7 @@ pub(crate) fn own_words(text: &str) -> String {
         if crate::newtext::starts_forward(t) {
             break;
         }
-        if t.starts_with('>') {
+        if crate::newtext::is_quote_line(t) {
             continue;
         }
         out.push_str(line);

@@ -439,7 +439,9 @@ fn read(p: &Platform, msg: &Message, known: bool) -> Option<Notice> {
             let labels: Vec<&str> = d.rsplit('.').take(2).collect();
             labels.join(".")
         };
-        let own = h.email == msg.email_from() || domain(&h.email) == domain(msg.email_from());
+        let own = h.email == msg.email_from()
+            || domain(&h.email) == domain(msg.email_from())
+            || routed_reply(&h.email);
         if email.is_none() && !own && h.email.contains('@') {
             email = Some(h.email.clone());
         }
@@ -542,9 +544,15 @@ fn words(p: &Platform, text: &str) -> String {
         out.push('\n');
     }
     let mut title = p.title_first;
+    // Words opened by a rule line ("::", "---") end at the same line.
+    let mut rule: Option<&str> = None;
     for l in &lines[start..] {
         let t = l.trim();
-        if p.until.iter().any(|r| r.is_match(t)) {
+        if out.is_empty() && rule.is_none() && is_rule_line(t) {
+            rule = Some(t);
+            continue;
+        }
+        if rule == Some(t) || p.until.iter().any(|r| r.is_match(t)) {
             break;
         }
         if p.skip.iter().any(|r| r.is_match(t)) || link_line(t) {
@@ -581,6 +589,29 @@ fn words(p: &Platform, text: &str) -> String {
     out.trim().to_string()
 }
 
+/// An address that routes a reply back into a platform, not a person's:
+/// "reply+n-a7f3c2@in.notes.example", "noreply@...", "reply-4f2e1d@...".
+fn routed_reply(addr: &str) -> bool {
+    let local = addr.split('@').next().unwrap_or("").to_ascii_lowercase();
+    let token = |t: &str| t.len() >= 6 && t.chars().any(|c| c.is_ascii_digit());
+    [
+        "reply+",
+        "reply-",
+        "noreply",
+        "no-reply",
+        "do-not-reply",
+        "donotreply",
+    ]
+    .iter()
+    .any(|p| local.starts_with(p))
+        || local.split_once('+').is_some_and(|(_, t)| token(t))
+}
+
+/// A short line of punctuation alone ("::", "---", "~~~"), drawn round words.
+fn is_rule_line(t: &str) -> bool {
+    (2..=8).contains(&t.chars().count()) && t.chars().all(|c| c.is_ascii_punctuation())
+}
+
 /// A line that is only a link, as HTML parts read as text write them:
 /// "[View comment][2]", "[2]: https://...".
 fn link_line(t: &str) -> bool {
@@ -594,6 +625,30 @@ fn link_line(t: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_platforms_reply_address_is_not_a_persons_and_rule_lines_are_short_punctuation() {
+        for a in [
+            "reply+n-a7f3c2@in.notes.example",
+            "noreply@x.example",
+            "comments+4f2e1d9@x.example",
+        ] {
+            assert!(routed_reply(a), "{a}");
+        }
+        for a in [
+            "kai@oettinger.example",
+            "kai+news@x.example",
+            "replying.kai@x.example",
+        ] {
+            assert!(!routed_reply(a), "{a}");
+        }
+        assert!(
+            is_rule_line("::")
+                && is_rule_line("---")
+                && !is_rule_line("-")
+                && !is_rule_line(":: a")
+        );
+    }
 
     #[test]
     fn the_catalogue_compiles_and_names_every_platform_once() {

@@ -1138,11 +1138,13 @@ fn reaction(l: &str) -> bool {
     })
 }
 
-/// The writer speaks of themselves ("I", "ich", "je", "yo", ...): a story,
-/// not a subject offered.
+/// The writer speaks of themselves ("I", "my", "ich", "je", "yo", ...): a
+/// story, not a subject offered.
 fn first_person(l: &str) -> bool {
+    #[rustfmt::skip]
     const I: &[&str] = &[
-        "i", "i'm", "i've", "ich", "je", "j'ai", "yo", "eu", "io", "wir", "nous", "私", "僕",
+        "i", "i'm", "i've", "my", "ich", "mein", "meine", "je", "j'ai", "mon", "yo", "mi", "eu",
+        "meu", "minha", "io", "mio", "wir", "nous", "私", "僕",
     ];
     l.split(|c: char| !(c.is_alphanumeric() || c == '\''))
         .any(|w| I.contains(&w))
@@ -1213,7 +1215,7 @@ fn tidy(phrase: &str) -> String {
     let t = &lang::WORDS.topics;
     let mut p = phrase
         .trim()
-        .trim_start_matches([':', '-', '–', ' ', '«', '"', '“', '¿', '¡'])
+        .trim_start_matches([':', ',', '-', '–', ' ', '«', '"', '“', '¿', '¡'])
         .to_string();
     const STOPS: &[&str] = &["? ", ". ", "! ", "; ", "、", "。", "?", "!"];
     // `lower` is `p` in lower case, made again only when `p` is cut.
