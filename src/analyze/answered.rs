@@ -2,6 +2,9 @@
 //! mail's In-Reply-To (or, lacking it, the last References id) names it, or
 //! their blog reply comment's "In reply to" link names its comment.
 //! A reply by someone else, or to another message of the thread, does not count.
+//! A reply notice that names its parent's commenter instead of linking it
+//! ("En réponse à : Margaux Pelletier") answers that commenter's latest
+//! comment on the same post (by link, else by title) before the reply.
 //!
 //! WordPress's `wp_notify_postauthor` writes the parent as the admin edit
 //! link (`comment.php?action=editcomment&c=210`) while the parent's own
@@ -31,6 +34,23 @@ pub(crate) fn answered_by(t: &LinkTable) -> Vec<u32> {
         .filter(|(_, r)| r.source != Source::Own)
         .filter_map(|(i, r)| comment_key(t.comment(r)?.url.as_deref()?).map(|k| (k, i)))
         .collect();
+    // (post, commenter) -> that commenter's comments on that post, by date.
+    let mut by_name: HashMap<(String, String), Vec<(i64, usize)>> = HashMap::new();
+    for (i, r) in t
+        .rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.source != Source::Own)
+    {
+        if let (Some(post), Some(author)) =
+            (t.post(r), t.comment(r).and_then(|c| c.author.as_deref()))
+        {
+            by_name
+                .entry((post_key(post), name_key(author)))
+                .or_default()
+                .push((r.date, i));
+        }
+    }
     let mut out = vec![NONE; t.rows.len()];
     for r in t.rows.iter().filter(|r| r.source == Source::Own) {
         let parent = t
@@ -42,13 +62,40 @@ pub(crate) fn answered_by(t: &LinkTable) -> Vec<u32> {
             .and_then(|c| c.parent.as_deref())
             .and_then(comment_key)
             .and_then(|k| by_comment.get(&k).copied());
-        for p in parent.into_iter().chain(parent_comment) {
+        let named = || {
+            let name = t.comment(r)?.parent_author.as_deref()?;
+            let comments = by_name.get(&(post_key(t.post(r)?), name_key(name)))?;
+            comments
+                .iter()
+                .filter(|(date, _)| *date <= r.date)
+                .max_by_key(|(date, i)| (*date, *i))
+                .map(|&(_, i)| i)
+        };
+        let parent_named = (parent.is_none() && parent_comment.is_none())
+            .then(named)
+            .flatten();
+        for p in parent.into_iter().chain(parent_comment).chain(parent_named) {
             if t.rows[p].source != Source::Own && out[p] == NONE {
                 out[p] = r.message_id;
             }
         }
     }
     out
+}
+
+/// A post as both notices write it: its link without fragment or final
+/// slash, or its title, in lower case.
+fn post_key(post: &str) -> String {
+    let p = post.split('#').next().unwrap_or(post).trim();
+    p.trim_end_matches('/').to_lowercase()
+}
+
+/// A commenter's name, compared without case or spacing differences.
+fn name_key(name: &str) -> String {
+    name.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 /// (host, comment id) from `#comment-210` or a `c=210` query parameter;

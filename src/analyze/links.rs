@@ -102,10 +102,15 @@ pub(crate) struct LinkRow {
     comment: u32,
 }
 
-/// A blog comment notification's own link and its parent's.
+/// A blog comment notification's own link and its parent's; its
+/// commenter, the commenter it answers when it names them instead of
+/// linking (both as written), and the post's title.
 pub(crate) struct CommentLinks {
     pub url: Option<Box<str>>,
     pub parent: Option<Box<str>>,
+    pub author: Option<Box<str>>,
+    pub parent_author: Option<Box<str>>,
+    pub title: Option<Box<str>>,
 }
 
 /// Every stored message's links, in row id order.
@@ -147,10 +152,17 @@ impl LinkTable {
         let s = self.subjects.len() as u32;
         self.subjects.push_str(l.subject);
         let subject = (s, l.subject.len() as u32);
-        let comment = if l.comment_url.is_some() || l.parent_comment_url.is_some() {
+        let comment = if l.comment_url.is_some()
+            || l.parent_comment_url.is_some()
+            || l.author_name.is_some()
+            || l.parent_author.is_some()
+        {
             self.comments.push(CommentLinks {
                 url: l.comment_url.map(Into::into),
                 parent: l.parent_comment_url.map(Into::into),
+                author: l.author_name.map(Into::into),
+                parent_author: l.parent_author.map(Into::into),
+                title: l.post_title.map(Into::into),
             });
             self.comments.len() as u32 - 1
         } else {
@@ -179,6 +191,13 @@ impl LinkTable {
 
     pub fn refs(&self, row: &LinkRow) -> &[u32] {
         &self.refs[row.refs.0 as usize..(row.refs.0 + row.refs.1) as usize]
+    }
+
+    /// The blog post a row's notice is about: its link, else its title.
+    pub fn post(&self, row: &LinkRow) -> Option<&str> {
+        some(row.permalink)
+            .map(|p| self.permalinks.get(p))
+            .or_else(|| self.comment(row)?.title.as_deref())
     }
 
     pub fn subject(&self, row: &LinkRow) -> &str {

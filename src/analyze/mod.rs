@@ -354,6 +354,89 @@ mod tests {
     use crate::config::Owner;
     use crate::store::Location;
 
+    /// A WordPress comment notice (`parent`: the commenter it answers, by name).
+    fn wp_notice(
+        id: &str,
+        post: &str,
+        author: &str,
+        email: &str,
+        parent: &str,
+        date: &str,
+    ) -> Vec<u8> {
+        let reply = if parent.is_empty() {
+            String::new()
+        } else {
+            format!("In reply to: {parent}\r\n")
+        };
+        format!(
+            "Message-ID: <{id}@blog.example>\r\nFrom: \"{author}\" <wordpress@blog.example>\r\n\
+             To: robin@ellis-on-it.example\r\nDate: {date}\r\n\
+             Subject: [Blog] Comment: \"{post}\"\r\n\r\n\
+             New comment on your post \"{post}\"\r\nAuthor: {author} (IP address: 192.0.2.1)\r\n\
+             Email: {email}\r\n{reply}Comment: \r\nWhich UPS do you use for the {post} setup?\r\n\r\n\
+             You can see all comments on this post here:\r\nhttps://blog.example/{post}/#comments\r\n"
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn a_reply_naming_its_parent_answers_that_commenters_comment_on_that_post_only() {
+        let owner = Owner::new("Robin Ellis", &["robin@ellis-on-it.example"]);
+        let at = || Location {
+            place: "file:in".into(),
+            uid: 0,
+            sent: false,
+        };
+        let mails = [
+            wp_notice(
+                "a1",
+                "ups",
+                "Ann Lee",
+                "ann@reader.example",
+                "",
+                "Mon, 2 Nov 2026 09:00:00 +0000",
+            ),
+            wp_notice(
+                "a2",
+                "nas",
+                "Ann Lee",
+                "ann@reader.example",
+                "",
+                "Mon, 2 Nov 2026 10:00:00 +0000",
+            ),
+            wp_notice(
+                "r1",
+                "ups",
+                "Robin Ellis",
+                "robin@ellis-on-it.example",
+                "ann lee",
+                "Tue, 3 Nov 2026 09:00:00 +0000",
+            ),
+        ];
+        let mut store = Store::in_memory().unwrap();
+        let batch: Vec<_> = mails
+            .into_iter()
+            .map(|m| crate::import::prepare(m, at(), &owner))
+            .collect();
+        store.save_batch(&batch, None).unwrap();
+        refresh(&mut store, &owner).unwrap();
+        let answered = |id: &str| {
+            store
+                .row_by_message_id(id)
+                .unwrap()
+                .and_then(|l| l.answered_by)
+        };
+        assert_eq!(
+            answered("a1@blog.example"),
+            Some("r1@blog.example".to_string())
+        );
+        assert_eq!(
+            answered("a2@blog.example"),
+            None,
+            "a comment on another post"
+        );
+    }
+
     #[test]
     fn a_refresh_left_pending_by_a_stopped_run_is_done_by_the_next() {
         let owner = Owner::new("Robin Ellis", &["robin@ellis-on-it.example"]);

@@ -29,7 +29,7 @@ pub(crate) use asks::Ask;
 /// The version of the rules: stored judgements made by other rules are
 /// judged again (`analyze::ensure_current`). Raise it whenever a change to
 /// the rules or to what a [`Classification`] holds can change a judgement.
-pub(crate) const RULES_VERSION: u32 = 6;
+pub(crate) const RULES_VERSION: u32 = 7;
 
 /// A fixed list of phrases compiled once into one automaton, so a sentence
 /// is scanned once for all of them rather than once per phrase (the phrase
@@ -220,6 +220,10 @@ pub(crate) struct Context {
     pub comment_url: Option<String>,
     /// The comment it answers ("In reply to:").
     pub parent_comment_url: Option<String>,
+    /// The commenter a reply names as the one it answers, when the notice
+    /// names them rather than linking their comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_author: Option<String>,
     /// The person behind a notification (the commenter), to reply to.
     pub author: Option<Address>,
     /// The comment platform that sent the notification ("Ghost").

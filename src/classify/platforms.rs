@@ -47,6 +47,9 @@ pub(crate) struct Notice {
     pub post_url: Option<String>,
     pub comment_url: Option<String>,
     pub parent_url: Option<String>,
+    /// The commenter a reply says it answers, when it names them instead of
+    /// linking their comment ("En réponse à : Margaux Pelletier").
+    pub parent_name: Option<String>,
     pub moderation_url: Option<String>,
     /// The notice says the comment answers the owner's own comment.
     pub to_owner: bool,
@@ -142,6 +145,8 @@ struct Fields {
     #[serde(default)]
     parent_url: Vec<String>,
     #[serde(default)]
+    parent_name: Vec<String>,
+    #[serde(default)]
     moderation_url: Vec<String>,
     /// When no `author` pattern names them: the person is this header's
     /// mailbox ("from" or "reply-to"), as platforms that send in the
@@ -205,6 +210,7 @@ struct Platform {
     post_url: Vec<Regex>,
     comment_url: Vec<Regex>,
     parent_url: Vec<Regex>,
+    parent_name: Vec<Regex>,
     moderation_url: Vec<Regex>,
     author_from: Option<String>,
     part: Part,
@@ -275,6 +281,7 @@ fn compile(text: &str) -> Result<Compiled, String> {
             post_url: re(&s.fields.post_url, &at("fields.post_url"))?,
             comment_url: re(&s.fields.comment_url, &at("fields.comment_url"))?,
             parent_url: re(&s.fields.parent_url, &at("fields.parent_url"))?,
+            parent_name: re(&s.fields.parent_name, &at("fields.parent_name"))?,
             moderation_url: re(&s.fields.moderation_url, &at("fields.moderation_url"))?,
             author_from: s.fields.author_from.clone(),
             part: s.words.part,
@@ -465,6 +472,11 @@ fn read(p: &Platform, msg: &Message, known: bool) -> Option<Notice> {
         post_url,
         comment_url,
         parent_url: first(&p.parent_url, "url"),
+        // "In reply to Chidi Okafor (comment #48213):" reads alike on every
+        // platform: the generic entry's patterns serve those without their own.
+        parent_name: first(&p.parent_name, "name")
+            .or_else(|| first(&generic()?.parent_name, "name"))
+            .filter(|n| !n.contains("://")),
         moderation_url: first(&p.moderation_url, "url"),
         words: words(p, text),
     };

@@ -40,6 +40,7 @@ pub(crate) fn context(msg: &Message, notice: Option<&Notice>) -> Context {
             c.post_url = n.post_url.clone();
             c.comment_url = n.comment_url.clone();
             c.parent_comment_url = n.parent_url.clone();
+            c.parent_author = n.parent_name.clone();
             c.moderation_url = n.moderation_url.clone();
             c.held = matches!(n.kind(), Kind::Held | Kind::Spam);
         }

@@ -285,6 +285,11 @@ pub(crate) struct LinkRef<'a> {
     pub list_id: Option<&'a str>,
     pub comment_url: Option<&'a str>,
     pub parent_comment_url: Option<&'a str>,
+    /// A notification's commenter, the commenter a reply names as its
+    /// parent, and the post's title (`answered` matches replies by name).
+    pub author_name: Option<&'a str>,
+    pub parent_author: Option<&'a str>,
+    pub post_title: Option<&'a str>,
     pub call_for_topics: bool,
     pub parent_is_owners: bool,
     pub under_owners_call: bool,
@@ -690,7 +695,7 @@ impl Store {
             )
         };
         let mut stmt = self.conn.prepare(&format!(
-            "{}, {}, {}, {}, {}, {}, {}, {} {} ORDER BY m.id",
+            "{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {} {} ORDER BY m.id",
             Self::LINK_SQL,
             field("post_url"),
             field("list_id"),
@@ -699,6 +704,9 @@ impl Store {
             field("call_for_topics"),
             field("facts.parent_is_owners"),
             field("facts.under_owners_call"),
+            field("author.name"),
+            field("parent_author"),
+            field("post_title"),
             Self::LINK_FROM,
         ))?;
         fn text<'r>(r: &'r rusqlite::Row, i: usize) -> rusqlite::Result<&'r str> {
@@ -742,6 +750,9 @@ impl Store {
                     call_for_topics: flag(r, 14)?,
                     parent_is_owners: flag(r, 15)?,
                     under_owners_call: flag(r, 16)?,
+                    author_name: link(r, 17)?,
+                    parent_author: link(r, 18)?,
+                    post_title: link(r, 19)?,
                 };
                 f(&l)?;
             }
