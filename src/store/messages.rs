@@ -326,6 +326,55 @@ impl Row {
     }
 }
 
+/// The thread root a message is first given (its oldest reference, else
+/// itself). Its `thread` column stays NULL while that guess holds, as it
+/// does for most mail (version 8: R-help's 172,000 roots written out cost
+/// 7 MB of the store).
+macro_rules! first_guess {
+    () => {
+        "CASE WHEN m.refs = '' THEN m.message_id ELSE substr(m.refs, 1, instr(m.refs || ' ', ' ') - 1) END"
+    };
+}
+pub(super) use first_guess;
+
+/// In-Reply-To as stored (version 8): NULL when it is the last reference
+/// (most replies) or there is neither, '' when there are references but no
+/// In-Reply-To. [`reply_to`] reads it back.
+fn stored_reply_to<'a>(in_reply_to: Option<&'a str>, refs: &[String]) -> Option<&'a str> {
+    match (in_reply_to, refs.last()) {
+        (Some(id), Some(last)) if id == last => None,
+        (None, Some(_)) => Some(""),
+        (id, _) => id,
+    }
+}
+
+/// In-Reply-To as [`stored_reply_to`] kept it, given the stored references.
+fn reply_to<'a>(stored: Option<&'a str>, refs: &'a str) -> Option<&'a str> {
+    match stored {
+        None => refs.split_whitespace().next_back(),
+        Some("") => None,
+        Some(id) => Some(id),
+    }
+}
+
+/// Version 8's step: In-Reply-To kept as [`stored_reply_to`] says (the
+/// thread roots are done in SQL, by migrations in store/mod.rs).
+pub(super) fn store_reply_to_compactly(conn: &rusqlite::Connection) -> Result<()> {
+    let mut read = conn.prepare("SELECT id, in_reply_to, refs FROM messages")?;
+    let mut write = conn.prepare("UPDATE messages SET in_reply_to = ?2 WHERE id = ?1")?;
+    let mut rows = read.query([])?;
+    while let Some(r) = rows.next()? {
+        let (id, in_reply_to, refs): (i64, Option<String>, String) =
+            (r.get(0)?, r.get(1)?, r.get(2)?);
+        let refs: Vec<String> = refs.split_whitespace().map(str::to_string).collect();
+        let stored = stored_reply_to(in_reply_to.as_deref(), &refs);
+        if stored != in_reply_to.as_deref() {
+            write.execute(params![id, stored])?;
+        }
+    }
+    Ok(())
+}
+
 impl Store {
     /// Keep a batch in one transaction, with the checkpoint it reaches.
     pub fn save_batch(
@@ -407,14 +456,6 @@ impl Store {
                         id
                     }
                     None => {
-                        // A first guess at the thread root, right for most
-                        // mail (the oldest reference, or the message itself),
-                        // so that threading after the import rewrites only
-                        // the rows it corrects (a row update rewrites the row).
-                        let thread = m
-                            .references
-                            .first()
-                            .map_or(message_id.as_ref(), String::as_str);
                         insert.execute(params![
                             message_id,
                             &key.to_be_bytes()[..],
@@ -424,7 +465,7 @@ impl Store {
                             m.email_from(),
                             m.date,
                             m.date_offset,
-                            m.in_reply_to,
+                            stored_reply_to(m.in_reply_to.as_deref(), &m.references),
                             m.references.join(" "),
                             stamp,
                             inc.class.source,
@@ -432,7 +473,10 @@ impl Store {
                             kept.class(tx, &inc.columns.class)?,
                             kept.context(tx, &inc.columns.context)?,
                             inc.columns.topics,
-                            thread,
+                            // The thread root: the first guess (NULL), right for
+                            // most mail, so that threading after the import
+                            // rewrites only the rows it corrects.
+                            None::<&str>,
                             inc.too_large.map(|n| i64::try_from(n).unwrap_or(i64::MAX)),
                         ])?;
                         counts.new += 1;
@@ -607,9 +651,12 @@ impl Store {
     }
 
     /// The columns every [`Links`] read starts with, as [`Store::link_row`] reads them.
-    const LINK_SQL: &str =
+    const LINK_SQL: &str = concat!(
         "SELECT m.id, m.message_id, m.in_reply_to, m.refs, m.subject, m.from_addr,
-            coalesce(m.date, 0), m.source, m.thread, m.answered_by";
+            coalesce(m.date, 0), m.source, coalesce(m.thread, ",
+        first_guess!(),
+        "), m.answered_by"
+    );
     /// What [`Store::LINK_SQL`] reads from, with each message's context as `x.json`.
     const LINK_FROM: &str = "FROM messages m LEFT JOIN contexts x ON x.id = m.context_id";
 
@@ -618,7 +665,7 @@ impl Store {
         let refs: String = r.get(3)?;
         Ok(Links {
             message_id: r.get(1)?,
-            in_reply_to: r.get(2)?,
+            in_reply_to: reply_to(r.get_ref(2)?.as_str_or_null()?, &refs).map(str::to_string),
             references: refs.split_whitespace().map(str::to_string).collect(),
             subject: r.get(4)?,
             from_addr: r.get(5)?,
@@ -673,11 +720,12 @@ impl Store {
             .prepare("SELECT message_id, from_addr, in_reply_to, refs FROM messages ORDER BY id")?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
+            let refs = r.get_ref(3)?.as_str()?;
             f(&Head {
                 message_id: r.get_ref(0)?.as_str()?,
                 from_addr: r.get_ref(1)?.as_str()?,
-                in_reply_to: r.get_ref(2)?.as_str_or_null()?,
-                refs: r.get_ref(3)?.as_str()?,
+                in_reply_to: reply_to(r.get_ref(2)?.as_str_or_null()?, refs),
+                refs,
             })?;
         }
         Ok(())
@@ -733,11 +781,12 @@ impl Store {
         let scanned = (|| -> Result<()> {
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
+                let refs = text(r, 3)?;
                 let l = LinkRef {
                     id: r.get(0)?,
                     message_id: text(r, 1)?,
-                    in_reply_to: r.get_ref(2)?.as_str_or_null()?,
-                    refs: text(r, 3)?,
+                    in_reply_to: reply_to(r.get_ref(2)?.as_str_or_null()?, refs),
+                    refs,
                     subject: text(r, 4)?,
                     date: r.get(6)?,
                     source: r.get(7)?,
@@ -786,9 +835,11 @@ impl Store {
     /// Save derived fields (thread root, the owner's answering reply) where they changed.
     pub fn update_links(&mut self, changes: &[(i64, Option<&str>, Option<&str>)]) -> Result<()> {
         self.transaction(|s| {
-            let mut upd = s.conn.prepare_cached(
-                "UPDATE messages SET thread = ?2, answered_by = ?3 WHERE id = ?1",
-            )?;
+            let mut upd = s.conn.prepare_cached(concat!(
+                "UPDATE messages AS m SET thread = nullif(?2, ",
+                first_guess!(),
+                "), answered_by = ?3 WHERE id = ?1"
+            ))?;
             for (id, thread, answered) in changes {
                 upd.execute(params![id, thread, answered])?;
             }
@@ -796,11 +847,15 @@ impl Store {
         })
     }
 
-    const ROW_SQL: &str = "SELECT m.id, m.message_id, m.subject, m.from_name, m.from_addr, m.date,
-            m.source, m.asks_owner, c.json, m.answered_by, m.thread, m.parse_error,
+    const ROW_SQL: &str = concat!(
+        "SELECT m.id, m.message_id, m.subject, m.from_name, m.from_addr, m.date,
+            m.source, m.asks_owner, c.json, m.answered_by, coalesce(m.thread, ",
+        first_guess!(),
+        "), m.parse_error,
             (SELECT group_concat(p.place, char(10)) FROM locations l JOIN places p ON p.id = l.place
               WHERE l.message = m.id)
-         FROM messages m LEFT JOIN classes c ON c.id = m.class_id";
+         FROM messages m LEFT JOIN classes c ON c.id = m.class_id"
+    );
 
     fn row(r: &rusqlite::Row) -> rusqlite::Result<Row> {
         let class: String = r.get::<_, Option<String>>(8)?.unwrap_or_default();

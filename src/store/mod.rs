@@ -42,7 +42,7 @@ pub(crate) use raw::{Codec, Packer};
 pub(crate) use topics::{Topic, TopicState};
 
 const SCHEMA: &str = include_str!("schema.sql");
-const VERSION: i64 = 7;
+const VERSION: i64 = 8;
 /// A migration step's work that SQL cannot do, in the step's transaction.
 type Step = fn(&Connection) -> Result<()>;
 
@@ -64,6 +64,16 @@ const MIGRATIONS: &[(i64, &str, Option<Step>)] = &[
     (5, include_str!("migrate-5.sql"), None),
     (6, include_str!("migrate-6.sql"), None),
     (7, include_str!("migrate-7.sql"), Some(migrate_to_7)),
+    // Version 8: a thread root that is the first guess, and an In-Reply-To
+    // that is the last reference, are not written out (store/messages.rs).
+    (
+        8,
+        concat!(
+            "UPDATE messages AS m SET thread = NULL WHERE m.thread = ",
+            messages::first_guess!()
+        ),
+        Some(messages::store_reply_to_compactly),
+    ),
 ];
 
 pub(crate) struct Store {
@@ -268,8 +278,8 @@ impl Store {
         // An upgrade leaves the pages of what it moved or dropped empty (a
         // version 4 store of R-help: 449 MB, 340 MB once compacted): give
         // them back, once. Version 7 compresses the mail again and moves
-        // the locations: the same.
-        if version > 0 && version < 7 {
+        // the locations, version 8 rewrites most rows: the same.
+        if version > 0 && version < 8 {
             tracing::info!("compacting the store after its upgrade to version {VERSION}");
             conn.execute_batch("VACUUM")
                 .context("compacting the store after its upgrade")?;
@@ -814,6 +824,66 @@ mod tests {
             .query_row("SELECT count(*) FROM classes", [], |r| r.get(0))
             .unwrap();
         assert!(classes <= 2, "{classes} judgements");
+    }
+
+    #[test]
+    fn a_version_7_store_keeps_its_links_and_reads_them_back_the_same() {
+        // Version 7 wrote every thread root and In-Reply-To out.
+        let (_dir, db, old) = store_as_of(7, "");
+        // (message id, In-Reply-To, references, thread root)
+        let rows = [
+            ("a@x", None, "", Some("a@x")),
+            ("b@x", Some("a@x"), "a@x", Some("a@x")),
+            ("c@x", Some("b@x"), "a@x b@x", Some("a@x")),
+            // In-Reply-To that is not the last reference; a root threading moved.
+            ("d@x", Some("a@x"), "z@x b@x", Some("a@x")),
+            // References without In-Reply-To; In-Reply-To without references.
+            ("e@x", None, "a@x c@x", Some("a@x")),
+            ("f@x", Some("e@x"), "", Some("a@x")),
+            // Not threaded yet.
+            ("g@x", None, "q@x", None),
+        ];
+        for (i, (id, irt, refs, thread)) in rows.iter().enumerate() {
+            old.execute(
+                "INSERT INTO messages (id, message_id, content_hash, imported_at, in_reply_to, refs, thread)
+                 VALUES (?1, ?2, x'00', 0, ?3, ?4, ?5)",
+                params![i as i64 + 1, id, irt, refs, thread],
+            )
+            .unwrap();
+        }
+        drop(old);
+        let s = Store::open(&db, WAIT).unwrap();
+        assert_eq!(version_of(&s), VERSION);
+        let written: i64 = s
+            .conn
+            .query_row(
+                "SELECT count(thread) + count(in_reply_to) FROM messages",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        // d's root and In-Reply-To, f's root and In-Reply-To, and e's and g's missing In-Reply-To ('').
+        assert_eq!(written, 6, "only what the references do not say is written");
+        let mut read = Vec::new();
+        s.for_each_link(|l| {
+            read.push((
+                l.message_id.to_string(),
+                l.in_reply_to.map(str::to_string),
+                l.thread.map(str::to_string),
+            ));
+            Ok(())
+        })
+        .unwrap();
+        let heads = s.links().unwrap();
+        for (i, (id, irt, _, thread)) in rows.iter().enumerate() {
+            let thread = thread.unwrap_or(if i == 6 { "q@x" } else { id });
+            assert_eq!(read[i].0, *id);
+            assert_eq!(read[i].1.as_deref(), *irt, "{id}'s In-Reply-To");
+            assert_eq!(read[i].2.as_deref(), Some(thread), "{id}'s thread");
+            assert_eq!(heads[i].in_reply_to.as_deref(), *irt, "{id}'s In-Reply-To");
+            let row = s.row_by_message_id(id).unwrap().unwrap();
+            assert_eq!(row.thread.as_deref(), Some(thread), "{id}'s row");
+        }
     }
 
     #[test]

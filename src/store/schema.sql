@@ -1,4 +1,4 @@
--- allears state, version 7. Applied by store/mod.rs when PRAGMA user_version is 0;
+-- allears state, version 8. Applied by store/mod.rs when PRAGMA user_version is 0;
 -- a store of an earlier version is brought up to date by migrate-N.sql.
 -- Every message is kept once with its raw bytes (compressed), so classification can be re-run.
 
@@ -12,7 +12,7 @@ CREATE TABLE messages (
     from_addr     TEXT NOT NULL DEFAULT '',
     date          INTEGER,                    -- unix seconds UTC
     date_offset   INTEGER,                    -- minutes east of UTC, as written
-    in_reply_to   TEXT,
+    in_reply_to   TEXT,                       -- NULL: the last of refs (or none); '': none
     refs          TEXT NOT NULL DEFAULT '',   -- space separated ids
     imported_at   INTEGER NOT NULL,
     -- classification (classify/), recomputed by `allears reclassify`
@@ -23,7 +23,7 @@ CREATE TABLE messages (
     topics        TEXT NOT NULL DEFAULT '[]', -- JSON: its topic requests alone
     -- derived over the whole store after each import
     answered_by   TEXT,                       -- message id of the owner's reply
-    thread        TEXT,                       -- message id of the thread's root
+    thread        TEXT,                       -- message id of the thread's root; NULL: refs' first, else message_id
     too_large     INTEGER                     -- its size in bytes, when over the limit: only its header is kept
 );
 CREATE INDEX messages_hash ON messages(content_hash);
