@@ -962,4 +962,71 @@ mod tests {
         let syn = vec![vec!["tabletop".to_string(), "board game".to_string()]];
         assert_eq!(group(&p, &syn).len(), 1);
     }
+
+    /// Issue 13's measure of grouping alone, on the labelled sets' own
+    /// topic phrases (`fixtures/*/labels.json`, or the sets named by
+    /// ALLEARS_GROUPING_SETS, colon separated): same-subject pairs put
+    /// together and pairs of different subjects put together, per set and
+    /// in all. Prints figures, asserts nothing:
+    /// `cargo test --release --bin allears grouping_of_labelled_phrases -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn grouping_of_labelled_phrases() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let sets: Vec<std::path::PathBuf> = match std::env::var("ALLEARS_GROUPING_SETS") {
+            Ok(v) => v.split(':').map(std::path::PathBuf::from).collect(),
+            Err(_) => {
+                let mut v: Vec<_> = std::fs::read_dir(&root)
+                    .unwrap()
+                    .map(|e| e.unwrap().path())
+                    .filter(|p| p.join("labels.json").exists())
+                    .collect();
+                v.sort();
+                v
+            }
+        };
+        let (mut together, mut pairs, mut wrong) = (0, 0, 0);
+        for set in sets {
+            let labels: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(set.join("labels.json")).unwrap())
+                    .unwrap();
+            // (file, key, phrase), in the order of the files.
+            let mut asked: Vec<(String, String, String)> = Vec::new();
+            for m in labels["messages"].as_object().unwrap().values() {
+                for (key, phrase) in m["topic_phrases"].as_object().into_iter().flatten() {
+                    if let Some(p) = phrase.as_str().filter(|p| !p.is_empty()) {
+                        let file = m["file"].as_str().unwrap_or("").to_string();
+                        asked.push((file, key.clone(), p.to_string()));
+                    }
+                }
+            }
+            asked.sort();
+            let phrases: Vec<&str> = asked.iter().map(|a| a.2.as_str()).collect();
+            let mut group_of = vec![0; phrases.len()];
+            for (g, grp) in group(&phrases, &[]).iter().enumerate() {
+                for &m in &grp.members {
+                    group_of[m] = g;
+                }
+            }
+            let (mut t, mut n, mut w) = (0, 0, 0);
+            for i in 0..asked.len() {
+                for j in i + 1..asked.len() {
+                    let same = asked[i].1 == asked[j].1;
+                    let joined = group_of[i] == group_of[j];
+                    n += usize::from(same);
+                    t += usize::from(same && joined);
+                    w += usize::from(!same && joined);
+                }
+            }
+            println!(
+                "{}: {} phrases, same-subject pairs together {t}/{n}, different subjects together {w}",
+                set.file_name().unwrap().to_string_lossy(),
+                asked.len()
+            );
+            (together, pairs, wrong) = (together + t, pairs + n, wrong + w);
+        }
+        println!(
+            "all: same-subject pairs together {together}/{pairs}, different subjects together {wrong}"
+        );
+    }
 }
