@@ -257,3 +257,8 @@ fn every_message_of_blind_set_n_keeps_its_verdict() {
 fn every_message_of_blind_set_p_keeps_its_verdict() {
     check_set("blind-p");
 }
+
+#[test]
+fn every_message_of_blind_set_q_keeps_its_verdict() {
+    check_set("blind-q");
+}

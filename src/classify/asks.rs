@@ -63,6 +63,7 @@ pub(crate) fn asks_owner(
     if let Some(cue) = no_reply_wanted(text) {
         return no(reasons, "the writer says no reply is needed", cue);
     }
+    let labels = form_labels(text);
     let mut asking = Vec::new();
     let mut para_to = Addressee::Unstated;
     let mut para = usize::MAX;
@@ -96,7 +97,7 @@ pub(crate) fn asks_owner(
         if !asks || !for_owner(to, place) {
             continue;
         }
-        if is_rhetorical(all, i) || is_boilerplate(all, i) {
+        if is_rhetorical(all, i) || is_boilerplate(all, i) || labels.contains(&label_key(&s.text)) {
             continue;
         }
         asking.push(s.text.replace('\n', " "));
@@ -535,17 +536,67 @@ fn answers_itself(q: &str, next: &str) -> bool {
         && !closing
 }
 
+/// The field labels of a form or template the text fills in ("What were
+/// you trying to do?", "**Expected behavior?**"): three or more short lines
+/// that open a paragraph and have the answer on the lines right below. A
+/// label is no question to the owner, whatever it asks.
+fn form_labels(text: &str) -> std::collections::HashSet<String> {
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    let (mut labels, mut n) = (std::collections::HashSet::new(), 0);
+    for (i, line) in lines.iter().enumerate() {
+        let bare = line.trim_matches(['*', '_', '#', ' ']);
+        let opens = i == 0 || lines[i - 1].is_empty();
+        let answered = lines.get(i + 1).is_some_and(|n| !n.is_empty());
+        let short = (1..=8).contains(&bare.split_whitespace().count());
+        if opens && answered && short && bare.ends_with(['?', ':']) {
+            n += 1;
+            // Each question of "Did you expect something else? If so, what?".
+            for q in bare.split_inclusive('?') {
+                labels.insert(label_key(q.trim()));
+            }
+        }
+    }
+    if n < 3 {
+        labels.clear();
+    }
+    labels
+}
+
+/// How [`form_labels`] and a sentence's first line are compared.
+fn label_key(s: &str) -> String {
+    let first = s.lines().next().unwrap_or("");
+    let bare = first.trim_matches(['*', '_', '#', ' ']);
+    // A sentence is one question of its line.
+    let end = bare.find('?').map_or(bare.len(), |q| q + 1);
+    bare[..end].trim_end_matches(['*', '_']).to_lowercase()
+}
+
 /// The question of a signature, disclaimer or service footer: followed by
 /// an instruction to contact someone else ("Questions? Contact support").
 fn is_boilerplate(all: &[Sentence], i: usize) -> bool {
     // A signature runs into the question without punctuation: judge the last line.
     let l = all[i].text.rsplit('\n').next().unwrap_or("").to_lowercase();
-    let whole = all[i].text.to_lowercase();
-    if crate::lang::WORDS
-        .asks
-        .disclaimers
+    // A disclaimer is a paragraph: its requests ("Please notify the sender
+    // immediately") are as much boilerplate as its questions. The sentence
+    // itself names one, or its paragraph names two ("riservata a una
+    // decina di persone" alone is an invitation's).
+    let markers = |text: &str| {
+        let l = text.to_lowercase();
+        crate::lang::WORDS
+            .asks
+            .disclaimers
+            .iter()
+            .filter(|d| l.contains(d.as_str()))
+            .count()
+    };
+    let paragraph: String = all
         .iter()
-        .any(|d| whole.contains(d.as_str()))
+        .filter(|s| s.para == all[i].para)
+        .map(|s| s.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let disclaimer = markers(&all[i].text) > 0 || markers(&paragraph) >= 2;
+    if disclaimer
         || l.contains("this e-mail")
         || l.contains("this email") && l.contains("confidential")
     {
@@ -729,6 +780,25 @@ mod tests {
             "Robinさん、いつかコラムで書いていただけませんか？"
         ));
         assert!(!asks(Source::List, "高橋さん、設定を教えてください。"));
+        // A form's field labels are not questions to the owner.
+        assert!(!asks(
+            Source::Comment,
+            "Form: Report a problem\n\nWhat were you trying to do?\nWork out hydration.\n\nWhat happened instead?\nThe box showed NaN.\n\nDid you expect something else? If so, what?\nA number.\n\nCan we contact you about this report?\nNo need"
+        ));
+        assert!(asks(
+            Source::Comment,
+            "What were you trying to do?\nWork out hydration.\n\nCould you add a rye preset to the calculator?"
+        ));
+        // One word of a disclaimer's in an invitation makes none.
+        assert!(asks(
+            Source::Direct,
+            "Gentile Robin,\n\nIl 21 novembre organizziamo una degustazione riservata a dieci persone. Le andrebbe di essere nostra ospite?\n\nElena"
+        ));
+        // A disclaimer's request is as much boilerplate as its question.
+        assert!(!asks(
+            Source::Direct,
+            "Hi Robin,\n\nOur invoice is attached, as discussed.\n\nJo\n\nReceived this email in error? Please notify the sender immediately and delete it. This email is confidential and may be privileged."
+        ));
     }
 
     #[test]

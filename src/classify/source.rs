@@ -518,6 +518,10 @@ fn human_list(msg: &Message, ctx: &Context) -> Option<String> {
     if msg.has_header("X-Discourse-Post-Id") {
         return Some("Discourse post (X-Discourse-Post-Id)".into());
     }
+    // Discourse names a post's mail `topic/<topic>/<post>@host`.
+    if msg.has_header("X-Discourse-Topic-Id") && is_discourse_post_id(&msg.message_id) {
+        return Some("Discourse post (Message-ID topic/<topic>/<post>)".into());
+    }
     if msg.has_header("X-Discourse-Topic-Id")
         || msg.email_from().starts_with("noreply@") && ctx.list_id.is_none()
     {
@@ -555,6 +559,22 @@ fn human_list(msg: &Message, ctx: &Context) -> Option<String> {
         }
     }
     posting.then(|| "RFC 2369 List-Post".into())
+}
+
+/// `topic/<n>/<n>@host`: the Message-ID Discourse gives a post's mail.
+fn is_discourse_post_id(id: &str) -> bool {
+    let Some((local, _)) = id.split_once('@') else {
+        return false;
+    };
+    let mut parts = local.split('/');
+    parts.next() == Some("topic")
+        && parts
+            .next()
+            .is_some_and(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
+        && parts
+            .next()
+            .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        && parts.next().is_none()
 }
 
 /// Headers that only list software writes.
@@ -598,6 +618,16 @@ fn automated(msg: &Message) -> Option<(&'static str, String)> {
         .filter(|v| !v.trim().eq_ignore_ascii_case("no"))
     {
         return Some(("RFC 3834 Auto-Submitted", v.to_string()));
+    }
+    // The receiving server's spam filter (SpamAssassin, Rspamd) said spam.
+    for h in ["X-Spam-Flag", "X-Spam-Status", "X-Spam"] {
+        if let Some(v) = msg.header(h)
+            && v.trim_start()
+                .get(..3)
+                .is_some_and(|y| y.eq_ignore_ascii_case("yes"))
+        {
+            return Some(("marked spam by the mail server", format!("{h}: {v}")));
+        }
     }
     for h in [
         "X-Autoreply",
@@ -1190,10 +1220,33 @@ mod tests {
     }
 
     #[test]
+    fn a_discourse_post_is_known_by_its_message_id_without_a_post_id_header() {
+        let post = "From: marie via Forum <forum@f.example>\nMessage-ID: <topic/412/1877@f.example>\nList-Id: <seeds.f.example>\nAuto-Submitted: auto-generated\nX-Discourse-Topic-Id: 412\nSubject: [Forum] seeds\n\nAnyone in Lyon?";
+        assert_eq!(judge(post).0, Source::List);
+        // Topic mail that is no post (a summary, a notice) stays automated.
+        for id in [
+            "topic/412@f.example",
+            "topic/412/x@f.example",
+            "summary/412/1@f.example",
+        ] {
+            let raw = post.replace("topic/412/1877@f.example", id);
+            assert_eq!(judge(&raw).0, Source::Automated, "{id}");
+        }
+    }
+
+    #[test]
+    fn a_spam_filter_saying_no_leaves_a_person_a_person() {
+        let raw = "From: Ann <ann@x.example>\nX-Spam-Status: No, score=-1.2\nX-Spam-Flag: NO\nSubject: hi\n\nCould you write about seed oils?";
+        assert_eq!(judge(raw).0, Source::Direct);
+    }
+
+    #[test]
     fn automated_mail_by_its_markers() {
         for raw in [
             "From: a@x.example\nAuto-Submitted: auto-replied\nSubject: Re: x\n\nAway.",
             "From: a@x.example\nPrecedence: bulk\nSubject: x\n\nNews.",
+            "From: Ann <a@x.example>\nX-Spam-Flag: YES\nSubject: Your mailbox is full\n\nValidate your account.",
+            "From: Ann <a@x.example>\nX-Spam-Status: Yes, score=9.7\nSubject: hi\n\nAre seed oils making you sick?",
             "From: No Reply <no-reply@x.example>\nSubject: Your receipt\n\nThanks for your order.",
             "From: News <jane@shop.example>\nList-Id: <123.list-id.mcsv.net>\nList-Unsubscribe: <https://u.example>\nSubject: Sale\n\nBuy.",
             "From: Support <security@paypa1-verify.example>\nSubject: Action required\n\nVerify your account now: http://x.example",

@@ -278,6 +278,15 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
         if !anchored || about_the_past(&l[..toks[i].0]) {
             continue;
         }
+        // "Which earlier episode had X?", "¿en qué artículo hablaste de X?":
+        // a piece asked after is one that exists.
+        let asked_after = |j: Option<usize>| j.is_some_and(|j| is(&t.clauses, word(j)));
+        if piece
+            && (asked_after(i.checked_sub(1))
+                || asked_after(i.checked_sub(2)) && !determiner(before))
+        {
+            continue;
+        }
         // A title right after the piece: 'un article « ZFS pour les débutants »'.
         if piece
             && let Some(q) = quoted_after(&s[from(toks[i].1)..])
@@ -1423,6 +1432,18 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn a_question_after_a_piece_that_exists_asks_for_none() {
+        for text in [
+            "Which earlier episode had the section on the 1795 bread riots?",
+            "¿En qué episodio hablaste de los impuestos trimestrales?",
+            "In welcher Folge ging es um die Brotunruhen?",
+        ] {
+            assert!(topics_of(text, false).is_empty(), "{text}");
+        }
+        assert!(!topics_of("Could you do an episode on the 1795 bread riots?", false).is_empty());
     }
 
     #[test]
