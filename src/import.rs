@@ -564,26 +564,28 @@ pub(crate) fn import_paths(
     let max = config.store.max_message_bytes();
     pipeline(store, &config.owner, &bar, batches, &mut counts, |feeder| {
         let mut send = |found: Found, loc: Location| feeder.send_found(found, loc);
-        for entry in &entries {
+        // Taken one by one, so that each path is freed once read (a list
+        // archive's Maildir names 172,000 files: 14 MB of paths).
+        for entry in entries {
             match entry {
                 Entry::Message {
                     path,
                     place,
                     sent,
                     packed,
-                } => match local::read_message(path, *packed, max) {
+                } => match local::read_message(&path, packed, max) {
                     Ok(found) => send(
                         found,
                         Location {
                             place: place.to_string(),
                             uid: 0,
-                            sent: *sent,
+                            sent,
                         },
                     )?,
                     Err(e) => read_problems.push(format!("{e:#}")),
                 },
                 Entry::Mbox { path, sent, packed } => {
-                    if let Err(e) = local::read_mbox(path, (*sent, *packed), max, &mut send) {
+                    if let Err(e) = local::read_mbox(&path, (sent, packed), max, &mut send) {
                         read_problems.push(format!("{e:#}"));
                     }
                 }

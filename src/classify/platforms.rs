@@ -230,6 +230,10 @@ struct Compiled {
 }
 
 const CATALOGUE: &str = include_str!("platforms.toml");
+/// Each pattern's lazy DFA may grow to this (the regex crate's default is
+/// 2 MB a pattern: the catalogue's 400 patterns, filled by a list archive's
+/// mail, held 26 MB).
+const DFA_BYTES: usize = 128 << 10;
 
 static COMPILED: LazyLock<Compiled> =
     LazyLock::new(|| compile(CATALOGUE).unwrap_or_else(|e| panic!("classify/platforms.toml: {e}")));
@@ -238,7 +242,12 @@ fn compile(text: &str) -> Result<Compiled, String> {
     let catalogue: Catalogue = toml::from_str(text).map_err(|e| e.to_string())?;
     let re = |list: &[String], what: &str| -> Result<Vec<Regex>, String> {
         list.iter()
-            .map(|p| Regex::new(&format!("(?mR){p}")).map_err(|e| format!("{what}: {e}")))
+            .map(|p| {
+                regex::RegexBuilder::new(&format!("(?mR){p}"))
+                    .dfa_size_limit(DFA_BYTES)
+                    .build()
+                    .map_err(|e| format!("{what}: {e}"))
+            })
             .collect()
     };
     let mut platforms = Vec::new();

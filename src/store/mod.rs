@@ -173,7 +173,8 @@ pub(super) fn now() -> i64 {
 }
 
 /// SQLite's page cache, in KiB (negative: a size, not a count of pages).
-pub(super) const CACHE_KIB: i64 = -16384;
+/// 8 MB: R-help's import peaked 3 MB higher with 16 MB and was no faster.
+pub(super) const CACHE_KIB: i64 = -8192;
 
 impl Store {
     /// Open the store at `path`, or make a new one where no file is. A file
