@@ -828,6 +828,60 @@ mod tests {
     }
 
     #[test]
+    fn large_mail_is_kept_without_the_dictionary_and_only_small_mail_is_compressed_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("s.db"), WAIT).unwrap();
+        let owner = crate::config::Owner::new("Robin Ellis", &["robin@ellis-on-it.example"]);
+        // Every 50th message carries an attachment of 100 KB.
+        let mail = |i: usize| {
+            let mut raw = varied_mail(i);
+            if i.is_multiple_of(50) {
+                raw.extend(
+                    (0..100_000).map(|n| b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef0123"[(n * 7 + i) % 36]),
+                );
+            }
+            raw
+        };
+        let n = raw::FIRST_AFTER + 300;
+        for start in (0..n).step_by(100) {
+            let batch: Vec<_> = (start..start + 100)
+                .map(|i| {
+                    let at = Location {
+                        place: "file:/mail".into(),
+                        uid: i as u32,
+                        sent: false,
+                    };
+                    crate::import::prepare(mail(i), at, &owner)
+                })
+                .collect();
+            s.save_batch(&batch, None).unwrap();
+        }
+        let codec_of = |i: usize| -> i64 {
+            s.conn
+                .query_row(
+                    "SELECT codec FROM raw JOIN messages ON messages.id = raw.message WHERE message_id = ?1",
+                    [format!("m{i}@x")],
+                    |r| r.get(0),
+                )
+                .unwrap()
+        };
+        // Before the dictionary and after it, small mail ends with it, large mail without.
+        for i in [1, 7, 1999, 2001, n - 1] {
+            assert_eq!(codec_of(i), raw::Codec::ZstdDict as i64, "message {i}");
+        }
+        for i in [0, 50, 1950, 2050, n - 50] {
+            assert_eq!(codec_of(i), raw::Codec::Zstd as i64, "message {i}");
+        }
+        for i in 0..n {
+            assert_eq!(
+                s.raw(&format!("m{i}@x")).unwrap(),
+                Some(mail(i)),
+                "message {i}"
+            );
+        }
+    }
+
+    #[test]
     fn a_version_7_store_keeps_its_links_and_reads_them_back_the_same() {
         // Version 7 wrote every thread root and In-Reply-To out.
         let (_dir, db, old) = store_as_of(7, "");

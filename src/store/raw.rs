@@ -38,6 +38,14 @@ const LEVEL: i32 = 1;
 /// 2.36x). Level 4 would keep R-help 1.5% smaller and level 6 6% smaller,
 /// but an import of R-help took 0.5-2.5 s longer with level 4 (of 13 s).
 const DICT_LEVEL: i32 = 3;
+/// A message larger than this (most of it an attachment, as a rule) is
+/// compressed at [`LEVEL`] without the dictionary, which helps small
+/// messages only: zstd's level 3 with a dictionary goes through a slower
+/// path on large input. usrp-users (495 MB, a thousand messages over this
+/// size hold 346 MB), one run each: import 3.83 s against 4.07-4.12 s, the
+/// store 288.9 MB against 284.8 MB (level 3 without the dictionary: 3.99 s,
+/// 284.9 MB).
+const WITHOUT_DICT_ABOVE: usize = 64 * 1024;
 /// The store's first dictionary is trained once it holds this many messages
 /// (those before it are compressed again with it).
 pub(super) const FIRST_AFTER: usize = 2_000;
@@ -53,6 +61,20 @@ const SAMPLE_BYTES: usize = 8 * 1024;
 /// zstd's default of 110 KB trained on 1,000: 256 KB trained on 2,000 keeps
 /// the mail 6% smaller (level 3: 5.78 -> 5.47 MB; level 4: 5.41 MB).
 const DICT_BYTES: usize = 256 * 1024;
+/// The segment size of zstd's fastCover training. zstd's own search (d = 8,
+/// four values of k from 50 to 2,000, each dictionary tried on a quarter of
+/// the samples) took four times as long for no better result: trained on
+/// 2,000 heads and tried on the next 3,000 messages under 64 KB, k = 1,000
+/// made usrp-users' 10.45 MB (search: 10.42 MB, 558 ms against 146 ms) and
+/// R-help's 2.023 MB (search: 2.037 MB, 191 ms against 46 ms).
+const SEGMENT: u32 = 1_000;
+/// When the first dictionary is trained, the messages stored before it are
+/// compressed again with it if they are kept in at most this many bytes:
+/// a dictionary helps small messages, and a large one (an attachment) would
+/// cost the thread that stores most of the time for little (usrp-users: the
+/// first 2,000 messages, 88 MB, took 0.71 s again; those under this, 0.27 s,
+/// and the store was 0.5 MB larger).
+const REPACK_BELOW: i64 = 16 * 1024;
 
 /// A dictionary ready to compress with.
 struct Dictionary {
@@ -87,11 +109,11 @@ impl Packer {
             let cctx = c.as_mut()?;
             let mut out = Vec::with_capacity(zstd::zstd_safe::compress_bound(raw.len()));
             match &dict {
-                Some(d) => cctx
+                Some(d) if raw.len() <= WITHOUT_DICT_ABOVE => cctx
                     .compress_using_cdict(&mut out, raw, d.prepared.as_cdict())
                     .ok()
                     .map(|_| (out, Codec::ZstdDict)),
-                None => cctx
+                _ => cctx
                     .compress(&mut out, raw, LEVEL)
                     .ok()
                     .map(|_| (out, Codec::Zstd)),
@@ -159,25 +181,58 @@ impl Raw {
         };
         match codec {
             0 => Ok(bytes),
-            1 => zstd::bulk::decompress(&bytes, size()?)
-                .context("a stored message's zstd frame does not decompress"),
-            2 => {
-                let id = zstd_safe::get_dict_id_from_frame(&bytes)
-                    .context("a stored message's zstd frame does not name its dictionary")?
-                    .get();
-                let dict = self.reader(conn, id)?;
+            1 | 2 => {
+                let dict = match codec {
+                    2 => Some(self.reader(conn, frame_dictionary(&bytes)?)?),
+                    _ => None,
+                };
                 let mut out = Vec::with_capacity(size()?);
                 let mut dctx = self.dctx.borrow_mut();
-                dctx.get_or_insert_with(zstd_safe::DCtx::create)
-                    .decompress_using_ddict(&mut out, &bytes, dict.as_ddict())
-                    .map_err(|e| anyhow::anyhow!("{}", zstd_safe::get_error_name(e)))
-                    .context("a stored message's zstd frame does not decompress")?;
+                let dctx = dctx.get_or_insert_with(zstd_safe::DCtx::create);
+                match &dict {
+                    Some(d) => dctx.decompress_using_ddict(&mut out, &bytes, d.as_ddict()),
+                    None => dctx.decompress(&mut out, &bytes),
+                }
+                .map_err(|e| anyhow::anyhow!("{}", zstd_safe::get_error_name(e)))
+                .context("a stored message's zstd frame does not decompress")?;
                 Ok(out)
             }
             other => anyhow::bail!(
                 "a stored message's bytes are kept in codec {other}, unknown to this allears"
             ),
         }
+    }
+
+    /// Append the first `n` bytes of a row's message to `out`, decompressing
+    /// no more than that; how many were appended.
+    fn head(
+        &self,
+        conn: &Connection,
+        bytes: &[u8],
+        codec: i64,
+        n: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<usize> {
+        use std::io::Read;
+        use zstd::stream::read::Decoder;
+        let before = out.len();
+        let read = match codec {
+            0 => {
+                out.extend_from_slice(&bytes[..bytes.len().min(n)]);
+                Ok(0)
+            }
+            1 => Decoder::with_buffer(bytes).and_then(|d| d.take(n as u64).read_to_end(out)),
+            2 => {
+                let dict = self.reader(conn, frame_dictionary(bytes)?)?;
+                Decoder::with_prepared_dictionary(bytes, &dict)
+                    .and_then(|d| d.take(n as u64).read_to_end(out))
+            }
+            other => anyhow::bail!(
+                "a stored message's bytes are kept in codec {other}, unknown to this allears"
+            ),
+        };
+        read.context("a stored message's zstd frame does not decompress")?;
+        Ok(out.len() - before)
     }
 
     fn reader(&self, conn: &Connection, id: u32) -> Result<Arc<DecoderDictionary<'static>>> {
@@ -198,7 +253,8 @@ impl Raw {
     /// The bytes to keep for a message packed as `codec`, when they should
     /// be packed anew: kept as they came (the owner's mail, packed by no
     /// worker), or without the dictionary the store has now (packed while
-    /// the first one was trained).
+    /// the first one was trained), if small enough for it to help
+    /// ([`REPACK_BELOW`]).
     pub fn repack(
         &self,
         conn: &Connection,
@@ -207,7 +263,9 @@ impl Raw {
     ) -> Result<Option<(Vec<u8>, Codec)>> {
         Ok(match codec {
             Codec::Plain => Some(self.packer.pack(bytes)),
-            Codec::Zstd if self.packer.newest_id().is_some() => {
+            Codec::Zstd
+                if self.packer.newest_id().is_some() && bytes.len() as i64 <= REPACK_BELOW =>
+            {
                 let whole = self.unpack(conn, bytes.to_vec(), codec as i64)?;
                 Some(self.packer.pack(&whole))
             }
@@ -239,7 +297,7 @@ impl Raw {
         self.since_newest = Some(0);
         if trained && first {
             // The few messages before the first dictionary are made with it too.
-            self.repack_rows(conn, Codec::Zstd)?;
+            self.repack_rows(conn, Codec::Zstd, REPACK_BELOW)?;
         }
         Ok(())
     }
@@ -255,18 +313,16 @@ impl Raw {
         let (mut samples, mut sizes, mut last) = (Vec::new(), Vec::new(), None);
         while let Some(r) = rows.next()? {
             last = last.or(Some(r.get::<_, i64>(0)?));
-            let mail = self.unpack(conn, r.get(1)?, r.get(2)?)?;
             // The head of a message (its header, the start of its text) is
             // what mail shares; a large attachment would only cost memory
-            // (kept whole, usrp-users' 2,000 samples held 92 MB).
-            let head = &mail[..mail.len().min(SAMPLE_BYTES)];
-            samples.extend_from_slice(head);
-            sizes.push(head.len());
+            // and time (usrp-users' newest 2,000 messages are 88 MB whole).
+            let bytes: Vec<u8> = r.get(1)?;
+            sizes.push(self.head(conn, &bytes, r.get(2)?, SAMPLE_BYTES, &mut samples)?);
         }
         let Some(last) = last else {
             return Ok(false);
         };
-        let Ok(dict) = zstd::dict::from_continuous(&samples, &sizes, DICT_BYTES) else {
+        let Some(dict) = train_fast_cover(&samples, &sizes) else {
             tracing::debug!("no dictionary could be trained on {} messages", sizes.len());
             return Ok(false);
         };
@@ -286,15 +342,18 @@ impl Raw {
     /// dictionary, a few hundred at a time, and checked before its row is
     /// replaced. Nothing is lost: a row that would not come back whole stays
     /// as it was.
-    fn repack_rows(&self, conn: &Connection, from: Codec) -> Result<()> {
+    /// Only rows of at most `max_bytes` are taken.
+    fn repack_rows(&self, conn: &Connection, from: Codec, max_bytes: i64) -> Result<()> {
         let mut last = i64::MIN;
         let mut read = conn.prepare(
-            "SELECT message, bytes FROM raw WHERE codec = ?1 AND message > ?2 ORDER BY message LIMIT 256",
+            "SELECT message, bytes FROM raw WHERE codec = ?1 AND message > ?2 AND length(bytes) <= ?3 ORDER BY message LIMIT 256",
         )?;
         let mut write = conn.prepare("UPDATE raw SET bytes = ?2, codec = ?3 WHERE message = ?1")?;
         loop {
             let rows: Vec<(i64, Vec<u8>)> = read
-                .query_map(params![from as i64, last], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .query_map(params![from as i64, last, max_bytes], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
                 .collect::<rusqlite::Result<_>>()?;
             let Some(&(end, _)) = rows.last() else {
                 return Ok(());
@@ -314,7 +373,7 @@ impl Raw {
 /// Migration to version 4, in its transaction: every message kept as it
 /// came is compressed, and checked before its row is replaced.
 pub(super) fn compress_plain_rows(conn: &Connection) -> Result<()> {
-    Raw::default().repack_rows(conn, Codec::Plain)
+    Raw::default().repack_rows(conn, Codec::Plain, i64::MAX)
 }
 
 /// Migration to version 7, in its transaction: a store with enough mail
@@ -326,8 +385,53 @@ pub(super) fn compress_with_dictionary(conn: &Connection) -> Result<()> {
     }
     let mut raw = Raw::default();
     if raw.train(conn)? {
-        raw.repack_rows(conn, Codec::Plain)?;
-        raw.repack_rows(conn, Codec::Zstd)?;
+        raw.repack_rows(conn, Codec::Plain, i64::MAX)?;
+        raw.repack_rows(conn, Codec::Zstd, i64::MAX)?;
     }
     Ok(())
+}
+
+/// The id of the dictionary a zstd frame was made with.
+fn frame_dictionary(frame: &[u8]) -> Result<u32> {
+    Ok(zstd::zstd_safe::get_dict_id_from_frame(frame)
+        .context("a stored message's zstd frame does not name its dictionary")?
+        .get())
+}
+
+/// A dictionary of at most [`DICT_BYTES`] trained by zstd's fastCover on
+/// `samples` laid end to end (`sizes` says where each ends), with fixed
+/// parameters ([`SEGMENT`]); None when zstd cannot make one.
+fn train_fast_cover(samples: &[u8], sizes: &[usize]) -> Option<Vec<u8>> {
+    use zstd_sys::{ZDICT_fastCover_params_t, ZDICT_isError, ZDICT_trainFromBuffer_fastCover};
+    if sizes.iter().sum::<usize>() != samples.len() {
+        return None;
+    }
+    let count = u32::try_from(sizes.len()).ok()?;
+    // Zero is zstd's default for every parameter not set here.
+    // SAFETY: a plain C struct of integers and a double, for which all zeros is valid.
+    let mut params: ZDICT_fastCover_params_t = unsafe { std::mem::zeroed() };
+    params.k = SEGMENT;
+    params.d = 8;
+    params.splitPoint = 1.0;
+    params.zParams.compressionLevel = DICT_LEVEL;
+    let mut dict = vec![0u8; DICT_BYTES];
+    // SAFETY: zstd reads `sizes.len()` sizes and as many bytes of
+    // `samples` as they add up to (checked above), and writes at most
+    // `dict.len()` bytes into `dict`; it keeps no pointer after returning.
+    let made = unsafe {
+        ZDICT_trainFromBuffer_fastCover(
+            dict.as_mut_ptr().cast(),
+            dict.len(),
+            samples.as_ptr().cast(),
+            sizes.as_ptr(),
+            count,
+            params,
+        )
+    };
+    // SAFETY: a pure function of an integer.
+    if unsafe { ZDICT_isError(made) } != 0 {
+        return None;
+    }
+    dict.truncate(made);
+    Some(dict)
 }
