@@ -262,3 +262,8 @@ fn every_message_of_blind_set_p_keeps_its_verdict() {
 fn every_message_of_blind_set_q_keeps_its_verdict() {
     check_set("blind-q");
 }
+
+#[test]
+fn every_message_of_blind_set_r_keeps_its_verdict() {
+    check_set("blind-r");
+}

@@ -50,10 +50,15 @@ pub(crate) fn asks_owner(
             question: String::new(),
         }
     };
-    if matches!(
-        place.source,
-        Source::Own | Source::Automated | Source::Pingback
-    ) {
+    // A mention ("Carys mentioned you in a note: ... @Tessa Lindqvist,
+    // I'd love your take on ...") is a person's words to the owner; a
+    // pingback's excerpt of another site is not.
+    let not_read = match place.source {
+        Source::Own | Source::Automated => true,
+        Source::Pingback => !mentions_owner(text, place),
+        _ => false,
+    };
+    if not_read {
         return no(reasons, "not for this kind of mail", place.source.as_str());
     }
     let spam = super::source::spam_cues(text);
@@ -157,6 +162,24 @@ fn why(place: &Place) -> String {
 }
 
 /// Is a question or request with this addressee one for the owner?
+/// "@Tessa Lindqvist", "@tessa_l": the owner named as a mention (an
+/// address's "@" is not one).
+pub(crate) fn mentions_owner(text: &str, place: &Place) -> bool {
+    text.match_indices('@').any(|(i, _)| {
+        let after_word = text[..i]
+            .chars()
+            .next_back()
+            .is_some_and(char::is_alphanumeric);
+        let name: String = text[i..]
+            .split_whitespace()
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let name = name.trim_end_matches(|c: char| !c.is_alphanumeric());
+        !after_word && place.names.is_called(name)
+    })
+}
+
 fn for_owner(to: Addressee, place: &Place) -> bool {
     match to {
         Addressee::Owner => true,

@@ -29,7 +29,7 @@ pub(crate) use asks::Ask;
 /// The version of the rules: stored judgements made by other rules are
 /// judged again (`analyze::ensure_current`). Raise it whenever a change to
 /// the rules or to what a [`Classification`] holds can change a judgement.
-pub(crate) const RULES_VERSION: u32 = 8;
+pub(crate) const RULES_VERSION: u32 = 9;
 
 /// A fixed list of phrases compiled once into one automaton, so a sentence
 /// is scanned once for all of them rather than once per phrase (the phrase
@@ -373,10 +373,13 @@ pub(crate) fn classify(
     };
     let place = Place::of(msg, owner, source, &context, &new.quoted);
     // Own, automated and pingback mail neither asks nor requests: its
-    // sentences are not even split. Nor is a list post that cannot be for
-    // the owner: what it asks or wishes to read, it asks of the list.
+    // sentences are not even split (but for a mention's words to the
+    // owner, "@Tessa Lindqvist, I'd love your take on ..."). Nor is a list
+    // post that cannot be for the owner: what it asks or wishes to read, it
+    // asks of the list.
     let judged = match source {
-        Source::Own | Source::Automated | Source::Pingback => false,
+        Source::Own | Source::Automated => false,
+        Source::Pingback => asks::mentions_owner(&text, &place),
         Source::List if !place.may_be_for_owner(&text.to_lowercase()) => {
             reasons.push(Reason::new(
                 Rule::NoTopics,
@@ -679,13 +682,46 @@ fn is_bullet(t: &str) -> bool {
         || (b.len() > 2 && b[0].is_ascii_digit() && matches!(b[1], b'.' | b')') && b[2] == b' ')
 }
 
-/// Indented or prompt-led lines are code or commands, not prose.
+/// Indented or prompt-led lines are code or commands, not prose; so is an
+/// assignment (`prompt = "What is x? "`, `w <- f(x)`).
 fn is_code_line(line: &str) -> bool {
     let t = line.trim_start();
     (line.starts_with("    ") || line.starts_with('\t')) && !is_bullet(t)
         || t.starts_with("$ ")
         || t.starts_with("# ") && t.contains('/')
         || t.starts_with("```")
+        || is_assignment(t)
+}
+
+/// `name = "..."`, `name <- f(`, `x[1] := 2`: a name (letters, digits, `_`,
+/// `.`, `[...]`), an assignment operator, then a string, a number, a
+/// bracket or a call.
+fn is_assignment(t: &str) -> bool {
+    let name_end = t
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']')))
+        .unwrap_or(t.len());
+    let name = &t[..name_end];
+    if name.is_empty() || !name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        return false;
+    }
+    let rest = t[name_end..].trim_start();
+    let Some(value) = ["<-", ":=", "+=", "="]
+        .iter()
+        .find_map(|op| rest.strip_prefix(op))
+        .filter(|v| !v.starts_with('='))
+    else {
+        return false;
+    };
+    let value = value.trim_start();
+    let call = value.find('(').is_some_and(|i| {
+        i > 0
+            && value[..i]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.'))
+    });
+    value.starts_with(['"', '\'', '[', '{'])
+        || value.starts_with(|c: char| c.is_ascii_digit())
+        || call
 }
 
 /// Replace URLs and `inline code` by placeholders.
@@ -823,6 +859,33 @@ mod tests {
             Facts::default(),
             &learned::Lessons::default(),
         )
+    }
+
+    #[test]
+    fn an_assignment_is_code_and_asks_nothing() {
+        for code in [
+            "prompt = \"What is the weight in lb? \"",
+            "prompt=\"What is x? \"",
+            "answer <- readline(\"Why? \")",
+            "w = float(input(prompt))",
+            "x[1] := 2",
+        ] {
+            assert!(is_code_line(code), "{code}");
+        }
+        for prose in [
+            "Could you write about Fresnel lenses?",
+            "So = what now?",
+            "Is 2 = 3?",
+            "a = b, isn't it?",
+        ] {
+            assert!(!is_code_line(prose), "{prose}");
+        }
+        let said = sentences(
+            "My script:\nprompt = \"What is the weight in lb? \"\nWould you write about lenses?",
+        );
+        let questions: Vec<_> = said.iter().filter(|s| s.text.ends_with('?')).collect();
+        assert_eq!(questions.len(), 1, "{said:?}");
+        assert!(questions[0].text.contains("lenses"));
     }
 
     #[test]

@@ -480,7 +480,8 @@ fn read(p: &Platform, msg: &Message, known: bool) -> Option<Notice> {
         post_title: first(&p.title, "title"),
         post_url,
         comment_url,
-        parent_url: first(&p.parent_url, "url"),
+        // "In reply to: <link>" too.
+        parent_url: first(&p.parent_url, "url").or_else(|| first(&generic()?.parent_url, "url")),
         // "In reply to Chidi Okafor (comment #48213):" reads alike on every
         // platform: the generic entry's patterns serve those without their own.
         parent_name: first(&p.parent_name, "name")
