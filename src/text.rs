@@ -50,16 +50,19 @@ fn needs_escape(c: char) -> bool {
     (c.is_control() && c != '\n') || is_invisible_format(c)
 }
 
-/// Mail-derived text as a terminal may show it: line feeds kept, every other
-/// control character as `\x1b` (C0, DEL) or `<U+009B>` (C1), and bidi and
+/// Mail-derived text as a terminal may show it: line feeds kept (a CR LF
+/// line end, as quoted-printable decodes, is one), every other control
+/// character as `\x1b` (C0, DEL) or `<U+009B>` (C1), and bidi and
 /// invisible format characters as `<U+202E>`. Text with none is borrowed.
 pub(crate) fn visible(s: &str) -> Cow<'_, str> {
     if !s.chars().any(needs_escape) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 16);
-    for c in s.chars() {
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
         match c {
+            '\r' if chars.peek() == Some(&'\n') => {}
             c if !needs_escape(c) => out.push(c),
             c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
             c => out.push_str(&format!("<U+{:04X}>", c as u32)),
@@ -280,6 +283,8 @@ mod tests {
             "a\\x1b]0;owned\\x07b<U+009B>31mc<U+202E>d\\x0de\\x09f\\x7f\ng"
         );
         assert_eq!(visible_line("a\nb"), "a\\x0ab");
+        // A CR LF line end is a line end; a lone CR is escaped.
+        assert_eq!(visible("a\r\nb\rc\r"), "a\nb\\x0dc\\x0d");
         assert!(matches!(visible("plain, café"), Cow::Borrowed(_)));
         let mut out = Vec::new();
         {
