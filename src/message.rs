@@ -177,12 +177,6 @@ fn from_parsed(parsed: &ParsedMail) -> Message {
         (None, Some(h)) => (html_to_text(&h), None),
         (None, None) => (String::new(), None),
     };
-    // Quoted-printable's and base64's line breaks decode as CR LF: lines
-    // end in LF alone everywhere else (a pattern's `$` would not match
-    // before a CR).
-    if m.text.contains('\r') {
-        m.text = m.text.replace("\r\n", "\n");
-    }
     if m.text.len() > MAX_TEXT {
         let mut end = MAX_TEXT;
         while !m.text.is_char_boundary(end) {
