@@ -1124,13 +1124,13 @@ fn bench_fetch() {
         "",
     );
     let env = env_with(&[("bench", "robin-pw")], &cfg);
-    let allears = |args: &[&str]| {
+    let allears = |args: &[&str], profile: bool| {
         let mut c = std::process::Command::new("/usr/bin/time");
         let inner = env.cmd(args);
         c.arg("-v");
         // ALLEARS_BENCH_PERF=FILE profiles the cold fetch with `perf record`.
         if let Ok(out) = std::env::var("ALLEARS_BENCH_PERF")
-            && args.contains(&"--debug")
+            && profile
         {
             c.args(["perf", "record", "-F", "300", "--call-graph", "dwarf,8192"]);
             c.args(["-o", &out, "--"]);
@@ -1152,8 +1152,8 @@ fn bench_fetch() {
         );
         (took, out)
     };
-    let (cold, cold_out) = allears(&["--debug", "fetch"]);
-    let (noop, noop_out) = allears(&["--debug", "fetch"]);
+    let (cold, cold_out) = allears(&["--debug", "fetch"], true);
+    let (noop, noop_out) = allears(&["--debug", "fetch"], false);
     let summary = String::from_utf8_lossy(&cold_out.stderr);
     let line = summary_line(&summary, "bench/lists/bench");
     let count = |what: &str| -> usize {
@@ -1245,7 +1245,7 @@ fn bench_fetch() {
     };
     stages(noop, &noop_out);
     for _ in 0..2 {
-        let (took, out) = allears(&["--debug", "fetch"]);
+        let (took, out) = allears(&["--debug", "fetch"], false);
         stages(took, &out);
     }
 }

@@ -376,12 +376,10 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
 /// "How you dealt with the gaps deserves its own post": the subject is
 /// what came before the words that say it deserves a piece of its own.
 fn deserves_a_piece(s: &str, l: &str) -> Option<String> {
+    static DESERVES: LazyLock<Phrases> =
+        LazyLock::new(|| Phrases::new(lang::phrases(&lang::WORDS.topics.deserves)));
     let t = &lang::WORDS.topics;
-    let (at, cue) = t
-        .deserves
-        .iter()
-        .filter_map(|c| l.find(c.as_str()).map(|at| (at, c)))
-        .min_by_key(|&(at, c)| (at, std::cmp::Reverse(c.len())))?;
+    let (at, cue) = DESERVES.leftmost_longest(l)?;
     let after = &l[at + cue.len()..];
     let piece = after
         .split(|c: char| !c.is_alphanumeric() && c != '-')
