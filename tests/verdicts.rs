@@ -267,3 +267,8 @@ fn every_message_of_blind_set_q_keeps_its_verdict() {
 fn every_message_of_blind_set_r_keeps_its_verdict() {
     check_set("blind-r");
 }
+
+#[test]
+fn every_message_of_blind_set_s_keeps_its_verdict() {
+    check_set("blind-s");
+}

@@ -685,6 +685,19 @@ mod tests {
     }
 
     #[test]
+    fn a_parent_is_named_by_its_reply_line_or_subject_never_by_a_footer() {
+        let parent =
+            |raw: &str| notice(&crate::message::parse(raw.as_bytes())).and_then(|n| n.parent_name);
+        // "Reply to this email with your comment" names no one.
+        let comment = "From: Disqus <notifications@disqus.example>\nSubject: New comment on Ep. 4\n\nJo Park wrote, on Ep. 4:\n\nWhich map app was it?\n\n---\nReply to this email with your comment, or visit the discussion:\nhttps://x.example/ep4/#disqus_thread\n";
+        assert_eq!(parent(comment), None);
+        let by_line = "From: Disqus <notifications@disqus.example>\nSubject: New comment on Ep. 4\n\nRobin Ellis (moderator), in reply to Jo Park:\n\n> Which map app was it?\n\nIt was the paid one.\n";
+        assert_eq!(parent(by_line).as_deref(), Some("Jo Park"));
+        let by_subject = "From: Disqus <notifications@disqus.example>\nSubject: Robin Ellis replied to Jo Park on Ep. 4\n\nIt was the paid one.\n";
+        assert_eq!(parent(by_subject).as_deref(), Some("Jo Park"));
+    }
+
+    #[test]
     fn globs() {
         assert!(glob("wordpress@*", "wordpress@blog.example"));
         assert!(glob("*@disqus.net", "notifications@disqus.net"));

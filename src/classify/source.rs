@@ -276,7 +276,7 @@ pub(crate) fn source(
         return Source::Own;
     }
     if let Some(n) = notice {
-        return notice_source(n, owner, &mut say);
+        return notice_source(n, &msg.text, owner, &mut say);
     }
     if contact_form(msg) {
         // SEO offers and the like come through the form too.
@@ -353,7 +353,13 @@ pub(crate) fn source(
     Source::Direct
 }
 
-fn notice_source(n: &Notice, owner: &Owner, say: &mut impl FnMut(Source, &str, &str)) -> Source {
+/// `text`: the whole text of the notice, for words its layout did not yield.
+fn notice_source(
+    n: &Notice,
+    text: &str,
+    owner: &Owner,
+    say: &mut impl FnMut(Source, &str, &str),
+) -> Source {
     let author = n.author.as_ref();
     let by_owner = author.is_some_and(|a| {
         owner.is_owner(&a.email) || (!a.name.is_empty() && owner.is_owner_name(&a.name))
@@ -405,7 +411,14 @@ fn notice_source(n: &Notice, owner: &Owner, say: &mut impl FnMut(Source, &str, &
             // A spammer's name is an advertisement too ("Best Loans 24").
             let name = author.map(|a| a.name.as_str()).unwrap_or("");
             let email = author.map(|a| a.email.as_str()).unwrap_or("");
-            let mut cues = spam_cues(&format!("{name}\n{}", n.words));
+            // Words the platform's layout did not yield (another version
+            // of its template) are somewhere in the text: judge all of it.
+            let words = if n.words.trim().is_empty() {
+                text
+            } else {
+                n.words.as_str()
+            };
+            let mut cues = spam_cues(&format!("{name}\n{words}"));
             cues.extend(comment_spam_shape(name, email, &n.words));
             if is_spam(&cues) {
                 say(
@@ -1080,15 +1093,37 @@ pub(crate) fn spam_cues(text: &str) -> Vec<&'static str> {
 }
 
 /// A sender domain that swaps a letter for a digit ("mailh0st", "paypa1"),
-/// the phisher's habit.
+/// or hyphens an account chore onto a name ("patreon-payout-verify",
+/// "apple-id-secure"): the phisher's habits. A service puts such words in
+/// a subdomain of its own ("accounts.example"), not in a hyphened name.
 fn lookalike_domain(email: &str) -> bool {
+    const CHORES: &[&str] = &[
+        "verify",
+        "verification",
+        "secure",
+        "security",
+        "login",
+        "signin",
+        "confirm",
+        "unlock",
+        "suspended",
+        "recovery",
+        "validate",
+        "validation",
+    ];
     let domain = email.rsplit('@').next().unwrap_or("");
-    domain.split(['.', '-']).any(|label| {
-        let b = label.as_bytes();
-        b.windows(3).any(|w| {
-            w[0].is_ascii_alphabetic() && matches!(w[1], b'0' | b'1') && w[2].is_ascii_alphabetic()
+    let hyphened_chore = domain
+        .split('.')
+        .any(|label| label.contains('-') && label.split('-').any(|part| CHORES.contains(&part)));
+    hyphened_chore
+        || domain.split(['.', '-']).any(|label| {
+            let b = label.as_bytes();
+            b.windows(3).any(|w| {
+                w[0].is_ascii_alphabetic()
+                    && matches!(w[1], b'0' | b'1')
+                    && w[2].is_ascii_alphabetic()
+            })
         })
-    })
 }
 
 #[cfg(test)]
@@ -1306,6 +1341,28 @@ mod services {
         }
         let person = "From: Jo <info@bakery.example>\nSubject: a column idea\n\nHi Robin, could you write about card readers for small shops?\n\nJo";
         assert_eq!(judge(person), Source::Direct);
+    }
+
+    #[test]
+    fn a_chore_hyphened_onto_a_sender_domain_is_a_look_alike() {
+        for a in [
+            "security@patreon-payout-verify.example",
+            "no-reply@apple-id-secure.example",
+            "x@mailh0st.example",
+        ] {
+            assert!(lookalike_domain(a), "{a}");
+        }
+        for a in [
+            "security@accounts.example",
+            "jo@verify.example",
+            "jo@my-bakery.example",
+            "noreply@login.secure.example",
+        ] {
+            assert!(!lookalike_domain(a), "{a}");
+        }
+        // With a threat and an "action required", that is phishing.
+        let phish = "From: Patreon Support <security@patreon-payout-verify.example>\nSubject: Action required: your payouts are on hold\n\nDear Creator,\nWhy is this happening? Verify my account within 48 hours. Failure to do so will result in permanent suspension.";
+        assert_eq!(judge(phish), Source::Automated);
     }
 }
 
