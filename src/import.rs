@@ -19,6 +19,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::classify::learned::Lessons;
 use crate::config::{Config, Owner};
+use crate::message::{Archived, Message};
 pub(crate) use crate::source::found::Found;
 use crate::source::local::{self, Entry, Skipped};
 use crate::store::{Checkpoint, Counts, Incoming, Location, Packer, SkippedPart, Store};
@@ -82,7 +83,7 @@ fn prepare_hashed(
     owner: &Owner,
     lessons: &Lessons,
 ) -> Incoming {
-    let msg = crate::message::parse_hashed(&raw, hash);
+    let msg = parse_found(&raw, Some(hash), std::iter::once(location.place.as_str()));
     let class = crate::classify::classify(&msg, owner, location.sent, Default::default(), lessons);
     let columns = crate::store::ClassColumns::of(&class);
     Incoming {
@@ -96,6 +97,25 @@ fn prepare_hashed(
         too_large: None,
         skipped: Vec::new(),
     }
+}
+
+/// Parse raw mail found at these places (its content hash, when known):
+/// read from a list archive's volume file, it is an archive's post
+/// whatever its From says (R-devel's archive writes plain addresses before
+/// 2007).
+pub(crate) fn parse_found<'a>(
+    raw: &[u8],
+    hash: Option<String>,
+    mut places: impl Iterator<Item = &'a str>,
+) -> Message {
+    let mut msg = match hash {
+        Some(hash) => crate::message::parse_hashed(raw, hash),
+        None => crate::message::parse(raw),
+    };
+    if msg.archived.is_none() && places.any(local::is_archive_volume) {
+        msg.archived = Some(Archived::VolumeFile);
+    }
+    msg
 }
 
 /// A message over the size limit: judged on its header, kept with its size.

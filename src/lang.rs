@@ -376,6 +376,28 @@ pub(crate) fn alternation(list: &[String]) -> String {
     list.join("|")
 }
 
+/// [`alternation`], where each character outside ASCII may also be '?', as
+/// an archive that could keep only ASCII wrote it ("a ?crit" for "a
+/// écrit"). An entry without an ASCII letter stays as it is, so that it
+/// never becomes a run of '?'.
+pub(crate) fn alternation_lossy(list: &[String]) -> String {
+    let lossy = |p: &String| -> String {
+        if !p.chars().any(|c| c.is_ascii_alphabetic()) {
+            return p.clone();
+        }
+        p.chars()
+            .map(|c| {
+                if c.is_ascii() {
+                    c.to_string()
+                } else {
+                    format!("(?:{c}|\\?)")
+                }
+            })
+            .collect()
+    };
+    list.iter().map(lossy).collect::<Vec<_>>().join("|")
+}
+
 /// The lower-case ASCII letters the phrases of `list` start with, for a
 /// cheap test before a regex anchored at the line's start; `None` when some
 /// entry may start otherwise (a group, a class, a non-ASCII letter).

@@ -60,9 +60,21 @@ pub(crate) struct Message {
     pub mime_types: Vec<String>,
     /// Why mailparse could not parse it, or a part could not be decoded.
     pub parse_error: Option<String>,
-    /// From is written as a pipermail archive writes it ("user at host
-    /// (Name)"): the message comes from a list's archive.
-    pub archived: bool,
+    /// Why the message is known to come from a list's archive, if it is:
+    /// From is written as pipermail writes it, or it was read from an
+    /// archive's file (`source::local::archive_file`).
+    pub archived: Option<Archived>,
+}
+
+/// How a message shows it comes from a list's archive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Archived {
+    /// From as pipermail hides it: "user at host (Name)", or since 2018 on
+    /// some archives "user @end|ng |rom host (Name)".
+    HiddenAddress,
+    /// Read from a file named as Mailman names an archive's volume
+    /// ("2008-March.txt"), whatever its From looks like.
+    VolumeFile,
 }
 
 impl Message {
@@ -386,7 +398,9 @@ fn fill_from_headers(m: &mut Message, headers: &[MailHeader]) {
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
     m.from = first("From").and_then(|h| addresses(h).into_iter().next());
-    m.archived = first("From").is_some_and(|h| pipermail_address(&decode_value(h)).is_some());
+    m.archived = first("From")
+        .is_some_and(|h| pipermail_address(&decode_value(h)).is_some())
+        .then_some(Archived::HiddenAddress);
     m.sender = first("Sender").and_then(|h| addresses(h).into_iter().next());
     m.reply_to = first("Reply-To").map(addresses).unwrap_or_default();
     m.to = headers
@@ -436,16 +450,26 @@ fn addresses(h: &MailHeader) -> Vec<Address> {
 }
 
 /// Pipermail archives hide addresses as "user at example.com (User Name)".
+/// Some (R's, since 2018) hide them further as "u@er @end|ng |rom ex@mp|e@com":
+/// 'a', 's' and '.' written '@', 'i', 'l' and 'f' written '|'. That address
+/// cannot be undone, so it is kept as written ("u@er@ex@mp|e@com"), which
+/// is still the same for every post of one person, and
+/// [`crate::owner::Owner::is_owner`] compares the owner's in the same form.
 fn pipermail_address(v: &str) -> Option<Address> {
-    if v.contains('@') {
+    const MASKED_AT: &str = " @end|ng |rom ";
+    if v.contains('@') && !v.contains(MASKED_AT) {
         return None;
     }
     let (addr, rest) = match v.find(" (") {
         Some(i) => (&v[..i], v[i + 2..].trim_end_matches(')')),
         None => (v, ""),
     };
-    let (user, domain) = addr.trim().split_once(" at ")?;
-    if user.is_empty() || domain.contains(' ') || user.contains(' ') || !domain.contains('.') {
+    let addr = addr.trim();
+    let (user, domain, dot) = match addr.split_once(MASKED_AT) {
+        Some((user, domain)) => (user, domain, '@'),
+        None => addr.split_once(" at ").map(|(u, d)| (u, d, '.'))?,
+    };
+    if user.is_empty() || domain.contains(' ') || user.contains(' ') || !domain.contains(dot) {
         return None;
     }
     Some(Address {
@@ -560,6 +584,14 @@ mod tests {
         let from = m.from.unwrap();
         assert_eq!(from.email, "jdoe@example.org");
         assert_eq!(from.name, "Jane Doe");
+        assert_eq!(m.archived, Some(Archived::HiddenAddress));
+        let m = parse(b"From: jd@e @end|ng |rom ex@mp|e@org (Jane Doe)\nSubject: x\n\nbody\n");
+        let from = m.from.unwrap();
+        assert_eq!(from.email, "jd@e@ex@mp|e@org");
+        assert_eq!(from.name, "Jane Doe");
+        assert_eq!(m.archived, Some(Archived::HiddenAddress));
+        let m = parse(b"From: Jane Doe <jdoe@example.org>\nSubject: x\n\nbody\n");
+        assert_eq!(m.archived, None);
     }
 
     #[test]

@@ -328,7 +328,7 @@ fn mark_markers(lines: &[&str], kinds: &mut [Kind]) {
 
 static VERB: LazyLock<Regex> = LazyLock::new(|| {
     let w = &crate::lang::WORDS.newtext.attribution_verbs;
-    Regex::new(&format!("(?i)({})", crate::lang::alternation(w)))
+    Regex::new(&format!("(?i)({})", crate::lang::alternation_lossy(w)))
         .expect("src/lang: attribution_verbs")
 });
 
@@ -358,12 +358,19 @@ fn ends_like_attribution(line: &str) -> bool {
     let t = line.trim_end();
     static VERB_END: LazyLock<(Regex, String)> = LazyLock::new(|| {
         let w = &crate::lang::WORDS.newtext.attribution_end_verbs;
-        let re = format!(r"(?i)\b({})$", crate::lang::alternation(w));
-        // The last character of each verb, for a cheap test first.
+        let re = format!(r"(?i)\b({})$", crate::lang::alternation_lossy(w));
+        // The last character of each verb, for a cheap test first ('?'
+        // where an archive lost it).
         let lasts = w
             .iter()
             .filter_map(|v| v.chars().next_back())
-            .map(|c| c.to_ascii_lowercase())
+            .map(|c| {
+                if c.is_ascii() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '?'
+                }
+            })
             .collect();
         (
             Regex::new(&re).expect("src/lang: attribution_end_verbs"),
@@ -1166,6 +1173,18 @@ mod tests {
             "pe 20. lokakuuta 2017 klo 17.50 John <john@example.org> kirjoitti:",
         ];
         for header in headers {
+            let body = format!("New words.\n\n{header}\n\n> old words\n");
+            assert_eq!(text_of(&body), "New words.", "header not cut: {header}");
+        }
+    }
+
+    #[test]
+    fn an_attribution_whose_accents_an_archive_lost_is_cut() {
+        // R's archive writes '?' for every character outside ASCII.
+        for header in [
+            "Le dim. 8 sept. 2019 ? 12:58, William Dunlap <wdunlap at example.com> a ?crit :",
+            "El jue., 5 mar. 2020 a las 10:02, Ana (<ana at example.org>) escribi?:",
+        ] {
             let body = format!("New words.\n\n{header}\n\n> old words\n");
             assert_eq!(text_of(&body), "New words.", "header not cut: {header}");
         }

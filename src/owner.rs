@@ -41,11 +41,19 @@ impl Owner {
         self.primary().rsplit('@').next().unwrap_or("localhost")
     }
 
-    /// Is this address one of the owner's?
+    /// Is this address one of the owner's? An address an archive masked
+    /// ("murdoch@dunc@n@gm@||@com", see `message::pipermail_address`) is
+    /// theirs when one of theirs masks to it.
     pub fn is_owner(&self, address: &str) -> bool {
-        self.addresses
+        let address = address.trim();
+        if self
+            .addresses
             .iter()
-            .any(|a| a.eq_ignore_ascii_case(address.trim()))
+            .any(|a| a.eq_ignore_ascii_case(address))
+        {
+            return true;
+        }
+        is_masked(address) && self.addresses.iter().any(|a| masked(a).eq(masked(address)))
     }
 
     /// Is this display name the owner's? Their full name, or a shorter form
@@ -74,16 +82,36 @@ impl Owner {
         words.len() >= 2 && words[0] == owner[0] && words.iter().all(|w| owner.contains(w))
     }
 
-    /// The domains of the owner's addresses.
+    /// The domains of the owner's addresses (not of a masked one, whose
+    /// domain cannot be read: "gm@||@com" would give "com").
     pub fn domains(&self) -> impl Iterator<Item = &str> {
         self.addresses
             .iter()
+            .filter(|a| !is_masked(a))
             .filter_map(|a| a.rsplit_once('@').map(|(_, d)| d))
     }
 
     pub fn names(&self) -> &Names {
         self.names.get_or_init(|| Names::of(self))
     }
+}
+
+/// An address as R's archives mask it: a second '@' or a '|' stands for
+/// letters no real address of this shape would show.
+fn is_masked(address: &str) -> bool {
+    address.bytes().filter(|&b| b == b'@').count() > 1 || address.contains('|')
+}
+
+/// An address's characters as the mask leaves them, in lower case: 'a',
+/// 's', '.' and '@' become '@'; 'i', 'l', 'f' and '|' become '|'. Two
+/// addresses that differ only in those letters look alike masked; the
+/// archive keeps nothing to tell them apart.
+fn masked(address: &str) -> impl Iterator<Item = char> + '_ {
+    address.chars().map(|c| match c.to_ascii_lowercase() {
+        'a' | 's' | '.' | '@' => '@',
+        'i' | 'l' | 'f' | '|' => '|',
+        c => c,
+    })
 }
 
 /// The ways text may name the owner.
@@ -244,6 +272,22 @@ pub(crate) fn contains_word(s: &str, word: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_address_an_archive_masked_is_the_owners_when_theirs_masks_to_it() {
+        let owner = Owner::new("Duncan Murdoch", &["Murdoch.Duncan@gmail.com"]);
+        assert!(owner.is_owner("murdoch@dunc@n@gm@||@com"));
+        assert!(owner.is_owner("murdoch.duncan@GMAIL.com"));
+        // Another user at the same host, or the same user elsewhere.
+        assert!(!owner.is_owner("murdoch@dunc@n@y@hoo@com"));
+        assert!(!owner.is_owner("murdoch@jr@gm@||@com"));
+        // A plain address is compared as it is, never masked.
+        assert!(!owner.is_owner("murdoch-duncan@gmail.com"));
+        // An owner given as the archive shows them has no domain to read.
+        let masked = Owner::new("Duncan Murdoch", &["murdoch@dunc@n@gm@||@com"]);
+        assert!(masked.is_owner("murdoch@dunc@n@gm@||@com"));
+        assert_eq!(masked.domains().count(), 0);
+    }
 
     #[test]
     fn the_owner_is_named_by_name_address_or_handle() {

@@ -747,6 +747,68 @@ fn a_gzipped_pipermail_archive_is_imported_as_its_messages() {
     assert_eq!(stored_ids(&env).len(), 2);
 }
 
+/// A pipermail volume whose From lines show plain addresses (R-devel's
+/// before 2007) or masked ones (since 2018), with a post asking "you".
+const PLAIN_PIPERMAIL: &str = "From ann@reader.example  Tue Mar  3 10:00:00 2001\nFrom: ann@reader.example (Ann)\nDate: Tue, 03 Mar 2001 10:00:00 +0000\nSubject: [Rd] qr of an lm\nMessage-ID: <v1@reader.example>\n\nCould you tighten is.qr? It took an lm.\n\nFrom b@n @end|ng |rom other@ex@mp|e  Tue Mar  3 11:00:00 2001\nFrom: b@n @end|ng |rom other@ex@mp|e (Ben)\nDate: Tue, 03 Mar 2001 11:00:00 +0000\nSubject: [Rd] qr of an lm\nMessage-ID: <v2@reader.example>\nIn-Reply-To: <v1@reader.example>\n\nAnn, why not check the class?\n\n";
+
+#[test]
+fn every_post_of_a_pipermail_volume_is_list_mail_whatever_its_from_shows() {
+    let env = Env::new();
+    let sources = |env: &Env| -> Vec<(String, String, bool)> {
+        let mut v: Vec<_> = env
+            .run(&["messages", "--json"])
+            .json_lines()
+            .iter()
+            .map(|m| {
+                (
+                    m["message_id"].as_str().unwrap().to_string(),
+                    m["source"].as_str().unwrap().to_string(),
+                    m["asks_owner"].as_bool().unwrap(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    // The same posts under a name that is not an archive's volume are a
+    // person's mail to the owner (the first) and an archive's (the second,
+    // whose From is masked).
+    env.write("posts.mbox", PLAIN_PIPERMAIL);
+    let r = env.run(&["import", "posts.mbox"]);
+    assert!(r.status.success(), "{}", r.stderr);
+    assert_eq!(
+        sources(&env),
+        [
+            ("v1@reader.example".into(), "direct".into(), true),
+            ("v2@reader.example".into(), "list".into(), false),
+        ]
+    );
+    let env = Env::new();
+    env.write("r-devel/2001-March.txt", PLAIN_PIPERMAIL);
+    let r = env.run(&["import", "r-devel"]);
+    assert!(r.status.success(), "{}", r.stderr);
+    let listed = [
+        ("v1@reader.example".into(), "list".into(), false),
+        ("v2@reader.example".into(), "list".into(), false),
+    ];
+    assert_eq!(sources(&env), listed);
+    let why = env
+        .run(&["messages", "--json"])
+        .json_lines()
+        .into_iter()
+        .find(|m| m["message_id"] == "v1@reader.example")
+        .unwrap()["reasons"]
+        .to_string();
+    assert!(
+        why.contains("named as Mailman names an archive's volume"),
+        "{why}"
+    );
+    // Judged again from the store, the place still says so.
+    let r = env.run(&["reclassify"]);
+    assert!(r.status.success(), "{}", r.stderr);
+    assert_eq!(sources(&env), listed);
+}
+
 #[test]
 fn a_png_or_a_text_saying_hello_is_refused_with_its_reason_and_never_stored() {
     let env = Env::new();

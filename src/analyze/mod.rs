@@ -38,12 +38,12 @@ pub(crate) fn refresh(store: &mut Store, owner: &Owner) -> Result<()> {
         let lessons = Lessons::new(&store.corrections()?);
         for chunk in ids.chunks(500) {
             let mut classes = Vec::new();
-            for (id, raw, sent) in store.raw_of(chunk)? {
-                let msg = crate::message::parse(&raw);
-                let f = facts.get(&id).copied().unwrap_or_default();
+            for k in store.raw_of(chunk)? {
+                let msg = crate::import::parse_found(&k.raw, None, k.places.lines());
+                let f = facts.get(&k.id).copied().unwrap_or_default();
                 classes.push((
-                    id,
-                    crate::classify::classify(&msg, owner, sent, f, &lessons),
+                    k.id,
+                    crate::classify::classify(&msg, owner, k.sent, f, &lessons),
                 ));
             }
             store.update_classes(&classes)?;
@@ -87,17 +87,17 @@ pub(crate) fn reclassify(store: &mut Store, config: &Config) -> Result<usize> {
     let (mut after, mut judged) = (i64::MIN, 0);
     loop {
         let page = store.raw_page(after, 1000)?;
-        let Some(&(last, _, _)) = page.last() else {
+        let Some(last) = page.last().map(|k| k.id) else {
             break;
         };
         let classes: Vec<_> = page
             .iter()
-            .map(|(id, raw, sent)| {
-                let msg = crate::message::parse(raw);
+            .map(|k| {
+                let msg = crate::import::parse_found(&k.raw, None, k.places.lines());
                 let f = Facts::default();
                 (
-                    *id,
-                    crate::classify::classify(&msg, &config.owner, *sent, f, &lessons),
+                    k.id,
+                    crate::classify::classify(&msg, &config.owner, k.sent, f, &lessons),
                 )
             })
             .collect();

@@ -29,7 +29,7 @@ pub(crate) use asks::Ask;
 /// The version of the rules: stored judgements made by other rules are
 /// judged again (`analyze::ensure_current`). Raise it whenever a change to
 /// the rules or to what a [`Classification`] holds can change a judgement.
-pub(crate) const RULES_VERSION: u32 = 10;
+pub(crate) const RULES_VERSION: u32 = 11;
 
 /// A fixed list of phrases compiled once into one automaton, so a sentence
 /// is scanned once for all of them rather than once per phrase (the phrase
@@ -667,6 +667,7 @@ pub(crate) struct Sentence {
 /// are replaced first, so a '?' in a URL or a shell glob is not a question.
 /// Linear in the text.
 pub(crate) fn sentences(text: &str) -> Vec<Sentence> {
+    let lossy = lost_characters(text);
     let mut out = Vec::new();
     let mut para = 0;
     let mut buf = String::new();
@@ -696,7 +697,12 @@ pub(crate) fn sentences(text: &str) -> Vec<Sentence> {
         if !buf.is_empty() {
             buf.push('\n');
         }
-        buf.push_str(&mask(t));
+        let masked = mask(t);
+        if masked.contains('?') {
+            buf.push_str(&unmark_lost_characters(&masked, lossy));
+        } else {
+            buf.push_str(&masked);
+        }
         // A short line without closing punctuation is a line of its own: a
         // greeting, a signature or address line, not wrapped prose.
         if width(t) < 45 && !t.ends_with(['.', '?', '!', ',', ';', ':', '-'])
@@ -707,6 +713,51 @@ pub(crate) fn sentences(text: &str) -> Vec<Sentence> {
         }
     }
     flush(&mut buf, para, &mut out);
+    out
+}
+
+/// Does the text show that characters were lost on the way, each written
+/// '?' (a list archive that could keep only ASCII: "I?m", "d?j?", "ao?t")?
+/// A '?' between two letters is never punctuation in prose.
+fn lost_characters(text: &str) -> bool {
+    let b = text.as_bytes();
+    memchr::memchr_iter(b'?', b).any(|i| {
+        let letter = |c: Option<char>| c.is_some_and(char::is_alphabetic);
+        letter(text[..i].chars().next_back()) && letter(text[i + 1..].chars().next())
+    })
+}
+
+/// A masked line with each '?' that stands for a lost character (not a
+/// question mark) written U+FFFD, the replacement character: one opening
+/// the line or following a full stop, comma, colon or semicolon, or such a
+/// '?' and a space ("idea.? ?", "? In my view"); and in a text that shows
+/// lost characters, any '?' after a space ("2019 ? 12:58", where "à" was).
+/// Elsewhere a space before '?' is French typography ("Pourquoi ?").
+fn unmark_lost_characters(line: &str, lossy: bool) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut prev: Option<char> = None;
+    // The last character before the spaces that precede this one.
+    let mut before_space: Option<char> = None;
+    for c in line.chars() {
+        let lost = c == '?'
+            && match prev {
+                None => true,
+                Some('.') => !out[..out.len() - 1].ends_with('.'),
+                Some(',' | ';' | ':') => true,
+                Some(p) if p.is_whitespace() => {
+                    lossy
+                        || before_space
+                            .is_none_or(|b| matches!(b, '?' | '\u{FFFD}' | '.' | ',' | ';' | ':'))
+                }
+                Some(_) => false,
+            };
+        let c = if lost { '\u{FFFD}' } else { c };
+        if !c.is_whitespace() {
+            before_space = Some(c);
+        }
+        prev = Some(c);
+        out.push(c);
+    }
     out
 }
 
@@ -883,6 +934,23 @@ fn width(s: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_question_mark_that_stands_for_a_lost_character_asks_nothing() {
+        let asked = |text: &str| -> Vec<String> {
+            sentences(text)
+                .into_iter()
+                .filter(|s| s.text.ends_with('?'))
+                .map(|s| s.text)
+                .collect()
+        };
+        // Where an archive wrote '?' for a non-breaking space or an accent.
+        let lost = "I?m not sure this helps.? It is 1.? 420 now.\n? In my opinion it is a bug.\nLe dim. 8 sept. 2019 ? 12:58 it broke.";
+        assert!(asked(lost).is_empty(), "{:?}", asked(lost));
+        // Real questions, French spacing and ellipses included, still ask.
+        let real = "Could you look at this? Pourquoi pas ?\nReally...? And now?";
+        assert_eq!(asked(real).len(), 4, "{:?}", asked(real));
+    }
 
     /// One message, judged with no other mail and no corrections.
     fn judge(raw: &str, owner: &Owner) -> Classification {

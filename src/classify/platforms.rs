@@ -356,10 +356,11 @@ pub(crate) fn notice(msg: &Message) -> Option<Notice> {
         })
     };
     let mut marked = vec![false; c.platforms.len()];
-    // A discussion list's post (List-Post) is no platform's notice by its
-    // text: a platform that sends through list headers (GitHub) is known by
-    // its own headers. Most of a list folder skips the scan of its text.
-    let posted_to_a_list = msg.has_header("List-Post");
+    // A discussion list's post (List-Post, or a list archive's) is no
+    // platform's notice by its text: a platform that sends through list
+    // headers (GitHub) is known by its own headers. Most of a list folder
+    // skips the scan of its text.
+    let posted_to_a_list = msg.has_header("List-Post") || msg.archived.is_some();
     if let Some(ac) = c.markers.as_ref().filter(|_| !posted_to_a_list) {
         for text in [Some(msg.text.as_str()), msg.html.as_deref()]
             .into_iter()
@@ -389,11 +390,13 @@ pub(crate) fn notice(msg: &Message) -> Option<Notice> {
     None
 }
 
-/// Could this be an unlisted platform's notice? Not list mail, not a social
-/// network's news about its own site, and it links somewhere.
+/// Could this be an unlisted platform's notice? Not list mail (nor a list
+/// archive's post), not a social network's news about its own site, and
+/// it links somewhere.
 fn may_be_unknown_platform(msg: &Message) -> bool {
     let domain = msg.email_from().rsplit('@').next().unwrap_or("");
     !msg.has_header("List-Id")
+        && msg.archived.is_none()
         && !super::source::social_network(domain)
         && msg.text.contains("http")
 }

@@ -25,7 +25,7 @@ use std::sync::LazyLock;
 use super::platforms::{Kind, Notice};
 use super::{Context, Phrases, Reason, Rule, Site, Source};
 use crate::config::Owner;
-use crate::message::{Address, Message};
+use crate::message::{Address, Archived, Message};
 
 /// Facts about the message's place: its list, or the blog post and comment
 /// of a platform's notice, and the person behind a notice.
@@ -150,9 +150,7 @@ fn list_without_list_id(msg: &Message) -> Option<(String, Option<String>)> {
 /// A list archive's post: pipermail keeps the list's `[Tag]` in the
 /// subject, which names the list.
 fn archive_list(msg: &Message) -> Option<(String, Option<String>)> {
-    if !msg.archived {
-        return None;
-    }
+    msg.archived?;
     let tag = subject_tag(&msg.subject);
     let id = tag
         .as_deref()
@@ -560,8 +558,14 @@ fn human_list(msg: &Message, ctx: &Context) -> Option<String> {
     if listserv_sender(msg).is_some() {
         return Some("L-Soft LISTSERV (Sender is the list)".into());
     }
-    if msg.archived {
-        return Some("a list's archive (pipermail writes From as \"user at host\")".into());
+    match msg.archived {
+        Some(Archived::HiddenAddress) => {
+            return Some("a list's archive (pipermail writes From as \"user at host\")".into());
+        }
+        Some(Archived::VolumeFile) => {
+            return Some("a list's archive (read from a file named as Mailman names an archive's volume, \"2008-March.txt\")".into());
+        }
+        None => {}
     }
     if msg.has_header("Mailing-list") || msg.has_header("X-Google-Group-Id") {
         return Some("Google Groups (Mailing-list)".into());

@@ -17,7 +17,7 @@ use std::collections::HashSet;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use anyhow::{Context, Result};
 
@@ -168,6 +168,27 @@ fn maildir_of_subfolder(dir: &Path) -> Option<&Path> {
 fn place_of(path: &Path) -> String {
     let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     format!("file:{}", abs.display())
+}
+
+/// Is this place ("file:PATH") a list archive's volume, as Mailman's
+/// pipermail names them: "2008-March.txt" (monthly), "2008q1.txt"
+/// (quarterly) or "Week-of-Mon-20080303.txt" (weekly), also gzipped, with
+/// anything before it that ends in '-', '_' or '.' ("r-devel-2008-March.txt").
+/// Yearly ("2008.txt") and daily ("20080303.txt") volumes are not taken:
+/// those names say too little to tell an archive from any other file.
+pub(crate) fn is_archive_volume(place: &str) -> bool {
+    static VOLUME: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(concat!(
+            r"(?:^|[-_.])(?:\d{4}-(?:January|February|March|April|May|June|July|August",
+            r"|September|October|November|December)|\d{4}q[1-4]|Week-of-Mon-\d{8})\.txt(?:\.gz)?$"
+        ))
+        .expect("the volume pattern compiles")
+    });
+    let Some(path) = place.strip_prefix("file:") else {
+        return false;
+    };
+    let name = path.rsplit('/').next().unwrap_or(path);
+    VOLUME.is_match(name)
 }
 
 /// A file or folder, by device and inode.
@@ -588,6 +609,35 @@ pub(crate) fn read_mbox(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pipermail_volume_is_known_by_its_name() {
+        for name in [
+            "2008-March.txt",
+            "2008-March.txt.gz",
+            "2011q4.txt",
+            "Week-of-Mon-20080303.txt.gz",
+            "r-devel-2008-March.txt",
+            "093-list-2026-June.txt",
+        ] {
+            assert!(
+                is_archive_volume(&format!("file:/a/r-devel/{name}")),
+                "{name}"
+            );
+        }
+        for name in [
+            "2008-March.mbox",
+            "2008-Marchx.txt",
+            "notes2008-March.txt",
+            "2008-Mars.txt",
+            "2008.txt",
+            "20080303.txt",
+            "2008-March.txt/cur/1",
+        ] {
+            assert!(!is_archive_volume(&format!("file:/a/{name}")), "{name}");
+        }
+        assert!(!is_archive_volume("imap:me/2008-March.txt"));
+    }
 
     #[test]
     fn a_readme_beside_mail_is_not_mail() {

@@ -202,6 +202,30 @@ impl ClassColumns {
     }
 }
 
+/// A stored message's raw bytes and where it was found, to judge it again.
+pub(crate) struct Kept {
+    pub id: i64,
+    pub raw: Vec<u8>,
+    /// Found in the owner's sent mail.
+    pub sent: bool,
+    /// Every place it was found, one per line ("file:PATH", "imap:ACCOUNT/FOLDER").
+    pub places: String,
+}
+
+/// The columns [`Kept`] reads besides the bytes, for the message whose id
+/// is the SQL expression `$id`: found in sent mail, and its places.
+macro_rules! kept_places {
+    ($id:literal) => {
+        concat!(
+            "EXISTS (SELECT 1 FROM locations l WHERE l.message = ",
+            $id,
+            " AND l.sent), (SELECT group_concat(p.place, char(10)) FROM locations l JOIN places p ON p.id = l.place WHERE l.message = ",
+            $id,
+            ")"
+        )
+    };
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Location {
     /// "file:PATH" or "imap:ACCOUNT/FOLDER".
@@ -600,20 +624,22 @@ impl Store {
     }
 
     /// Up to `limit` messages' raw bytes after row id `after`, in id order,
-    /// and whether each was found in sent mail: `reclassify` reads them so.
-    pub fn raw_page(&self, after: i64, limit: usize) -> Result<Vec<(i64, Vec<u8>, bool)>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT m.id, r.bytes, r.codec, EXISTS (SELECT 1 FROM locations l WHERE l.message = m.id AND l.sent)
-             FROM messages m JOIN raw r ON r.message = m.id WHERE m.id > ?1 ORDER BY m.id LIMIT ?2",
-        )?;
+    /// with where each was found: `reclassify` reads them so.
+    pub fn raw_page(&self, after: i64, limit: usize) -> Result<Vec<Kept>> {
+        let mut stmt = self.conn.prepare_cached(concat!(
+            "SELECT m.id, r.bytes, r.codec, ",
+            kept_places!("m.id"),
+            " FROM messages m JOIN raw r ON r.message = m.id WHERE m.id > ?1 ORDER BY m.id LIMIT ?2"
+        ))?;
         let mut rows = stmt.query(params![after, limit as i64])?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
-            out.push((
-                r.get(0)?,
-                self.raw.unpack(&self.conn, r.get(1)?, r.get(2)?)?,
-                r.get(3)?,
-            ));
+            out.push(Kept {
+                id: r.get(0)?,
+                raw: self.raw.unpack(&self.conn, r.get(1)?, r.get(2)?)?,
+                sent: r.get(3)?,
+                places: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+            });
         }
         Ok(out)
     }
@@ -812,21 +838,32 @@ impl Store {
         scanned
     }
 
-    /// The raw bytes of these messages, and whether each was found in sent mail.
-    pub fn raw_of(&self, ids: &[i64]) -> Result<Vec<(i64, Vec<u8>, bool)>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT r.bytes, r.codec, EXISTS (SELECT 1 FROM locations l WHERE l.message = ?1 AND l.sent)
-             FROM raw r WHERE r.message = ?1",
-        )?;
+    /// The raw bytes of these messages, with where each was found.
+    pub fn raw_of(&self, ids: &[i64]) -> Result<Vec<Kept>> {
+        let mut stmt = self.conn.prepare_cached(concat!(
+            "SELECT r.bytes, r.codec, ",
+            kept_places!("?1"),
+            " FROM raw r WHERE r.message = ?1"
+        ))?;
         let mut out = Vec::with_capacity(ids.len());
         for &id in ids {
-            if let Some((bytes, codec, sent)) = stmt
+            if let Some((bytes, codec, sent, places)) = stmt
                 .query_row([id], |r| {
-                    Ok((r.get::<_, Vec<u8>>(0)?, r.get(1)?, r.get::<_, bool>(2)?))
+                    Ok((
+                        r.get::<_, Vec<u8>>(0)?,
+                        r.get(1)?,
+                        r.get::<_, bool>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                    ))
                 })
                 .optional()?
             {
-                out.push((id, self.raw.unpack(&self.conn, bytes, codec)?, sent));
+                out.push(Kept {
+                    id,
+                    raw: self.raw.unpack(&self.conn, bytes, codec)?,
+                    sent,
+                    places: places.unwrap_or_default(),
+                });
             }
         }
         Ok(out)

@@ -617,9 +617,9 @@ mod tests {
             );
         }
         let (mut seen, mut after) = (0, i64::MIN);
-        while let Some(&(last, _, _)) = s.raw_page(after, 100).unwrap().last() {
-            for (id, raw, _) in s.raw_page(after, 100).unwrap() {
-                assert_eq!(raw, mails[id as usize - 1]);
+        while let Some(last) = s.raw_page(after, 100).unwrap().last().map(|k| k.id) {
+            for k in s.raw_page(after, 100).unwrap() {
+                assert_eq!(k.raw, mails[k.id as usize - 1]);
                 seen += 1;
             }
             after = last;
