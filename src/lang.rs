@@ -52,6 +52,18 @@ pub(crate) struct Topics {
     /// The owner asks what to write about ("what should I write about").
     #[serde(default)]
     pub calls: Vec<String>,
+    /// The owner's question about their own writing, word by word: a
+    /// question word, the owner, writing, and looking ahead, all four in
+    /// one question ("what should I write next?", "¿sobre qué os gustaría
+    /// que escribiera?"). A word may be in more than one list.
+    #[serde(default)]
+    pub call_question: Vec<String>,
+    #[serde(default)]
+    pub call_owner: Vec<String>,
+    #[serde(default)]
+    pub call_writing: Vec<String>,
+    #[serde(default)]
+    pub call_ahead: Vec<String>,
     /// Verbs of writing ("write", "escribas", "schreiben").
     #[serde(default)]
     pub verbs: Vec<String>,
@@ -284,6 +296,10 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
             .push((name.to_string(), w.topics.stop.clone()));
         let (t, o) = (&mut all.topics, w.topics);
         t.calls.extend(o.calls);
+        t.call_question.extend(o.call_question);
+        t.call_owner.extend(o.call_owner);
+        t.call_writing.extend(o.call_writing);
+        t.call_ahead.extend(o.call_ahead);
         t.verbs.extend(o.verbs);
         t.talk_verbs.extend(o.talk_verbs);
         t.make_verbs.extend(o.make_verbs);

@@ -272,3 +272,8 @@ fn every_message_of_blind_set_r_keeps_its_verdict() {
 fn every_message_of_blind_set_s_keeps_its_verdict() {
     check_set("blind-s");
 }
+
+#[test]
+fn every_message_of_blind_set_t_keeps_its_verdict() {
+    check_set("blind-t");
+}

@@ -311,7 +311,7 @@ fn speaks_to_you(s: &str) -> bool {
 }
 
 /// Questions put to everyone: "anyone", "does anybody", "quelqu'un", ...
-fn to_group(s: &str) -> bool {
+pub(crate) fn to_group(s: &str) -> bool {
     let l = s.to_lowercase();
     // Phrases that only ever address a group.
     static GROUP: LazyLock<Phrases> = LazyLock::new(|| {

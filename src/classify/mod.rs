@@ -29,7 +29,7 @@ pub(crate) use asks::Ask;
 /// The version of the rules: stored judgements made by other rules are
 /// judged again (`analyze::ensure_current`). Raise it whenever a change to
 /// the rules or to what a [`Classification`] holds can change a judgement.
-pub(crate) const RULES_VERSION: u32 = 11;
+pub(crate) const RULES_VERSION: u32 = 12;
 
 /// A fixed list of phrases compiled once into one automaton, so a sentence
 /// is scanned once for all of them rather than once per phrase (the phrase
@@ -734,6 +734,10 @@ fn lost_characters(text: &str) -> bool {
 /// lost characters, any '?' after a space ("2019 ? 12:58", where "à" was).
 /// Elsewhere a space before '?' is French typography ("Pourquoi ?").
 fn unmark_lost_characters(line: &str, lossy: bool) -> String {
+    // A '?' alone on its line closes the question above it (code, then "?").
+    if line.trim() == "?" {
+        return line.to_string();
+    }
     let mut out = String::with_capacity(line.len());
     let mut prev: Option<char> = None;
     // The last character before the spaces that precede this one.
@@ -950,6 +954,8 @@ mod tests {
         // Real questions, French spacing and ellipses included, still ask.
         let real = "Could you look at this? Pourquoi pas ?\nReally...? And now?";
         assert_eq!(asked(real).len(), 4, "{:?}", asked(real));
+        // A '?' alone on a line, under what it asks about.
+        assert_eq!(asked("Wouldn't it be clearer to test it first\n?").len(), 1);
     }
 
     /// One message, judged with no other mail and no corrections.

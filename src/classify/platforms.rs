@@ -475,6 +475,7 @@ fn read(p: &Platform, msg: &Message, known: bool) -> Option<Notice> {
             .as_deref()
             .map(|u| u.split('#').next().unwrap_or(u).to_string())
     });
+    let parent_name = parent_name(p, &[msg.subject.as_str(), text], author.as_ref());
     let notice = Notice {
         platform: p.name.clone(),
         kind: Some(kind),
@@ -487,9 +488,7 @@ fn read(p: &Platform, msg: &Message, known: bool) -> Option<Notice> {
         parent_url: first(&p.parent_url, "url").or_else(|| first(&generic()?.parent_url, "url")),
         // "In reply to Chidi Okafor (comment #48213):" reads alike on every
         // platform: the generic entry's patterns serve those without their own.
-        parent_name: first(&p.parent_name, "name")
-            .or_else(|| first(&generic()?.parent_name, "name"))
-            .filter(|n| !n.contains("://")),
+        parent_name,
         moderation_url: first(&p.moderation_url, "url"),
         words: words(p, text),
     };
@@ -509,6 +508,28 @@ fn read(p: &Platform, msg: &Message, known: bool) -> Option<Notice> {
     }
     tracing::trace!("platform {}: {:?}", p.id, notice.kind);
     Some(notice)
+}
+
+/// The commenter a reply names as the one it answers: by the platform's
+/// patterns, else the generic entry's ("In reply to Chidi Okafor (comment
+/// #48213):" reads alike on every platform). Never the comment's own
+/// author: "Reply to Priya Lal: reply to this email" is a footer about
+/// answering her, not the comment she answered.
+fn parent_name(p: &Platform, texts: &[&str], author: Option<&Address>) -> Option<String> {
+    let not_author = |n: &str| {
+        author.is_none_or(|a| a.name.is_empty() || !a.name.eq_ignore_ascii_case(n))
+            && !n.contains("://")
+    };
+    let generic = generic().map_or(&[][..], |g| g.parent_name.as_slice());
+    p.parent_name.iter().chain(generic).find_map(|r| {
+        texts.iter().find_map(|t| {
+            r.captures_iter(t)
+                .filter_map(|c| c.name("name"))
+                .map(|m| m.as_str().trim())
+                .find(|v| !v.is_empty() && not_author(v))
+                .map(str::to_string)
+        })
+    })
 }
 
 /// The catalogue's entry that knows an unlisted platform's notice by its

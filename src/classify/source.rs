@@ -869,6 +869,9 @@ pub(crate) fn spam(msg: &Message, owner: &Owner) -> Option<String> {
     if lookalike_domain(msg.email_from()) {
         cues.push("look-alike sender domain");
     }
+    if owners_domain_hyphened(msg.email_from(), owner) {
+        cues.push("the owner's own domain name hyphened into another");
+    }
     if greets_mailbox(&own, owner) {
         cues.push("greets the owner by mailbox name");
     }
@@ -1130,6 +1133,23 @@ fn lookalike_domain(email: &str) -> bool {
         })
 }
 
+/// "support@escapement-mailadmin.example" to odile@escapement.example: the
+/// name of the owner's own domain hyphened into another one, as a phisher
+/// dresses up as the owner's mail administrator. The owner's mail provider
+/// writes from its own domain.
+fn owners_domain_hyphened(email: &str, owner: &Owner) -> bool {
+    let domain = email.rsplit('@').next().unwrap_or("").to_ascii_lowercase();
+    owner.domains().any(|own| {
+        let own = own.to_ascii_lowercase();
+        let name = own.split('.').next().unwrap_or("");
+        domain != own
+            && name.len() >= 3
+            && domain
+                .split('.')
+                .any(|label| label.contains('-') && label.split('-').any(|part| part == name))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1364,6 +1384,20 @@ mod services {
         ] {
             assert!(!lookalike_domain(a), "{a}");
         }
+        let owner = Owner::new("Odile M", &["odile@escapement.example"]);
+        assert!(owners_domain_hyphened(
+            "it@escapement-mailadmin.example",
+            &owner
+        ));
+        assert!(!owners_domain_hyphened("jo@escapement.example", &owner));
+        assert!(!owners_domain_hyphened(
+            "jo@escapements-club.example",
+            &owner
+        ));
+        assert!(!owners_domain_hyphened(
+            "jo@mail.escapement.example",
+            &owner
+        ));
         // With a threat and an "action required", that is phishing.
         let phish = "From: Patreon Support <security@patreon-payout-verify.example>\nSubject: Action required: your payouts are on hold\n\nDear Creator,\nWhy is this happening? Verify my account within 48 hours. Failure to do so will result in permanent suspension.";
         assert_eq!(judge(phish), Source::Automated);

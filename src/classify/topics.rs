@@ -15,6 +15,7 @@
 //! the owner's synonyms) made one. A concept may be a subject, a broad
 //! field, an audience or a setting; only subjects make a topic alone.
 
+use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use super::{Phrases, Place, Reason, Rule, Sentence, TopicRequest};
@@ -57,29 +58,30 @@ fn asks_what_to_write(l: &str) -> bool {
     false
 }
 
-/// One question's words: a question word, the owner, writing, looking ahead.
+/// One question's words: a question word, the owner, writing, looking
+/// ahead, in any of the languages (`call_*` in src/lang).
 fn question_about_writing(sentence: &str) -> bool {
-    let (mut question, mut owner, mut writing, mut ahead) = (false, false, false, false);
+    static WORDS: LazyLock<[HashSet<&'static str>; 4]> = LazyLock::new(|| {
+        let t = &lang::WORDS.topics;
+        let set = |v: &'static [String]| v.iter().map(String::as_str).collect();
+        [
+            set(&t.call_question),
+            set(&t.call_owner),
+            set(&t.call_writing),
+            set(&t.call_ahead),
+        ]
+    });
+    let mut seen = [false; 4];
+    // Elided words stand apart: "j'écrive" is "j" and "écrive".
     for w in sentence
-        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
     {
-        match w {
-            "what" | "which" | "anything" => question = true,
-            "suggestions" | "ideas" => {
-                question = true;
-                ahead = true;
-            }
-            "i" | "me" | "my" => owner = true,
-            // Not "topic": a help page's topic on a technical list.
-            "write" | "cover" | "tackle" | "column" | "columns" | "newsletter" | "blog" => {
-                writing = true
-            }
-            "should" | "shall" | "next" | "like" | "want" | "suggest" => ahead = true,
-            _ => {}
+        for (k, set) in WORDS.iter().enumerate() {
+            seen[k] |= set.contains(w);
         }
     }
-    question && owner && writing && ahead
+    seen.iter().all(|&s| s)
 }
 
 /// Words that ask for a piece of writing.
@@ -112,7 +114,9 @@ pub(crate) fn requests(
         LazyLock::new(|| Phrases::new(lang::phrases(&lang::WORDS.topics.not_topics)));
     for (i, s) in all.iter().enumerate() {
         // "Élise, tu aurais un billet sur X ?": asked of another member.
-        if super::asks::calls_on_another(&s.text, place) {
+        // "Not a topic, but does anyone else here have ...?": asked of
+        // everyone, not a subject for the owner.
+        if super::asks::calls_on_another(&s.text, place) || super::asks::to_group(&s.text) {
             continue;
         }
         // An invitation to a panel or a podcast, a pitch: no subject asked for.
@@ -1065,10 +1069,21 @@ fn suggestion(all: &[Sentence], i: usize, call: bool) -> Option<String> {
         let Some(at) = l.find(cue.as_str()) else {
             continue;
         };
-        // "Here's mine: X", "Yo propongo uno que nadie toca: X".
+        // "Here's mine: X", "Voto por algo práctico: X"; but "I'd vote
+        // for X in the field: why ..." names X first (four words or more
+        // before the colon), and explains after.
+        let opens = at == 0 || cue.ends_with(' ') && l[..at].trim().len() < 3;
+        let after_cue = at + cue.len().min(l.len() - at);
         let from = match l[at..].find(": ") {
+            Some(c)
+                if opens
+                    && cue.ends_with(' ')
+                    && l[after_cue..at + c].split_whitespace().count() >= 4 =>
+            {
+                after_cue
+            }
             Some(c) => at + c + 2,
-            None if at == 0 || cue.ends_with(' ') && l[..at].trim().len() < 3 => at + cue.len(),
+            None if opens => at + cue.len(),
             None => continue,
         };
         if l[from..].trim().is_empty() {
