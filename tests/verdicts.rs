@@ -277,3 +277,8 @@ fn every_message_of_blind_set_s_keeps_its_verdict() {
 fn every_message_of_blind_set_t_keeps_its_verdict() {
     check_set("blind-t");
 }
+
+#[test]
+fn every_message_of_blind_set_u_keeps_its_verdict() {
+    check_set("blind-u");
+}

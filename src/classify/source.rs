@@ -1094,9 +1094,24 @@ pub(crate) fn spam_cues(text: &str) -> Vec<&'static str> {
     {
         found.push("quota warning with a link");
     }
+    if greets_a_website(&t) {
+        found.push("greets a website, not a person");
+    }
     found.sort_unstable();
     found.dedup();
     found
+}
+
+/// "Hello endgamehour.example Team,": a bulk sender greets the site it
+/// found, as a person writing never would. Lower-case text.
+fn greets_a_website(t: &str) -> bool {
+    static GREETING: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(
+            r"\A\s*(hello|hi|hey|dear|greetings|hola|hallo|bonjour|olá|ciao|buongiorno)\s+(www\.)?[a-z0-9-]{3,}\.[a-z]{2,}(\.[a-z]{2,})?\b",
+        )
+        .expect("static regex")
+    });
+    GREETING.is_match(t)
 }
 
 /// A sender domain that swaps a letter for a digit ("mailh0st", "paypa1"),
@@ -1365,6 +1380,18 @@ mod services {
         }
         let person = "From: Jo <info@bakery.example>\nSubject: a column idea\n\nHi Robin, could you write about card readers for small shops?\n\nJo";
         assert_eq!(judge(person), Source::Direct);
+    }
+
+    #[test]
+    fn a_greeting_to_a_website_is_a_bulk_senders() {
+        assert!(greets_a_website(
+            "hello endgamehour.example team, are you looking to grow?"
+        ));
+        assert!(greets_a_website("hi www.shop.co.uk owner"));
+        assert!(!greets_a_website("hello dr. smith, a question"));
+        assert!(!greets_a_website(
+            "hi thea, i read your post on example.com"
+        ));
     }
 
     #[test]
