@@ -29,7 +29,7 @@ pub(crate) use asks::Ask;
 /// The version of the rules: stored judgements made by other rules are
 /// judged again (`analyze::ensure_current`). Raise it whenever a change to
 /// the rules or to what a [`Classification`] holds can change a judgement.
-pub(crate) const RULES_VERSION: u32 = 13;
+pub(crate) const RULES_VERSION: u32 = 14;
 
 /// A fixed list of phrases compiled once into one automaton, so a sentence
 /// is scanned once for all of them rather than once per phrase (the phrase
@@ -820,8 +820,18 @@ fn is_assignment(t: &str) -> bool {
 pub(crate) fn mask(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     let mut in_code = false;
+    // The quote that closes a string assigned in the line (`prompt="Which
+    // diagonal is this?"`): code up to it.
+    let mut in_string: Option<char> = None;
     for word in line.split_inclusive(' ') {
         let w = word.trim();
+        if let Some(q) = in_string {
+            if w.contains(q) {
+                in_string = None;
+            }
+            out.push_str("<code> ");
+            continue;
+        }
         // One pass over the word counts what the tests below need.
         let (mut ticks, mut special, mut marks) = (0, false, 0);
         for b in w.bytes() {
@@ -854,6 +864,18 @@ pub(crate) fn mask(line: &str) -> String {
             out.push_str("<url>");
             out.extend(tail.chars().rev());
             out.push(' ');
+            continue;
+        }
+        if let Some(at) = w.find("=\"").or_else(|| w.find("='")) {
+            let q = if w[at..].starts_with("=\"") {
+                '"'
+            } else {
+                '\''
+            };
+            if !w[at + 2..].contains(q) {
+                in_string = Some(q);
+            }
+            out.push_str("<code> ");
             continue;
         }
         if special || marks > 1 {
@@ -957,6 +979,10 @@ mod tests {
         // Real questions, French spacing and ellipses included, still ask.
         let real = "Could you look at this? Pourquoi pas ?\nReally...? And now?\nConfirm at https://x.example/login?next=p ?";
         assert_eq!(asked(real).len(), 5, "{:?}", asked(real));
+        // A string assigned in running text is code.
+        assert!(
+            asked("Swap the prompt to prompt=\"Which diagonal is this?\" and it works.").is_empty()
+        );
         // A '?' alone on a line, under what it asks about.
         assert_eq!(asked("Wouldn't it be clearer to test it first\n?").len(), 1);
     }
