@@ -79,10 +79,13 @@ pub(crate) fn asks_owner(
         || all
             .iter()
             .any(|s| place.names.may_be_in(&s.text.to_lowercase()));
+    // A message that opens by calling on the owner ("Hi @thea", "Robin,")
+    // speaks to them in every paragraph that does not say otherwise.
+    let mut message_to = Addressee::Unstated;
     for (i, s) in all.iter().enumerate().filter(|_| judge) {
         if s.para != para {
             para = s.para;
-            para_to = Addressee::Unstated;
+            para_to = message_to;
         }
         // The opening sentence addresses its paragraph, so it is read
         // whatever it says; the others only when they ask something.
@@ -93,6 +96,9 @@ pub(crate) fn asks_owner(
         let to = addressee(&s.text, place);
         if s.first && to != Addressee::Unstated {
             para_to = to;
+        }
+        if i == 0 && to == Addressee::Owner {
+            message_to = Addressee::Owner;
         }
         let to = if to == Addressee::Unstated {
             para_to
@@ -205,7 +211,12 @@ fn addressee(s: &str, place: &Place) -> Addressee {
         if place.names.is_called(&name) {
             return Addressee::Owner;
         }
+        // "Hello everyone, and hello @thea - ...": the group is greeted,
+        // the owner called by name.
         if is_group_word(&name) {
+            if place.names.at_mention_in(s) {
+                return Addressee::Owner;
+            }
             return Addressee::Group;
         }
         // "Maya, could you ..." with Maya in Cc; or an unknown name calling
@@ -227,8 +238,12 @@ fn addressee(s: &str, place: &Place) -> Addressee {
             return Addressee::Other;
         }
     }
-    // "Robin's column says X - do you all agree?" asks the list.
+    // "Robin's column says X - do you all agree?" asks the list; "Hello
+    // everyone, and hello @thea" calls on the owner.
     if to_group(s) {
+        if place.names.at_mention_in(s) {
+            return Addressee::Owner;
+        }
         return Addressee::Group;
     }
     if mentions_owner_as_you(s, place) {

@@ -29,7 +29,7 @@ pub(crate) use asks::Ask;
 /// The version of the rules: stored judgements made by other rules are
 /// judged again (`analyze::ensure_current`). Raise it whenever a change to
 /// the rules or to what a [`Classification`] holds can change a judgement.
-pub(crate) const RULES_VERSION: u32 = 14;
+pub(crate) const RULES_VERSION: u32 = 15;
 
 /// A fixed list of phrases compiled once into one automaton, so a sentence
 /// is scanned once for all of them rather than once per phrase (the phrase
@@ -985,6 +985,24 @@ mod tests {
         );
         // A '?' alone on a line, under what it asks about.
         assert_eq!(asked("Wouldn't it be clearer to test it first\n?").len(), 1);
+    }
+
+    #[test]
+    fn a_list_post_that_opens_by_calling_on_the_owner_asks_them_below() {
+        let owner = Owner::new("Theodora Vance", &["thea@quietgambit.example"]);
+        let post = |greeting: &str| {
+            format!(
+                "From: Sam <sam@club.example>\nTo: chess@lists.club.example\nList-Id: <chess.lists.club.example>\nList-Post: <mailto:chess@lists.club.example>\nSubject: AMA\n\n{greeting}\n\nWould you be up for an AMA thread in May?\n"
+            )
+        };
+        for greeting in [
+            "Hello everyone, and hello @thea - I know you lurk here!",
+            "Thea,",
+        ] {
+            assert!(judge(&post(greeting), &owner).asks_owner, "{greeting}");
+        }
+        // Greeting the list alone, the question is the list's.
+        assert!(!judge(&post("Hello everyone!"), &owner).asks_owner);
     }
 
     /// One message, judged with no other mail and no corrections.
