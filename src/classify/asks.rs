@@ -79,7 +79,7 @@ pub(crate) fn asks_owner(
         || all
             .iter()
             .any(|s| place.names.may_be_in(&s.text.to_lowercase()));
-    // A message that opens by calling on the owner ("Hi @thea", "Robin,")
+    // A message that opens by greeting the owner ("Hi @thea", "Robin,")
     // speaks to them in every paragraph that does not say otherwise.
     let mut message_to = Addressee::Unstated;
     for (i, s) in all.iter().enumerate().filter(|_| judge) {
@@ -97,7 +97,9 @@ pub(crate) fn asks_owner(
         if s.first && to != Addressee::Unstated {
             para_to = to;
         }
-        if i == 0 && to == Addressee::Owner {
+        // Only a greeting carries: "Robin, could you write about X?" asks
+        // its own question, and what follows may be talk to the list.
+        if i == 0 && to == Addressee::Owner && !asks {
             message_to = Addressee::Owner;
         }
         let to = if to == Addressee::Unstated {
