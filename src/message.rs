@@ -62,7 +62,7 @@ pub(crate) struct Message {
     pub parse_error: Option<String>,
     /// Why the message is known to come from a list's archive, if it is:
     /// From is written as pipermail writes it, or it was read from an
-    /// archive's file (`source::local::archive_file`).
+    /// archive's volume file (`source::local::is_archive_volume`).
     pub archived: Option<Archived>,
 }
 

@@ -667,7 +667,8 @@ pub(crate) struct Sentence {
 /// are replaced first, so a '?' in a URL or a shell glob is not a question.
 /// Linear in the text.
 pub(crate) fn sentences(text: &str) -> Vec<Sentence> {
-    let lossy = lost_characters(text);
+    // Read once, and only for a text with a '?' left after masking.
+    let lossy = std::cell::OnceCell::new();
     let mut out = Vec::new();
     let mut para = 0;
     let mut buf = String::new();
@@ -699,6 +700,7 @@ pub(crate) fn sentences(text: &str) -> Vec<Sentence> {
         }
         let masked = mask(t);
         if masked.contains('?') {
+            let lossy = *lossy.get_or_init(|| lost_characters(text));
             buf.push_str(&unmark_lost_characters(&masked, lossy));
         } else {
             buf.push_str(&masked);

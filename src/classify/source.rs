@@ -1134,10 +1134,7 @@ fn lookalike_domain(email: &str) -> bool {
         "validation",
     ];
     let domain = email.rsplit('@').next().unwrap_or("");
-    let hyphened_chore = domain
-        .split('.')
-        .any(|label| label.contains('-') && label.split('-').any(|part| CHORES.contains(&part)));
-    hyphened_chore
+    hyphened_part(domain, |part| CHORES.contains(&part))
         || domain.split(['.', '-']).any(|label| {
             let b = label.as_bytes();
             b.windows(3).any(|w| {
@@ -1157,12 +1154,16 @@ fn owners_domain_hyphened(email: &str, owner: &Owner) -> bool {
     owner.domains().any(|own| {
         let own = own.to_ascii_lowercase();
         let name = own.split('.').next().unwrap_or("");
-        domain != own
-            && name.len() >= 3
-            && domain
-                .split('.')
-                .any(|label| label.contains('-') && label.split('-').any(|part| part == name))
+        domain != own && name.len() >= 3 && hyphened_part(&domain, |part| part == name)
     })
+}
+
+/// Does a hyphened label of `domain` ("apple-id-secure" in
+/// "apple-id-secure.example") have a part that `is` one sought?
+fn hyphened_part(domain: &str, is: impl Fn(&str) -> bool) -> bool {
+    domain
+        .split('.')
+        .any(|label| label.contains('-') && label.split('-').any(&is))
 }
 
 #[cfg(test)]

@@ -1073,7 +1073,7 @@ fn suggestion(all: &[Sentence], i: usize, call: bool) -> Option<String> {
         // for X in the field: why ..." names X first (four words or more
         // before the colon), and explains after.
         let opens = at == 0 || cue.ends_with(' ') && l[..at].trim().len() < 3;
-        let after_cue = at + cue.len().min(l.len() - at);
+        let after_cue = at + cue.len();
         let from = match l[at..].find(": ") {
             Some(c)
                 if opens
@@ -1083,7 +1083,7 @@ fn suggestion(all: &[Sentence], i: usize, call: bool) -> Option<String> {
                 after_cue
             }
             Some(c) => at + c + 2,
-            None if opens => at + cue.len(),
+            None if opens => after_cue,
             None => continue,
         };
         if l[from..].trim().is_empty() {
