@@ -115,13 +115,17 @@ pub(crate) fn requests(
     for (i, s) in all.iter().enumerate() {
         // "Élise, tu aurais un billet sur X ?": asked of another member.
         // "Not a topic, but does anyone else here have ...?": asked of
-        // everyone, not a subject for the owner.
-        if super::asks::calls_on_another(&s.text, place) || super::asks::to_group(&s.text) {
-            continue;
-        }
+        // everyone, not a subject for the owner. Whom a sentence speaks to
+        // is read only for one that asks for something (most ask nothing).
+        let for_another = std::cell::OnceCell::new();
+        let for_another = || {
+            *for_another.get_or_init(|| {
+                super::asks::calls_on_another(&s.text, place) || super::asks::to_group(&s.text)
+            })
+        };
         // An invitation to a panel or a podcast, a pitch: no subject asked for.
         if let Some(cue) = NOT_TOPICS.first_in(&lower[i]) {
-            if asks_for_writing(&lower[i]) {
+            if asks_for_writing(&lower[i]) && !for_another() {
                 reasons.push(Reason::new(
                     Rule::NoTopics,
                     format!("an invitation or a pitch (\"{cue}\"), not a subject to write about"),
@@ -136,6 +140,9 @@ pub(crate) fn requests(
             && let Some(at) = lower[i].find(cue)
             && let Some(p) = subject(&s.text[byte_at(&s.text, &lower[i], at + cue.len())..])
         {
+            if for_another() {
+                continue;
+            }
             let words_of = crate::subjects::keys(&p, &[]);
             if !out.iter().any(|t| {
                 crate::subjects::same_subject(&crate::subjects::keys(&t.phrase, &[]), &words_of)
@@ -160,6 +167,9 @@ pub(crate) fn requests(
             Vec::new()
         };
         if !listed.is_empty() {
+            if for_another() {
+                continue;
+            }
             for p in &listed {
                 if out.len() >= 5 {
                     break;
@@ -183,7 +193,7 @@ pub(crate) fn requests(
         let Some((rule, mut phrase)) = found else {
             continue;
         };
-        if super::asks::figure_of_speech(&lower[i]) {
+        if for_another() || super::asks::figure_of_speech(&lower[i]) {
             continue;
         }
         let mut words = s.text.clone();
