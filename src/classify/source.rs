@@ -470,10 +470,16 @@ fn list_software_mail(msg: &Message) -> Option<String> {
         || local.ends_with("-request")
         || local.ends_with("-bounces");
     // The list owner's address writes for the software too ("your message
-    // is held for approval"), and says so; a moderator writing does not.
+    // is held for approval"), and says so (Auto-Submitted, or Precedence
+    // bulk: Mailman 2.1's moderation requests), or writes to itself, the
+    // list's owners; a moderator writing from it to a person does not.
     let machine = msg
         .header("Auto-Submitted")
-        .is_some_and(|v| !v.trim().eq_ignore_ascii_case("no"));
+        .is_some_and(|v| !v.trim().eq_ignore_ascii_case("no"))
+        || msg
+            .header("Precedence")
+            .is_some_and(|v| ["bulk", "junk"].contains(&v.trim().to_ascii_lowercase().as_str()))
+        || msg.to.iter().any(|a| a.email.eq_ignore_ascii_case(msg.email_from()));
     let owner_notice = (local.ends_with("-owner") || local.ends_with("-admin")) && machine;
     (admin || owner_notice).then(|| msg.email_from().to_string())
 }
@@ -1195,6 +1201,23 @@ mod tests {
             "The study you cite is here: https://journal.example/a/1 - does it change your view?",
         ));
         assert_eq!(src, Source::Comment);
+    }
+
+    #[test]
+    fn a_lists_moderation_request_from_its_owner_address_is_the_software_writing() {
+        let request = |precedence: &str, to: &str| {
+            format!(
+                "From: clubchat-owner@lists.club.example\nTo: {to}\n{precedence}Subject: Clubchat post from a@b.example requires approval\nMessage-ID: <m@club.example>\nList-Id: <clubchat.lists.club.example>\n\nAs list administrator, your authorization is requested for the\nfollowing mailing list posting:\n\n    Subject: Anyone want a free set of pieces?\n"
+            )
+        };
+        // Precedence: bulk, or the owners' own address as the recipient.
+        let (src, _) = judge(&request("Precedence: bulk\n", "robin@ellis-on-it.example"));
+        assert_eq!(src, Source::Automated);
+        let (src, _) = judge(&request("", "clubchat-owner@lists.club.example"));
+        assert_eq!(src, Source::Automated);
+        // A moderator writing from the owner address to a person is a person.
+        let (src, _) = judge(&request("", "robin@ellis-on-it.example"));
+        assert_ne!(src, Source::Automated);
     }
 
     fn held_from(author: &str, email: &str, words: &str) -> String {
