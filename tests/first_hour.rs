@@ -809,6 +809,116 @@ fn every_post_of_a_pipermail_volume_is_list_mail_whatever_its_from_shows() {
     assert_eq!(sources(&env), listed);
 }
 
+/// An mbox export of list mail that kept no list header: From, To (the
+/// list's address, shaped like no list's), and a Subject with the list's
+/// `[Tag]`; and personal mail to the owner with tags of other kinds.
+fn tagged_export() -> String {
+    let mut mbox = String::new();
+    let mut post = |n: usize, from: &str, subject: &str, reply_to: Option<usize>, body: &str| {
+        let to = if subject.contains("[Stats]") {
+            "stats@uni.example"
+        } else {
+            "robin@ellis-on-it.example"
+        };
+        let refs = reply_to
+            .map(|r| format!("In-Reply-To: <t{r}@x.example>\n"))
+            .unwrap_or_default();
+        mbox.push_str(&format!(
+            "From {from} Mon Mar  4 10:00:00 2024\nFrom: {from}\nTo: {to}\nSubject: {subject}\nDate: Mon, 4 Mar 2024 10:{n:02}:00 +0000\nMessage-ID: <t{n}@x.example>\n{refs}\n{body}\n\n"
+        ));
+    };
+    // Six threads of a list tagged [Stats] by six people, one with a reply.
+    for i in 0..6 {
+        post(
+            i,
+            &format!("m{i}@uni{i}.example"),
+            &format!("[Stats] question {i}"),
+            None,
+            "Can anyone explain why the fit fails?",
+        );
+    }
+    post(
+        6,
+        "m9@uni9.example",
+        "Re: [Stats] question 0",
+        Some(0),
+        "Does it converge with more iterations?",
+    );
+    // A correspondent who tags two threads of their own, and a mail
+    // filter's tag on mail from six people: no list.
+    post(
+        7,
+        "ann@reader.example",
+        "[Question] your last column",
+        None,
+        "Could you tell me where the figures came from?",
+    );
+    post(
+        8,
+        "ann@reader.example",
+        "[Question] the one before",
+        None,
+        "Would you write about pensions?",
+    );
+    for i in 10..16 {
+        post(
+            i,
+            &format!("p{i}@corp{i}.example"),
+            &format!("[EXTERNAL] your column {i}"),
+            None,
+            "Could you send me the slides?",
+        );
+    }
+    mbox
+}
+
+#[test]
+fn a_subject_tag_on_many_threads_makes_list_mail_of_an_export_without_list_headers() {
+    let env = Env::new();
+    env.write("export.mbox", tagged_export().as_bytes());
+    let r = env.run(&["import", "export.mbox"]);
+    assert!(r.status.success(), "{}", r.stderr);
+    let judged = |env: &Env| -> Vec<(String, String, bool)> {
+        let mut v: Vec<_> = env
+            .run(&["messages", "--json"])
+            .json_lines()
+            .iter()
+            .map(|m| {
+                (
+                    m["message_id"].as_str().unwrap().to_string(),
+                    m["source"].as_str().unwrap().to_string(),
+                    m["asks_owner"].as_bool().unwrap(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let first = judged(&env);
+    for (id, source, asks) in &first {
+        let n: usize = id[1..id.find('@').unwrap()].parse().unwrap();
+        if n <= 6 {
+            // The list asks its members, not the owner.
+            assert_eq!((source.as_str(), *asks), ("list", false), "{id}");
+        } else {
+            assert_eq!((source.as_str(), *asks), ("direct", true), "{id}");
+        }
+    }
+    assert_eq!(first.len(), 15);
+    let why = env
+        .run(&["messages", "--json"])
+        .json_lines()
+        .into_iter()
+        .find(|m| m["message_id"] == "t3@x.example")
+        .unwrap()["reasons"]
+        .to_string();
+    assert!(why.contains("heads threads from many senders"), "{why}");
+    // Judged again from the store, the tag still says so.
+    let r = env.run(&["reclassify"]);
+    assert!(r.status.success(), "{}", r.stderr);
+    assert_eq!(judged(&env), first);
+}
+
 #[test]
 fn a_png_or_a_text_saying_hello_is_refused_with_its_reason_and_never_stored() {
     let env = Env::new();

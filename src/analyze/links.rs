@@ -95,6 +95,7 @@ pub(crate) struct LinkRow {
     pub call_for_topics: bool,
     pub parent_is_owners: bool,
     pub under_owners_call: bool,
+    pub list_tag: bool,
     /// The stored thread root and answering reply, interned in `ids`.
     pub thread: u32,
     pub answered_by: u32,
@@ -182,6 +183,7 @@ impl LinkTable {
             call_for_topics: l.call_for_topics,
             parent_is_owners: l.parent_is_owners,
             under_owners_call: l.under_owners_call,
+            list_tag: l.list_tag,
             thread: id(&mut self.ids, l.thread),
             answered_by: id(&mut self.ids, l.answered_by),
             comment,

@@ -27,7 +27,11 @@ pub(crate) fn refresh(store: &mut Store, owner: &Owner) -> Result<()> {
     // built (on R-help, 16 MB of the peak).
     store.shrink_memory()?;
     let table = LinkTable::load(store)?;
-    let changed = facts(&table);
+    let root_of = {
+        let linked = table.linked();
+        thread::roots(&linked, table.ids.len(), Mode::Conversation)
+    };
+    let changed = facts(&table, &root_of);
     if !changed.is_empty() {
         tracing::debug!(
             "refresh: {} message(s) judged again with new facts",
@@ -50,10 +54,6 @@ pub(crate) fn refresh(store: &mut Store, owner: &Owner) -> Result<()> {
         }
         store.drop_unused_judgements()?;
     }
-    let root_of = {
-        let linked = table.linked();
-        thread::roots(&linked, table.ids.len(), Mode::Conversation)
-    };
     let answered = answered::answered_by(&table);
     let name = |id: u32| (id != links::NONE).then(|| table.ids.get(id));
     let changes: Vec<(i64, Option<&str>, Option<&str>)> = table
@@ -139,8 +139,13 @@ pub(crate) fn ensure_current(store: &mut Store, config: &Config) -> Result<usize
     reclassify(store, config)
 }
 
+/// A subject `[Tag]` on this many threads (of list posts and personal
+/// mail) is a list's: a correspondent does not tag their own threads so.
+const LIST_TAG_THREADS: usize = 5;
+
 /// The messages whose facts differ from those they were judged with.
-fn facts(t: &LinkTable) -> Vec<(i64, Facts)> {
+/// `root_of`: each row's thread root, as an index into the rows.
+fn facts(t: &LinkTable, root_of: &[usize]) -> Vec<(i64, Facts)> {
     let (mut own, mut calls) = (vec![false; t.ids.len()], vec![false; t.ids.len()]);
     let mut any_call = false;
     for r in t.rows.iter().filter(|r| r.source == Source::Own) {
@@ -152,6 +157,25 @@ fn facts(t: &LinkTable) -> Vec<(i64, Facts)> {
             }
         }
     }
+    // The tags that head many threads: lists' tags.
+    let mut threads_of: HashMap<String, std::collections::HashSet<usize>> = HashMap::new();
+    for (r, &root) in t.rows.iter().zip(root_of) {
+        if matches!(r.source, Source::Direct | Source::List)
+            && let Some(tag) = crate::classify::source::list_tag(t.subject(r))
+        {
+            threads_of
+                .entry(tag.to_ascii_lowercase())
+                .or_default()
+                .insert(root);
+        }
+    }
+    let list_tag = |r: &links::LinkRow| {
+        crate::classify::source::list_tag(t.subject(r)).is_some_and(|tag| {
+            threads_of
+                .get(&tag.to_ascii_lowercase())
+                .is_some_and(|s| s.len() >= LIST_TAG_THREADS)
+        })
+    };
     let mut out = Vec::new();
     for r in &t.rows {
         if matches!(r.source, Source::Own | Source::Automated) {
@@ -165,10 +189,14 @@ fn facts(t: &LinkTable) -> Vec<(i64, Facts)> {
                     .copied()
                     .chain(links::some(r.in_reply_to))
                     .any(|x| calls[x as usize]),
+            // Read for personal mail (and kept by the posts it made list
+            // mail); a post with a list header needs no tag.
+            list_tag: (r.source == Source::Direct || r.list_tag) && list_tag(r),
         };
         let then = Facts {
             parent_is_owners: r.parent_is_owners,
             under_owners_call: r.under_owners_call,
+            list_tag: r.list_tag,
         };
         if now != then {
             out.push((r.id, now));

@@ -29,7 +29,7 @@ pub(crate) use asks::Ask;
 /// The version of the rules: stored judgements made by other rules are
 /// judged again (`analyze::ensure_current`). Raise it whenever a change to
 /// the rules or to what a [`Classification`] holds can change a judgement.
-pub(crate) const RULES_VERSION: u32 = 17;
+pub(crate) const RULES_VERSION: u32 = 18;
 
 /// A fixed list of phrases compiled once into one automaton, so a sentence
 /// is scanned once for all of them rather than once per phrase (the phrase
@@ -298,6 +298,10 @@ pub(crate) struct Facts {
     /// A message it replies to, directly or further up, is the owner's call for topics.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub under_owners_call: bool,
+    /// Its subject's `[Tag]` heads threads from many senders: a list's tag,
+    /// on a post that kept no list header (an mbox export, an archive copy).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub list_tag: bool,
 }
 
 impl Facts {
@@ -350,6 +354,7 @@ pub(crate) fn classify(
     let notice = platforms::notice(msg);
     let mut context = source::context(msg, notice.as_ref());
     context.facts = facts;
+    source::tagged_list(msg, &mut context);
     let source = source::source(msg, owner, sent, &context, notice.as_ref(), &mut reasons);
     let body = source::writer_text(msg, source, notice.as_ref());
     if source == Source::Own {

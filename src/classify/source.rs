@@ -165,6 +165,7 @@ struct ListShapes {
     hosts: Vec<String>,
     host_prefixes: Vec<String>,
     local_suffixes: Vec<String>,
+    filter_tags: Vec<String>,
 }
 
 static LIST_SHAPES: std::sync::LazyLock<ListShapes> = std::sync::LazyLock::new(|| {
@@ -202,6 +203,28 @@ fn list_by_recipient(msg: &Message) -> Option<(String, Option<String>)> {
     let email = list.email.to_ascii_lowercase();
     let name = subject_tag(&msg.subject).or_else(|| email.split('@').next().map(str::to_string));
     Some((email, name))
+}
+
+/// A post that kept no list header but carries a list's `[Tag]` (one that
+/// heads many threads: `Facts::list_tag`) is that list's.
+pub(crate) fn tagged_list(msg: &Message, c: &mut Context) {
+    if c.list_id.is_some() || !c.facts.list_tag {
+        return;
+    }
+    if let Some(tag) = list_tag(&msg.subject) {
+        c.list_id = Some(format!("{}.tag", tag.to_ascii_lowercase()));
+        c.list_name = Some(tag);
+    }
+}
+
+/// A subject's `[Tag]` that may name a list: not one a mail filter puts
+/// on mail from anywhere (`[SPAM]`, `[EXTERNAL]`: `filter_tags` in
+/// lists.toml).
+pub(crate) fn list_tag(subject: &str) -> Option<String> {
+    subject_tag(subject).filter(|t| {
+        let t = t.to_ascii_lowercase();
+        !LIST_SHAPES.filter_tags.contains(&t)
+    })
 }
 
 /// The list tag a subject carries: "[Rd] Re: x" -> "Rd" (after any Re:).
@@ -325,6 +348,8 @@ pub(crate) fn source(
     if let Some(id) = &ctx.list_id {
         let why = if msg.has_header("List-Id") {
             "RFC 2919 List-Id, and nothing automated about it"
+        } else if ctx.facts.list_tag && id.ends_with(".tag") {
+            "no list header, but its subject's [tag] heads threads from many senders: a list's, and nothing automated about it"
         } else {
             "no list header, but sent to the list's address, and nothing automated about it"
         };
@@ -479,7 +504,10 @@ fn list_software_mail(msg: &Message) -> Option<String> {
         || msg
             .header("Precedence")
             .is_some_and(|v| ["bulk", "junk"].contains(&v.trim().to_ascii_lowercase().as_str()))
-        || msg.to.iter().any(|a| a.email.eq_ignore_ascii_case(msg.email_from()));
+        || msg
+            .to
+            .iter()
+            .any(|a| a.email.eq_ignore_ascii_case(msg.email_from()));
     let owner_notice = (local.ends_with("-owner") || local.ends_with("-admin")) && machine;
     (admin || owner_notice).then(|| msg.email_from().to_string())
 }

@@ -317,6 +317,7 @@ pub(crate) struct LinkRef<'a> {
     pub call_for_topics: bool,
     pub parent_is_owners: bool,
     pub under_owners_call: bool,
+    pub list_tag: bool,
 }
 
 /// One stored message as the digest and `messages --json` see it.
@@ -769,7 +770,7 @@ impl Store {
             )
         };
         let mut stmt = self.conn.prepare(&format!(
-            "{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {} {} ORDER BY m.id",
+            "{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {} {} ORDER BY m.id",
             Self::LINK_SQL,
             field("post_url"),
             field("list_id"),
@@ -781,6 +782,7 @@ impl Store {
             field("author.name"),
             field("parent_author"),
             field("post_title"),
+            field("facts.list_tag"),
             Self::LINK_FROM,
         ))?;
         fn text<'r>(r: &'r rusqlite::Row, i: usize) -> rusqlite::Result<&'r str> {
@@ -828,6 +830,7 @@ impl Store {
                     author_name: link(r, 17)?,
                     parent_author: link(r, 18)?,
                     post_title: link(r, 19)?,
+                    list_tag: flag(r, 20)?,
                 };
                 f(&l)?;
             }
