@@ -860,6 +860,16 @@ fn tagged_export() -> String {
         None,
         "Would you write about pensions?",
     );
+    // A site's contact form relays six readers under its own tag and address.
+    for i in 20..26 {
+        post(
+            i,
+            "site@robin-blog.example",
+            &format!("[RobinsBlog] message {i}"),
+            None,
+            "Could you write about tariffs?",
+        );
+    }
     for i in 10..16 {
         post(
             i,
@@ -904,7 +914,7 @@ fn a_subject_tag_on_many_threads_makes_list_mail_of_an_export_without_list_heade
             assert_eq!((source.as_str(), *asks), ("direct", true), "{id}");
         }
     }
-    assert_eq!(first.len(), 15);
+    assert_eq!(first.len(), 21);
     let why = env
         .run(&["messages", "--json"])
         .json_lines()

@@ -86,6 +86,8 @@ pub(crate) struct LinkRow {
     pub in_reply_to: u32,
     refs: (u32, u32),
     subject: (u32, u32),
+    /// Its From address, interned in [`LinkTable::senders`].
+    pub sender: u32,
     pub date: i64,
     pub source: Source,
     /// List id, interned in [`LinkTable::places`].
@@ -120,6 +122,7 @@ pub(crate) struct LinkTable {
     pub ids: Interner,
     places: Interner,
     permalinks: Interner,
+    senders: Interner,
     pub rows: Vec<LinkRow>,
     refs: Vec<u32>,
     subjects: String,
@@ -175,6 +178,7 @@ impl LinkTable {
             in_reply_to: id(&mut self.ids, l.in_reply_to),
             refs,
             subject,
+            sender: self.senders.intern(l.from),
             date: l.date,
             source: l.source,
             // An empty list id is a place all the same (as in `thread`).

@@ -140,8 +140,10 @@ pub(crate) fn ensure_current(store: &mut Store, config: &Config) -> Result<usize
 }
 
 /// A subject `[Tag]` on this many threads (of list posts and personal
-/// mail) is a list's: a correspondent does not tag their own threads so.
+/// mail), from this many senders, is a list's: a correspondent does not tag
+/// their own threads so, and a relay (a site's contact form) is one sender.
 const LIST_TAG_THREADS: usize = 5;
+const LIST_TAG_SENDERS: usize = 3;
 
 /// The messages whose facts differ from those they were judged with.
 /// `root_of`: each row's thread root, as an index into the rows.
@@ -158,22 +160,27 @@ fn facts(t: &LinkTable, root_of: &[usize]) -> Vec<(i64, Facts)> {
         }
     }
     // The tags that head many threads: lists' tags.
-    let mut threads_of: HashMap<String, std::collections::HashSet<usize>> = HashMap::new();
+    type Seen = (
+        std::collections::HashSet<usize>,
+        std::collections::HashSet<u32>,
+    );
+    let mut tagged: HashMap<String, Seen> = HashMap::new();
     for (r, &root) in t.rows.iter().zip(root_of) {
         if matches!(r.source, Source::Direct | Source::List)
             && let Some(tag) = crate::classify::source::list_tag(t.subject(r))
         {
-            threads_of
-                .entry(tag.to_ascii_lowercase())
-                .or_default()
-                .insert(root);
+            let (threads, senders) = tagged.entry(tag.to_ascii_lowercase()).or_default();
+            threads.insert(root);
+            senders.insert(r.sender);
         }
     }
     let list_tag = |r: &links::LinkRow| {
         crate::classify::source::list_tag(t.subject(r)).is_some_and(|tag| {
-            threads_of
+            tagged
                 .get(&tag.to_ascii_lowercase())
-                .is_some_and(|s| s.len() >= LIST_TAG_THREADS)
+                .is_some_and(|(threads, senders)| {
+                    threads.len() >= LIST_TAG_THREADS && senders.len() >= LIST_TAG_SENDERS
+                })
         })
     };
     let mut out = Vec::new();

@@ -301,6 +301,7 @@ pub(crate) struct LinkRef<'a> {
     /// Space separated ids.
     pub refs: &'a str,
     pub subject: &'a str,
+    pub from: &'a str,
     pub date: i64,
     pub source: Source,
     pub thread: Option<&'a str>,
@@ -816,6 +817,7 @@ impl Store {
                     in_reply_to: reply_to(r.get_ref(2)?.as_str_or_null()?, refs),
                     refs,
                     subject: text(r, 4)?,
+                    from: text(r, 5)?,
                     date: r.get(6)?,
                     source: r.get(7)?,
                     thread: r.get_ref(8)?.as_str_or_null()?,
