@@ -133,6 +133,10 @@ pub(crate) struct Topics {
     /// Words that point back to an earlier sentence ("that", "eso").
     #[serde(default)]
     pub deictic: Vec<String>,
+    /// After a comma, words that carry the subject on (relative pronouns,
+    /// "that", "i.e."): "Daten, die größer sind als der Arbeitsspeicher".
+    #[serde(default)]
+    pub carry_on: Vec<String>,
     /// Reactions, not suggestions ("thanks", "claro").
     #[serde(default)]
     pub reactions: Vec<String>,
@@ -320,6 +324,7 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
         t.past.extend(o.past);
         t.not_topics.extend(o.not_topics);
         t.deictic.extend(o.deictic);
+        t.carry_on.extend(o.carry_on);
         t.reactions.extend(o.reactions);
         t.please.extend(o.please);
         t.another.extend(o.another);

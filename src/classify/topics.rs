@@ -1266,6 +1266,30 @@ fn tidy(phrase: &str) -> String {
             lower = p.to_lowercase();
         }
     }
+    // "la historia de las mujeres en el ajedrez en general, no solo…": a
+    // subject is named before its first comma; what follows says more
+    // about it (a list of subjects is read by `listed_ideas`), unless a
+    // relative clause goes on with it ("Daten, die größer sind als…") or
+    // what comes before names nothing yet ("wie es ist, als Frau allein…").
+    let content = |s: &str| {
+        s.split_whitespace()
+            .map(crate::subjects::fold)
+            .filter(|w| w.chars().count() >= 3 && !crate::subjects::is_stop(w))
+            .count()
+    };
+    if let Some(at) = p.find(", ")
+        && p[..at].split_whitespace().count() >= 3
+        && content(&p[..at]) >= 2
+    {
+        let next = p[at + 2..].to_lowercase();
+        let relative = t.carry_on.iter().any(|r| {
+            next.strip_prefix(r.as_str())
+                .is_some_and(|rest| rest.starts_with(' '))
+        });
+        if !relative {
+            p.truncate(at);
+        }
+    }
     let mut p = p
         .trim()
         .trim_end_matches(['?', '.', '!', ',', ':', ';', '»', '"', '”', '？', ' '])
