@@ -282,3 +282,13 @@ fn every_message_of_blind_set_t_keeps_its_verdict() {
 fn every_message_of_blind_set_u_keeps_its_verdict() {
     check_set("blind-u");
 }
+
+#[test]
+fn every_message_of_blind_set_v_keeps_its_verdict() {
+    check_set("blind-v");
+}
+
+#[test]
+fn every_message_of_blind_set_w_keeps_its_verdict() {
+    check_set("blind-w");
+}

@@ -194,7 +194,7 @@ fn for_owner(to: Addressee, place: &Place) -> bool {
         Addressee::Other | Addressee::Group => false,
         Addressee::Unstated => match place.source {
             Source::List => place.reply_to_owner || place.to_owner,
-            Source::Comment => true,
+            Source::Comment => !place.answers_another,
             _ => !place.owner_only_cc,
         },
     }
@@ -724,6 +724,7 @@ mod tests {
             reply_to_owner: false,
             call_for_topics: false,
             list_name: Some("Ops".into()),
+            answers_another: false,
         }
     }
 
@@ -736,6 +737,31 @@ mod tests {
             &mut Vec::new(),
         )
         .asks
+    }
+
+    #[test]
+    fn a_reply_to_another_commenter_talks_to_them_unless_it_calls_on_the_owner() {
+        let answering = Place {
+            answers_another: true,
+            ..place(Source::Comment)
+        };
+        let asks_in = |place: &Place, text: &str| {
+            asks_owner(
+                place,
+                text,
+                &super::super::sentences(text),
+                &[],
+                &mut Vec::new(),
+            )
+            .asks
+        };
+        let text = "Yes, that's the Wheatsheaf. Did your family keep it before they moved?";
+        assert!(asks_in(&place(Source::Comment), text));
+        assert!(!asks_in(&answering, text));
+        assert!(asks_in(
+            &answering,
+            "Robin, could you check the 1910 directory for the licensee?"
+        ));
     }
 
     #[test]

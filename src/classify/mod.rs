@@ -29,7 +29,7 @@ pub(crate) use asks::Ask;
 /// The version of the rules: stored judgements made by other rules are
 /// judged again (`analyze::ensure_current`). Raise it whenever a change to
 /// the rules or to what a [`Classification`] holds can change a judgement.
-pub(crate) const RULES_VERSION: u32 = 18;
+pub(crate) const RULES_VERSION: u32 = 19;
 
 /// A fixed list of phrases compiled once into one automaton, so a sentence
 /// is scanned once for all of them rather than once per phrase (the phrase
@@ -555,6 +555,10 @@ pub(crate) struct Place {
     pub call_for_topics: bool,
     /// The list name, for reasons ("Netadmins").
     pub list_name: Option<String>,
+    /// A comment that answers another commenter's (the platform names the
+    /// parent's author, and it is not the owner): it talks to them unless
+    /// it says otherwise.
+    pub answers_another: bool,
 }
 
 impl Place {
@@ -619,7 +623,13 @@ impl Place {
                 Source::List => reply_to_owner && says_call(),
                 _ => says_call(),
             };
+        let answers_another = source == Source::Comment
+            && ctx.parent_author.as_deref().is_some_and(|n| {
+                let first = n.split_whitespace().next().unwrap_or("");
+                !owner.is_owner_name(n) && !owner.names().is_called(first)
+            });
         Place {
+            answers_another,
             source,
             names: owner.names().clone(),
             to_owner,

@@ -490,15 +490,19 @@ fn read(p: &Platform, msg: &Message, known: bool) -> Option<Notice> {
         // platform: the generic entry's patterns serve those without their own.
         parent_name,
         moderation_url: first(&p.moderation_url, "url"),
-        words: words(p, text),
+        words: String::new(),
+    };
+    let name = notice.author.as_ref().map(|a| a.name.clone());
+    let mut notice = Notice {
+        words: words(p, text, name.as_deref()),
+        ..notice
     };
     // Where a platform's mail does not look as its entry says (another
     // version, another template), read it as an unknown platform's.
-    let mut notice = notice;
     if notice.words.is_empty()
         && let Some(generic) = generic()
     {
-        notice.words = words(generic, text);
+        notice.words = words(generic, text, name.as_deref());
         if notice.author.is_none() {
             notice.author = first(&generic.author, "name").map(|name| Address {
                 name,
@@ -516,9 +520,13 @@ fn read(p: &Platform, msg: &Message, known: bool) -> Option<Notice> {
 /// author: "Reply to Priya Lal: reply to this email" is a footer about
 /// answering her, not the comment she answered.
 fn parent_name(p: &Platform, texts: &[&str], author: Option<&Address>) -> Option<String> {
+    // A person's name: a few words, no digits ("in response to Ep. 48 –
+    // Women on the farm:" names the post, not a commenter).
     let not_author = |n: &str| {
         author.is_none_or(|a| a.name.is_empty() || !a.name.eq_ignore_ascii_case(n))
             && !n.contains("://")
+            && n.split_whitespace().count() <= 4
+            && !n.chars().any(|c| c.is_ascii_digit())
     };
     let generic = generic().map_or(&[][..], |g| g.parent_name.as_slice());
     p.parent_name.iter().chain(generic).find_map(|r| {
@@ -559,11 +567,15 @@ impl Platform {
 
 /// The person's words: from after the `after` line to before the `until`
 /// line, without the platform's own lines (and its `>` quoting, where it
-/// quotes them). Without an `after` line, from the top.
-fn words(p: &Platform, text: &str) -> String {
+/// quotes them). Without an `after` line, from the top. A notice that shows
+/// no `after` line (another version of the template) may show the
+/// commenter's `name` on a line of its own above the words: from there,
+/// to any platform's end of the words (the generic entry's `until` too).
+fn words(p: &Platform, text: &str, name: Option<&str>) -> String {
     let lines: Vec<&str> = text.lines().collect();
     let mut start = 0;
     let mut first_rest = None;
+    let mut until_generic = false;
     if !p.after.is_empty() {
         let is_after = |l: &&str| p.after.iter().any(|r| r.is_match(l.trim()));
         let found = if p.last {
@@ -571,7 +583,17 @@ fn words(p: &Platform, text: &str) -> String {
         } else {
             lines.iter().position(is_after)
         };
-        let Some(i) = found else {
+        let by_name = || {
+            let name = name.map(str::trim).filter(|n| n.chars().count() >= 3)?;
+            lines
+                .iter()
+                .position(|l| l.trim().eq_ignore_ascii_case(name))
+        };
+        let Some(i) = found.or_else(|| {
+            let i = by_name()?;
+            until_generic = true;
+            Some(i)
+        }) else {
             return String::new();
         };
         start = i + 1;
@@ -598,10 +620,14 @@ fn words(p: &Platform, text: &str) -> String {
             rule = Some(t);
             continue;
         }
-        if rule == Some(t) || p.until.iter().any(|r| r.is_match(t)) {
+        let generic_until =
+            || until_generic && generic().is_some_and(|g| g.until.iter().any(|r| r.is_match(t)));
+        if rule == Some(t) || p.until.iter().any(|r| r.is_match(t)) || generic_until() {
             break;
         }
-        if p.skip.iter().any(|r| r.is_match(t)) || link_line(t) {
+        let generic_skip =
+            || until_generic && generic().is_some_and(|g| g.skip.iter().any(|r| r.is_match(t)));
+        if p.skip.iter().any(|r| r.is_match(t)) || link_line(t) || generic_skip() {
             continue;
         }
         // The post's title opens the notice, or closes the words in

@@ -1346,6 +1346,7 @@ mod tests {
             reply_to_owner: call,
             call_for_topics: call,
             list_name: None,
+            answers_another: false,
         };
         requests(&super::super::sentences(text), &place, &mut Vec::new())
             .into_iter()
