@@ -541,15 +541,44 @@ fn tag_question(l: &str) -> bool {
         "amazing", "great", "funny", "strange", "odd", "crazy", "wild", "incredible", "ironic", "sad",
         "lovely", "beautiful", "awesome", "nice", "cool", "weird", "mad", "insane", "brilliant", "wonderful",
         "terrible", "annoying", "hilarious", "fun", "ridiculous", "absurd", "remarkable", "fascinating",
+        "marvellous", "marvelous", "gorgeous", "splendid", "stunning", "magnificent", "glorious",
+        "charming", "extraordinary", "priceless", "superb", "perfect", "delightful", "moving",
     ];
-    TAGS.iter()
-        .find_map(|t| l.strip_suffix(t))
-        .is_some_and(|stated| {
-            !speaks_to_you(stated)
-                && stated
-                    .split(|c: char| !c.is_alphanumeric())
-                    .any(|w| JUDGEMENTS.contains(&w))
-        })
+    // "... on the Society's page – isn't it marvellous?": a closing
+    // exclamation of one or two words of judgement.
+    let tail = [" – ", " — ", " - ", ": ", "; ", ", "]
+        .iter()
+        .filter_map(|sep| l.rfind(sep).map(|at| &l[at + sep.len()..]))
+        .min_by_key(|t| t.len())
+        .unwrap_or(l)
+        .trim_end_matches(['?', '!', ' ', '.']);
+    let exclaimed = [
+        "isn't it ",
+        "wasn't it ",
+        "aren't they ",
+        "weren't they ",
+        "isn't that ",
+    ]
+    .iter()
+    .find_map(|p| tail.strip_prefix(p))
+    .is_some_and(|rest| {
+        let words: Vec<&str> = rest.split_whitespace().collect();
+        (1..=2).contains(&words.len())
+            && words.iter().all(|w| {
+                ["just", "so", "simply", "really", "absolutely", "truly"].contains(w)
+                    || JUDGEMENTS.contains(w)
+            })
+    });
+    exclaimed
+        || TAGS
+            .iter()
+            .find_map(|t| l.strip_suffix(t))
+            .is_some_and(|stated| {
+                !speaks_to_you(stated)
+                    && stated
+                        .split(|c: char| !c.is_alphanumeric())
+                        .any(|w| JUDGEMENTS.contains(&w))
+            })
 }
 
 /// "Why ...? Laziness, mostly.": a question that does not speak to the
@@ -875,6 +904,7 @@ mod tests {
             "And guess what? It worked.",
             "Who among us hasn't lost a weekend to that?",
             "It's amazing, isn't it?",
+            "I've put the 1957 photo on the Society's page – isn't it marvellous?",
             "Can you believe it took me ten years?",
             "Who would've thought a $40 box could do that?",
             "How did I ever live without VLANs?",
@@ -886,6 +916,7 @@ mod tests {
         for text in [
             "You use unbound, right?",
             "It's port 53, right?",
+            "The old mill on Bridge Street – wasn't it demolished?",
             "What is the fix? No idea.",
             "Which is better for a flat? Mesh or APs.",
             "Which UPS do you use? Thanks.",

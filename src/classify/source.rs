@@ -166,6 +166,8 @@ struct ListShapes {
     host_prefixes: Vec<String>,
     local_suffixes: Vec<String>,
     filter_tags: Vec<String>,
+    digest_subjects: Vec<String>,
+    digest_counts: Vec<String>,
 }
 
 static LIST_SHAPES: std::sync::LazyLock<ListShapes> = std::sync::LazyLock::new(|| {
@@ -327,6 +329,14 @@ pub(crate) fn source(
     }
     if let Some(why) = report(msg) {
         say(Source::Automated, "delivery or feedback report", &why);
+        return Source::Automated;
+    }
+    if let Some(why) = text_digest(msg, ctx) {
+        say(
+            Source::Automated,
+            "a list's digest written as one text: the software's summary of posts, no one's words to you",
+            &why,
+        );
         return Source::Automated;
     }
     if let Some(why) = list_software_mail(msg).filter(|_| !is_list_digest(msg, ctx)) {
@@ -641,6 +651,28 @@ const LIST_SOFTWARE: &[&str] = &[
     "List-Archive",
     "X-Loop",
 ];
+
+/// A list's digest as one text (Google Groups' "Digest for x - 5 updates
+/// in 2 topics", groups.io's "Digest #1187", Mailman's plain-text digest):
+/// the software's summary. A MIME digest (`multipart/digest`, each post a
+/// `message/rfc822` of its own) carries the posts themselves: list mail.
+fn text_digest(msg: &Message, ctx: &Context) -> Option<String> {
+    let mime = msg
+        .mime_types
+        .iter()
+        .any(|t| t == "multipart/digest" || t == "message/rfc822");
+    if mime || ctx.list_id.is_none() && !list_shaped(msg.email_from()) {
+        return None;
+    }
+    let s = msg.subject.to_lowercase();
+    let shapes = &*LIST_SHAPES;
+    let said = shapes
+        .digest_subjects
+        .iter()
+        .chain(&shapes.digest_counts)
+        .any(|d| s.contains(d.as_str()));
+    (said || is_list_digest(msg, ctx)).then(|| msg.subject.clone())
+}
 
 /// Mailman's digests: "Listname Digest, Vol 12, Issue 3".
 fn subject_is_digest(subject: &str) -> bool {
