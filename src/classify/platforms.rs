@@ -33,6 +33,9 @@ pub(crate) enum Kind {
     Pingback,
     /// The platform's own mail: members, payments, statistics, accounts.
     Account,
+    /// The platform's word that the owner's own comment or reply is
+    /// published ("Your reply was published").
+    Own,
 }
 
 /// A platform's notice, read.
@@ -509,6 +512,13 @@ fn read(p: &Platform, msg: &Message, known: bool) -> Option<Notice> {
                 email: String::new(),
             });
         }
+    }
+    // The parent was read before the author was known this way: "Reply
+    // to Iris Penhallow: reply to this email" names the author, not a parent.
+    if let (Some(a), Some(parent)) = (&notice.author, &notice.parent_name)
+        && a.name.eq_ignore_ascii_case(parent)
+    {
+        notice.parent_name = None;
     }
     tracing::trace!("platform {}: {:?}", p.id, notice.kind);
     Some(notice)

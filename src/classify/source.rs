@@ -407,7 +407,7 @@ fn notice_source(
         })
         .unwrap_or_default();
     let platform = &n.platform;
-    if by_owner {
+    if by_owner || n.kind() == Kind::Own {
         say(
             Source::Own,
             &format!("{platform}: notification of the owner's own comment"),
