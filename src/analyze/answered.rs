@@ -57,9 +57,12 @@ pub(crate) fn answered_by(t: &LinkTable) -> Vec<u32> {
             .parent(r)
             .and_then(|id| some(by_id[id as usize]))
             .map(|p| p as usize);
+        // Its parent's link; or a reader's comment link it shows as its own
+        // (the notice of the owner's reply links the comment it answers
+        // first): the owner's notice is never the reader's comment.
         let parent_comment = t
             .comment(r)
-            .and_then(|c| c.parent.as_deref())
+            .and_then(|c| c.parent.as_deref().or(c.url.as_deref()))
             .and_then(comment_key)
             .and_then(|k| by_comment.get(&k).copied());
         let named = || {
@@ -120,9 +123,12 @@ pub(crate) fn comment_key(url: &str) -> Option<(String, String)> {
     let id = match rest.split_once("#comment-") {
         Some((_, frag)) => digits(frag),
         None => query_id().or_else(|| {
-            // A fragment that names one comment ("#comments" names none).
+            // "#comment-c41f", "#isso-3", "#rn-318": a fragment with a
+            // number names one comment (as `platforms` reads comment
+            // links); "#comments" names none.
             let (_, frag) = rest.split_once('#')?;
-            (frag.contains("comment") && frag.chars().any(|c| c.is_ascii_digit()))
+            frag.chars()
+                .any(|c| c.is_ascii_digit())
                 .then(|| rest[host.len()..].to_string())
         })?,
     };
@@ -161,5 +167,9 @@ mod tests {
         assert_eq!(edit, Some(("b.example".into(), "210".into())));
         assert_ne!(comment_key("https://other.example/p/#comment-210"), perma);
         assert_eq!(comment_key("https://b.example/p/#comments"), None);
+        assert_eq!(
+            comment_key("https://h.example/fifty-years/#rn-318"),
+            Some(("h.example".into(), "/fifty-years/#rn-318".into()))
+        );
     }
 }
