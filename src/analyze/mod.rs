@@ -7,7 +7,7 @@
 mod answered;
 mod links;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use anyhow::Result;
 
@@ -159,32 +159,36 @@ fn facts(t: &LinkTable, root_of: &[usize]) -> Vec<(i64, Facts)> {
             }
         }
     }
-    // The tags that head many threads: lists' tags.
-    type Seen = (
-        std::collections::HashSet<usize>,
-        std::collections::HashSet<u32>,
-    );
-    let mut tagged: HashMap<String, Seen> = HashMap::new();
-    for (r, &root) in t.rows.iter().zip(root_of) {
-        if matches!(r.source, Source::Direct | Source::List)
-            && let Some(tag) = crate::classify::source::list_tag(t.subject(r))
-        {
-            let (threads, senders) = tagged.entry(tag.to_ascii_lowercase()).or_default();
+    // Each row's list tag, read once (in lower case, numbered), and the
+    // threads and senders each heads among personal mail and list posts.
+    let mut numbers: HashMap<String, u32> = HashMap::new();
+    let tags: Vec<u32> = t
+        .rows
+        .iter()
+        .map(|r| match crate::classify::source::list_tag(t.subject(r)) {
+            Some(tag) => {
+                let next = numbers.len() as u32;
+                *numbers.entry(tag.to_ascii_lowercase()).or_insert(next)
+            }
+            None => links::NONE,
+        })
+        .collect();
+    let mut seen: Vec<(HashSet<usize>, HashSet<u32>)> = vec![Default::default(); numbers.len()];
+    for ((r, &root), &tag) in t.rows.iter().zip(root_of).zip(&tags) {
+        if tag != links::NONE && matches!(r.source, Source::Direct | Source::List) {
+            let (threads, senders) = &mut seen[tag as usize];
             threads.insert(root);
             senders.insert(r.sender);
         }
     }
-    let list_tag = |r: &links::LinkRow| {
-        crate::classify::source::list_tag(t.subject(r)).is_some_and(|tag| {
-            tagged
-                .get(&tag.to_ascii_lowercase())
-                .is_some_and(|(threads, senders)| {
-                    threads.len() >= LIST_TAG_THREADS && senders.len() >= LIST_TAG_SENDERS
-                })
+    let list_tag = |i: usize| {
+        links::some(tags[i]).is_some_and(|tag| {
+            let (threads, senders) = &seen[tag as usize];
+            threads.len() >= LIST_TAG_THREADS && senders.len() >= LIST_TAG_SENDERS
         })
     };
     let mut out = Vec::new();
-    for r in &t.rows {
+    for (i, r) in t.rows.iter().enumerate() {
         if matches!(r.source, Source::Own | Source::Automated) {
             continue;
         }
@@ -198,7 +202,7 @@ fn facts(t: &LinkTable, root_of: &[usize]) -> Vec<(i64, Facts)> {
                     .any(|x| calls[x as usize]),
             // Read for personal mail (and kept by the posts it made list
             // mail); a post with a list header needs no tag.
-            list_tag: (r.source == Source::Direct || r.list_tag) && list_tag(r),
+            list_tag: (r.source == Source::Direct || r.list_tag) && list_tag(i),
         };
         let then = Facts {
             parent_is_owners: r.parent_is_owners,

@@ -534,25 +534,40 @@ fn tag_question(l: &str) -> bool {
         ", isn't it?", ", aren't they?", ", wasn't it?", ", isn't that?", ", right?", ", eh?", ", no?",
         ", huh?", ", n'est-ce pas ?", ", n'est-ce pas?", ", oder?", ", nicht wahr?", ", ¿verdad?", ", ¿no?",
     ];
-    // Only a judgement invites mere agreement; "It's port 53, right?" asks
-    // for a fact to be confirmed.
-    #[rustfmt::skip]
-    const JUDGEMENTS: &[&str] = &[
-        "amazing", "great", "funny", "strange", "odd", "crazy", "wild", "incredible", "ironic", "sad",
-        "lovely", "beautiful", "awesome", "nice", "cool", "weird", "mad", "insane", "brilliant", "wonderful",
-        "terrible", "annoying", "hilarious", "fun", "ridiculous", "absurd", "remarkable", "fascinating",
-        "marvellous", "marvelous", "gorgeous", "splendid", "stunning", "magnificent", "glorious",
-        "charming", "extraordinary", "priceless", "superb", "perfect", "delightful", "moving",
-    ];
-    // "... on the Society's page – isn't it marvellous?": a closing
-    // exclamation of one or two words of judgement.
+    closing_exclamation(l)
+        || TAGS
+            .iter()
+            .find_map(|t| l.strip_suffix(t))
+            .is_some_and(|stated| {
+                !speaks_to_you(stated)
+                    && stated
+                        .split(|c: char| !c.is_alphanumeric())
+                        .any(|w| JUDGEMENTS.contains(&w))
+            })
+}
+
+/// Only a judgement invites mere agreement; "It's port 53, right?" asks
+/// for a fact to be confirmed.
+#[rustfmt::skip]
+const JUDGEMENTS: &[&str] = &[
+    "amazing", "great", "funny", "strange", "odd", "crazy", "wild", "incredible", "ironic", "sad",
+    "lovely", "beautiful", "awesome", "nice", "cool", "weird", "mad", "insane", "brilliant", "wonderful",
+    "terrible", "annoying", "hilarious", "fun", "ridiculous", "absurd", "remarkable", "fascinating",
+    "marvellous", "marvelous", "gorgeous", "splendid", "stunning", "magnificent", "glorious",
+    "charming", "extraordinary", "priceless", "superb", "perfect", "delightful", "moving",
+];
+
+/// "... on the Society's page – isn't it marvellous?": a closing
+/// exclamation of one or two words of judgement ("– wasn't it demolished?"
+/// asks).
+fn closing_exclamation(l: &str) -> bool {
     let tail = [" – ", " — ", " - ", ": ", "; ", ", "]
         .iter()
         .filter_map(|sep| l.rfind(sep).map(|at| &l[at + sep.len()..]))
         .min_by_key(|t| t.len())
         .unwrap_or(l)
         .trim_end_matches(['?', '!', ' ', '.']);
-    let exclaimed = [
+    [
         "isn't it ",
         "wasn't it ",
         "aren't they ",
@@ -568,17 +583,7 @@ fn tag_question(l: &str) -> bool {
                 ["just", "so", "simply", "really", "absolutely", "truly"].contains(w)
                     || JUDGEMENTS.contains(w)
             })
-    });
-    exclaimed
-        || TAGS
-            .iter()
-            .find_map(|t| l.strip_suffix(t))
-            .is_some_and(|stated| {
-                !speaks_to_you(stated)
-                    && stated
-                        .split(|c: char| !c.is_alphanumeric())
-                        .any(|w| JUDGEMENTS.contains(&w))
-            })
+    })
 }
 
 /// "Why ...? Laziness, mostly.": a question that does not speak to the

@@ -479,7 +479,8 @@ fn read(p: &Platform, msg: &Message, known: bool) -> Option<Notice> {
             .map(|u| u.split('#').next().unwrap_or(u).to_string())
     });
     let parent_name = parent_name(p, &[msg.subject.as_str(), text], author.as_ref());
-    let notice = Notice {
+    let name = author.as_ref().map(|a| a.name.clone());
+    let mut notice = Notice {
         platform: p.name.clone(),
         kind: Some(kind),
         to_owner: matched.is_some_and(|k| k.3),
@@ -493,12 +494,7 @@ fn read(p: &Platform, msg: &Message, known: bool) -> Option<Notice> {
         // platform: the generic entry's patterns serve those without their own.
         parent_name,
         moderation_url: first(&p.moderation_url, "url"),
-        words: String::new(),
-    };
-    let name = notice.author.as_ref().map(|a| a.name.clone());
-    let mut notice = Notice {
         words: words(p, text, name.as_deref()),
-        ..notice
     };
     // Where a platform's mail does not look as its entry says (another
     // version, another template), read it as an unknown platform's.
@@ -621,6 +617,8 @@ fn words(p: &Platform, text: &str, name: Option<&str>) -> String {
         out.push_str(r);
         out.push('\n');
     }
+    // Words found by the name end, and skip lines, as any platform's do.
+    let also = if until_generic { generic() } else { None };
     let mut title = p.title_first;
     // Words opened by a rule line ("::", "---") end at the same line.
     let mut rule: Option<&str> = None;
@@ -630,14 +628,12 @@ fn words(p: &Platform, text: &str, name: Option<&str>) -> String {
             rule = Some(t);
             continue;
         }
-        let generic_until =
-            || until_generic && generic().is_some_and(|g| g.until.iter().any(|r| r.is_match(t)));
-        if rule == Some(t) || p.until.iter().any(|r| r.is_match(t)) || generic_until() {
+        let ends = |q: &Platform| q.until.iter().any(|r| r.is_match(t));
+        if rule == Some(t) || ends(p) || also.is_some_and(ends) {
             break;
         }
-        let generic_skip =
-            || until_generic && generic().is_some_and(|g| g.skip.iter().any(|r| r.is_match(t)));
-        if p.skip.iter().any(|r| r.is_match(t)) || link_line(t) || generic_skip() {
+        let skips = |q: &Platform| q.skip.iter().any(|r| r.is_match(t));
+        if skips(p) || link_line(t) || also.is_some_and(skips) {
             continue;
         }
         // The post's title opens the notice, or closes the words in
