@@ -661,7 +661,7 @@ fn text_digest(msg: &Message, ctx: &Context) -> Option<String> {
         .mime_types
         .iter()
         .any(|t| t == "multipart/digest" || t == "message/rfc822");
-    if mime || ctx.list_id.is_none() && !list_shaped(msg.email_from()) {
+    if mime || ctx.list_id.is_none() && !list_shaped(msg.email_from()) || !sent_by_list(msg, ctx) {
         return None;
     }
     let s = msg.subject.to_lowercase();
@@ -672,6 +672,29 @@ fn text_digest(msg: &Message, ctx: &Context) -> Option<String> {
         .chain(&shapes.digest_counts)
         .any(|d| s.contains(d.as_str()));
     (said || is_list_digest(msg, ctx)).then(|| msg.subject.clone())
+}
+
+/// Sent by the list itself, not by a member: from its -request, -bounces,
+/// -owner or -admin address, or from the list's own name ("x@googlegroups",
+/// "x+owner@groups.io" for the list `x.googlegroups...`). A member's reply
+/// that keeps a digest's subject ("Re: R-devel Digest, Vol 3, Issue 23",
+/// "[Was: R-devel Digest, ...]") is that member's post.
+fn sent_by_list(msg: &Message, ctx: &Context) -> bool {
+    let local = msg
+        .email_from()
+        .split('@')
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let base = local.split('+').next().unwrap_or("");
+    ["-request", "-bounces", "-owner", "-admin"]
+        .iter()
+        .any(|s| base.ends_with(s))
+        || ctx
+            .list_id
+            .as_deref()
+            .and_then(|id| id.split(['.', '@']).next())
+            .is_some_and(|name| !name.is_empty() && name == base)
 }
 
 /// Mailman's digests: "Listname Digest, Vol 12, Issue 3".
@@ -1278,6 +1301,35 @@ mod tests {
         // A moderator writing from the owner address to a person is a person.
         let (src, _) = judge(&request("", "robin@ellis-on-it.example"));
         assert_ne!(src, Source::Automated);
+    }
+
+    #[test]
+    fn a_text_digest_is_the_lists_summary_but_a_member_keeping_its_subject_is_a_member() {
+        let mail = |from: &str, subject: &str| {
+            format!(
+                "From: {from}\nTo: robin@ellis-on-it.example\nSubject: {subject}\nMessage-ID: <d@lists.example>\nList-Id: <r-devel.lists.example>\nList-Post: <mailto:r-devel@lists.example>\n\nToday's topics:\n\n1. Does anyone build on ARM? (Ann)\n"
+            )
+        };
+        let (src, _) = judge(&mail(
+            "r-devel-request@lists.example",
+            "R-devel Digest, Vol 3, Issue 23",
+        ));
+        assert_eq!(src, Source::Automated);
+        let (src, _) = judge(&mail(
+            "r-devel@lists.example",
+            "Digest for r-devel - 5 updates in 2 topics",
+        ));
+        assert_eq!(src, Source::Automated);
+        let (src, _) = judge(&mail(
+            "ann@uni.example",
+            "Re: R-devel Digest, Vol 3, Issue 23",
+        ));
+        assert_eq!(src, Source::List);
+        let (src, _) = judge(&mail(
+            "ann@uni.example",
+            "ARM builds [Was: R-devel Digest, Vol 83, Issue 2]",
+        ));
+        assert_eq!(src, Source::List);
     }
 
     fn held_from(author: &str, email: &str, words: &str) -> String {
