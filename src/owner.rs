@@ -215,11 +215,20 @@ impl Names {
         let n = name.trim_start_matches('@');
         // A handle joins its words: "@carmen_terrasana", "@cdw.data".
         let handle = name.starts_with('@') || !n.contains(' ') && n.contains(['_', '.']);
+        // ... or writes the full name as one word: "@ottiliemarsh",
+        // "@ottiliemarsh.example" (a site named after its owner).
+        let joined = || {
+            let full: String = self.full_lower.split_whitespace().collect();
+            full.len() > 5
+                && n.split(['_', '.', '-', ' '])
+                    .next()
+                    .is_some_and(|w| w.eq_ignore_ascii_case(&full))
+        };
         self.variants.iter().any(|o| {
             n.eq_ignore_ascii_case(o)
                 || n.split_whitespace().any(|w| w.eq_ignore_ascii_case(o))
                 || handle && n.split(['_', '.', '-']).any(|w| w.eq_ignore_ascii_case(o))
-        })
+        }) || handle && joined()
     }
 
     /// A variant of the name appears in `s` as a whole word; a name that is
@@ -229,6 +238,36 @@ impl Names {
         self.variants.iter().any(|n| {
             let opening = s.starts_with(n.as_str()) && !s[n.len()..].starts_with([',', ':', '!']);
             contains_word(if opening { &s[n.len()..] } else { s }, n)
+        })
+    }
+
+    /// A variant of the name stands in `s` where one calls a person: at
+    /// either end of the sentence, or set off by punctuation or by a word
+    /// for which `greets` holds ("Nell, could you", "what do you think,
+    /// Nell?", "Hi Nell could you"); not as a word inside it ("kannst du
+    /// Nell die Fotos schicken?", "could you send Nell the photos").
+    pub fn called_in(&self, s: &str, greets: impl Fn(&str) -> bool) -> bool {
+        let s = s.trim_end_matches(|c: char| c.is_whitespace() || c == '"' || c == '”');
+        self.variants.iter().any(|n| {
+            s.match_indices(n.as_str()).any(|(start, _)| {
+                let end = start + n.len();
+                let edge = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
+                if !edge(s[..start].chars().next_back()) || !edge(s[end..].chars().next()) {
+                    return false;
+                }
+                let before = s[..start].trim_end();
+                let after = s[end..].trim_start();
+                let set_off_before = before.is_empty()
+                    || before
+                        .ends_with([',', ';', ':', '(', '-', '—', '–', '!', '.', '?', '¿', '¡'])
+                    || before
+                        .rsplit(|c: char| !c.is_alphanumeric() && c != '\'')
+                        .next()
+                        .is_some_and(|w| greets(&w.to_lowercase()));
+                let set_off_after = after.is_empty()
+                    || after.starts_with([',', '?', '!', '.', ':', ';', ')', '—', '–']);
+                set_off_before || set_off_after
+            })
         })
     }
 
@@ -299,6 +338,11 @@ mod tests {
         assert!(!n.named_in_line("a robin sang"));
         assert!(n.is_called("Robin"));
         assert!(!n.is_called("Robinson"));
+        // A handle or a site named after the whole name.
+        assert!(n.is_called("@robinellis"));
+        assert!(n.is_called("@robinellis.example what"));
+        assert!(!n.is_called("@robinelliott.example"));
+        assert!(!n.is_called("robinellis"));
         assert_eq!(n.variants, vec!["Ellis", "Robin", "Robin Ellis"]);
     }
 

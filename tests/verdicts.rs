@@ -292,3 +292,13 @@ fn every_message_of_blind_set_v_keeps_its_verdict() {
 fn every_message_of_blind_set_w_keeps_its_verdict() {
     check_set("blind-w");
 }
+
+#[test]
+fn every_message_of_blind_set_x_keeps_its_verdict() {
+    check_set("blind-x");
+}
+
+#[test]
+fn every_message_of_blind_set_y_keeps_its_verdict() {
+    check_set("blind-y");
+}

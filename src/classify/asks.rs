@@ -82,6 +82,9 @@ pub(crate) fn asks_owner(
     // A message that opens by greeting the owner ("Hi @thea", "Robin,")
     // speaks to them in every paragraph that does not say otherwise.
     let mut message_to = Addressee::Unstated;
+    // Where people talk among themselves (a reply to a comment, a list), a
+    // paragraph that opens on another's name talks to them.
+    let in_talk = place.is_reply || place.source == Source::List;
     for (i, s) in all.iter().enumerate().filter(|_| judge) {
         if s.para != para {
             para = s.para;
@@ -93,14 +96,23 @@ pub(crate) fn asks_owner(
         if !s.first && !asks {
             continue;
         }
-        let to = addressee(&s.text, place);
+        let to = match addressee(&s.text, place) {
+            // A reply to a comment that opens on a name ("Jo, I had the
+            // same gap.") talks to that commenter.
+            Addressee::Unstated if s.first && in_talk && greets_another(&s.text, place) => {
+                Addressee::Other
+            }
+            to => to,
+        };
         if s.first && to != Addressee::Unstated {
             para_to = to;
         }
         // Only a greeting carries: "Robin, could you write about X?" asks
         // its own question, and what follows may be talk to the list.
-        if i == 0 && to == Addressee::Owner && !asks {
-            message_to = Addressee::Owner;
+        // So does a reply's opening on another commenter's name.
+        let greeting = to == Addressee::Owner || (to == Addressee::Other && in_talk);
+        if i == 0 && greeting && !asks {
+            message_to = to;
         }
         let to = if to == Addressee::Unstated {
             para_to
@@ -195,6 +207,9 @@ fn for_owner(to: Addressee, place: &Place) -> bool {
         Addressee::Unstated => match place.source {
             Source::List => place.reply_to_owner || place.to_owner,
             Source::Comment => !place.answers_another,
+            // A mention in a public note talks to its readers, but where
+            // it calls on the owner.
+            Source::Pingback => false,
             _ => !place.owner_only_cc,
         },
     }
@@ -254,6 +269,18 @@ fn addressee(s: &str, place: &Place) -> Addressee {
     Addressee::Unstated
 }
 
+/// The sentence opens on a name that is not the owner's nor a word:
+/// "Jo, I had exactly the same gap."
+fn greets_another(s: &str, place: &Place) -> bool {
+    vocative(s).is_some_and(|(name, _)| {
+        !place.names.is_called(&name)
+            && !is_group_word(&name)
+            && !name
+                .split_whitespace()
+                .any(|w| crate::subjects::is_stop(&crate::subjects::fold(w)))
+    })
+}
+
 /// The name a sentence opens with when it calls someone: one or two
 /// capitalised words, then a comma, colon or dash; "@name"; or a Japanese
 /// name with さん/様 and "、". The flag says the form is unambiguous.
@@ -278,7 +305,10 @@ fn vocative(s: &str) -> Option<(String, bool)> {
             return Some((s[..at].trim().to_string(), true));
         }
     }
-    let end = s.find([',', ':', '–', '—']).or_else(|| s.find(" -"))?;
+    let end = match (s.find([',', ':', '–', '—']), s.find(" -")) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => a.or(b)?,
+    };
     let head = s[..end].trim();
     let words: Vec<&str> = head.split_whitespace().collect();
     if words.is_empty() || words.len() > 2 {
@@ -296,8 +326,16 @@ fn vocative(s: &str) -> Option<(String, bool)> {
 }
 
 /// Openers that look like a name before a comma but are not one ("Hi,").
+/// A reply's word of reaction ("Super, j'attends le billet") is none either.
 fn not_a_name(word: &str) -> bool {
-    crate::lang::WORDS.asks.not_names.iter().any(|n| n == word)
+    let w = &crate::lang::WORDS;
+    // Adverbs of Spanish, Italian and Portuguese ("Sinceramente, ...").
+    word.chars().count() > 6 && word.ends_with("mente")
+        || w.asks
+            .not_names
+            .iter()
+            .chain(&w.topics.reactions)
+            .any(|n| n == word)
 }
 
 fn is_group_word(name: &str) -> bool {
@@ -313,10 +351,13 @@ fn is_group_word(name: &str) -> bool {
 fn mentions_owner_as_you(s: &str, place: &Place) -> bool {
     // A name that is also a word ("Will you ...", "May I ...") opening the
     // sentence is the word, not the owner.
+    // "@robin" speaks to them in a sentence to "you", or opening it;
+    // "Reading @robin on X ..." speaks of them.
     if place.names.at_mention_in(s) {
-        return true;
+        let opens = s.trim_start_matches(['"', '“', '\'', ' ']).starts_with('@');
+        return opens || speaks_to_you(s);
     }
-    if !place.names.word_in(s) {
+    if !place.names.word_in(s) || !place.names.called_in(s, not_a_name) {
         return false;
     }
     crate::lang::speaks_to_you(&s.to_lowercase())
@@ -473,10 +514,17 @@ pub(crate) fn figure_of_speech(l: &str) -> bool {
         .iter()
         .find_map(|c| l.strip_prefix(c.as_str())?.strip_prefix(' '))
         .unwrap_or(&l);
-    if words.rhetorical.iter().any(|m| {
-        l.match_indices(m)
-            .any(|(i, _)| i == 0 || l[..i].ends_with(", "))
-    }) {
+    // At the start, after a comma, or after a label or quotation mark
+    // ("Ines: \"Quem diria ...?\"").
+    let opens = |i: usize| {
+        let before = l[..i].trim_end_matches([' ', '"', '“', '«', '„']);
+        before.is_empty() || before.ends_with([',', ':'])
+    };
+    if words
+        .rhetorical
+        .iter()
+        .any(|m| l.match_indices(m.as_str()).any(|(i, _)| opens(i)))
+    {
         return true;
     }
     // "Isn't it strange how ...", "Wasn't it lovely that ...": an exclamation.
@@ -555,13 +603,14 @@ const JUDGEMENTS: &[&str] = &[
     "terrible", "annoying", "hilarious", "fun", "ridiculous", "absurd", "remarkable", "fascinating",
     "marvellous", "marvelous", "gorgeous", "splendid", "stunning", "magnificent", "glorious",
     "charming", "extraordinary", "priceless", "superb", "perfect", "delightful", "moving",
+    "lucky", "fortunate", "blessed", "spoilt", "spoiled",
 ];
 
 /// "... on the Society's page – isn't it marvellous?": a closing
 /// exclamation of one or two words of judgement ("– wasn't it demolished?"
 /// asks).
 fn closing_exclamation(l: &str) -> bool {
-    let tail = [" – ", " — ", " - ", ": ", "; ", ", "]
+    let tail = [" – ", " — ", " - ", " -- ", ": ", "; ", ", "]
         .iter()
         .filter_map(|sep| l.rfind(sep).map(|at| &l[at + sep.len()..]))
         .min_by_key(|t| t.len())
@@ -572,6 +621,8 @@ fn closing_exclamation(l: &str) -> bool {
         "wasn't it ",
         "aren't they ",
         "weren't they ",
+        "aren't we ",
+        "weren't we ",
         "isn't that ",
     ]
     .iter()
@@ -759,6 +810,7 @@ mod tests {
             call_for_topics: false,
             list_name: Some("Ops".into()),
             answers_another: false,
+            is_reply: false,
         }
     }
 
@@ -777,6 +829,7 @@ mod tests {
     fn a_reply_to_another_commenter_talks_to_them_unless_it_calls_on_the_owner() {
         let answering = Place {
             answers_another: true,
+            is_reply: true,
             ..place(Source::Comment)
         };
         let asks_in = |place: &Place, text: &str| {
@@ -795,6 +848,37 @@ mod tests {
         assert!(asks_in(
             &answering,
             "Robin, could you check the 1910 directory for the licensee?"
+        ));
+    }
+
+    #[test]
+    fn a_reply_that_opens_on_another_name_talks_to_them_in_what_follows() {
+        let reply = Place {
+            is_reply: true,
+            ..place(Source::Comment)
+        };
+        let asks_in = |place: &Place, text: &str| {
+            asks_owner(
+                place,
+                text,
+                &super::super::sentences(text),
+                &[],
+                &mut Vec::new(),
+            )
+            .asks
+        };
+        let to_jo = "Jo, I had the same gap at the heel. Did you pick up the extra stitch?";
+        assert!(!asks_in(&reply, to_jo));
+        // Not a reply: the opening name may be anyone's; the question stands.
+        assert!(asks_in(&place(Source::Comment), to_jo));
+        // The owner's name, or a word, opens no talk to another.
+        assert!(asks_in(
+            &reply,
+            "Robin, I had the same gap. Did you pick up the extra stitch?"
+        ));
+        assert!(asks_in(
+            &reply,
+            "Honestly, I had the same gap. Did you pick up the extra stitch?"
         ));
     }
 
@@ -839,6 +923,11 @@ mod tests {
         assert!(!asks(
             Source::Direct,
             "Who needs a cloud router anyway? Not me. Great post."
+        ));
+        // A figure of speech quoted after its writer's name.
+        assert!(!asks(
+            Source::Direct,
+            "Ines Carvalho: \"Quem diria que um diapasão ia mudar a relojoaria?\""
         ));
         // The writer says the questions are rhetorical, in their language.
         assert!(!asks(
@@ -910,6 +999,7 @@ mod tests {
             "Who among us hasn't lost a weekend to that?",
             "It's amazing, isn't it?",
             "I've put the 1957 photo on the Society's page – isn't it marvellous?",
+            "Reading this back in 2024 -- weren't we lucky?",
             "Can you believe it took me ten years?",
             "Who would've thought a $40 box could do that?",
             "How did I ever live without VLANs?",

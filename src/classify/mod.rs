@@ -29,7 +29,7 @@ pub(crate) use asks::Ask;
 /// The version of the rules: stored judgements made by other rules are
 /// judged again (`analyze::ensure_current`). Raise it whenever a change to
 /// the rules or to what a [`Classification`] holds can change a judgement.
-pub(crate) const RULES_VERSION: u32 = 23;
+pub(crate) const RULES_VERSION: u32 = 24;
 
 /// A fixed list of phrases compiled once into one automaton, so a sentence
 /// is scanned once for all of them rather than once per phrase (the phrase
@@ -559,6 +559,9 @@ pub(crate) struct Place {
     /// parent's author, and it is not the owner): it talks to them unless
     /// it says otherwise.
     pub answers_another: bool,
+    /// A comment that answers another comment (the platform names its
+    /// parent, by link or by name).
+    pub is_reply: bool,
 }
 
 impl Place {
@@ -628,8 +631,11 @@ impl Place {
                 let first = n.split_whitespace().next().unwrap_or("");
                 !owner.is_owner_name(n) && !owner.names().is_called(first)
             });
+        let is_reply = source == Source::Comment
+            && (ctx.parent_author.is_some() || ctx.parent_comment_url.is_some());
         Place {
             answers_another,
+            is_reply,
             source,
             names: owner.names().clone(),
             to_owner,

@@ -527,12 +527,16 @@ fn read(p: &Platform, msg: &Message, known: bool) -> Option<Notice> {
 /// answering her, not the comment she answered.
 fn parent_name(p: &Platform, texts: &[&str], author: Option<&Address>) -> Option<String> {
     // A person's name: a few words, no digits ("in response to Ep. 48 –
-    // Women on the farm:" names the post, not a commenter).
+    // Women on the farm:" names the post, not a commenter); or a handle,
+    // one word that may have them ("operafan1966").
+    let handle = |n: &str| {
+        !n.contains(char::is_whitespace) && n.chars().next().is_some_and(char::is_alphabetic)
+    };
     let not_author = |n: &str| {
         author.is_none_or(|a| a.name.is_empty() || !a.name.eq_ignore_ascii_case(n))
             && !n.contains("://")
             && n.split_whitespace().count() <= 4
-            && !n.chars().any(|c| c.is_ascii_digit())
+            && (handle(n) || !n.chars().any(|c| c.is_ascii_digit()))
     };
     let generic = generic().map_or(&[][..], |g| g.parent_name.as_slice());
     p.parent_name.iter().chain(generic).find_map(|r| {
@@ -591,9 +595,7 @@ fn words(p: &Platform, text: &str, name: Option<&str>) -> String {
         };
         let by_name = || {
             let name = name.map(str::trim).filter(|n| n.chars().count() >= 3)?;
-            lines
-                .iter()
-                .position(|l| l.trim().eq_ignore_ascii_case(name))
+            lines.iter().position(|l| name_line(l.trim(), name))
         };
         let Some(i) = found.or_else(|| {
             let i = by_name()?;
@@ -622,8 +624,22 @@ fn words(p: &Platform, text: &str, name: Option<&str>) -> String {
     let mut title = p.title_first;
     // Words opened by a rule line ("::", "---") end at the same line.
     let mut rule: Option<&str> = None;
+    // The quoted lines and the others, apart.
+    let (mut quoted_parent, mut own) = (String::new(), String::new());
+    // "In reply to Giulia:" and the parent's words indented under it.
+    let mut in_parent = false;
     for l in &lines[start..] {
         let t = l.trim();
+        if in_parent {
+            if t.is_empty() || l.starts_with([' ', '\t']) || t.starts_with(['>', '¦', '│']) {
+                continue;
+            }
+            in_parent = false;
+        }
+        if parent_heading(t) {
+            in_parent = true;
+            continue;
+        }
         if out.is_empty() && rule.is_none() && is_rule_line(t) {
             rule = Some(t);
             continue;
@@ -653,6 +669,16 @@ fn words(p: &Platform, text: &str, name: Option<&str>) -> String {
         // A box the platform draws around the words ("│ words").
         let boxed = t.starts_with(['│', '┃']);
         let t = t.trim_start_matches(['│', '┃']).trim_start();
+        match t.strip_prefix('>') {
+            Some(rest) => {
+                quoted_parent.push_str(rest);
+                quoted_parent.push('\n');
+            }
+            None => {
+                own.push_str(t.trim_matches('*'));
+                own.push('\n');
+            }
+        }
         let bare = match t.strip_prefix('>') {
             Some(rest) if p.unquote || p.title_first => rest.trim_start(),
             _ if p.title_first => t.trim_matches(['"', '“', '”', '«', '»']),
@@ -664,7 +690,36 @@ fn words(p: &Platform, text: &str, name: Option<&str>) -> String {
         out.push_str(bare);
         out.push('\n');
     }
+    // A name line with no words below it is the commenter signing off:
+    // the words were above it, not found so.
+    let prose = |l: &str| l.split_whitespace().count() >= 3 && !l.contains("://");
+    if until_generic && !out.lines().any(prose) {
+        return String::new();
+    }
+    // A platform that quotes the comment shows a reply's parent so too,
+    // above the reply's own lines: then the quoted lines are the parent's.
+    if p.unquote && !quoted_parent.is_empty() && !own.trim().is_empty() {
+        return own.trim().to_string();
+    }
     out.trim().to_string()
+}
+
+/// "In reply to Giulia Ferrante:", "En réponse à Jo :": a line naming
+/// the parent comment (by the generic entry's `parent_name`), over its words.
+fn parent_heading(t: &str) -> bool {
+    t.ends_with(':') && generic().is_some_and(|g| g.parent_name.iter().any(|r| r.is_match(t)))
+}
+
+/// The commenter's line above their words: the name alone, or with the
+/// handle or date the platform puts beside it ("Gwen Lathbury (@gwen)",
+/// "Gwen Lathbury · 2h").
+fn name_line(line: &str, name: &str) -> bool {
+    let Some(head) = line.get(..name.len()) else {
+        return false;
+    };
+    let rest = line[name.len()..].trim_start();
+    head.eq_ignore_ascii_case(name)
+        && (rest.is_empty() || rest.starts_with(['(', '@', '·', '•', '|']))
 }
 
 /// An address that routes a reply back into a platform, not a person's:

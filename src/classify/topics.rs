@@ -1150,8 +1150,16 @@ fn suggestion(all: &[Sentence], i: usize, call: bool) -> Option<String> {
         || crate::lang::speaks_to_you(&l);
     // "Great idea!", "¡Claro que sí!": an exclamation reacts.
     let exclaims = t.ends_with('!') || t.starts_with('¡');
-    if call && opening && words <= 14 && !greeting && !about_self && !exclaims && !t.ends_with('?')
-    {
+    // "How a touring set is loaded, driven overnight and squeezed into
+    // venues ...": a subject told as a clause may run longer. ("si", "se",
+    // "que" open conditions and more as often.)
+    let clause = lang::WORDS.topics.clauses.iter().any(|c| {
+        !["si", "se", "que"].contains(&c.as_str())
+            && l.strip_prefix(c.as_str())
+                .is_some_and(|r| r.starts_with(' '))
+    });
+    let short = words <= 14 || (clause && words <= 24);
+    if call && opening && short && !greeting && !about_self && !exclaims && !t.ends_with('?') {
         let after_colon = t.split_once(": ").map(|(_, r)| r).unwrap_or(t);
         return Some(after_colon.to_string());
     }
@@ -1347,6 +1355,7 @@ mod tests {
             call_for_topics: call,
             list_name: None,
             answers_another: false,
+            is_reply: false,
         };
         requests(&super::super::sentences(text), &place, &mut Vec::new())
             .into_iter()
