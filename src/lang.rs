@@ -153,6 +153,16 @@ pub(crate) struct Topics {
     /// through X", "un billet qui explique X"): the subject follows.
     #[serde(default)]
     pub explains: Vec<String>,
+    /// A verb whose object is the subject when "in a piece" follows
+    /// ("explain X in a post", "spiegare X in un articolo").
+    #[serde(default)]
+    pub explain_verbs: Vec<String>,
+    /// "In a ...", "in your next ...": a piece the explaining goes in.
+    #[serde(default)]
+    pub in_a_piece: Vec<String>,
+    /// "In your ...": before a piece, one that exists.
+    #[serde(default)]
+    pub in_your: Vec<String>,
     /// One word for "about that" before a final verb ("darüber ... lesen"):
     /// the subject is the sentence before.
     #[serde(default)]
@@ -331,6 +341,9 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
         t.list_joins.extend(o.list_joins);
         t.intensifiers.extend(o.intensifiers);
         t.explains.extend(o.explains);
+        t.explain_verbs.extend(o.explain_verbs);
+        t.in_a_piece.extend(o.in_a_piece);
+        t.in_your.extend(o.in_your);
         t.about_that.extend(o.about_that);
         t.deserves.extend(o.deserves);
         all.forms.contact_form.extend(w.forms.contact_form);

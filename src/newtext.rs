@@ -178,10 +178,14 @@ fn line_kind(line: &str, trimmed: &str) -> Kind {
     Kind::Text
 }
 
-/// A line quoted with ">" or "|" (an inline reply's quotes stay in the new
-/// text; judging skips them).
-pub(crate) fn is_quote_line(line: &str) -> bool {
-    quote_prefix(line) == Some(true)
+/// Which lines of `text` (split as `str::lines`) are quoted: ">" or "|"
+/// lines, and the unquoted tails a client left when it wrapped them.
+pub(crate) fn quoted_lines(text: &str) -> Vec<bool> {
+    let lines: Vec<&str> = text.lines().collect();
+    classify(&lines)
+        .into_iter()
+        .map(|k| matches!(k, Kind::Quote { angle: true }))
+        .collect()
 }
 
 /// `Some(true)` for ">" quoting, `Some(false)` for supercite ("Richard> ").
@@ -1327,6 +1331,16 @@ mod tests {
     fn broken_quote_tail_stays_with_its_quote() {
         let body = "Thanks.\n\nOn 8 Dec 2016, Ann <ann@example.org> wrote:\n> Lorem ipsum dolor sit amet, consectetur adipiscing elit, nullam d\nignissim odio?\n>\n> Bye\n";
         assert_eq!(text_of(body), "Thanks.");
+    }
+
+    #[test]
+    fn an_inline_quotes_wrapped_tail_is_quoted_too() {
+        // An inline reply keeps its quotes; judging skips them, tail and all.
+        let body = "Bonjour Elin,\n\n| Est-ce que vous auriez une photo de la voiture-restaurant CIWL en\nmeilleure résolution ?\n| Je voudrais l'utiliser.\n\nVoilà, en pièce jointe.";
+        assert_eq!(
+            quoted_lines(body),
+            [false, false, true, true, true, false, false]
+        );
     }
 
     #[test]

@@ -299,9 +299,15 @@ pub(crate) fn keys(phrase: &str, synonyms: &[Vec<String>]) -> Vec<String> {
     // The concept table comes first: "electricity bill" is its "power",
     // not the lexicon's "energy bills".
     found.retain(|(p, _)| !p.split(' ').any(|w| c.words.contains_key(w)));
+    // Places, kept apart: a phrase made only of them is about them.
+    let mut places: Vec<String> = Vec::new();
     for (p, meaning) in found {
-        if blank_out(&mut l, p) && !meaning.starts_with("=@") {
-            push(meaning.to_string(), &mut out);
+        if blank_out(&mut l, p) {
+            if meaning.starts_with("=@") {
+                push(meaning.to_string(), &mut places);
+            } else {
+                push(meaning.to_string(), &mut out);
+            }
         }
     }
     let words: Vec<String> = l
@@ -330,7 +336,9 @@ pub(crate) fn keys(phrase: &str, synonyms: &[Vec<String>]) -> Vec<String> {
             // "casas", "Familie": a meaning the stop words leave out in
             // English ("house", "family") says no more in another language.
             // A place ("Brasil", "=@brazil") is where a subject sits.
-            if !is_stop(&meaning[1..]) && !meaning.starts_with("=@") {
+            if meaning.starts_with("=@") {
+                push(meaning.to_string(), &mut places);
+            } else if !is_stop(&meaning[1..]) {
                 push(meaning.to_string(), &mut out);
             }
             continue;
@@ -381,6 +389,9 @@ pub(crate) fn keys(phrase: &str, synonyms: &[Vec<String>]) -> Vec<String> {
             continue;
         }
         push(stemmer.stem(w).into_owned(), &mut out);
+    }
+    if out.is_empty() {
+        return places;
     }
     out
 }

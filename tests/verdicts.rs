@@ -302,3 +302,13 @@ fn every_message_of_blind_set_x_keeps_its_verdict() {
 fn every_message_of_blind_set_y_keeps_its_verdict() {
     check_set("blind-y");
 }
+
+#[test]
+fn every_message_of_blind_set_z_keeps_its_verdict() {
+    check_set("blind-z");
+}
+
+#[test]
+fn every_message_of_blind_set_z2_keeps_its_verdict() {
+    check_set("blind-z2");
+}

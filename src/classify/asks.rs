@@ -225,7 +225,8 @@ pub(crate) fn calls_on_another(s: &str, place: &Place) -> bool {
 /// "anyone on the list ...?", "Colleagues,".
 fn addressee(s: &str, place: &Place) -> Addressee {
     if let Some((name, certain)) = vocative(s) {
-        if place.names.is_called(&name) {
+        // "@elinvarga": a handle of the whole name.
+        if place.names.is_called(&name) || (certain && place.names.is_called(&format!("@{name}"))) {
             return Addressee::Owner;
         }
         // "Hello everyone, and hello @thea - ...": the group is greeted,
@@ -409,7 +410,27 @@ fn is_question(s: &str) -> bool {
         ["questions?", "problems?", "trouble?", "help?"].contains(&t.to_lowercase().as_str());
     let marked =
         (t.ends_with('?') || t.ends_with('？') || t.starts_with('¿')) && (words >= 1 || cjk);
-    (marked && !footer) || restated(t)
+    (marked && !footer && !cut_inside_quotes(s)) || restated(t)
+}
+
+/// A sentence that ends on a "?" inside quotation marks it opened: a
+/// title cut where its "?" is ("zu Ihrem Beitrag „Licht aus im Dorf?").
+/// Only typographic marks count ('"' is also the inch), and only opened
+/// inside the sentence: a platform quotes a whole comment.
+fn cut_inside_quotes(s: &str) -> bool {
+    let s = s.trim();
+    if !s.ends_with('?') || s.starts_with(['„', '“', '«', '"']) {
+        return false;
+    }
+    let mut open: Option<char> = None;
+    for c in s.chars() {
+        open = match (open, c) {
+            (None, '„' | '“' | '«') => Some(c),
+            (Some('„'), '“' | '”') | (Some('“'), '”') | (Some('«'), '»') => None,
+            (o, _) => o,
+        };
+    }
+    open.is_some()
 }
 
 /// A question put as a statement: "the question is whether ...", "I only
@@ -442,7 +463,13 @@ fn is_request(s: &str) -> bool {
 /// A question its writer answers at once ("Who needs X? Not me."), or a
 /// figure of speech ("Isn't it ironic ...?", "Is it just me, or ...?").
 fn is_rhetorical(all: &[Sentence], i: usize) -> bool {
-    let l = all[i].text.to_lowercase();
+    // One line, whatever the mail's line breaks ("Who\nknew ...?").
+    let l = all[i]
+        .text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
     if figure_of_speech(&l) {
         return true;
     }
@@ -923,6 +950,11 @@ mod tests {
         assert!(!asks(
             Source::Direct,
             "Who needs a cloud router anyway? Not me. Great post."
+        ));
+        // A title with a "?" is no question.
+        assert!(!asks(
+            Source::Direct,
+            "Hallo,\n\nzu Ihrem Beitrag „Licht aus im Dorf? Warum Straßenlaternen uns alle angehen“ gibt es einen Kommentar."
         ));
         // A figure of speech quoted after its writer's name.
         assert!(!asks(

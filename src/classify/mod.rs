@@ -29,7 +29,7 @@ pub(crate) use asks::Ask;
 /// The version of the rules: stored judgements made by other rules are
 /// judged again (`analyze::ensure_current`). Raise it whenever a change to
 /// the rules or to what a [`Classification`] holds can change a judgement.
-pub(crate) const RULES_VERSION: u32 = 24;
+pub(crate) const RULES_VERSION: u32 = 25;
 
 /// A fixed list of phrases compiled once into one automaton, so a sentence
 /// is scanned once for all of them rather than once per phrase (the phrase
@@ -510,12 +510,13 @@ fn bottom_posted(new_text: &str, body: &str) -> Option<String> {
 /// on, not what they ask, so judging stops at its separator.
 pub(crate) fn own_words(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for line in text.lines() {
+    let quoted = crate::newtext::quoted_lines(text);
+    for (line, quoted) in text.lines().zip(quoted) {
         let t = line.trim();
         if crate::newtext::starts_forward(t) {
             break;
         }
-        if crate::newtext::is_quote_line(t) {
+        if quoted {
             continue;
         }
         out.push_str(line);

@@ -187,6 +187,10 @@ struct WordsSpec {
     /// the words may stand in quotation marks or be `>`-quoted (taken off).
     #[serde(default)]
     title_first: bool,
+    /// Without an `after` line, the words open the text (another version
+    /// of the template puts them first).
+    #[serde(default)]
+    top: bool,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -223,6 +227,7 @@ struct Platform {
     unquote: bool,
     last: bool,
     title_first: bool,
+    top: bool,
 }
 
 struct Compiled {
@@ -303,6 +308,7 @@ fn compile(text: &str) -> Result<Compiled, String> {
             unquote: s.words.unquote,
             last: s.words.last,
             title_first: s.words.title_first,
+            top: s.words.top,
             id: s.id,
             name: s.name,
         });
@@ -498,10 +504,10 @@ fn read(p: &Platform, msg: &Message, known: bool) -> Option<Notice> {
     };
     // Where a platform's mail does not look as its entry says (another
     // version, another template), read it as an unknown platform's.
-    if notice.words.is_empty()
-        && let Some(generic) = generic()
-    {
-        notice.words = words(generic, text, name.as_deref());
+    if let Some(generic) = generic() {
+        if notice.words.is_empty() {
+            notice.words = words(generic, text, name.as_deref());
+        }
         if notice.author.is_none() {
             notice.author = first(&generic.author, "name").map(|name| Address {
                 name,
@@ -597,22 +603,33 @@ fn words(p: &Platform, text: &str, name: Option<&str>) -> String {
             let name = name.map(str::trim).filter(|n| n.chars().count() >= 3)?;
             lines.iter().position(|l| name_line(l.trim(), name))
         };
-        let Some(i) = found.or_else(|| {
+        // Or a heading over the parent's words ("Your comment:"): the
+        // words follow that block, quoted or not.
+        let heading = || lines.iter().position(|l| parent_heading(l.trim()));
+        let at = match found.or_else(|| {
             let i = by_name()?;
             until_generic = true;
             Some(i)
-        }) else {
-            return String::new();
+        }) {
+            Some(i) => Some(i),
+            None => match heading() {
+                Some(h) => return words_after_parent(&lines[h..]),
+                // The words open the text.
+                None if p.top => None,
+                None => return String::new(),
+            },
         };
-        start = i + 1;
-        // "Comment: the words" keeps what follows the label.
-        let l = lines[i].trim();
-        first_rest = p
-            .after
-            .iter()
-            .find_map(|r| r.find(l))
-            .map(|m| l[m.end()..].trim())
-            .filter(|r| !r.is_empty() && !p.title_first);
+        if let Some(i) = at {
+            start = i + 1;
+            // "Comment: the words" keeps what follows the label.
+            let l = lines[i].trim();
+            first_rest = p
+                .after
+                .iter()
+                .find_map(|r| r.find(l))
+                .map(|m| l[m.end()..].trim())
+                .filter(|r| !r.is_empty() && !p.title_first);
+        }
     }
     let mut out = String::new();
     if let Some(r) = first_rest {
@@ -627,17 +644,10 @@ fn words(p: &Platform, text: &str, name: Option<&str>) -> String {
     // The quoted lines and the others, apart.
     let (mut quoted_parent, mut own) = (String::new(), String::new());
     // "In reply to Giulia:" and the parent's words indented under it.
-    let mut in_parent = false;
+    let mut parent = ParentBlock::default();
     for l in &lines[start..] {
         let t = l.trim();
-        if in_parent {
-            if t.is_empty() || l.starts_with([' ', '\t']) || t.starts_with(['>', '¦', '│']) {
-                continue;
-            }
-            in_parent = false;
-        }
-        if parent_heading(t) {
-            in_parent = true;
+        if parent.skips(l) {
             continue;
         }
         if out.is_empty() && rule.is_none() && is_rule_line(t) {
@@ -700,6 +710,66 @@ fn words(p: &Platform, text: &str, name: Option<&str>) -> String {
     // above the reply's own lines: then the quoted lines are the parent's.
     if p.unquote && !quoted_parent.is_empty() && !own.trim().is_empty() {
         return own.trim().to_string();
+    }
+    out.trim().to_string()
+}
+
+/// A heading over the parent comment's words and the block under it
+/// (quoted or indented, to the first blank line after it).
+#[derive(Default)]
+struct ParentBlock {
+    inside: bool,
+    seen: bool,
+}
+
+impl ParentBlock {
+    /// Is `line` the heading or part of its block?
+    fn skips(&mut self, line: &str) -> bool {
+        let t = line.trim();
+        if self.inside {
+            if t.is_empty() {
+                self.inside = !self.seen;
+                return true;
+            }
+            if line.starts_with([' ', '\t']) || t.starts_with(['>', '¦', '│']) {
+                self.seen = true;
+                return true;
+            }
+            self.inside = false;
+        }
+        if parent_heading(t) {
+            *self = ParentBlock {
+                inside: true,
+                seen: false,
+            };
+            return true;
+        }
+        false
+    }
+}
+
+/// The words below a heading over the parent's ("Your comment:" and its
+/// quote, then the reply, which a platform may quote too), to any
+/// platform's end of the words.
+fn words_after_parent(lines: &[&str]) -> String {
+    let mut parent = ParentBlock::default();
+    let Some(g) = generic() else {
+        return String::new();
+    };
+    let mut out = String::new();
+    for l in lines {
+        if parent.skips(l) {
+            continue;
+        }
+        let t = l.trim();
+        if g.until.iter().any(|r| r.is_match(t)) {
+            break;
+        }
+        if g.skip.iter().any(|r| r.is_match(t)) || link_line(t) {
+            continue;
+        }
+        out.push_str(t.strip_prefix('>').map_or(t, str::trim_start));
+        out.push('\n');
     }
     out.trim().to_string()
 }

@@ -519,7 +519,16 @@ fn list_software_mail(msg: &Message) -> Option<String> {
             .iter()
             .any(|a| a.email.eq_ignore_ascii_case(msg.email_from()));
     let owner_notice = (local.ends_with("-owner") || local.ends_with("-admin")) && machine;
-    (admin || owner_notice).then(|| msg.email_from().to_string())
+    // The list's own address with a tag ("main+calendar@" beside Sender
+    // "main@"): its calendar, its digests, its notices.
+    let domain = msg.email_from().rsplit_once('@').map_or("", |(_, d)| d);
+    let tagged_list = local.split_once('+').is_some_and(|(base, _)| {
+        msg.header("Sender").is_some_and(|s| {
+            s.trim_matches(|c: char| c == '<' || c == '>' || c.is_whitespace())
+                .eq_ignore_ascii_case(&format!("{base}@{domain}"))
+        })
+    }) && machine;
+    (admin || owner_notice || tagged_list).then(|| msg.email_from().to_string())
 }
 
 /// RFC 3464 delivery status, RFC 5965 ARF, RFC 3798 MDN, and the classic
@@ -851,6 +860,7 @@ pub(crate) fn no_reply_sender(email: &str) -> bool {
         || l == "newsletter"
         || l == "updates"
         || l == "digest"
+        || ["stats", "statistics", "analytics", "reports", "insights"].contains(&l.as_str())
 }
 
 /// WordPress's other mail (password resets, updates, recovery mode, new

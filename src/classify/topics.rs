@@ -270,7 +270,7 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
         || WISHES.any_in(&lang::without_intensifiers(l))
         || conditional(l)
         || super::asks::restated_in(l);
-    if !wish {
+    if !wish || (!l.contains('?') && of_an_existing_piece(l)) {
         return None;
     }
     let toks = word_spans(l);
@@ -333,10 +333,17 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
             let piece_of_piece = (j + 1..(j + 3).min(toks.len())).any(|k| is(&t.pieces, word(k)));
             // "hablar algún día de X": a filler may stand between.
             let between = l[toks[anchor].1..toks[j].0].trim_matches([' ', ',']);
-            let next_to = j == anchor + 1 || is(&t.fillers, between);
+            // "hablar en el podcast de X": or where the piece goes.
+            let in_piece = || {
+                let w: Vec<&str> = between.split_whitespace().collect();
+                w.len() <= 8 && w.iter().any(|w| is(&t.pieces, w.trim_matches(',')))
+            };
+            let next_to = j == anchor + 1 || is(&t.fillers, between) || (talk && in_piece());
+            // "dedicar un episodio a la amplificación": "a" with its article.
+            let dative = p == "a" && determiner((j + 1 < toks.len()).then(|| word(j + 1)));
             let after_piece = (piece || make || talk || read)
                 && next_to
-                && is(&t.piece_preps, p)
+                && (is(&t.piece_preps, p) || dative)
                 && !piece_of_piece;
             if (is(&t.preps, p) || after_piece)
                 && let Some(x) = subject(&s[from(toks[j].1)..])
@@ -350,8 +357,27 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
                 return Some(x);
             }
         }
-        // "... write an updated version: X" (not "write it up: would X ...?").
-        if let Some(c) = l[toks[anchor].1..].find(": ") {
+        // "... write an updated version: X" (not "write it up: would X ...?";
+        // nor "dedicar un episodio a los suplentes: la presión ...", whose
+        // piece names the subject before the colon).
+        let named_before = |c: usize| {
+            let end = toks[anchor].1 + c;
+            (anchor + 1..toks.len())
+                .take_while(|&j| toks[j].1 <= end)
+                .any(|j| {
+                    let dative = || {
+                        word(j + 1) == "a" && determiner((j + 2 < toks.len()).then(|| word(j + 2)))
+                    };
+                    let prep = j + 1 < toks.len()
+                        && toks[j + 1].1 <= end
+                        && (is(&t.preps, word(j + 1)) || dative());
+                    prep && is(&t.pieces, word(j))
+                        && subject(&s[from(toks[j + 1].1)..from(end)]).is_some()
+                })
+        };
+        if let Some(c) = l[toks[anchor].1..].find(": ")
+            && !named_before(c)
+        {
             let at = toks[anchor].1 + c + 2;
             let next = word_spans(&l[at..])
                 .first()
@@ -385,6 +411,21 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
         }
     }
     None
+}
+
+/// "In Ihrem Beitrag über X schreiben Sie, ...": the sentence speaks of a
+/// piece of the owner's that exists ("in your" and a piece), not of one
+/// to write ("in your next post" is one to write).
+fn of_an_existing_piece(l: &str) -> bool {
+    let t = &lang::WORDS.topics;
+    t.in_your.iter().any(|p| {
+        l.match_indices(p.as_str()).any(|(at, _)| {
+            let rest = &l[at + p.len()..];
+            let next = rest.split_whitespace().next().unwrap_or("");
+            let next = next.trim_matches(|c: char| !c.is_alphanumeric());
+            rest.starts_with(' ') && t.pieces.iter().any(|piece| piece == next)
+        })
+    })
 }
 
 /// "How you dealt with the gaps deserves its own post": the subject is
@@ -428,6 +469,7 @@ fn determiner(w: Option<&str>) -> bool {
         [
             "the", "a", "an", "my", "your", "this", "that", "our", "his", "her", "their", "el",
             "la", "un", "una", "le", "der", "die", "das", "ein", "eine", "il", "o", "um", "uma",
+            "los", "las", "les", "lo", "gli", "os",
         ]
         .contains(&w)
     })
@@ -534,7 +576,17 @@ fn subject(rest: &str) -> Option<String> {
         .join(" ")
         .trim_end_matches([',', ';', ':', '(', ' '])
         .to_string();
-    (!crate::subjects::keys(&p, &[]).is_empty() && !points_back(&p)).then_some(p)
+    let keys = crate::subjects::keys(&p, &[]);
+    // "my Spanish": a place or a language that is the writer's own.
+    let only_places = keys.iter().all(|k| k.starts_with("=@"));
+    let first = p.split_whitespace().next().unwrap_or("").to_lowercase();
+    let own = [
+        "my", "our", "mi", "mis", "mein", "meine", "mon", "ma", "mes", "meu", "minha", "mio",
+        "mia", "nuestro", "nuestra", "unser", "unsere", "notre", "nos",
+    ]
+    .contains(&first.as_str());
+    let junk = keys.is_empty() || (only_places && own) || points_back(&p);
+    (!junk).then_some(p)
 }
 
 /// "Two ideas for your column", "some topics", "suggestions:".
@@ -611,7 +663,7 @@ fn writing_request(s: &str, lower: &str) -> Option<String> {
         "will you cover ", "please cover ", "would cover ", "covering ", 
         "looking for a subject:", "looking for a topic:", "read something about ",
         "read something from you about ", "something from you about ", "read more about ",
-        "read your take on ", "read your thoughts on ", "learn more about ", "i'd vote for ", "i vote for ",
+        "read your take on ", "read your thoughts on ", "your take on ", "your thoughts on ", "learn more about ", "i'd vote for ", "i vote for ",
         "+1 for ", "my vote goes to ", "a vote for ", "anything you wrote on ", "anything you wrote about ",
         "anything you write on ", "anything you write about ", "anything you'd write on ",
         "anything you'd write about ", "everything you write on ", "everything you write about ",
@@ -881,28 +933,23 @@ fn labelled_idea(s: &str, l: &str) -> Option<String> {
 /// "Could you explain X in a future column?": a verb of explaining, then
 /// the subject, then where it should appear.
 fn explain_in_a_piece(s: &str, l: &str) -> Option<String> {
-    #[rustfmt::skip]
-    const VERBS: &[&str] = &[
-        "explain ", "talk about ", "go over ", "look at ", "look into ", "discuss ", "dig into ",
-        "address ", "weigh in on ", "tackle ", "cover ", "review ", "compare ", "walk us through ", "break down ",
-    ];
-    let piece = [
-        " in a ",
-        " in an ",
-        " in your ",
-        " in one of your ",
-        " in the next ",
-        " in a future ",
-    ]
-    .iter()
-    .filter_map(|c| l.find(c))
-    .min()?;
-    if !PIECES.iter().any(|p| l[piece..].contains(p)) {
+    let t = &lang::WORDS.topics;
+    let piece = t
+        .in_a_piece
+        .iter()
+        .filter_map(|c| l.find(c.as_str()))
+        .min()?;
+    let words = l[piece..].split(|c: char| !c.is_alphanumeric() && c != '-');
+    if !words
+        .take(6)
+        .any(|w| PIECES.contains(&w) || t.pieces.iter().any(|p| p == w))
+    {
         return None;
     }
-    let (at, verb) = VERBS
+    let (at, verb) = t
+        .explain_verbs
         .iter()
-        .filter_map(|v| l.find(v).map(|at| (at, v)))
+        .filter_map(|v| l.find(v.as_str()).map(|at| (at, v)))
         .min()?;
     let from = at + verb.len();
     (from < piece).then(|| s[byte_at(s, l, from)..byte_at(s, l, piece)].to_string())
