@@ -182,7 +182,16 @@ fn line_kind(line: &str, trimmed: &str) -> Kind {
 /// lines, and the unquoted tails a client left when it wrapped them.
 pub(crate) fn quoted_lines(text: &str) -> Vec<bool> {
     let lines: Vec<&str> = text.lines().collect();
-    classify(&lines)
+    // Only the quote marks matter here: no need to tell the other kinds.
+    let mut kinds: Vec<Kind> = lines
+        .iter()
+        .map(|l| match quote_prefix(l) {
+            Some(angle) => Kind::Quote { angle },
+            None => Kind::Text,
+        })
+        .collect();
+    mark_broken_quote_lines(&lines, &mut kinds);
+    kinds
         .into_iter()
         .map(|k| matches!(k, Kind::Quote { angle: true }))
         .collect()
