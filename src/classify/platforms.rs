@@ -714,6 +714,23 @@ fn words(p: &Platform, text: &str, name: Option<&str>) -> String {
     out.trim().to_string()
 }
 
+/// A notice's whole text, where its words were not found, without the
+/// lines any platform writes among them (the generic entry's `skip`:
+/// "Replied to X", "Your comment: the owner's own words").
+pub(crate) fn without_platform_lines(text: &str) -> String {
+    let Some(g) = generic() else {
+        return text.to_string();
+    };
+    let mut out = String::with_capacity(text.len());
+    for l in text.lines() {
+        if !g.skip.iter().any(|r| r.is_match(l.trim())) {
+            out.push_str(l);
+            out.push('\n');
+        }
+    }
+    out
+}
+
 /// A heading over the parent comment's words and the block under it
 /// (quoted or indented, to the first blank line after it).
 #[derive(Default)]
@@ -876,6 +893,28 @@ mod tests {
         assert_eq!(parent(by_line).as_deref(), Some("Jo Park"));
         let by_subject = "From: Disqus <notifications@disqus.example>\nSubject: Robin Ellis replied to Jo Park on Ep. 4\n\nIt was the paid one.\n";
         assert_eq!(parent(by_subject).as_deref(), Some("Jo Park"));
+    }
+
+    #[test]
+    fn the_parents_words_are_not_the_replys() {
+        let words = |raw: &str| notice(&crate::message::parse(raw.as_bytes())).map(|n| n.words);
+        // Quoted under "In reply to X:", above the reply's own lines.
+        let quoted = "From: Disqus <notifications@disqus.example>\nSubject: New reply\n\nLorna_B wrote, in reply to operafan1966:\n\n> they should have cancelled\n\nWhat do you think a cover is for?\n\nReply to Lorna_B: https://x.example/#comment-1\n";
+        assert_eq!(
+            words(quoted).as_deref(),
+            Some("What do you think a cover is for?")
+        );
+        // Indented under the heading.
+        let indented = "From: Hyvor Talk <notifications@talk.hyvor.example>\nSubject: New reply on \"Boards\"\n\nStefan replied on \"Boards\"\n\nIn reply to Giulia Ferrante:\n  Mi piacerebbe un approfondimento\n\nGiulia - look for the Z-clips.\n\nView comment: https://x.example/#hyvor-talk-comment-5\n";
+        assert_eq!(
+            words(indented).as_deref(),
+            Some("Giulia - look for the Z-clips.")
+        );
+        // Where no words are found, the owner's own comment shown inline is not read.
+        assert!(
+            !without_platform_lines("Chiara replied\nYour comment: Have you ridden it?\nGrazie!\n")
+                .contains("ridden")
+        );
     }
 
     #[test]

@@ -927,6 +927,9 @@ pub(crate) fn writer_text(msg: &Message, source: Source, notice: Option<&Notice>
         {
             n.words.clone()
         }
+        Some(_) if matches!(source, Source::Comment | Source::Pingback | Source::Own) => {
+            super::platforms::without_platform_lines(&msg.text)
+        }
         _ => msg.text.clone(),
     }
 }
