@@ -247,9 +247,7 @@ fn addressee(s: &str, place: &Place) -> Addressee {
             .iter()
             .any(|n| name.split_whitespace().any(|w| w.eq_ignore_ascii_case(n)));
         let asks = is_question(s) || is_request(s);
-        let a_word = name
-            .split_whitespace()
-            .any(|w| crate::subjects::is_stop(&crate::subjects::fold(w)));
+        let a_word = has_a_stop_word(&name);
         // "Ein Themenwunsch: Könnten Sie ...?" opens with a label, not a name.
         let many = matches!(place.source, Source::Comment | Source::List);
         if certain || known || (asks && !a_word && (speaks_to_you(s) || many)) {
@@ -274,12 +272,14 @@ fn addressee(s: &str, place: &Place) -> Addressee {
 /// "Jo, I had exactly the same gap."
 fn greets_another(s: &str, place: &Place) -> bool {
     vocative(s).is_some_and(|(name, _)| {
-        !place.names.is_called(&name)
-            && !is_group_word(&name)
-            && !name
-                .split_whitespace()
-                .any(|w| crate::subjects::is_stop(&crate::subjects::fold(w)))
+        !place.names.is_called(&name) && !is_group_word(&name) && !has_a_stop_word(&name)
     })
+}
+
+/// A word of the "name" is a stop word: a label or a phrase, not a name.
+fn has_a_stop_word(name: &str) -> bool {
+    name.split_whitespace()
+        .any(|w| crate::subjects::is_stop(&crate::subjects::fold(w)))
 }
 
 /// The name a sentence opens with when it calls someone: one or two

@@ -566,6 +566,16 @@ fn generic() -> Option<&'static Platform> {
 }
 
 impl Platform {
+    /// The line (trimmed) ends the person's words.
+    fn ends_words(&self, t: &str) -> bool {
+        self.until.iter().any(|r| r.is_match(t))
+    }
+
+    /// The line (trimmed) is the platform's own, among the words.
+    fn skips(&self, t: &str) -> bool {
+        self.skip.iter().any(|r| r.is_match(t))
+    }
+
     /// The first of its notices whose subject or body pattern matches (one
     /// with no pattern matches any mail of the platform).
     fn notice_in(
@@ -654,12 +664,10 @@ fn words(p: &Platform, text: &str, name: Option<&str>) -> String {
             rule = Some(t);
             continue;
         }
-        let ends = |q: &Platform| q.until.iter().any(|r| r.is_match(t));
-        if rule == Some(t) || ends(p) || also.is_some_and(ends) {
+        if rule == Some(t) || p.ends_words(t) || also.is_some_and(|g| g.ends_words(t)) {
             break;
         }
-        let skips = |q: &Platform| q.skip.iter().any(|r| r.is_match(t));
-        if skips(p) || link_line(t) || also.is_some_and(skips) {
+        if p.skips(t) || link_line(t) || also.is_some_and(|g| g.skips(t)) {
             continue;
         }
         // The post's title opens the notice, or closes the words in
@@ -679,7 +687,8 @@ fn words(p: &Platform, text: &str, name: Option<&str>) -> String {
         // A box the platform draws around the words ("│ words").
         let boxed = t.starts_with(['│', '┃']);
         let t = t.trim_start_matches(['│', '┃']).trim_start();
-        match t.strip_prefix('>') {
+        let quoted = t.strip_prefix('>');
+        match quoted {
             Some(rest) => {
                 quoted_parent.push_str(rest);
                 quoted_parent.push('\n');
@@ -689,7 +698,7 @@ fn words(p: &Platform, text: &str, name: Option<&str>) -> String {
                 own.push('\n');
             }
         }
-        let bare = match t.strip_prefix('>') {
+        let bare = match quoted {
             Some(rest) if p.unquote || p.title_first => rest.trim_start(),
             _ if p.title_first => t.trim_matches(['"', '“', '”', '«', '»']),
             _ if boxed => t,
@@ -723,7 +732,7 @@ pub(crate) fn without_platform_lines(text: &str) -> String {
     };
     let mut out = String::with_capacity(text.len());
     for l in text.lines() {
-        if !g.skip.iter().any(|r| r.is_match(l.trim())) {
+        if !g.skips(l.trim()) {
             out.push_str(l);
             out.push('\n');
         }
@@ -779,10 +788,10 @@ fn words_after_parent(lines: &[&str]) -> String {
             continue;
         }
         let t = l.trim();
-        if g.until.iter().any(|r| r.is_match(t)) {
+        if g.ends_words(t) {
             break;
         }
-        if g.skip.iter().any(|r| r.is_match(t)) || link_line(t) {
+        if g.skips(t) || link_line(t) {
             continue;
         }
         out.push_str(t.strip_prefix('>').map_or(t, str::trim_start));

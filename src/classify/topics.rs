@@ -277,6 +277,9 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
     let word = |i: usize| &l[toks[i].0..toks[i].1];
     let is = |list: &[String], w: &str| list.iter().any(|x| x == w);
     let piece_near = |i: usize| (i + 1..(i + 5).min(toks.len())).find(|&j| is(&t.pieces, word(j)));
+    // "dedicar un episodio a la amplificación": "a" with its article.
+    let dative_at =
+        |k: usize| word(k) == "a" && determiner((k + 1 < toks.len()).then(|| word(k + 1)));
     let from = |at: usize| byte_at(s, l, at);
     for i in 0..toks.len() {
         let w = word(i);
@@ -339,11 +342,9 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
                 w.len() <= 8 && w.iter().any(|w| is(&t.pieces, w.trim_matches(',')))
             };
             let next_to = j == anchor + 1 || is(&t.fillers, between) || (talk && in_piece());
-            // "dedicar un episodio a la amplificación": "a" with its article.
-            let dative = p == "a" && determiner((j + 1 < toks.len()).then(|| word(j + 1)));
             let after_piece = (piece || make || talk || read)
                 && next_to
-                && (is(&t.piece_preps, p) || dative)
+                && (is(&t.piece_preps, p) || dative_at(j))
                 && !piece_of_piece;
             if (is(&t.preps, p) || after_piece)
                 && let Some(x) = subject(&s[from(toks[j].1)..])
@@ -365,12 +366,9 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
             (anchor + 1..toks.len())
                 .take_while(|&j| toks[j].1 <= end)
                 .any(|j| {
-                    let dative = || {
-                        word(j + 1) == "a" && determiner((j + 2 < toks.len()).then(|| word(j + 2)))
-                    };
                     let prep = j + 1 < toks.len()
                         && toks[j + 1].1 <= end
-                        && (is(&t.preps, word(j + 1)) || dative());
+                        && (is(&t.preps, word(j + 1)) || dative_at(j + 1));
                     prep && is(&t.pieces, word(j))
                         && subject(&s[from(toks[j + 1].1)..from(end)]).is_some()
                 })
