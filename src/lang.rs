@@ -175,6 +175,56 @@ pub(crate) struct Topics {
     /// vraiment"): a wish is found with them left out.
     #[serde(default)]
     pub intensifiers: Vec<String>,
+    /// A verb of writing and what brings its subject, the subject right
+    /// after ("write about ", "escribir sobre "). The first of the merged
+    /// list found in a sentence wins: longer and surer cues come first.
+    #[serde(default)]
+    pub verb_cues: Vec<String>,
+    /// After a piece, what brings its subject (" on ", " über ", " that explains ").
+    #[serde(default)]
+    pub piece_cues: Vec<String>,
+    /// Words that name a piece of writing, matched inside a sentence
+    /// ("column", "Beitrag", "記事").
+    #[serde(default)]
+    pub piece_words: Vec<String>,
+    /// Adjectives between an article and a piece that say nothing of its
+    /// subject ("a proper post", "a short column").
+    #[serde(default)]
+    pub piece_adjectives: Vec<String>,
+    /// Indefinite articles before a piece ("a", "un", "eine").
+    #[serde(default)]
+    pub articles: Vec<String>,
+    /// Verbs of writing matched whole ("write", "cover"), and ...
+    #[serde(default)]
+    pub write_verbs: Vec<String>,
+    /// ... of the other languages by stem, every conjugation ("escrib", "schreib").
+    #[serde(default)]
+    pub write_stems: Vec<String>,
+    /// Of those, which take their subject directly ("cover X", "tackle X").
+    #[serde(default)]
+    pub direct_verbs: Vec<String>,
+    /// The words that bring a verb of writing's subject ("about", "sobre", "über").
+    #[serde(default)]
+    pub verb_preps: Vec<String>,
+    /// Words of the writer speaking of themselves ("i", "ich", "je"): a
+    /// story, not a subject offered.
+    #[serde(default)]
+    pub first_person: Vec<String>,
+    /// Words near a request before its verb that make it the writer's own
+    /// writing ("i'm", "we") unless a "you" word is near too.
+    #[serde(default)]
+    pub own_doing: Vec<String>,
+    /// Phrases before a request that ask about writing done ("did you",
+    /// "you already").
+    #[serde(default)]
+    pub done_before: Vec<String>,
+    /// How a labelled idea's label reads ("idea", "Vorschlag", "sugerencia").
+    #[serde(default)]
+    pub idea_labels: Vec<String>,
+    /// The opening words of a question a subject is read from ("how do i ",
+    /// "your take on "): the subject follows.
+    #[serde(default)]
+    pub question_leads: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -260,6 +310,44 @@ pub(crate) struct Asks {
     /// A sentence with one of these is a disclaimer's ("intended recipient").
     #[serde(default)]
     pub disclaimers: Vec<String>,
+    /// Figures of speech anywhere in a question ("is it just me", "who knew").
+    #[serde(default)]
+    pub figures: Vec<String>,
+    /// Small talk: a short question with one of these asks nothing ("how are you").
+    #[serde(default)]
+    pub small_talk: Vec<String>,
+    /// How a writer answers their own question at once ("not me", "nope").
+    #[serde(default)]
+    pub self_answers: Vec<String>,
+    /// What a fragment right after a question opens with when it still
+    /// asks ("no idea", "not sure").
+    #[serde(default)]
+    pub still_asking: Vec<String>,
+    /// A closing line's first word ("thanks", "cheers", "merci").
+    #[serde(default)]
+    pub closings: Vec<String>,
+    /// An exclamation dressed as a negative question ("isn't it ", "weren't we ").
+    #[serde(default)]
+    pub exclamations: Vec<String>,
+    /// ... followed within four words by one of these ("isn't it strange how").
+    #[serde(default)]
+    pub exclamation_links: Vec<String>,
+    /// How an exclamation of liking opens ("don't you love").
+    #[serde(default)]
+    pub exclaimed_feelings: Vec<String>,
+    /// The writer asking about their own past ("why didn't i ", "how did we ever").
+    #[serde(default)]
+    pub own_past: Vec<String>,
+    /// A tag asking agreement at a sentence's end (", isn't it?", ", ¿verdad?").
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Words of judgement: only a judgement invites mere agreement
+    /// ("amazing", "lucky"); "It's port 53, right?" asks.
+    #[serde(default)]
+    pub judgements: Vec<String>,
+    /// Words that only stress a closing judgement ("just", "so").
+    #[serde(default)]
+    pub judgement_stress: Vec<String>,
 }
 
 /// How a blog's contact form relays a visitor's message.
@@ -278,79 +366,37 @@ pub(crate) struct Forms {
     pub message_fields: Vec<String>,
 }
 
+/// Each list of `$to` extended by the same list of `$from`.
+macro_rules! merge {
+    ($to:expr, $from:expr; $($list:ident),+ $(,)?) => {
+        $($to.$list.extend($from.$list);)+
+    };
+}
+
 /// Every language's words, merged.
 pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
     let mut all = Words::default();
     for (name, text) in FILES {
         let w: Words = toml::from_str(text).unwrap_or_else(|e| panic!("src/lang/{name}.toml: {e}"));
-        let (n, a) = (&mut all.newtext, &mut all.asks);
-        n.forwarded.extend(w.newtext.forwarded);
-        n.original_message.extend(w.newtext.original_message);
-        n.mobile.extend(w.newtext.mobile);
-        n.attribution_verbs.extend(w.newtext.attribution_verbs);
-        n.attribution_end_verbs
-            .extend(w.newtext.attribution_end_verbs);
-        n.attribution_openers.extend(w.newtext.attribution_openers);
-        n.weekdays.extend(w.newtext.weekdays);
-        n.header_from.extend(w.newtext.header_from);
-        n.header_other.extend(w.newtext.header_other);
-        a.requests.extend(w.asks.requests);
-        a.not_requests.extend(w.asks.not_requests);
-        a.restated_questions.extend(w.asks.restated_questions);
-        a.group_phrases.extend(w.asks.group_phrases);
-        a.group_pronouns.extend(w.asks.group_pronouns);
-        a.group_vocatives.extend(w.asks.group_vocatives);
-        a.second_person.extend(w.asks.second_person);
-        a.not_names.extend(w.asks.not_names);
-        a.no_reply.extend(w.asks.no_reply);
-        a.rhetorical.extend(w.asks.rhetorical);
-        a.conjunctions.extend(w.asks.conjunctions);
-        a.disclaimers.extend(w.asks.disclaimers);
-        all.stop_words
-            .push((name.to_string(), w.topics.stop.clone()));
-        let (t, o) = (&mut all.topics, w.topics);
-        t.calls.extend(o.calls);
-        t.call_question.extend(o.call_question);
-        t.call_owner.extend(o.call_owner);
-        t.call_writing.extend(o.call_writing);
-        t.call_ahead.extend(o.call_ahead);
-        t.verbs.extend(o.verbs);
-        t.talk_verbs.extend(o.talk_verbs);
-        t.make_verbs.extend(o.make_verbs);
-        t.pieces.extend(o.pieces);
-        t.loose_pieces.extend(o.loose_pieces);
-        t.preps.extend(o.preps);
-        t.piece_preps.extend(o.piece_preps);
-        t.wishes.extend(o.wishes);
-        t.conditional.extend(o.conditional);
-        t.read_verbs.extend(o.read_verbs);
-        t.announces.extend(o.announces);
-        t.clauses.extend(o.clauses);
-        t.welcome.extend(o.welcome);
-        t.suggest.extend(o.suggest);
-        t.ends.extend(o.ends);
-        t.leads.extend(o.leads);
-        t.fillers.extend(o.fillers);
-        t.past.extend(o.past);
-        t.not_topics.extend(o.not_topics);
-        t.deictic.extend(o.deictic);
-        t.carry_on.extend(o.carry_on);
-        t.reactions.extend(o.reactions);
-        t.please.extend(o.please);
-        t.another.extend(o.another);
-        t.list_joins.extend(o.list_joins);
-        t.intensifiers.extend(o.intensifiers);
-        t.explains.extend(o.explains);
-        t.explain_verbs.extend(o.explain_verbs);
-        t.in_a_piece.extend(o.in_a_piece);
-        t.in_your.extend(o.in_your);
-        t.about_that.extend(o.about_that);
-        t.deserves.extend(o.deserves);
-        all.forms.contact_form.extend(w.forms.contact_form);
-        all.forms.name_fields.extend(w.forms.name_fields);
-        all.forms.message_fields.extend(w.forms.message_fields);
-        all.spam.strong.extend(w.spam.strong);
-        all.spam.weak.extend(w.spam.weak);
+        merge!(all.newtext, w.newtext; forwarded, original_message, mobile, attribution_verbs,
+            attribution_end_verbs, attribution_openers, weekdays, header_from, header_other);
+        merge!(all.asks, w.asks; requests, not_requests, restated_questions, group_phrases,
+            group_pronouns, group_vocatives, second_person, not_names, no_reply, rhetorical,
+            conjunctions, disclaimers, figures, small_talk, self_answers, still_asking, closings,
+            exclamations, exclamation_links, exclaimed_feelings, own_past, tags, judgements,
+            judgement_stress);
+        // Stop words stay per language, for each language's stemmer.
+        all.stop_words.push((name.to_string(), w.topics.stop.clone()));
+        merge!(all.topics, w.topics; calls, call_question, call_owner, call_writing, call_ahead,
+            verbs, talk_verbs, make_verbs, pieces, loose_pieces, preps, piece_preps, wishes,
+            conditional, read_verbs, announces, clauses, welcome, suggest, ends, leads, fillers,
+            past, not_topics, deictic, carry_on, reactions, please, another, list_joins,
+            intensifiers, explains, explain_verbs, in_a_piece, in_your, about_that, deserves,
+            verb_cues, piece_cues, piece_words, piece_adjectives, articles, write_verbs,
+            write_stems, direct_verbs, verb_preps, first_person, own_doing, done_before,
+            idea_labels, question_leads);
+        merge!(all.forms, w.forms; contact_form, name_fields, message_fields);
+        merge!(all.spam, w.spam; strong, weak);
     }
     all
 });

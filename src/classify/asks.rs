@@ -473,28 +473,15 @@ fn is_rhetorical(all: &[Sentence], i: usize) -> bool {
     if figure_of_speech(&l) {
         return true;
     }
-    #[rustfmt::skip]
-    static FIGURES: Phrases = Phrases::new(&[
-        "isn't it ironic", "isn’t it ironic", "is it just me", "who needs", "who would have thought",
-        "who would have believed", "who knew", "what could possibly go wrong", "who doesn't love",
-        "who doesn’t love", "why not", "how hard can it be", "am i right", "need i say more",
-        "what's not to like", "what’s not to like",
-    ]);
+    let words = &crate::lang::WORDS.asks;
+    static FIGURES: LazyLock<Phrases> =
+        LazyLock::new(|| Phrases::new(crate::lang::phrases(&crate::lang::WORDS.asks.figures)));
     if FIGURES.any_in(&l) {
         return true;
     }
     // Small talk: "How are you?", "Hope all is well?" (short, nothing else).
-    static SMALL_TALK: Phrases = Phrases::new(&[
-        "how are you",
-        "how have you been",
-        "hope you're well",
-        "hope you are well",
-        "how's it going",
-        "hope all is well",
-        "how are things",
-        "how was your",
-    ]);
-    if l.split_whitespace().count() <= 6 && SMALL_TALK.any_in(&l) {
+    let small_talk = || words.small_talk.iter().any(|p| l.contains(p.as_str()));
+    if l.split_whitespace().count() <= 6 && small_talk() {
         return true;
     }
     // "Domande retoriche, lo so.": the writer says so, later in the
@@ -518,12 +505,7 @@ fn is_rhetorical(all: &[Sentence], i: usize) -> bool {
         return true;
     }
     let short = n.split_whitespace().count() <= 4 && !n.ends_with('?');
-    #[rustfmt::skip]
-    const ANSWERS: &[&str] = &[
-        "not me", "no.", "nope", "of course not", "of course", "exactly", "obviously", "yes.",
-        "neither do i", "me neither", "nobody", "no one",
-    ];
-    short && ANSWERS.iter().any(|a| n.starts_with(a))
+    short && words.self_answers.iter().any(|a| n.starts_with(a.as_str()))
 }
 
 /// Questions nobody is meant to answer, by their form: an exclamation
@@ -555,48 +537,19 @@ pub(crate) fn figure_of_speech(l: &str) -> bool {
         return true;
     }
     // "Isn't it strange how ...", "Wasn't it lovely that ...": an exclamation.
-    let exclaims = [
-        "isn't it ",
-        "wasn't it ",
-        "aren't they ",
-        "isn't that ",
-        "ain't it ",
-    ]
-    .iter()
-    .find_map(|p| l.strip_prefix(p))
-    .is_some_and(|rest| {
-        let words: Vec<&str> = rest.split_whitespace().take(4).collect();
-        words
-            .iter()
-            .skip(1)
-            .any(|w| ["how", "that", "when"].contains(w))
-    });
-    let loves = [
-        "don't you love",
-        "don't you just",
-        "don't you hate",
-        "doesn't it feel",
-    ]
-    .iter()
-    .any(|p| l.starts_with(p));
+    let exclaims = words
+        .exclamations
+        .iter()
+        .find_map(|p| l.strip_prefix(p.as_str()))
+        .is_some_and(|rest| {
+            let next: Vec<&str> = rest.split_whitespace().take(4).collect();
+            next.iter()
+                .skip(1)
+                .any(|w| words.exclamation_links.iter().any(|x| x == w))
+        });
+    let loves = words.exclaimed_feelings.iter().any(|p| l.starts_with(p.as_str()));
     // The writer asks about their own past, which only they know.
-    let own_past = [
-        "why didn't i ",
-        "why didn't we ",
-        "why did i ever",
-        "why did we ever",
-        "why did it take me",
-        "why did it take us",
-        "how did i ever",
-        "how did we ever",
-        "how did i live",
-        "how did we live",
-        "how did i manage",
-        "how did we manage",
-        "where has this been",
-    ]
-    .iter()
-    .any(|p| l.starts_with(p));
+    let own_past = words.own_past.iter().any(|p| l.starts_with(p.as_str()));
     exclaims || loves || own_past || tag_question(l)
 }
 
@@ -604,34 +557,20 @@ pub(crate) fn figure_of_speech(l: &str) -> bool {
 /// own statement. "You use unbound, right?" checks a fact about the reader
 /// and asks.
 fn tag_question(l: &str) -> bool {
-    #[rustfmt::skip]
-    const TAGS: &[&str] = &[
-        ", isn't it?", ", aren't they?", ", wasn't it?", ", isn't that?", ", right?", ", eh?", ", no?",
-        ", huh?", ", n'est-ce pas ?", ", n'est-ce pas?", ", oder?", ", nicht wahr?", ", ¿verdad?", ", ¿no?",
-    ];
+    let words = &crate::lang::WORDS.asks;
     closing_exclamation(l)
-        || TAGS
+        || words
+            .tags
             .iter()
-            .find_map(|t| l.strip_suffix(t))
+            .find_map(|t| l.strip_suffix(t.as_str()))
             .is_some_and(|stated| {
                 !speaks_to_you(stated)
                     && stated
                         .split(|c: char| !c.is_alphanumeric())
-                        .any(|w| JUDGEMENTS.contains(&w))
+                        .any(|w| words.judgements.iter().any(|j| j == w))
             })
 }
 
-/// Only a judgement invites mere agreement; "It's port 53, right?" asks
-/// for a fact to be confirmed.
-#[rustfmt::skip]
-const JUDGEMENTS: &[&str] = &[
-    "amazing", "great", "funny", "strange", "odd", "crazy", "wild", "incredible", "ironic", "sad",
-    "lovely", "beautiful", "awesome", "nice", "cool", "weird", "mad", "insane", "brilliant", "wonderful",
-    "terrible", "annoying", "hilarious", "fun", "ridiculous", "absurd", "remarkable", "fascinating",
-    "marvellous", "marvelous", "gorgeous", "splendid", "stunning", "magnificent", "glorious",
-    "charming", "extraordinary", "priceless", "superb", "perfect", "delightful", "moving",
-    "lucky", "fortunate", "blessed", "spoilt", "spoiled",
-];
 
 /// "... on the Society's page – isn't it marvellous?": a closing
 /// exclamation of one or two words of judgement ("– wasn't it demolished?"
@@ -643,40 +582,30 @@ fn closing_exclamation(l: &str) -> bool {
         .min_by_key(|t| t.len())
         .unwrap_or(l)
         .trim_end_matches(['?', '!', ' ', '.']);
-    [
-        "isn't it ",
-        "wasn't it ",
-        "aren't they ",
-        "weren't they ",
-        "aren't we ",
-        "weren't we ",
-        "isn't that ",
-    ]
-    .iter()
-    .find_map(|p| tail.strip_prefix(p))
-    .is_some_and(|rest| {
-        let words: Vec<&str> = rest.split_whitespace().collect();
-        (1..=2).contains(&words.len())
-            && words.iter().all(|w| {
-                ["just", "so", "simply", "really", "absolutely", "truly"].contains(w)
-                    || JUDGEMENTS.contains(w)
-            })
-    })
+    // Only a judgement invites mere agreement.
+    let words = &crate::lang::WORDS.asks;
+    let is = |list: &[String], w: &str| list.iter().any(|x| x == w);
+    words
+        .exclamations
+        .iter()
+        .find_map(|p| tail.strip_prefix(p.as_str()))
+        .is_some_and(|rest| {
+            let rest: Vec<&str> = rest.split_whitespace().collect();
+            (1..=2).contains(&rest.len())
+                && rest
+                    .iter()
+                    .all(|w| is(&words.judgement_stress, w) || is(&words.judgements, w))
+        })
 }
 
 /// "Why ...? Laziness, mostly.": a question that does not speak to the
 /// reader, answered at once by its writer in a fragment.
 fn answers_itself(q: &str, next: &str) -> bool {
     let words = next.split_whitespace().count();
-    let closing = [
-        "thank", "thanks", "cheers", "best", "regards", "bye", "love", "ta", "merci", "danke",
-    ]
-    .iter()
-    .any(|c| next.starts_with(c));
+    let asks = &crate::lang::WORDS.asks;
+    let closing = asks.closings.iter().any(|c| next.starts_with(c.as_str()));
     // "What's the fix? No idea." still asks; "Mesh or APs." offers choices.
-    let still_asking = ["no idea", "not sure", "dunno", "just", "any"]
-        .iter()
-        .any(|p| next.starts_with(p))
+    let still_asking = asks.still_asking.iter().any(|p| next.starts_with(p.as_str()))
         || next.contains(" or ");
     let wh = ["why ", "who ", "what "].iter().any(|w| q.starts_with(w));
     wh && !still_asking

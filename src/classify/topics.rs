@@ -84,16 +84,6 @@ fn question_about_writing(sentence: &str) -> bool {
     seen.iter().all(|&s| s)
 }
 
-/// Words that ask for a piece of writing.
-#[rustfmt::skip]
-const PIECES: &[&str] = &[
-    "column", "post", "article", "piece", "write-up", "writeup", "follow-up", "followup", "walkthrough",
-    "guide", "series", "deep dive", "deep-dive", "explainer", "tutorial", "blog", "episode", "story",
-    "artículo", "articulo", "artigo", "coluna", "columna", "article", "billet", "chronique", "artikel",
-    "kolumne", "beitrag", "articolo", "rubrica", "コラム", "記事", "文章", "专栏", "博客", "primer",
-    "introduction", "intro", "overview", "roundup", "comparison",
-];
-
 /// Find the requests for topics in one message's new text.
 pub(crate) fn requests(
     sentences: &[Sentence],
@@ -502,7 +492,7 @@ pub(crate) fn asks_for_writing(l: &str) -> bool {
         .iter()
         .map(|&(a, b)| &l[a..b])
         .any(|w| t.verbs.iter().chain(&t.pieces).any(|x| x == w))
-        || PIECES.iter().any(|p| unspaced(p) && l.contains(p))
+        || t.piece_words.iter().any(|p| unspaced(p) && l.contains(p.as_str()))
 }
 
 /// "your column", "tu columna", "the article you mentioned": writing that
@@ -649,35 +639,7 @@ fn writing_request(s: &str, lower: &str) -> Option<String> {
             l = l.replace(two, one);
         }
     }
-    // Verb then subject: "write about X", "cover X", "escribir sobre X".
-    #[rustfmt::skip]
-    const VERB_CUES: &[&str] = &[
-        "write about ", "write a column about ", "write a column on ", "write a post about ",
-        "write a post on ", "write an article about ", "write an article on ", "write a piece about ",
-        "write a piece on ", "write something about ", "write something on ", "write more about ",
-        "writing about ", "writing a column on ", "writing a post on ", "writing something on ",
-        "write the follow-up post:", "write the follow-up post on ", "write a follow-up on ", "see you cover ", "you could cover ", "you'd cover ",
-        "you to cover ", "could cover ", "could you cover ", "would you cover ", "can you cover ",
-        "will you cover ", "please cover ", "would cover ", "covering ", 
-        "looking for a subject:", "looking for a topic:", "read something about ",
-        "read something from you about ", "something from you about ", "read more about ",
-        "read your take on ", "read your thoughts on ", "your take on ", "your thoughts on ", "learn more about ", "i'd vote for ", "i vote for ",
-        "+1 for ", "my vote goes to ", "a vote for ", "anything you wrote on ", "anything you wrote about ",
-        "anything you write on ", "anything you write about ", "anything you'd write on ",
-        "anything you'd write about ", "everything you write on ", "everything you write about ",
-        "escribir sobre ", "escribir un artículo sobre ", "escrever sobre ",
-        "escrever um artigo sobre ", "écrire sur ", "écrire un article sur ", "écrire un article ",
-        "parler de ", "scrivere su ", "scrivere di ", "scrivere un articolo su ", "darüber schreiben, ",
-        "darüber schreiben ", "schrijven over ",
-    ];
-    // Piece then subject: "a column on X", "a post about X".
-    #[rustfmt::skip]
-    const PIECE_CUES: &[&str] = &[
-        " on ", " about ", " sobre ", " sur ", " su ", " über ", " zu ", " over ", " that explains ",
-        " explaining ", " on how ", " de ", " covering ", " walking through ", " walking us through ",
-        " that walks through ", " going through ", " showing ", " describing ", " comparing ",
-        " darüber, ", " darüber ", " dazu, ", " for ", " to ",
-    ];
+    let t = &lang::WORDS.topics;
     if !wishes(&l) {
         return cjk_request(s);
     }
@@ -686,8 +648,9 @@ fn writing_request(s: &str, lower: &str) -> Option<String> {
     }
     // The first cue of the list found anywhere in the sentence, where it is
     // first found; one pass over the sentence for all cues at once.
+    // Verb then subject: "write about X", "cover X", "escribir sobre X".
     static VERBS: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
-        std::sync::LazyLock::new(|| aho_corasick::AhoCorasick::new(VERB_CUES).ok());
+        std::sync::LazyLock::new(|| aho_corasick::AhoCorasick::new(&lang::WORDS.topics.verb_cues).ok());
     let first_cue = match VERBS.as_ref() {
         Some(ac) => {
             let mut best: Option<(usize, usize)> = None;
@@ -699,17 +662,18 @@ fn writing_request(s: &str, lower: &str) -> Option<String> {
             }
             best
         }
-        None => VERB_CUES
+        None => t
+            .verb_cues
             .iter()
             .enumerate()
-            .find_map(|(i, cue)| l.find(cue).map(|at| (i, at))),
+            .find_map(|(i, cue)| l.find(cue.as_str()).map(|at| (i, at))),
     };
     if let Some((cue, at)) = first_cue {
         // "Didn't you write about it once?" asks about the past.
         if about_the_past(&l[..at]) {
             return None;
         }
-        return Some(s[byte_at(s, &l, at + VERB_CUES[cue].len())..].to_string());
+        return Some(s[byte_at(s, &l, at + t.verb_cues[cue].len())..].to_string());
     }
     if let Some(p) = verb_stem_request(s, &l) {
         return Some(p);
@@ -729,10 +693,12 @@ fn writing_request(s: &str, lower: &str) -> Option<String> {
         return Some(s[..byte_at(s, &l, at)].to_string());
     }
     let after = &l[end..];
-    // The nearest cue: "a guide to DNS over HTTPS" is about DNS over HTTPS.
-    let nearest = PIECE_CUES
+    // Piece then subject: "a column on X", "a post about X"; the nearest
+    // cue: "a guide to DNS over HTTPS" is about DNS over HTTPS.
+    let nearest = t
+        .piece_cues
         .iter()
-        .filter_map(|cue| after.find(cue).filter(|a| *a < 40).map(|a| (a, cue.len())))
+        .filter_map(|cue| after.find(cue.as_str()).filter(|a| *a < 40).map(|a| (a, cue.len())))
         .min_by_key(|&(a, len)| (a, std::cmp::Reverse(len)));
     if let Some((at, len)) = nearest {
         return Some(s[byte_at(s, &l, end + at + len)..].to_string());
@@ -740,13 +706,7 @@ fn writing_request(s: &str, lower: &str) -> Option<String> {
     // "a ZFS for beginners post": the subject sits between article and piece.
     let mut between: Vec<&str> = l[start..end].split_whitespace().skip(1).collect();
     between.pop();
-    #[rustfmt::skip]
-    const ADJECTIVES: &[&str] = &[
-        "proper", "good", "great", "nice", "short", "long", "whole", "new", "beginners'", "follow-up",
-        "dedicated", "separate", "full", "future", "next", "upcoming", "later", "fun", "useful",
-        "interesting", "practical", "detailed", "quick", "little",
-    ];
-    if between.iter().any(|w| !ADJECTIVES.contains(w)) {
+    if between.iter().any(|w| !t.piece_adjectives.iter().any(|a| a == w)) {
         return Some(between.join(" "));
     }
     // "X - maybe a future column?": the subject is the clause before.
@@ -767,33 +727,12 @@ fn writing_request(s: &str, lower: &str) -> Option<String> {
 /// "Didn't you write about it once?" asks about the past, not for
 /// writing; "I'm writing a thesis on X" is the writer's own writing.
 fn about_the_past(before: &str) -> bool {
+    let t = &lang::WORDS.topics;
     let near: Vec<&str> = before.split_whitespace().rev().take(3).collect();
-    let mine = near.iter().any(|w| {
-        [
-            "i", "i'm", "i've", "i'll", "we", "we're", "we've", "we'll", "myself",
-        ]
-        .contains(w)
-    }) && !near.iter().any(|w| w.starts_with("you"));
-    mine || [
-        "did you",
-        "didn't you",
-        "did not you",
-        "you wrote",
-        "you've written",
-        "you have written",
-        "you already",
-    ]
-    .iter()
-    .any(|p| before.contains(p))
+    let mine = near.iter().any(|w| t.own_doing.iter().any(|o| o == w))
+        && !near.iter().any(|w| w.starts_with("you"));
+    mine || t.done_before.iter().any(|p| before.contains(p.as_str()))
 }
-
-/// English forms of the verbs of writing, whole ("coverage" is no verb).
-const WRITE_VERBS: &[&str] = &[
-    "write", "writing", "cover", "covering", "tackle", "tackling",
-];
-/// The other languages' verbs of writing, by stem: every conjugation.
-#[rustfmt::skip]
-const WRITE_STEMS: &[&str] = &["escrib", "escrev", "écri", "ecri", "schreib", "scriv", "schrijf", "schrijv"];
 
 /// Does the sentence (lower case) name what it asks to be written about:
 /// a verb of writing or talking, or a piece, and near it a word that
@@ -844,28 +783,16 @@ pub(crate) fn names_writing(l: &str) -> bool {
 /// "write", "writing", or any form of the other languages' verbs of
 /// writing ("escribieras", "schreibst").
 fn writing_verb(w: &str) -> bool {
-    matches!(w, "write" | "writing") || WRITE_STEMS.iter().any(|st| w.starts_with(st))
+    matches!(w, "write" | "writing")
+        || lang::WORDS.topics.write_stems.iter().any(|st| w.starts_with(st.as_str()))
 }
 
 /// A verb of writing in any form, then its subject: "write a short column
 /// on X", "que escribieras sobre X", "schreib doch mal über X", "tackle X".
 /// Stems catch the conjugations a list of phrases would miss.
 fn verb_stem_request(s: &str, l: &str) -> Option<String> {
-    // Past forms report writing that exists.
-    const PAST: &[&str] = &[
-        "written",
-        "wrote",
-        "covered",
-        "tackled",
-        "écrit",
-        "escrito",
-        "geschrieben",
-    ];
-    const PREPS: &[&str] = &[
-        "about", "on", "sobre", "sur", "über", "su", "di", "over", "zu",
-    ];
-    // Verbs that take their subject directly: "tackle home VLANs".
-    const DIRECT: &[&str] = &["cover", "covering", "tackle", "tackling"];
+    let t = &lang::WORDS.topics;
+    let is = |list: &[String], w: &str| list.iter().any(|x| x == w);
     let words: Vec<(usize, &str)> = l
         .split_whitespace()
         .scan(0usize, |pos, w| {
@@ -876,21 +803,24 @@ fn verb_stem_request(s: &str, l: &str) -> Option<String> {
         .collect();
     for (i, &(at, w)) in words.iter().enumerate() {
         let bare = w.trim_matches(|c: char| !c.is_alphanumeric());
-        let Some(stem) = WRITE_VERBS
+        let Some(stem) = t
+            .write_verbs
             .iter()
-            .find(|v| bare == **v)
-            .or_else(|| WRITE_STEMS.iter().find(|st| bare.starts_with(*st)))
+            .find(|v| bare == v.as_str())
+            .or_else(|| t.write_stems.iter().find(|st| bare.starts_with(st.as_str())))
         else {
             continue;
         };
-        if PAST.contains(&bare) || about_the_past(&l[..at]) {
+        // Past forms report writing that exists.
+        if is(&t.past, bare) || about_the_past(&l[..at]) {
             continue;
         }
         let prep = words[i + 1..]
             .iter()
             .take(5)
-            .find(|(_, p)| PREPS.contains(&p.trim_matches(|c: char| !c.is_alphanumeric())));
-        let from = match (prep, DIRECT.contains(stem)) {
+            .find(|(_, p)| is(&t.verb_preps, p.trim_matches(|c: char| !c.is_alphanumeric())));
+        // Verbs that take their subject directly: "tackle home VLANs".
+        let from = match (prep, is(&t.direct_verbs, stem)) {
             (Some(&(p_at, p)), _) => p_at + p.len(),
             (None, true) => at + w.len(),
             (None, false) => continue,
@@ -909,19 +839,8 @@ fn labelled_idea(s: &str, l: &str) -> Option<String> {
         .iter()
         .filter_map(|sep| l.split_once(sep).map(|(h, _)| (h, sep.len())))
         .min_by_key(|(h, _)| h.len())?;
-    let labels = [
-        "idea",
-        "suggestion",
-        "topic",
-        "request",
-        "subject",
-        "vorschlag",
-        "wunsch",
-        "sugerencia",
-        "sugestão",
-        "idée",
-    ];
-    if head.split_whitespace().count() > 6 || !labels.iter().any(|w| head.contains(w)) {
+    let labels = &lang::WORDS.topics.idea_labels;
+    if head.split_whitespace().count() > 6 || !labels.iter().any(|w| head.contains(w.as_str())) {
         return None;
     }
     let at = byte_at(s, l, head.len() + sep);
@@ -940,7 +859,7 @@ fn explain_in_a_piece(s: &str, l: &str) -> Option<String> {
     let words = l[piece..].split(|c: char| !c.is_alphanumeric() && c != '-');
     if !words
         .take(6)
-        .any(|w| PIECES.contains(&w) || t.pieces.iter().any(|p| p == w))
+        .any(|w| t.piece_words.iter().chain(&t.pieces).any(|p| p == w))
     {
         return None;
     }
@@ -975,10 +894,7 @@ fn wishes(l: &str) -> bool {
 /// start of the article and the end of the piece word. A definite piece
 /// ("your column", "the follow-up") is writing that exists, not a request.
 fn indefinite_piece(l: &str) -> Option<(usize, usize)> {
-    const ARTICLES: &[&str] = &[
-        "een", "a", "an", "another", "one", "some", "more", "un", "une", "um", "uma", "una", "uno",
-        "ein", "eine", "einen",
-    ];
+    let t = &lang::WORDS.topics;
     let words: Vec<(usize, &str)> = l
         .split_whitespace()
         .scan(0usize, |pos, w| {
@@ -989,7 +905,7 @@ fn indefinite_piece(l: &str) -> Option<(usize, usize)> {
         .collect();
     for (i, (at, w)) in words.iter().enumerate() {
         let bare = w.trim_matches(|c: char| !c.is_alphanumeric() && c != '-');
-        if !PIECES.contains(&bare) {
+        if !t.piece_words.iter().any(|p| p == bare) {
             continue;
         }
         for back in 1..=4.min(i) {
@@ -1001,7 +917,7 @@ fn indefinite_piece(l: &str) -> Option<(usize, usize)> {
             {
                 break;
             }
-            if ARTICLES.contains(&a) {
+            if t.articles.iter().any(|x| x == a) {
                 return Some((a_at, at + w.len()));
             }
         }
@@ -1226,13 +1142,9 @@ fn reaction(l: &str) -> bool {
 /// The writer speaks of themselves ("I", "my", "ich", "je", "yo", ...): a
 /// story, not a subject offered.
 fn first_person(l: &str) -> bool {
-    #[rustfmt::skip]
-    const I: &[&str] = &[
-        "i", "i'm", "i've", "my", "ich", "mein", "meine", "je", "j'ai", "mon", "yo", "mi", "eu",
-        "meu", "minha", "io", "mio", "wir", "nous", "私", "僕",
-    ];
+    let i = &lang::WORDS.topics.first_person;
     l.split(|c: char| !(c.is_alphanumeric() || c == '\''))
-        .any(|w| I.contains(&w))
+        .any(|w| i.iter().any(|x| x == w))
 }
 
 /// The index of the first sentence that is more than a greeting.
@@ -1249,15 +1161,11 @@ fn points_back(phrase: &str) -> bool {
         .split(|c: char| !c.is_alphanumeric() && c != '\'')
         .filter(|w| !w.is_empty())
         .collect();
-    let deictic = [
-        "that", "this", "it", "those", "these", "them", "exactly", "three", "two", "how", "you",
-        "did", "topic", "subject", "one", "would", "be",
-    ];
-    let more = &lang::WORDS.topics.deictic;
+    let deictic = &lang::WORDS.topics.deictic;
     words.is_empty()
         || words.len() <= 5
             && words.iter().all(|w| {
-                deictic.contains(w) || crate::subjects::is_stop(w) || more.iter().any(|d| d == w)
+                deictic.iter().any(|d| d == w) || crate::subjects::is_stop(w)
             })
         || l.starts_with("that ")
         || l.starts_with("this ")
@@ -1274,16 +1182,8 @@ fn reduce(s: &str) -> String {
         _ => s,
     };
     let l = s.to_lowercase();
-    #[rustfmt::skip]
-    const LEADS: &[&str] = &[
-        "i want to ", "i'd like to ", "i would like to ", "i need to ", "we want to ", "we need to ",
-        "how do i ", "how do we ", "how can i ", "how can we ", "how should i ", "how should we ", "how to ",
-        "i'm trying to ", "we're trying to ", "i am trying to ", "what you'd say about ",
-        "what you would say about ", "what you think about ", "what you think of ", "your thoughts on ",
-        "your take on ",
-    ];
-    for lead in LEADS {
-        if let Some(at) = l.find(lead) {
+    for lead in &lang::WORDS.topics.question_leads {
+        if let Some(at) = l.find(lead.as_str()) {
             return s[byte_at(s, &l, at + lead.len())..].to_string();
         }
     }
