@@ -221,6 +221,10 @@ pub(crate) struct Topics {
     /// How a labelled idea's label reads ("idea", "Vorschlag", "sugerencia").
     #[serde(default)]
     pub idea_labels: Vec<String>,
+    /// A sentence with one of these wishes for something: a request for
+    /// writing may be in it ("would love", "me encantaría", "wäre").
+    #[serde(default)]
+    pub wish_cues: Vec<String>,
     /// The opening words of a question a subject is read from ("how do i ",
     /// "your take on "): the subject follows.
     #[serde(default)]
@@ -348,6 +352,10 @@ pub(crate) struct Asks {
     /// Words that only stress a closing judgement ("just", "so").
     #[serde(default)]
     pub judgement_stress: Vec<String>,
+    /// The word "why" ("por qué", "warum"): a why-question with doubled
+    /// marks ("??") is exasperation.
+    #[serde(default)]
+    pub why: Vec<String>,
 }
 
 /// How a blog's contact form relays a visitor's message.
@@ -384,7 +392,7 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
             group_pronouns, group_vocatives, second_person, not_names, no_reply, rhetorical,
             conjunctions, disclaimers, figures, small_talk, self_answers, still_asking, closings,
             exclamations, exclamation_links, exclaimed_feelings, own_past, tags, judgements,
-            judgement_stress);
+            judgement_stress, why);
         // Stop words stay per language, for each language's stemmer.
         all.stop_words.push((name.to_string(), w.topics.stop.clone()));
         merge!(all.topics, w.topics; calls, call_question, call_owner, call_writing, call_ahead,
@@ -394,7 +402,7 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
             intensifiers, explains, explain_verbs, in_a_piece, in_your, about_that, deserves,
             verb_cues, piece_cues, piece_words, piece_adjectives, articles, write_verbs,
             write_stems, direct_verbs, verb_preps, first_person, own_doing, done_before,
-            idea_labels, question_leads);
+            idea_labels, question_leads, wish_cues);
         merge!(all.forms, w.forms; contact_form, name_fields, message_fields);
         merge!(all.spam, w.spam; strong, weak);
     }

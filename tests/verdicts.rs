@@ -312,3 +312,13 @@ fn every_message_of_blind_set_z_keeps_its_verdict() {
 fn every_message_of_blind_set_z2_keeps_its_verdict() {
     check_set("blind-z2");
 }
+
+#[test]
+fn every_message_of_blind_set_aa_keeps_its_verdict() {
+    check_set("blind-aa");
+}
+
+#[test]
+fn every_message_of_blind_set_ab_keeps_its_verdict() {
+    check_set("blind-ab");
+}

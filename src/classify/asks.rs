@@ -257,7 +257,9 @@ fn addressee(s: &str, place: &Place) -> Addressee {
     // "Robin's column says X - do you all agree?" asks the list; "Hello
     // everyone, and hello @thea" calls on the owner.
     if to_group(s) {
-        if place.names.at_mention_in(s) {
+        // "... and hello @thea - could you ...?" calls on the owner;
+        // "Who else follows @Thea's series?" speaks of her.
+        if place.names.at_mention_in(s) && mentions_owner_as_you(s, place) {
             return Addressee::Owner;
         }
         return Addressee::Group;
@@ -476,7 +478,7 @@ fn is_rhetorical(all: &[Sentence], i: usize) -> bool {
     let words = &crate::lang::WORDS.asks;
     static FIGURES: LazyLock<Phrases> =
         LazyLock::new(|| Phrases::new(crate::lang::phrases(&crate::lang::WORDS.asks.figures)));
-    if FIGURES.any_in(&l) {
+    if FIGURES.any_in(&l) || exasperated(&l) {
         return true;
     }
     // Small talk: "How are you?", "Hope all is well?" (short, nothing else).
@@ -506,6 +508,23 @@ fn is_rhetorical(all: &[Sentence], i: usize) -> bool {
     }
     let short = n.split_whitespace().count() <= 4 && !n.ends_with('?');
     short && words.self_answers.iter().any(|a| n.starts_with(a.as_str()))
+}
+
+/// "And why does every launch now need a DJ??": a why-question with its
+/// marks doubled is exasperation, not a question.
+fn exasperated(l: &str) -> bool {
+    let words = &crate::lang::WORDS.asks;
+    let t = l.trim_end();
+    if !(t.ends_with("??") || t.ends_with("?!") || t.ends_with("!?")) {
+        return false;
+    }
+    let t = t.trim_start_matches(|c: char| !c.is_alphanumeric());
+    let t = words
+        .conjunctions
+        .iter()
+        .find_map(|c| t.strip_prefix(c.as_str())?.strip_prefix(' '))
+        .unwrap_or(t);
+    words.why.iter().any(|w| t.strip_prefix(w.as_str()).is_some_and(|r| r.starts_with(' ')))
 }
 
 /// Questions nobody is meant to answer, by their form: an exclamation
@@ -779,6 +798,15 @@ mod tests {
             &mut Vec::new(),
         )
         .asks
+    }
+
+
+    #[test]
+    fn a_why_question_with_doubled_marks_is_exasperation() {
+        assert!(exasperated("and why does every press launch now need a dj??"));
+        assert!(exasperated("warum muss das immer so laut sein?!"));
+        assert!(!exasperated("what's the piece you play at 4:32??"));
+        assert!(!exasperated("why is the build failing?"));
     }
 
     #[test]

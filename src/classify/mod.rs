@@ -29,7 +29,7 @@ pub(crate) use asks::Ask;
 /// The version of the rules: stored judgements made by other rules are
 /// judged again (`analyze::ensure_current`). Raise it whenever a change to
 /// the rules or to what a [`Classification`] holds can change a judgement.
-pub(crate) const RULES_VERSION: u32 = 26;
+pub(crate) const RULES_VERSION: u32 = 27;
 
 /// A fixed list of phrases compiled once into one automaton, so a sentence
 /// is scanned once for all of them rather than once per phrase (the phrase
@@ -359,7 +359,7 @@ pub(crate) fn classify(
     let body = source::writer_text(msg, source, notice.as_ref());
     if source == Source::Own {
         context.call_for_topics = topics::is_call_for_topics(&msg.subject)
-            || topics::is_call_for_topics(&own_words(&crate::newtext::new_text(&body).text));
+            || topics::is_owners_call(&own_words(&crate::newtext::new_text(&body).text));
     }
     if source == Source::Pingback {
         context.site = Some(source::linking_site(msg, &context));
@@ -866,6 +866,14 @@ pub(crate) fn mask(line: &str) -> String {
                 _ => {}
             }
         }
+        // "tune??", "really?!": marks that only close a sentence are prose.
+        let closing = w
+            .bytes()
+            .rev()
+            .take_while(|&b| b == b'?' || b == b'!')
+            .filter(|&b| b == b'?')
+            .count();
+        marks -= closing.saturating_sub(1);
         if in_code || ticks > 0 {
             if ticks % 2 == 1 {
                 in_code = !in_code;
@@ -987,6 +995,15 @@ fn width(s: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+
+    #[test]
+    fn doubled_question_marks_close_a_sentence_and_code_stays_code() {
+        assert!(!mask("before the third tune?? it's gorgeous").contains("<code>"));
+        assert!(mask("run a?b?c then").contains("<code>"));
+        let s = sentences("what's the piece you noodle at 4:32 before the third tune?? it's gorgeous");
+        assert!(s[0].text.ends_with("tune??"), "{:?}", s[0].text);
+    }
 
     #[test]
     fn a_question_mark_that_stands_for_a_lost_character_asks_nothing() {

@@ -411,16 +411,27 @@ fn may_be_unknown_platform(msg: &Message) -> bool {
 }
 
 /// Read a message as platform `p`'s notice. A platform recognised only by
-/// its notices (`generic`) needs one of them to match.
+/// its notices (`generic`) needs one of them to match. Where the part its
+/// entry names yields no words, and the mail has the other part too
+/// (another version of its template), that part is read.
 fn read(p: &Platform, msg: &Message, known: bool) -> Option<Notice> {
-    let html_text;
-    let text: &str = match (p.part, &msg.html) {
+    match (p.part, &msg.html) {
         (Part::Html, Some(html)) => {
-            html_text = crate::message::html_to_text(html);
-            &html_text
+            let notice = read_part(p, msg, known, &crate::message::html_to_text(html))?;
+            if notice.words.is_empty() && !msg.text.trim().is_empty() {
+                let other = read_part(p, msg, known, &msg.text);
+                if let Some(other) = other.filter(|o| !o.words.is_empty()) {
+                    return Some(other);
+                }
+            }
+            Some(notice)
         }
-        _ => &msg.text,
-    };
+        _ => read_part(p, msg, known, &msg.text),
+    }
+}
+
+/// Read `text`, one of the message's parts, as platform `p`'s notice.
+fn read_part(p: &Platform, msg: &Message, known: bool, text: &str) -> Option<Notice> {
     let matched = p.notice_in(&msg.subject, text);
     if matched.is_none() && !known {
         return None;
@@ -444,11 +455,14 @@ fn read(p: &Platform, msg: &Message, known: bool) -> Option<Notice> {
             })
         })
     };
-    // "Nota di ..... Giulia Serra": a form's leader dots are not the name.
     let mut name = first(&p.author, "name")
-        .map(|n| n.trim_matches(['.', '…', ':', ' ']).to_string())
+        .map(|n| bare_name(&n))
         .filter(|n| !n.is_empty());
     let mut email = first(&p.email, "email").map(|e| e.to_ascii_lowercase());
+    if let Some((n, addr)) = name.as_deref().and_then(with_address) {
+        email.get_or_insert(addr);
+        name = Some(n).filter(|n| !n.is_empty());
+    }
     let header = match p.author_from.as_deref() {
         Some("from") => msg.from.as_ref(),
         Some("reply-to") => msg.reply_to.first(),
@@ -509,10 +523,16 @@ fn read(p: &Platform, msg: &Message, known: bool) -> Option<Notice> {
             notice.words = words(generic, text, name.as_deref());
         }
         if notice.author.is_none() {
-            notice.author = first(&generic.author, "name").map(|name| Address {
-                name,
-                email: String::new(),
-            });
+            notice.author = first(&generic.author, "name")
+                .map(|n| bare_name(&n))
+                .filter(|n| !n.is_empty())
+                .map(|name| match with_address(&name) {
+                    Some((name, email)) => Address { name, email },
+                    None => Address {
+                        name,
+                        email: String::new(),
+                    },
+                });
         }
     }
     // The parent was read before the author was known this way: "Reply
@@ -524,6 +544,28 @@ fn read(p: &Platform, msg: &Message, known: bool) -> Option<Notice> {
     }
     tracing::trace!("platform {}: {:?}", p.id, notice.kind);
     Some(notice)
+}
+
+/// "Imogen Farrant <imogen@example>": a name line with its address, apart.
+fn with_address(n: &str) -> Option<(String, String)> {
+    let (before, after) = n.split_once('<')?;
+    let (addr, _) = after.split_once('>')?;
+    addr.contains('@')
+        .then(|| (before.trim().to_string(), addr.trim().to_ascii_lowercase()))
+}
+
+/// A name as a notice's line writes it, without what follows it there
+/// ("Giulia Bassi  ↪ in risposta a Marco": a mark, or two spaces) and a
+/// form's leader dots ("Nota di ..... Giulia Serra").
+fn bare_name(n: &str) -> String {
+    let n = n.split(['↪', '↳', '→']).next().unwrap_or(n);
+    let n = n.split("  ").next().unwrap_or(n);
+    // "Someone just commented": no one named.
+    let first = n.split_whitespace().next().unwrap_or("").to_lowercase();
+    if crate::lang::WORDS.asks.group_pronouns.contains(&first) {
+        return String::new();
+    }
+    n.trim_matches(['.', '…', ':', ' ']).to_string()
 }
 
 /// The commenter a reply names as the one it answers: by the platform's
@@ -854,6 +896,21 @@ fn link_line(t: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+
+    #[test]
+    fn a_name_line_gives_its_address_and_ends_at_a_reply_mark() {
+        assert_eq!(
+            with_address("Imogen Farrant <imogen@x.example>"),
+            Some(("Imogen Farrant".to_string(), "imogen@x.example".to_string()))
+        );
+        assert_eq!(with_address("Imogen Farrant"), None);
+        assert_eq!(bare_name("Giulia Bassi  ↪ in risposta a Marco Tellini"), "Giulia Bassi");
+        assert_eq!(bare_name("Nota di ..... Giulia Serra"), "Nota di ..... Giulia Serra");
+        assert_eq!(bare_name("..... Giulia Serra"), "Giulia Serra");
+        // "Someone just commented": no one is named.
+        assert_eq!(bare_name("Someone just"), "");
+    }
 
     #[test]
     fn a_platforms_reply_address_is_not_a_persons_and_rule_lines_are_short_punctuation() {

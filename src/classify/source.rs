@@ -518,7 +518,12 @@ fn list_software_mail(msg: &Message) -> Option<String> {
             .to
             .iter()
             .any(|a| a.email.eq_ignore_ascii_case(msg.email_from()));
-    let owner_notice = (local.ends_with("-owner") || local.ends_with("-admin")) && machine;
+    // Google Groups and groups.io write as "list+owners@" / "list+owner@".
+    let owners_tag = local
+        .split_once('+')
+        .is_some_and(|(_, tag)| ["owner", "owners", "admin", "moderators"].contains(&tag));
+    let owner_notice =
+        (local.ends_with("-owner") || local.ends_with("-admin") || owners_tag) && machine;
     // The list's own address with a tag ("main+calendar@" beside Sender
     // "main@"): its calendar, its digests, its notices.
     let domain = msg.email_from().rsplit_once('@').map_or("", |(_, d)| d);
@@ -683,6 +688,30 @@ fn text_digest(msg: &Message, ctx: &Context) -> Option<String> {
     (said || is_list_digest(msg, ctx)).then(|| msg.subject.clone())
 }
 
+/// The sender's address is their own name's: "Marcus Feld" at marcus@,
+/// feld@, marcus.feld@ or mfeld@.
+fn persons_own_address(msg: &Message) -> bool {
+    let Some(from) = msg.from.as_ref() else {
+        return false;
+    };
+    let fold = |w: &str| crate::subjects::fold(w).to_lowercase();
+    let names: Vec<String> = from
+        .name
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| w.chars().count() >= 3)
+        .map(fold)
+        .collect();
+    let local = fold(msg.email_from().split('@').next().unwrap_or(""));
+    let (Some(first), Some(last)) = (names.first(), names.last()) else {
+        return false;
+    };
+    let initial = first.chars().next().map(String::from).unwrap_or_default();
+    local
+        .split(['.', '_', '-'])
+        .any(|t| names.iter().any(|n| n == t))
+        || (names.len() >= 2 && local == format!("{initial}{last}"))
+}
+
 /// Sent by the list itself, not by a member: from its -request, -bounces,
 /// -owner or -admin address, or from the list's own name ("x@googlegroups",
 /// "x+owner@groups.io" for the list `x.googlegroups...`). A member's reply
@@ -780,14 +809,15 @@ fn automated(msg: &Message) -> Option<(&'static str, String)> {
             msg.subject.clone(),
         ));
     }
-    for h in [
-        "X-Campaign-Id",
-        "X-Mailchimp-Campaign",
-        "X-MC-User",
-        "Feedback-ID",
-        "X-SES-Outgoing",
-    ] {
+    for h in ["X-Campaign-Id", "X-Mailchimp-Campaign", "X-MC-User"] {
         if msg.has_header(h) {
+            return Some(("bulk mailer header", h.to_string()));
+        }
+    }
+    // A sending service's headers: bulk mail, unless a person sends through
+    // it from their own address (a small firm's mail goes out by SES too).
+    for h in ["Feedback-ID", "X-SES-Outgoing"] {
+        if msg.has_header(h) && !persons_own_address(msg) {
             return Some(("bulk mailer header", h.to_string()));
         }
     }
@@ -1496,6 +1526,20 @@ mod services {
         let n = super::super::platforms::notice(&msg);
         let ctx = context(&msg, n.as_ref());
         source(&msg, &owner, false, &ctx, n.as_ref(), &mut Vec::new())
+    }
+
+
+    #[test]
+    fn a_sending_services_headers_are_bulk_unless_a_person_sends_from_their_own_address() {
+        let mail = |from: &str| {
+            format!("From: {from}\nTo: robin@ellis-on-it.example\nSubject: Invoice 31\nX-SES-Outgoing: 2024.10.03-54.240.0.1\n\nHi Robin,\n\nInvoice attached.\n\nCheers,\nMarcus\n")
+        };
+        assert_eq!(judge(&mail("Marcus Feld <marcus@feldaudio.example>")), Source::Direct);
+        assert_eq!(judge(&mail("Marcus Feld <mfeld@feldaudio.example>")), Source::Direct);
+        assert_eq!(judge(&mail("Feld Audio <billing@feldaudio.example>")), Source::Automated);
+        // A list's owners' address with a tag writes for the software.
+        let held = "From: vismig-uk+owners@googlegroups.example\nSubject: Your message awaits moderator approval\nAuto-Submitted: auto-replied\nX-Google-Group-Id: 8044\nMailing-list: list vismig-uk@googlegroups.example\n\nYour message is pending moderator approval.\n";
+        assert_eq!(judge(held), Source::Automated);
     }
 
     #[test]

@@ -31,14 +31,22 @@ pub(crate) fn is_call_for_topics(text: &str) -> bool {
 pub(crate) fn call_for_topics_in(l: &str) -> bool {
     static CALLS: LazyLock<Phrases> =
         LazyLock::new(|| Phrases::new(lang::phrases(&lang::WORDS.topics.calls)));
-    CALLS.any_in(l) || asks_what_to_write(l)
+    CALLS.any_in(l) || asks_what_to_write(l, false)
+}
+
+/// [`is_call_for_topics`] for the owner's own words: the owner need not
+/// be named ("The members' site is doing a winter series. What would you
+/// like covered?").
+pub(crate) fn is_owners_call(text: &str) -> bool {
+    let l = text.to_lowercase();
+    call_for_topics_in(&l) || asks_what_to_write(&l, true)
 }
 
 /// The owner's question about their own writing, in any wording: a
 /// question word, the owner (I, me, my column), and a verb or noun of
 /// writing ("What should my column cover in the new year?", "Which topic
 /// would you like me to tackle?").
-fn asks_what_to_write(l: &str) -> bool {
+fn asks_what_to_write(l: &str, by_owner: bool) -> bool {
     // Each question on its own: the words before a "?", back to the end of
     // the sentence before it (at most a few lines, so a quoted call wrapped
     // over lines still counts).
@@ -50,7 +58,15 @@ fn asks_what_to_write(l: &str) -> bool {
         while !l.is_char_boundary(start) {
             start += 1;
         }
-        if question_about_writing(&l[start..q]) {
+        // The owner may be named in the paragraph's sentences before it:
+        // "I'm planning a spring series. What would you like covered?"
+        let para = l[..start].rfind("\n\n").map_or(0, |i| i + 2).max(start.saturating_sub(400));
+        let mut para = para;
+        while !l.is_char_boundary(para) {
+            para += 1;
+        }
+        let [question, owner, writing, ahead] = call_words(&l[start..q]);
+        if question && writing && ahead && (by_owner || owner || call_words(&l[para..start])[1]) {
             return true;
         }
         from = q + 1;
@@ -58,9 +74,9 @@ fn asks_what_to_write(l: &str) -> bool {
     false
 }
 
-/// One question's words: a question word, the owner, writing, looking
-/// ahead, in any of the languages (`call_*` in src/lang).
-fn question_about_writing(sentence: &str) -> bool {
+/// Which of a call's words a question holds: a question word, the owner,
+/// writing, looking ahead, in any of the languages (`call_*` in src/lang).
+fn call_words(sentence: &str) -> [bool; 4] {
     static WORDS: LazyLock<[HashSet<&'static str>; 4]> = LazyLock::new(|| {
         let t = &lang::WORDS.topics;
         let set = |v: &'static [String]| v.iter().map(String::as_str).collect();
@@ -81,7 +97,7 @@ fn question_about_writing(sentence: &str) -> bool {
             seen[k] |= set.contains(w);
         }
     }
-    seen.iter().all(|&s| s)
+    seen
 }
 
 /// Find the requests for topics in one message's new text.
@@ -874,18 +890,8 @@ fn explain_in_a_piece(s: &str, l: &str) -> Option<String> {
 
 /// The sentence wishes for something: a question, a request, a hope.
 fn wishes(l: &str) -> bool {
-    #[rustfmt::skip]
-    static WISHES: super::Phrases = super::Phrases::new(&[
-        "would be", "would love", "i'd love", "i'd like", "i would like", "love to see", "love to read",
-        "welcome", "helpful", "would help", "would really help", "i hope", "hoping", "wish", "if you ever", "suggest", "idea", "maybe",
-        "perhaps", "how about", "would read", "keen", "you should", "should write", "ought to",
-        "next column", "future column", "next post", "would make a", "i'd vote", "i vote", "+1 for",
-        "curious", "topic", "request", "me encantaría", "gostaria", "j'aimerais", "ich würde",
-        "mi piacerebbe", "wunsch", "vorschlag", "sugest", "suggestion", "idée", "i'd read", "wäre",
-        "würde mich freuen", "fände ich", "serait", "sería", "seria", "sarebbe", "useful", "deep-dive",
-        "i'd pay", "would pay", "a vote for", "put in a vote", "my wish", "like to see", "it'd be",
-        "it would be", "doch mal", "schreib doch", "would be amazing",
-    ]);
+    static WISHES: LazyLock<Phrases> =
+        LazyLock::new(|| Phrases::new(lang::phrases(&lang::WORDS.topics.wish_cues)));
     let l = lang::without_intensifiers(l);
     is_ask(&l) || WISHES.any_in(&l)
 }
@@ -1306,6 +1312,17 @@ mod tests {
             .into_iter()
             .map(|t| t.phrase)
             .collect()
+    }
+
+
+    #[test]
+    fn an_owners_call_may_name_the_owner_in_the_sentence_before_or_not_at_all() {
+        let planned = "I'm planning a spring series of short videos.\nWhat would you like covered?";
+        assert!(is_call_for_topics(planned));
+        let site = "The members' site is doing a winter series of audio guides. What would you like covered?";
+        assert!(!is_call_for_topics(site));
+        assert!(is_owners_call(site));
+        assert!(!is_owners_call("What would you like for dinner?"));
     }
 
     #[test]
