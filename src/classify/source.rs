@@ -170,6 +170,37 @@ struct ListShapes {
     digest_counts: Vec<String>,
 }
 
+/// How machines show themselves (`senders.toml`).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Senders {
+    bounce_subjects: Vec<String>,
+    auto_reply_prefixes: Vec<String>,
+    list_software_headers: Vec<String>,
+    bulk_headers: Vec<String>,
+    sending_service_headers: Vec<String>,
+    service_header_prefixes: Vec<String>,
+    shared_mail_domains: Vec<String>,
+    social_networks: Vec<String>,
+    no_reply_contains: Vec<String>,
+    no_reply_starts: Vec<String>,
+    no_reply_locals: Vec<String>,
+    role_senders: Vec<String>,
+    transaction_fields: Vec<String>,
+    service_lines: Vec<String>,
+    phishing_chores: Vec<String>,
+}
+
+static SENDERS: std::sync::LazyLock<Senders> = std::sync::LazyLock::new(|| {
+    toml::from_str(include_str!("senders.toml"))
+        .unwrap_or_else(|e| panic!("src/classify/senders.toml: {e}"))
+});
+
+/// Is `w` one of `list`?
+fn one_of(list: &[String], w: &str) -> bool {
+    list.iter().any(|x| x == w)
+}
+
 static LIST_SHAPES: std::sync::LazyLock<ListShapes> = std::sync::LazyLock::new(|| {
     toml::from_str(include_str!("lists.toml"))
         .unwrap_or_else(|e| panic!("src/classify/lists.toml: {e}"))
@@ -564,17 +595,12 @@ fn report(msg: &Message) -> Option<String> {
 
 /// Subjects that bounce software writes (never a person's "Re:" or "Fwd:").
 fn bounce_subject(subject: &str) -> Option<&'static str> {
-    #[rustfmt::skip]
-    const BOUNCES: &[&str] = &[
-        "undeliverable", "undelivered mail", "undeliverable mail", "delivery status notification",
-        "delivery failure", "delivery failed", "delivery notification", "delivery has failed",
-        "failure notice", "mail delivery failed", "mail delivery warning", "mail delivery failure",
-        "mail delivery system", "mail could not be delivered", "message could not be delivered",
-        "returned mail", "non-delivery", "nondeliverable", "permanent delivery failure",
-        "warning: could not send message", "mail error",
-    ];
     let s = subject.trim().to_lowercase();
-    BOUNCES.iter().find(|b| s.starts_with(*b)).copied()
+    SENDERS
+        .bounce_subjects
+        .iter()
+        .find(|b| s.starts_with(b.as_str()))
+        .map(String::as_str)
 }
 
 /// A list where people talk: it has a posting address or is run by list
@@ -604,7 +630,7 @@ fn human_list(msg: &Message, ctx: &Context) -> Option<String> {
         // List-Post and no list software's own headers. A moderated list run
         // by list software still carries people's posts, even when it says
         // `List-Post: NO` (only moderators may post).
-        let software = LIST_SOFTWARE.iter().any(|h| msg.has_header(h));
+        let software = SENDERS.list_software_headers.iter().any(|h| msg.has_header(h));
         if software {
             return Some("RFC 2919 List-Id, run by list software".into());
         }
@@ -628,7 +654,7 @@ fn human_list(msg: &Message, ctx: &Context) -> Option<String> {
     if msg.has_header("Mailing-list") || msg.has_header("X-Google-Group-Id") {
         return Some("Google Groups (Mailing-list)".into());
     }
-    for h in LIST_SOFTWARE {
+    for h in &SENDERS.list_software_headers {
         if msg.has_header(h) && ctx.list_id.is_some() {
             return Some(format!("list software header {h}"));
         }
@@ -651,20 +677,6 @@ fn is_discourse_post_id(id: &str) -> bool {
             .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
         && parts.next().is_none()
 }
-
-/// Headers that only list software writes.
-const LIST_SOFTWARE: &[&str] = &[
-    "X-BeenThere",
-    "X-Mailman-Version",
-    "X-ML-Name",
-    "X-Mailing-List",
-    "Mailing-list",
-    "X-Google-Group-Id",
-    "X-LISTSERV-Version",
-    "Archived-At",
-    "List-Archive",
-    "X-Loop",
-];
 
 /// A list's digest as one text (Google Groups' "Digest for x - 5 updates
 /// in 2 topics", groups.io's "Digest #1187", Mailman's plain-text digest):
@@ -809,14 +821,14 @@ fn automated(msg: &Message) -> Option<(&'static str, String)> {
             msg.subject.clone(),
         ));
     }
-    for h in ["X-Campaign-Id", "X-Mailchimp-Campaign", "X-MC-User"] {
+    for h in &SENDERS.bulk_headers {
         if msg.has_header(h) {
             return Some(("bulk mailer header", h.to_string()));
         }
     }
     // A sending service's headers: bulk mail, unless a person sends through
     // it from their own address (a small firm's mail goes out by SES too).
-    for h in ["Feedback-ID", "X-SES-Outgoing"] {
+    for h in &SENDERS.sending_service_headers {
         if msg.has_header(h) && !persons_own_address(msg) {
             return Some(("bulk mailer header", h.to_string()));
         }
@@ -830,67 +842,39 @@ fn automated(msg: &Message) -> Option<(&'static str, String)> {
 /// Mail providers whose domain many people share: a Message-ID there
 /// says nothing about whose message it is.
 pub(crate) fn shared_mail_domain(domain: &str) -> bool {
-    #[rustfmt::skip]
-    const SHARED: &[&str] = &[
-        "gmail.com", "googlemail.com", "yahoo.com", "yahoo.co.uk", "yahoo.fr", "yahoo.de", "yahoo.es",
-        "hotmail.com", "hotmail.co.uk", "hotmail.fr", "hotmail.de", "outlook.com", "live.com", "msn.com",
-        "icloud.com", "me.com", "mac.com", "aol.com", "gmx.de", "gmx.net", "gmx.com", "web.de",
-        "t-online.de", "orange.fr", "free.fr", "laposte.net", "libero.it", "virgilio.it", "tiscali.it",
-        "uol.com.br", "bol.com.br", "terra.com.br", "proton.me", "protonmail.com", "fastmail.com",
-        "yandex.ru", "mail.ru", "qq.com", "163.com", "126.com", "naver.com", "comcast.net", "btinternet.com",
-    ];
-    SHARED.contains(&domain)
+    one_of(&SENDERS.shared_mail_domains, domain)
 }
 
 /// Social networks mail their members about activity there; a reader on
 /// the owner's blog or list is not among them.
 pub(crate) fn social_network(domain: &str) -> bool {
-    #[rustfmt::skip]
-    const SOCIAL: &[&str] = &[
-        "linkedin", "facebookmail", "facebook", "twitter", "instagram", "youtube", "tiktok", "reddit",
-        "redditmail", "pinterest", "quora", "nextdoor", "strava", "threads", "bsky", "mastodon", "slack",
-        "discord", "meetup", "medium",
-    ];
     // Any label but the last: "mail.instagram.com", "x.com", "mastodon.social".
     let labels: Vec<&str> = domain.split('.').collect();
     let x = domain == "x.com" || domain.ends_with(".x.com");
     x || labels.len() > 1
         && labels[..labels.len() - 1]
             .iter()
-            .any(|l| SOCIAL.contains(l))
+            .any(|l| one_of(&SENDERS.social_networks, l))
 }
 
 /// Subject prefixes mail clients and servers put on automatic replies.
 fn auto_reply_subject(subject: &str) -> Option<&'static str> {
-    #[rustfmt::skip]
-    const PREFIXES: &[&str] = &[
-        "automatic reply:", "auto reply:", "autoreply:", "auto-reply:", "out of office", "out of the office",
-        "abwesenheitsnotiz", "automatische antwort", "réponse automatique", "absence du bureau",
-        "respuesta automática", "fuera de la oficina", "risposta automatica", "resposta automática",
-        "automatisch antwoord", "delivery status notification", "undeliverable:", "undelivered mail",
-        "mail delivery failed", "returned mail:",
-    ];
     let s = subject.trim().to_lowercase();
-    PREFIXES.iter().find(|p| s.starts_with(*p)).copied()
+    SENDERS
+        .auto_reply_prefixes
+        .iter()
+        .find(|p| s.starts_with(p.as_str()))
+        .map(String::as_str)
 }
 
 /// Addresses people do not write from.
 pub(crate) fn no_reply_sender(email: &str) -> bool {
     let local = email.split('@').next().unwrap_or("").to_ascii_lowercase();
     let l = local.replace(['-', '_', '.'], "");
-    l.contains("noreply")
-        || l.contains("donotreply")
-        || l.contains("notification")
-        || l.starts_with("notify")
-        || l.starts_with("alert")
-        || l.starts_with("bounce")
-        || l == "mailerdaemon"
-        || l == "postmaster"
-        || l == "wordpress"
-        || l == "newsletter"
-        || l == "updates"
-        || l == "digest"
-        || ["stats", "statistics", "analytics", "reports", "insights"].contains(&l.as_str())
+    let s = &*SENDERS;
+    s.no_reply_contains.iter().any(|p| l.contains(p.as_str()))
+        || s.no_reply_starts.iter().any(|p| l.starts_with(p.as_str()))
+        || one_of(&s.no_reply_locals, &l)
 }
 
 /// WordPress's other mail (password resets, updates, recovery mode, new
@@ -1036,16 +1020,11 @@ fn greets_mailbox(text: &str, owner: &Owner) -> bool {
 /// send a List-Id and List-Archive like a list, but a person's words there
 /// are the service's notification: their own X-<Service>-* headers say so.
 fn service_notification(msg: &Message) -> Option<String> {
-    #[rustfmt::skip]
-    const PREFIXES: &[&str] = &[
-        "x-github-", "x-gitlab-", "x-gitea-", "x-forgejo-", "x-bugzilla-", "x-redmine-", "x-jira-",
-        "x-launchpad-", "x-phabricator-", "x-sourcehut-", "x-bitbucket-", "x-atlassian-", "x-trac-",
-    ];
     msg.headers
         .iter()
         .find(|(k, _)| {
             let k = k.to_ascii_lowercase();
-            PREFIXES.iter().any(|p| k.starts_with(p))
+            SENDERS.service_header_prefixes.iter().any(|p| k.starts_with(p.as_str()))
         })
         .map(|(k, v)| format!("{k}: {v}"))
 }
@@ -1053,20 +1032,12 @@ fn service_notification(msg: &Message) -> Option<String> {
 /// Receipts, invoices, booking confirmations: a role address (billing@,
 /// orders@) or several fields of a transaction ("Invoice: ...", "Amount:").
 fn transactional(msg: &Message) -> Option<String> {
-    #[rustfmt::skip]
-    const FIELDS: &[&str] = &[
-        "invoice", "invoice number", "invoice no", "order", "order number", "order id", "order no",
-        "amount", "amount due", "amount paid", "total", "subtotal", "paid with", "payment method",
-        "receipt", "receipt number", "booking reference", "booking number", "confirmation number",
-        "reservation", "tracking number", "vat", "tax", "billing period", "due date", "transaction id",
-        "card", "plan",
-    ];
     let fields: Vec<&str> = msg
         .text
         .lines()
         .filter_map(|l| l.trim().split_once(':'))
         .map(|(k, _)| k.trim())
-        .filter(|k| FIELDS.contains(&k.to_lowercase().as_str()))
+        .filter(|k| one_of(&SENDERS.transaction_fields, &k.to_lowercase()))
         .collect();
     let local = msg.email_from().split('@').next().unwrap_or("");
     let role = role_sender(local);
@@ -1082,16 +1053,6 @@ fn transactional(msg: &Message) -> Option<String> {
 /// automated message". A person's reply or forward that quotes them is
 /// judged on its own words, so replies and forwards are left alone.
 fn service_boilerplate(msg: &Message) -> Option<&'static str> {
-    #[rustfmt::skip]
-    const LINES: &[&str] = &[
-        "if this wasn't you", "if this was not you", "if you didn't request", "if you did not request",
-        "if you didn't make this request", "if you did not make this request", "this is an automated message",
-        "this is an automatically generated", "this message was sent automatically",
-        "this email was sent automatically", "view this email in your browser", "view it in your browser",
-        "you are receiving this email because", "you're receiving this email because",
-        "to stop receiving these emails", "manage your email preferences", "update your email preferences",
-        "your verification code is", "your one-time code", "your security code is",
-    ];
     let subject = msg.subject.to_lowercase();
     if ["re:", "fwd:", "fw:", "aw:", "wg:", "tr:"]
         .iter()
@@ -1100,19 +1061,17 @@ fn service_boilerplate(msg: &Message) -> Option<&'static str> {
         return None;
     }
     let own = super::own_words(&msg.text).to_lowercase();
-    LINES.iter().find(|l| own.contains(*l)).copied()
+    SENDERS
+        .service_lines
+        .iter()
+        .find(|l| own.contains(l.as_str()))
+        .map(String::as_str)
 }
 
 /// Mailboxes of a function, not a person.
 fn role_sender(local: &str) -> bool {
     let l = local.to_ascii_lowercase().replace(['-', '_', '.'], "");
-    #[rustfmt::skip]
-    const ROLES: &[&str] = &[
-        "billing", "invoice", "invoices", "receipts", "receipt", "orders", "order", "payments", "payment",
-        "accounts", "accounting", "sales", "shop", "store", "bookings", "booking", "reservations",
-        "support", "help", "helpdesk", "service", "customerservice", "admin", "system", "security",
-    ];
-    ROLES.contains(&l.as_str())
+    one_of(&SENDERS.role_senders, &l)
 }
 
 /// What a spam comment looks like whatever its language, each a weak cue:
@@ -1251,22 +1210,8 @@ fn greets_a_website(t: &str) -> bool {
 /// "apple-id-secure"): the phisher's habits. A service puts such words in
 /// a subdomain of its own ("accounts.example"), not in a hyphened name.
 fn lookalike_domain(email: &str) -> bool {
-    const CHORES: &[&str] = &[
-        "verify",
-        "verification",
-        "secure",
-        "security",
-        "login",
-        "signin",
-        "confirm",
-        "unlock",
-        "suspended",
-        "recovery",
-        "validate",
-        "validation",
-    ];
     let domain = email.rsplit('@').next().unwrap_or("");
-    hyphened_part(domain, |part| CHORES.contains(&part))
+    hyphened_part(domain, |part| one_of(&SENDERS.phishing_chores, part))
         || domain.split(['.', '-']).any(|label| {
             let b = label.as_bytes();
             b.windows(3).any(|w| {
