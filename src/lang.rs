@@ -225,6 +225,25 @@ pub(crate) struct Topics {
     /// writing may be in it ("would love", "me encantaría", "wäre").
     #[serde(default)]
     pub wish_cues: Vec<String>,
+    /// Words that make the next word a noun ("the", "my", "el", "ein").
+    #[serde(default)]
+    pub determiners: Vec<String>,
+    /// Possessives and definite articles: before a piece, writing that
+    /// exists ("your column", "tu columna", "the article").
+    #[serde(default)]
+    pub definites: Vec<String>,
+    /// The writer's own possessives ("my", "nuestro"): "my Spanish" is no subject.
+    #[serde(default)]
+    pub own_possessives: Vec<String>,
+    /// What makes a sentence ask ("could you", "podrías", "?").
+    #[serde(default)]
+    pub ask_cues: Vec<String>,
+    /// Languages that put the verb last ("über X schreiben"): the
+    /// preposition before the subject and the final verbs of writing.
+    #[serde(default)]
+    pub final_preps: Vec<String>,
+    #[serde(default)]
+    pub final_verbs: Vec<String>,
     /// The opening words of a question a subject is read from ("how do i ",
     /// "your take on "): the subject follows.
     #[serde(default)]
@@ -402,7 +421,8 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
             intensifiers, explains, explain_verbs, in_a_piece, in_your, about_that, deserves,
             verb_cues, piece_cues, piece_words, piece_adjectives, articles, write_verbs,
             write_stems, direct_verbs, verb_preps, first_person, own_doing, done_before,
-            idea_labels, question_leads, wish_cues);
+            idea_labels, question_leads, wish_cues, determiners, definites, own_possessives,
+            ask_cues, final_preps, final_verbs);
         merge!(all.forms, w.forms; contact_form, name_fields, message_fields);
         merge!(all.spam, w.spam; strong, weak);
     }

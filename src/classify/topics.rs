@@ -469,14 +469,7 @@ fn conditional(l: &str) -> bool {
 
 /// "the", "a", "my": what makes the next word a noun.
 fn determiner(w: Option<&str>) -> bool {
-    w.is_some_and(|w| {
-        [
-            "the", "a", "an", "my", "your", "this", "that", "our", "his", "her", "their", "el",
-            "la", "un", "una", "le", "der", "die", "das", "ein", "eine", "il", "o", "um", "uma",
-            "los", "las", "les", "lo", "gli", "os",
-        ]
-        .contains(&w)
-    })
+    w.is_some_and(|w| lang::WORDS.topics.determiners.iter().any(|d| d == w))
 }
 
 /// A question's first word ("would", "is", "can"): not a subject.
@@ -514,15 +507,7 @@ pub(crate) fn asks_for_writing(l: &str) -> bool {
 /// "your column", "tu columna", "the article you mentioned": writing that
 /// exists ("the next column" is asked for: its word before is "next").
 fn possessive(w: Option<&str>) -> bool {
-    w.is_some_and(|w| {
-        [
-            "your", "my", "his", "her", "their", "tu", "tus", "su", "sus", "mi", "ihre", "ihren",
-            "ihrem", "deine", "deinen", "dein", "votre", "vos", "ta", "ton", "tua", "tuo", "sua",
-            "seu", "minha", "meu", "the", "el", "la", "los", "las", "le", "les", "der", "die",
-            "das", "den", "dem", "il", "lo", "gli", "o", "os",
-        ]
-        .contains(&w)
-    })
+    w.is_some_and(|w| lang::WORDS.topics.definites.iter().any(|d| d == w))
 }
 
 /// The words of `l` (letters, digits, apostrophes, hyphens) and where each is.
@@ -584,11 +569,7 @@ fn subject(rest: &str) -> Option<String> {
     // "my Spanish": a place or a language that is the writer's own.
     let only_places = keys.iter().all(|k| k.starts_with("=@"));
     let first = p.split_whitespace().next().unwrap_or("").to_lowercase();
-    let own = [
-        "my", "our", "mi", "mis", "mein", "meine", "mon", "ma", "mes", "meu", "minha", "mio",
-        "mia", "nuestro", "nuestra", "unser", "unsere", "notre", "nos",
-    ]
-    .contains(&first.as_str());
+    let own = lang::WORDS.topics.own_possessives.contains(&first);
     let junk = keys.is_empty() || (only_places && own) || points_back(&p);
     (!junk).then_some(p)
 }
@@ -945,37 +926,19 @@ fn byte_at(s: &str, l: &str, at: usize) -> usize {
 }
 
 fn is_ask(l: &str) -> bool {
-    static ASKS: super::Phrases = super::Phrases::new(&[
-        "could you",
-        "would you",
-        "can you",
-        "will you",
-        "please",
-        "any chance",
-        "consider",
-        "ever",
-        "podrías",
-        "poderia",
-        "pourrais",
-        "könnten",
-        "potresti",
-        "?",
-        "？",
-        "¿",
-    ]);
+    static ASKS: LazyLock<Phrases> =
+        LazyLock::new(|| Phrases::new(lang::phrases(&lang::WORDS.topics.ask_cues)));
     ASKS.any_in(l)
 }
 
 /// German and Dutch put the verb last: "über X schreiben", "over X schrijven".
 fn verb_final_request(s: &str, l: &str) -> Option<String> {
-    for (prep, verbs) in [
-        (" über ", &["schreiben", "berichten"][..]),
-        (" over ", &["schrijven"][..]),
-    ] {
-        let Some(verb_at) = verbs.iter().filter_map(|v| l.find(v)).min() else {
+    let t = &lang::WORDS.topics;
+    for prep in &t.final_preps {
+        let Some(verb_at) = t.final_verbs.iter().filter_map(|v| l.find(v.as_str())).min() else {
             continue;
         };
-        let Some(at) = l[..verb_at].rfind(prep) else {
+        let Some(at) = l[..verb_at].rfind(prep.as_str()) else {
             continue;
         };
         let from = byte_at(s, l, at + prep.len());
