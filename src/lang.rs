@@ -371,6 +371,16 @@ pub(crate) struct Asks {
     /// Words that only stress a closing judgement ("just", "so").
     #[serde(default)]
     pub judgement_stress: Vec<String>,
+    /// A line after a short question that points to a contact ("contact",
+    /// "email us"): the question is the footer's.
+    #[serde(default)]
+    pub contact_lines: Vec<String>,
+    /// A service's questions about the reader's account or needs ("need
+    /// help", "ready to") and the button verbs that answer them ("upgrade").
+    #[serde(default)]
+    pub service_questions: Vec<String>,
+    #[serde(default)]
+    pub action_verbs: Vec<String>,
     /// The word "why" ("por qué", "warum"): a why-question with doubled
     /// marks ("??") is exasperation.
     #[serde(default)]
@@ -411,7 +421,7 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
             group_pronouns, group_vocatives, second_person, not_names, no_reply, rhetorical,
             conjunctions, disclaimers, figures, small_talk, self_answers, still_asking, closings,
             exclamations, exclamation_links, exclaimed_feelings, own_past, tags, judgements,
-            judgement_stress, why);
+            judgement_stress, why, contact_lines, service_questions, action_verbs);
         // Stop words stay per language, for each language's stemmer.
         all.stop_words.push((name.to_string(), w.topics.stop.clone()));
         merge!(all.topics, w.topics; calls, call_question, call_owner, call_writing, call_ahead,

@@ -706,15 +706,10 @@ fn is_boilerplate(all: &[Sentence], i: usize) -> bool {
         return false;
     };
     let n = next.text.to_lowercase();
-    #[rustfmt::skip]
-    const CONTACT: &[&str] = &[
-        "contact", "call us", "visit", "email us", "e-mail us", "read our", "see our", "write to us",
-        "reach us", "check out our", "just reply",
-    ];
     let words = l.split_whitespace().count();
     let contact = words <= 5
-        && CONTACT.iter().any(|c| {
-            n.starts_with(c) || n.contains(&format!(" {c}")) && n.split_whitespace().count() < 8
+        && crate::lang::WORDS.asks.contact_lines.iter().any(|c| {
+            n.starts_with(c.as_str()) || n.contains(&format!(" {c}")) && n.split_whitespace().count() < 8
         });
     // "Thoughts? Visit my notes at ...": a person points to their own page.
     let own = format!(" {n} ");
@@ -728,12 +723,7 @@ fn is_boilerplate(all: &[Sentence], i: usize) -> bool {
 /// keep receiving mail? [Upgrade storage now][1]": a short question that
 /// a service's button or link answers, not the reader.
 fn call_to_action(q: &str, next: &str) -> bool {
-    #[rustfmt::skip]
-    const VERBS: &[&str] = &[
-        "open", "click", "tap", "upgrade", "update", "manage", "visit", "contact", "call", "sign in",
-        "sign up", "log in", "login", "renew", "download", "go to", "confirm", "verify", "subscribe",
-        "unsubscribe", "get started", "learn more", "start", "claim", "buy", "order", "shop",
-    ];
+    let words = &crate::lang::WORDS.asks;
     let n = next.trim_start_matches(['[', '(', '*', ' ']);
     let link = next.contains("<url>") || next.contains("][") || next.contains("http");
     let personal = ["could you", "can you", "would you", "will you"]
@@ -741,23 +731,12 @@ fn call_to_action(q: &str, next: &str) -> bool {
         .any(|p| q.contains(p));
     // A service asks about the reader's account or needs, never their opinion.
     let service = q.contains("your ")
-        || [
-            "questions",
-            "need help",
-            "do you want",
-            "want to",
-            "having trouble",
-            "problems",
-            "ready to",
-            "looking for",
-        ]
-        .iter()
-        .any(|p| q.starts_with(p));
+        || words.service_questions.iter().any(|p| q.starts_with(p.as_str()));
     q.split_whitespace().count() <= 8
         && service
         && !personal
         && link
-        && VERBS.iter().any(|v| n.starts_with(v))
+        && words.action_verbs.iter().any(|v| n.starts_with(v.as_str()))
 }
 
 /// "No need to reply", "no action needed", in any language the language files know.
