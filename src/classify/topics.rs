@@ -317,6 +317,23 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
         {
             return Some(x);
         }
+        // A verb that ends its clause ("über Lampenfieber schreiben, gerade
+        // über ..."): its subject came before it.
+        let clause_ends = l[toks[i].1..]
+            .trim_start()
+            .chars()
+            .next()
+            .is_none_or(|c| matches!(c, ',' | '.' | '?' | '!' | ';'));
+        if (verb || talk) && clause_ends {
+            let back = (i.saturating_sub(8)..i).rev().find(|&j| is(&t.preps, word(j)));
+            // "darüber ... schreiben" points back: read below.
+            if let Some(j) = back
+                && !is(&t.about_that, word(j))
+                && let Some(x) = subject(&s[from(toks[j].1)..from(toks[i].0)])
+            {
+                return Some(x);
+            }
+        }
         // A making verb's subject follows its piece ("do a column on X").
         let anchor = if make { piece_near(i).unwrap_or(i) } else { i };
         let reach = (anchor + 9).min(toks.len());
