@@ -646,10 +646,26 @@ fn cut_tail(
         } else {
             i
         };
-        fate[start..end].fill(Some(rule));
+        // "P.S. ..." below the signature is the writer's again.
+        let stop = if rule == SIGNATURE_DELIMITER {
+            (i + 1..end)
+                .find(|&j| is_postscript(lines[j]))
+                .unwrap_or(end)
+        } else {
+            end
+        };
+        fate[start..stop].fill(Some(rule));
         return start;
     }
     end
+}
+
+/// A postscript's first line: "P.S. ...", "PS: ...", "P.P.S. ...".
+fn is_postscript(line: &str) -> bool {
+    let t = line.trim_start();
+    ["P.S.", "P.S:", "P.S ", "PS:", "PS ", "PS.", "P.P.S", "PPS:", "PPS "]
+        .iter()
+        .any(|p| t.starts_with(p))
 }
 
 fn rule_above(kinds: &[Kind], i: usize) -> usize {
@@ -1400,6 +1416,17 @@ mod tests {
             assert_eq!(got.text, "Thanks!", "not cut: {line}");
             assert_eq!(got.cuts[0].rule, MOBILE_SIGNATURE);
         }
+    }
+
+    #[test]
+    fn a_postscript_below_the_signature_delimiter_is_the_writers() {
+        let body = "Lovely column.\n\nHenrike\n\n--\nHenrike Daub\nwww.daub.example\n\nP.S. Could you write about focus stacking?";
+        let got = new_text(body);
+        assert!(got.text.contains("P.S. Could you write about focus stacking?"), "{:?}", got.text);
+        assert!(!got.text.contains("www.daub.example"), "{:?}", got.text);
+        // Without a postscript the signature goes, as before.
+        let plain = new_text("Lovely column.\n\n--\nHenrike Daub\nwww.daub.example");
+        assert_eq!(plain.text, "Lovely column.");
     }
 
     #[test]

@@ -322,3 +322,13 @@ fn every_message_of_blind_set_aa_keeps_its_verdict() {
 fn every_message_of_blind_set_ab_keeps_its_verdict() {
     check_set("blind-ab");
 }
+
+#[test]
+fn every_message_of_blind_set_ac_keeps_its_verdict() {
+    check_set("blind-ac");
+}
+
+#[test]
+fn every_message_of_blind_set_ad_keeps_its_verdict() {
+    check_set("blind-ad");
+}

@@ -42,9 +42,11 @@ pub(crate) fn answered_by(t: &LinkTable) -> Vec<u32> {
         .enumerate()
         .filter(|(_, r)| r.source != Source::Own)
     {
-        if let (Some(post), Some(author)) =
-            (t.post(r), t.comment(r).and_then(|c| c.author.as_deref()))
-        {
+        let Some(author) = t.comment(r).and_then(|c| c.author.as_deref()) else {
+            continue;
+        };
+        // Under its link and its title: one notice may show only one of them.
+        for post in t.posts(r) {
             by_name
                 .entry((post_key(post), name_key(author)))
                 .or_default()
@@ -67,7 +69,9 @@ pub(crate) fn answered_by(t: &LinkTable) -> Vec<u32> {
             .and_then(|k| by_comment.get(&k).copied());
         let named = || {
             let name = t.comment(r)?.parent_author.as_deref()?;
-            let comments = by_name.get(&(post_key(t.post(r)?), name_key(name)))?;
+            let comments = t
+                .posts(r)
+                .find_map(|post| by_name.get(&(post_key(post), name_key(name))))?;
             comments
                 .iter()
                 .filter(|(date, _)| *date <= r.date)

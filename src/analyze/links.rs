@@ -199,11 +199,11 @@ impl LinkTable {
         &self.refs[row.refs.0 as usize..(row.refs.0 + row.refs.1) as usize]
     }
 
-    /// The blog post a row's notice is about: its link, else its title.
-    pub fn post(&self, row: &LinkRow) -> Option<&str> {
-        some(row.permalink)
-            .map(|p| self.permalinks.get(p))
-            .or_else(|| self.comment(row)?.title.as_deref())
+    /// The post a comment is on, by every name its notice gives: its link, its title.
+    pub fn posts<'a>(&'a self, row: &LinkRow) -> impl Iterator<Item = &'a str> + 'a {
+        let link = some(row.permalink).map(|p| self.permalinks.get(p));
+        let title = self.comment(row).and_then(|c| c.title.as_deref());
+        link.into_iter().chain(title)
     }
 
     pub fn subject(&self, row: &LinkRow) -> &str {

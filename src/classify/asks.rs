@@ -85,6 +85,10 @@ pub(crate) fn asks_owner(
     // Where people talk among themselves (a reply to a comment, a list), a
     // paragraph that opens on another's name talks to them.
     let in_talk = place.is_reply || place.source == Source::List;
+    // Under a post, commenters talk to each other too ("Callie, did you
+    // ...?"), but a top-level comment's opening speaks for its paragraph
+    // only: "Fascinating – ..." opens a comment to the owner.
+    let para_talk = in_talk || place.source == Source::Comment;
     for (i, s) in all.iter().enumerate().filter(|_| judge) {
         if s.para != para {
             para = s.para;
@@ -99,7 +103,12 @@ pub(crate) fn asks_owner(
         let to = match addressee(&s.text, place) {
             // A reply to a comment that opens on a name ("Jo, I had the
             // same gap.") talks to that commenter.
-            Addressee::Unstated if s.first && in_talk && greets_another(&s.text, place) => {
+            Addressee::Unstated
+                if s.first
+                    && para_talk
+                    && greets_another(&s.text, place)
+                    && (in_talk || calls_a_commenter(&s.text)) =>
+            {
                 Addressee::Other
             }
             to => to,
@@ -278,6 +287,22 @@ fn greets_another(s: &str, place: &Place) -> bool {
     })
 }
 
+/// Under a post, a comment that opens on one given name set off by a
+/// comma or a dash ("Callie, ...", "Marcus - ...") calls on that commenter.
+/// "Hannah Yeo:" names who speaks; "Schöner Bericht, ..." (German writes
+/// its nouns capitalised) is a remark.
+fn calls_a_commenter(s: &str) -> bool {
+    !labels_a_speaker(s)
+        && vocative(s).is_some_and(|(name, certain)| certain || !name.contains(char::is_whitespace))
+}
+
+/// "Hannah Yeo:" opening a notice's words names who speaks, not whom.
+fn labels_a_speaker(s: &str) -> bool {
+    let s = s.trim_start_matches(['-', '*', ' ', '"', '“', '„', '«', '\'']);
+    let end = s.find([',', ':', '–', '—']).unwrap_or(s.len());
+    s[end..].starts_with(':')
+}
+
 /// A word of the "name" is a stop word: a label or a phrase, not a name.
 fn has_a_stop_word(name: &str) -> bool {
     name.split_whitespace()
@@ -288,6 +313,23 @@ fn has_a_stop_word(name: &str) -> bool {
 /// capitalised words, then a comma, colon or dash; "@name"; or a Japanese
 /// name with さん/様 and "、". The flag says the form is unambiguous.
 fn vocative(s: &str) -> Option<(String, bool)> {
+    // Code and a link's label before the words ("[Photo, 2024][1] @Ruth ...").
+    let mut s = s.trim_start();
+    loop {
+        let rest = s
+            .strip_prefix("<code>")
+            .or_else(|| s.strip_prefix("<url>"))
+            .or_else(|| {
+                let t = s.strip_prefix('[')?;
+                let (_, after) = t.split_once("][")?;
+                let (n, rest) = after.split_once(']')?;
+                n.chars().all(|c| c.is_ascii_digit()).then_some(rest)
+            });
+        match rest {
+            Some(r) => s = r.trim_start(),
+            None => break,
+        }
+    }
     let s = s.trim_start_matches(['-', '*', ' ', '"', '“', '„', '«', '\'']);
     // A platform's "Name (@handle): @Other ..." quotes a comment that calls on Other.
     let s = match s.find(": @") {
@@ -781,6 +823,16 @@ mod tests {
 
 
     #[test]
+    fn a_vocative_after_code_or_a_links_label_and_a_speakers_label() {
+        assert_eq!(
+            vocative("<code> <code> [Hallow Fell, 2024][1] @Ruth Keane did yours arrive flat?"),
+            Some(("Ruth".to_string(), true))
+        );
+        assert!(labels_a_speaker("Hannah Yeo: \"Forty! Did you ever work it out?"));
+        assert!(!labels_a_speaker("Callie, também cheguei aqui. Você chegou a ir?"));
+    }
+
+    #[test]
     fn a_why_question_with_doubled_marks_is_exasperation() {
         assert!(exasperated("and why does every press launch now need a dj??"));
         assert!(exasperated("warum muss das immer so laut sein?!"));
@@ -832,8 +884,18 @@ mod tests {
         };
         let to_jo = "Jo, I had the same gap at the heel. Did you pick up the extra stitch?";
         assert!(!asks_in(&reply, to_jo));
-        // Not a reply: the opening name may be anyone's; the question stands.
-        assert!(asks_in(&place(Source::Comment), to_jo));
+        // A top-level comment's paragraph that opens on another commenter's
+        // name talks to them too, but only that paragraph: the next one may
+        // turn to the owner. A reply's opening carries through it.
+        assert!(!asks_in(&place(Source::Comment), to_jo));
+        let then_owner = "Jo, I had the same gap at the heel.\n\nDid you ever write about heels?";
+        assert!(asks_in(&place(Source::Comment), then_owner));
+        assert!(!asks_in(&reply, then_owner));
+        // "Fascinating – ..." and "Complimenti, ..." are no names.
+        assert!(asks_in(
+            &place(Source::Comment),
+            "Complimenti, davvero! Quanto duravano le singole pose?"
+        ));
         // The owner's name, or a word, opens no talk to another.
         assert!(asks_in(
             &reply,

@@ -413,14 +413,18 @@ fn may_be_unknown_platform(msg: &Message) -> bool {
 /// Read a message as platform `p`'s notice. A platform recognised only by
 /// its notices (`generic`) needs one of them to match. Where the part its
 /// entry names yields no words, and the mail has the other part too
-/// (another version of its template), that part is read.
+/// (another version of its template), that part is read if it yields the
+/// words, or the author the first did not.
 fn read(p: &Platform, msg: &Message, known: bool) -> Option<Notice> {
     match (p.part, &msg.html) {
         (Part::Html, Some(html)) => {
             let notice = read_part(p, msg, known, &crate::message::html_to_text(html))?;
             if notice.words.is_empty() && !msg.text.trim().is_empty() {
                 let other = read_part(p, msg, known, &msg.text);
-                if let Some(other) = other.filter(|o| !o.words.is_empty()) {
+                let says_more = |o: &Notice| {
+                    !o.words.is_empty() || (notice.author.is_none() && o.author.is_some())
+                };
+                if let Some(other) = other.filter(says_more) {
                     return Some(other);
                 }
             }
@@ -492,7 +496,10 @@ fn read_part(p: &Platform, msg: &Message, known: bool, text: &str) -> Option<Not
         name: name.unwrap_or_default(),
         email: email.unwrap_or_default(),
     });
-    let comment_url = first(&p.comment_url, "url");
+    // A link to the comment reads alike on every platform: the generic
+    // entry's patterns serve an entry whose own find none.
+    let comment_url =
+        first(&p.comment_url, "url").or_else(|| first(&generic()?.comment_url, "url"));
     let post_url = first(&p.post_url, "url").or_else(|| {
         comment_url
             .as_deref()
