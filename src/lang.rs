@@ -423,7 +423,8 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
             exclamations, exclamation_links, exclaimed_feelings, own_past, tags, judgements,
             judgement_stress, why, contact_lines, service_questions, action_verbs);
         // Stop words stay per language, for each language's stemmer.
-        all.stop_words.push((name.to_string(), w.topics.stop.clone()));
+        all.stop_words
+            .push((name.to_string(), w.topics.stop.clone()));
         merge!(all.topics, w.topics; calls, call_question, call_owner, call_writing, call_ahead,
             verbs, talk_verbs, make_verbs, pieces, loose_pieces, preps, piece_preps, wishes,
             conditional, read_verbs, announces, clauses, welcome, suggest, ends, leads, fillers,

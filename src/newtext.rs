@@ -663,9 +663,11 @@ fn cut_tail(
 /// A postscript's first line: "P.S. ...", "PS: ...", "P.P.S. ...".
 fn is_postscript(line: &str) -> bool {
     let t = line.trim_start();
-    ["P.S.", "P.S:", "P.S ", "PS:", "PS ", "PS.", "P.P.S", "PPS:", "PPS "]
-        .iter()
-        .any(|p| t.starts_with(p))
+    [
+        "P.S.", "P.S:", "P.S ", "PS:", "PS ", "PS.", "P.P.S", "PPS:", "PPS ",
+    ]
+    .iter()
+    .any(|p| t.starts_with(p))
 }
 
 fn rule_above(kinds: &[Kind], i: usize) -> usize {
@@ -1422,7 +1424,12 @@ mod tests {
     fn a_postscript_below_the_signature_delimiter_is_the_writers() {
         let body = "Lovely column.\n\nHenrike\n\n--\nHenrike Daub\nwww.daub.example\n\nP.S. Could you write about focus stacking?";
         let got = new_text(body);
-        assert!(got.text.contains("P.S. Could you write about focus stacking?"), "{:?}", got.text);
+        assert!(
+            got.text
+                .contains("P.S. Could you write about focus stacking?"),
+            "{:?}",
+            got.text
+        );
         assert!(!got.text.contains("www.daub.example"), "{:?}", got.text);
         // Without a postscript the signature goes, as before.
         let plain = new_text("Lovely column.\n\n--\nHenrike Daub\nwww.daub.example");

@@ -566,7 +566,10 @@ fn exasperated(l: &str) -> bool {
         .iter()
         .find_map(|c| t.strip_prefix(c.as_str())?.strip_prefix(' '))
         .unwrap_or(t);
-    words.why.iter().any(|w| t.strip_prefix(w.as_str()).is_some_and(|r| r.starts_with(' ')))
+    words.why.iter().any(|w| {
+        t.strip_prefix(w.as_str())
+            .is_some_and(|r| r.starts_with(' '))
+    })
 }
 
 /// Questions nobody is meant to answer, by their form: an exclamation
@@ -608,7 +611,10 @@ pub(crate) fn figure_of_speech(l: &str) -> bool {
                 .skip(1)
                 .any(|w| words.exclamation_links.iter().any(|x| x == w))
         });
-    let loves = words.exclaimed_feelings.iter().any(|p| l.starts_with(p.as_str()));
+    let loves = words
+        .exclaimed_feelings
+        .iter()
+        .any(|p| l.starts_with(p.as_str()));
     // The writer asks about their own past, which only they know.
     let own_past = words.own_past.iter().any(|p| l.starts_with(p.as_str()));
     exclaims || loves || own_past || tag_question(l)
@@ -631,7 +637,6 @@ fn tag_question(l: &str) -> bool {
                         .any(|w| words.judgements.iter().any(|j| j == w))
             })
 }
-
 
 /// "... on the Society's page – isn't it marvellous?": a closing
 /// exclamation of one or two words of judgement ("– wasn't it demolished?"
@@ -666,7 +671,10 @@ fn answers_itself(q: &str, next: &str) -> bool {
     let asks = &crate::lang::WORDS.asks;
     let closing = asks.closings.iter().any(|c| next.starts_with(c.as_str()));
     // "What's the fix? No idea." still asks; "Mesh or APs." offers choices.
-    let still_asking = asks.still_asking.iter().any(|p| next.starts_with(p.as_str()))
+    let still_asking = asks
+        .still_asking
+        .iter()
+        .any(|p| next.starts_with(p.as_str()))
         || next.contains(" or ");
     let wh = ["why ", "who ", "what "].iter().any(|w| q.starts_with(w));
     wh && !still_asking
@@ -751,7 +759,8 @@ fn is_boilerplate(all: &[Sentence], i: usize) -> bool {
     let words = l.split_whitespace().count();
     let contact = words <= 5
         && crate::lang::WORDS.asks.contact_lines.iter().any(|c| {
-            n.starts_with(c.as_str()) || n.contains(&format!(" {c}")) && n.split_whitespace().count() < 8
+            n.starts_with(c.as_str())
+                || n.contains(&format!(" {c}")) && n.split_whitespace().count() < 8
         });
     // "Thoughts? Visit my notes at ...": a person points to their own page.
     let own = format!(" {n} ");
@@ -773,7 +782,10 @@ fn call_to_action(q: &str, next: &str) -> bool {
         .any(|p| q.contains(p));
     // A service asks about the reader's account or needs, never their opinion.
     let service = q.contains("your ")
-        || words.service_questions.iter().any(|p| q.starts_with(p.as_str()));
+        || words
+            .service_questions
+            .iter()
+            .any(|p| q.starts_with(p.as_str()));
     q.split_whitespace().count() <= 8
         && service
         && !personal
@@ -821,20 +833,25 @@ mod tests {
         .asks
     }
 
-
     #[test]
     fn a_vocative_after_code_or_a_links_label_and_a_speakers_label() {
         assert_eq!(
             vocative("<code> <code> [Hallow Fell, 2024][1] @Ruth Keane did yours arrive flat?"),
             Some(("Ruth".to_string(), true))
         );
-        assert!(labels_a_speaker("Hannah Yeo: \"Forty! Did you ever work it out?"));
-        assert!(!labels_a_speaker("Callie, também cheguei aqui. Você chegou a ir?"));
+        assert!(labels_a_speaker(
+            "Hannah Yeo: \"Forty! Did you ever work it out?"
+        ));
+        assert!(!labels_a_speaker(
+            "Callie, também cheguei aqui. Você chegou a ir?"
+        ));
     }
 
     #[test]
     fn a_why_question_with_doubled_marks_is_exasperation() {
-        assert!(exasperated("and why does every press launch now need a dj??"));
+        assert!(exasperated(
+            "and why does every press launch now need a dj??"
+        ));
         assert!(exasperated("warum muss das immer so laut sein?!"));
         assert!(!exasperated("what's the piece you play at 4:32??"));
         assert!(!exasperated("why is the build failing?"));

@@ -996,12 +996,12 @@ fn width(s: &str) -> usize {
 mod tests {
     use super::*;
 
-
     #[test]
     fn doubled_question_marks_close_a_sentence_and_code_stays_code() {
         assert!(!mask("before the third tune?? it's gorgeous").contains("<code>"));
         assert!(mask("run a?b?c then").contains("<code>"));
-        let s = sentences("what's the piece you noodle at 4:32 before the third tune?? it's gorgeous");
+        let s =
+            sentences("what's the piece you noodle at 4:32 before the third tune?? it's gorgeous");
         assert!(s[0].text.ends_with("tune??"), "{:?}", s[0].text);
     }
 

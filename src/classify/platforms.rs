@@ -904,7 +904,6 @@ fn link_line(t: &str) -> bool {
 mod tests {
     use super::*;
 
-
     #[test]
     fn a_name_line_gives_its_address_and_ends_at_a_reply_mark() {
         assert_eq!(
@@ -912,8 +911,14 @@ mod tests {
             Some(("Imogen Farrant".to_string(), "imogen@x.example".to_string()))
         );
         assert_eq!(with_address("Imogen Farrant"), None);
-        assert_eq!(bare_name("Giulia Bassi  ↪ in risposta a Marco Tellini"), "Giulia Bassi");
-        assert_eq!(bare_name("Nota di ..... Giulia Serra"), "Nota di ..... Giulia Serra");
+        assert_eq!(
+            bare_name("Giulia Bassi  ↪ in risposta a Marco Tellini"),
+            "Giulia Bassi"
+        );
+        assert_eq!(
+            bare_name("Nota di ..... Giulia Serra"),
+            "Nota di ..... Giulia Serra"
+        );
         assert_eq!(bare_name("..... Giulia Serra"), "Giulia Serra");
         // "Someone just commented": no one is named.
         assert_eq!(bare_name("Someone just"), "");

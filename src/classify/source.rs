@@ -630,7 +630,10 @@ fn human_list(msg: &Message, ctx: &Context) -> Option<String> {
         // List-Post and no list software's own headers. A moderated list run
         // by list software still carries people's posts, even when it says
         // `List-Post: NO` (only moderators may post).
-        let software = SENDERS.list_software_headers.iter().any(|h| msg.has_header(h));
+        let software = SENDERS
+            .list_software_headers
+            .iter()
+            .any(|h| msg.has_header(h));
         if software {
             return Some("RFC 2919 List-Id, run by list software".into());
         }
@@ -1024,7 +1027,10 @@ fn service_notification(msg: &Message) -> Option<String> {
         .iter()
         .find(|(k, _)| {
             let k = k.to_ascii_lowercase();
-            SENDERS.service_header_prefixes.iter().any(|p| k.starts_with(p.as_str()))
+            SENDERS
+                .service_header_prefixes
+                .iter()
+                .any(|p| k.starts_with(p.as_str()))
         })
         .map(|(k, v)| format!("{k}: {v}"))
 }
@@ -1473,15 +1479,25 @@ mod services {
         source(&msg, &owner, false, &ctx, n.as_ref(), &mut Vec::new())
     }
 
-
     #[test]
     fn a_sending_services_headers_are_bulk_unless_a_person_sends_from_their_own_address() {
         let mail = |from: &str| {
-            format!("From: {from}\nTo: robin@ellis-on-it.example\nSubject: Invoice 31\nX-SES-Outgoing: 2024.10.03-54.240.0.1\n\nHi Robin,\n\nInvoice attached.\n\nCheers,\nMarcus\n")
+            format!(
+                "From: {from}\nTo: robin@ellis-on-it.example\nSubject: Invoice 31\nX-SES-Outgoing: 2024.10.03-54.240.0.1\n\nHi Robin,\n\nInvoice attached.\n\nCheers,\nMarcus\n"
+            )
         };
-        assert_eq!(judge(&mail("Marcus Feld <marcus@feldaudio.example>")), Source::Direct);
-        assert_eq!(judge(&mail("Marcus Feld <mfeld@feldaudio.example>")), Source::Direct);
-        assert_eq!(judge(&mail("Feld Audio <billing@feldaudio.example>")), Source::Automated);
+        assert_eq!(
+            judge(&mail("Marcus Feld <marcus@feldaudio.example>")),
+            Source::Direct
+        );
+        assert_eq!(
+            judge(&mail("Marcus Feld <mfeld@feldaudio.example>")),
+            Source::Direct
+        );
+        assert_eq!(
+            judge(&mail("Feld Audio <billing@feldaudio.example>")),
+            Source::Automated
+        );
         // A list's owners' address with a tag writes for the software.
         let held = "From: vismig-uk+owners@googlegroups.example\nSubject: Your message awaits moderator approval\nAuto-Submitted: auto-replied\nX-Google-Group-Id: 8044\nMailing-list: list vismig-uk@googlegroups.example\n\nYour message is pending moderator approval.\n";
         assert_eq!(judge(held), Source::Automated);

@@ -60,7 +60,10 @@ fn asks_what_to_write(l: &str, by_owner: bool) -> bool {
         }
         // The owner may be named in the paragraph's sentences before it:
         // "I'm planning a spring series. What would you like covered?"
-        let para = l[..start].rfind("\n\n").map_or(0, |i| i + 2).max(start.saturating_sub(400));
+        let para = l[..start]
+            .rfind("\n\n")
+            .map_or(0, |i| i + 2)
+            .max(start.saturating_sub(400));
         let mut para = para;
         while !l.is_char_boundary(para) {
             para += 1;
@@ -325,7 +328,9 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
             .next()
             .is_none_or(|c| matches!(c, ',' | '.' | '?' | '!' | ';'));
         if (verb || talk) && clause_ends {
-            let back = (i.saturating_sub(8)..i).rev().find(|&j| is(&t.preps, word(j)));
+            let back = (i.saturating_sub(8)..i)
+                .rev()
+                .find(|&j| is(&t.preps, word(j)));
             // "darüber ... schreiben" points back: read below.
             if let Some(j) = back
                 && !is(&t.about_that, word(j))
@@ -518,7 +523,9 @@ pub(crate) fn asks_for_writing(l: &str) -> bool {
         .iter()
         .map(|&(a, b)| &l[a..b])
         .any(|w| t.verbs.iter().chain(&t.pieces).any(|x| x == w))
-        || t.piece_words.iter().any(|p| unspaced(p) && l.contains(p.as_str()))
+        || t.piece_words
+            .iter()
+            .any(|p| unspaced(p) && l.contains(p.as_str()))
 }
 
 /// "your column", "tu columna", "the article you mentioned": writing that
@@ -664,7 +671,9 @@ fn writing_request(s: &str, lower: &str) -> Option<String> {
     // first found; one pass over the sentence for all cues at once.
     // Verb then subject: "write about X", "cover X", "escribir sobre X".
     static VERBS: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
-        std::sync::LazyLock::new(|| aho_corasick::AhoCorasick::new(&lang::WORDS.topics.verb_cues).ok());
+        std::sync::LazyLock::new(|| {
+            aho_corasick::AhoCorasick::new(&lang::WORDS.topics.verb_cues).ok()
+        });
     let first_cue = match VERBS.as_ref() {
         Some(ac) => {
             let mut best: Option<(usize, usize)> = None;
@@ -712,7 +721,12 @@ fn writing_request(s: &str, lower: &str) -> Option<String> {
     let nearest = t
         .piece_cues
         .iter()
-        .filter_map(|cue| after.find(cue.as_str()).filter(|a| *a < 40).map(|a| (a, cue.len())))
+        .filter_map(|cue| {
+            after
+                .find(cue.as_str())
+                .filter(|a| *a < 40)
+                .map(|a| (a, cue.len()))
+        })
         .min_by_key(|&(a, len)| (a, std::cmp::Reverse(len)));
     if let Some((at, len)) = nearest {
         return Some(s[byte_at(s, &l, end + at + len)..].to_string());
@@ -720,7 +734,10 @@ fn writing_request(s: &str, lower: &str) -> Option<String> {
     // "a ZFS for beginners post": the subject sits between article and piece.
     let mut between: Vec<&str> = l[start..end].split_whitespace().skip(1).collect();
     between.pop();
-    if between.iter().any(|w| !t.piece_adjectives.iter().any(|a| a == w)) {
+    if between
+        .iter()
+        .any(|w| !t.piece_adjectives.iter().any(|a| a == w))
+    {
         return Some(between.join(" "));
     }
     // "X - maybe a future column?": the subject is the clause before.
@@ -798,7 +815,11 @@ pub(crate) fn names_writing(l: &str) -> bool {
 /// writing ("escribieras", "schreibst").
 fn writing_verb(w: &str) -> bool {
     matches!(w, "write" | "writing")
-        || lang::WORDS.topics.write_stems.iter().any(|st| w.starts_with(st.as_str()))
+        || lang::WORDS
+            .topics
+            .write_stems
+            .iter()
+            .any(|st| w.starts_with(st.as_str()))
 }
 
 /// A verb of writing in any form, then its subject: "write a short column
@@ -821,7 +842,11 @@ fn verb_stem_request(s: &str, l: &str) -> Option<String> {
             .write_verbs
             .iter()
             .find(|v| bare == v.as_str())
-            .or_else(|| t.write_stems.iter().find(|st| bare.starts_with(st.as_str())))
+            .or_else(|| {
+                t.write_stems
+                    .iter()
+                    .find(|st| bare.starts_with(st.as_str()))
+            })
         else {
             continue;
         };
@@ -829,10 +854,12 @@ fn verb_stem_request(s: &str, l: &str) -> Option<String> {
         if is(&t.past, bare) || about_the_past(&l[..at]) {
             continue;
         }
-        let prep = words[i + 1..]
-            .iter()
-            .take(5)
-            .find(|(_, p)| is(&t.verb_preps, p.trim_matches(|c: char| !c.is_alphanumeric())));
+        let prep = words[i + 1..].iter().take(5).find(|(_, p)| {
+            is(
+                &t.verb_preps,
+                p.trim_matches(|c: char| !c.is_alphanumeric()),
+            )
+        });
         // Verbs that take their subject directly: "tackle home VLANs".
         let from = match (prep, is(&t.direct_verbs, stem)) {
             (Some(&(p_at, p)), _) => p_at + p.len(),
@@ -952,7 +979,12 @@ fn is_ask(l: &str) -> bool {
 fn verb_final_request(s: &str, l: &str) -> Option<String> {
     let t = &lang::WORDS.topics;
     for prep in &t.final_preps {
-        let Some(verb_at) = t.final_verbs.iter().filter_map(|v| l.find(v.as_str())).min() else {
+        let Some(verb_at) = t
+            .final_verbs
+            .iter()
+            .filter_map(|v| l.find(v.as_str()))
+            .min()
+        else {
             continue;
         };
         let Some(at) = l[..verb_at].rfind(prep.as_str()) else {
@@ -1150,9 +1182,9 @@ fn points_back(phrase: &str) -> bool {
     let deictic = &lang::WORDS.topics.deictic;
     words.is_empty()
         || words.len() <= 5
-            && words.iter().all(|w| {
-                deictic.iter().any(|d| d == w) || crate::subjects::is_stop(w)
-            })
+            && words
+                .iter()
+                .all(|w| deictic.iter().any(|d| d == w) || crate::subjects::is_stop(w))
         || l.starts_with("that ")
         || l.starts_with("this ")
         || l.starts_with("those ")
@@ -1293,7 +1325,6 @@ mod tests {
             .map(|t| t.phrase)
             .collect()
     }
-
 
     #[test]
     fn an_owners_call_may_name_the_owner_in_the_sentence_before_or_not_at_all() {
