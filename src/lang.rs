@@ -456,6 +456,11 @@ pub(crate) fn without_intensifiers(lower: &str) -> std::borrow::Cow<'_, str> {
     )
 }
 
+/// Is `w` one of `list`'s words?
+pub(crate) fn one_of(list: &[String], w: &str) -> bool {
+    list.iter().any(|x| x == w)
+}
+
 /// A merged list as the `&'static [&'static str]` that
 /// `classify::Phrases` compiles; made once per list, for the process.
 pub(crate) fn phrases(list: &'static [String]) -> &'static [&'static str] {

@@ -17,6 +17,7 @@
 use std::sync::LazyLock;
 
 use super::{Phrases, Place, Reason, Rule, Sentence, Source, TopicRequest};
+use crate::lang::one_of;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Ask {
@@ -560,16 +561,21 @@ fn exasperated(l: &str) -> bool {
     if !(t.ends_with("??") || t.ends_with("?!") || t.ends_with("!?")) {
         return false;
     }
-    let t = t.trim_start_matches(|c: char| !c.is_alphanumeric());
-    let t = words
-        .conjunctions
-        .iter()
-        .find_map(|c| t.strip_prefix(c.as_str())?.strip_prefix(' '))
-        .unwrap_or(t);
+    let t = after_conjunction(t.trim_start_matches(|c: char| !c.is_alphanumeric()));
     words.why.iter().any(|w| {
         t.strip_prefix(w.as_str())
             .is_some_and(|r| r.starts_with(' '))
     })
+}
+
+/// `l` (lower case) without the conjunction it opens with ("and why ...").
+fn after_conjunction(l: &str) -> &str {
+    crate::lang::WORDS
+        .asks
+        .conjunctions
+        .iter()
+        .find_map(|c| l.strip_prefix(c.as_str())?.strip_prefix(' '))
+        .unwrap_or(l)
 }
 
 /// Questions nobody is meant to answer, by their form: an exclamation
@@ -582,11 +588,7 @@ pub(crate) fn figure_of_speech(l: &str) -> bool {
         .trim_start_matches(|c: char| !c.is_alphanumeric())
         .replace('’', "'");
     let words = &crate::lang::WORDS.asks;
-    let l = words
-        .conjunctions
-        .iter()
-        .find_map(|c| l.strip_prefix(c.as_str())?.strip_prefix(' '))
-        .unwrap_or(&l);
+    let l = after_conjunction(&l);
     // At the start, after a comma, or after a label or quotation mark
     // ("Ines: \"Quem diria ...?\"").
     let opens = |i: usize| {
@@ -609,7 +611,7 @@ pub(crate) fn figure_of_speech(l: &str) -> bool {
             let next: Vec<&str> = rest.split_whitespace().take(4).collect();
             next.iter()
                 .skip(1)
-                .any(|w| words.exclamation_links.iter().any(|x| x == w))
+                .any(|w| one_of(&words.exclamation_links, w))
         });
     let loves = words
         .exclaimed_feelings
@@ -634,7 +636,7 @@ fn tag_question(l: &str) -> bool {
                 !speaks_to_you(stated)
                     && stated
                         .split(|c: char| !c.is_alphanumeric())
-                        .any(|w| words.judgements.iter().any(|j| j == w))
+                        .any(|w| one_of(&words.judgements, w))
             })
 }
 
@@ -650,7 +652,6 @@ fn closing_exclamation(l: &str) -> bool {
         .trim_end_matches(['?', '!', ' ', '.']);
     // Only a judgement invites mere agreement.
     let words = &crate::lang::WORDS.asks;
-    let is = |list: &[String], w: &str| list.iter().any(|x| x == w);
     words
         .exclamations
         .iter()
@@ -660,7 +661,7 @@ fn closing_exclamation(l: &str) -> bool {
             (1..=2).contains(&rest.len())
                 && rest
                     .iter()
-                    .all(|w| is(&words.judgement_stress, w) || is(&words.judgements, w))
+                    .all(|w| one_of(&words.judgement_stress, w) || one_of(&words.judgements, w))
         })
 }
 

@@ -459,12 +459,13 @@ fn read_part(p: &Platform, msg: &Message, known: bool, text: &str) -> Option<Not
             })
         })
     };
-    let mut name = first(&p.author, "name")
-        .map(|n| bare_name(&n))
-        .filter(|n| !n.is_empty());
+    let line = first(&p.author, "name").and_then(|n| commenter(&n));
     let mut email = first(&p.email, "email").map(|e| e.to_ascii_lowercase());
-    if let Some((n, addr)) = name.as_deref().and_then(with_address) {
-        email.get_or_insert(addr);
+    let mut name = None;
+    if let Some((n, addr)) = line {
+        if let Some(addr) = addr {
+            email.get_or_insert(addr);
+        }
         name = Some(n).filter(|n| !n.is_empty());
     }
     let header = match p.author_from.as_deref() {
@@ -531,14 +532,10 @@ fn read_part(p: &Platform, msg: &Message, known: bool, text: &str) -> Option<Not
         }
         if notice.author.is_none() {
             notice.author = first(&generic.author, "name")
-                .map(|n| bare_name(&n))
-                .filter(|n| !n.is_empty())
-                .map(|name| match with_address(&name) {
-                    Some((name, email)) => Address { name, email },
-                    None => Address {
-                        name,
-                        email: String::new(),
-                    },
+                .and_then(|n| commenter(&n))
+                .map(|(name, email)| Address {
+                    name,
+                    email: email.unwrap_or_default(),
                 });
         }
     }
@@ -559,6 +556,17 @@ fn with_address(n: &str) -> Option<(String, String)> {
     let (addr, _) = after.split_once('>')?;
     addr.contains('@')
         .then(|| (before.trim().to_string(), addr.trim().to_ascii_lowercase()))
+}
+
+/// A commenter as a notice's line names them: the name, and the address
+/// the line gives too; `None` when the line names no one.
+fn commenter(n: &str) -> Option<(String, Option<String>)> {
+    let n = bare_name(n);
+    let (name, addr) = match with_address(&n) {
+        Some((name, addr)) => (name, Some(addr)),
+        None => (n, None),
+    };
+    (!name.is_empty() || addr.is_some()).then_some((name, addr))
 }
 
 /// A name as a notice's line writes it, without what follows it there

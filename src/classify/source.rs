@@ -196,11 +196,6 @@ static SENDERS: std::sync::LazyLock<Senders> = std::sync::LazyLock::new(|| {
         .unwrap_or_else(|e| panic!("src/classify/senders.toml: {e}"))
 });
 
-/// Is `w` one of `list`?
-fn one_of(list: &[String], w: &str) -> bool {
-    list.iter().any(|x| x == w)
-}
-
 static LIST_SHAPES: std::sync::LazyLock<ListShapes> = std::sync::LazyLock::new(|| {
     toml::from_str(include_str!("lists.toml"))
         .unwrap_or_else(|e| panic!("src/classify/lists.toml: {e}"))
@@ -845,7 +840,7 @@ fn automated(msg: &Message) -> Option<(&'static str, String)> {
 /// Mail providers whose domain many people share: a Message-ID there
 /// says nothing about whose message it is.
 pub(crate) fn shared_mail_domain(domain: &str) -> bool {
-    one_of(&SENDERS.shared_mail_domains, domain)
+    crate::lang::one_of(&SENDERS.shared_mail_domains, domain)
 }
 
 /// Social networks mail their members about activity there; a reader on
@@ -857,7 +852,7 @@ pub(crate) fn social_network(domain: &str) -> bool {
     x || labels.len() > 1
         && labels[..labels.len() - 1]
             .iter()
-            .any(|l| one_of(&SENDERS.social_networks, l))
+            .any(|l| crate::lang::one_of(&SENDERS.social_networks, l))
 }
 
 /// Subject prefixes mail clients and servers put on automatic replies.
@@ -877,7 +872,7 @@ pub(crate) fn no_reply_sender(email: &str) -> bool {
     let s = &*SENDERS;
     s.no_reply_contains.iter().any(|p| l.contains(p.as_str()))
         || s.no_reply_starts.iter().any(|p| l.starts_with(p.as_str()))
-        || one_of(&s.no_reply_locals, &l)
+        || crate::lang::one_of(&s.no_reply_locals, &l)
 }
 
 /// WordPress's other mail (password resets, updates, recovery mode, new
@@ -1043,7 +1038,7 @@ fn transactional(msg: &Message) -> Option<String> {
         .lines()
         .filter_map(|l| l.trim().split_once(':'))
         .map(|(k, _)| k.trim())
-        .filter(|k| one_of(&SENDERS.transaction_fields, &k.to_lowercase()))
+        .filter(|k| crate::lang::one_of(&SENDERS.transaction_fields, &k.to_lowercase()))
         .collect();
     let local = msg.email_from().split('@').next().unwrap_or("");
     let role = role_sender(local);
@@ -1077,7 +1072,7 @@ fn service_boilerplate(msg: &Message) -> Option<&'static str> {
 /// Mailboxes of a function, not a person.
 fn role_sender(local: &str) -> bool {
     let l = local.to_ascii_lowercase().replace(['-', '_', '.'], "");
-    one_of(&SENDERS.role_senders, &l)
+    crate::lang::one_of(&SENDERS.role_senders, &l)
 }
 
 /// What a spam comment looks like whatever its language, each a weak cue:
@@ -1217,15 +1212,14 @@ fn greets_a_website(t: &str) -> bool {
 /// a subdomain of its own ("accounts.example"), not in a hyphened name.
 fn lookalike_domain(email: &str) -> bool {
     let domain = email.rsplit('@').next().unwrap_or("");
-    hyphened_part(domain, |part| one_of(&SENDERS.phishing_chores, part))
-        || domain.split(['.', '-']).any(|label| {
-            let b = label.as_bytes();
-            b.windows(3).any(|w| {
-                w[0].is_ascii_alphabetic()
-                    && matches!(w[1], b'0' | b'1')
-                    && w[2].is_ascii_alphabetic()
-            })
+    hyphened_part(domain, |part| {
+        crate::lang::one_of(&SENDERS.phishing_chores, part)
+    }) || domain.split(['.', '-']).any(|label| {
+        let b = label.as_bytes();
+        b.windows(3).any(|w| {
+            w[0].is_ascii_alphabetic() && matches!(w[1], b'0' | b'1') && w[2].is_ascii_alphabetic()
         })
+    })
 }
 
 /// "support@escapement-mailadmin.example" to odile@escapement.example: the

@@ -19,7 +19,7 @@ use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use super::{Phrases, Place, Reason, Rule, Sentence, TopicRequest};
-use crate::lang;
+use crate::lang::{self, one_of};
 
 /// Does this text (a subject, a post title, the quoted post) ask readers
 /// what to write about?
@@ -54,20 +54,11 @@ fn asks_what_to_write(l: &str, by_owner: bool) -> bool {
     for (q, _) in l.match_indices('?') {
         let head = &l[from..q];
         let start = head.rfind(['.', '!']).map_or(0, |i| i + 1);
-        let mut start = (from + start).max(q.saturating_sub(400));
-        while !l.is_char_boundary(start) {
-            start += 1;
-        }
+        let start = boundary_at(l, (from + start).max(q.saturating_sub(400)));
         // The owner may be named in the paragraph's sentences before it:
         // "I'm planning a spring series. What would you like covered?"
-        let para = l[..start]
-            .rfind("\n\n")
-            .map_or(0, |i| i + 2)
-            .max(start.saturating_sub(400));
-        let mut para = para;
-        while !l.is_char_boundary(para) {
-            para += 1;
-        }
+        let para = l[..start].rfind("\n\n").map_or(0, |i| i + 2);
+        let para = boundary_at(l, para.max(start.saturating_sub(400)));
         let [question, owner, writing, ahead] = call_words(&l[start..q]);
         if question && writing && ahead && (by_owner || owner || call_words(&l[para..start])[1]) {
             return true;
@@ -75,6 +66,14 @@ fn asks_what_to_write(l: &str, by_owner: bool) -> bool {
         from = q + 1;
     }
     false
+}
+
+/// The first char boundary of `l` at or after byte `i`.
+fn boundary_at(l: &str, mut i: usize) -> usize {
+    while !l.is_char_boundary(i) {
+        i += 1;
+    }
+    i
 }
 
 /// Which of a call's words a question holds: a question word, the owner,
@@ -284,7 +283,7 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
     }
     let toks = word_spans(l);
     let word = |i: usize| &l[toks[i].0..toks[i].1];
-    let is = |list: &[String], w: &str| list.iter().any(|x| x == w);
+    let is = one_of;
     let piece_near = |i: usize| (i + 1..(i + 5).min(toks.len())).find(|&j| is(&t.pieces, word(j)));
     // "dedicar un episodio a la amplificación": "a" with its article.
     let dative_at =
@@ -491,7 +490,7 @@ fn conditional(l: &str) -> bool {
 
 /// "the", "a", "my": what makes the next word a noun.
 fn determiner(w: Option<&str>) -> bool {
-    w.is_some_and(|w| lang::WORDS.topics.determiners.iter().any(|d| d == w))
+    w.is_some_and(|w| one_of(&lang::WORDS.topics.determiners, w))
 }
 
 /// A question's first word ("would", "is", "can"): not a subject.
@@ -531,7 +530,7 @@ pub(crate) fn asks_for_writing(l: &str) -> bool {
 /// "your column", "tu columna", "the article you mentioned": writing that
 /// exists ("the next column" is asked for: its word before is "next").
 fn possessive(w: Option<&str>) -> bool {
-    w.is_some_and(|w| lang::WORDS.topics.definites.iter().any(|d| d == w))
+    w.is_some_and(|w| one_of(&lang::WORDS.topics.definites, w))
 }
 
 /// The words of `l` (letters, digits, apostrophes, hyphens) and where each is.
@@ -734,10 +733,7 @@ fn writing_request(s: &str, lower: &str) -> Option<String> {
     // "a ZFS for beginners post": the subject sits between article and piece.
     let mut between: Vec<&str> = l[start..end].split_whitespace().skip(1).collect();
     between.pop();
-    if between
-        .iter()
-        .any(|w| !t.piece_adjectives.iter().any(|a| a == w))
-    {
+    if between.iter().any(|w| !one_of(&t.piece_adjectives, w)) {
         return Some(between.join(" "));
     }
     // "X - maybe a future column?": the subject is the clause before.
@@ -760,8 +756,8 @@ fn writing_request(s: &str, lower: &str) -> Option<String> {
 fn about_the_past(before: &str) -> bool {
     let t = &lang::WORDS.topics;
     let near: Vec<&str> = before.split_whitespace().rev().take(3).collect();
-    let mine = near.iter().any(|w| t.own_doing.iter().any(|o| o == w))
-        && !near.iter().any(|w| w.starts_with("you"));
+    let mine =
+        near.iter().any(|w| one_of(&t.own_doing, w)) && !near.iter().any(|w| w.starts_with("you"));
     mine || t.done_before.iter().any(|p| before.contains(p.as_str()))
 }
 
@@ -779,7 +775,7 @@ pub(crate) fn names_a_subject(l: &str) -> bool {
         return true;
     }
     let t = &lang::WORDS.topics;
-    let is = |list: &[String], w: &str| list.iter().any(|x| x == w);
+    let is = one_of;
     let words: Vec<&str> = word_spans(l).iter().map(|&(a, b)| &l[a..b]).collect();
     words.iter().enumerate().any(|(i, w)| {
         let verb = is(&t.verbs, w) || is(&t.talk_verbs, w) || writing_verb(w);
@@ -827,7 +823,7 @@ fn writing_verb(w: &str) -> bool {
 /// Stems catch the conjugations a list of phrases would miss.
 fn verb_stem_request(s: &str, l: &str) -> Option<String> {
     let t = &lang::WORDS.topics;
-    let is = |list: &[String], w: &str| list.iter().any(|x| x == w);
+    let is = one_of;
     let words: Vec<(usize, &str)> = l
         .split_whitespace()
         .scan(0usize, |pos, w| {
@@ -936,7 +932,7 @@ fn indefinite_piece(l: &str) -> Option<(usize, usize)> {
         .collect();
     for (i, (at, w)) in words.iter().enumerate() {
         let bare = w.trim_matches(|c: char| !c.is_alphanumeric() && c != '-');
-        if !t.piece_words.iter().any(|p| p == bare) {
+        if !one_of(&t.piece_words, bare) {
             continue;
         }
         for back in 1..=4.min(i) {
@@ -948,7 +944,7 @@ fn indefinite_piece(l: &str) -> Option<(usize, usize)> {
             {
                 break;
             }
-            if t.articles.iter().any(|x| x == a) {
+            if one_of(&t.articles, a) {
                 return Some((a_at, at + w.len()));
             }
         }
@@ -1162,7 +1158,7 @@ fn reaction(l: &str) -> bool {
 fn first_person(l: &str) -> bool {
     let i = &lang::WORDS.topics.first_person;
     l.split(|c: char| !(c.is_alphanumeric() || c == '\''))
-        .any(|w| i.iter().any(|x| x == w))
+        .any(|w| one_of(i, w))
 }
 
 /// The index of the first sentence that is more than a greeting.
@@ -1184,7 +1180,7 @@ fn points_back(phrase: &str) -> bool {
         || words.len() <= 5
             && words
                 .iter()
-                .all(|w| deictic.iter().any(|d| d == w) || crate::subjects::is_stop(w))
+                .all(|w| one_of(deictic, w) || crate::subjects::is_stop(w))
         || l.starts_with("that ")
         || l.starts_with("this ")
         || l.starts_with("those ")
