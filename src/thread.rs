@@ -54,6 +54,24 @@ pub(crate) struct Linked<'a> {
     pub place: Option<u32>,
 }
 
+/// Where threading reads each message's links, by index: a slice of
+/// [`Linked`], or a table that makes each one when asked (the refresh's
+/// table of 170,000 messages is not copied once more to be threaded).
+pub(crate) trait LinkSource {
+    fn len(&self) -> usize;
+    fn at(&self, i: usize) -> Linked<'_>;
+}
+
+impl LinkSource for [Linked<'_>] {
+    fn len(&self) -> usize {
+        <[Linked]>::len(self)
+    }
+
+    fn at(&self, i: usize) -> Linked<'_> {
+        self[i]
+    }
+}
+
 /// No id, in the interned tables of [`Linked`].
 const NO_CONTAINER: u32 = u32::MAX;
 
@@ -121,18 +139,20 @@ pub(crate) fn thread(input: &[ThreadInput], mode: Mode) -> Vec<Thread> {
             }),
         });
     }
-    forest(&core, ids.len(), mode).into_threads(input)
+    forest(core.as_slice(), ids.len(), mode).into_threads(input)
 }
 
 /// The thread of every message of `input`: the index of its thread's root
 /// (its first message in tree order), as [`thread`] would find it, without
 /// building the trees. `ids` bounds the interned message ids.
-pub(crate) fn roots(input: &[Linked], ids: usize, mode: Mode) -> Vec<usize> {
+pub(crate) fn roots<L: LinkSource + ?Sized>(input: &L, ids: usize, mode: Mode) -> Vec<usize> {
     let forest = forest(input, ids, mode);
     let mut root_of = vec![usize::MAX; input.len()];
     for &r in &forest.roots {
         let order = forest.preorder(&[r]);
-        let mut messages = order.iter().filter_map(|&c| forest.nodes[c].msg);
+        let mut messages = order
+            .iter()
+            .filter_map(|&c| forest.nodes[c].msg.map(|i| i as usize));
         if let Some(first) = messages.next() {
             root_of[first] = first;
             for i in messages {
@@ -143,7 +163,7 @@ pub(crate) fn roots(input: &[Linked], ids: usize, mode: Mode) -> Vec<usize> {
     root_of
 }
 
-fn forest(input: &[Linked], ids: usize, mode: Mode) -> Forest {
+fn forest<L: LinkSource + ?Sized>(input: &L, ids: usize, mode: Mode) -> Forest {
     let mut forest = Forest::link(input, ids, mode);
     forest.prune_dummies();
     forest.sort(input);
@@ -157,14 +177,14 @@ fn forest(input: &[Linked], ids: usize, mode: Mode) -> Forest {
 
 /// A container of JWZ's algorithm: a message, or a dummy standing for one.
 struct Container {
-    msg: Option<usize>,
+    msg: Option<u32>,
     /// Only meaningful while linking; children lists take over afterwards.
-    parent: Option<usize>,
+    parent: Option<u32>,
     /// Lets the loop check skip containers that cannot have descendants.
     child_count: u32,
-    children: Vec<usize>,
+    children: Vec<u32>,
     /// (date, input index) of the node, or of its first child for a dummy.
-    key: (i64, usize),
+    key: (i64, u32),
 }
 
 struct Forest {
@@ -175,11 +195,11 @@ struct Forest {
 impl Container {
     fn new(msg: Option<usize>) -> Self {
         Container {
-            msg,
+            msg: msg.map(|m| m as u32),
             parent: None,
             child_count: 0,
             children: Vec::new(),
-            key: (i64::MAX, usize::MAX),
+            key: (i64::MAX, u32::MAX),
         }
     }
 }
@@ -223,7 +243,7 @@ impl Linker {
                 c
             }
             c if self.nodes[c as usize].msg.is_none() => {
-                self.nodes[c as usize].msg = Some(index);
+                self.nodes[c as usize].msg = Some(index as u32);
                 c as usize
             }
             _ => self.push(Some(index)),
@@ -253,16 +273,16 @@ impl Linker {
             if x == child {
                 return true;
             }
-            up = self.nodes[x].parent;
+            up = self.nodes[x].parent.map(|p| p as usize);
         }
         false
     }
 
     fn set_parent(&mut self, child: usize, parent: Option<usize>) {
         if let Some(old) = self.nodes[child].parent {
-            self.nodes[old].child_count -= 1;
+            self.nodes[old as usize].child_count -= 1;
         }
-        self.nodes[child].parent = parent;
+        self.nodes[child].parent = parent.map(|p| p as u32);
         if let Some(p) = parent {
             self.nodes[p].child_count += 1;
         }
@@ -317,14 +337,15 @@ fn reply_chain(m: &Linked, mode: Mode, chain: &mut Vec<u32>) {
 
 impl Forest {
     /// JWZ steps 1 and 2 (RFC 5256 3 (1) and (2)).
-    fn link(input: &[Linked], ids: usize, mode: Mode) -> Forest {
+    fn link<L: LinkSource + ?Sized>(input: &L, ids: usize, mode: Mode) -> Forest {
         let mut linker = Linker {
             nodes: Vec::with_capacity(input.len() + input.len() / 2),
             by_id: vec![NO_CONTAINER; ids],
             by_permalink: HashMap::new(),
         };
         let mut chain = Vec::new();
-        for (index, m) in input.iter().enumerate() {
+        for index in 0..input.len() {
+            let m = &input.at(index);
             let own = linker.container_of_message(index, m.message_id);
             reply_chain(m, mode, &mut chain);
             linker.link_chain(&chain);
@@ -341,7 +362,7 @@ impl Forest {
         let mut roots = Vec::new();
         for c in 0..nodes.len() {
             match nodes[c].parent {
-                Some(p) => nodes[p].children.push(c),
+                Some(p) => nodes[p as usize].children.push(c as u32),
                 None => roots.push(c),
             }
         }
@@ -358,7 +379,7 @@ impl Forest {
         let mut stack: Vec<usize> = tops.iter().rev().copied().collect();
         while let Some(c) = stack.pop() {
             order.push(c);
-            stack.extend(self.nodes[c].children.iter().rev());
+            stack.extend(self.nodes[c].children.iter().rev().map(|&x| x as usize));
         }
         order
     }
@@ -370,8 +391,8 @@ impl Forest {
             let children = std::mem::take(&mut self.nodes[c].children);
             let mut kept = Vec::with_capacity(children.len());
             for child in children {
-                if self.is_dummy(child) {
-                    kept.append(&mut self.nodes[child].children);
+                if self.is_dummy(child as usize) {
+                    kept.append(&mut self.nodes[child as usize].children);
                 } else {
                     kept.push(child);
                 }
@@ -382,7 +403,7 @@ impl Forest {
         for r in roots {
             match (self.is_dummy(r), self.nodes[r].children.len()) {
                 (true, 0) => {}
-                (true, 1) => self.roots.push(self.nodes[r].children[0]),
+                (true, 1) => self.roots.push(self.nodes[r].children[0] as usize),
                 _ => self.roots.push(r),
             }
         }
@@ -390,15 +411,15 @@ impl Forest {
 
     /// RFC 5256 3 (4) and (6): siblings by sent date, ties by position in
     /// the input; a dummy sorts as its first child.
-    fn sort(&mut self, input: &[Linked]) {
+    fn sort<L: LinkSource + ?Sized>(&mut self, input: &L) {
         for &c in self.preorder(&self.roots).iter().rev() {
             let mut children = std::mem::take(&mut self.nodes[c].children);
-            children.sort_by_key(|&x| self.nodes[x].key);
+            children.sort_by_key(|&x| self.nodes[x as usize].key);
             self.nodes[c].key = match self.nodes[c].msg {
-                Some(i) => (input[i].date, i),
+                Some(i) => (input.at(i as usize).date, i),
                 None => children
                     .first()
-                    .map_or((i64::MAX, usize::MAX), |&f| self.nodes[f].key),
+                    .map_or((i64::MAX, u32::MAX), |&f| self.nodes[f as usize].key),
             };
             self.nodes[c].children = children;
         }
@@ -410,22 +431,22 @@ impl Forest {
     /// The message whose subject names the thread: a dummy's first child.
     fn subject_message(&self, root: usize) -> Option<usize> {
         match self.nodes[root].msg {
-            Some(i) => Some(i),
+            Some(i) => Some(i as usize),
             None => self.nodes[root]
                 .children
                 .first()
-                .and_then(|&c| self.nodes[c].msg),
+                .and_then(|&c| self.nodes[c as usize].msg.map(|i| i as usize)),
         }
     }
 
     /// RFC 5256 3 (5): roots with the same base subject become one thread.
-    fn merge_subjects_rfc5256(&mut self, input: &[Linked]) {
+    fn merge_subjects_rfc5256<L: LinkSource + ?Sized>(&mut self, input: &L) {
         let subjects: Vec<Option<(String, bool)>> = self
             .roots
             .iter()
             .map(|&r| {
                 let i = self.subject_message(r)?;
-                let (base, reply) = subject_parts(input[i].subject);
+                let (base, reply) = subject_parts(input.at(i).subject);
                 (!base.is_empty()).then(|| (base.to_lowercase(), reply))
             })
             .collect();
@@ -463,11 +484,11 @@ impl Forest {
                 let mut moved = std::mem::take(&mut self.nodes[r].children);
                 self.nodes[held].children.append(&mut moved);
             } else if held_dummy || (*reply && !held_reply) {
-                self.nodes[held].children.push(r);
+                self.nodes[held].children.push(r as u32);
             } else {
                 let dummy = self.nodes.len();
                 let mut joined = Container::new(None);
-                joined.children = vec![held, r];
+                joined.children = vec![held as u32, r as u32];
                 self.nodes.push(joined);
                 at_root.push(true);
                 at_root[held] = false;
@@ -483,7 +504,7 @@ impl Forest {
     /// the same base subject, if that thread was active within the window.
     /// Roots that are not replies never merge: a weekly "Newsletter" or many
     /// "(no subject)" mails are separate conversations.
-    fn merge_unlinked_replies(&mut self, input: &[Linked]) {
+    fn merge_unlinked_replies<L: LinkSource + ?Sized>(&mut self, input: &L) {
         let mut latest: HashMap<(Option<u32>, String), (usize, i64)> = HashMap::new();
         let roots = std::mem::take(&mut self.roots);
         for r in roots {
@@ -492,20 +513,21 @@ impl Forest {
                 self.roots.push(r);
                 continue;
             };
-            let (base, reply) = subject_parts(input[i].subject);
+            let (base, reply) = subject_parts(input.at(i).subject);
             let key_subject = base.to_lowercase();
             if key_subject.is_empty() || PLACEHOLDER_SUBJECTS.contains(&key_subject.as_str()) {
                 self.roots.push(r);
                 continue;
             }
-            let key = (input[i].place, key_subject);
-            let unlinked = self.nodes[r].msg.is_some() && has_no_link(&input[i]);
+            let m = input.at(i);
+            let key = (m.place, key_subject);
+            let unlinked = self.nodes[r].msg.is_some() && has_no_link(&m);
             match latest.get_mut(&key) {
                 Some((host, host_last))
-                    if unlinked && reply && input[i].date - *host_last <= SUBJECT_WINDOW_SECS =>
+                    if unlinked && reply && m.date - *host_last <= SUBJECT_WINDOW_SECS =>
                 {
                     *host_last = (*host_last).max(last);
-                    self.nodes[*host].children.push(r);
+                    self.nodes[*host].children.push(r as u32);
                 }
                 _ => {
                     latest.insert(key, (r, last));
@@ -516,11 +538,11 @@ impl Forest {
     }
 
     /// The date of the newest message in the thread under `top`.
-    fn last_date(&self, top: usize, input: &[Linked]) -> i64 {
+    fn last_date<L: LinkSource + ?Sized>(&self, top: usize, input: &L) -> i64 {
         self.preorder(&[top])
             .iter()
             .filter_map(|&c| self.nodes[c].msg)
-            .map(|i| input[i].date)
+            .map(|i| input.at(i as usize).date)
             .max()
             .unwrap_or(i64::MIN)
     }
@@ -534,15 +556,20 @@ impl Forest {
                 let children = self.nodes[c]
                     .children
                     .iter()
-                    .filter_map(|&x| built[x].take())
+                    .filter_map(|&x| built[x as usize].take())
                     .collect();
-                let message_id = self.nodes[c].msg.map(|i| input[i].message_id.to_string());
+                let message_id = self.nodes[c]
+                    .msg
+                    .map(|i| input[i as usize].message_id.to_string());
                 built[c] = Some(Node {
                     message_id,
                     children,
                 });
             }
-            let messages: Vec<usize> = order.iter().filter_map(|&c| self.nodes[c].msg).collect();
+            let messages: Vec<usize> = order
+                .iter()
+                .filter_map(|&c| self.nodes[c].msg.map(|i| i as usize))
+                .collect();
             let (Some(tree), Some(&first)) = (built[r].take(), messages.first()) else {
                 continue;
             };
@@ -837,7 +864,7 @@ mod tests {
                     place: m.place.as_ref().map(|_| 0),
                 })
                 .collect();
-            assert_eq!(roots(&linked, ids.len(), mode), want, "{mode:?}");
+            assert_eq!(roots(linked.as_slice(), ids.len(), mode), want, "{mode:?}");
         }
     }
 

@@ -12,7 +12,7 @@ use hashbrown::HashTable;
 
 use crate::classify::Source;
 use crate::store::{LinkRef, Store};
-use crate::thread::Linked;
+use crate::thread::{LinkSource, Linked};
 
 /// Strings interned as dense numbers, kept once in one buffer.
 pub(crate) struct Interner {
@@ -218,21 +218,25 @@ impl LinkTable {
     pub fn parent(&self, row: &LinkRow) -> Option<u32> {
         some(row.in_reply_to).or_else(|| self.refs(row).last().copied())
     }
+}
 
-    /// What threading reads.
-    pub fn linked(&self) -> Vec<Linked<'_>> {
-        self.rows
-            .iter()
-            .map(|r| Linked {
-                message_id: some(r.message_id),
-                references: self.refs(r),
-                in_reply_to: some(r.in_reply_to),
-                subject: self.subject(r),
-                date: r.date,
-                permalink: some(r.permalink),
-                place: some(r.place),
-            })
-            .collect()
+/// What threading reads, made for each row when asked.
+impl LinkSource for LinkTable {
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn at(&self, i: usize) -> Linked<'_> {
+        let r = &self.rows[i];
+        Linked {
+            message_id: some(r.message_id),
+            references: self.refs(r),
+            in_reply_to: some(r.in_reply_to),
+            subject: self.subject(r),
+            date: r.date,
+            permalink: some(r.permalink),
+            place: some(r.place),
+        }
     }
 }
 

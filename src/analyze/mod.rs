@@ -27,10 +27,7 @@ pub(crate) fn refresh(store: &mut Store, owner: &Owner) -> Result<()> {
     // built (on R-help, 16 MB of the peak).
     store.shrink_memory()?;
     let table = LinkTable::load(store)?;
-    let root_of = {
-        let linked = table.linked();
-        thread::roots(&linked, table.ids.len(), Mode::Conversation)
-    };
+    let root_of = thread::roots(&table, table.ids.len(), Mode::Conversation);
     let changed = facts(&table, &root_of);
     if !changed.is_empty() {
         tracing::debug!(
