@@ -332,3 +332,13 @@ fn every_message_of_blind_set_ac_keeps_its_verdict() {
 fn every_message_of_blind_set_ad_keeps_its_verdict() {
     check_set("blind-ad");
 }
+
+#[test]
+fn every_message_of_blind_set_ae_keeps_its_verdict() {
+    check_set("blind-ae");
+}
+
+#[test]
+fn every_message_of_blind_set_af_keeps_its_verdict() {
+    check_set("blind-af");
+}

@@ -332,6 +332,19 @@ fn vocative(s: &str) -> Option<(String, bool)> {
         }
     }
     let s = s.trim_start_matches(['-', '*', ' ', '"', '“', '„', '«', '\'']);
+    // "But Imogen, you should ...": the conjunction opens, the name calls.
+    let s = match s.split_once(' ') {
+        Some((w, rest))
+            if rest.starts_with(char::is_uppercase)
+                && crate::lang::one_of(
+                    &crate::lang::WORDS.asks.conjunctions,
+                    &w.to_lowercase(),
+                ) =>
+        {
+            rest
+        }
+        _ => s,
+    };
     // A platform's "Name (@handle): @Other ..." quotes a comment that calls on Other.
     let s = match s.find(": @") {
         Some(i) if i < 80 => &s[i + 2..],
@@ -705,6 +718,16 @@ fn form_labels(text: &str) -> std::collections::HashSet<String> {
             for q in bare.split_inclusive('?') {
                 labels.insert(label_key(q.trim()));
             }
+            continue;
+        }
+        // A form filled in as a table: "2. Did the game end on time?    No".
+        if let Some((label, answer)) = line.split_once("  ").or_else(|| line.split_once('\t'))
+            && label.contains('?')
+            && !answer.trim().is_empty()
+            && (1..=12).contains(&label.split_whitespace().count())
+        {
+            n += 1;
+            labels.insert(label_key(label));
         }
     }
     if n < 3 {
@@ -715,7 +738,21 @@ fn form_labels(text: &str) -> std::collections::HashSet<String> {
 
 /// How [`form_labels`] and a sentence's first line are compared.
 fn label_key(s: &str) -> String {
-    let first = s.lines().next().unwrap_or("");
+    // The line that asks, without its number ("2. ", "b) ").
+    let first = s
+        .lines()
+        .find(|l| l.contains('?'))
+        .or_else(|| s.lines().next())
+        .unwrap_or("");
+    let first = first.trim_start();
+    let first = match first.split_once(['.', ')']) {
+        Some((n, rest))
+            if (1..=2).contains(&n.len()) && n.chars().all(|c| c.is_ascii_alphanumeric()) =>
+        {
+            rest.trim_start()
+        }
+        _ => first,
+    };
     let bare = first.trim_matches(['*', '_', '#', ' ']);
     // A sentence is one question of its line.
     let end = bare.find('?').map_or(bare.len(), |q| q + 1);
@@ -846,6 +883,42 @@ mod tests {
         assert!(!labels_a_speaker(
             "Callie, também cheguei aqui. Você chegou a ir?"
         ));
+    }
+
+    #[test]
+    fn a_form_filled_in_as_a_table_asks_nothing_and_a_fronted_german_modal_states() {
+        let asks_in = |place: &Place, text: &str| {
+            asks_owner(
+                place,
+                text,
+                &super::super::sentences(text),
+                &[],
+                &mut Vec::new(),
+            )
+            .asks
+        };
+        let form = "Our form from tonight, filled in.\n\nFEEDBACK FORM v3\n1. How long did setup take?        25 min\n2. Did it end when you expected?    No, a round early\n3. Would you play again? (Y/N)      Y, 3 of 4\n\nOliver\n";
+        assert!(!asks_in(&place(Source::Direct), form));
+        // Two answered labels are no form: the questions still ask.
+        let two = "1. How long did setup take?        25 min\n\nCould you send the rules again?\n";
+        assert!(asks_in(&place(Source::Direct), two));
+        assert!(!asks_in(
+            &place(Source::Direct),
+            "Ich bringe die Soennecken mit, dann kannst du dir die Feder ansehen."
+        ));
+        assert!(asks_in(
+            &place(Source::Direct),
+            "Kannst du dir die Feder einmal ansehen."
+        ));
+    }
+
+    #[test]
+    fn a_name_after_an_opening_conjunction_is_called() {
+        assert_eq!(
+            vocative("But Robin, you should do flex nibs one day."),
+            Some(("Robin".to_string(), false))
+        );
+        assert_eq!(vocative("But the nib, is it gold?").map(|v| v.0), None);
     }
 
     #[test]

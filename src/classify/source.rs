@@ -550,16 +550,23 @@ fn list_software_mail(msg: &Message) -> Option<String> {
         .is_some_and(|(_, tag)| ["owner", "owners", "admin", "moderators"].contains(&tag));
     let owner_notice =
         (local.ends_with("-owner") || local.ends_with("-admin") || owners_tag) && machine;
+    // "list+noreply@": the software's address that takes no answer (Google
+    // Groups' moderation notices); no member posts from it.
+    let noreply_tag = local
+        .split_once('+')
+        .is_some_and(|(_, tag)| ["noreply", "no-reply", "donotreply"].contains(&tag));
     // The list's own address with a tag ("main+calendar@" beside Sender
-    // "main@"): its calendar, its digests, its notices.
+    // "main@"): its calendar, its digests, its notices. A tag with digits
+    // ("main+344f5c@") is a member's address rewritten for DMARC: a post.
     let domain = msg.email_from().rsplit_once('@').map_or("", |(_, d)| d);
-    let tagged_list = local.split_once('+').is_some_and(|(base, _)| {
-        msg.header("Sender").is_some_and(|s| {
-            s.trim_matches(|c: char| c == '<' || c == '>' || c.is_whitespace())
-                .eq_ignore_ascii_case(&format!("{base}@{domain}"))
-        })
+    let tagged_list = local.split_once('+').is_some_and(|(base, tag)| {
+        !tag.bytes().any(|b| b.is_ascii_digit())
+            && msg.header("Sender").is_some_and(|s| {
+                s.trim_matches(|c: char| c == '<' || c == '>' || c.is_whitespace())
+                    .eq_ignore_ascii_case(&format!("{base}@{domain}"))
+            })
     }) && machine;
-    (admin || owner_notice || tagged_list).then(|| msg.email_from().to_string())
+    (admin || owner_notice || noreply_tag || tagged_list).then(|| msg.email_from().to_string())
 }
 
 /// RFC 3464 delivery status, RFC 5965 ARF, RFC 3798 MDN, and the classic
@@ -1318,6 +1325,17 @@ mod tests {
             "ARM builds [Was: R-devel Digest, Vol 83, Issue 2]",
         ));
         assert_eq!(src, Source::List);
+    }
+
+    #[test]
+    fn a_member_post_from_a_rewritten_list_address_is_a_post_and_list_noreply_is_the_software() {
+        let post = "From: \"Walt Kessler via groups.example\" <pens+344f5c@groups.example>\nTo: pens@groups.example\nSender: pens@groups.example\nSubject: Re: [pens] Diaphragms\nMessage-ID: <w@groups.example>\nList-Id: <pens.groups.example>\nList-Post: <mailto:pens@groups.example>\nPrecedence: Bulk\n\nRobin - Bertram's still had them in August.\n";
+        let (got, ctx) = judge(post);
+        assert_eq!(got, Source::List, "{ctx:?}");
+        let calendar = post.replace("pens+344f5c@", "pens+calendar@");
+        assert_eq!(judge(&calendar).0, Source::Automated);
+        let moderation = "From: Reviewers <reviewers+noreply@groups.example>\nTo: robin@ellis-on-it.example\nSubject: Reviewers: 2 messages pending your approval\nMessage-ID: <m@groups.example>\n\nThere are 2 messages pending your approval.\n";
+        assert_eq!(judge(moderation).0, Source::Automated);
     }
 
     fn held_from(author: &str, email: &str, words: &str) -> String {
