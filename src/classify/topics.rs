@@ -794,7 +794,7 @@ pub(crate) fn names_a_subject(l: &str) -> bool {
             && (after
                 .iter()
                 .take(3)
-                .any(|n| is(&t.clauses, n) || piece && is(&t.piece_preps, n))
+                .any(|n| is(&t.clauses, n) || (piece || is(&t.talk_verbs, w)) && is(&t.piece_preps, n))
                 || after.iter().take(8).any(|n| is(&t.preps, n))
                 || words[..i].iter().rev().take(6).any(|p| is(&t.preps, p)))
     })
