@@ -342,3 +342,13 @@ fn every_message_of_blind_set_ae_keeps_its_verdict() {
 fn every_message_of_blind_set_af_keeps_its_verdict() {
     check_set("blind-af");
 }
+
+#[test]
+fn every_message_of_blind_set_ag_keeps_its_verdict() {
+    check_set("blind-ag");
+}
+
+#[test]
+fn every_message_of_blind_set_ah_keeps_its_verdict() {
+    check_set("blind-ah");
+}

@@ -60,7 +60,6 @@ impl Interner {
     }
 
     /// The number of `s` if it was interned.
-    #[cfg(test)]
     pub fn find(&self, s: &str) -> Option<u32> {
         let hash = self.hasher.hash_one(s);
         self.table.find(hash, |&id| self.get(id) == s).copied()

@@ -527,9 +527,20 @@ fn list_software_mail(msg: &Message) -> Option<String> {
         return Some("X-List-Administrivia: yes".to_string());
     }
     let local = msg.email_from().split('@').next().unwrap_or("");
+    // Mailman's own addresses, with or without a "+token" ("list-confirm+1f4c@").
+    let base = local.split('+').next().unwrap_or(local);
     let admin = ["mailman-owner", "mailman", "majordomo", "listserv", "sympa"].contains(&local)
-        || local.ends_with("-request")
-        || local.ends_with("-bounces");
+        || [
+            "-request",
+            "-bounces",
+            "-confirm",
+            "-join",
+            "-leave",
+            "-subscribe",
+            "-unsubscribe",
+        ]
+        .iter()
+        .any(|s| base.ends_with(s));
     // The list owner's address writes for the software too ("your message
     // is held for approval"), and says so (Auto-Submitted, or Precedence
     // bulk: Mailman 2.1's moderation requests), or writes to itself, the
@@ -1336,6 +1347,8 @@ mod tests {
         assert_eq!(judge(&calendar).0, Source::Automated);
         let moderation = "From: Reviewers <reviewers+noreply@groups.example>\nTo: robin@ellis-on-it.example\nSubject: Reviewers: 2 messages pending your approval\nMessage-ID: <m@groups.example>\n\nThere are 2 messages pending your approval.\n";
         assert_eq!(judge(moderation).0, Source::Automated);
+        let confirm = "From: pens-confirm+1f4c0a77e9b3@lists.example\nTo: robin@ellis-on-it.example\nSubject: Your confirmation is needed to join the pens list\nMessage-ID: <c@lists.example>\nList-Id: <pens.lists.example>\n\nWe have received a registration request for your address.\n";
+        assert_eq!(judge(confirm).0, Source::Automated);
     }
 
     fn held_from(author: &str, email: &str, words: &str) -> String {

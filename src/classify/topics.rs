@@ -791,11 +791,9 @@ pub(crate) fn names_a_subject(l: &str) -> bool {
                 || next_brings
                 || after.iter().take(2).any(|n| is(&t.preps, n)));
         (verb || piece)
-            && (after
-                .iter()
-                .take(3)
-                .any(|n| is(&t.clauses, n) || (piece || is(&t.talk_verbs, w)) && is(&t.piece_preps, n))
-                || after.iter().take(8).any(|n| is(&t.preps, n))
+            && (after.iter().take(3).any(|n| {
+                is(&t.clauses, n) || (piece || is(&t.talk_verbs, w)) && is(&t.piece_preps, n)
+            }) || after.iter().take(8).any(|n| is(&t.preps, n))
                 || words[..i].iter().rev().take(6).any(|p| is(&t.preps, p)))
     })
 }
