@@ -26,6 +26,7 @@ mod digest;
 mod flowed;
 mod import;
 mod init;
+mod intern;
 mod lang;
 mod message;
 mod newtext;

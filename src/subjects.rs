@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use crate::analyze::links::Interner;
+use crate::intern::Interner;
 
 use rust_stemmers::{Algorithm, Stemmer};
 use serde::Deserialize;

@@ -5,7 +5,7 @@
 //! message again when the rules (or the owner) changed since it was judged.
 
 mod answered;
-pub(crate) mod links;
+mod links;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 

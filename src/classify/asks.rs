@@ -528,13 +528,19 @@ fn is_rhetorical(all: &[Sentence], i: usize) -> bool {
         .collect::<Vec<_>>()
         .join(" ")
         .to_lowercase();
-    if figure_of_speech(&l) {
+    // "Who honestly needs ...?" is "Who needs ...?".
+    let plain: String = l
+        .split(' ')
+        .filter(|w| !one_of(&crate::lang::WORDS.topics.intensifiers, w))
+        .collect::<Vec<_>>()
+        .join(" ");
+    if figure_of_speech(&l) || figure_of_speech(&plain) {
         return true;
     }
     let words = &crate::lang::WORDS.asks;
     static FIGURES: LazyLock<Phrases> =
         LazyLock::new(|| Phrases::new(crate::lang::phrases(&crate::lang::WORDS.asks.figures)));
-    if FIGURES.any_in(&l) || exasperated(&l) {
+    if FIGURES.any_in(&l) || FIGURES.any_in(&plain) || exasperated(&l) {
         return true;
     }
     // Small talk: "How are you?", "Hope all is well?" (short, nothing else).
@@ -910,6 +916,23 @@ mod tests {
             &place(Source::Direct),
             "Kannst du dir die Feder einmal ansehen."
         ));
+    }
+
+    #[test]
+    fn an_intensifier_does_not_hide_a_figure_of_speech() {
+        let asks_in = |text: &str| {
+            asks_owner(
+                &place(Source::Comment),
+                text,
+                &super::super::sentences(text),
+                &[],
+                &mut Vec::new(),
+            )
+            .asks
+        };
+        assert!(!asks_in("Who honestly needs forty flankers a year?"));
+        assert!(!asks_in("Isn't that what Field Day is really for?"));
+        assert!(asks_in("Do you honestly prefer the 1920s formula?"));
     }
 
     #[test]
