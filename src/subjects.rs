@@ -125,8 +125,8 @@ struct Lexicon {
     phrases: HashMap<Box<str>, Vec<(Box<str>, u32)>>,
 }
 
-/// Words to their meaning, kept in one buffer (58,000 words: a map of
-/// boxed strings took 6 MB, this about a third of it).
+/// Words to their meaning, kept in one buffer (58,000 words: as a map of
+/// boxed strings they held 6 MB at R-help's import peak).
 #[derive(Default)]
 struct Words {
     words: Interner,

@@ -150,9 +150,7 @@ pub(crate) fn roots<L: LinkSource + ?Sized>(input: &L, ids: usize, mode: Mode) -
     let mut root_of = vec![usize::MAX; input.len()];
     for &r in &forest.roots {
         let order = forest.preorder(&[r]);
-        let mut messages = order
-            .iter()
-            .filter_map(|&c| forest.nodes[c].msg.map(|i| i as usize));
+        let mut messages = order.iter().filter_map(|&c| forest.nodes[c].message());
         if let Some(first) = messages.next() {
             root_of[first] = first;
             for i in messages {
@@ -193,6 +191,11 @@ struct Forest {
 }
 
 impl Container {
+    /// The input index of its message; None for a dummy.
+    fn message(&self) -> Option<usize> {
+        self.msg.map(|i| i as usize)
+    }
+
     fn new(msg: Option<usize>) -> Self {
         Container {
             msg: msg.map(|m| m as u32),
@@ -430,12 +433,12 @@ impl Forest {
 
     /// The message whose subject names the thread: a dummy's first child.
     fn subject_message(&self, root: usize) -> Option<usize> {
-        match self.nodes[root].msg {
-            Some(i) => Some(i as usize),
+        match self.nodes[root].message() {
+            Some(i) => Some(i),
             None => self.nodes[root]
                 .children
                 .first()
-                .and_then(|&c| self.nodes[c as usize].msg.map(|i| i as usize)),
+                .and_then(|&c| self.nodes[c as usize].message()),
         }
     }
 
@@ -541,8 +544,8 @@ impl Forest {
     fn last_date<L: LinkSource + ?Sized>(&self, top: usize, input: &L) -> i64 {
         self.preorder(&[top])
             .iter()
-            .filter_map(|&c| self.nodes[c].msg)
-            .map(|i| input.at(i as usize).date)
+            .filter_map(|&c| self.nodes[c].message())
+            .map(|i| input.at(i).date)
             .max()
             .unwrap_or(i64::MIN)
     }
@@ -559,8 +562,8 @@ impl Forest {
                     .filter_map(|&x| built[x as usize].take())
                     .collect();
                 let message_id = self.nodes[c]
-                    .msg
-                    .map(|i| input[i as usize].message_id.to_string());
+                    .message()
+                    .map(|i| input[i].message_id.to_string());
                 built[c] = Some(Node {
                     message_id,
                     children,
@@ -568,7 +571,7 @@ impl Forest {
             }
             let messages: Vec<usize> = order
                 .iter()
-                .filter_map(|&c| self.nodes[c].msg.map(|i| i as usize))
+                .filter_map(|&c| self.nodes[c].message())
                 .collect();
             let (Some(tree), Some(&first)) = (built[r].take(), messages.first()) else {
                 continue;

@@ -534,13 +534,14 @@ fn is_rhetorical(all: &[Sentence], i: usize) -> bool {
         .filter(|w| !one_of(&crate::lang::WORDS.topics.intensifiers, w))
         .collect::<Vec<_>>()
         .join(" ");
-    if figure_of_speech(&l) || figure_of_speech(&plain) {
+    let stripped = plain != l;
+    if figure_of_speech(&l) || stripped && figure_of_speech(&plain) {
         return true;
     }
     let words = &crate::lang::WORDS.asks;
     static FIGURES: LazyLock<Phrases> =
         LazyLock::new(|| Phrases::new(crate::lang::phrases(&crate::lang::WORDS.asks.figures)));
-    if FIGURES.any_in(&l) || FIGURES.any_in(&plain) || exasperated(&l) {
+    if FIGURES.any_in(&l) || stripped && FIGURES.any_in(&plain) || exasperated(&l) {
         return true;
     }
     // Small talk: "How are you?", "Hope all is well?" (short, nothing else).

@@ -177,6 +177,11 @@ struct Senders {
     bounce_subjects: Vec<String>,
     auto_reply_prefixes: Vec<String>,
     list_software_headers: Vec<String>,
+    list_software_locals: Vec<String>,
+    list_software_suffixes: Vec<String>,
+    list_owner_suffixes: Vec<String>,
+    list_owner_tags: Vec<String>,
+    list_noreply_tags: Vec<String>,
     bulk_headers: Vec<String>,
     sending_service_headers: Vec<String>,
     service_header_prefixes: Vec<String>,
@@ -526,21 +531,17 @@ fn list_software_mail(msg: &Message) -> Option<String> {
     {
         return Some("X-List-Administrivia: yes".to_string());
     }
+    let s = &*SENDERS;
     let local = msg.email_from().split('@').next().unwrap_or("");
-    // Mailman's own addresses, with or without a "+token" ("list-confirm+1f4c@").
-    let base = local.split('+').next().unwrap_or(local);
-    let admin = ["mailman-owner", "mailman", "majordomo", "listserv", "sympa"].contains(&local)
-        || [
-            "-request",
-            "-bounces",
-            "-confirm",
-            "-join",
-            "-leave",
-            "-subscribe",
-            "-unsubscribe",
-        ]
-        .iter()
-        .any(|s| base.ends_with(s));
+    // "list-confirm+1f4c@", "main+calendar@": the address and its tag.
+    let (base, tag) = local
+        .split_once('+')
+        .map_or((local, None), |(b, t)| (b, Some(t)));
+    let tagged = |list: &[String]| tag.is_some_and(|t| crate::lang::one_of(list, t));
+    let admin = crate::lang::one_of(&s.list_software_locals, local)
+        || s.list_software_suffixes
+            .iter()
+            .any(|x| base.ends_with(x.as_str()));
     // The list owner's address writes for the software too ("your message
     // is held for approval"), and says so (Auto-Submitted, or Precedence
     // bulk: Mailman 2.1's moderation requests), or writes to itself, the
@@ -555,28 +556,23 @@ fn list_software_mail(msg: &Message) -> Option<String> {
             .to
             .iter()
             .any(|a| a.email.eq_ignore_ascii_case(msg.email_from()));
-    // Google Groups and groups.io write as "list+owners@" / "list+owner@".
-    let owners_tag = local
-        .split_once('+')
-        .is_some_and(|(_, tag)| ["owner", "owners", "admin", "moderators"].contains(&tag));
-    let owner_notice =
-        (local.ends_with("-owner") || local.ends_with("-admin") || owners_tag) && machine;
-    // "list+noreply@": the software's address that takes no answer (Google
-    // Groups' moderation notices); no member posts from it.
-    let noreply_tag = local
-        .split_once('+')
-        .is_some_and(|(_, tag)| ["noreply", "no-reply", "donotreply"].contains(&tag));
+    let owner_notice = (s
+        .list_owner_suffixes
+        .iter()
+        .any(|x| local.ends_with(x.as_str()))
+        || tagged(&s.list_owner_tags))
+        && machine;
+    let noreply_tag = tagged(&s.list_noreply_tags);
     // The list's own address with a tag ("main+calendar@" beside Sender
     // "main@"): its calendar, its digests, its notices. A tag with digits
     // ("main+344f5c@") is a member's address rewritten for DMARC: a post.
     let domain = msg.email_from().rsplit_once('@').map_or("", |(_, d)| d);
-    let tagged_list = local.split_once('+').is_some_and(|(base, tag)| {
-        !tag.bytes().any(|b| b.is_ascii_digit())
-            && msg.header("Sender").is_some_and(|s| {
-                s.trim_matches(|c: char| c == '<' || c == '>' || c.is_whitespace())
-                    .eq_ignore_ascii_case(&format!("{base}@{domain}"))
-            })
-    }) && machine;
+    let tagged_list = tag.is_some_and(|t| !t.bytes().any(|b| b.is_ascii_digit()))
+        && msg.header("Sender").is_some_and(|s| {
+            s.trim_matches(|c: char| c == '<' || c == '>' || c.is_whitespace())
+                .eq_ignore_ascii_case(&format!("{base}@{domain}"))
+        })
+        && machine;
     (admin || owner_notice || noreply_tag || tagged_list).then(|| msg.email_from().to_string())
 }
 
