@@ -320,6 +320,9 @@ pub(crate) struct Asks {
     /// Words a sentence may open with before a comma that are not a name.
     #[serde(default)]
     pub not_names: Vec<String>,
+    /// Words that greet someone named after them ("hello", "bonjour").
+    #[serde(default)]
+    pub greetings: Vec<String>,
     /// The writer says no reply is needed.
     #[serde(default)]
     pub no_reply: Vec<String>,
@@ -418,7 +421,7 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
         merge!(all.newtext, w.newtext; forwarded, original_message, mobile, attribution_verbs,
             attribution_end_verbs, attribution_openers, weekdays, header_from, header_other);
         merge!(all.asks, w.asks; requests, not_requests, restated_questions, group_phrases,
-            group_pronouns, group_vocatives, second_person, not_names, no_reply, rhetorical,
+            group_pronouns, group_vocatives, second_person, not_names, greetings, no_reply, rhetorical,
             conjunctions, disclaimers, figures, small_talk, self_answers, still_asking, closings,
             exclamations, exclamation_links, exclaimed_feelings, own_past, tags, judgements,
             judgement_stress, why, contact_lines, service_questions, action_verbs);

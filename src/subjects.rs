@@ -115,6 +115,9 @@ struct Lexicon {
     /// "<language column><tab><folded word>": meaning. A word of one
     /// language under two meanings is [`AMBIGUOUS`] (its stem speaks for it).
     words: Words,
+    /// The same by each form's stem (the vocabulary only): a form the
+    /// table lacks ("papeis" for "papel").
+    stems: Words,
     /// Long words (six letters or more) of any language: a phrase's
     /// language is a guess, and a long word seldom means another thing
     /// in another of these languages.
@@ -163,11 +166,21 @@ const LEXICON_LANGS: [Algorithm; 6] = [
 /// A word under two meanings.
 const AMBIGUOUS: u32 = u32::MAX;
 
-static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| lexicon(include_str!("lang/lexicon.tsv")));
+static LEXICON: LazyLock<Lexicon> =
+    LazyLock::new(|| lexicon(include_str!("lang/lexicon.tsv"), false));
 
-fn lexicon(text: &str) -> Lexicon {
+/// The general vocabulary (`src/lang/vocabulary.tsv`): everyday words of
+/// the six languages by meaning ("paper", "papel", "carta", "Papier"),
+/// asked only for words the lexicon lacks. Its forms are also kept by their
+/// stem, so an inflection the table lacks still finds its meaning. A
+/// meaning of kind `general` ("guide", "cheap") is a `~` key: shared, it
+/// adds to a match but never makes one alone.
+static VOCABULARY: LazyLock<Lexicon> =
+    LazyLock::new(|| lexicon(include_str!("lang/vocabulary.tsv"), true));
+
+fn lexicon(text: &str, by_stem: bool) -> Lexicon {
     let mut meanings: Vec<Box<str>> = Vec::new();
-    let (mut words, mut any) = (Words::default(), Words::default());
+    let (mut words, mut any, mut stems) = (Words::default(), Words::default(), Words::default());
     let mut phrases: HashMap<Box<str>, u32> = HashMap::new();
     let add = |map: &mut HashMap<Box<str>, u32>, k: String, m: u32| {
         let e = map.entry(k.into_boxed_str()).or_insert(m);
@@ -181,9 +194,16 @@ fn lexicon(text: &str) -> Lexicon {
     {
         let mut cells = line.split('\t');
         let Some(head) = cells.next() else { continue };
+        let cells: Vec<&str> = cells.collect();
+        // The vocabulary's last column says what kind of word it is.
+        let general = cells
+            .get(LEXICON_LANGS.len())
+            .is_some_and(|k| k.trim() == "general");
         let m = meanings.len() as u32;
-        meanings.push(format!("={}", fold(head.trim())).into_boxed_str());
-        for (lang, cell) in cells.enumerate().take(LEXICON_LANGS.len()) {
+        let sign = if general { '~' } else { '=' };
+        meanings.push(format!("{sign}{}", fold(head.trim())).into_boxed_str());
+        for (lang, cell) in cells.iter().enumerate().take(LEXICON_LANGS.len()) {
+            let stemmer = by_stem.then(|| Stemmer::create(LEXICON_LANGS[lang]));
             for w in cell
                 .split(',')
                 .map(|w| fold(w.trim()))
@@ -197,6 +217,11 @@ fn lexicon(text: &str) -> Lexicon {
                     any.add(&w, m);
                 }
                 words.add(&format!("{lang}\t{w}"), m);
+                if let Some(stem) = stemmer.as_ref().map(|s| s.stem(&w))
+                    && stem.chars().count() >= 4
+                {
+                    stems.add(&format!("{lang}\t{stem}"), m);
+                }
             }
         }
     }
@@ -218,6 +243,7 @@ fn lexicon(text: &str) -> Lexicon {
     Lexicon {
         meanings,
         words,
+        stems,
         any,
         phrases: by_first,
     }
@@ -233,6 +259,11 @@ impl Lexicon {
         let stem = stemmer.stem(w);
         listed(w)
             .or_else(|| (stem.chars().count() >= 5).then(|| listed(&stem)).flatten())
+            .or_else(|| {
+                (stem.chars().count() >= 4)
+                    .then(|| self.stems.get(format!("{lang}\t{stem}").as_str()))
+                    .flatten()
+            })
             .or_else(|| self.any.get(w))
             .map(|&m| self.meanings[m as usize].as_ref())
     }
@@ -318,21 +349,24 @@ pub(crate) fn keys(phrase: &str, synonyms: &[Vec<String>]) -> Vec<String> {
             push(key.clone(), &mut out);
         }
     }
-    let lex = &*LEXICON;
-    let mut found = lex.phrases_in(&l);
-    found.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(b.0)));
-    found.dedup();
-    // The concept table comes first: "electricity bill" is its "power",
-    // not the lexicon's "energy bills".
-    found.retain(|(p, _)| !p.split(' ').any(|w| c.words.contains_key(w)));
+    let (lex, vocab) = (&*LEXICON, &*VOCABULARY);
     // Places, kept apart: a phrase made only of them is about them.
     let mut places: Vec<String> = Vec::new();
-    for (p, meaning) in found {
-        if blank_out(&mut l, p) {
-            if meaning.starts_with("=@") {
-                push(meaning.to_string(), &mut places);
-            } else {
-                push(meaning.to_string(), &mut out);
+    // The lexicon's phrases, then the vocabulary's in what is left.
+    for table in [lex, vocab] {
+        let mut found = table.phrases_in(&l);
+        found.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(b.0)));
+        found.dedup();
+        // The concept table comes first: "electricity bill" is its "power",
+        // not the lexicon's "energy bills".
+        found.retain(|(p, _)| !p.split(' ').any(|w| c.words.contains_key(w)));
+        for (p, meaning) in found {
+            if blank_out(&mut l, p) {
+                if meaning.starts_with("=@") {
+                    push(meaning.to_string(), &mut places);
+                } else {
+                    push(meaning.to_string(), &mut out);
+                }
             }
         }
     }
@@ -358,7 +392,10 @@ pub(crate) fn keys(phrase: &str, synonyms: &[Vec<String>]) -> Vec<String> {
             push(key, &mut out);
             continue;
         }
-        if let Some(meaning) = lex.meaning(w, algo, &stemmer) {
+        if let Some(meaning) = lex
+            .meaning(w, algo, &stemmer)
+            .or_else(|| vocab.meaning(w, algo, &stemmer))
+        {
             // "casas", "Familie": a meaning the stop words leave out in
             // English ("house", "family") says no more in another language.
             // A place ("Brasil", "=@brazil") is where a subject sits.
@@ -430,6 +467,7 @@ fn compound_parts(w: &str, lex: &Lexicon, stemmer: &Stemmer, depth: usize) -> Op
     let meaning = |p: &str| {
         concept_of(p, stemmer).or_else(|| {
             lex.meaning(p, Algorithm::German, stemmer)
+                .or_else(|| VOCABULARY.meaning(p, Algorithm::German, stemmer))
                 .filter(|m| !is_stop(&m[1..]) && !m.starts_with("=@"))
                 .map(str::to_string)
         })
@@ -584,16 +622,17 @@ pub(crate) fn same_subject(a: &[String], b: &[String]) -> bool {
     {
         return true;
     }
+    // A general word ("~guide", "~cheap") adds to a match, never makes one.
     let plain = shared
         .iter()
-        .filter(|w| !w.starts_with('#') && letters(w) >= 4)
+        .filter(|w| !w.starts_with(['#', '~']) && letters(w) >= 4)
         .count();
     let smaller = a.len().min(b.len());
     // Two shared content words; or one distinctive word ("Linux for my
     // parents" / "switching to Linux", "solar panels" / "placas solares").
     let long = shared
         .iter()
-        .filter(|w| !w.starts_with('#') && letters(w) >= 5)
+        .filter(|w| !w.starts_with(['#', '~']) && letters(w) >= 5)
         .count();
     plain >= 1 && (shared.len() >= 2 || smaller <= 2 || long >= 1)
 }
@@ -609,7 +648,10 @@ fn letters(key: &str) -> usize {
 fn cognates(a: &str, b: &str) -> bool {
     // Two meanings of the lexicon are one or not; a meaning and a word
     // may still be cognates ("=satellite", "satelit").
-    if a.starts_with('#') || b.starts_with('#') || a.starts_with('=') && b.starts_with('=') {
+    if a.starts_with(['#', '~'])
+        || b.starts_with(['#', '~'])
+        || a.starts_with('=') && b.starts_with('=')
+    {
         return false;
     }
     let (a, b) = (a.trim_start_matches('='), b.trim_start_matches('='));

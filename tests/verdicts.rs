@@ -352,3 +352,13 @@ fn every_message_of_blind_set_ag_keeps_its_verdict() {
 fn every_message_of_blind_set_ah_keeps_its_verdict() {
     check_set("blind-ah");
 }
+
+#[test]
+fn every_message_of_blind_set_ai_keeps_its_verdict() {
+    check_set("blind-ai");
+}
+
+#[test]
+fn every_message_of_blind_set_aj_keeps_its_verdict() {
+    check_set("blind-aj");
+}

@@ -114,7 +114,12 @@ pub(crate) fn asks_owner(
             }
             to => to,
         };
-        if s.first && to != Addressee::Unstated {
+        // What follows in the paragraph talks to whom its opening did, or
+        // to whom a sentence in it called on by name ("Great build. Marco,
+        // what light do you run? Did your carpet pearl more?").
+        if s.first && to != Addressee::Unstated
+            || to == Addressee::Other && vocative(&s.text).is_some()
+        {
             para_to = to;
         }
         // Only a greeting carries: "Robin, could you write about X?" asks
@@ -264,6 +269,9 @@ fn addressee(s: &str, place: &Place) -> Addressee {
             return Addressee::Other;
         }
     }
+    if greets_owner(s, place) {
+        return Addressee::Owner;
+    }
     // "Robin's column says X - do you all agree?" asks the list; "Hello
     // everyone, and hello @thea" calls on the owner.
     if to_group(s) {
@@ -272,12 +280,29 @@ fn addressee(s: &str, place: &Place) -> Addressee {
         if place.names.at_mention_in(s) && mentions_owner_as_you(s, place) {
             return Addressee::Owner;
         }
+
         return Addressee::Group;
     }
     if mentions_owner_as_you(s, place) {
         return Addressee::Owner;
     }
     Addressee::Unstated
+}
+
+/// A greeting that names the owner, whoever else it greets: "Bonjour à
+/// tous, et bonjour Ines en particulier", "Hello all, hi Ines".
+fn greets_owner(s: &str, place: &Place) -> bool {
+    if is_question(s) || is_request(s) {
+        return false;
+    }
+    let words: Vec<&str> = s
+        .split(|c: char| !c.is_alphanumeric() && c != '@')
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.windows(2).any(|w| {
+        crate::lang::one_of(&crate::lang::WORDS.asks.greetings, &w[0].to_lowercase())
+            && place.names.is_called(w[1])
+    })
 }
 
 /// The sentence opens on a name that is not the owner's nor a word:
@@ -355,6 +380,14 @@ fn vocative(s: &str) -> Option<(String, bool)> {
             .chars()
             .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.')
             .collect();
+        // "@Wren Talbot's newsletter": a possessive names, it does not call.
+        let possessive = |w: &str| w.ends_with("'s") || w.ends_with("’s");
+        let mut words = rest.split_whitespace();
+        let first = words.next().unwrap_or("");
+        let surname = words.next().filter(|w| w.starts_with(char::is_uppercase));
+        if possessive(first) || surname.is_some_and(possessive) {
+            return None;
+        }
         return (!name.is_empty()).then_some((name, true));
     }
     for honorific in ["さん、", "様、", "さん，", "先生、"] {
@@ -535,6 +568,15 @@ fn is_rhetorical(all: &[Sentence], i: usize) -> bool {
         .collect::<Vec<_>>()
         .join(" ");
     let stripped = plain != l;
+    // "Honestly? Nothing comes to mind.": a lone intensifier asks nothing.
+    let bare = l.trim_end_matches(['?', '!', ' ', '.']);
+    if !bare.is_empty()
+        && bare
+            .split(' ')
+            .all(|w| one_of(&crate::lang::WORDS.topics.intensifiers, w))
+    {
+        return true;
+    }
     if figure_of_speech(&l) || stripped && figure_of_speech(&plain) {
         return true;
     }
@@ -934,6 +976,73 @@ mod tests {
         assert!(!asks_in("Who honestly needs forty flankers a year?"));
         assert!(!asks_in("Isn't that what Field Day is really for?"));
         assert!(asks_in("Do you honestly prefer the 1920s formula?"));
+    }
+
+    #[test]
+    fn a_name_called_mid_paragraph_keeps_the_paragraph_and_a_greeting_by_name_carries() {
+        // The questions after "Marco, ..." are Marco's too.
+        assert!(!asks(
+            Source::Comment,
+            "Great build. Marco, what light are you running over your 45P? I'm trying to decide. Did your carpet pearl more after the switch?"
+        ));
+        assert!(asks(
+            Source::Comment,
+            "Great build. Did your carpet pearl more after the switch?"
+        ));
+        // A list post to all that greets the owner by name asks them what it asks in "tu".
+        let list = Place {
+            to_owner: false,
+            ..place(Source::List)
+        };
+        let text = "Bonjour à tous, et bonjour Robin en particulier,\n\nDans ta dernière vidéo tu montres des Betta. Pourrais-tu nous dire d'où ils viennent ?";
+        let ask = |text: &str| {
+            asks_owner(
+                &list,
+                text,
+                &super::super::sentences(text),
+                &[],
+                &mut Vec::new(),
+            )
+            .asks
+        };
+        assert!(ask(text));
+        assert!(!ask(
+            &text.replace("et bonjour Robin en particulier", "et merci")
+        ));
+        // "Robin tells me ..." names the owner without greeting them.
+        assert!(!greets_owner(
+            "Robin tells me you're bringing your telescope.",
+            &list
+        ));
+    }
+
+    #[test]
+    fn thanks_for_advice_taken_and_a_lone_intensifier_ask_nothing() {
+        assert!(!asks(
+            Source::Direct,
+            "Took your advice and gave the pleco a slice of cucumber before bed. Who knew a pleco could eat a whole cucumber overnight?"
+        ));
+        assert!(asks(
+            Source::Direct,
+            "I'd appreciate your advice on feeding plecos."
+        ));
+        assert!(!asks(
+            Source::Direct,
+            "Honestly? Nothing comes to mind - keep doing what you're doing."
+        ));
+        assert!(!asks(
+            Source::Comment,
+            "Why do people still cram clown loaches into 40 litre tanks when there are scapes like this to copy?"
+        ));
+        // "@Wren Talbot's newsletter" speaks of the owner, not to her.
+        assert_eq!(
+            vocative("@Robin Ellis's Brood Notes, and Hive. Any others I should add?"),
+            None
+        );
+        assert_eq!(
+            vocative("@robin could you add it?").map(|v| v.1),
+            Some(true)
+        );
     }
 
     #[test]

@@ -527,9 +527,6 @@ fn read_part(p: &Platform, msg: &Message, known: bool, text: &str) -> Option<Not
     // Where a platform's mail does not look as its entry says (another
     // version, another template), read it as an unknown platform's.
     if let Some(generic) = generic() {
-        if notice.words.is_empty() {
-            notice.words = words(generic, text, name.as_deref());
-        }
         if notice.author.is_none() {
             notice.author = first(&generic.author, "name")
                 .and_then(|n| commenter(&n))
@@ -537,6 +534,10 @@ fn read_part(p: &Platform, msg: &Message, known: bool, text: &str) -> Option<Not
                     name,
                     email: email.unwrap_or_default(),
                 });
+        }
+        if notice.words.is_empty() {
+            let name = notice.author.as_ref().map(|a| a.name.as_str());
+            notice.words = words(generic, text, name);
         }
     }
     // The parent was read before the author was known this way: "Reply
@@ -668,7 +669,9 @@ fn words(p: &Platform, text: &str, name: Option<&str>) -> String {
         };
         let by_name = || {
             let name = name.map(str::trim).filter(|n| n.chars().count() >= 3)?;
-            lines.iter().position(|l| name_line(l.trim(), name))
+            lines
+                .iter()
+                .position(|l| name_line(l.trim(), name) || spoken_by(l.trim(), name).is_some())
         };
         // Or a heading over the parent's words ("Your comment:"): the
         // words follow that block, quoted or not.
@@ -695,7 +698,8 @@ fn words(p: &Platform, text: &str, name: Option<&str>) -> String {
                 .iter()
                 .find_map(|r| r.find(l))
                 .map(|m| l[m.end()..].trim())
-                .filter(|r| !r.is_empty() && !p.title_first);
+                .filter(|r| !r.is_empty() && !p.title_first)
+                .or_else(|| spoken_by(l, name?));
         }
     }
     let mut out = String::new();
@@ -724,9 +728,14 @@ fn words(p: &Platform, text: &str, name: Option<&str>) -> String {
         if rule == Some(t) || p.ends_words(t) || also.is_some_and(|g| g.ends_words(t)) {
             break;
         }
-        if p.skips(t) || link_line(t) || also.is_some_and(|g| g.skips(t)) {
+        // The lines any platform writes among the words ("Your comment:
+        // ...", "Replied to X") are skipped whatever the platform.
+        if p.skips(t) || link_line(t) || generic().is_some_and(|g| g.skips(t)) {
             continue;
         }
+        // "Felix Obermann: \"Fair, but ...\"": the words after their speaker.
+        let spoken = name.and_then(|n| spoken_by(t, n));
+        let t = spoken.unwrap_or(t);
         // The post's title opens the notice, or closes the words in
         // quotation marks ("Great piece. ..." then "“The curb is ...”"):
         // a short line either way; a paragraph is the words.
@@ -758,7 +767,7 @@ fn words(p: &Platform, text: &str, name: Option<&str>) -> String {
         let bare = match quoted {
             Some(rest) if p.unquote || p.title_first => rest.trim_start(),
             _ if p.title_first => t.trim_matches(['"', '“', '”', '«', '»']),
-            _ if boxed => t,
+            _ if boxed || spoken.is_some() => t,
             _ => l.trim_end(),
         };
         // Emphasis an HTML part put around the words ("*words*").
@@ -873,6 +882,20 @@ fn name_line(line: &str, name: &str) -> bool {
     let rest = line[name.len()..].trim_start();
     head.eq_ignore_ascii_case(name)
         && (rest.is_empty() || rest.starts_with(['(', '@', '·', '•', '|']))
+}
+
+/// "Rocío Albarracín: Ines, me encantaría ...": a line of words opened by
+/// their speaker's name; the words, without quotation marks round them.
+fn spoken_by<'a>(line: &'a str, name: &str) -> Option<&'a str> {
+    let head = line.get(..name.len())?;
+    let rest = line[name.len()..].trim_start().strip_prefix(':')?.trim();
+    if !head.eq_ignore_ascii_case(name) || rest.split_whitespace().count() < 3 {
+        return None;
+    }
+    let unquoted = [('"', '"'), ('“', '”'), ('«', '»'), ('„', '“')]
+        .iter()
+        .find_map(|(open, close)| rest.strip_prefix(*open)?.strip_suffix(*close));
+    Some(unquoted.unwrap_or(rest).trim())
 }
 
 /// An address that routes a reply back into a platform, not a person's:
@@ -1000,6 +1023,20 @@ mod tests {
         assert!(
             !without_platform_lines("Chiara replied\nYour comment: Have you ridden it?\nGrazie!\n")
                 .contains("ridden")
+        );
+    }
+
+    #[test]
+    fn words_opened_by_their_speakers_name_lose_the_name_and_the_quotation_marks() {
+        let name = "Felix Obermann";
+        assert_eq!(
+            spoken_by("Felix Obermann: \"Fair, but what do you do?\"", name),
+            Some("Fair, but what do you do?")
+        );
+        assert_eq!(spoken_by("Felix Obermann: thanks", name), None);
+        assert_eq!(
+            spoken_by("Your comment: \"More stems, fewer gadgets.\"", name),
+            None
         );
     }
 

@@ -60,7 +60,11 @@ fn asks_what_to_write(l: &str, by_owner: bool) -> bool {
         let para = l[..start].rfind("\n\n").map_or(0, |i| i + 2);
         let para = boundary_at(l, para.max(start.saturating_sub(400)));
         let [question, owner, writing, ahead] = call_words(&l[start..q]);
-        if question && writing && ahead && (by_owner || owner || call_words(&l[para..start])[1]) {
+        let before = call_words(&l[para..start]);
+        // The owner's own words may say what is planned first: "I'm
+        // planning next month's videos. What would you like to see?"
+        let writing = writing || by_owner && before[1] && before[2];
+        if question && writing && ahead && (by_owner || owner || before[1]) {
             return true;
         }
         from = q + 1;
