@@ -976,6 +976,34 @@ mod tests {
     }
 
     #[test]
+    fn the_vocabulary_joins_everyday_words_across_languages() {
+        let k = |p: &str| keys(p, &[]);
+        // Words the subject lexicon lacks: by the vocabulary's meaning.
+        assert!(same_subject(&k("writing left-handed"), &k("les gauchers")));
+        assert!(same_subject(&k("Linkshänder"), &k("writing left-handed")));
+        assert!(same_subject(
+            &k("cheap paper"),
+            &k("papéis baratos que aguentam tinta")
+        ));
+        // A general word ("cheap") shared alone makes no subject.
+        assert!(
+            k("cheap ink")
+                .iter()
+                .all(|w| !w.starts_with('=') || w == "=ink")
+        );
+        assert!(!same_subject(&k("cheap paper"), &k("tinta barata")));
+        // Every line has its name, six languages and a kind.
+        for line in include_str!("lang/vocabulary.tsv")
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+        {
+            let cells: Vec<&str> = line.split('\t').collect();
+            assert_eq!(cells.len(), 8, "{line}");
+            assert!(["thing", "general"].contains(&cells[7]), "{line}");
+        }
+    }
+
+    #[test]
     fn the_lexicon_joins_words_of_one_meaning_in_six_languages() {
         let p = [
             "heat pumps in old flats",
