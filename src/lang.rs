@@ -175,6 +175,10 @@ pub(crate) struct Topics {
     /// vraiment"): a wish is found with them left out.
     #[serde(default)]
     pub intensifiers: Vec<String>,
+    /// Words that number a reader's ideas ("First, X. Second, Y."): under
+    /// a call for topics, what follows each is one.
+    #[serde(default)]
+    pub ordinals: Vec<String>,
     /// A verb of writing and what brings its subject, the subject right
     /// after ("write about ", "escribir sobre "). The first of the merged
     /// list found in a sentence wins: longer and surer cues come first.
@@ -432,7 +436,7 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
             verbs, talk_verbs, make_verbs, pieces, loose_pieces, preps, piece_preps, wishes,
             conditional, read_verbs, announces, clauses, welcome, suggest, ends, leads, fillers,
             past, not_topics, deictic, carry_on, reactions, please, another, list_joins,
-            intensifiers, explains, explain_verbs, in_a_piece, in_your, about_that, deserves,
+            intensifiers, ordinals, explains, explain_verbs, in_a_piece, in_your, about_that, deserves,
             verb_cues, piece_cues, piece_words, piece_adjectives, articles, write_verbs,
             write_stems, direct_verbs, verb_preps, first_person, own_doing, done_before,
             idea_labels, question_leads, wish_cues, determiners, definites, own_possessives,

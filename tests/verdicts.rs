@@ -362,3 +362,13 @@ fn every_message_of_blind_set_ai_keeps_its_verdict() {
 fn every_message_of_blind_set_aj_keeps_its_verdict() {
     check_set("blind-aj");
 }
+
+#[test]
+fn every_message_of_blind_set_ak_keeps_its_verdict() {
+    check_set("blind-ak");
+}
+
+#[test]
+fn every_message_of_blind_set_al_keeps_its_verdict() {
+    check_set("blind-al");
+}

@@ -121,6 +121,16 @@ pub(crate) fn comment_key(url: &str) -> Option<(String, String)> {
             .find_map(|kv| match kv.split_once('=') {
                 Some(("c", v)) => Some(digits(v)),
                 Some((k, v)) if k.contains("comment") && !v.is_empty() => Some(format!("{k}={v}")),
+                // "recado=rc-77120": a parameter of the comment system's
+                // own naming one comment, not the post ("p=", "page_id=").
+                Some((k, v))
+                    if v.chars().filter(char::is_ascii_digit).count() >= 3
+                        && !["p", "page", "page_id", "post", "post_id", "id", "ref"]
+                            .contains(&k)
+                        && !k.starts_with("utm") =>
+                {
+                    Some(format!("{k}={v}"))
+                }
                 _ => None,
             })
     };
@@ -155,6 +165,11 @@ mod tests {
             comment_key("https://wiki.example/page/#remark42__comment-9d02")
         );
         assert_eq!(comment_key("https://wiki.example"), None);
+        assert_eq!(
+            comment_key("https://b.example/p?recado=rc-77120"),
+            Some(("b.example".to_string(), "recado=rc-77120".to_string()))
+        );
+        assert_eq!(comment_key("https://b.example/?p=123"), None);
         assert_eq!(
             comment_key("https://b.example/p/?hyvor-talk-comment=77120"),
             comment_key("https://b.example/p/?utm=x&hyvor-talk-comment=77120")

@@ -1034,6 +1034,14 @@ mod tests {
             Source::Comment,
             "Why do people still cram clown loaches into 40 litre tanks when there are scapes like this to copy?"
         ));
+        assert!(!asks(
+            Source::Comment,
+            "Chi avrebbe mai detto che un acero campestre reagisse così bene a un taglio così drastico?"
+        ));
+        assert!(!asks(
+            Source::Comment,
+            "Do we still need dive tables when the computer beeps at us?"
+        ));
         // "@Wren Talbot's newsletter" speaks of the owner, not to her.
         assert_eq!(
             vocative("@Robin Ellis's Brood Notes, and Hive. Any others I should add?"),

@@ -459,7 +459,7 @@ fn read_part(p: &Platform, msg: &Message, known: bool, text: &str) -> Option<Not
             })
         })
     };
-    let line = first(&p.author, "name").and_then(|n| commenter(&n));
+    let line = first_commenter(&p.author, &[msg.subject.as_str(), text]);
     let mut email = first(&p.email, "email").map(|e| e.to_ascii_lowercase());
     let mut name = None;
     if let Some((n, addr)) = line {
@@ -497,6 +497,16 @@ fn read_part(p: &Platform, msg: &Message, known: bool, text: &str) -> Option<Not
         name: name.unwrap_or_default(),
         email: email.unwrap_or_default(),
     });
+    // Where a platform's mail does not look as its entry says (another
+    // version, another template), the person is read as an unknown
+    // platform's would be.
+    let author = author.or_else(|| {
+        let (name, email) = first_commenter(&generic()?.author, &[msg.subject.as_str(), text])?;
+        Some(Address {
+            name,
+            email: email.unwrap_or_default(),
+        })
+    });
     // A link to the comment reads alike on every platform: the generic
     // entry's patterns serve an entry whose own find none.
     let comment_url =
@@ -522,23 +532,15 @@ fn read_part(p: &Platform, msg: &Message, known: bool, text: &str) -> Option<Not
         // platform: the generic entry's patterns serve those without their own.
         parent_name,
         moderation_url: first(&p.moderation_url, "url"),
-        words: words(p, text, name.as_deref()),
+        words: String::new(),
     };
     // Where a platform's mail does not look as its entry says (another
     // version, another template), read it as an unknown platform's.
-    if let Some(generic) = generic() {
-        if notice.author.is_none() {
-            notice.author = first(&generic.author, "name")
-                .and_then(|n| commenter(&n))
-                .map(|(name, email)| Address {
-                    name,
-                    email: email.unwrap_or_default(),
-                });
-        }
-        if notice.words.is_empty() {
-            let name = notice.author.as_ref().map(|a| a.name.as_str());
-            notice.words = words(generic, text, name);
-        }
+    notice.words = words(p, text, name.as_deref(), notice.post_title.as_deref());
+    if let Some(generic) = generic()
+        && notice.words.is_empty()
+    {
+        notice.words = words(generic, text, name.as_deref(), notice.post_title.as_deref());
     }
     // The parent was read before the author was known this way: "Reply
     // to Iris Penhallow: reply to this email" names the author, not a parent.
@@ -573,8 +575,31 @@ fn commenter(n: &str) -> Option<(String, Option<String>)> {
 /// A name as a notice's line writes it, without what follows it there
 /// ("Giulia Bassi  ↪ in risposta a Marco": a mark, or two spaces) and a
 /// form's leader dots ("Nota di ..... Giulia Serra").
+/// The first of `patterns` that names a person in one of `texts` (a
+/// capture that names no one, "Someone just", does not count).
+fn first_commenter(patterns: &[Regex], texts: &[&str]) -> Option<(String, Option<String>)> {
+    patterns.iter().find_map(|r| {
+        texts.iter().find_map(|t| {
+            r.captures(t)
+                .and_then(|c| c.name("name"))
+                .and_then(|m| commenter(m.as_str().trim()))
+        })
+    })
+}
+
 fn bare_name(n: &str) -> String {
     let n = n.split(['↪', '↳', '→']).next().unwrap_or(n);
+    // A heading's or emphasis's marks ("# Someone just").
+    let n = n.trim_start_matches(['#', '*', ' ']);
+    // A badge after the name: "Ines Kaldera (admin)".
+    let n = match n
+        .trim_end()
+        .strip_suffix(')')
+        .and_then(|r| r.rsplit_once(" ("))
+    {
+        Some((name, badge)) if !badge.is_empty() && badge.chars().all(char::is_alphabetic) => name,
+        _ => n,
+    };
     let n = n.split("  ").next().unwrap_or(n);
     // "Someone just commented": no one named.
     let first = n.split_whitespace().next().unwrap_or("").to_lowercase();
@@ -655,7 +680,7 @@ impl Platform {
 /// no `after` line (another version of the template) may show the
 /// commenter's `name` on a line of its own above the words: from there,
 /// to any platform's end of the words (the generic entry's `until` too).
-fn words(p: &Platform, text: &str, name: Option<&str>) -> String {
+fn words(p: &Platform, text: &str, name: Option<&str>, post_title: Option<&str>) -> String {
     let lines: Vec<&str> = text.lines().collect();
     let mut start = 0;
     let mut first_rest = None;
@@ -775,6 +800,18 @@ fn words(p: &Platform, text: &str, name: Option<&str>) -> String {
         out.push_str(bare);
         out.push('\n');
     }
+    // "Walt Becker:" on a line of its own: the words are what follows it.
+    if let Some(name) = name.map(str::trim).filter(|n| n.chars().count() >= 3) {
+        let label = |l: &str| {
+            l.trim()
+                .trim_matches('*')
+                .strip_suffix(':')
+                .is_some_and(|n| n.trim_matches('*').eq_ignore_ascii_case(name))
+        };
+        if let Some(at) = out.lines().position(label) {
+            out = out.lines().skip(at + 1).collect::<Vec<_>>().join("\n");
+        }
+    }
     // A name line with no words below it is the commenter signing off:
     // the words were above it, not found so.
     let prose = |l: &str| l.split_whitespace().count() >= 3 && !l.contains("://");
@@ -783,8 +820,29 @@ fn words(p: &Platform, text: &str, name: Option<&str>) -> String {
     }
     // A platform that quotes the comment shows a reply's parent so too,
     // above the reply's own lines: then the quoted lines are the parent's.
+    // Unless those are only the post's title and the commenter's name:
+    // then the quoted lines are the words.
     if p.unquote && !quoted_parent.is_empty() && !own.trim().is_empty() {
-        return own.trim().to_string();
+        let title = post_title.map(|t| t.trim().trim_matches(['"', '“', '”']));
+        let said = own.lines().map(str::trim).any(|l| {
+            !l.is_empty()
+                && title.is_none_or(|t| l.trim_matches(['"', '“', '”']) != t)
+                && name.is_none_or(|n| !name_line(l, n))
+        });
+        return if said {
+            own.trim()
+        } else {
+            quoted_parent.trim()
+        }
+        .to_string();
+    }
+    // Words all quoted: the platform quotes the comment it tells of.
+    let lines = || out.lines().map(str::trim).filter(|l| !l.is_empty());
+    if lines().next().is_some() && lines().all(|l| l.starts_with('>')) {
+        return lines()
+            .map(|l| l.trim_start_matches('>').trim_start())
+            .collect::<Vec<_>>()
+            .join("\n");
     }
     out.trim().to_string()
 }
@@ -876,10 +934,11 @@ fn parent_heading(t: &str) -> bool {
 /// handle or date the platform puts beside it ("Gwen Lathbury (@gwen)",
 /// "Gwen Lathbury · 2h").
 fn name_line(line: &str, name: &str) -> bool {
+    let line = line.trim_start_matches('*');
     let Some(head) = line.get(..name.len()) else {
         return false;
     };
-    let rest = line[name.len()..].trim_start();
+    let rest = line[name.len()..].trim_start_matches('*').trim_start();
     head.eq_ignore_ascii_case(name)
         && (rest.is_empty() || rest.starts_with(['(', '@', '·', '•', '|']))
 }
@@ -918,7 +977,10 @@ fn routed_reply(addr: &str) -> bool {
 
 /// A short line of punctuation alone ("::", "---", "~~~"), drawn round words.
 fn is_rule_line(t: &str) -> bool {
-    (2..=8).contains(&t.chars().count()) && t.chars().all(|c| c.is_ascii_punctuation())
+    let n = t.chars().count();
+    let first = t.chars().next().unwrap_or(' ');
+    let drawn = n <= 8 || n <= 80 && t.chars().all(|c| c == first);
+    n >= 2 && drawn && t.chars().all(|c| c.is_ascii_punctuation())
 }
 
 /// A line that is only a link, as HTML parts read as text write them:
@@ -1038,6 +1100,16 @@ mod tests {
             spoken_by("Your comment: \"More stems, fewer gadgets.\"", name),
             None
         );
+    }
+
+    #[test]
+    fn a_badge_or_a_heading_mark_is_no_part_of_a_name_and_long_rules_frame_words() {
+        assert_eq!(bare_name("Ines Kaldera (admin)"), "Ines Kaldera");
+        assert_eq!(bare_name("# Someone just"), "");
+        assert_eq!(bare_name("Stefan Ritter (Duitsland)"), "Stefan Ritter");
+        assert!(is_rule_line(&"-".repeat(60)));
+        assert!(!is_rule_line("--- words ---"));
+        assert!(!is_rule_line(&"-=".repeat(30)));
     }
 
     #[test]

@@ -1089,6 +1089,16 @@ fn suggestion(all: &[Sentence], i: usize, call: bool) -> Option<String> {
     if t.len() > 3 && t.as_bytes()[0].is_ascii_digit() && matches!(t.as_bytes()[1], b'.' | b')') {
         return Some(t[2..].to_string());
     }
+    // "First, the rules for hives on roofs. Second, ...": numbered in words.
+    if call
+        && let Some(rest) = lang::WORDS
+            .topics
+            .ordinals
+            .iter()
+            .find_map(|o| l.strip_prefix(o.as_str())?.strip_prefix(", "))
+    {
+        return Some(s.text[byte_at(&s.text, &l, l.len() - rest.len())..].to_string());
+    }
     let t_please = l.trim_end_matches(['.', '!', ' ']);
     if let Some(p) = lang::WORDS
         .topics
@@ -1354,6 +1364,17 @@ mod tests {
         ] {
             assert!(!names_a_subject(l), "{l}");
         }
+    }
+
+    #[test]
+    fn ideas_numbered_in_words_under_a_call_are_each_a_topic() {
+        let text = "Two from me, Dana.\n\nFirst, the rules for hives on roofs and balconies. Half the new members ask about it.\n\nSecond, a proper walk-through of vaporising oxalic acid.";
+        let got = topics_of(text, true);
+        assert!(got.iter().any(|t| t.contains("hives on roofs")), "{got:?}");
+        assert!(got.iter().any(|t| t.contains("oxalic acid")), "{got:?}");
+        assert!(!got.iter().any(|t| t.contains("Two from me")), "{got:?}");
+        // Not under a call, "First, ..." tells; it asks for nothing.
+        assert!(topics_of("First, the hives on the roof did well this year.", false).is_empty());
     }
 
     #[test]
