@@ -55,16 +55,26 @@ fn asks_what_to_write(l: &str, by_owner: bool) -> bool {
         let head = &l[from..q];
         let start = head.rfind(['.', '!']).map_or(0, |i| i + 1);
         let start = boundary_at(l, (from + start).max(q.saturating_sub(400)));
+        let [question, owner, writing, ahead] = call_words(&l[start..q]);
+        if !(question && ahead) {
+            from = q + 1;
+            continue;
+        }
         // The owner may be named in the paragraph's sentences before it:
         // "I'm planning a spring series. What would you like covered?"
-        let para = l[..start].rfind("\n\n").map_or(0, |i| i + 2);
-        let para = boundary_at(l, para.max(start.saturating_sub(400)));
-        let [question, owner, writing, ahead] = call_words(&l[start..q]);
-        let before = call_words(&l[para..start]);
+        let before = || {
+            let near = boundary_at(l, start.saturating_sub(400));
+            let para = l[near..start].rfind("\n\n").map_or(0, |i| near + i + 2);
+            call_words(&l[boundary_at(l, para.max(near))..start])
+        };
         // The owner's own words may say what is planned first: "I'm
         // planning next month's videos. What would you like to see?"
-        let writing = writing || by_owner && before[1] && before[2];
-        if question && writing && ahead && (by_owner || owner || before[1]) {
+        let writing = writing
+            || by_owner && {
+                let [_, o, w, _] = before();
+                o && w
+            };
+        if writing && (by_owner || owner || before()[1]) {
             return true;
         }
         from = q + 1;
