@@ -182,6 +182,11 @@ fn lexicon(text: &str, by_stem: bool) -> Lexicon {
     let mut meanings: Vec<Box<str>> = Vec::new();
     let (mut words, mut any, mut stems) = (Words::default(), Words::default(), Words::default());
     let mut phrases: HashMap<Box<str>, u32> = HashMap::new();
+    // The vocabulary's forms are kept by their stem too, each column's own.
+    let stemmers: Vec<Stemmer> = match by_stem {
+        true => LEXICON_LANGS.iter().map(|a| Stemmer::create(*a)).collect(),
+        false => Vec::new(),
+    };
     let add = |map: &mut HashMap<Box<str>, u32>, k: String, m: u32| {
         let e = map.entry(k.into_boxed_str()).or_insert(m);
         if *e != m {
@@ -203,7 +208,7 @@ fn lexicon(text: &str, by_stem: bool) -> Lexicon {
         let sign = if general { '~' } else { '=' };
         meanings.push(format!("{sign}{}", fold(head.trim())).into_boxed_str());
         for (lang, cell) in cells.iter().enumerate().take(LEXICON_LANGS.len()) {
-            let stemmer = by_stem.then(|| Stemmer::create(LEXICON_LANGS[lang]));
+            let stemmer = stemmers.get(lang);
             for w in cell
                 .split(',')
                 .map(|w| fold(w.trim()))
@@ -217,7 +222,7 @@ fn lexicon(text: &str, by_stem: bool) -> Lexicon {
                     any.add(&w, m);
                 }
                 words.add(&format!("{lang}\t{w}"), m);
-                if let Some(stem) = stemmer.as_ref().map(|s| s.stem(&w))
+                if let Some(stem) = stemmer.map(|s| s.stem(&w))
                     && stem.chars().count() >= 4
                 {
                     stems.add(&format!("{lang}\t{stem}"), m);

@@ -280,7 +280,6 @@ fn addressee(s: &str, place: &Place) -> Addressee {
         if place.names.at_mention_in(s) && mentions_owner_as_you(s, place) {
             return Addressee::Owner;
         }
-
         return Addressee::Group;
     }
     if mentions_owner_as_you(s, place) {
@@ -292,17 +291,15 @@ fn addressee(s: &str, place: &Place) -> Addressee {
 /// A greeting that names the owner, whoever else it greets: "Bonjour à
 /// tous, et bonjour Ines en particulier", "Hello all, hi Ines".
 fn greets_owner(s: &str, place: &Place) -> bool {
-    if is_question(s) || is_request(s) {
-        return false;
-    }
     let words: Vec<&str> = s
         .split(|c: char| !c.is_alphanumeric() && c != '@')
         .filter(|w| !w.is_empty())
         .collect();
-    words.windows(2).any(|w| {
+    let greets = words.windows(2).any(|w| {
         crate::lang::one_of(&crate::lang::WORDS.asks.greetings, &w[0].to_lowercase())
             && place.names.is_called(w[1])
-    })
+    });
+    greets && !(is_question(s) || is_request(s))
 }
 
 /// The sentence opens on a name that is not the owner's nor a word:

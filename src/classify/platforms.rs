@@ -516,14 +516,26 @@ fn read_part(p: &Platform, msg: &Message, known: bool, text: &str) -> Option<Not
             .as_deref()
             .map(|u| u.split('#').next().unwrap_or(u).to_string())
     });
+    // (Known before the parent: "Reply to Iris Penhallow: reply to this
+    // email" names the author, not a parent.)
     let parent_name = parent_name(p, &[msg.subject.as_str(), text], author.as_ref());
-    let name = author.as_ref().map(|a| a.name.clone());
-    let mut notice = Notice {
+    let name = author.as_ref().map(|a| a.name.as_str());
+    let post_title = first(&p.title, "title");
+    // Where a platform's mail does not look as its entry says (another
+    // version, another template), its words are read as an unknown
+    // platform's would be.
+    let mut words_read = words(p, text, name, post_title.as_deref());
+    if let Some(generic) = generic().filter(|g| !std::ptr::eq(*g, p))
+        && words_read.is_empty()
+    {
+        words_read = words(generic, text, name, post_title.as_deref());
+    }
+    let notice = Notice {
         platform: p.name.clone(),
         kind: Some(kind),
         to_owner: matched.is_some_and(|k| k.3),
         author,
-        post_title: first(&p.title, "title"),
+        post_title,
         post_url,
         comment_url,
         // "In reply to: <link>" too.
@@ -532,23 +544,8 @@ fn read_part(p: &Platform, msg: &Message, known: bool, text: &str) -> Option<Not
         // platform: the generic entry's patterns serve those without their own.
         parent_name,
         moderation_url: first(&p.moderation_url, "url"),
-        words: String::new(),
+        words: words_read,
     };
-    // Where a platform's mail does not look as its entry says (another
-    // version, another template), read it as an unknown platform's.
-    notice.words = words(p, text, name.as_deref(), notice.post_title.as_deref());
-    if let Some(generic) = generic()
-        && notice.words.is_empty()
-    {
-        notice.words = words(generic, text, name.as_deref(), notice.post_title.as_deref());
-    }
-    // The parent was read before the author was known this way: "Reply
-    // to Iris Penhallow: reply to this email" names the author, not a parent.
-    if let (Some(a), Some(parent)) = (&notice.author, &notice.parent_name)
-        && a.name.eq_ignore_ascii_case(parent)
-    {
-        notice.parent_name = None;
-    }
     tracing::trace!("platform {}: {:?}", p.id, notice.kind);
     Some(notice)
 }
@@ -572,9 +569,6 @@ fn commenter(n: &str) -> Option<(String, Option<String>)> {
     (!name.is_empty() || addr.is_some()).then_some((name, addr))
 }
 
-/// A name as a notice's line writes it, without what follows it there
-/// ("Giulia Bassi  ↪ in risposta a Marco": a mark, or two spaces) and a
-/// form's leader dots ("Nota di ..... Giulia Serra").
 /// The first of `patterns` that names a person in one of `texts` (a
 /// capture that names no one, "Someone just", does not count).
 fn first_commenter(patterns: &[Regex], texts: &[&str]) -> Option<(String, Option<String>)> {
@@ -587,6 +581,9 @@ fn first_commenter(patterns: &[Regex], texts: &[&str]) -> Option<(String, Option
     })
 }
 
+/// A name as a notice's line writes it, without what follows it there
+/// ("Giulia Bassi  ↪ in risposta a Marco": a mark, or two spaces) and a
+/// form's leader dots ("Nota di ..... Giulia Serra").
 fn bare_name(n: &str) -> String {
     let n = n.split(['↪', '↳', '→']).next().unwrap_or(n);
     // A heading's or emphasis's marks ("# Someone just").
@@ -755,7 +752,10 @@ fn words(p: &Platform, text: &str, name: Option<&str>, post_title: Option<&str>)
         }
         // The lines any platform writes among the words ("Your comment:
         // ...", "Replied to X") are skipped whatever the platform.
-        if p.skips(t) || link_line(t) || generic().is_some_and(|g| g.skips(t)) {
+        if p.skips(t)
+            || link_line(t)
+            || generic().is_some_and(|g| !std::ptr::eq(g, p) && g.skips(t))
+        {
             continue;
         }
         // "Felix Obermann: \"Fair, but ...\"": the words after their speaker.
