@@ -69,7 +69,19 @@ impl Notice {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Catalogue {
+    /// Named pieces of pattern shared by many entries: `{by}` in a pattern
+    /// stands for `(?:` + the piece + `)`. A piece may use earlier pieces.
+    #[serde(default, rename = "piece")]
+    pieces: Vec<Piece>,
     platform: Vec<Spec>,
+}
+
+/// One named piece of pattern.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Piece {
+    name: String,
+    pattern: String,
 }
 
 /// One platform, as `platforms.toml` describes it.
@@ -248,9 +260,16 @@ static COMPILED: LazyLock<Compiled> =
 
 fn compile(text: &str) -> Result<Compiled, String> {
     let catalogue: Catalogue = toml::from_str(text).map_err(|e| e.to_string())?;
+    let mut pieces: Vec<(String, String)> = Vec::new();
+    for piece in &catalogue.pieces {
+        let pattern = with_pieces(&piece.pattern, &pieces)
+            .map_err(|e| format!("piece {}: {e}", piece.name))?;
+        pieces.push((piece.name.clone(), pattern));
+    }
     let re = |list: &[String], what: &str| -> Result<Vec<Regex>, String> {
         list.iter()
             .map(|p| {
+                let p = with_pieces(p, &pieces).map_err(|e| format!("{what}: {e}"))?;
                 regex::RegexBuilder::new(&format!("(?mR){p}"))
                     .dfa_size_limit(DFA_BYTES)
                     .build()
@@ -323,6 +342,39 @@ fn compile(text: &str) -> Result<Compiled, String> {
         markers,
         marker_owner,
     })
+}
+
+/// `pattern` with each `{name}` of a piece replaced by `(?:piece)`. A
+/// lower-case name in braces that is no piece is an error (a typo would
+/// otherwise be a regex matching the literal word); `\p{L}` and `{1,3}`
+/// are the regex's own.
+fn with_pieces(pattern: &str, pieces: &[(String, String)]) -> Result<String, String> {
+    let mut out = String::with_capacity(pattern.len());
+    let mut rest = pattern;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let name_len = after
+            .find(|c: char| !(c.is_ascii_lowercase() || c == '_'))
+            .unwrap_or(after.len());
+        let before = &rest[..open];
+        let escaped = before.ends_with('\\') || before.ends_with("\\p") || before.ends_with("\\P");
+        if name_len < 2 || !after[name_len..].starts_with('}') || escaped {
+            out.push_str(&rest[..=open]);
+            rest = after;
+            continue;
+        }
+        let name = &after[..name_len];
+        let Some((_, piece)) = pieces.iter().find(|(n, _)| n == name) else {
+            return Err(format!("no piece named {{{name}}}"));
+        };
+        out.push_str(&rest[..open]);
+        out.push_str("(?:");
+        out.push_str(piece);
+        out.push(')');
+        rest = &after[name_len + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 /// `*` matches any run of characters; the rest literally.
@@ -1110,6 +1162,23 @@ mod tests {
         assert!(is_rule_line(&"-".repeat(60)));
         assert!(!is_rule_line("--- words ---"));
         assert!(!is_rule_line(&"-=".repeat(30)));
+    }
+
+    #[test]
+    fn a_piece_stands_for_its_pattern_and_an_unknown_piece_is_an_error() {
+        let pieces = vec![("by".to_string(), "by|von".to_string())];
+        assert_eq!(
+            with_pieces(r"^\p{Lu}{2,3} {by}\{by} \p{greek}", &pieces).unwrap(),
+            r"^\p{Lu}{2,3} (?:by|von)\{by} \p{greek}"
+        );
+        assert!(with_pieces("{bye}", &pieces).unwrap_err().contains("{bye}"));
+        let bad = "[[piece]]\nname = \"a\"\npattern = \"{nme}\"\n[[platform]]\nid = \"x\"\nname = \"X\"\nnotice = []\n";
+        assert!(
+            compile(bad)
+                .err()
+                .unwrap()
+                .contains("piece a: no piece named {nme}")
+        );
     }
 
     #[test]
