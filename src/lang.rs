@@ -76,6 +76,9 @@ pub(crate) struct Topics {
     /// Pieces of writing ("column", "episodio", "Artikel").
     #[serde(default)]
     pub pieces: Vec<String>,
+    /// "The next" standing for the next piece: "dedicar la próxima a X".
+    #[serde(default)]
+    pub next_pieces: Vec<String>,
     /// Pieces that are more often something else ("issue", "show",
     /// "número"): on a list, a piece only with its subject right after it.
     #[serde(default)]
@@ -94,6 +97,10 @@ pub(crate) struct Topics {
     /// unless it is a question ("Have you read about X?").
     #[serde(default)]
     pub read_verbs: Vec<String>,
+    /// Verbs of hearing that ask for a piece when "you" follows them
+    /// ("I'd like to hear you on X"); "hear how you ..." asks a question.
+    #[serde(default)]
+    pub hear_verbs: Vec<String>,
     /// What announces a list of ideas ("two ideas", "duas coisas"): the
     /// sentences or bullets after it are suggestions.
     #[serde(default)]
@@ -236,6 +243,10 @@ pub(crate) struct Topics {
     /// exists ("your column", "tu columna", "the article").
     #[serde(default)]
     pub definites: Vec<String>,
+    /// "Of the" ("do", "della", "du"): a piece named after it is another
+    /// thing's ("o PDF do programa"), not one asked for.
+    #[serde(default)]
+    pub of_the: Vec<String>,
     /// The writer's own possessives ("my", "nuestro"): "my Spanish" is no subject.
     #[serde(default)]
     pub own_possessives: Vec<String>,
@@ -343,6 +354,14 @@ pub(crate) struct Asks {
     /// Figures of speech anywhere in a question ("is it just me", "who knew").
     #[serde(default)]
     pub figures: Vec<String>,
+    /// A comparison no one answers ("is there anything more satisfying
+    /// than ..."): the opening, followed by one of `feelings`.
+    #[serde(default)]
+    pub comparisons: Vec<String>,
+    /// What such a comparison measures: a feeling, not a property ("more
+    /// satisfying", not "cheaper").
+    #[serde(default)]
+    pub feelings: Vec<String>,
     /// Small talk: a short question with one of these asks nothing ("how are you").
     #[serde(default)]
     pub small_talk: Vec<String>,
@@ -426,20 +445,20 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
             attribution_end_verbs, attribution_openers, weekdays, header_from, header_other);
         merge!(all.asks, w.asks; requests, not_requests, restated_questions, group_phrases,
             group_pronouns, group_vocatives, second_person, not_names, greetings, no_reply, rhetorical,
-            conjunctions, disclaimers, figures, small_talk, self_answers, still_asking, closings,
+            conjunctions, disclaimers, figures, comparisons, feelings, small_talk, self_answers, still_asking, closings,
             exclamations, exclamation_links, exclaimed_feelings, own_past, tags, judgements,
             judgement_stress, why, contact_lines, service_questions, action_verbs);
         // Stop words stay per language, for each language's stemmer.
         all.stop_words
             .push((name.to_string(), w.topics.stop.clone()));
         merge!(all.topics, w.topics; calls, call_question, call_owner, call_writing, call_ahead,
-            verbs, talk_verbs, make_verbs, pieces, loose_pieces, preps, piece_preps, wishes,
-            conditional, read_verbs, announces, clauses, welcome, suggest, ends, leads, fillers,
+            verbs, talk_verbs, make_verbs, pieces, next_pieces, loose_pieces, preps, piece_preps, wishes,
+            conditional, read_verbs, hear_verbs, announces, clauses, welcome, suggest, ends, leads, fillers,
             past, not_topics, deictic, carry_on, reactions, please, another, list_joins,
             intensifiers, ordinals, explains, explain_verbs, in_a_piece, in_your, about_that, deserves,
             verb_cues, piece_cues, piece_words, piece_adjectives, articles, write_verbs,
             write_stems, direct_verbs, verb_preps, first_person, own_doing, done_before,
-            idea_labels, question_leads, wish_cues, determiners, definites, own_possessives,
+            idea_labels, question_leads, wish_cues, determiners, definites, of_the, own_possessives,
             ask_cues, final_preps, final_verbs);
         merge!(all.forms, w.forms; contact_form, name_fields, message_fields);
         merge!(all.spam, w.spam; strong, weak);

@@ -215,14 +215,29 @@ impl Names {
         let n = name.trim_start_matches('@');
         // A handle joins its words: "@carmen_terrasana", "@cdw.data".
         let handle = name.starts_with('@') || !n.contains(' ') && n.contains(['_', '.']);
-        // ... or writes the full name as one word: "@ottiliemarsh",
-        // "@ottiliemarsh.example" (a site named after its owner).
+        // ... or writes the name as one word: "@ottiliemarsh",
+        // "@ottiliemarsh.example" (a site named after its owner), a short
+        // given name or an initial with the surname ("@teovance", "@tvance").
         let joined = || {
             let full: String = self.full_lower.split_whitespace().collect();
+            let Some(word) = n.split(['_', '.', '-', ' ']).next().map(str::to_lowercase) else {
+                return false;
+            };
+            let surname = self.full_lower.split_whitespace().last().unwrap_or("");
+            let given = |g: &str| {
+                word.strip_suffix(surname)
+                    .or_else(|| word.strip_prefix(surname))
+                    .is_some_and(|rest| rest == g)
+            };
             full.len() > 5
-                && n.split(['_', '.', '-', ' '])
-                    .next()
-                    .is_some_and(|w| w.eq_ignore_ascii_case(&full))
+                && word.len() > 5
+                && (word == full
+                    || surname.len() > 2
+                        && (self.full_lower.get(..1).is_some_and(given)
+                            || self.variants.iter().any(|v| {
+                                let v = v.to_lowercase();
+                                !v.contains(' ') && v != surname && given(&v)
+                            })))
         };
         self.variants.iter().any(|o| {
             n.eq_ignore_ascii_case(o)
@@ -344,6 +359,13 @@ mod tests {
         assert!(!n.is_called("@robinelliott.example"));
         assert!(!n.is_called("robinellis"));
         assert_eq!(n.variants, vec!["Ellis", "Robin", "Robin Ellis"]);
+        // A short given name (from an address) or an initial, with the surname.
+        let owner = Owner::new("Teodora Vance", &["teo@inkandedge.example"]);
+        let n = owner.names();
+        assert!(n.is_called("@teovance"));
+        assert!(n.is_called("@tvance"));
+        assert!(n.is_called("@vanceteo"));
+        assert!(!n.is_called("@leovance"));
     }
 
     #[test]

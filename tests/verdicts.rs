@@ -372,3 +372,23 @@ fn every_message_of_blind_set_ak_keeps_its_verdict() {
 fn every_message_of_blind_set_al_keeps_its_verdict() {
     check_set("blind-al");
 }
+
+#[test]
+fn every_message_of_blind_set_am_keeps_its_verdict() {
+    check_set("blind-am");
+}
+
+#[test]
+fn every_message_of_blind_set_an_keeps_its_verdict() {
+    check_set("blind-an");
+}
+
+#[test]
+fn every_message_of_blind_set_ao_keeps_its_verdict() {
+    check_set("blind-ao");
+}
+
+#[test]
+fn every_message_of_blind_set_ap_keeps_its_verdict() {
+    check_set("blind-ap");
+}

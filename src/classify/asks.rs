@@ -335,7 +335,7 @@ fn has_a_stop_word(name: &str) -> bool {
 /// The name a sentence opens with when it calls someone: one or two
 /// capitalised words, then a comma, colon or dash; "@name"; or a Japanese
 /// name with さん/様 and "、". The flag says the form is unambiguous.
-fn vocative(s: &str) -> Option<(String, bool)> {
+pub(crate) fn vocative(s: &str) -> Option<(String, bool)> {
     // Code and a link's label before the words ("[Photo, 2024][1] @Ruth ...").
     let mut s = s.trim_start();
     loop {
@@ -362,6 +362,17 @@ fn vocative(s: &str) -> Option<(String, bool)> {
                     &crate::lang::WORDS.asks.conjunctions,
                     &w.to_lowercase(),
                 ) =>
+        {
+            rest
+        }
+        _ => s,
+    };
+    // "Also: Sam, could you ...", "PS: Jo, ...": a label word, then the call.
+    let s = match s.split_once(": ") {
+        Some((w, rest))
+            if !w.contains(' ')
+                && rest.starts_with(char::is_uppercase)
+                && (has_a_stop_word(w) || not_a_name(&w.to_lowercase())) =>
         {
             rest
         }
@@ -403,10 +414,13 @@ fn vocative(s: &str) -> Option<(String, bool)> {
     if words.is_empty() || words.len() > 2 {
         return None;
     }
+    // Each part of a double name is capitalised ("Anne-Marie"); "Follow-up:"
+    // is a label.
     let capitalised = words.iter().all(|w| {
-        let mut cs = w.chars();
-        cs.next().is_some_and(char::is_uppercase)
-            && cs.all(|c| c.is_alphabetic() || c == '\'' || c == '-' || c == '.')
+        w.split('-')
+            .all(|part| part.chars().next().is_some_and(char::is_uppercase))
+            && w.chars()
+                .all(|c| c.is_alphabetic() || c == '\'' || c == '-' || c == '.')
     });
     if !capitalised || words.iter().any(|w| not_a_name(&w.to_lowercase())) {
         return None;
@@ -649,10 +663,11 @@ pub(crate) fn figure_of_speech(l: &str) -> bool {
     let words = &crate::lang::WORDS.asks;
     let l = after_conjunction(&l);
     // At the start, after a comma, or after a label or quotation mark
-    // ("Ines: \"Quem diria ...?\"").
+    // ("Ines: \"Quem diria ...?\""), or after a link that ended the line
+    // before ("... sind hier <url> Wer braucht schon ...?").
     let opens = |i: usize| {
         let before = l[..i].trim_end_matches([' ', '"', '“', '«', '„']);
-        before.is_empty() || before.ends_with([',', ':'])
+        before.is_empty() || before.ends_with([',', ':']) || before.ends_with("<url>")
     };
     if words
         .rhetorical
@@ -678,7 +693,19 @@ pub(crate) fn figure_of_speech(l: &str) -> bool {
         .any(|p| l.starts_with(p.as_str()));
     // The writer asks about their own past, which only they know.
     let own_past = words.own_past.iter().any(|p| l.starts_with(p.as_str()));
-    exclaims || loves || own_past || tag_question(l)
+    // "Is there anything more satisfying than ...?": a feeling compared
+    // (not "anything cheaper than", which asks).
+    let compares = words.comparisons.iter().any(|p| {
+        l.match_indices(p.as_str()).any(|(i, m)| {
+            opens(i)
+                && l[i + m.len()..]
+                    .split_whitespace()
+                    .next()
+                    .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+                    .is_some_and(|w| one_of(&words.feelings, w))
+        })
+    });
+    exclaims || loves || own_past || compares || tag_question(l)
 }
 
 /// "It's amazing, isn't it?": a tag that asks agreement with the writer's
@@ -766,8 +793,12 @@ fn form_labels(text: &str) -> std::collections::HashSet<String> {
             }
             continue;
         }
-        // A form filled in as a table: "2. Did the game end on time?    No".
-        if let Some((label, answer)) = line.split_once("  ").or_else(|| line.split_once('\t'))
+        // A form filled in as a table: "2. Did the game end on time?    No",
+        // or on one line: "What could we improve?: The room was cold."
+        if let Some((label, answer)) = line
+            .split_once("  ")
+            .or_else(|| line.split_once('\t'))
+            .or_else(|| line.split_once("?:").map(|(l, a)| (&line[..=l.len()], a)))
             && label.contains('?')
             && !answer.trim().is_empty()
             && (1..=12).contains(&label.split_whitespace().count())
@@ -1247,6 +1278,22 @@ mod tests {
             Source::Direct,
             "Hi Robin,\n\nOur invoice is attached, as discussed.\n\nJo\n\nReceived this email in error? Please notify the sender immediately and delete it. This email is confidential and may be privileged."
         ));
+    }
+
+    #[test]
+    fn a_feeling_compared_asks_nothing_a_property_compared_asks() {
+        for q in [
+            "Is there anything more satisfying than a clean hairline on sanded pine?",
+            "¿Hay algo más relajante que una tarde de acuarela?",
+            "C'è qualcosa di più bello di una pagina piena?",
+        ] {
+            assert!(!asks(Source::Comment, q), "{q}");
+        }
+        assert!(asks(
+            Source::Comment,
+            "Is there anything more affordable than Arches paper?"
+        ));
+        assert!(asks(Source::Comment, "¿Hay algo más que pueda hacer?"));
     }
 
     #[test]

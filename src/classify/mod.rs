@@ -29,7 +29,7 @@ pub(crate) use asks::Ask;
 /// The version of the rules: stored judgements made by other rules are
 /// judged again (`analyze::ensure_current`). Raise it whenever a change to
 /// the rules or to what a [`Classification`] holds can change a judgement.
-pub(crate) const RULES_VERSION: u32 = 33;
+pub(crate) const RULES_VERSION: u32 = 34;
 
 /// A fixed list of phrases compiled once into one automaton, so a sentence
 /// is scanned once for all of them rather than once per phrase (the phrase
@@ -453,6 +453,7 @@ pub(crate) fn classify(
             } else if !(crate::lang::speaks_to_you(&lower)
                 || topics::names_writing(&lower)
                 || place.names.word_in(&t.words)
+                || place.names.at_mention_in(&t.words)
                 || greets_owner(&text, &place))
             {
                 "a wish in a list discussion, not under your call for topics, and asked of no one in particular: not a topic"
@@ -528,10 +529,18 @@ pub(crate) fn own_words(text: &str) -> String {
 /// Does the post open by greeting the owner by name ("Olá Lotte,",
 /// "Hola Carmen y compañeros,")? Its first line, a short one, names them.
 fn greets_owner(text: &str, place: &Place) -> bool {
+    // The first line, or one of the next two under a forum's header lines
+    // ("Callum_Reyes", "March 19"): a short greeting with the owner's name,
+    // or a line that opens by calling them ("Rhea, great idea. Please ...").
     text.lines()
         .map(str::trim)
-        .find(|l| !l.is_empty())
-        .is_some_and(|l| l.split_whitespace().count() <= 6 && place.names.word_in(l))
+        .filter(|l| !l.is_empty())
+        .take(3)
+        .enumerate()
+        .any(|(i, l)| {
+            i == 0 && l.split_whitespace().count() <= 6 && place.names.word_in(l)
+                || asks::vocative(l).is_some_and(|(name, _)| place.names.is_called(&name))
+        })
 }
 
 /// Who the message is to and where it sits: what the asks and topic rules

@@ -640,9 +640,10 @@ fn bare_name(n: &str) -> String {
     let n = n.split(['↪', '↳', '→']).next().unwrap_or(n);
     // A heading's or emphasis's marks ("# Someone just").
     let n = n.trim_start_matches(['#', '*', ' ']);
-    // A badge after the name: "Ines Kaldera (admin)".
+    // A badge after the name: "Ines Kaldera (admin)", "**Tamsin K.** (TK):".
     let n = match n
         .trim_end()
+        .trim_end_matches(':')
         .strip_suffix(')')
         .and_then(|r| r.rsplit_once(" ("))
     {
@@ -655,7 +656,7 @@ fn bare_name(n: &str) -> String {
     if crate::lang::WORDS.asks.group_pronouns.contains(&first) {
         return String::new();
     }
-    n.trim_matches(['.', '…', ':', ' ']).to_string()
+    n.trim_matches(['.', '…', ':', ' ', '*']).to_string()
 }
 
 /// The commenter a reply names as the one it answers: by the platform's
@@ -836,6 +837,9 @@ fn words(p: &Platform, text: &str, name: Option<&str>, post_title: Option<&str>)
                 quoted_parent.push_str(rest);
                 quoted_parent.push('\n');
             }
+            // A short line without a sentence's end above the quoted
+            // words heads them (the post's title where no field found it).
+            None if quoted_parent.is_empty() && heading_like(t) => {}
             None => {
                 own.push_str(t.trim_matches('*'));
                 own.push('\n');
@@ -872,9 +876,10 @@ fn words(p: &Platform, text: &str, name: Option<&str>, post_title: Option<&str>)
     }
     // A platform that quotes the comment shows a reply's parent so too,
     // above the reply's own lines: then the quoted lines are the parent's.
-    // Unless those are only the post's title and the commenter's name:
-    // then the quoted lines are the words.
-    if p.unquote && !quoted_parent.is_empty() && !own.trim().is_empty() {
+    // Unless those are only the post's title and the commenter's name
+    // (or none, headings above the quote left out): then the quoted lines
+    // are the words.
+    if p.unquote && !quoted_parent.is_empty() {
         let title = post_title.map(|t| t.trim().trim_matches(['"', '“', '”']));
         let said = own.lines().map(str::trim).any(|l| {
             !l.is_empty()
@@ -953,6 +958,14 @@ impl ParentBlock {
 /// The words below a heading over the parent's ("Your comment:" and its
 /// quote, then the reply, which a platform may quote too), to any
 /// platform's end of the words.
+/// A heading rather than words: at most 16 words, ending without a
+/// sentence's mark ("Crux Notes #43: Repeaters, max hangs").
+fn heading_like(t: &str) -> bool {
+    let t = t.trim_matches(['*', ' ']);
+    t.split_whitespace().count() <= 16
+        && !t.ends_with(['.', '!', '?', '…', ')', '"', '”', '»', ':', ';'])
+}
+
 fn words_after_parent(lines: &[&str]) -> String {
     let mut parent = ParentBlock::default();
     let Some(g) = generic() else {

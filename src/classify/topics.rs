@@ -298,7 +298,17 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
     let toks = word_spans(l);
     let word = |i: usize| &l[toks[i].0..toks[i].1];
     let is = one_of;
-    let piece_near = |i: usize| (i + 1..(i + 5).min(toks.len())).find(|&j| is(&t.pieces, word(j)));
+    // "o PDF do programa do workshop": another thing's piece.
+    let of_another = |i: usize| {
+        let head = l[..toks[i].0].trim_end();
+        t.of_the.iter().any(|o| {
+            head.strip_suffix(o.as_str())
+                .is_some_and(|h| h.is_empty() || h.ends_with(' '))
+        })
+    };
+    let piece_near = |i: usize| {
+        (i + 1..(i + 5).min(toks.len())).find(|&j| is(&t.pieces, word(j)) && !of_another(j))
+    };
     // "dedicar un episodio a la amplificación": "a" with its article.
     let dative_at =
         |k: usize| word(k) == "a" && determiner((k + 1 < toks.len()).then(|| word(k + 1)));
@@ -308,12 +318,30 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
         let verb = is(&t.verbs, w);
         let talk = is(&t.talk_verbs, w);
         let make = is(&t.make_verbs, w) && piece_near(i).is_some();
-        let read = is(&t.read_verbs, w) && !l.contains('?') && !l.starts_with('¿');
+        // "hear you on X"; under the owner's call, "hear how you X" too.
+        let hears_you = is(&t.hear_verbs, w)
+            && (call || i + 1 < toks.len() && is(&lang::WORDS.asks.second_person, word(i + 1)));
+        let read = (is(&t.read_verbs, w) || hears_you) && !l.contains('?') && !l.starts_with('¿');
         let before = i.checked_sub(1).map(word);
-        let piece = is(&t.pieces, w) && !possessive(before);
+        // "a deep dive into X": a piece of two words.
+        let two_words = before.is_some_and(|b| is(&t.pieces, &format!("{b} {w}")));
+        let piece = ((is(&t.pieces, w) || two_words) && !possessive(before)
+            || is(&t.next_pieces, w)
+                && possessive(before)
+                && (i + 1 < toks.len())
+                && (dative_at(i + 1) || is(&t.preps, word(i + 1))))
+            && !of_another(i);
         // "the talk on Friday" is a noun, not a verb.
         let noun = determiner(before);
-        let anchored = (verb || talk) && !noun || make || piece || read;
+        // "Follow-up though: when you ...?": a piece word heading the
+        // sentence as its label, not a piece asked for ("Post idea: X" is).
+        let label = i == 0
+            && piece
+            && l[toks[i].1..].split_once(':').is_some_and(|(between, _)| {
+                let w: Vec<&str> = between.split_whitespace().collect();
+                w.len() <= 1 && !w.iter().any(|w| is(&t.idea_labels, w))
+            });
+        let anchored = ((verb || talk) && !noun || make || piece || read) && !label;
         if !anchored || about_the_past(&l[..toks[i].0]) {
             continue;
         }
@@ -414,6 +442,22 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
                         && subject(&s[from(toks[j + 1].1)..from(end)]).is_some()
                 })
         };
+        // "cover the whole transition, not just the climbing: parking, ...":
+        // a verb's direct object, then its details.
+        if let Some(c) = l[toks[anchor].1..].find(": ")
+            && verb
+            && !piece
+            && is(&t.direct_verbs, w)
+        {
+            let object = &l[toks[anchor].1..toks[anchor].1 + c];
+            let names_piece = object.split_whitespace().any(|o| is(&t.pieces, o));
+            if determiner(object.split_whitespace().next())
+                && !names_piece
+                && let Some(x) = subject(&s[from(toks[anchor].1)..from(toks[anchor].1 + c)])
+            {
+                return Some(x);
+            }
+        }
         if let Some(c) = l[toks[anchor].1..].find(": ")
             && !named_before(c)
         {
@@ -804,11 +848,15 @@ pub(crate) fn names_a_subject(l: &str) -> bool {
             && (!is(&t.loose_pieces, w)
                 || next_brings
                 || after.iter().take(2).any(|n| is(&t.preps, n)));
-        (verb || piece)
-            && (after.iter().take(3).any(|n| {
-                is(&t.clauses, n) || (piece || is(&t.talk_verbs, w)) && is(&t.piece_preps, n)
-            }) || after.iter().take(8).any(|n| is(&t.preps, n))
-                || words[..i].iter().rev().take(6).any(|p| is(&t.preps, p)))
+        // "cover the whole gym-to-crag transition": a verb that takes its
+        // subject directly, then the subject's article.
+        let direct = is(&t.direct_verbs, w) && determiner(after.first().copied());
+        direct
+            || (verb || piece)
+                && (after.iter().take(3).any(|n| {
+                    is(&t.clauses, n) || (piece || is(&t.talk_verbs, w)) && is(&t.piece_preps, n)
+                }) || after.iter().take(8).any(|n| is(&t.preps, n))
+                    || words[..i].iter().rev().take(6).any(|p| is(&t.preps, p)))
     })
 }
 
