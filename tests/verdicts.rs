@@ -392,3 +392,13 @@ fn every_message_of_blind_set_ao_keeps_its_verdict() {
 fn every_message_of_blind_set_ap_keeps_its_verdict() {
     check_set("blind-ap");
 }
+
+#[test]
+fn every_message_of_blind_set_aq_keeps_its_verdict() {
+    check_set("blind-aq");
+}
+
+#[test]
+fn every_message_of_blind_set_ar_keeps_its_verdict() {
+    check_set("blind-ar");
+}

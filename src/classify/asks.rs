@@ -782,6 +782,20 @@ fn form_labels(text: &str) -> std::collections::HashSet<String> {
     let (mut labels, mut n) = (std::collections::HashSet::new(), 0);
     for (i, line) in lines.iter().enumerate() {
         let bare = line.trim_matches(['*', '_', '#', ' ']);
+        // A numbered field ("1. What did you enjoy most about the workshop?").
+        let bare = match bare.split_once(['.', ')']) {
+            Some((n, rest))
+                if (1..=2).contains(&n.len()) && n.chars().all(|c| c.is_ascii_digit()) =>
+            {
+                rest.trim_start()
+            }
+            _ => bare,
+        };
+        // Its choices after it: "Would you come again? (Yes / No / Maybe)".
+        let bare = match bare.rsplit_once("? (") {
+            Some((q, choices)) if choices.ends_with(')') => &bare[..=q.len()],
+            _ => bare,
+        };
         let opens = i == 0 || lines[i - 1].is_empty();
         let answered = lines.get(i + 1).is_some_and(|n| !n.is_empty());
         let short = (1..=8).contains(&bare.split_whitespace().count());

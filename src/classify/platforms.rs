@@ -796,7 +796,15 @@ fn words(p: &Platform, text: &str, name: Option<&str>, post_title: Option<&str>)
         if parent.skips(l) {
             continue;
         }
-        if out.is_empty() && rule.is_none() && is_rule_line(t) {
+        // "Treść komentarza:" then a rule line: a heading over the words,
+        // in a language no pattern knows.
+        let heading_only = || {
+            let o = out.trim();
+            !o.contains('\n') && o.ends_with(':') && o.split_whitespace().count() <= 4
+        };
+        if rule.is_none() && is_rule_line(t) && (out.is_empty() || heading_only()) {
+            out.clear();
+            own.clear();
             rule = Some(t);
             continue;
         }
