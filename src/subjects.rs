@@ -456,7 +456,14 @@ pub(crate) fn keys(phrase: &str, synonyms: &[Vec<String>]) -> Vec<String> {
         if w.chars().count() < 3 {
             continue;
         }
-        push(stemmer.stem(w).into_owned(), &mut out);
+        // "rebuilding a magneto" may be guessed Italian; none of the other
+        // five languages ends a word in "-ing", so English stems it.
+        let stem = if algo != Algorithm::English && w.len() >= 6 && w.ends_with("ing") {
+            Stemmer::create(Algorithm::English).stem(w).into_owned()
+        } else {
+            stemmer.stem(w).into_owned()
+        };
+        push(stem, &mut out);
     }
     if out.is_empty() {
         return places;
@@ -1006,6 +1013,13 @@ mod tests {
             assert_eq!(cells.len(), 8, "{line}");
             assert!(["thing", "general"].contains(&cells[7]), "{line}");
         }
+    }
+
+    #[test]
+    fn an_ing_word_is_stemmed_as_english_whatever_the_phrase_is_guessed() {
+        let a = keys("rebuilding a magneto", &[]);
+        let b = keys("gearbox rebuilds", &[]);
+        assert!(a.iter().any(|k| b.contains(k)), "{a:?} {b:?}");
     }
 
     #[test]
