@@ -783,12 +783,8 @@ fn form_labels(text: &str) -> std::collections::HashSet<String> {
     for (i, line) in lines.iter().enumerate() {
         let bare = line.trim_matches(['*', '_', '#', ' ']);
         // A numbered field ("1. What did you enjoy most about the workshop?").
-        let bare = match bare.split_once(['.', ')']) {
-            Some((n, rest))
-                if (1..=2).contains(&n.len()) && n.chars().all(|c| c.is_ascii_digit()) =>
-            {
-                rest.trim_start()
-            }
+        let bare = match item_number(bare) {
+            Some((n, rest)) if n.chars().all(|c| c.is_ascii_digit()) => rest,
             _ => bare,
         };
         // Its choices after it: "Would you come again? (Yes / No / Maybe)".
@@ -827,6 +823,14 @@ fn form_labels(text: &str) -> std::collections::HashSet<String> {
     labels
 }
 
+/// A list item's mark of one or two characters and the rest: ("2", "Did
+/// the game end on time?") from "2. Did the game end on time?", ("b", ...)
+/// from "b) ...".
+fn item_number(s: &str) -> Option<(&str, &str)> {
+    let (n, rest) = s.split_once(['.', ')'])?;
+    (1..=2).contains(&n.len()).then(|| (n, rest.trim_start()))
+}
+
 /// How [`form_labels`] and a sentence's first line are compared.
 fn label_key(s: &str) -> String {
     // The line that asks, without its number ("2. ", "b) ").
@@ -836,12 +840,8 @@ fn label_key(s: &str) -> String {
         .or_else(|| s.lines().next())
         .unwrap_or("");
     let first = first.trim_start();
-    let first = match first.split_once(['.', ')']) {
-        Some((n, rest))
-            if (1..=2).contains(&n.len()) && n.chars().all(|c| c.is_ascii_alphanumeric()) =>
-        {
-            rest.trim_start()
-        }
+    let first = match item_number(first) {
+        Some((n, rest)) if n.chars().all(|c| c.is_ascii_alphanumeric()) => rest,
         _ => first,
     };
     let bare = first.trim_matches(['*', '_', '#', ' ']);

@@ -963,9 +963,6 @@ impl ParentBlock {
     }
 }
 
-/// The words below a heading over the parent's ("Your comment:" and its
-/// quote, then the reply, which a platform may quote too), to any
-/// platform's end of the words.
 /// A heading rather than words: at most 16 words, ending without a
 /// sentence's mark ("Crux Notes #43: Repeaters, max hangs").
 fn heading_like(t: &str) -> bool {
@@ -974,6 +971,9 @@ fn heading_like(t: &str) -> bool {
         && !t.ends_with(['.', '!', '?', '…', ')', '"', '”', '»', ':', ';'])
 }
 
+/// The words below a heading over the parent's ("Your comment:" and its
+/// quote, then the reply, which a platform may quote too), to any
+/// platform's end of the words.
 fn words_after_parent(lines: &[&str]) -> String {
     let mut parent = ParentBlock::default();
     let Some(g) = generic() else {

@@ -442,9 +442,10 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
                         && subject(&s[from(toks[j + 1].1)..from(end)]).is_some()
                 })
         };
+        let colon = l[toks[anchor].1..].find(": ");
         // "cover the whole transition, not just the climbing: parking, ...":
         // a verb's direct object, then its details.
-        if let Some(c) = l[toks[anchor].1..].find(": ")
+        if let Some(c) = colon
             && verb
             && !piece
             && is(&t.direct_verbs, w)
@@ -458,7 +459,7 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
                 return Some(x);
             }
         }
-        if let Some(c) = l[toks[anchor].1..].find(": ")
+        if let Some(c) = colon
             && !named_before(c)
         {
             let at = toks[anchor].1 + c + 2;
