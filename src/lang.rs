@@ -101,6 +101,10 @@ pub(crate) struct Topics {
     /// ("I'd like to hear you on X"); "hear how you ..." asks a question.
     #[serde(default)]
     pub hear_verbs: Vec<String>,
+    /// Verbs of showing or teaching that ask for a piece when "how"
+    /// follows them ("zeigen, wie du X", "enseñarnos cómo X").
+    #[serde(default)]
+    pub show_verbs: Vec<String>,
     /// What announces a list of ideas ("two ideas", "duas coisas"): the
     /// sentences or bullets after it are suggestions.
     #[serde(default)]
@@ -453,7 +457,7 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
             .push((name.to_string(), w.topics.stop.clone()));
         merge!(all.topics, w.topics; calls, call_question, call_owner, call_writing, call_ahead,
             verbs, talk_verbs, make_verbs, pieces, next_pieces, loose_pieces, preps, piece_preps, wishes,
-            conditional, read_verbs, hear_verbs, announces, clauses, welcome, suggest, ends, leads, fillers,
+            conditional, read_verbs, hear_verbs, show_verbs, announces, clauses, welcome, suggest, ends, leads, fillers,
             past, not_topics, deictic, carry_on, reactions, please, another, list_joins,
             intensifiers, ordinals, explains, explain_verbs, in_a_piece, in_your, about_that, deserves,
             verb_cues, piece_cues, piece_words, piece_adjectives, articles, write_verbs,

@@ -286,6 +286,16 @@ impl Names {
         })
     }
 
+    /// "Robin's", "@Robin Ellis's": the owner named as one who owns
+    /// something, spoken of, not to.
+    pub fn possessive_in(&self, s: &str) -> bool {
+        self.variants.iter().any(|n| {
+            ["'s", "’s"]
+                .iter()
+                .any(|mark| contains_word(s, &format!("{n}{mark}")))
+        })
+    }
+
     /// "@robin" anywhere in `s`.
     pub fn at_mention_in(&self, s: &str) -> bool {
         let lower = s.to_lowercase();

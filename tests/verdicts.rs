@@ -402,3 +402,13 @@ fn every_message_of_blind_set_aq_keeps_its_verdict() {
 fn every_message_of_blind_set_ar_keeps_its_verdict() {
     check_set("blind-ar");
 }
+
+#[test]
+fn every_message_of_blind_set_as_keeps_its_verdict() {
+    check_set("blind-as");
+}
+
+#[test]
+fn every_message_of_blind_set_at_keeps_its_verdict() {
+    check_set("blind-at");
+}

@@ -457,6 +457,11 @@ fn mentions_owner_as_you(s: &str, place: &Place) -> bool {
     // "@robin" speaks to them in a sentence to "you", or opening it;
     // "Reading @robin on X ..." speaks of them.
     if place.names.at_mention_in(s) {
+        // "... don't read @Ottilie Barcroft's newsletter, what are you
+        // doing?" asks its readers.
+        if place.names.possessive_in(s) {
+            return false;
+        }
         let opens = s.trim_start_matches(['"', '“', '\'', ' ']).starts_with('@');
         return opens || speaks_to_you(s);
     }
@@ -960,6 +965,28 @@ mod tests {
             &mut Vec::new(),
         )
         .asks
+    }
+
+    #[test]
+    fn a_mention_that_names_the_owner_as_one_who_owns_asks_its_readers() {
+        // "@Robin Ellis's newsletter": spoken of, to whoever reads the note.
+        assert!(!asks(
+            Source::Pingback,
+            "If you run a home lab and don't read @Robin Ellis's newsletter, what are you doing?"
+        ));
+        // "@Robin Ellis, what are you doing ...?" calls on the owner.
+        assert!(asks(
+            Source::Pingback,
+            "@Robin Ellis, what are you doing about the outage?"
+        ));
+    }
+
+    #[test]
+    fn teasing_questions_are_rhetorical() {
+        assert!(!asks(
+            Source::Direct,
+            "Guess who finally finished the garage rack? Four hundred cables, who does that for fun on a Sunday?"
+        ));
     }
 
     #[test]

@@ -802,7 +802,7 @@ fn words(p: &Platform, text: &str, name: Option<&str>, post_title: Option<&str>)
             let o = out.trim();
             !o.contains('\n') && o.ends_with(':') && o.split_whitespace().count() <= 4
         };
-        if rule.is_none() && is_rule_line(t) && (out.is_empty() || heading_only()) {
+        if rule.is_none() && is_rule_line(t) && (out.trim().is_empty() || heading_only()) {
             out.clear();
             own.clear();
             rule = Some(t);
@@ -1137,6 +1137,27 @@ mod tests {
         assert_eq!(parent(by_line).as_deref(), Some("Jo Park"));
         let by_subject = "From: Disqus <notifications@disqus.example>\nSubject: Robin Ellis replied to Jo Park on Ep. 4\n\nIt was the paid one.\n";
         assert_eq!(parent(by_subject).as_deref(), Some("Jo Park"));
+    }
+
+    #[test]
+    fn an_unknown_platform_in_an_unlisted_language_is_known_by_its_comment_word() {
+        // A Finnish notice: "comment" in most European languages shares its
+        // stem; the words sit between rule lines, the author under a label.
+        let raw = "From: Viestiketju <ilmoitukset@viestiketju.example>\nSubject: Uusi kommentti: \u{201d}Vanhat ikkunat\u{201d}\nList-Unsubscribe: <https://viestiketju.example/peru>\n\nHei Ottilie,\n\nKirjoittaja: Aino Lehtisalo\nL\u{e4}hetetty: 24.2.2025 klo 21.14\n\n----------------------------------------\nWould you write more about re-leading windows?\n----------------------------------------\n\nVastaa: https://x.example/a#kommentti-2291\n";
+        let n = notice(&crate::message::parse(raw.as_bytes())).expect("a notice");
+        assert_eq!(n.kind, Some(Kind::Comment));
+        assert_eq!(n.author.map(|a| a.name).as_deref(), Some("Aino Lehtisalo"));
+        assert_eq!(n.words, "Would you write more about re-leading windows?");
+        // A person's mail whose subject only says "comment" is not a notice.
+        let mail = "From: Aino <aino@x.example>\nSubject: A comment on your talk\n\nLoved it.\n";
+        assert!(notice(&crate::message::parse(mail.as_bytes())).is_none());
+    }
+
+    #[test]
+    fn remark42s_reply_words_follow_the_last_byline_even_without_a_space_before_its_link() {
+        let raw = "From: Remark42 <remark42@x.example>\nSubject: New comment to your site\n\nNew comment from Sunniva Holm on your site to \u{ab}Bird base\u{bb}\nTomasz Wierzbicki06.09.2024 at 11:20[**Show**][1]\n\nCould you do a post on crease patterns?\n\nSunniva Holm08.09.2024 at 09:02[**Reply**][2]\n\nTomasz, fold the mountains first.\n\nSent to [noor@x.example][3]\n\n[1]: https://x.example/cp/#remark42__comment-1\n[2]: https://x.example/cp/#remark42__comment-2\n";
+        let n = notice(&crate::message::parse(raw.as_bytes())).expect("a notice");
+        assert_eq!(n.words, "Tomasz, fold the mountains first.");
     }
 
     #[test]

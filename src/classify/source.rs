@@ -1553,6 +1553,9 @@ mod services {
         ] {
             assert_eq!(judge(raw), Source::Automated, "{raw}");
         }
+        // A threat to the account from an "appeals" domain dressed as a platform.
+        let appeal = "From: Instagram Support <support@meta-appeals-center.example>\nSubject: Your account has been reported\n\nHello @robin.ellis,\n\nWe have received a copyright complaint. Your account will be permanently deleted in 24 hours unless you submit an appeal.\n\nDo you think this is a mistake? Fill in the form below.";
+        assert_eq!(judge(appeal), Source::Automated);
         let person = "From: Jo <info@bakery.example>\nSubject: a column idea\n\nHi Robin, could you write about card readers for small shops?\n\nJo";
         assert_eq!(judge(person), Source::Direct);
     }
