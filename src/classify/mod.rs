@@ -454,7 +454,7 @@ pub(crate) fn classify(
                 || topics::names_writing(&lower)
                 || place.names.word_in(&t.words)
                 || place.names.at_mention_in(&t.words)
-                || greets_owner(&text, &place))
+                || opens_on_owner(&text, &place))
             {
                 "a wish in a list discussion, not under your call for topics, and asked of no one in particular: not a topic"
             } else {
@@ -528,7 +528,7 @@ pub(crate) fn own_words(text: &str) -> String {
 
 /// Does the post open by greeting the owner by name ("Olá Lotte,",
 /// "Hola Carmen y compañeros,")? Its first line, a short one, names them.
-fn greets_owner(text: &str, place: &Place) -> bool {
+fn opens_on_owner(text: &str, place: &Place) -> bool {
     // The first line, or one of the next two under a forum's header lines
     // ("Callum_Reyes", "March 19"): a short greeting with the owner's name,
     // or a line that opens by calling them ("Rhea, great idea. Please ...").
