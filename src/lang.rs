@@ -105,6 +105,18 @@ pub(crate) struct Topics {
     /// follows them ("zeigen, wie du X", "enseñarnos cómo X").
     #[serde(default)]
     pub show_verbs: Vec<String>,
+    /// Verbs of explaining that ask for a piece when "how" follows them
+    /// ("erklären, wie man X"); `how_words` are each language's "how",
+    /// `how_amounts` the words that make it ask an amount ("how long").
+    #[serde(default)]
+    pub explain_how_verbs: Vec<String>,
+    #[serde(default)]
+    pub how_words: Vec<String>,
+    #[serde(default)]
+    pub how_amounts: Vec<String>,
+    /// "one" standing for a piece after a making verb ("do one on X").
+    #[serde(default)]
+    pub piece_pronouns: Vec<String>,
     /// What announces a list of ideas ("two ideas", "duas coisas"): the
     /// sentences or bullets after it are suggestions.
     #[serde(default)]
@@ -391,6 +403,10 @@ pub(crate) struct Asks {
     /// The writer asking about their own past ("why didn't i ", "how did we ever").
     #[serde(default)]
     pub own_past: Vec<String>,
+    /// The owner's question reported to answer it ("You asked at the end,
+    /// \"What's the worst kite you ever built?\""): the question is quoted.
+    #[serde(default)]
+    pub reported: Vec<String>,
     /// A tag asking agreement at a sentence's end (", isn't it?", ", ¿verdad?").
     #[serde(default)]
     pub tags: Vec<String>,
@@ -450,14 +466,14 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
         merge!(all.asks, w.asks; requests, not_requests, restated_questions, group_phrases,
             group_pronouns, group_vocatives, second_person, not_names, greetings, no_reply, rhetorical,
             conjunctions, disclaimers, figures, comparisons, feelings, small_talk, self_answers, still_asking, closings,
-            exclamations, exclamation_links, exclaimed_feelings, own_past, tags, judgements,
+            exclamations, exclamation_links, exclaimed_feelings, own_past, reported, tags, judgements,
             judgement_stress, why, contact_lines, service_questions, action_verbs);
         // Stop words stay per language, for each language's stemmer.
         all.stop_words
             .push((name.to_string(), w.topics.stop.clone()));
         merge!(all.topics, w.topics; calls, call_question, call_owner, call_writing, call_ahead,
             verbs, talk_verbs, make_verbs, pieces, next_pieces, loose_pieces, preps, piece_preps, wishes,
-            conditional, read_verbs, hear_verbs, show_verbs, announces, clauses, welcome, suggest, ends, leads, fillers,
+            conditional, read_verbs, hear_verbs, show_verbs, explain_how_verbs, how_words, how_amounts, piece_pronouns, announces, clauses, welcome, suggest, ends, leads, fillers,
             past, not_topics, deictic, carry_on, reactions, please, another, list_joins,
             intensifiers, ordinals, explains, explain_verbs, in_a_piece, in_your, about_that, deserves,
             verb_cues, piece_cues, piece_words, piece_adjectives, articles, write_verbs,

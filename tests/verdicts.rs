@@ -412,3 +412,13 @@ fn every_message_of_blind_set_as_keeps_its_verdict() {
 fn every_message_of_blind_set_at_keeps_its_verdict() {
     check_set("blind-at");
 }
+
+#[test]
+fn every_message_of_blind_set_au_keeps_its_verdict() {
+    check_set("blind-au");
+}
+
+#[test]
+fn every_message_of_blind_set_av_keeps_its_verdict() {
+    check_set("blind-av");
+}

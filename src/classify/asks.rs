@@ -698,6 +698,17 @@ pub(crate) fn figure_of_speech(l: &str) -> bool {
         .any(|p| l.starts_with(p.as_str()));
     // The writer asks about their own past, which only they know.
     let own_past = words.own_past.iter().any(|p| l.starts_with(p.as_str()));
+    // "You asked at the end, \"What's the worst ...?\"": the owner's own
+    // question, quoted to answer it.
+    let reported = words.reported.iter().any(|p| {
+        l.trim_start_matches(|c: char| !c.is_alphanumeric())
+            .starts_with(p.as_str())
+    }) && l.rfind('?').is_some_and(|q| {
+        // The question sits inside a quotation opened before it.
+        l[..q]
+            .rfind(['"', '“', '«', '„'])
+            .is_some_and(|o| !l[o + 1..q].contains(['"', '”', '»']))
+    });
     // "Is there anything more satisfying than ...?": a feeling compared
     // (not "anything cheaper than", which asks).
     let compares = words.comparisons.iter().any(|p| {
@@ -710,7 +721,7 @@ pub(crate) fn figure_of_speech(l: &str) -> bool {
                     .is_some_and(|w| one_of(&words.feelings, w))
         })
     });
-    exclaims || loves || own_past || compares || tag_question(l)
+    exclaims || loves || own_past || reported || compares || tag_question(l)
 }
 
 /// "It's amazing, isn't it?": a tag that asks agreement with the writer's
@@ -982,10 +993,23 @@ mod tests {
     }
 
     #[test]
-    fn teasing_questions_are_rhetorical() {
+    fn teasing_questions_are_rhetorical_and_the_owners_question_quoted_is_answered() {
         assert!(!asks(
             Source::Direct,
             "Guess who finally finished the garage rack? Four hundred cables, who does that for fun on a Sunday?"
+        ));
+        assert!(!asks(
+            Source::Direct,
+            "Is it me or has the wind been rubbish all spring?"
+        ));
+        // "You asked at the end, \"What's the worst ...?\"" quotes the owner.
+        assert!(!asks(
+            Source::Comment,
+            "You asked at the end, \"What's the worst router you ever bought?\" Mine was a 2009 Netgear."
+        ));
+        assert!(asks(
+            Source::Comment,
+            "You asked about routers. What's the worst one you ever bought?"
         ));
     }
 

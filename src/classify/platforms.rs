@@ -797,10 +797,15 @@ fn words(p: &Platform, text: &str, name: Option<&str>, post_title: Option<&str>)
             continue;
         }
         // "Treść komentarza:" then a rule line: a heading over the words,
-        // in a language no pattern knows.
+        // in a language no pattern knows; or the notice's fields above them
+        // ("E-mail: ...", "Időpont: ...", "Hozzászólás:").
         let heading_only = || {
             let o = out.trim();
-            !o.contains('\n') && o.ends_with(':') && o.split_whitespace().count() <= 4
+            o.ends_with(':')
+                && o.lines().map(str::trim).filter(|l| !l.is_empty()).all(|l| {
+                    l.split_once(':')
+                        .is_some_and(|(label, _)| label.split_whitespace().count() <= 3)
+                })
         };
         if rule.is_none() && is_rule_line(t) && (out.trim().is_empty() || heading_only()) {
             out.clear();
@@ -1151,6 +1156,26 @@ mod tests {
         // A person's mail whose subject only says "comment" is not a notice.
         let mail = "From: Aino <aino@x.example>\nSubject: A comment on your talk\n\nLoved it.\n";
         assert!(notice(&crate::message::parse(mail.as_bytes())).is_none());
+    }
+
+    #[test]
+    fn a_named_persons_words_between_two_rule_lines_make_a_notice_in_any_language() {
+        // Hungarian: the author's label, the notice's fields, a heading, and
+        // the words between rules; no word of any list names a comment.
+        let raw = "From: Visszhang <ertesito@visszhang.example>\nSubject: \u{da}j hozz\u{e1}sz\u{f3}l\u{e1}s\n\nKedves Greta!\n\nSzerz\u{151}: Klaus Brenner\nE-mail: klaus@x.example\nId\u{151}pont: 2024. szeptember 20. 11:11\n\nHozz\u{e1}sz\u{f3}l\u{e1}s:\n------------\nK\u{f6}nnten Sie einmal erkl\u{e4}ren, wie man das Segment reinigt?\n------------\n\nV\u{e1}lasz: https://x.example/v/88213\n";
+        let n = notice(&crate::message::parse(raw.as_bytes())).expect("a notice");
+        assert_eq!(n.kind, Some(Kind::Comment));
+        assert_eq!(n.author.map(|a| a.name).as_deref(), Some("Klaus Brenner"));
+        assert_eq!(
+            n.words,
+            "K\u{f6}nnten Sie einmal erkl\u{e4}ren, wie man das Segment reinigt?"
+        );
+        // A member's sign-up lists fields above one rule line: no words.
+        let signup = "From: Ghost <noreply@x.example>\nSubject: New member\n\nYou have a new free member.\n\nName: Eleanor Park\nEmail: e@x.example\nCreated on: 8 Sep 2024\n\n---\n\nSent to imogen@x.example.\n";
+        assert!(
+            notice(&crate::message::parse(signup.as_bytes()))
+                .is_none_or(|n| n.kind != Some(Kind::Comment))
+        );
     }
 
     #[test]

@@ -306,8 +306,13 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
                 .is_some_and(|h| h.is_empty() || h.ends_with(' '))
         })
     };
+    // "do one on X": "one" is a piece when a preposition follows it.
+    let pronoun_piece = |j: usize| {
+        is(&t.piece_pronouns, word(j)) && j + 1 < toks.len() && is(&t.preps, word(j + 1))
+    };
     let piece_near = |i: usize| {
-        (i + 1..(i + 5).min(toks.len())).find(|&j| is(&t.pieces, word(j)) && !of_another(j))
+        (i + 1..(i + 5).min(toks.len()))
+            .find(|&j| (is(&t.pieces, word(j)) || pronoun_piece(j)) && !of_another(j))
     };
     // "dedicar un episodio a la amplificación": "a" with its article.
     let dative_at =
@@ -326,9 +331,19 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
         let before = i.checked_sub(1).map(word);
         // "zeigen, wie du X", "enseñarnos cómo X": a piece that shows how
         // ("on the show, was that ...?" is a noun).
-        let shows = is(&t.show_verbs, w)
-            && !determiner(before)
-            && (i + 1..(i + 4).min(toks.len())).any(|j| is(&t.clauses, word(j)));
+        // "erklären, wie man X", "expliquer comment lire X"; not "explain
+        // how long you'd keep it" nor "explain what goes wrong".
+        let explains_how = || {
+            is(&t.explain_how_verbs, w)
+                && (i + 1..(i + 4).min(toks.len())).any(|j| {
+                    is(&t.how_words, word(j))
+                        && !(j + 1 < toks.len() && is(&t.how_amounts, word(j + 1)))
+                })
+        };
+        let shows = (is(&t.show_verbs, w)
+            && (i + 1..(i + 4).min(toks.len())).any(|j| is(&t.clauses, word(j)))
+            || explains_how())
+            && !determiner(before);
         // "a deep dive into X": a piece of two words.
         let two_words = before.is_some_and(|b| is(&t.pieces, &format!("{b} {w}")));
         let piece = ((is(&t.pieces, w) || two_words) && !possessive(before)
@@ -1676,6 +1691,28 @@ mod tests {
         for (text, want) in cases {
             assert_eq!(topics_of(text, false), vec![want.to_string()], "{text}");
         }
+        // Explaining how (not how long, nor what): a piece asked for.
+        assert_eq!(
+            topics_of(
+                "Pourriez-vous un jour expliquer comment lire un diagramme de plis ?",
+                false
+            ),
+            vec!["lire un diagramme de plis".to_string()]
+        );
+        for text in [
+            "Can you explain how long you'd keep a dry start going before flooding?",
+            "Could you explain what goes wrong if I drop back too early?",
+        ] {
+            assert!(topics_of(text, false).is_empty(), "{text}");
+        }
+        // "one" standing for a piece: "en faire un sur X".
+        assert_eq!(
+            topics_of(
+                "Pourriez-vous en faire un sur l'indice de réparabilité ?",
+                false
+            ),
+            vec!["indice de réparabilité".to_string()]
+        );
         // "Ein ganzer Newsletter dazu": the subject is the sentence before.
         let dazu = "Könnten Sie mal erklären, warum meine schwarze Patina grau wird? Ein ganzer Newsletter dazu wäre wunderbar.";
         assert_eq!(
