@@ -117,6 +117,10 @@ pub(crate) struct Topics {
     /// "one" standing for a piece after a making verb ("do one on X").
     #[serde(default)]
     pub piece_pronouns: Vec<String>,
+    /// Prepositions joined to an article by an apostrophe ("dell'", "d'"),
+    /// read only at the start of such a word.
+    #[serde(default)]
+    pub elided_preps: Vec<String>,
     /// What announces a list of ideas ("two ideas", "duas coisas"): the
     /// sentences or bullets after it are suggestions.
     #[serde(default)]
@@ -473,7 +477,7 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
             .push((name.to_string(), w.topics.stop.clone()));
         merge!(all.topics, w.topics; calls, call_question, call_owner, call_writing, call_ahead,
             verbs, talk_verbs, make_verbs, pieces, next_pieces, loose_pieces, preps, piece_preps, wishes,
-            conditional, read_verbs, hear_verbs, show_verbs, explain_how_verbs, how_words, how_amounts, piece_pronouns, announces, clauses, welcome, suggest, ends, leads, fillers,
+            conditional, read_verbs, hear_verbs, show_verbs, explain_how_verbs, how_words, how_amounts, piece_pronouns, elided_preps, announces, clauses, welcome, suggest, ends, leads, fillers,
             past, not_topics, deictic, carry_on, reactions, please, another, list_joins,
             intensifiers, ordinals, explains, explain_verbs, in_a_piece, in_your, about_that, deserves,
             verb_cues, piece_cues, piece_words, piece_adjectives, articles, write_verbs,

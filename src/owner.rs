@@ -289,10 +289,12 @@ impl Names {
     /// "Robin's", "@Robin Ellis's": the owner named as one who owns
     /// something, spoken of, not to.
     pub fn possessive_in(&self, s: &str) -> bool {
+        let lower = s.to_lowercase();
         self.variants.iter().any(|n| {
+            let n = n.to_lowercase();
             ["'s", "’s"]
                 .iter()
-                .any(|mark| contains_word(s, &format!("{n}{mark}")))
+                .any(|mark| contains_word(&lower, &format!("{n}{mark}")))
         })
     }
 

@@ -443,7 +443,7 @@ fn check_hints_at_the_wrong_tls_mode_the_wrong_port_and_a_certificate_for_anothe
 fn two_questions(env: &Env) {
     env.write(
         "mail/cur/1:2,S",
-        "Message-ID: <q1@reader.example>\nFrom: Ann Reader <ann@reader.example>\nTo: robin@ellis-on-it.example\nDate: Tue, 24 Nov 2026 10:00:00 +0000\nSubject: =?UTF-8?Q?Caf=C3=A9_backups?=\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\nRobin, could you explain how you back up the caf=C3=A9's server?\n",
+        "Message-ID: <q1@reader.example>\nFrom: Ann Reader <ann@reader.example>\nTo: robin@ellis-on-it.example\nDate: Tue, 24 Nov 2026 10:00:00 +0000\nSubject: =?UTF-8?Q?Caf=C3=A9_backups?=\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\nRobin, how do you back up the caf=C3=A9's server?\n",
     );
     env.write(
         "mail/cur/2:2,S",
@@ -502,7 +502,7 @@ fn show_prints_the_original_decoded_with_its_thread_by_item_or_message_id() {
             "{out}"
         );
         assert!(
-            out.contains("how you back up the café's server?"),
+            out.contains("how do you back up the café's server?"),
             "decoded: {out}"
         );
         assert!(out.contains("Thread (2 messages"), "{out}");

@@ -801,10 +801,14 @@ fn words(p: &Platform, text: &str, name: Option<&str>, post_title: Option<&str>)
         // ("E-mail: ...", "Időpont: ...", "Hozzászólás:").
         let heading_only = || {
             let o = out.trim();
+            let last = o.lines().last().unwrap_or("");
             o.ends_with(':')
+                && last.split_whitespace().count() <= 4
                 && o.lines().map(str::trim).filter(|l| !l.is_empty()).all(|l| {
-                    l.split_once(':')
-                        .is_some_and(|(label, _)| label.split_whitespace().count() <= 3)
+                    l == last.trim()
+                        || l.split_once(':').is_some_and(|(label, value)| {
+                            label.split_whitespace().count() <= 3 && !value.trim().is_empty()
+                        })
                 })
         };
         if rule.is_none() && is_rule_line(t) && (out.trim().is_empty() || heading_only()) {

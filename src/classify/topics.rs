@@ -341,7 +341,7 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
                 })
         };
         let shows = (is(&t.show_verbs, w)
-            && (i + 1..(i + 4).min(toks.len())).any(|j| is(&t.clauses, word(j)))
+            && (i + 1..(i + 4).min(toks.len())).any(|j| is(&t.how_words, word(j)))
             || explains_how())
             && !determiner(before);
         // "a deep dive into X": a piece of two words.
@@ -424,9 +424,7 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
             // "parlare dell'allevamento", "parler d'une": an elided
             // preposition is its own word; the subject starts after it.
             let (p, after) = match word(j).split_once(['\'', '’']) {
-                Some((pre, rest))
-                    if !rest.is_empty() && (is(&t.preps, pre) || is(&t.piece_preps, pre)) =>
-                {
+                Some((pre, rest)) if !rest.is_empty() && is(&t.elided_preps, pre) => {
                     let mark = word(j)[pre.len()..]
                         .chars()
                         .next()
@@ -446,9 +444,10 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
             };
             let next_to = j == anchor + 1 || is(&t.fillers, between) || (talk && in_piece());
             // "dedicar un número entero a la pátina": the piece between.
+            let elided = after != toks[j].1;
             let after_piece = ((piece || make || talk || read)
                 && next_to
-                && (is(&t.piece_preps, p) || dative_at(j))
+                && (is(&t.piece_preps, p) || elided || dative_at(j))
                 || verb && in_piece() && dative_at(j))
                 && !piece_of_piece;
             // "Ein ganzer Newsletter dazu wäre ...": the subject came before.
@@ -463,7 +462,7 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
             let clause_over = l[toks[anchor].1..toks[j].0].contains(',')
                 && !is(&t.fillers, between)
                 && !in_piece();
-            if (is(&t.preps, p) && !clause_over || after_piece)
+            if ((is(&t.preps, p) || elided) && !clause_over || after_piece)
                 && let Some(x) = subject(&s[from(after)..])
             {
                 return Some(x);
@@ -1679,8 +1678,8 @@ mod tests {
             ),
             // "beschreiben" is not "schreiben".
             (
-                "Würden Sie einmal ausführlich beschreiben, wann eine Neuverbleiung nötig ist?",
-                "wann eine Neuverbleiung nötig ist",
+                "Würden Sie einmal ausführlich beschreiben, wie man ein Fenster neu verbleit?",
+                "Fenster neu verbleit",
             ),
             // After a comma, another clause's "à" is not the piece's.
             (
@@ -1724,6 +1723,7 @@ mod tests {
             "So when you listened on the show, was that an original 214?",
             "Would you be up for 1,800 words on restoring a bike for our spring issue?",
             "We'd love to invite you to lead a folding session for two classes.",
+            "Could you record one on your phone and send it?",
         ] {
             assert!(topics_of(text, false).is_empty(), "{text}");
         }
