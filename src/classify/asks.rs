@@ -529,24 +529,18 @@ fn cut_inside_quotes(s: &str) -> bool {
     if !s.ends_with('?') || s.starts_with(['„', '“', '«', '"']) {
         return false;
     }
+    open_quote_before(s, false)
+}
+
+/// Is a quotation open at the end of `s`? Curly quotes and guillemets
+/// open and close by their own marks; with `straight`, straight quotes
+/// too, by turns.
+fn open_quote_before(s: &str, straight: bool) -> bool {
     let mut open: Option<char> = None;
     for c in s.chars() {
         open = match (open, c) {
             (None, '„' | '“' | '«') => Some(c),
-            (Some('„'), '“' | '”') | (Some('“'), '”') | (Some('«'), '»') => None,
-            (o, _) => o,
-        };
-    }
-    open.is_some()
-}
-
-/// Is a quotation open at the end of `s`? Straight quotes open and close
-/// by turns; curly ones and guillemets by their own marks.
-fn open_quote_before(s: &str) -> bool {
-    let mut open: Option<char> = None;
-    for c in s.chars() {
-        open = match (open, c) {
-            (None, '„' | '“' | '«' | '"') => Some(c),
+            (None, '"') if straight => Some(c),
             (Some('"'), '"') | (Some('„'), '“' | '”') | (Some('“'), '”') | (Some('«'), '»') => {
                 None
             }
@@ -719,7 +713,9 @@ pub(crate) fn figure_of_speech(l: &str) -> bool {
     let reported = words.reported.iter().any(|p| {
         l.trim_start_matches(|c: char| !c.is_alphanumeric())
             .starts_with(p.as_str())
-    }) && l.rfind('?').is_some_and(|q| open_quote_before(&l[..q]));
+    }) && l
+        .rfind('?')
+        .is_some_and(|q| open_quote_before(&l[..q], true));
     // "Is there anything more satisfying than ...?": a feeling compared
     // (not "anything cheaper than", which asks).
     let compares = words.comparisons.iter().any(|p| {

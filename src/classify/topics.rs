@@ -327,22 +327,21 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
         let hears_you = is(&t.hear_verbs, w)
             && (call || i + 1 < toks.len() && is(&lang::WORDS.asks.second_person, word(i + 1)));
         let read = (is(&t.read_verbs, w) || hears_you) && !l.contains('?') && !l.starts_with('¿');
-
         let before = i.checked_sub(1).map(word);
-        // "zeigen, wie du X", "enseñarnos cómo X": a piece that shows how
-        // ("on the show, was that ...?" is a noun).
-        // "erklären, wie man X", "expliquer comment lire X"; not "explain
-        // how long you'd keep it" nor "explain what goes wrong".
-        let explains_how = || {
-            is(&t.explain_how_verbs, w)
-                && (i + 1..(i + 4).min(toks.len())).any(|j| {
-                    is(&t.how_words, word(j))
-                        && !(j + 1 < toks.len() && is(&t.how_amounts, word(j + 1)))
-                })
+        // A "how" within the next three words; with `amounts`, not "how
+        // long", "how much".
+        let how_follows = |amounts: bool| {
+            (i + 1..(i + 4).min(toks.len())).any(|j| {
+                is(&t.how_words, word(j))
+                    && !(amounts && j + 1 < toks.len() && is(&t.how_amounts, word(j + 1)))
+            })
         };
-        let shows = (is(&t.show_verbs, w)
-            && (i + 1..(i + 4).min(toks.len())).any(|j| is(&t.how_words, word(j)))
-            || explains_how())
+        // "zeigen, wie du X", "enseñarnos cómo X": a piece that shows how;
+        // "erklären, wie man X", but not "explain how long you'd keep it"
+        // nor "explain what goes wrong". ("on the show, was that ...?" is
+        // a noun.)
+        let shows = (is(&t.show_verbs, w) && how_follows(false)
+            || is(&t.explain_how_verbs, w) && how_follows(true))
             && !determiner(before);
         // "a deep dive into X": a piece of two words.
         let two_words = before.is_some_and(|b| is(&t.pieces, &format!("{b} {w}")));
@@ -520,7 +519,8 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
             }
         }
         // Verb last: "über das Mahnwesen schreiben", "dazu eine Folge machen".
-        if verb || talk || read || make || piece {
+        let verb_like = verb || talk || read || make;
+        if verb_like || piece {
             // "Darüber würde ich gern einen Beitrag lesen": the sentence before.
             if is(&t.about_that, word(0)) {
                 return Some("that".to_string());
@@ -531,7 +531,7 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
                 }
                 // A piece's subject is after it ("a piece on X for our
                 // spring issue"), but for "dazu eine Folge".
-                if is(&t.preps, word(j)) && !(piece && !(verb || talk || read || make)) {
+                if is(&t.preps, word(j)) && verb_like {
                     let (a, b) = (from(toks[j].1), from(toks[i].0));
                     if a < b
                         && let Some(x) = subject(&s[a..b])
@@ -1084,26 +1084,23 @@ fn is_ask(l: &str) -> bool {
 /// German and Dutch put the verb last: "über X schreiben", "over X schrijven".
 fn verb_final_request(s: &str, l: &str) -> Option<String> {
     let t = &lang::WORDS.topics;
+    // A word of its own: "beschreiben" holds "schreiben" but is not it.
+    let word_start = |at: &usize| {
+        l[..*at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric())
+    };
+    let verb_at = t
+        .final_verbs
+        .iter()
+        .filter_map(|v| {
+            l.match_indices(v.as_str())
+                .map(|(at, _)| at)
+                .find(word_start)
+        })
+        .min()?;
     for prep in &t.final_preps {
-        // A word of its own: "beschreiben" holds "schreiben" but is not it.
-        let word_start = |at: &usize| {
-            l[..*at]
-                .chars()
-                .next_back()
-                .is_none_or(|c| !c.is_alphanumeric())
-        };
-        let Some(verb_at) = t
-            .final_verbs
-            .iter()
-            .filter_map(|v| {
-                l.match_indices(v.as_str())
-                    .map(|(at, _)| at)
-                    .find(word_start)
-            })
-            .min()
-        else {
-            continue;
-        };
         let Some(at) = l[..verb_at].rfind(prep.as_str()) else {
             continue;
         };
