@@ -222,24 +222,77 @@ struct Platform {
     headers: Vec<String>,
     by_notice: bool,
     also: Vec<(Regex, Regex)>,
-    notices: Vec<(Kind, Vec<Regex>, Vec<Regex>, bool)>,
-    author: Vec<Regex>,
-    email: Vec<Regex>,
-    title: Vec<Regex>,
-    post_url: Vec<Regex>,
-    comment_url: Vec<Regex>,
-    parent_url: Vec<Regex>,
-    parent_name: Vec<Regex>,
-    moderation_url: Vec<Regex>,
+    notices: Vec<(Kind, Patterns, Patterns, bool)>,
+    author: Patterns,
+    email: Patterns,
+    title: Patterns,
+    post_url: Patterns,
+    comment_url: Patterns,
+    parent_url: Patterns,
+    parent_name: Patterns,
+    moderation_url: Patterns,
     author_from: Option<String>,
     part: Part,
-    after: Vec<Regex>,
-    until: Vec<Regex>,
-    skip: Vec<Regex>,
+    after: Patterns,
+    until: Patterns,
+    skip: Patterns,
     unquote: bool,
     last: bool,
     title_first: bool,
     top: bool,
+}
+
+/// A list of the catalogue's patterns, each checked when the catalogue is
+/// read and built the first time the list is used. Most mail meets few
+/// platforms: the whole catalogue built held 32 MB (the generic entry 20 MB,
+/// its notices 5 MB of that), and a list archive's posts use little more
+/// than the generic entry's notices.
+struct Patterns {
+    sources: Vec<String>,
+    built: std::sync::OnceLock<Vec<Regex>>,
+}
+
+impl Patterns {
+    /// `list` with its pieces in place, each pattern parsed now so that a
+    /// mistake names its entry when the catalogue is read.
+    fn new(list: &[String], pieces: &[(String, String)], what: &str) -> Result<Patterns, String> {
+        let sources = list
+            .iter()
+            .map(|p| {
+                let p = format!("(?mR){}", with_pieces(p, pieces)?);
+                regex_automata::util::syntax::parse(&p).map_err(|e| e.to_string())?;
+                Ok(p)
+            })
+            .collect::<Result<_, String>>()
+            .map_err(|e| format!("{what}: {e}"))?;
+        Ok(Patterns {
+            sources,
+            built: std::sync::OnceLock::new(),
+        })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.sources.is_empty()
+    }
+}
+
+impl std::ops::Deref for Patterns {
+    type Target = [Regex];
+
+    fn deref(&self) -> &[Regex] {
+        self.built.get_or_init(|| {
+            self.sources
+                .iter()
+                .map(|p| {
+                    regex::RegexBuilder::new(p)
+                        .dfa_size_limit(dfa_cache_for(p))
+                        .build()
+                        // Parsed when read; the unit tests build them all.
+                        .unwrap_or_else(|e| panic!("classify/platforms.toml: {e}"))
+                })
+                .collect()
+        })
+    }
 }
 
 struct Compiled {
@@ -252,8 +305,40 @@ struct Compiled {
 const CATALOGUE: &str = include_str!("platforms.toml");
 /// Each pattern's lazy DFA may grow to this (the regex crate's default is
 /// 2 MB a pattern: the catalogue's 400 patterns, filled by a list archive's
-/// mail, held 26 MB).
+/// mail, held 26 MB)...
 const DFA_BYTES: usize = 128 << 10;
+/// ... or four times the least it can start in, up to 2 MB. In too small
+/// a cache the regex crate gives up the lazy DFA (it cannot be built, or it
+/// is cleared three times while each state has seen under ten bytes) and
+/// runs its slowest engine, the PikeVM, over every text. The generic
+/// entry's structural notice (a label, a name, two rule lines: Unicode
+/// classes) starts in 211 KB; on 5,000 R-devel posts it took 179 ms in
+/// 128 KB, 256 KB or 512 KB, and 6 ms in 1 MB (`pattern_costs` below). The
+/// cache grows only as far as the mail drives it.
+fn dfa_cache_for(pattern: &str) -> usize {
+    use regex_automata::{hybrid::dfa::DFA, nfa::thompson};
+    let Ok(nfa) = thompson::Compiler::new()
+        .configure(thompson::Config::new().which_captures(thompson::WhichCaptures::All))
+        .build(pattern)
+    else {
+        return DFA_BYTES;
+    };
+    // Built as the regex crate builds it: a start state for each pattern,
+    // Unicode word boundaries, capture states.
+    let starts_in = |capacity: usize| {
+        DFA::builder()
+            .configure(
+                DFA::config()
+                    .starts_for_each_pattern(true)
+                    .unicode_word_boundary(true)
+                    .cache_capacity(capacity),
+            )
+            .build_from_nfa(nfa.clone())
+            .is_ok()
+    };
+    let least = (0..7).map(|i| (32 << 10) << i).find(|&c| starts_in(c));
+    least.map_or(2 << 20, |c| (4 * c).clamp(DFA_BYTES, 2 << 20))
+}
 
 static COMPILED: LazyLock<Compiled> =
     LazyLock::new(|| compile(CATALOGUE).unwrap_or_else(|e| panic!("classify/platforms.toml: {e}")));
@@ -266,17 +351,7 @@ fn compile(text: &str) -> Result<Compiled, String> {
             .map_err(|e| format!("piece {}: {e}", piece.name))?;
         pieces.push((piece.name.clone(), pattern));
     }
-    let re = |list: &[String], what: &str| -> Result<Vec<Regex>, String> {
-        list.iter()
-            .map(|p| {
-                let p = with_pieces(p, &pieces).map_err(|e| format!("{what}: {e}"))?;
-                regex::RegexBuilder::new(&format!("(?mR){p}"))
-                    .dfa_size_limit(DFA_BYTES)
-                    .build()
-                    .map_err(|e| format!("{what}: {e}"))
-            })
-            .collect()
-    };
+    let re = |list: &[String], what: &str| Patterns::new(list, &pieces, what);
     let mut platforms = Vec::new();
     let mut marker_list = Vec::new();
     let mut marker_owner = Vec::new();
@@ -305,8 +380,8 @@ fn compile(text: &str) -> Result<Compiled, String> {
                 .iter()
                 .map(|a| -> Result<(Regex, Regex), String> {
                     Ok((
-                        re(std::slice::from_ref(&a.subject), &at("also.subject"))?.remove(0),
-                        re(std::slice::from_ref(&a.body), &at("also.body"))?.remove(0),
+                        re(std::slice::from_ref(&a.subject), &at("also.subject"))?[0].clone(),
+                        re(std::slice::from_ref(&a.body), &at("also.body"))?[0].clone(),
                     ))
                 })
                 .collect::<Result<_, _>>()?,
@@ -677,7 +752,7 @@ fn parent_name(p: &Platform, texts: &[&str], author: Option<&Address>) -> Option
             && n.split_whitespace().count() <= 4
             && (handle(n) || !n.chars().any(|c| c.is_ascii_digit()))
     };
-    let generic = generic().map_or(&[][..], |g| g.parent_name.as_slice());
+    let generic = generic().map_or(&[][..], |g| &g.parent_name[..]);
     p.parent_name.iter().chain(generic).find_map(|r| {
         texts.iter().find_map(|t| {
             r.captures_iter(t)
@@ -711,11 +786,7 @@ impl Platform {
 
     /// The first of its notices whose subject or body pattern matches (one
     /// with no pattern matches any mail of the platform).
-    fn notice_in(
-        &self,
-        subject: &str,
-        text: &str,
-    ) -> Option<&(Kind, Vec<Regex>, Vec<Regex>, bool)> {
+    fn notice_in(&self, subject: &str, text: &str) -> Option<&(Kind, Patterns, Patterns, bool)> {
         self.notices.iter().find(|(_, subjects, bodies, _)| {
             (subjects.is_empty() && bodies.is_empty())
                 || subjects.iter().any(|r| r.is_match(subject))
@@ -1127,6 +1198,26 @@ mod tests {
     fn the_catalogue_compiles_and_names_every_platform_once() {
         let c = compile(CATALOGUE).unwrap();
         assert!(c.platforms.len() >= 15, "{}", c.platforms.len());
+        // Every pattern builds (they are built when first used).
+        for p in &c.platforms {
+            let lists = [
+                &p.author,
+                &p.email,
+                &p.title,
+                &p.post_url,
+                &p.comment_url,
+                &p.parent_url,
+                &p.parent_name,
+                &p.moderation_url,
+                &p.after,
+                &p.until,
+                &p.skip,
+            ];
+            let notices = p.notices.iter().flat_map(|(_, s, b, _)| [s, b]);
+            for list in lists.into_iter().chain(notices) {
+                assert_eq!(list.len(), list.sources.len(), "{}", p.id);
+            }
+        }
         let mut ids: Vec<&str> = c.platforms.iter().map(|p| p.id.as_str()).collect();
         ids.sort();
         let n = ids.len();
@@ -1302,6 +1393,85 @@ mod show {
                 println!("--- html\n{}", crate::message::html_to_text(h));
             }
             println!("--- notice\n{:#?}", super::notice(&msg));
+        }
+    }
+}
+
+#[cfg(test)]
+mod costs {
+    use std::time::{Duration, Instant};
+
+    use regex::Regex;
+
+    /// What each notice pattern costs on real mail, beside the same pattern
+    /// in the regex crate's default 2 MB cache, for keeping the catalogue
+    /// cheap: `ALLEARS_COSTS=MAILDIR cargo test --release pattern_costs --
+    /// --ignored --nocapture` (the Maildir's first 5,000 messages; all
+    /// patterns on all of them, though a known platform's run only on its
+    /// own mail). `ALLEARS_COSTS_TRY=FILE` also times other forms of a
+    /// pattern, one a line, in caches from 128 KB to 2 MB.
+    #[test]
+    #[ignore]
+    fn pattern_costs() {
+        let Ok(dir) = std::env::var("ALLEARS_COSTS") else {
+            return;
+        };
+        let mut files: Vec<_> = std::fs::read_dir(std::path::Path::new(&dir).join("cur"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        let msgs: Vec<_> = files
+            .iter()
+            .take(5000)
+            .map(|f| crate::message::parse(&std::fs::read(f).unwrap()))
+            .collect();
+        let time = |r: &Regex, on_subject: bool| -> (Duration, usize) {
+            let t = Instant::now();
+            let hits = msgs
+                .iter()
+                .filter(|m| r.is_match(if on_subject { &m.subject } else { &m.text }))
+                .count();
+            (t.elapsed(), hits)
+        };
+        let with_cache = |p: &str, bytes: usize| {
+            regex::RegexBuilder::new(p)
+                .dfa_size_limit(bytes)
+                .build()
+                .unwrap()
+        };
+        let mut costs = Vec::new();
+        for p in &super::COMPILED.platforms {
+            for (kind, subjects, bodies, _) in &p.notices {
+                for (on_subject, list) in [(true, subjects), (false, bodies)] {
+                    for r in list.iter() {
+                        let (took, hits) = time(r, on_subject);
+                        let (roomy, roomy_hits) =
+                            time(&with_cache(r.as_str(), 2 << 20), on_subject);
+                        assert_eq!(hits, roomy_hits);
+                        costs.push((took, roomy, &p.id, *kind, hits, r.as_str()));
+                    }
+                }
+            }
+        }
+        costs.sort_by_key(|c| std::cmp::Reverse(c.0));
+        let total: Duration = costs.iter().map(|c| c.0).sum();
+        println!("{} messages, all notice patterns {total:.2?}", msgs.len());
+        for (took, roomy, id, kind, hits, r) in costs.iter().take(15) {
+            let r: String = r.chars().take(100).collect();
+            println!("{took:>10.2?} (2 MB: {roomy:>9.2?}) {id} {kind:?} {hits} hits: {r}");
+        }
+        if let Ok(f) = std::env::var("ALLEARS_COSTS_TRY") {
+            for p in std::fs::read_to_string(f)
+                .unwrap()
+                .lines()
+                .filter(|l| !l.is_empty())
+            {
+                for bytes in [128 << 10, 256 << 10, 512 << 10, 1 << 20, 2 << 20] {
+                    let (took, hits) = time(&with_cache(&format!("(?mR){p}"), bytes), false);
+                    println!("{took:>10.2?} in {bytes} bytes, {hits} hits: {p}");
+                }
+            }
         }
     }
 }

@@ -35,7 +35,7 @@ pub(crate) use digests::DigestState;
 pub(crate) use items::{Item, ItemState, Mute, MuteKind};
 pub(crate) use lock::RunLock;
 pub(crate) use messages::{
-    Checkpoint, ClassColumns, Counts, Incoming, LinkRef, Links, Location, Row, SkippedPart,
+    Checkpoint, ClassColumns, Counts, Incoming, Kept, LinkRef, Links, Location, Row, SkippedPart,
 };
 pub(crate) use outbox::{OutboxKind, OutboxState};
 pub(crate) use raw::{Codec, Packer};
