@@ -18,6 +18,7 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::classify::learned::Lessons;
+use crate::classify::source::TagTally;
 use crate::config::{Config, Owner};
 use crate::message::{Archived, Message};
 pub(crate) use crate::source::found::Found;
@@ -71,7 +72,14 @@ pub(crate) fn progress_bar(len: Option<u64>, what: &str) -> ProgressBar {
 /// readers' mail.
 pub(crate) fn prepare(raw: Vec<u8>, location: Location, owner: &Owner) -> Incoming {
     let hash = crate::message::content_hash(&raw);
-    prepare_hashed(raw, hash, location, owner, &Lessons::default())
+    prepare_hashed(
+        raw,
+        hash,
+        location,
+        owner,
+        &Lessons::default(),
+        &TagTally::default(),
+    )
 }
 
 /// [`prepare`] for a caller that has hashed the bytes already, with the
@@ -82,9 +90,10 @@ fn prepare_hashed(
     location: Location,
     owner: &Owner,
     lessons: &Lessons,
+    tags: &TagTally,
 ) -> Incoming {
     let msg = parse_found(&raw, Some(hash), std::iter::once(location.place.as_str()));
-    let class = crate::classify::classify(&msg, owner, location.sent, Default::default(), lessons);
+    let class = crate::classify::classify_in_import(&msg, owner, location.sent, lessons, tags);
     let columns = crate::store::ClassColumns::of(&class);
     Incoming {
         raw,
@@ -343,6 +352,7 @@ pub(crate) fn pipeline(
     let lessons = &lessons;
     let packer = store.packer();
     let packer = &*packer;
+    let tags = &TagTally::default();
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .clamp(1, 4);
@@ -383,7 +393,9 @@ pub(crate) fn pipeline(
                     let Ok(chunk) = next else { return };
                     let judged = chunk
                         .into_iter()
-                        .map(|(seq, item)| (seq, judge(item, (known, packer), owner, lessons)))
+                        .map(|(seq, item)| {
+                            (seq, judge(item, (known, packer, tags), owner, lessons))
+                        })
                         .collect();
                     if done_tx.send(judged).is_err() {
                         return;
@@ -414,7 +426,7 @@ pub(crate) fn pipeline(
 /// A worker's part: parse and judge a message, unless its bytes are known.
 fn judge(
     item: Item,
-    (known, packer): (&HashSet<u128>, &Packer),
+    (known, packer, tags): (&HashSet<u128>, &Packer, &TagTally),
     owner: &Owner,
     lessons: &Lessons,
 ) -> Done {
@@ -425,7 +437,7 @@ fn judge(
             let mut inc = if known.contains(&crate::message::hash_key(&hash)) {
                 Incoming::seen(hash, location)
             } else {
-                prepare_hashed(raw, hash, location, owner, lessons)
+                prepare_hashed(raw, hash, location, owner, lessons, tags)
             };
             inc.slim(packer);
             Done::Mail(Box::new(inc), n)
@@ -435,7 +447,7 @@ fn judge(
             // from the whole message, which a local import may have stored.
             let n = raw.len();
             let hash = crate::message::content_hash(&raw);
-            let mut inc = prepare_hashed(raw, hash, location, owner, lessons);
+            let mut inc = prepare_hashed(raw, hash, location, owner, lessons, tags);
             inc.skipped = skipped;
             inc.slim(packer);
             Done::Mail(Box::new(inc), n)

@@ -930,6 +930,62 @@ fn a_subject_tag_on_many_threads_makes_list_mail_of_an_export_without_list_heade
 }
 
 #[test]
+fn a_post_found_to_be_a_lists_by_its_tag_is_threaded_as_the_lists() {
+    // Six tagged posts from six people: the first few are judged personal
+    // mail until the import has met the tag on enough threads, and the
+    // refresh judges them again as the list's. The owner's reply to the
+    // first, with no reply links, sits in no list: subjects group messages
+    // of one place only, so it is a thread of its own, as a second
+    // judgement from the store says too.
+    let mut mbox = String::new();
+    for n in 0..6 {
+        mbox.push_str(&format!(
+            "From m{n}@uni{n}.example Mon Mar  4 10:00:00 2024\nFrom: m{n}@uni{n}.example\nTo: stats@uni.example\nSubject: [Stats] question {n}\nDate: Mon, 4 Mar 2024 10:{n:02}:00 +0000\nMessage-ID: <t{n}@x.example>\n\nCan anyone explain why the fit fails?\n\n"
+        ));
+    }
+    mbox.push_str("From robin@ellis-on-it.example Mon Mar  4 11:00:00 2024\nFrom: robin@ellis-on-it.example\nTo: stats@uni.example\nSubject: Re: [Stats] question 0\nDate: Mon, 4 Mar 2024 11:00:00 +0000\nMessage-ID: <own@ellis-on-it.example>\n\nTry more iterations.\n\n");
+    let env = Env::new();
+    env.write("export.mbox", mbox.as_bytes());
+    let r = env.run(&["import", "export.mbox"]);
+    assert!(r.status.success(), "{}", r.stderr);
+    let threads = |env: &Env| -> Vec<(String, String, String)> {
+        let mut v: Vec<_> = env
+            .run(&["messages", "--json"])
+            .json_lines()
+            .iter()
+            .map(|m| {
+                (
+                    m["message_id"].as_str().unwrap().to_string(),
+                    m["source"].as_str().unwrap().to_string(),
+                    m["thread"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let first = threads(&env);
+    assert!(
+        first.contains(&(
+            "own@ellis-on-it.example".into(),
+            "own".into(),
+            "own@ellis-on-it.example".into()
+        )),
+        "{first:?}"
+    );
+    for n in 0..6 {
+        let id = format!("t{n}@x.example");
+        assert!(
+            first.contains(&(id.clone(), "list".into(), id)),
+            "{first:?}"
+        );
+    }
+    let r = env.run(&["reclassify"]);
+    assert!(r.status.success(), "{}", r.stderr);
+    assert_eq!(threads(&env), first);
+}
+
+#[test]
 fn a_png_or_a_text_saying_hello_is_refused_with_its_reason_and_never_stored() {
     let env = Env::new();
     env.write("photo.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01");

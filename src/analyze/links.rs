@@ -69,6 +69,17 @@ pub(crate) struct LinkTable {
 }
 
 impl LinkTable {
+    /// Whether judging message `id` again as `class` moved it: another
+    /// source or another list, which threads and `answered` read.
+    pub fn moved(&self, id: i64, class: &crate::classify::Classification) -> bool {
+        let Ok(i) = self.rows.binary_search_by_key(&id, |r| r.id) else {
+            return false;
+        };
+        let r = &self.rows[i];
+        let place = some(r.place).map(|p| self.places.get(p));
+        r.source != class.source || place != class.context.list_id.as_deref()
+    }
+
     pub fn load(store: &Store) -> Result<LinkTable> {
         let mut t = LinkTable::default();
         store.for_each_link(|l| {

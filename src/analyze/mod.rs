@@ -26,8 +26,8 @@ pub(crate) fn refresh(store: &mut Store, owner: &Owner) -> Result<()> {
     // What the import left in SQLite's page cache goes before the table is
     // built (on R-help, 16 MB of the peak).
     store.shrink_memory()?;
-    let table = LinkTable::load(store)?;
-    let root_of = thread::roots(&table, table.ids.len(), Mode::Conversation);
+    let mut table = LinkTable::load(store)?;
+    let mut root_of = thread::roots(&table, table.ids.len(), Mode::Conversation);
     let changed = facts(&table, &root_of);
     if !changed.is_empty() {
         tracing::debug!(
@@ -37,14 +37,25 @@ pub(crate) fn refresh(store: &mut Store, owner: &Owner) -> Result<()> {
         let ids: Vec<i64> = changed.iter().map(|(id, _)| *id).collect();
         let facts: HashMap<i64, Facts> = changed.into_iter().collect();
         let lessons = Lessons::new(&store.corrections()?);
+        let mut moved = false;
         for chunk in ids.chunks(500) {
             let kept = store.raw_of(chunk)?;
-            let classes = judge_again(&kept, owner, &lessons, |id| {
-                facts.get(&id).copied().unwrap_or_default()
+            let classes = judge_again(&kept, |msg, k| {
+                let f = facts.get(&k.id).copied().unwrap_or_default();
+                crate::classify::classify(msg, owner, k.sent, f, &lessons)
             });
+            moved |= classes.iter().any(|(id, c)| table.moved(*id, c));
             store.update_classes(&classes)?;
         }
         store.drop_unused_judgements()?;
+        // A post judged again may have moved (now a list's, in the list's
+        // place, where subjects group): thread it and mark answers as it
+        // now is. Before, its thread was what it had been judged first.
+        if moved {
+            drop(table);
+            table = LinkTable::load(store)?;
+            root_of = thread::roots(&table, table.ids.len(), Mode::Conversation);
+        }
     }
     let answered = answered::answered_by(&table);
     let name = |id: u32| (id != links::NONE).then(|| table.ids.get(id));
@@ -74,6 +85,8 @@ pub(crate) fn refresh(store: &mut Store, owner: &Owner) -> Result<()> {
 /// many were judged.
 pub(crate) fn reclassify(store: &mut Store, config: &Config) -> Result<usize> {
     let lessons = Lessons::new(&store.corrections()?);
+    // Judged as an import judges (the refresh below finds the facts).
+    let tags = crate::classify::source::TagTally::default();
     // A page at a time, each saved before the next is read: judging 170,000
     // messages again holds a thousand judgements, not all of them.
     let (mut after, mut judged) = (i64::MIN, 0);
@@ -82,7 +95,9 @@ pub(crate) fn reclassify(store: &mut Store, config: &Config) -> Result<usize> {
         let Some(last) = page.last().map(|k| k.id) else {
             break;
         };
-        let classes = judge_again(&page, &config.owner, &lessons, |_| Facts::default());
+        let classes = judge_again(&page, |msg, k| {
+            crate::classify::classify_in_import(msg, &config.owner, k.sent, &lessons, &tags)
+        });
         store.update_classes(&classes)?;
         judged += classes.len();
         after = last;
@@ -93,20 +108,18 @@ pub(crate) fn reclassify(store: &mut Store, config: &Config) -> Result<usize> {
     Ok(judged)
 }
 
-/// Judge stored messages again. One core: judging on two (as the import
-/// does) saved 0.3 s of R-devel's first refresh (8,800 posts judged again
-/// once their `[Rd]` tag is known) and raised its peak by 12-20 MB.
+/// Judge stored messages again, as `judge` says. One core: judging on two
+/// (as the import does) saved 0.3 s of R-devel's first refresh (8,800
+/// posts judged again once their `[Rd]` tag was known) and raised its peak
+/// by 12-20 MB.
 fn judge_again(
     kept: &[Kept],
-    owner: &Owner,
-    lessons: &Lessons,
-    facts: impl Fn(i64) -> Facts,
+    judge: impl Fn(&crate::message::Message, &Kept) -> Classification,
 ) -> Vec<(i64, Classification)> {
     kept.iter()
         .map(|k| {
             let msg = crate::import::parse_found(&k.raw, None, k.places.lines());
-            let class = crate::classify::classify(&msg, owner, k.sent, facts(k.id), lessons);
-            (k.id, class)
+            (k.id, judge(&msg, k))
         })
         .collect()
 }
@@ -138,12 +151,6 @@ pub(crate) fn ensure_current(store: &mut Store, config: &Config) -> Result<usize
     }
     reclassify(store, config)
 }
-
-/// A subject `[Tag]` on this many threads (of list posts and personal
-/// mail), from this many senders, is a list's: a correspondent does not tag
-/// their own threads so, and a relay (a site's contact form) is one sender.
-const LIST_TAG_THREADS: usize = 5;
-const LIST_TAG_SENDERS: usize = 3;
 
 /// The messages whose facts differ from those they were judged with.
 /// `root_of`: each row's thread root, as an index into the rows.
@@ -184,7 +191,7 @@ fn facts(t: &LinkTable, root_of: &[usize]) -> Vec<(i64, Facts)> {
     let list_tag = |i: usize| {
         links::some(tags[i]).is_some_and(|tag| {
             let (threads, senders) = &seen[tag as usize];
-            threads.len() >= LIST_TAG_THREADS && senders.len() >= LIST_TAG_SENDERS
+            crate::classify::source::heads_a_list(threads.len(), senders.len())
         })
     };
     let mut out = Vec::new();

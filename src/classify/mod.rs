@@ -350,12 +350,44 @@ pub(crate) fn classify(
     facts: Facts,
     lessons: &learned::Lessons,
 ) -> Classification {
+    judge(msg, owner, sent, facts, lessons, None)
+}
+
+/// [`classify`] as an import judges new mail, before the refresh knows any
+/// of its [`Facts`]: the subject tags met so far in the import stand in for
+/// the refresh's `Facts::list_tag` (see [`source::TagTally`]).
+pub(crate) fn classify_in_import(
+    msg: &Message,
+    owner: &Owner,
+    sent: bool,
+    lessons: &learned::Lessons,
+    tags: &source::TagTally,
+) -> Classification {
+    judge(msg, owner, sent, Facts::default(), lessons, Some(tags))
+}
+
+fn judge(
+    msg: &Message,
+    owner: &Owner,
+    sent: bool,
+    facts: Facts,
+    lessons: &learned::Lessons,
+    tags: Option<&source::TagTally>,
+) -> Classification {
     let mut reasons = Vec::new();
     let notice = platforms::notice(msg);
     let mut context = source::context(msg, notice.as_ref());
     context.facts = facts;
     source::tagged_list(msg, &mut context);
-    let source = source::source(msg, owner, sent, &context, notice.as_ref(), &mut reasons);
+    let mut source = source::source(msg, owner, sent, &context, notice.as_ref(), &mut reasons);
+    if tags.is_some_and(|t| t.heads_a_list(msg, source)) {
+        // Judged as the refresh would judge it again: with the fact from
+        // the start.
+        reasons.clear();
+        context.facts.list_tag = true;
+        source::tagged_list(msg, &mut context);
+        source = source::source(msg, owner, sent, &context, notice.as_ref(), &mut reasons);
+    }
     let body = source::writer_text(msg, source, notice.as_ref());
     if source == Source::Own {
         context.call_for_topics = topics::is_call_for_topics(&msg.subject)
