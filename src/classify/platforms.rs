@@ -303,8 +303,6 @@ struct Compiled {
 }
 
 const CATALOGUE: &str = include_str!("platforms.toml");
-/// How much of a text the notice patterns read.
-const NOTICE_HEAD: usize = 8 << 10;
 /// Each pattern's lazy DFA may grow to this (the regex crate's default is
 /// 2 MB a pattern: the catalogue's 400 patterns, filled by a list archive's
 /// mail, held 26 MB)...
@@ -789,13 +787,6 @@ impl Platform {
     /// The first of its notices whose subject or body pattern matches (one
     /// with no pattern matches any mail of the platform).
     fn notice_in(&self, subject: &str, text: &str) -> Option<&(Kind, Patterns, Patterns, bool)> {
-        // A notice says what it is near its top; a long text's tail (a
-        // list post's code, a log) only fills the patterns' caches.
-        let mut end = text.len().min(NOTICE_HEAD);
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        let text = &text[..end];
         self.notices.iter().find(|(_, subjects, bodies, _)| {
             (subjects.is_empty() && bodies.is_empty())
                 || subjects.iter().any(|r| r.is_match(subject))
