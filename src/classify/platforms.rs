@@ -317,24 +317,37 @@ const DFA_BYTES: usize = 128 << 10;
 /// cache grows only as far as the mail drives it.
 fn dfa_cache_for(pattern: &str) -> usize {
     use regex_automata::{hybrid::dfa::DFA, nfa::thompson};
-    let Ok(nfa) = thompson::Compiler::new()
-        .configure(thompson::Config::new().which_captures(thompson::WhichCaptures::All))
-        .build(pattern)
-    else {
+    // Built as the regex crate builds them, forward (with capture states)
+    // and in reverse (without): a start state for each pattern, Unicode
+    // word boundaries. Both share the cache's size, and both must start.
+    let build = |config: thompson::Config| {
+        thompson::Compiler::new()
+            .configure(config)
+            .build(pattern)
+            .ok()
+    };
+    let (Some(forward), Some(reverse)) = (
+        build(thompson::Config::new().which_captures(thompson::WhichCaptures::All)),
+        build(
+            thompson::Config::new()
+                .reverse(true)
+                .which_captures(thompson::WhichCaptures::None),
+        ),
+    ) else {
         return DFA_BYTES;
     };
-    // Built as the regex crate builds it: a start state for each pattern,
-    // Unicode word boundaries, capture states.
     let starts_in = |capacity: usize| {
-        DFA::builder()
-            .configure(
-                DFA::config()
-                    .starts_for_each_pattern(true)
-                    .unicode_word_boundary(true)
-                    .cache_capacity(capacity),
-            )
-            .build_from_nfa(nfa.clone())
-            .is_ok()
+        [&forward, &reverse].into_iter().all(|nfa| {
+            DFA::builder()
+                .configure(
+                    DFA::config()
+                        .starts_for_each_pattern(true)
+                        .unicode_word_boundary(true)
+                        .cache_capacity(capacity),
+                )
+                .build_from_nfa(nfa.clone())
+                .is_ok()
+        })
     };
     let least = (0..7).map(|i| (32 << 10) << i).find(|&c| starts_in(c));
     least.map_or(2 << 20, |c| (4 * c).clamp(DFA_BYTES, 2 << 20))

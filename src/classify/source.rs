@@ -255,7 +255,7 @@ pub(crate) fn tagged_list(msg: &Message, c: &mut Context) {
 /// mail), from this many senders, is a list's: a correspondent does not tag
 /// their own threads so, and a relay (a site's contact form) is one sender.
 /// The refresh decides it over the whole store (`Facts::list_tag`).
-pub(crate) fn heads_a_list(threads: usize, senders: usize) -> bool {
+pub(crate) fn is_list_share(threads: usize, senders: usize) -> bool {
     threads >= 5 && senders >= 3
 }
 
@@ -300,7 +300,7 @@ impl TagTally {
         let (threads, senders) = seen.entry(tag.to_ascii_lowercase()).or_default();
         threads.insert(hash(root));
         senders.insert(hash(&msg.email_from().to_ascii_lowercase()));
-        source == Source::Direct && heads_a_list(threads.len(), senders.len())
+        source == Source::Direct && is_list_share(threads.len(), senders.len())
     }
 }
 
@@ -1314,6 +1314,7 @@ fn hyphened_part(domain: &str, is: impl Fn(&str) -> bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Owner;
 
     #[test]
     fn an_import_counts_a_tag_over_threads_and_senders_as_the_refresh_does() {
@@ -1345,7 +1346,6 @@ mod tests {
             assert!(!relay.heads_a_list(&mail(n, "site@x.example", None), Source::Direct));
         }
     }
-    use crate::config::Owner;
 
     fn owner() -> Owner {
         Owner::new("Robin Ellis", &["robin@ellis-on-it.example"])
