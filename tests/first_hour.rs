@@ -714,6 +714,28 @@ fn stored_ids(env: &Env) -> Vec<String> {
     ids
 }
 
+/// Each stored message's id, source and `field` (from `messages --json`),
+/// sorted by id.
+fn by_message<T: Ord>(
+    env: &Env,
+    field: impl Fn(&serde_json::Value) -> T,
+) -> Vec<(String, String, T)> {
+    let mut v: Vec<_> = env
+        .run(&["messages", "--json"])
+        .json_lines()
+        .iter()
+        .map(|m| {
+            (
+                m["message_id"].as_str().unwrap().to_string(),
+                m["source"].as_str().unwrap().to_string(),
+                field(m),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
 #[test]
 fn a_gzipped_pipermail_archive_is_imported_as_its_messages() {
     let env = Env::new();
@@ -754,22 +776,7 @@ const PLAIN_PIPERMAIL: &str = "From ann@reader.example  Tue Mar  3 10:00:00 2001
 #[test]
 fn every_post_of_a_pipermail_volume_is_list_mail_whatever_its_from_shows() {
     let env = Env::new();
-    let sources = |env: &Env| -> Vec<(String, String, bool)> {
-        let mut v: Vec<_> = env
-            .run(&["messages", "--json"])
-            .json_lines()
-            .iter()
-            .map(|m| {
-                (
-                    m["message_id"].as_str().unwrap().to_string(),
-                    m["source"].as_str().unwrap().to_string(),
-                    m["asks_owner"].as_bool().unwrap(),
-                )
-            })
-            .collect();
-        v.sort();
-        v
-    };
+    let sources = |env: &Env| by_message(env, |m| m["asks_owner"].as_bool().unwrap());
     // The same posts under a name that is not an archive's volume are a
     // person's mail to the owner (the first) and an archive's (the second,
     // whose From is masked).
@@ -888,22 +895,7 @@ fn a_subject_tag_on_many_threads_makes_list_mail_of_an_export_without_list_heade
     env.write("export.mbox", tagged_export().as_bytes());
     let r = env.run(&["import", "export.mbox"]);
     assert!(r.status.success(), "{}", r.stderr);
-    let judged = |env: &Env| -> Vec<(String, String, bool)> {
-        let mut v: Vec<_> = env
-            .run(&["messages", "--json"])
-            .json_lines()
-            .iter()
-            .map(|m| {
-                (
-                    m["message_id"].as_str().unwrap().to_string(),
-                    m["source"].as_str().unwrap().to_string(),
-                    m["asks_owner"].as_bool().unwrap(),
-                )
-            })
-            .collect();
-        v.sort();
-        v
-    };
+    let judged = |env: &Env| by_message(env, |m| m["asks_owner"].as_bool().unwrap());
     let first = judged(&env);
     for (id, source, asks) in &first {
         let n: usize = id[1..id.find('@').unwrap()].parse().unwrap();
@@ -948,22 +940,7 @@ fn a_post_found_to_be_a_lists_by_its_tag_is_threaded_as_the_lists() {
     env.write("export.mbox", mbox.as_bytes());
     let r = env.run(&["import", "export.mbox"]);
     assert!(r.status.success(), "{}", r.stderr);
-    let threads = |env: &Env| -> Vec<(String, String, String)> {
-        let mut v: Vec<_> = env
-            .run(&["messages", "--json"])
-            .json_lines()
-            .iter()
-            .map(|m| {
-                (
-                    m["message_id"].as_str().unwrap().to_string(),
-                    m["source"].as_str().unwrap().to_string(),
-                    m["thread"].as_str().unwrap_or("").to_string(),
-                )
-            })
-            .collect();
-        v.sort();
-        v
-    };
+    let threads = |env: &Env| by_message(env, |m| m["thread"].as_str().unwrap_or("").to_string());
     let first = threads(&env);
     assert!(
         first.contains(&(

@@ -108,10 +108,10 @@ pub(crate) fn reclassify(store: &mut Store, config: &Config) -> Result<usize> {
     Ok(judged)
 }
 
-/// Judge stored messages again, as `judge` says. One core: judging on
-/// every core (two here, as the import does) saved 0.3 s of R-devel's first refresh (8,800
-/// posts judged again once their `[Rd]` tag was known) and raised its peak
-/// by 12-20 MB.
+/// Judge stored messages again, as `judge` says, on one core: judging on
+/// both of this machine's cores, as the import does, saved 0.3 s of
+/// R-devel's first refresh (8,800 posts judged again once their `[Rd]` tag
+/// was known) and raised its peak by 12-20 MB.
 fn judge_again(
     kept: &[Kept],
     judge: impl Fn(&crate::message::Message, &Kept) -> Classification,

@@ -1190,6 +1190,29 @@ mod tests {
     }
 }
 
+/// For the diagnostics that time judgement on real mail: the first `limit`
+/// files under `dir` (a Maildir's cur/ and new/ included), by path.
+#[cfg(test)]
+pub(crate) fn mail_under(dir: &std::path::Path, limit: usize) -> Vec<Vec<u8>> {
+    let (mut files, mut dirs) = (Vec::new(), vec![dir.to_path_buf()]);
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(d).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+        .iter()
+        .take(limit)
+        .map(|f| std::fs::read(f).unwrap())
+        .collect()
+}
+
 #[cfg(test)]
 mod stage_bench {
     use super::*;
@@ -1205,19 +1228,7 @@ mod stage_bench {
             return;
         };
         let owner = Owner::new("Robin Ellis", &["robin@ellis-on-it.example"]);
-        // Every file under the folder (a Maildir's cur/ and new/ included).
-        let mut raws = Vec::new();
-        let mut dirs = vec![std::path::PathBuf::from(dir)];
-        while let Some(d) = dirs.pop() {
-            for e in std::fs::read_dir(d).unwrap() {
-                let path = e.unwrap().path();
-                if path.is_dir() {
-                    dirs.push(path);
-                } else {
-                    raws.push(std::fs::read(path).unwrap());
-                }
-            }
-        }
+        let raws = mail_under(std::path::Path::new(&dir), usize::MAX);
         let mut t = [Duration::ZERO; 9];
         let names = [
             "parse",

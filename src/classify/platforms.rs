@@ -1419,7 +1419,7 @@ mod costs {
     /// What each notice pattern costs on real mail, beside the same pattern
     /// in the regex crate's default 2 MB cache, for keeping the catalogue
     /// cheap: `ALLEARS_COSTS=MAILDIR cargo test --release pattern_costs --
-    /// --ignored --nocapture` (the Maildir's first 5,000 messages; all
+    /// --ignored --nocapture` (the folder's first 5,000 files; all
     /// patterns on all of them, though a known platform's run only on its
     /// own mail). `ALLEARS_COSTS_TRY=FILE` also times other forms of a
     /// pattern, one a line, in caches from 128 KB to 2 MB.
@@ -1429,15 +1429,9 @@ mod costs {
         let Ok(dir) = std::env::var("ALLEARS_COSTS") else {
             return;
         };
-        let mut files: Vec<_> = std::fs::read_dir(std::path::Path::new(&dir).join("cur"))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        files.sort();
-        let msgs: Vec<_> = files
+        let msgs: Vec<_> = crate::classify::mail_under(std::path::Path::new(&dir), 5000)
             .iter()
-            .take(5000)
-            .map(|f| crate::message::parse(&std::fs::read(f).unwrap()))
+            .map(|raw| crate::message::parse(raw))
             .collect();
         let time = |r: &Regex, on_subject: bool| -> (Duration, usize) {
             let t = Instant::now();
