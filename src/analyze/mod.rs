@@ -52,7 +52,10 @@ pub(crate) fn refresh(store: &mut Store, owner: &Owner) -> Result<()> {
         // place, where subjects group): thread it and mark answers as it
         // now is. Before, its thread was what it had been judged first.
         if moved {
+            // What judging left (SQLite's pages of raw mail, freed
+            // judgements) goes before the table is built again.
             drop(table);
+            store.shrink_memory()?;
             table = LinkTable::load(store)?;
             root_of = thread::roots(&table, table.ids.len(), Mode::Conversation);
         }

@@ -1416,6 +1416,57 @@ mod costs {
 
     use regex::Regex;
 
+    /// What every pattern of the catalogue holds once built (each is
+    /// built on first use, and kept): `cargo test --release pattern_memory
+    /// -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn pattern_memory() {
+        let mut held = Vec::new();
+        for p in &super::COMPILED.platforms {
+            let fields = [
+                ("author", &p.author),
+                ("email", &p.email),
+                ("title", &p.title),
+                ("post_url", &p.post_url),
+                ("comment_url", &p.comment_url),
+                ("parent_url", &p.parent_url),
+                ("parent_name", &p.parent_name),
+                ("moderation_url", &p.moderation_url),
+                ("after", &p.after),
+                ("until", &p.until),
+                ("skip", &p.skip),
+            ];
+            let notices = p
+                .notices
+                .iter()
+                .flat_map(|(_, s, b, _)| [("notice", s), ("notice", b)]);
+            for (what, list) in fields.into_iter().chain(notices) {
+                for src in &list.sources {
+                    let r = regex_automata::meta::Regex::builder()
+                        .configure(
+                            regex_automata::meta::Config::new()
+                                .hybrid_cache_capacity(super::dfa_cache_for(src)),
+                        )
+                        .build(src)
+                        .unwrap();
+                    held.push((r.memory_usage(), &p.id, what, src.as_str()));
+                }
+            }
+        }
+        held.sort_by_key(|h| std::cmp::Reverse(h.0));
+        let total: usize = held.iter().map(|h| h.0).sum();
+        println!(
+            "{} patterns hold {:.1} MB built",
+            held.len(),
+            total as f64 / 1e6
+        );
+        for (b, id, what, src) in held.iter().take(40) {
+            let src: String = src.chars().take(150).collect();
+            println!("{:>6} KB {id} {what}: {src}", b >> 10);
+        }
+    }
+
     /// What each notice pattern costs on real mail, beside the same pattern
     /// in the regex crate's default 2 MB cache, for keeping the catalogue
     /// cheap: `ALLEARS_COSTS=MAILDIR cargo test --release pattern_costs --
@@ -1460,6 +1511,38 @@ mod costs {
                     }
                 }
             }
+        }
+        // What each pattern holds: built, and its cache once this mail
+        // has run through it (one thread's; each judging thread has one).
+        let mut held: Vec<(usize, usize, &str)> = costs
+            .iter()
+            .map(|c| {
+                let r = regex_automata::meta::Regex::builder()
+                    .configure(
+                        regex_automata::meta::Config::new()
+                            .hybrid_cache_capacity(super::dfa_cache_for(c.5)),
+                    )
+                    .build(c.5)
+                    .unwrap();
+                let mut cache = r.create_cache();
+                for m in &msgs {
+                    r.search_with(&mut cache, &regex_automata::Input::new(&m.text));
+                    r.search_with(&mut cache, &regex_automata::Input::new(&m.subject));
+                }
+                (r.memory_usage(), cache.memory_usage(), c.5)
+            })
+            .collect();
+        held.sort_by_key(|h| std::cmp::Reverse(h.0 + h.1));
+        let (built, cached) = held.iter().fold((0, 0), |a, h| (a.0 + h.0, a.1 + h.1));
+        println!(
+            "{} patterns hold {:.1} MB built and {:.1} MB of cache",
+            held.len(),
+            built as f64 / 1e6,
+            cached as f64 / 1e6
+        );
+        for (b, c, r) in held.iter().take(15) {
+            let r: String = r.chars().take(100).collect();
+            println!("{:>7} KB built {:>7} KB cache: {r}", b >> 10, c >> 10);
         }
         costs.sort_by_key(|c| std::cmp::Reverse(c.0));
         let total: Duration = costs.iter().map(|c| c.0).sum();

@@ -195,11 +195,18 @@ pub(crate) struct ClassColumns {
 impl ClassColumns {
     pub fn of(c: &Classification) -> ClassColumns {
         ClassColumns {
-            class: serde_json::to_string(c).unwrap_or_else(|_| "{}".into()),
-            context: serde_json::to_string(&c.context).unwrap_or_else(|_| "{}".into()),
-            topics: serde_json::to_string(&c.topics).unwrap_or_else(|_| "[]".into()),
+            class: json_at_size(c, "{}"),
+            context: json_at_size(&c.context, "{}"),
+            topics: json_at_size(&c.topics, "[]"),
         }
     }
+}
+
+/// `v` as JSON, copied out at its size (serde_json's buffer grows by
+/// doubling, and a judged message waits with its columns until stored),
+/// or `or` should it not serialize.
+fn json_at_size<T: serde::Serialize + ?Sized>(v: &T, or: &str) -> String {
+    serde_json::to_string(v).map_or_else(|_| or.to_owned(), |s| s.as_str().to_owned())
 }
 
 /// A stored message's raw bytes and where it was found, to judge it again.

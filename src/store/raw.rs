@@ -93,30 +93,50 @@ pub(crate) struct Packer {
 thread_local! {
     /// One compression context per thread, reused: making zstd's context
     /// anew for each message of a few KiB cost as much as compressing it.
-    static CONTEXT: std::cell::RefCell<Option<zstd::zstd_safe::CCtx<'static>>> =
-        const { std::cell::RefCell::new(None) };
+    /// Beside it, the room zstd writes into: the frame is then copied out
+    /// at its own size (a buffer of zstd's bound, 2.5 times a message's
+    /// frame, would be kept by every message waiting to be stored).
+    static CONTEXT: std::cell::RefCell<(Option<zstd::zstd_safe::CCtx<'static>>, Vec<u8>)> =
+        const { std::cell::RefCell::new((None, Vec::new())) };
 }
+
+/// A message whose bound is larger than this is compressed into its own
+/// buffer, shrunk after, rather than into the thread's reused one, which
+/// would then keep that size.
+const SCRATCH_BYTES: usize = 256 * 1024;
 
 impl Packer {
     /// The bytes to keep for `raw`, and how they are kept.
     pub fn pack(&self, raw: &[u8]) -> (Vec<u8>, Codec) {
         let dict = self.newest.read().ok().and_then(|d| d.clone());
         let packed = CONTEXT.with(|c| {
-            let mut c = c.borrow_mut();
-            if c.is_none() {
-                *c = zstd::zstd_safe::CCtx::try_create();
+            let (cctx, scratch) = &mut *c.borrow_mut();
+            if cctx.is_none() {
+                *cctx = zstd::zstd_safe::CCtx::try_create();
             }
-            let cctx = c.as_mut()?;
-            let mut out = Vec::with_capacity(zstd::zstd_safe::compress_bound(raw.len()));
-            match &dict {
+            let cctx = cctx.as_mut()?;
+            let bound = zstd::zstd_safe::compress_bound(raw.len());
+            let mut own = Vec::new();
+            let out = if bound <= SCRATCH_BYTES {
+                scratch.clear();
+                scratch.reserve(bound);
+                scratch
+            } else {
+                own.reserve_exact(bound);
+                &mut own
+            };
+            let codec = match &dict {
                 Some(d) if raw.len() <= WITHOUT_DICT_ABOVE => cctx
-                    .compress_using_cdict(&mut out, raw, d.prepared.as_cdict())
+                    .compress_using_cdict(out, raw, d.prepared.as_cdict())
                     .ok()
-                    .map(|_| (out, Codec::ZstdDict)),
-                _ => cctx
-                    .compress(&mut out, raw, LEVEL)
-                    .ok()
-                    .map(|_| (out, Codec::Zstd)),
+                    .map(|_| Codec::ZstdDict),
+                _ => cctx.compress(out, raw, LEVEL).ok().map(|_| Codec::Zstd),
+            }?;
+            if bound <= SCRATCH_BYTES {
+                Some((out.to_vec(), codec))
+            } else {
+                own.shrink_to_fit();
+                Some((own, codec))
             }
         });
         // zstd fails only on allocation; keep the message whole rather than lose it.
