@@ -597,15 +597,15 @@ pub(crate) fn import_paths(
     // In pieces, each freed once read: a list archive's Maildir names
     // 172,000 files (14 MB of paths, 7 MB of list), which would otherwise
     // stay whole until the last is read.
-    let mut pieces: Vec<Vec<Entry>> = Vec::new();
-    let mut entries = entries.into_iter();
-    loop {
-        let piece: Vec<Entry> = entries.by_ref().take(4096).collect();
-        if piece.is_empty() {
-            break;
-        }
-        pieces.push(piece);
-    }
+    let pieces: Vec<Vec<Entry>> = {
+        // The whole list's buffer goes with this iterator, before the import.
+        let mut entries = entries.into_iter();
+        std::iter::from_fn(|| {
+            let piece: Vec<Entry> = entries.by_ref().take(4096).collect();
+            (!piece.is_empty()).then_some(piece)
+        })
+        .collect()
+    };
     pipeline(store, &config.owner, &bar, batches, &mut counts, |feeder| {
         let mut send = |found: Found, loc: Location| feeder.send_found(found, loc);
         for entry in pieces.into_iter().flatten() {

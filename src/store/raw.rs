@@ -119,7 +119,7 @@ impl Packer {
             let mut own = Vec::new();
             let out = if bound <= SCRATCH_BYTES {
                 scratch.clear();
-                scratch.reserve(bound);
+                scratch.reserve_exact(bound);
                 scratch
             } else {
                 own.reserve_exact(bound);
