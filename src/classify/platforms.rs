@@ -797,6 +797,30 @@ impl Platform {
         self.skip.iter().any(|r| r.is_match(t))
     }
 
+    /// Its pattern lists that are built on first use, each by its field's
+    /// name (tests: every one builds; what each holds).
+    #[cfg(test)]
+    fn pattern_lists(&self) -> impl Iterator<Item = (&'static str, &Patterns)> {
+        let fields = [
+            ("author", &self.author),
+            ("email", &self.email),
+            ("title", &self.title),
+            ("post_url", &self.post_url),
+            ("comment_url", &self.comment_url),
+            ("parent_url", &self.parent_url),
+            ("parent_name", &self.parent_name),
+            ("moderation_url", &self.moderation_url),
+            ("after", &self.after),
+            ("until", &self.until),
+            ("skip", &self.skip),
+        ];
+        let notices = self
+            .notices
+            .iter()
+            .flat_map(|(_, s, b, _)| [("notice subject", s), ("notice body", b)]);
+        fields.into_iter().chain(notices)
+    }
+
     /// The first of its notices whose subject or body pattern matches (one
     /// with no pattern matches any mail of the platform).
     fn notice_in(&self, subject: &str, text: &str) -> Option<&(Kind, Patterns, Patterns, bool)> {
@@ -1213,21 +1237,7 @@ mod tests {
         assert!(c.platforms.len() >= 15, "{}", c.platforms.len());
         // Every pattern builds (they are built when first used).
         for p in &c.platforms {
-            let lists = [
-                &p.author,
-                &p.email,
-                &p.title,
-                &p.post_url,
-                &p.comment_url,
-                &p.parent_url,
-                &p.parent_name,
-                &p.moderation_url,
-                &p.after,
-                &p.until,
-                &p.skip,
-            ];
-            let notices = p.notices.iter().flat_map(|(_, s, b, _)| [s, b]);
-            for list in lists.into_iter().chain(notices) {
+            for (_, list) in p.pattern_lists() {
                 assert_eq!(list.len(), list.sources.len(), "{}", p.id);
             }
         }
@@ -1416,6 +1426,18 @@ mod costs {
 
     use regex::Regex;
 
+    /// `pattern` as the regex crate builds it here (its own cache size),
+    /// where what it holds can be asked.
+    fn built(pattern: &str) -> regex_automata::meta::Regex {
+        regex_automata::meta::Regex::builder()
+            .configure(
+                regex_automata::meta::Config::new()
+                    .hybrid_cache_capacity(super::dfa_cache_for(pattern)),
+            )
+            .build(pattern)
+            .unwrap()
+    }
+
     /// What each pattern of the catalogue that is built on first use holds
     /// once built (and kept; the few `also` pairs are built up front):
     /// `cargo test --release pattern_memory -- --ignored --nocapture`.
@@ -1424,33 +1446,9 @@ mod costs {
     fn pattern_memory() {
         let mut held = Vec::new();
         for p in &super::COMPILED.platforms {
-            let fields = [
-                ("author", &p.author),
-                ("email", &p.email),
-                ("title", &p.title),
-                ("post_url", &p.post_url),
-                ("comment_url", &p.comment_url),
-                ("parent_url", &p.parent_url),
-                ("parent_name", &p.parent_name),
-                ("moderation_url", &p.moderation_url),
-                ("after", &p.after),
-                ("until", &p.until),
-                ("skip", &p.skip),
-            ];
-            let notices = p
-                .notices
-                .iter()
-                .flat_map(|(_, s, b, _)| [("notice subject", s), ("notice body", b)]);
-            for (what, list) in fields.into_iter().chain(notices) {
+            for (what, list) in p.pattern_lists() {
                 for src in &list.sources {
-                    let r = regex_automata::meta::Regex::builder()
-                        .configure(
-                            regex_automata::meta::Config::new()
-                                .hybrid_cache_capacity(super::dfa_cache_for(src)),
-                        )
-                        .build(src)
-                        .unwrap();
-                    held.push((r.memory_usage(), &p.id, what, src.as_str()));
+                    held.push((built(src).memory_usage(), &p.id, what, src.as_str()));
                 }
             }
         }
@@ -1517,13 +1515,7 @@ mod costs {
         let mut held: Vec<(usize, usize, &str)> = costs
             .iter()
             .map(|c| {
-                let r = regex_automata::meta::Regex::builder()
-                    .configure(
-                        regex_automata::meta::Config::new()
-                            .hybrid_cache_capacity(super::dfa_cache_for(c.5)),
-                    )
-                    .build(c.5)
-                    .unwrap();
+                let r = built(c.5);
                 let mut cache = r.create_cache();
                 for m in &msgs {
                     r.search_with(&mut cache, &regex_automata::Input::new(&m.text));

@@ -115,26 +115,22 @@ impl Packer {
                 *cctx = zstd::zstd_safe::CCtx::try_create();
             }
             let cctx = cctx.as_mut()?;
-            let bound = zstd::zstd_safe::compress_bound(raw.len());
-            let mut own = Vec::new();
-            let out = if bound <= SCRATCH_BYTES {
-                scratch.clear();
-                scratch.reserve_exact(bound);
-                scratch
-            } else {
-                own.reserve_exact(bound);
-                &mut own
-            };
-            let codec = match &dict {
+            let mut compress = |out: &mut Vec<u8>| match &dict {
                 Some(d) if raw.len() <= WITHOUT_DICT_ABOVE => cctx
                     .compress_using_cdict(out, raw, d.prepared.as_cdict())
                     .ok()
                     .map(|_| Codec::ZstdDict),
                 _ => cctx.compress(out, raw, LEVEL).ok().map(|_| Codec::Zstd),
-            }?;
+            };
+            let bound = zstd::zstd_safe::compress_bound(raw.len());
             if bound <= SCRATCH_BYTES {
-                Some((out.to_vec(), codec))
+                scratch.clear();
+                scratch.reserve_exact(bound);
+                let codec = compress(scratch)?;
+                Some((scratch.to_vec(), codec))
             } else {
+                let mut own = Vec::with_capacity(bound);
+                let codec = compress(&mut own)?;
                 own.shrink_to_fit();
                 Some((own, codec))
             }
