@@ -18,7 +18,8 @@ use super::links::{LinkTable, NONE, some};
 use crate::classify::Source;
 
 /// For each message (same order as `t.rows`), the owner's reply that
-/// answers it, interned in `t.ids` ([`NONE`] when none).
+/// answers it, as its index in `t.rows` ([`NONE`] when none; a reply
+/// without a Message-ID answers nothing, as it cannot be named).
 pub(crate) fn answered_by(t: &LinkTable) -> Vec<u32> {
     // Message ids are unique in the store; the last holder wins otherwise.
     let mut by_id = vec![NONE; t.ids.len()];
@@ -54,7 +55,12 @@ pub(crate) fn answered_by(t: &LinkTable) -> Vec<u32> {
         }
     }
     let mut out = vec![NONE; t.rows.len()];
-    for r in t.rows.iter().filter(|r| r.source == Source::Own) {
+    for (own, r) in t
+        .rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.source == Source::Own && r.message_id != NONE)
+    {
         let parent = t
             .parent(r)
             .and_then(|id| some(by_id[id as usize]))
@@ -83,7 +89,7 @@ pub(crate) fn answered_by(t: &LinkTable) -> Vec<u32> {
             .flatten();
         for p in parent.into_iter().chain(parent_comment).chain(parent_named) {
             if t.rows[p].source != Source::Own && out[p] == NONE {
-                out[p] = r.message_id;
+                out[p] = own as u32;
             }
         }
     }

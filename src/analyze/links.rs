@@ -8,7 +8,7 @@
 use anyhow::Result;
 
 use crate::classify::Source;
-use crate::intern::Interner;
+use crate::intern::{HashedIds, Interner};
 use crate::store::{LinkRef, Store};
 use crate::thread::{LinkSource, Linked};
 
@@ -20,7 +20,7 @@ pub(crate) const NONE: u32 = u32::MAX;
 pub(crate) struct LinkRow {
     /// The store's row id.
     pub id: i64,
-    /// Interned in [`LinkTable::ids`]; [`NONE`] for an empty id.
+    /// Numbered in [`LinkTable::ids`]; [`NONE`] for an empty id.
     pub message_id: u32,
     pub in_reply_to: u32,
     refs: (u32, u32),
@@ -37,7 +37,7 @@ pub(crate) struct LinkRow {
     pub parent_is_owners: bool,
     pub under_owners_call: bool,
     pub list_tag: bool,
-    /// The stored thread root and answering reply, interned in `ids`.
+    /// The stored thread root and answering reply, numbered in `ids`.
     pub thread: u32,
     pub answered_by: u32,
     /// Its index in [`LinkTable::comments`], or [`NONE`].
@@ -58,7 +58,9 @@ pub(crate) struct CommentLinks {
 /// Every stored message's links, in row id order.
 #[derive(Default)]
 pub(crate) struct LinkTable {
-    pub ids: Interner,
+    /// Message ids by number, their text not kept: what the refresh
+    /// writes back names rows, and the store reads their ids.
+    pub ids: HashedIds,
     places: Interner,
     permalinks: Interner,
     senders: Interner,
@@ -89,11 +91,12 @@ impl LinkTable {
         t.rows.shrink_to_fit();
         t.refs.shrink_to_fit();
         t.subjects.shrink_to_fit();
+        t.ids.seal();
         Ok(t)
     }
 
     fn push(&mut self, l: &LinkRef) {
-        let id = |ids: &mut Interner, s: Option<&str>| match s {
+        let id = |ids: &mut HashedIds, s: Option<&str>| match s {
             Some(s) if !s.is_empty() => ids.intern(s),
             _ => NONE,
         };
@@ -133,7 +136,10 @@ impl LinkTable {
             source: l.source,
             // An empty list id is a place all the same (as in `thread`).
             place: l.list_id.map_or(NONE, |p| self.places.intern(p)),
-            permalink: id(&mut self.permalinks, l.post_url),
+            permalink: match l.post_url {
+                Some(p) if !p.is_empty() => self.permalinks.intern(p),
+                _ => NONE,
+            },
             call_for_topics: l.call_for_topics,
             parent_is_owners: l.parent_is_owners,
             under_owners_call: l.under_owners_call,

@@ -61,14 +61,19 @@ pub(crate) fn refresh(store: &mut Store, owner: &Owner) -> Result<()> {
         }
     }
     let answered = answered::answered_by(&table);
-    let name = |id: u32| (id != links::NONE).then(|| table.ids.get(id));
-    let changes: Vec<(i64, Option<&str>, Option<&str>)> = table
+    // A row's message id by number, and the row to name it by when it has one.
+    let named = |i: usize| {
+        let row = table.rows.get(i).filter(|t| t.message_id != links::NONE);
+        (row.map_or(links::NONE, |t| t.message_id), row.map(|t| t.id))
+    };
+    let changes: Vec<(i64, Option<i64>, Option<i64>)> = table
         .rows
         .iter()
         .zip(root_of.into_iter().zip(answered))
         .filter_map(|(r, (root, ans))| {
-            let root = table.rows.get(root).map_or(links::NONE, |t| t.message_id);
-            (r.thread != root || r.answered_by != ans).then(|| (r.id, name(root), name(ans)))
+            let (root, root_row) = named(root);
+            let (ans, ans_row) = named(ans as usize);
+            (r.thread != root || r.answered_by != ans).then_some((r.id, root_row, ans_row))
         })
         .collect();
     tracing::debug!(

@@ -890,13 +890,16 @@ impl Store {
         Ok(out)
     }
 
-    /// Save derived fields (thread root, the owner's answering reply) where they changed.
-    pub fn update_links(&mut self, changes: &[(i64, Option<&str>, Option<&str>)]) -> Result<()> {
+    /// Save derived fields where they changed: for each message (row id),
+    /// the row whose Message-ID is its thread root, and the row of the
+    /// owner's answering reply (None for none).
+    pub fn update_links(&mut self, changes: &[(i64, Option<i64>, Option<i64>)]) -> Result<()> {
         self.transaction(|s| {
             let mut upd = s.conn.prepare_cached(concat!(
-                "UPDATE messages AS m SET thread = nullif(?2, ",
+                "UPDATE messages AS m SET \
+                   thread = nullif((SELECT message_id FROM messages WHERE id = ?2), ",
                 first_guess!(),
-                "), answered_by = ?3 WHERE id = ?1"
+                "), answered_by = (SELECT message_id FROM messages WHERE id = ?3) WHERE id = ?1"
             ))?;
             for (id, thread, answered) in changes {
                 upd.execute(params![id, thread, answered])?;
