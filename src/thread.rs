@@ -76,7 +76,9 @@ impl LinkSource for [Linked<'_>] {
     }
 }
 
-/// No id, in the interned tables of [`Linked`].
+/// None, where a number stands for an option: no container for an
+/// interned id of [`Linked`] yet, no message in a container (a dummy), no
+/// parent.
 const NO_CONTAINER: u32 = u32::MAX;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,6 +201,8 @@ struct Forest {
     nodes: Vec<Container>,
     roots: Vec<usize>,
 }
+
+const _: () = assert!(std::mem::size_of::<Container>() == 32);
 
 impl Container {
     /// The input index of its message; None for a dummy.

@@ -22,7 +22,7 @@ use crate::classify::Source;
 /// without a Message-ID answers nothing, as it cannot be named).
 pub(crate) fn answered_by(t: &LinkTable) -> Vec<u32> {
     // Message ids are unique in the store; the last holder wins otherwise.
-    let mut by_id = vec![NONE; t.ids.len()];
+    let mut by_id = vec![NONE; t.ids];
     for (i, r) in t.rows.iter().enumerate() {
         if let Some(id) = some(r.message_id) {
             by_id[id as usize] = i as u32;

@@ -1,5 +1,6 @@
 //! The links of every stored message in compact form, for the refresh after
-//! each import (threads, answered, facts): ids interned as numbers, subjects
+//! each import (threads, answered, facts): message ids numbered by hash
+//! (their text is not kept), places and senders interned, subjects
 //! and references in shared buffers, the rare comment links apart. On the
 //! R-help archive (172,000 messages) this takes about a tenth of what one
 //! owned [`crate::store::Links`] per message did, so the refresh no longer
@@ -20,7 +21,7 @@ pub(crate) const NONE: u32 = u32::MAX;
 pub(crate) struct LinkRow {
     /// The store's row id.
     pub id: i64,
-    /// Numbered in [`LinkTable::ids`]; [`NONE`] for an empty id.
+    /// Numbered as [`LinkTable::ids`] counts; [`NONE`] for an empty id.
     pub message_id: u32,
     pub in_reply_to: u32,
     refs: (u32, u32),
@@ -58,9 +59,10 @@ pub(crate) struct CommentLinks {
 /// Every stored message's links, in row id order.
 #[derive(Default)]
 pub(crate) struct LinkTable {
-    /// Message ids by number, their text not kept: what the refresh
-    /// writes back names rows, and the store reads their ids.
-    pub ids: HashedIds,
+    /// How many distinct message ids were numbered (by hash: their text is
+    /// not kept; the refresh writes back row ids, and the store looks up
+    /// their Message-IDs).
+    pub ids: usize,
     places: Interner,
     permalinks: Interner,
     senders: Interner,
@@ -84,25 +86,26 @@ impl LinkTable {
 
     pub fn load(store: &Store) -> Result<LinkTable> {
         let mut t = LinkTable::default();
+        let mut ids = HashedIds::default();
         store.for_each_link(|l| {
-            t.push(l);
+            t.push(l, &mut ids);
             Ok(())
         })?;
+        t.ids = ids.len();
         t.rows.shrink_to_fit();
         t.refs.shrink_to_fit();
         t.subjects.shrink_to_fit();
-        t.ids.seal();
         Ok(t)
     }
 
-    fn push(&mut self, l: &LinkRef) {
+    fn push(&mut self, l: &LinkRef, ids: &mut HashedIds) {
         let id = |ids: &mut HashedIds, s: Option<&str>| match s {
             Some(s) if !s.is_empty() => ids.intern(s),
             _ => NONE,
         };
         let start = self.refs.len() as u32;
         for r in l.refs.split_whitespace() {
-            let r = self.ids.intern(r);
+            let r = ids.intern(r);
             self.refs.push(r);
         }
         let refs = (start, self.refs.len() as u32 - start);
@@ -127,8 +130,8 @@ impl LinkTable {
         };
         let row = LinkRow {
             id: l.id,
-            message_id: id(&mut self.ids, Some(l.message_id)),
-            in_reply_to: id(&mut self.ids, l.in_reply_to),
+            message_id: id(ids, Some(l.message_id)),
+            in_reply_to: id(ids, l.in_reply_to),
             refs,
             subject,
             sender: self.senders.intern(l.from),
@@ -144,8 +147,8 @@ impl LinkTable {
             parent_is_owners: l.parent_is_owners,
             under_owners_call: l.under_owners_call,
             list_tag: l.list_tag,
-            thread: id(&mut self.ids, l.thread),
-            answered_by: id(&mut self.ids, l.answered_by),
+            thread: id(ids, l.thread),
+            answered_by: id(ids, l.answered_by),
             comment,
         };
         self.rows.push(row);

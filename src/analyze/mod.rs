@@ -27,7 +27,7 @@ pub(crate) fn refresh(store: &mut Store, owner: &Owner) -> Result<()> {
     // built (on R-help, 16 MB of the peak).
     store.shrink_memory()?;
     let mut table = LinkTable::load(store)?;
-    let mut root_of = thread::roots(&table, table.ids.len(), Mode::Conversation);
+    let mut root_of = thread::roots(&table, table.ids, Mode::Conversation);
     let changed = facts(&table, &root_of);
     if !changed.is_empty() {
         tracing::debug!(
@@ -57,14 +57,20 @@ pub(crate) fn refresh(store: &mut Store, owner: &Owner) -> Result<()> {
             drop(table);
             store.shrink_memory()?;
             table = LinkTable::load(store)?;
-            root_of = thread::roots(&table, table.ids.len(), Mode::Conversation);
+            root_of = thread::roots(&table, table.ids, Mode::Conversation);
         }
     }
     let answered = answered::answered_by(&table);
     // A row's message id by number, and the row to name it by when it has one.
     let named = |i: usize| {
-        let row = table.rows.get(i).filter(|t| t.message_id != links::NONE);
-        (row.map_or(links::NONE, |t| t.message_id), row.map(|t| t.id))
+        let row = table
+            .rows
+            .get(i)
+            .filter(|row| row.message_id != links::NONE);
+        (
+            row.map_or(links::NONE, |row| row.message_id),
+            row.map(|row| row.id),
+        )
     };
     let changes: Vec<(i64, Option<i64>, Option<i64>)> = table
         .rows
@@ -82,6 +88,8 @@ pub(crate) fn refresh(store: &mut Store, owner: &Owner) -> Result<()> {
         table.rows.len(),
         crate::usage::peak_memory()
     );
+    // The changes name rows, not the table: it goes before SQLite works.
+    drop(table);
     if !changes.is_empty() {
         store.update_links(&changes)?;
     }
@@ -163,7 +171,7 @@ pub(crate) fn ensure_current(store: &mut Store, config: &Config) -> Result<usize
 /// The messages whose facts differ from those they were judged with.
 /// `root_of`: each row's thread root, as an index into the rows.
 fn facts(t: &LinkTable, root_of: &[usize]) -> Vec<(i64, Facts)> {
-    let (mut own, mut calls) = (vec![false; t.ids.len()], vec![false; t.ids.len()]);
+    let (mut own, mut calls) = (vec![false; t.ids], vec![false; t.ids]);
     let mut any_call = false;
     for r in t.rows.iter().filter(|r| r.source == Source::Own) {
         if let Some(id) = links::some(r.message_id) {
