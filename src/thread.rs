@@ -202,6 +202,7 @@ struct Forest {
     roots: Vec<usize>,
 }
 
+#[cfg(target_pointer_width = "64")]
 const _: () = assert!(std::mem::size_of::<Container>() == 32);
 
 impl Container {

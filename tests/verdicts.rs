@@ -422,3 +422,8 @@ fn every_message_of_blind_set_au_keeps_its_verdict() {
 fn every_message_of_blind_set_av_keeps_its_verdict() {
     check_set("blind-av");
 }
+
+#[test]
+fn every_message_of_blind_set_aw_keeps_its_verdict() {
+    check_set("blind-aw");
+}
