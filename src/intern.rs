@@ -1,5 +1,5 @@
 //! Strings interned as dense numbers, kept once in one buffer: the
-//! refresh's places, senders and links (`analyze/links.rs`), the subjects
+//! refresh's places, senders and permalinks (`analyze/links.rs`), the subjects
 //! threading merges on (`thread.rs`) and the subject lexicon's words
 //! (`subjects.rs`), where a boxed string each would cost several times the
 //! text. The refresh's message ids are numbered by hash alone

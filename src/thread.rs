@@ -76,7 +76,7 @@ impl LinkSource for [Linked<'_>] {
     }
 }
 
-/// None, where a number stands for an option: no container for an
+/// Stands for None where a `u32` replaces an `Option`: no container for an
 /// interned id of [`Linked`] yet, no message in a container (a dummy), no
 /// parent.
 const NO_CONTAINER: u32 = u32::MAX;
@@ -180,8 +180,9 @@ fn forest<L: LinkSource + ?Sized>(input: &L, ids: usize, mode: Mode) -> Forest {
 }
 
 /// A container of JWZ's algorithm: a message, or a dummy standing for one.
-/// 32 bytes, numbers rather than options and a children list of one word:
-/// R-help's 176,000 containers held 14 MB of the refresh's peak at 64.
+/// 32 bytes on 64-bit targets (numbers instead of options, the sort key in
+/// two fields so that nothing is padded, a one-word children list). At 64
+/// bytes, R-help's 176,000 containers held 14 MB of the refresh's peak.
 struct Container {
     /// The input index of its message; [`NO_CONTAINER`] for a dummy.
     msg: u32,
@@ -403,8 +404,8 @@ impl Forest {
 
     /// Every node under `tops`, each before its descendants.
     fn preorder(&self, tops: &[usize]) -> Vec<usize> {
-        // Grown as it goes: most calls walk one thread, and room for the
-        // whole forest on each cost a system call per thread.
+        // Grows as needed: most calls walk one thread, and reserving room
+        // for the whole forest each time cost an mmap and a munmap per thread.
         let mut order = Vec::new();
         let mut stack: Vec<usize> = tops.iter().rev().copied().collect();
         while let Some(c) = stack.pop() {

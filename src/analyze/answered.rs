@@ -19,10 +19,10 @@ use crate::classify::Source;
 
 /// For each message (same order as `t.rows`), the owner's reply that
 /// answers it, as its index in `t.rows` ([`NONE`] when none; a reply
-/// without a Message-ID answers nothing, as it cannot be named).
+/// with an empty message id answers nothing, as it cannot be named).
 pub(crate) fn answered_by(t: &LinkTable) -> Vec<u32> {
     // Message ids are unique in the store; the last holder wins otherwise.
-    let mut by_id = vec![NONE; t.ids];
+    let mut by_id = vec![NONE; t.id_count];
     for (i, r) in t.rows.iter().enumerate() {
         if let Some(id) = some(r.message_id) {
             by_id[id as usize] = i as u32;

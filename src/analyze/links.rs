@@ -1,6 +1,6 @@
 //! The links of every stored message in compact form, for the refresh after
 //! each import (threads, answered, facts): message ids numbered by hash
-//! (their text is not kept), places and senders interned, subjects
+//! (their text is not kept), places, senders and permalinks interned, subjects
 //! and references in shared buffers, the rare comment links apart. On the
 //! R-help archive (172,000 messages) this takes about a tenth of what one
 //! owned [`crate::store::Links`] per message did, so the refresh no longer
@@ -21,7 +21,8 @@ pub(crate) const NONE: u32 = u32::MAX;
 pub(crate) struct LinkRow {
     /// The store's row id.
     pub id: i64,
-    /// Numbered as [`LinkTable::ids`] counts; [`NONE`] for an empty id.
+    /// One number per distinct message id, below [`LinkTable::id_count`];
+    /// [`NONE`] for an empty id.
     pub message_id: u32,
     pub in_reply_to: u32,
     refs: (u32, u32),
@@ -62,7 +63,7 @@ pub(crate) struct LinkTable {
     /// How many distinct message ids were numbered (by hash: their text is
     /// not kept; the refresh writes back row ids, and the store looks up
     /// their Message-IDs).
-    pub ids: usize,
+    pub id_count: usize,
     places: Interner,
     permalinks: Interner,
     senders: Interner,
@@ -91,7 +92,7 @@ impl LinkTable {
             t.push(l, &mut ids);
             Ok(())
         })?;
-        t.ids = ids.len();
+        t.id_count = ids.len();
         t.rows.shrink_to_fit();
         t.refs.shrink_to_fit();
         t.subjects.shrink_to_fit();

@@ -27,7 +27,7 @@ pub(crate) fn refresh(store: &mut Store, owner: &Owner) -> Result<()> {
     // built (on R-help, 16 MB of the peak).
     store.shrink_memory()?;
     let mut table = LinkTable::load(store)?;
-    let mut root_of = thread::roots(&table, table.ids, Mode::Conversation);
+    let mut root_of = thread::roots(&table, table.id_count, Mode::Conversation);
     let changed = facts(&table, &root_of);
     if !changed.is_empty() {
         tracing::debug!(
@@ -57,7 +57,7 @@ pub(crate) fn refresh(store: &mut Store, owner: &Owner) -> Result<()> {
             drop(table);
             store.shrink_memory()?;
             table = LinkTable::load(store)?;
-            root_of = thread::roots(&table, table.ids, Mode::Conversation);
+            root_of = thread::roots(&table, table.id_count, Mode::Conversation);
         }
     }
     let answered = answered::answered_by(&table);
@@ -171,7 +171,7 @@ pub(crate) fn ensure_current(store: &mut Store, config: &Config) -> Result<usize
 /// The messages whose facts differ from those they were judged with.
 /// `root_of`: each row's thread root, as an index into the rows.
 fn facts(t: &LinkTable, root_of: &[usize]) -> Vec<(i64, Facts)> {
-    let (mut own, mut calls) = (vec![false; t.ids], vec![false; t.ids]);
+    let (mut own, mut calls) = (vec![false; t.id_count], vec![false; t.id_count]);
     let mut any_call = false;
     for r in t.rows.iter().filter(|r| r.source == Source::Own) {
         if let Some(id) = links::some(r.message_id) {

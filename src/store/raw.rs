@@ -428,10 +428,10 @@ fn train_fast_cover(samples: &[u8], sizes: &[usize]) -> Option<Vec<u8>> {
     let mut params: ZDICT_fastCover_params_t = unsafe { std::mem::zeroed() };
     params.k = SEGMENT;
     params.d = 8;
-    // Tables of 2^18 entries, not zstd's 2^20: with 4 MB of samples,
-    // training needed 7 MB more, briefly, while judging was still under
-    // way (R-help's import peaked there, at 147 MB; 142 MB with these),
-    // for a store 0.24% larger (226.9 MB against 226.3 MB).
+    // Tables of 2^18 entries, not zstd's 2^20: with 3-6 MB of samples, the
+    // larger tables needed 5-8 MB more, briefly, while judging was still
+    // under way (R-help's import peaked there, at 147 MB; 142 MB with
+    // these), for a store 0.25% larger (226.9 MB against 226.3 MB).
     params.f = 18;
     params.splitPoint = 1.0;
     params.zParams.compressionLevel = DICT_LEVEL;
