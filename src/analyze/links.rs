@@ -39,7 +39,7 @@ pub(crate) struct LinkRow {
     pub parent_is_owners: bool,
     pub under_owners_call: bool,
     pub list_tag: bool,
-    /// The stored thread root and answering reply, numbered in `ids`.
+    /// The stored thread root and answering reply, numbered as `message_id`.
     pub thread: u32,
     pub answered_by: u32,
     /// Its index in [`LinkTable::comments`], or [`NONE`].
@@ -100,10 +100,6 @@ impl LinkTable {
     }
 
     fn push(&mut self, l: &LinkRef, ids: &mut HashedIds) {
-        let id = |ids: &mut HashedIds, s: Option<&str>| match s {
-            Some(s) if !s.is_empty() => ids.intern(s),
-            _ => NONE,
-        };
         let start = self.refs.len() as u32;
         for r in l.refs.split_whitespace() {
             let r = ids.intern(r);
@@ -131,8 +127,8 @@ impl LinkTable {
         };
         let row = LinkRow {
             id: l.id,
-            message_id: id(ids, Some(l.message_id)),
-            in_reply_to: id(ids, l.in_reply_to),
+            message_id: numbered(Some(l.message_id), |s| ids.intern(s)),
+            in_reply_to: numbered(l.in_reply_to, |s| ids.intern(s)),
             refs,
             subject,
             sender: self.senders.intern(l.from),
@@ -140,16 +136,13 @@ impl LinkTable {
             source: l.source,
             // An empty list id is a place all the same (as in `thread`).
             place: l.list_id.map_or(NONE, |p| self.places.intern(p)),
-            permalink: match l.post_url {
-                Some(p) if !p.is_empty() => self.permalinks.intern(p),
-                _ => NONE,
-            },
+            permalink: numbered(l.post_url, |p| self.permalinks.intern(p)),
             call_for_topics: l.call_for_topics,
             parent_is_owners: l.parent_is_owners,
             under_owners_call: l.under_owners_call,
             list_tag: l.list_tag,
-            thread: id(ids, l.thread),
-            answered_by: id(ids, l.answered_by),
+            thread: numbered(l.thread, |s| ids.intern(s)),
+            answered_by: numbered(l.answered_by, |s| ids.intern(s)),
             comment,
         };
         self.rows.push(row);
@@ -198,6 +191,11 @@ impl LinkSource for LinkTable {
             place: some(r.place),
         }
     }
+}
+
+/// `s` numbered by `intern`; an absent or empty id or link is [`NONE`].
+fn numbered(s: Option<&str>, intern: impl FnOnce(&str) -> u32) -> u32 {
+    s.filter(|s| !s.is_empty()).map_or(NONE, intern)
 }
 
 pub(crate) fn some(id: u32) -> Option<u32> {
