@@ -76,6 +76,14 @@ pub(crate) struct Topics {
     /// Pieces of writing ("column", "episodio", "Artikel").
     #[serde(default)]
     pub pieces: Vec<String>,
+    /// Words that say nothing about a subject beyond `stop`: grouping
+    /// leaves them out of a request's keys, and nothing else reads them.
+    #[serde(default)]
+    pub subject_stop: Vec<String>,
+    /// Pieces and verbs of writing that also name subjects ("programa",
+    /// "Ausgabe"): kept as words of a request's subject.
+    #[serde(default)]
+    pub frame_words_that_name_subjects: Vec<String>,
     /// "The next" standing for the next piece: "dedicar la próxima a X".
     #[serde(default)]
     pub next_pieces: Vec<String>,
@@ -483,7 +491,7 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
             verb_cues, piece_cues, piece_words, piece_adjectives, articles, write_verbs,
             write_stems, direct_verbs, verb_preps, first_person, own_doing, done_before,
             idea_labels, question_leads, wish_cues, determiners, definites, of_the, own_possessives,
-            ask_cues, final_preps, final_verbs);
+            ask_cues, final_preps, final_verbs, frame_words_that_name_subjects, subject_stop);
         merge!(all.forms, w.forms; contact_form, name_fields, message_fields);
         merge!(all.spam, w.spam; strong, weak);
     }
