@@ -418,6 +418,7 @@ pub(crate) fn keys(phrase: &str, synonyms: &[Vec<String>]) -> Vec<String> {
         .collect();
     let algo = language(&words);
     let stemmer = Stemmer::create(algo);
+    let english = Stemmer::create(Algorithm::English);
     for w in &words {
         if is_stop(w) || FRAMES.contains(w) || w.chars().all(|ch| ch.is_ascii_digit()) {
             continue;
@@ -431,9 +432,17 @@ pub(crate) fn keys(phrase: &str, synonyms: &[Vec<String>]) -> Vec<String> {
             push(key, &mut out);
             continue;
         }
+        // "rebuilding a magneto" may be guessed Italian; none of the other
+        // five languages ends a word in "-ing", so it is looked up (and
+        // stemmed, below) as English.
+        let english_ing = algo != Algorithm::English && w.len() >= 6 && w.ends_with("ing");
+        let (look, look_stemmer) = match english_ing {
+            true => (Algorithm::English, &english),
+            false => (algo, &stemmer),
+        };
         if let Some(meaning) = lex
-            .meaning(w, algo, &stemmer)
-            .or_else(|| vocab.meaning(w, algo, &stemmer))
+            .meaning(w, look, look_stemmer)
+            .or_else(|| vocab.meaning(w, look, look_stemmer))
         {
             // "casas", "Familie": a meaning the stop words leave out in
             // English ("house", "family") says no more in another language.
@@ -490,13 +499,7 @@ pub(crate) fn keys(phrase: &str, synonyms: &[Vec<String>]) -> Vec<String> {
         if w.chars().count() < 3 {
             continue;
         }
-        // "rebuilding a magneto" may be guessed Italian; none of the other
-        // five languages ends a word in "-ing", so English stems it.
-        let stem = if algo != Algorithm::English && w.len() >= 6 && w.ends_with("ing") {
-            Stemmer::create(Algorithm::English).stem(w).into_owned()
-        } else {
-            stemmer.stem(w).into_owned()
-        };
+        let stem = look_stemmer.stem(w).into_owned();
         push(stem, &mut out);
     }
     if out.is_empty() {
