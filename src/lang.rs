@@ -76,6 +76,10 @@ pub(crate) struct Topics {
     /// Pieces of writing ("column", "episodio", "Artikel").
     #[serde(default)]
     pub pieces: Vec<String>,
+    /// A sentence opening with one of these narrows the request before it
+    /// ("Specifically what I must report ...").
+    #[serde(default)]
+    pub specifics: Vec<String>,
     /// Words that say nothing about a subject beyond `stop`: grouping
     /// leaves them out of a request's keys, and nothing else reads them.
     #[serde(default)]
@@ -491,7 +495,7 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
             verb_cues, piece_cues, piece_words, piece_adjectives, articles, write_verbs,
             write_stems, direct_verbs, verb_preps, first_person, own_doing, done_before,
             idea_labels, question_leads, wish_cues, determiners, definites, of_the, own_possessives,
-            ask_cues, final_preps, final_verbs, frame_words_that_name_subjects, subject_stop);
+            ask_cues, final_preps, final_verbs, frame_words_that_name_subjects, subject_stop, specifics);
         merge!(all.forms, w.forms; contact_form, name_fields, message_fields);
         merge!(all.spam, w.spam; strong, weak);
     }

@@ -1114,6 +1114,50 @@ mod tests {
     }
 
     #[test]
+    fn the_piece_asked_for_and_function_words_are_not_keys() {
+        assert_eq!(keys("an episode about tremolo", &[]), keys("tremolo", &[]));
+        assert_eq!(keys("un billet sur le trémolo", &[]), keys("trémolo", &[]));
+        // Two requests for a video are not one subject.
+        assert!(!same_subject(
+            &keys("um vídeo sobre como cuidar das unhas", &[]),
+            &keys("un vídeo sobre cómo elegir una guitarra", &[])
+        ));
+        // "aquellos", "würden": words of no subject in any language.
+        assert!(keys("würden Sie etwas über Rosen schreiben", &[]).len() == 1);
+        // An elided article is not part of the word.
+        assert_eq!(keys("l'irrigation", &[]), keys("irrigation", &[]));
+        // A meaning meets the word it is named by, however short.
+        assert!(same_subject(&["=nail".to_string()], &["nail".to_string()]));
+        assert!(same_subject(&["=gym".to_string()], &["=gym".to_string()]));
+    }
+
+    #[test]
+    fn groups_do_not_depend_on_the_order_of_requests() {
+        let p = [
+            "repotting a ficus",
+            "winter care for a ficus",
+            "ficus bonsai soil",
+            "choosing a watering can",
+            "rainwater for watering",
+        ];
+        let partition = |order: &[usize]| {
+            let phrases: Vec<&str> = order.iter().map(|&i| p[i]).collect();
+            let mut groups: Vec<Vec<usize>> = group(&phrases, &[])
+                .into_iter()
+                .map(|g| {
+                    let mut m: Vec<usize> = g.members.iter().map(|&k| order[k]).collect();
+                    m.sort_unstable();
+                    m
+                })
+                .collect();
+            groups.sort();
+            groups
+        };
+        assert_eq!(partition(&[0, 1, 2, 3, 4]), partition(&[4, 3, 2, 1, 0]));
+        assert_eq!(partition(&[0, 1, 2, 3, 4]), partition(&[2, 4, 0, 3, 1]));
+    }
+
+    #[test]
     fn a_word_in_most_requests_is_the_owners_field_not_a_subject() {
         let p = [
             "cycling in winter",

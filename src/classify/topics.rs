@@ -229,12 +229,36 @@ pub(crate) fn requests(
                 None => continue,
             }
         }
-        add_request(&mut out, reasons, rule, tidy(&phrase), words);
+        // "... on the legal side next? Specifically what I'm obliged to
+        // report ...": the next sentence names a subject of a word or two
+        // more narrowly, and the title says both ("legal side: what I'm
+        // obliged to report").
+        let mut title = tidy(&phrase);
+        if title.split_whitespace().count() <= 3
+            && let Some(next) = all.get(i + 1)
+            && let Some(narrower) = narrowed(&next.text, &lower[i + 1])
+        {
+            title = format!("{title}: {narrower}");
+            words = format!("{words} {}", next.text);
+        }
+        add_request(&mut out, reasons, rule, title, words);
         if out.len() >= 5 {
             break;
         }
     }
     out
+}
+
+/// The subject a sentence opening with a narrowing word names
+/// ("Specifically how you use the old county maps", "En concreto, ..."),
+/// when it names one.
+fn narrowed(s: &str, l: &str) -> Option<String> {
+    let lead = lang::WORDS.topics.specifics.iter().find(|w| {
+        l.strip_prefix(w.as_str())
+            .is_some_and(|rest| rest.starts_with([' ', ',', ':']))
+    })?;
+    let rest = &s[byte_at(s, l, lead.len())..];
+    subject(rest.trim_start_matches([',', ':', ' ']))
 }
 
 /// Keep one request, with its reason, unless it names nothing or a
@@ -1227,11 +1251,17 @@ fn suggestion(all: &[Sentence], i: usize, call: bool) -> Option<String> {
         let before = before.trim_end_matches([',', ' ']);
         let start = before.rfind(": ").map(|c| c + 2).unwrap_or(0);
         let x = &s.text[byte_at(&s.text, &l, start)..byte_at(&s.text, &l, before.len())];
+        // "Ooh yes, please.": a reaction to the call; the subject, if
+        // any, is the next sentence's ("Reading the shingle ridges, that's
+        // the bit everyone gets wrong.").
+        if reaction(&x.to_lowercase()) {
+            return all.get(i + 1).map(|next| next.text.clone());
+        }
         if !x.trim().is_empty() {
             return Some(x.to_string());
         }
     }
-    if l.ends_with("please.") || l.ends_with("please!") {
+    if (l.ends_with("please.") || l.ends_with("please!")) && !reaction(&l) {
         return Some(
             t.trim_end_matches(['.', '!'])
                 .trim_end_matches("please")
@@ -1525,6 +1555,32 @@ mod tests {
         assert!(!got.iter().any(|t| t.contains("Two from me")), "{got:?}");
         // Not under a call, "First, ..." tells; it asks for nothing.
         assert!(topics_of("First, the hives on the roof did well this year.", false).is_empty());
+    }
+
+    #[test]
+    fn a_sentence_that_says_specifically_narrows_a_short_request() {
+        let got = topics_of(
+            "Kilns, please! Specifically how you wire a second-hand kiln safely in a garage.",
+            true,
+        );
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].starts_with("Kilns: "), "{got:?}");
+        assert!(got[0].contains("second-hand kiln"), "{got:?}");
+        // A request that already names its subject keeps it.
+        let got = topics_of(
+            "Could you write about firing porcelain in an electric kiln at home? Specifically the cone you'd pick.",
+            false,
+        );
+        assert!(got.iter().all(|t| !t.contains(':')), "{got:?}");
+    }
+
+    #[test]
+    fn a_reaction_to_the_call_is_no_subject_the_next_sentence_may_be() {
+        let got = topics_of(
+            "Oh yes please.\n\nGlaze recipes for wood-fired kilns, that's the part nobody explains.",
+            true,
+        );
+        assert_eq!(got, vec!["Glaze recipes for wood-fired kilns"], "{got:?}");
     }
 
     #[test]
