@@ -427,3 +427,13 @@ fn every_message_of_blind_set_av_keeps_its_verdict() {
 fn every_message_of_blind_set_aw_keeps_its_verdict() {
     check_set("blind-aw");
 }
+
+#[test]
+fn every_message_of_blind_set_ax_keeps_its_verdict() {
+    check_set("blind-ax");
+}
+
+#[test]
+fn every_message_of_blind_set_ay_keeps_its_verdict() {
+    check_set("blind-ay");
+}
