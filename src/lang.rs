@@ -80,8 +80,9 @@ pub(crate) struct Topics {
     /// ("Specifically what I must report ...").
     #[serde(default)]
     pub specifics: Vec<String>,
-    /// Words that say nothing about a subject beyond `stop`: grouping
-    /// leaves them out of a request's keys, and nothing else reads them.
+    /// Words that say nothing about a subject beyond `stop`: left out of
+    /// a request's keys (`subjects::keys`, which groups requests and tells
+    /// whether a phrase names a subject at all); nothing else reads them.
     #[serde(default)]
     pub subject_stop: Vec<String>,
     /// Pieces and verbs of writing that also name subjects ("programa",

@@ -230,8 +230,8 @@ pub(crate) fn requests(
             }
         }
         // "... on the legal side next? Specifically what I'm obliged to
-        // report ...": the next sentence names a subject of a word or two
-        // more narrowly, and the title says both ("legal side: what I'm
+        // report ...": the next sentence names a subject of three words at
+        // most more narrowly, and the title says both ("legal side: what I'm
         // obliged to report").
         let mut title = tidy(&phrase);
         if title.split_whitespace().count() <= 3
@@ -1253,15 +1253,19 @@ fn suggestion(all: &[Sentence], i: usize, call: bool) -> Option<String> {
         let x = &s.text[byte_at(&s.text, &l, start)..byte_at(&s.text, &l, before.len())];
         // "Ooh yes, please.": a reaction to the call; the subject, if
         // any, is the next sentence's ("Reading the shingle ridges, that's
-        // the bit everyone gets wrong.").
-        if reaction(&x.to_lowercase()) {
-            return all.get(i + 1).map(|next| next.text.clone());
+        // the bit everyone gets wrong."), unless it tells of the writer or
+        // reacts too ("I'll be at the meetup", "Thanks for asking").
+        if only_reaction(x) {
+            let next = all.get(i + 1)?;
+            let nl = next.text.to_lowercase();
+            let tells = about_self(&nl) || next.text.ends_with('?');
+            return (!tells).then(|| next.text.clone());
         }
         if !x.trim().is_empty() {
             return Some(x.to_string());
         }
     }
-    if (l.ends_with("please.") || l.ends_with("please!")) && !reaction(&l) {
+    if (l.ends_with("please.") || l.ends_with("please!")) && !only_reaction(t) {
         return Some(
             t.trim_end_matches(['.', '!'])
                 .trim_end_matches("please")
@@ -1273,14 +1277,7 @@ fn suggestion(all: &[Sentence], i: usize, call: bool) -> Option<String> {
     let words = t.split_whitespace().count();
     // "Kat Lindgren wrote:" introduces a quote; "Hi all," greets.
     let greeting = t.ends_with([',', ':']) || words <= 2 || announces_ideas(t);
-    let about_self = [
-        "i ", "i'", "we ", "my ", "our ", "thank", "this ", "that ", "it ", "great", "love", "nice",
-    ]
-    .iter()
-    .any(|p| l.starts_with(p))
-        || first_person(&l)
-        || reaction(&l)
-        || crate::lang::speaks_to_you(&l);
+    let about_self = about_self(&l);
     // "Great idea!", "¡Claro que sí!": an exclamation reacts.
     let exclaims = t.ends_with('!') || t.starts_with('¡');
     // "How a touring set is loaded, driven overnight and squeezed into
@@ -1309,6 +1306,34 @@ fn reaction(l: &str) -> bool {
                 .next()
                 .is_some_and(char::is_alphanumeric)
     })
+}
+
+/// The sentence (lower case) tells of the writer, reacts, or speaks to
+/// the owner: it offers no subject of its own.
+fn about_self(l: &str) -> bool {
+    [
+        "i ", "i'", "we ", "my ", "our ", "thank", "this ", "that ", "it ", "great", "love", "nice",
+    ]
+    .iter()
+    .any(|p| l.starts_with(p))
+        || first_person(l)
+        || reaction(l)
+        || crate::lang::speaks_to_you(l)
+}
+
+/// Every word of `s` reacts or pleads ("Ooh yes", "Oh yes please!"): it
+/// names nothing.
+fn only_reaction(s: &str) -> bool {
+    let t = &lang::WORDS.topics;
+    let l = s.to_lowercase();
+    let words: Vec<&str> = l
+        .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '+'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    !words.is_empty()
+        && words
+            .iter()
+            .all(|w| one_of(&t.reactions, w) || one_of(&t.please, w))
 }
 
 /// The writer speaks of themselves ("I", "my", "ich", "je", "yo", ...): a
@@ -1581,6 +1606,12 @@ mod tests {
             true,
         );
         assert_eq!(got, vec!["Glaze recipes for wood-fired kilns"], "{got:?}");
+        // A suggestion that opens with a reaction's word is no reaction.
+        let got = topics_of("Great Lakes shipwrecks, please.", true);
+        assert_eq!(got, vec!["Great Lakes shipwrecks"], "{got:?}");
+        // The writer's own news after the reaction is no subject.
+        let got = topics_of("Ooh yes please!\n\nI'll be at the meetup on Friday.", true);
+        assert!(got.is_empty(), "{got:?}");
     }
 
     #[test]
