@@ -76,6 +76,11 @@ pub(crate) struct Topics {
     /// Pieces of writing ("column", "episodio", "Artikel").
     #[serde(default)]
     pub pieces: Vec<String>,
+    /// A sentence holding one of these apologises or remarks on the reply
+    /// itself ("Late to this, sorry."): its topic counts only when the
+    /// message asks for no other.
+    #[serde(default)]
+    pub asides: Vec<String>,
     /// A sentence opening with one of these narrows the request before it
     /// ("Specifically what I must report ...").
     #[serde(default)]
@@ -496,7 +501,7 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
             verb_cues, piece_cues, piece_words, piece_adjectives, articles, write_verbs,
             write_stems, direct_verbs, verb_preps, first_person, own_doing, done_before,
             idea_labels, question_leads, wish_cues, determiners, definites, of_the, own_possessives,
-            ask_cues, final_preps, final_verbs, frame_words_that_name_subjects, subject_stop, specifics);
+            ask_cues, final_preps, final_verbs, frame_words_that_name_subjects, subject_stop, specifics, asides);
         merge!(all.forms, w.forms; contact_form, name_fields, message_fields);
         merge!(all.spam, w.spam; strong, weak);
     }

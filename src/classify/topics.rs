@@ -132,6 +132,9 @@ pub(crate) fn requests(
     // Every test below reads the sentence in lower case: lower it once.
     let lower: Vec<String> = all.iter().map(|s| s.text.to_lowercase()).collect();
     let ideas_list = lower.iter().any(|l| ANNOUNCES.any_in(l));
+    // The first request found in an aside ("Late to this, sorry."), kept
+    // for a message that asks for nothing else.
+    let mut aside: Option<(&str, String, String)> = None;
     static NOT_TOPICS: LazyLock<Phrases> =
         LazyLock::new(|| Phrases::new(lang::phrases(&lang::WORDS.topics.not_topics)));
     for (i, s) in all.iter().enumerate() {
@@ -241,10 +244,21 @@ pub(crate) fn requests(
             title = format!("{title}: {narrower}");
             words = format!("{words} {}", next.text);
         }
+        // "Late to this, sorry.": an aside is a request only when the
+        // message asks for nothing else.
+        if ASIDES.any_in(&lower[i]) {
+            aside.get_or_insert((rule, title, words));
+            continue;
+        }
         add_request(&mut out, reasons, rule, title, words);
         if out.len() >= 5 {
             break;
         }
+    }
+    if out.is_empty()
+        && let Some((rule, title, words)) = aside
+    {
+        add_request(&mut out, reasons, rule, title, words);
     }
     out
 }
@@ -1351,6 +1365,10 @@ fn first_substantive(all: &[Sentence]) -> usize {
         .unwrap_or(all.len())
 }
 
+/// The language files' `asides`: apologies and remarks on the reply itself.
+static ASIDES: LazyLock<Phrases> =
+    LazyLock::new(|| Phrases::new(lang::phrases(&lang::WORDS.topics.asides)));
+
 /// "that", "this", "exactly that", "those three", "how you did it".
 fn points_back(phrase: &str) -> bool {
     let l = phrase.to_lowercase();
@@ -1609,6 +1627,16 @@ mod tests {
         // A suggestion that opens with a reaction's word is no reaction.
         let got = topics_of("Great Lakes shipwrecks, please.", true);
         assert_eq!(got, vec!["Great Lakes shipwrecks"], "{got:?}");
+        // An aside is a topic only when nothing else is asked for.
+        let got = topics_of(
+            "Late to this, sorry.\n\nCould you do a piece on firing schedules for stoneware?",
+            true,
+        );
+        assert!(got.iter().all(|t| !t.contains("sorry")), "{got:?}");
+        assert!(
+            got.iter().any(|t| t.contains("firing schedules")),
+            "{got:?}"
+        );
         // The writer's own news after the reaction is no subject.
         let got = topics_of("Ooh yes please!\n\nI'll be at the meetup on Friday.", true);
         assert!(got.is_empty(), "{got:?}");
