@@ -642,10 +642,7 @@ pub(crate) fn same_subject(a: &[String], b: &[String]) -> bool {
         return false;
     }
     let is_subject = |w: &&String| kind(w) == Some(Kind::Subject);
-    let shared: Vec<&String> = a
-        .iter()
-        .filter(|w| b.iter().any(|v| v == *w || cognates(w, v)))
-        .collect();
+    let shared = shared_keys(a, b);
     if shared.iter().any(is_subject) {
         // "Energy use of AI data centres" and "charging an electric car
         // with solar energy" share a facet, but each has another subject.
@@ -687,6 +684,13 @@ pub(crate) fn same_subject(a: &[String], b: &[String]) -> bool {
     plain >= 1 && (shared.len() >= 2 || smaller <= 2 || long >= 1)
 }
 
+/// The keys of `a` that some key of `b` is, or is a cognate of.
+fn shared_keys<'a>(a: &'a [String], b: &[String]) -> Vec<&'a String> {
+    a.iter()
+        .filter(|w| b.iter().any(|v| v == *w || cognates(w, v)))
+        .collect()
+}
+
 /// A key's length as a word: a meaning (`=tax`) by its headword.
 fn letters(key: &str) -> usize {
     key.trim_start_matches('=').chars().count()
@@ -721,18 +725,17 @@ fn cognates(a: &str, b: &str) -> bool {
     // The same root spelt by each language's habits ("proyeccion",
     // "projection", "proiezion", "projeco"): compared as a skeleton, when
     // the two begin alike as skeletons do.
-    let (sa, sb) = match skeleton_start(a) == skeleton_start(b) {
-        true => (skeleton(a), skeleton(b)),
-        false => (String::new(), String::new()),
-    };
-    let common = sa
-        .chars()
-        .zip(sb.chars())
-        .take_while(|(x, y)| x == y)
-        .count();
-    let shorter_sk = sa.chars().count().min(sb.chars().count());
-    if common >= 5 && common * 4 >= shorter_sk * 3 {
-        return true;
+    if skeleton_start(a) == skeleton_start(b) {
+        let (sa, sb) = (skeleton(a), skeleton(b));
+        let common = sa
+            .chars()
+            .zip(sb.chars())
+            .take_while(|(x, y)| x == y)
+            .count();
+        let shorter_sk = sa.chars().count().min(sb.chars().count());
+        if common >= 5 && common * 4 >= shorter_sk * 3 {
+            return true;
+        }
     }
     // A compound holding the other word whole ("microplasticos" holds
     // "plastic"), or one letter apart in a long word ("satelites" and
@@ -812,20 +815,16 @@ pub(crate) fn group(phrases: &[&str], synonyms: &[Vec<String>]) -> Vec<Group> {
     let all_keys: Vec<Vec<String>> = phrases.iter().map(|p| keys(p, synonyms)).collect();
     let words = without_the_field(&all_keys);
     let n = phrases.len();
-    // Groups by their first request; for each, the later groups it shares
-    // pairs of one subject with, and how many. Few pairs name one subject,
-    // so this stays small where a table of all pairs would not.
+    // Groups by their first request (a merged group's place is left
+    // empty); for each, its links to the later groups it shares pairs of
+    // one subject with. Few pairs name one subject, so this stays small
+    // where a table of all pairs would not.
     let mut groups: Vec<Vec<usize>> = (0..n).map(|i| vec![i]).collect();
-    // A link counts the pairs that name one subject and the keys they
-    // share, the stronger evidence among equal shares of pairs.
     let mut links: Vec<BTreeMap<usize, Link>> = vec![BTreeMap::new(); n];
     for i in 0..n {
         for j in i + 1..n {
             if same_subject(&words[i], &words[j]) {
-                let keys = words[i]
-                    .iter()
-                    .filter(|w| words[j].iter().any(|v| v == *w || cognates(w, v)))
-                    .count();
+                let keys = shared_keys(&words[i], &words[j]).len();
                 links[i].insert(j, Link { pairs: 1, keys });
             }
         }
@@ -1283,6 +1282,22 @@ mod tests {
         assert_eq!(group(&p, &syn).len(), 1);
     }
 
+    /// The labelled sets (`fixtures/*/labels.json`), or the folders
+    /// ALLEARS_GROUPING_SETS names, colon separated.
+    fn labelled_sets() -> Vec<std::path::PathBuf> {
+        if let Ok(v) = std::env::var("ALLEARS_GROUPING_SETS") {
+            return v.split(':').map(std::path::PathBuf::from).collect();
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut sets: Vec<_> = std::fs::read_dir(&root)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.join("labels.json").exists())
+            .collect();
+        sets.sort();
+        sets
+    }
+
     /// Issue 13's measure of grouping alone, on the labelled sets' own
     /// topic phrases (`fixtures/*/labels.json`, or the sets named by
     /// ALLEARS_GROUPING_SETS, colon separated): same-subject pairs put
@@ -1294,19 +1309,7 @@ mod tests {
     #[test]
     #[ignore]
     fn grouping_of_labelled_phrases() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-        let sets: Vec<std::path::PathBuf> = match std::env::var("ALLEARS_GROUPING_SETS") {
-            Ok(v) => v.split(':').map(std::path::PathBuf::from).collect(),
-            Err(_) => {
-                let mut v: Vec<_> = std::fs::read_dir(&root)
-                    .unwrap()
-                    .map(|e| e.unwrap().path())
-                    .filter(|p| p.join("labels.json").exists())
-                    .collect();
-                v.sort();
-                v
-            }
-        };
+        let sets = labelled_sets();
         let show = std::env::var_os("ALLEARS_GROUPING_VERBOSE").is_some();
         let (mut together, mut pairs, mut wrong) = (0, 0, 0);
         // The pairs `same_subject` itself says are one subject, before grouping.
@@ -1376,17 +1379,11 @@ mod tests {
     #[test]
     #[ignore]
     fn grouping_time() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-        let mut sets: Vec<_> = std::fs::read_dir(&root)
-            .unwrap()
-            .map(|e| e.unwrap().path().join("labels.json"))
-            .filter(|p| p.exists())
-            .collect();
-        sets.sort();
         let mut all: Vec<String> = Vec::new();
-        for set in sets {
+        for set in labelled_sets() {
             let labels: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(set).unwrap()).unwrap();
+                serde_json::from_str(&std::fs::read_to_string(set.join("labels.json")).unwrap())
+                    .unwrap();
             for m in labels["messages"].as_object().unwrap().values() {
                 let phrases = m["topic_phrases"].as_object().into_iter().flatten();
                 all.extend(phrases.filter_map(|(_, p)| p.as_str()).map(str::to_string));
