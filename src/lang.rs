@@ -81,6 +81,16 @@ pub(crate) struct Topics {
     /// message asks for no other.
     #[serde(default)]
     pub asides: Vec<String>,
+    /// Days and times: a phrase opening with one says when, not what
+    /// ("record the episode on Tuesday instead").
+    #[serde(default)]
+    pub times: Vec<String>,
+    /// Words a subject cut short cannot end on ("it", "just", "the"):
+    /// English's `stop` holds broad content words too ("home", "school"),
+    /// so its function words are listed here; the other languages' `stop`
+    /// lists are function words only and serve as they are.
+    #[serde(default)]
+    pub dangling: Vec<String>,
     /// A sentence opening with one of these narrows the request before it
     /// ("Specifically what I must report ...").
     #[serde(default)]
@@ -501,7 +511,7 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
             verb_cues, piece_cues, piece_words, piece_adjectives, articles, write_verbs,
             write_stems, direct_verbs, verb_preps, first_person, own_doing, done_before,
             idea_labels, question_leads, wish_cues, determiners, definites, of_the, own_possessives,
-            ask_cues, final_preps, final_verbs, frame_words_that_name_subjects, subject_stop, specifics, asides);
+            ask_cues, final_preps, final_verbs, frame_words_that_name_subjects, subject_stop, specifics, asides, times, dangling);
         merge!(all.forms, w.forms; contact_form, name_fields, message_fields);
         merge!(all.spam, w.spam; strong, weak);
     }

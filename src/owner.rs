@@ -61,7 +61,7 @@ impl Owner {
     /// Arriaga" for "Lucía Arriaga Benítez").
     pub fn is_owner_name(&self, name: &str) -> bool {
         let full = self.name.trim();
-        let name = name.trim();
+        let name = without_role(name.trim());
         if full.is_empty() || name.is_empty() {
             return false;
         }
@@ -335,6 +335,26 @@ pub(crate) fn contains_word(s: &str, word: &str) -> bool {
     false
 }
 
+/// A comment system marks the site's own people after their name: "Tamsin
+/// Achterberg (admin)", "Lena Wolf [moderator]". The name without it (a
+/// short last word in brackets; a name never ends so).
+fn without_role(name: &str) -> &str {
+    let Some(last) = name.chars().last().filter(|c| matches!(c, ')' | ']')) else {
+        return name;
+    };
+    let open = if last == ')' { '(' } else { '[' };
+    match name.rfind(open) {
+        Some(i)
+            if i > 0
+                && name[i..].chars().count() <= 24
+                && !name[i + 1..name.len() - 1].contains(' ') =>
+        {
+            name[..i].trim_end()
+        }
+        _ => name,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -387,5 +407,10 @@ mod tests {
         assert!(owner.is_owner_name("Jonas Ferri"));
         assert!(!owner.is_owner_name("Anna Albrecht"));
         assert!(!owner.is_owner_name("Jonas"));
+        // A comment system's mark of the site's own people.
+        assert!(owner.is_owner_name("Jonas Albrecht-Ferri (admin)"));
+        assert!(owner.is_owner_name("Jonas Albrecht [Moderator]"));
+        assert!(!owner.is_owner_name("Anna Albrecht (admin)"));
+        assert!(!owner.is_owner_name("(admin)"));
     }
 }

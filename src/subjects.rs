@@ -313,6 +313,22 @@ static STOPS: LazyLock<Vec<(Algorithm, Vec<String>)>> = LazyLock::new(|| {
         .collect()
 });
 
+/// A function word (lower case, as written) of some language, that a
+/// subject cut short cannot end on: the language files' `dangling` words, and the
+/// `stop` words of every language but English (whose `stop` holds broad
+/// content words too).
+pub(crate) fn is_function_word(w: &str) -> bool {
+    if crate::lang::one_of(&crate::lang::WORDS.topics.dangling, w) {
+        return true;
+    }
+    // As written: folded, "mês" would be French "mes".
+    crate::lang::WORDS
+        .stop_words
+        .iter()
+        .filter(|(lang, _)| lang != "en")
+        .any(|(_, s)| crate::lang::one_of(s, w))
+}
+
 /// A word (folded) that says nothing about a subject, in some language.
 pub(crate) fn is_stop(w: &str) -> bool {
     STOPS.iter().any(|(_, s)| s.iter().any(|x| x == w))

@@ -437,3 +437,8 @@ fn every_message_of_blind_set_ax_keeps_its_verdict() {
 fn every_message_of_blind_set_ay_keeps_its_verdict() {
     check_set("blind-ay");
 }
+
+#[test]
+fn every_message_of_blind_set_az_keeps_its_verdict() {
+    check_set("blind-az");
+}

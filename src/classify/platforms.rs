@@ -540,13 +540,15 @@ pub(crate) fn notice(msg: &Message) -> Option<Notice> {
 }
 
 /// Could this be an unlisted platform's notice? Not list mail (nor a list
-/// archive's post), not a social network's news about its own site, and
-/// it links somewhere.
+/// archive's post), not a social network's news about its own site, not a
+/// person's reply ("RE: Fwd: New voice message from ...", answering mail
+/// before it: the notice it quotes is not its own), and it links somewhere.
 fn may_be_unknown_platform(msg: &Message) -> bool {
     let domain = msg.email_from().rsplit('@').next().unwrap_or("");
     !msg.has_header("List-Id")
         && msg.archived.is_none()
         && !super::source::social_network(domain)
+        && (msg.in_reply_to.is_none() || !super::source::is_reply_subject(&msg.subject))
         && msg.text.contains("http")
 }
 

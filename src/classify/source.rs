@@ -1038,11 +1038,7 @@ pub(crate) fn spam(msg: &Message, owner: &Owner) -> Option<String> {
     // A person forwarding or quoting spam to ask about it is not spam: judge
     // the writer's own words, and the subject unless it is a reply or forward.
     let own = super::own_words(&msg.text);
-    let subject = msg.subject.to_lowercase();
-    let conversation = ["re:", "fwd:", "fw:", "aw:", "wg:", "tr:", "rv:"]
-        .iter()
-        .any(|p| subject.starts_with(p));
-    let subject = if conversation {
+    let subject = if is_reply_subject(&msg.subject) {
         ""
     } else {
         msg.subject.as_str()
@@ -1117,16 +1113,21 @@ fn transactional(msg: &Message) -> Option<String> {
         .then(|| format!("{} ({})", msg.email_from(), fields.join(", ")))
 }
 
+/// Does a subject open as a reply or a forward does, in the languages of
+/// mail clients ("Re:", "Fwd:", "AW:", "WG:", "TR:", "RV:")?
+pub(crate) fn is_reply_subject(subject: &str) -> bool {
+    let s = subject.trim_start().to_lowercase();
+    ["re:", "fwd:", "fw:", "aw:", "wg:", "tr:", "rv:"]
+        .iter()
+        .any(|p| s.starts_with(p))
+}
+
 /// Lines only services write: account security notices ("If this wasn't
 /// you"), bulk mail's "View this email in your browser", "This is an
 /// automated message". A person's reply or forward that quotes them is
 /// judged on its own words, so replies and forwards are left alone.
 fn service_boilerplate(msg: &Message) -> Option<&'static str> {
-    let subject = msg.subject.to_lowercase();
-    if ["re:", "fwd:", "fw:", "aw:", "wg:", "tr:"]
-        .iter()
-        .any(|p| subject.starts_with(p))
-    {
+    if is_reply_subject(&msg.subject) {
         return None;
     }
     let own = super::own_words(&msg.text).to_lowercase();

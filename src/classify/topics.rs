@@ -215,9 +215,20 @@ pub(crate) fn requests(
             });
         // Most sentences ask for nothing: the figure-of-speech test runs only
         // on those that look like a request.
-        let Some((rule, mut phrase)) = found else {
+        let Some((mut rule, mut phrase)) = found else {
             continue;
         };
+        // "Un sujet qui me tient à cœur : la réparation des lecteurs
+        // optiques.": under a call, a label before a colon ("un sujet ...
+        // à" read as a piece and its subject) introduces the subject after
+        // it; such a label may run to eight words.
+        if place.call_for_topics
+            && let Some(labelled) = labelled_idea_within(&s.text, &lower[i], 8)
+            && let Some(at) = s.text.find(phrase.trim())
+            && at + phrase.trim().len() + labelled.len() <= s.text.len()
+        {
+            (rule, phrase) = ("a suggestion under the call for topics", labelled);
+        }
         if for_another() || super::asks::figure_of_speech(&lower[i]) {
             continue;
         }
@@ -722,11 +733,15 @@ const MAX_SUBJECT_WORDS: usize = 10;
 fn subject(rest: &str) -> Option<String> {
     let p = tidy(rest);
     let mut words: Vec<&str> = p.split_whitespace().collect();
+    let cut = words.len() > MAX_SUBJECT_WORDS;
     words.truncate(MAX_SUBJECT_WORDS);
-    // A subject cut short ends on a word of substance, not "and", "of the".
+    // A subject ends on a word of substance, not "and", "of the"; one cut
+    // short, not on any function word either ("a much bigger audience
+    // it", "lieber löten oder").
     while words.len() > 1 && {
         let last = words[words.len() - 1].trim_matches(|c: char| !c.is_alphanumeric());
-        last.is_empty() || function_word(&last.to_lowercase())
+        let last = last.to_lowercase();
+        last.is_empty() || function_word(&last) || cut && crate::subjects::is_function_word(&last)
     } {
         words.pop();
     }
@@ -1018,14 +1033,20 @@ fn verb_stem_request(s: &str, l: &str) -> Option<String> {
     None
 }
 
-/// "Idea for a future column: X", "Topic request: X".
+/// "Idea for a future column: X", "Topic request: X": a label of at most
+/// six words.
 fn labelled_idea(s: &str, l: &str) -> Option<String> {
+    labelled_idea_within(s, l, 6)
+}
+
+/// [`labelled_idea`] with a label of at most `most` words.
+fn labelled_idea_within(s: &str, l: &str, most: usize) -> Option<String> {
     let (head, sep) = [": ", " - ", " – ", " — ", " -- "]
         .iter()
         .filter_map(|sep| l.split_once(sep).map(|(h, _)| (h, sep.len())))
         .min_by_key(|(h, _)| h.len())?;
     let labels = &lang::WORDS.topics.idea_labels;
-    if head.split_whitespace().count() > 6 || !labels.iter().any(|w| head.contains(w.as_str())) {
+    if head.split_whitespace().count() > most || !labels.iter().any(|w| head.contains(w.as_str())) {
         return None;
     }
     let at = byte_at(s, l, head.len() + sep);
@@ -1383,6 +1404,7 @@ fn points_back(phrase: &str) -> bool {
                 .iter()
                 .all(|w| one_of(deictic, w) || crate::subjects::is_stop(w))
         || l.starts_with("exactly that")
+        || says_when(&words)
         // "those ideas", "this problem of mine" point back; "those tiny
         // chains in fusee clocks" names its subject.
         // "was that an original or a later one", "those three for people
@@ -1394,6 +1416,17 @@ fn points_back(phrase: &str) -> bool {
                     .filter(|w| !crate::subjects::is_stop(w))
                     .count()
                     < 2)
+}
+
+/// "Tuesday instead while we wait" ("record the episode on Tuesday
+/// instead"): a day or time, then nothing or a function word, says when,
+/// not what; "Sunday roasts for one" names a subject.
+fn says_when(words: &[&str]) -> bool {
+    let times = &lang::WORDS.topics.times;
+    words.first().is_some_and(|w| one_of(times, w))
+        && words
+            .get(1)
+            .is_none_or(|n| *n == "instead" || crate::subjects::is_stop(n))
 }
 
 /// The subject of an earlier sentence: the sentence without its opening
@@ -1615,6 +1648,41 @@ mod tests {
             false,
         );
         assert!(got.iter().all(|t| !t.contains(':')), "{got:?}");
+    }
+
+    #[test]
+    fn a_subject_cut_short_ends_on_a_word_of_substance() {
+        let got = topics_of(
+            "Könntest du mal einen Artikel schreiben, ob man für das erste eigene Board lieber löten oder stecken sollte?",
+            false,
+        );
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(!got[0].ends_with(" oder"), "{got:?}");
+        assert!(got[0].ends_with("löten"), "{got:?}");
+        // Uncut, a subject keeps its last word.
+        let got = topics_of("Could you write a post on how you handle it?", false);
+        assert!(got.iter().all(|t| t.ends_with("handle it")), "{got:?}");
+    }
+
+    #[test]
+    fn under_a_call_a_label_before_a_colon_introduces_the_subject() {
+        let got = topics_of(
+            "Un sujet qui me tient à cœur : la réparation des lecteurs optiques.",
+            true,
+        );
+        assert_eq!(got, vec!["réparation des lecteurs optiques"], "{got:?}");
+    }
+
+    #[test]
+    fn a_day_after_a_piece_says_when_not_what() {
+        let got = topics_of(
+            "On it. Shall we record the Maria episode on Tuesday instead while we wait?",
+            false,
+        );
+        assert!(got.iter().all(|t| !t.contains("Tuesday")), "{got:?}");
+        // A day that opens a subject's name is part of it.
+        let got = topics_of("Could you write a column on Sunday roasts for one?", false);
+        assert_eq!(got, vec!["Sunday roasts for one"], "{got:?}");
     }
 
     #[test]
