@@ -23,7 +23,7 @@ use crate::config::{Config, Owner};
 use crate::message::{Archived, Message};
 pub(crate) use crate::source::found::Found;
 use crate::source::local::{self, Entry, Skipped};
-use crate::store::{Checkpoint, Counts, Incoming, Location, SkippedPart, Store};
+use crate::store::{Checkpoint, Counts, Incoming, Location, Packer, SkippedPart, Store};
 
 /// Messages per transaction.
 const BATCH: usize = 1000;
@@ -391,19 +391,12 @@ pub(crate) fn pipeline(
                         Err(_) => return,
                     };
                     let Ok(chunk) = next else { return };
-                    let mut judged: Vec<(usize, Done)> = chunk
+                    let judged = chunk
                         .into_iter()
-                        .map(|(seq, item)| (seq, judge(item, (known, tags), owner, lessons)))
+                        .map(|(seq, item)| {
+                            (seq, judge(item, (known, packer, tags), owner, lessons))
+                        })
                         .collect();
-                    // Compressed together after the chunk is judged: zstd's
-                    // tables for the dictionary stay in the cache from one
-                    // message to the next, where judging in between had
-                    // pushed them out.
-                    for (_, done) in &mut judged {
-                        if let Done::Mail(inc, _) = done {
-                            inc.pack(packer);
-                        }
-                    }
                     if done_tx.send(judged).is_err() {
                         return;
                     }
@@ -433,7 +426,7 @@ pub(crate) fn pipeline(
 /// A worker's part: parse and judge a message, unless its bytes are known.
 fn judge(
     item: Item,
-    (known, tags): (&HashSet<u128>, &TagTally),
+    (known, packer, tags): (&HashSet<u128>, &Packer, &TagTally),
     owner: &Owner,
     lessons: &Lessons,
 ) -> Done {
@@ -446,7 +439,7 @@ fn judge(
             } else {
                 prepare_hashed(raw, hash, location, owner, lessons, tags)
             };
-            inc.slim();
+            inc.slim(packer);
             Done::Mail(Box::new(inc), n)
         }
         Item::Partial(raw, skipped, location) => {
@@ -456,13 +449,13 @@ fn judge(
             let hash = crate::message::content_hash(&raw);
             let mut inc = prepare_hashed(raw, hash, location, owner, lessons, tags);
             inc.skipped = skipped;
-            inc.slim();
+            inc.slim(packer);
             Done::Mail(Box::new(inc), n)
         }
         Item::TooLarge(header, size, location) => {
             let n = header.len();
             let mut inc = prepare_too_large(header, size, location, owner);
-            inc.slim();
+            inc.slim(packer);
             Done::Mail(Box::new(inc), n)
         }
         Item::Commit(mark) => Done::Commit(mark),

@@ -52,7 +52,8 @@ impl Incoming {
     /// Drop what `save_batch` does not read (the headers, the text, the
     /// reasons: they are in `columns` or the raw bytes), so that the thread
     /// that judged the message frees them, not the one thread that writes.
-    pub fn slim(&mut self) {
+    pub fn slim(&mut self, packer: &Packer) {
+        self.pack(packer);
         let m = &mut self.msg;
         (m.headers, m.text, m.html, m.mime_types) = Default::default();
         (m.to, m.cc, m.reply_to, m.sender) = Default::default();
