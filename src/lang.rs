@@ -479,6 +479,10 @@ pub(crate) struct Forms {
     pub name_fields: Vec<String>,
     #[serde(default)]
     pub message_fields: Vec<String>,
+    /// What a comment system writes after the name of the site's own
+    /// people ("Tamsin Achterberg (admin)"), lower case.
+    #[serde(default)]
+    pub site_roles: Vec<String>,
 }
 
 /// Each list of `$to` extended by the same list of `$from`.
@@ -512,7 +516,7 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
             write_stems, direct_verbs, verb_preps, first_person, own_doing, done_before,
             idea_labels, question_leads, wish_cues, determiners, definites, of_the, own_possessives,
             ask_cues, final_preps, final_verbs, frame_words_that_name_subjects, subject_stop, specifics, asides, times, dangling);
-        merge!(all.forms, w.forms; contact_form, name_fields, message_fields);
+        merge!(all.forms, w.forms; contact_form, name_fields, message_fields, site_roles);
         merge!(all.spam, w.spam; strong, weak);
     }
     all

@@ -336,8 +336,8 @@ pub(crate) fn contains_word(s: &str, word: &str) -> bool {
 }
 
 /// A comment system marks the site's own people after their name: "Tamsin
-/// Achterberg (admin)", "Lena Wolf [moderator]". The name without it (a
-/// short last word in brackets; a name never ends so).
+/// Achterberg (admin)", "Lena Wolf [Moderator]" (the language files'
+/// `site_roles`). The name without the mark.
 fn without_role(name: &str) -> &str {
     let Some(last) = name.chars().last().filter(|c| matches!(c, ')' | ']')) else {
         return name;
@@ -346,8 +346,10 @@ fn without_role(name: &str) -> &str {
     match name.rfind(open) {
         Some(i)
             if i > 0
-                && name[i..].chars().count() <= 24
-                && !name[i + 1..name.len() - 1].contains(' ') =>
+                && crate::lang::one_of(
+                    &crate::lang::WORDS.forms.site_roles,
+                    &name[i + 1..name.len() - 1].trim().to_lowercase(),
+                ) =>
         {
             name[..i].trim_end()
         }
@@ -412,5 +414,6 @@ mod tests {
         assert!(owner.is_owner_name("Jonas Albrecht [Moderator]"));
         assert!(!owner.is_owner_name("Anna Albrecht (admin)"));
         assert!(!owner.is_owner_name("(admin)"));
+        assert!(!owner.is_owner_name("Jonas Albrecht (fan)"));
     }
 }

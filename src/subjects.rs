@@ -313,20 +313,21 @@ static STOPS: LazyLock<Vec<(Algorithm, Vec<String>)>> = LazyLock::new(|| {
         .collect()
 });
 
-/// A function word (lower case, as written) of some language, that a
-/// subject cut short cannot end on: the language files' `dangling` words, and the
-/// `stop` words of every language but English (whose `stop` holds broad
-/// content words too).
-pub(crate) fn is_function_word(w: &str) -> bool {
-    if crate::lang::one_of(&crate::lang::WORDS.topics.dangling, w) {
-        return true;
+/// A function word (lower case) of `phrase`'s language, that a subject
+/// cut short cannot end on: English's `dangling` words (its `stop` holds
+/// broad content words too, "home", "school"), or the other language's
+/// `stop` words ("oder", "con"). Another language's would cut "Mega Man".
+pub(crate) fn is_function_word(w: &str, phrase: &str) -> bool {
+    let words: Vec<String> = phrase.split_whitespace().map(fold).collect();
+    match language(&words) {
+        Algorithm::English => crate::lang::one_of(&crate::lang::WORDS.topics.dangling, w),
+        algo => {
+            let w = fold(w);
+            STOPS.iter().any(|(a, s)| {
+                std::mem::discriminant(a) == std::mem::discriminant(&algo) && s.contains(&w)
+            })
+        }
     }
-    // As written: folded, "mês" would be French "mes".
-    crate::lang::WORDS
-        .stop_words
-        .iter()
-        .filter(|(lang, _)| lang != "en")
-        .any(|(_, s)| crate::lang::one_of(s, w))
 }
 
 /// A word (folded) that says nothing about a subject, in some language.

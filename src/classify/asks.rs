@@ -804,8 +804,10 @@ fn answers_itself(q: &str, next: &str) -> bool {
 
 /// The field labels of a form or template the text fills in ("What were
 /// you trying to do?", "**Expected behavior?**"): three or more short lines
-/// that open a paragraph and have the answer on the lines right below. A
-/// label is no question to the owner, whatever it asks.
+/// that open a paragraph and have the answer on the lines right below, or
+/// the answer on their own line ("Photos attached? (y/n): n"); in such a
+/// form, "Where did you buy it? Car-boot sale" too. A label is no question
+/// to the owner, whatever it asks.
 fn form_labels(text: &str) -> std::collections::HashSet<String> {
     let lines: Vec<&str> = text.lines().map(str::trim).collect();
     let (mut labels, mut n) = (std::collections::HashSet::new(), 0);
@@ -834,10 +836,16 @@ fn form_labels(text: &str) -> std::collections::HashSet<String> {
         }
         // A form filled in as a table: "2. Did the game end on time?    No",
         // or on one line: "What could we improve?: The room was cold."
+        // Or with its choices: "Photos attached? (y/n): n".
         if let Some((label, answer)) = line
             .split_once("  ")
             .or_else(|| line.split_once('\t'))
             .or_else(|| line.split_once("?:").map(|(l, a)| (&line[..=l.len()], a)))
+            .or_else(|| {
+                let (l, rest) = line.split_once("? (")?;
+                let (_, a) = rest.split_once("):")?;
+                Some((&line[..=l.len()], a))
+            })
             && label.contains('?')
             && !answer.trim().is_empty()
             && (1..=12).contains(&label.split_whitespace().count())
@@ -848,6 +856,18 @@ fn form_labels(text: &str) -> std::collections::HashSet<String> {
     }
     if n < 3 {
         labels.clear();
+        return labels;
+    }
+    // In a form so filled in, a short question answered on its own line
+    // after one space is a field too: "Where did you buy it? Car-boot sale".
+    for line in &lines {
+        if let Some((label, answer)) = line.split_once("? ").map(|(l, a)| (&line[..=l.len()], a))
+            && !answer.trim().is_empty()
+            && !answer.contains('?')
+            && (1..=8).contains(&label.split_whitespace().count())
+        {
+            labels.insert(label_key(label));
+        }
     }
     labels
 }
@@ -1058,6 +1078,9 @@ mod tests {
         };
         let form = "Our form from tonight, filled in.\n\nFEEDBACK FORM v3\n1. How long did setup take?        25 min\n2. Did it end when you expected?    No, a round early\n3. Would you play again? (Y/N)      Y, 3 of 4\n\nOliver\n";
         assert!(!asks_in(&place(Source::Direct), form));
+        // Choices and answers on the questions' own lines.
+        let filled = "=== Submission ===\nTitle: Blue cart\nWhere did you buy it? Car-boot sale\nIs there a seal? (y/n): y, but blurry\nDoes it save? (y/n): n\nPhotos attached? (y/n): n, later\nAnything else? Odd board.\n=== end ===\n\nThanks,\nMaddie\n";
+        assert!(!asks_in(&place(Source::Direct), filled));
         // Two answered labels are no form: the questions still ask.
         let two = "1. How long did setup take?        25 min\n\nCould you send the rules again?\n";
         assert!(asks_in(&place(Source::Direct), two));

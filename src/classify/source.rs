@@ -1106,18 +1106,16 @@ fn transactional(msg: &Message) -> Option<String> {
         .collect();
     let local = msg.email_from().split('@').next().unwrap_or("");
     let role = role_sender(local);
-    let conversation = ["re:", "fwd:", "fw:"]
-        .iter()
-        .any(|p| msg.subject.to_lowercase().starts_with(p));
+    let conversation = is_reply_subject(&msg.subject);
     (!conversation && (fields.len() >= 3 || (role && fields.len() >= 2)))
         .then(|| format!("{} ({})", msg.email_from(), fields.join(", ")))
 }
 
 /// Does a subject open as a reply or a forward does, in the languages of
-/// mail clients ("Re:", "Fwd:", "AW:", "WG:", "TR:", "RV:")?
+/// mail clients ("Re:", "Fwd:", "AW:", "WG:", "TR:", "RV:", "SV:")?
 pub(crate) fn is_reply_subject(subject: &str) -> bool {
     let s = subject.trim_start().to_lowercase();
-    ["re:", "fwd:", "fw:", "aw:", "wg:", "tr:", "rv:"]
+    ["re:", "fwd:", "fw:", "aw:", "wg:", "tr:", "rv:", "sv:"]
         .iter()
         .any(|p| s.starts_with(p))
 }

@@ -223,13 +223,13 @@ pub(crate) fn requests(
         // à" read as a piece and its subject) introduces the subject after
         // it; such a label may run to eight words.
         if place.call_for_topics
-            && let Some(labelled) = labelled_idea_within(&s.text, &lower[i], 8)
+            && let Some((idea_at, labelled)) = labelled_idea_within(&s.text, &lower[i], 8)
             && let Some(at) = s.text.find(phrase.trim())
-            && at + phrase.trim().len() + labelled.len() <= s.text.len()
+            && at + phrase.trim().len() <= idea_at
         {
             (rule, phrase) = ("a suggestion under the call for topics", labelled);
         }
-        if for_another() || super::asks::figure_of_speech(&lower[i]) {
+        if for_another() || super::asks::figure_of_speech(&lower[i]) || says_when(&phrase) {
             continue;
         }
         let mut words = s.text.clone();
@@ -711,9 +711,6 @@ fn word_spans(l: &str) -> Vec<(usize, usize)> {
     out
 }
 
-/// The subject at the start of `rest`: up to its first boundary, without
-/// leading articles and trailing fillers, at most ten words; `None` when
-/// nothing of substance is left.
 /// "and", "of", "the", "y", "sulla": words that cannot end a subject.
 fn function_word(w: &str) -> bool {
     let t = &lang::WORDS.topics;
@@ -730,18 +727,24 @@ fn function_word(w: &str) -> bool {
 /// working title, but cuts words that group ("na caixa de entrada").
 const MAX_SUBJECT_WORDS: usize = 10;
 
+/// The subject at the start of `rest`: up to its first boundary, without
+/// leading articles and trailing fillers, at most ten words; `None` when
+/// nothing of substance is left.
 fn subject(rest: &str) -> Option<String> {
     let p = tidy(rest);
     let mut words: Vec<&str> = p.split_whitespace().collect();
     let cut = words.len() > MAX_SUBJECT_WORDS;
     words.truncate(MAX_SUBJECT_WORDS);
     // A subject ends on a word of substance, not "and", "of the"; one cut
-    // short, not on any function word either ("a much bigger audience
-    // it", "lieber löten oder").
+    // short, not on a function word of its language either ("a much
+    // bigger audience it", "lieber löten oder").
+    let phrase = words.join(" ");
     while words.len() > 1 && {
         let last = words[words.len() - 1].trim_matches(|c: char| !c.is_alphanumeric());
         let last = last.to_lowercase();
-        last.is_empty() || function_word(&last) || cut && crate::subjects::is_function_word(&last)
+        last.is_empty()
+            || function_word(&last)
+            || cut && crate::subjects::is_function_word(&last, &phrase)
     } {
         words.pop();
     }
@@ -754,7 +757,7 @@ fn subject(rest: &str) -> Option<String> {
     let only_places = keys.iter().all(|k| k.starts_with("=@"));
     let first = p.split_whitespace().next().unwrap_or("").to_lowercase();
     let own = lang::WORDS.topics.own_possessives.contains(&first);
-    let junk = keys.is_empty() || (only_places && own) || points_back(&p);
+    let junk = keys.is_empty() || (only_places && own) || says_when(&p) || points_back(&p);
     (!junk).then_some(p)
 }
 
@@ -1036,21 +1039,24 @@ fn verb_stem_request(s: &str, l: &str) -> Option<String> {
 /// "Idea for a future column: X", "Topic request: X": a label of at most
 /// six words.
 fn labelled_idea(s: &str, l: &str) -> Option<String> {
-    labelled_idea_within(s, l, 6)
+    labelled_idea_within(s, l, 6).map(|(_, idea)| idea)
 }
 
-/// [`labelled_idea`] with a label of at most `most` words.
-fn labelled_idea_within(s: &str, l: &str, most: usize) -> Option<String> {
+/// [`labelled_idea`] with a label of at most `most` words: where in `s`
+/// the idea after the label starts, and the idea.
+fn labelled_idea_within(s: &str, l: &str, most: usize) -> Option<(usize, String)> {
     let (head, sep) = [": ", " - ", " – ", " — ", " -- "]
         .iter()
         .filter_map(|sep| l.split_once(sep).map(|(h, _)| (h, sep.len())))
         .min_by_key(|(h, _)| h.len())?;
     let labels = &lang::WORDS.topics.idea_labels;
-    if head.split_whitespace().count() > most || !labels.iter().any(|w| head.contains(w.as_str())) {
+    if head.split_whitespace().count() > most
+        || !labels.iter().any(|w| crate::owner::contains_word(head, w))
+    {
         return None;
     }
     let at = byte_at(s, l, head.len() + sep);
-    Some(s[at..].to_string())
+    Some((at, s[at..].to_string()))
 }
 
 /// "Could you explain X in a future column?": a verb of explaining, then
@@ -1404,7 +1410,6 @@ fn points_back(phrase: &str) -> bool {
                 .iter()
                 .all(|w| one_of(deictic, w) || crate::subjects::is_stop(w))
         || l.starts_with("exactly that")
-        || says_when(&words)
         // "those ideas", "this problem of mine" point back; "those tiny
         // chains in fusee clocks" names its subject.
         // "was that an original or a later one", "those three for people
@@ -1421,12 +1426,20 @@ fn points_back(phrase: &str) -> bool {
 /// "Tuesday instead while we wait" ("record the episode on Tuesday
 /// instead"): a day or time, then nothing or a function word, says when,
 /// not what; "Sunday roasts for one" names a subject.
-fn says_when(words: &[&str]) -> bool {
-    let times = &lang::WORDS.topics.times;
-    words.first().is_some_and(|w| one_of(times, w))
+fn says_when(phrase: &str) -> bool {
+    let l = phrase.to_lowercase();
+    let mut words = l
+        .split_whitespace()
+        .map(|w| {
+            w.trim_matches(|c: char| !(c.is_alphanumeric() || c == '-' || c == '\'' || c == '’'))
+        })
+        .filter(|w| !w.is_empty());
+    words
+        .next()
+        .is_some_and(|w| one_of(&lang::WORDS.topics.times, &w.replace('’', "'")))
         && words
-            .get(1)
-            .is_none_or(|n| *n == "instead" || crate::subjects::is_stop(n))
+            .next()
+            .is_none_or(|n| crate::subjects::is_function_word(n, &l))
 }
 
 /// The subject of an earlier sentence: the sentence without its opening
@@ -1661,7 +1674,17 @@ mod tests {
         assert!(got[0].ends_with("löten"), "{got:?}");
         // Uncut, a subject keeps its last word.
         let got = topics_of("Could you write a post on how you handle it?", false);
-        assert!(got.iter().all(|t| t.ends_with("handle it")), "{got:?}");
+        assert_eq!(got, vec!["how you handle it"], "{got:?}");
+        // A word of another language's stop list ends an English subject.
+        let got = topics_of(
+            "Could you write about how the old games on cartridges like Mega Man were made?",
+            false,
+        );
+        assert_eq!(
+            got,
+            vec!["how the old games on cartridges like Mega Man"],
+            "{got:?}"
+        );
     }
 
     #[test]
@@ -1679,7 +1702,13 @@ mod tests {
             "On it. Shall we record the Maria episode on Tuesday instead while we wait?",
             false,
         );
-        assert!(got.iter().all(|t| !t.contains("Tuesday")), "{got:?}");
+        assert_eq!(got, Vec::<String>::new(), "{got:?}");
+        // Nor is the sentence before it the subject.
+        let got = topics_of(
+            "The battery post went up yesterday. Shall we record the episode on Tuesday instead?",
+            false,
+        );
+        assert_eq!(got, Vec::<String>::new(), "{got:?}");
         // A day that opens a subject's name is part of it.
         let got = topics_of("Could you write a column on Sunday roasts for one?", false);
         assert_eq!(got, vec!["Sunday roasts for one"], "{got:?}");
