@@ -91,6 +91,10 @@ pub(crate) struct Topics {
     /// lists are function words only and serve as they are.
     #[serde(default)]
     pub dangling: Vec<String>,
+    /// Words before a piece that make it one already out ("the last
+    /// episode", "in der letzten Folge"): no piece asked for.
+    #[serde(default)]
+    pub earlier: Vec<String>,
     /// A sentence opening with one of these narrows the request before it
     /// ("Specifically what I must report ...").
     #[serde(default)]
@@ -515,7 +519,7 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
             verb_cues, piece_cues, piece_words, piece_adjectives, articles, write_verbs,
             write_stems, direct_verbs, verb_preps, first_person, own_doing, done_before,
             idea_labels, question_leads, wish_cues, determiners, definites, of_the, own_possessives,
-            ask_cues, final_preps, final_verbs, frame_words_that_name_subjects, subject_stop, specifics, asides, times, dangling);
+            ask_cues, final_preps, final_verbs, frame_words_that_name_subjects, subject_stop, specifics, asides, times, dangling, earlier);
         merge!(all.forms, w.forms; contact_form, name_fields, message_fields, site_roles);
         merge!(all.spam, w.spam; strong, weak);
     }

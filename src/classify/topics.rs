@@ -394,7 +394,9 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
             && !determiner(before);
         // "a deep dive into X": a piece of two words.
         let two_words = before.is_some_and(|b| is(&t.pieces, &format!("{b} {w}")));
-        let piece = ((is(&t.pieces, w) || two_words) && !possessive(before)
+        // "in the last episode", "in der letzten Folge": one already out.
+        let earlier = before.is_some_and(|b| is(&t.earlier, b));
+        let piece = ((is(&t.pieces, w) || two_words) && !possessive(before) && !earlier
             || is(&t.next_pieces, w)
                 && possessive(before)
                 && (i + 1 < toks.len())
@@ -1694,6 +1696,17 @@ mod tests {
             true,
         );
         assert_eq!(got, vec!["réparation des lecteurs optiques"], "{got:?}");
+    }
+
+    #[test]
+    fn a_piece_already_out_is_no_piece_asked_for() {
+        let got = topics_of(
+            "Quick question, since you raved about it in the last episode: which solder do you use when recapping?",
+            false,
+        );
+        assert_eq!(got, Vec::<String>::new(), "{got:?}");
+        let got = topics_of("Could you do an episode on recapping old consoles?", false);
+        assert_eq!(got, vec!["recapping old consoles"], "{got:?}");
     }
 
     #[test]
