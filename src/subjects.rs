@@ -323,9 +323,7 @@ pub(crate) fn is_function_word(w: &str, phrase: &str) -> bool {
         Algorithm::English => crate::lang::one_of(&crate::lang::WORDS.topics.dangling, w),
         algo => {
             let w = fold(w);
-            STOPS.iter().any(|(a, s)| {
-                std::mem::discriminant(a) == std::mem::discriminant(&algo) && s.contains(&w)
-            })
+            STOPS.iter().any(|(a, s)| *a == algo && s.contains(&w))
         }
     }
 }
