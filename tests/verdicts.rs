@@ -442,3 +442,8 @@ fn every_message_of_blind_set_ay_keeps_its_verdict() {
 fn every_message_of_blind_set_az_keeps_its_verdict() {
     check_set("blind-az");
 }
+
+#[test]
+fn every_message_of_blind_set_ba_keeps_its_verdict() {
+    check_set("blind-ba");
+}

@@ -1028,7 +1028,29 @@ fn words(p: &Platform, text: &str, name: Option<&str>, post_title: Option<&str>)
             .collect::<Vec<_>>()
             .join("\n");
     }
-    out.trim().to_string()
+    dedent(&out).trim().to_string()
+}
+
+/// The words without the indent the platform sets every line of them in
+/// ("    Muy útil la lista..."): indented lines read as code, and a
+/// comment set off so is prose. Deeper lines keep what is beyond it.
+fn dedent(text: &str) -> String {
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let common = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(indent)
+        .min()
+        .unwrap_or(0);
+    if common == 0 {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    for l in text.lines() {
+        out.push_str(l.get(common.min(indent(l))..).unwrap_or(l));
+        out.push('\n');
+    }
+    out
 }
 
 /// A notice's whole text, where its words were not found, without the
@@ -1295,6 +1317,21 @@ mod tests {
         assert!(
             notice(&crate::message::parse(signup.as_bytes()))
                 .is_none_or(|n| n.kind != Some(Kind::Comment))
+        );
+    }
+
+    #[test]
+    fn a_comment_set_in_by_an_indent_is_prose_and_its_byline_may_follow_the_notices_fields() {
+        // Disqus-like: the post's fields first, then "X wrote, in reply to
+        // Y:" and both comments indented; the words lose the indent (an
+        // indented line reads as code) and deeper lines keep the rest.
+        let raw = "From: Disqus <notifications@disqus.example>\nSubject: New comment on \"Heat\"\n\nA new comment was posted on Stillwater\n\n----\nPost: Heat\nURL: https://x.example/heat/\n\nAilsa Drummond wrote, in reply to Fergus Lyall:\n\n    Thanks Fergus.\n\n    I stop at 19C.\n        (the net comes later)\n\nLink to comment: https://x.example/heat/#comment-2\n";
+        let n = notice(&crate::message::parse(raw.as_bytes())).expect("a notice");
+        assert_eq!(n.author.map(|a| a.name).as_deref(), Some("Ailsa Drummond"));
+        assert_eq!(n.parent_name.as_deref(), Some("Fergus Lyall"));
+        assert_eq!(
+            n.words,
+            "Thanks Fergus.\n\nI stop at 19C.\n    (the net comes later)"
         );
     }
 

@@ -1638,6 +1638,33 @@ mod tests {
     }
 
     #[test]
+    fn a_piece_that_explains_in_a_relative_clause_or_a_discussion_asked_for_names_its_subject() {
+        let de = topics_of(
+            "Ich würde mich sehr über eine Folge freuen, in der du erklärst, welche Schnurklasse man an Bächen fischt.",
+            false,
+        );
+        assert_eq!(de, vec!["welche Schnurklasse man an Bächen fischt"]);
+        let en = topics_of(
+            "I'd like to hear a proper discussion of what hatchery fish do to wild trout.",
+            true,
+        );
+        assert_eq!(en, vec!["what hatchery fish do to wild trout"]);
+    }
+
+    #[test]
+    fn a_reader_offering_to_be_the_guest_asks_for_no_topic() {
+        for l in [
+            "Would you be interested in having me on the show to talk about what the riverfly samples tell us?",
+            "Hätten Sie Lust, mich in die Sendung einzuladen, um über Wasserproben zu sprechen?",
+            "¿Te interesaría invitarme al podcast para hablar de la calidad del agua?",
+        ] {
+            assert!(topics_of(l, false).is_empty(), "{l}");
+        }
+        // The reader's wish to hear someone else on the show names a topic.
+        assert!(!topics_of("Would you be interested in doing an episode about what the riverfly samples tell us?", false).is_empty());
+    }
+
+    #[test]
     fn ideas_numbered_in_words_under_a_call_are_each_a_topic() {
         let text = "Two from me, Dana.\n\nFirst, the rules for hives on roofs and balconies. Half the new members ask about it.\n\nSecond, a proper walk-through of vaporising oxalic acid.";
         let got = topics_of(text, true);
