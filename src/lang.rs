@@ -420,6 +420,10 @@ pub(crate) struct Asks {
     /// How a writer answers their own question at once ("not me", "nope").
     #[serde(default)]
     pub self_answers: Vec<String>,
+    /// What a sentence that gives a reason opens with ("because", "weil"):
+    /// after a why-question of the writer's own, it answers it.
+    #[serde(default)]
+    pub because: Vec<String>,
     /// What a fragment right after a question opens with when it still
     /// asks ("no idea", "not sure").
     #[serde(default)]
@@ -505,7 +509,7 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
             attribution_end_verbs, attribution_openers, weekdays, header_from, header_other);
         merge!(all.asks, w.asks; requests, not_requests, restated_questions, group_phrases,
             group_pronouns, group_vocatives, second_person, not_names, greetings, no_reply, rhetorical,
-            conjunctions, disclaimers, figures, comparisons, feelings, small_talk, self_answers, still_asking, closings,
+            conjunctions, disclaimers, figures, comparisons, feelings, small_talk, self_answers, because, still_asking, closings,
             exclamations, exclamation_links, exclaimed_feelings, own_past, reported, tags, judgements,
             judgement_stress, why, contact_lines, service_questions, action_verbs);
         // Stop words stay per language, for each language's stemmer.

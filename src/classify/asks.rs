@@ -483,7 +483,9 @@ pub(crate) fn to_group(s: &str) -> bool {
     static GROUP: LazyLock<Phrases> = LazyLock::new(|| {
         Phrases::new(crate::lang::phrases(&crate::lang::WORDS.asks.group_phrases))
     });
-    if GROUP.any_in(&l) {
+    // In a question: "¿Alguien en la lista ...?" asks the group; "... X:
+    // en la lista hay al menos cinco que ..." only says where they are.
+    if (l.contains('?') || l.contains('¿')) && GROUP.any_in(&l) {
         return true;
     }
     // "Does anyone ...?", "Has anybody ...?", "Quelqu'un a ...?": the
@@ -630,6 +632,9 @@ fn is_rhetorical(all: &[Sentence], i: usize) -> bool {
     if said_rhetorical {
         return true;
     }
+    if gives_its_own_reason(all, i, &l) {
+        return true;
+    }
     let Some(next) = all.get(i + 1).filter(|n| n.para == all[i].para) else {
         return false;
     };
@@ -639,6 +644,28 @@ fn is_rhetorical(all: &[Sentence], i: usize) -> bool {
     }
     let short = n.split_whitespace().count() <= 4 && !n.ends_with('?');
     short && words.self_answers.iter().any(|a| n.starts_with(a.as_str()))
+}
+
+/// "Why do we do this to ourselves? Cold hands, cut fingers. Because
+/// nothing beats that first drive.": a why-question not put to the reader,
+/// which one of the next two sentences of its paragraph answers with a
+/// reason (`because` in src/lang/*.toml).
+fn gives_its_own_reason(all: &[Sentence], i: usize, l: &str) -> bool {
+    let asks = &crate::lang::WORDS.asks;
+    let t = after_conjunction(l.trim_start_matches(|c: char| !c.is_alphanumeric()));
+    let why = asks.why.iter().any(|w| {
+        t.strip_prefix(w.as_str())
+            .is_some_and(|r| r.starts_with(' '))
+    });
+    if !why || speaks_to_you(l) {
+        return false;
+    }
+    all[i + 1..]
+        .iter()
+        .take_while(|n| n.para == all[i].para)
+        .take(2)
+        .map(|n| n.text.trim().to_lowercase())
+        .any(|n| !n.ends_with('?') && asks.because.iter().any(|b| n.starts_with(b.as_str())))
 }
 
 /// "And why does every launch now need a DJ??": a why-question with its
@@ -808,7 +835,7 @@ fn answers_itself(q: &str, next: &str) -> bool {
 /// the answer on their own line ("Photos attached? (y/n): n"); in such a
 /// form, "Where did you buy it? Car-boot sale" too. A label is no question
 /// to the owner, whatever it asks.
-fn form_labels(text: &str) -> std::collections::HashSet<String> {
+pub(super) fn form_labels(text: &str) -> std::collections::HashSet<String> {
     let lines: Vec<&str> = text.lines().map(str::trim).collect();
     let (mut labels, mut n) = (std::collections::HashSet::new(), 0);
     for (i, line) in lines.iter().enumerate() {
@@ -854,18 +881,35 @@ fn form_labels(text: &str) -> std::collections::HashSet<String> {
             labels.insert(label_key(label));
         }
     }
+    // A short question answered on its line after one space: "Where did
+    // you buy it? Car-boot sale".
+    fn answered_on_its_line(line: &str) -> Option<(&str, &str)> {
+        line.split_once("? ")
+            .map(|(l, a)| (&line[..=l.len()], a))
+            .filter(|(label, answer)| {
+                !answer.trim().is_empty()
+                    && !answer.contains('?')
+                    && (1..=8).contains(&label.split_whitespace().count())
+            })
+    }
+    // Three such lines in a row are a template filled in ("What did you
+    // expect to happen? ...", "Which app and version? ...").
+    let mut run = 0;
+    for line in &lines {
+        run = if answered_on_its_line(line).is_some() {
+            run + 1
+        } else {
+            0
+        };
+        n = n.max(run);
+    }
     if n < 3 {
         labels.clear();
         return labels;
     }
-    // In a form so filled in, a short question answered on its own line
-    // after one space is a field too: "Where did you buy it? Car-boot sale".
+    // In a form so filled in, each such line is a field.
     for line in &lines {
-        if let Some((label, answer)) = line.split_once("? ").map(|(l, a)| (&line[..=l.len()], a))
-            && !answer.trim().is_empty()
-            && !answer.contains('?')
-            && (1..=8).contains(&label.split_whitespace().count())
-        {
+        if let Some((label, _)) = answered_on_its_line(line) {
             labels.insert(label_key(label));
         }
     }
@@ -881,7 +925,7 @@ fn item_number(s: &str) -> Option<(&str, &str)> {
 }
 
 /// How [`form_labels`] and a sentence's first line are compared.
-fn label_key(s: &str) -> String {
+pub(super) fn label_key(s: &str) -> String {
     // The line that asks, without its number ("2. ", "b) ").
     let first = s
         .lines()
@@ -1047,6 +1091,35 @@ mod tests {
         assert!(asks(
             Source::Comment,
             "You asked \"why?\" but what do you think?"
+        ));
+    }
+
+    #[test]
+    fn where_the_list_is_said_in_a_statement_addresses_no_group() {
+        assert!(to_group("¿Alguien en la lista conoce un tapicero?"));
+        assert!(!to_group(
+            "Me encantaría que escribieras sobre X: en la lista hay al menos cinco que lo estamos pensando."
+        ));
+    }
+
+    #[test]
+    fn a_why_question_the_writer_answers_with_a_reason_asks_nothing() {
+        assert!(!asks(
+            Source::Comment,
+            "Why do we do this to ourselves? Cold hands, cut fingers, a garage full of bits. Because nothing beats that first drive, that's why. Lovely piece."
+        ));
+        assert!(!asks(
+            Source::Comment,
+            "Warum tun wir uns das an? Weil nichts die erste Fahrt schlägt."
+        ));
+        // Put to the owner, or answered with another question, it asks.
+        assert!(asks(
+            Source::Comment,
+            "Why do you still use a MIG? Because I was told TIG is better, and I wonder."
+        ));
+        assert!(asks(
+            Source::Comment,
+            "Why do the sills rot first? Because of the drain holes, or the seams?"
         ));
     }
 

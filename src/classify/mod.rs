@@ -29,7 +29,7 @@ pub(crate) use asks::Ask;
 /// The version of the rules: stored judgements made by other rules are
 /// judged again (`analyze::ensure_current`). Raise it whenever a change to
 /// the rules or to what a [`Classification`] holds can change a judgement.
-pub(crate) const RULES_VERSION: u32 = 42;
+pub(crate) const RULES_VERSION: u32 = 43;
 
 /// A fixed list of phrases compiled once into one automaton, so a sentence
 /// is scanned once for all of them rather than once per phrase (the phrase
@@ -494,6 +494,25 @@ fn judge(
             };
             reasons.push(Reason::new(Rule::NoTopics, why, &t.words));
             false
+        });
+    }
+    // A form's or template's field ("Does it happen with other
+    // episodes? No") asks for no piece, as it asks nothing of the owner.
+    if !topics.is_empty() {
+        let labels = asks::form_labels(&text);
+        topics.retain(|t| {
+            // The sentence ends on a field's question (the answer to the
+            // field above may lead it, its line break gone).
+            let key = asks::label_key(&t.words);
+            let label = labels.iter().any(|l| key.ends_with(l.as_str()));
+            if label {
+                reasons.push(Reason::new(
+                    Rule::NoTopics,
+                    "a form's or template's field, not a request: not a topic",
+                    &t.words,
+                ));
+            }
+            !label
         });
     }
     let ask = asks::asks_owner(&place, &text, &all, &topics, &mut reasons);
@@ -1085,6 +1104,15 @@ mod tests {
         }
         // Greeting the list alone, the question is the list's.
         assert!(!judge(&post("Hello everyone!"), &owner).asks_owner);
+    }
+
+    #[test]
+    fn a_templates_fields_filled_in_ask_for_no_piece() {
+        let owner = Owner::new("Tamsin Crowley", &["tamsin@x.example"]);
+        let raw = "From: Hamish <h@y.example>\nTo: tamsin@x.example\nSubject: Ep 44 cuts out\n\nHi Tamsin,\n\nFYI, episode 44 cuts out at 23:10. The app's bug template:\n\n---\nSteps to reproduce: play episode 44\nWhat did you expect to happen? Episode plays to the end\nWhat actually happened? Audio stops at 23:10\nWhich app and version? Podcast Republic 2.4 on Android 14\nDoes it happen with other episodes? No\n---\n\nHamish\n";
+        let c = judge(raw, &owner);
+        assert!(c.topics.is_empty(), "{:?}", c.topics);
+        assert!(!c.asks_owner, "{:?}", c.reasons);
     }
 
     /// One message, judged with no other mail and no corrections.

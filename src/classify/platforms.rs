@@ -1194,7 +1194,12 @@ fn is_rule_line(t: &str) -> bool {
     let n = t.chars().count();
     let first = t.chars().next().unwrap_or(' ');
     let drawn = n <= 8 || n <= 80 && t.chars().all(|c| c == first);
-    n >= 2 && drawn && t.chars().all(|c| c.is_ascii_punctuation())
+    // Drawn with ASCII punctuation or with a dash or box-drawing line
+    // ("――――", "────").
+    let line = |c: char| {
+        c.is_ascii_punctuation() || matches!(c, '\u{2012}'..='\u{2015}' | '\u{2500}'..='\u{257F}')
+    };
+    n >= 2 && drawn && t.chars().all(line)
 }
 
 /// A line that is only a link, as HTML parts read as text write them:
@@ -1252,6 +1257,9 @@ mod tests {
                 && is_rule_line("---")
                 && !is_rule_line("-")
                 && !is_rule_line(":: a")
+                && is_rule_line("\u{2015}\u{2015}\u{2015}\u{2015}")
+                && is_rule_line("\u{2500}\u{2500}\u{2500}")
+                && !is_rule_line("\u{2015} a")
         );
     }
 
@@ -1298,6 +1306,37 @@ mod tests {
         // A person's mail whose subject only says "comment" is not a notice.
         let mail = "From: Aino <aino@x.example>\nSubject: A comment on your talk\n\nLoved it.\n";
         assert!(notice(&crate::message::parse(mail.as_bytes())).is_none());
+    }
+
+    #[test]
+    fn a_swedish_notice_with_its_titles_guillemets_and_a_line_drawn_with_dashes() {
+        let comment = "From: Tyckotek <notiser@tyckotek.example>\nSubject: Ny kommentar p\u{e5} \u{bb}Tunn pl\u{e5}t\u{ab}\nAuto-Submitted: auto-generated\n\nHej Tamsin!\n\nLars-Erik Wallin har skrivit en ny kommentar p\u{e5} din text \u{bb}Tunn pl\u{e5}t\u{ab}.\n\n\u{2015}\u{2015}\u{2015}\u{2015}\u{2015}\u{2015}\nI'd love your take on TIG versus MIG for thin panels.\n\u{2015}\u{2015}\u{2015}\u{2015}\u{2015}\u{2015}\n\nSvara: https://x.example/tunn#tk-55812\n";
+        let n = notice(&crate::message::parse(comment.as_bytes())).expect("a notice");
+        assert_eq!(n.kind, Some(Kind::Comment));
+        assert_eq!(
+            n.author.map(|a| a.name).as_deref(),
+            Some("Lars-Erik Wallin")
+        );
+        assert_eq!(n.post_title.as_deref(), Some("Tunn pl\u{e5}t"));
+        assert_eq!(
+            n.words,
+            "I'd love your take on TIG versus MIG for thin panels."
+        );
+        let own = "From: Tyckotek <notiser@tyckotek.example>\nSubject: Ditt svar har publicerats\n\nHej Tamsin!\n\nDitt svar:\n\u{2015}\u{2015}\u{2015}\u{2015}\nThanks Lars-Erik!\n\u{2015}\u{2015}\u{2015}\u{2015}\n\nVisa: https://x.example/tunn#tk-55840\n";
+        let n = notice(&crate::message::parse(own.as_bytes())).expect("a notice");
+        assert_eq!(n.kind, Some(Kind::Own));
+    }
+
+    #[test]
+    fn disqus_names_the_commenter_on_the_line_after_the_posts_link() {
+        let raw = "From: Rafael Costa via Disqus <notifications@disqus.example>\r\nSubject: [M&M] Re: Sills\r\n\r\nA new comment was posted on M&M\r\n\r\nSills\r\nhttps://x.example/sills/\r\n\r\nRafael Costa\r\nVoc\u{ea} poderia fazer um artigo sobre a troca das soleiras?\r\n\r\nComment ID: 6523318841\r\n\r\nReply to Rafael Costa: https://disqus.example/d/sills/#comment-6523318841\r\n";
+        let n = notice(&crate::message::parse(raw.as_bytes())).expect("a notice");
+        assert_eq!(n.author.map(|a| a.name).as_deref(), Some("Rafael Costa"));
+        assert_eq!(n.parent_name, None);
+        assert_eq!(
+            n.words,
+            "Voc\u{ea} poderia fazer um artigo sobre a troca das soleiras?"
+        );
     }
 
     #[test]

@@ -826,6 +826,16 @@ fn writing_request(s: &str, lower: &str) -> Option<String> {
         }
     }
     let t = &lang::WORDS.topics;
+    // "your take on: X": the colon after a preposition only introduces
+    // its object (replaced by a space, the length stays the same).
+    if l.contains(':') {
+        for prep in &t.preps {
+            let colon = format!(" {prep}:");
+            if l.contains(&colon) {
+                l = l.replace(&colon, &format!(" {prep} "));
+            }
+        }
+    }
     if !wishes(&l) {
         return cjk_request(s);
     }
@@ -1649,6 +1659,39 @@ mod tests {
             true,
         );
         assert_eq!(en, vec!["what hatchery fish do to wild trout"]);
+    }
+
+    #[test]
+    fn a_colon_after_the_preposition_and_a_step_by_step_or_checklist_asked_for() {
+        assert_eq!(
+            topics_of(
+                "One thing I'd love your take on: balancing and tuning twin SUs properly, without a flow meter.",
+                false
+            ),
+            vec!["balancing and tuning twin SUs properly"]
+        );
+        assert_eq!(
+            topics_of(
+                "Could you do a full step-by-step on replacing the inner and outer sills?",
+                false
+            ),
+            vec!["replacing the inner and outer sills"]
+        );
+        assert_eq!(
+            topics_of(
+                "Could you write up a proper checklist for viewing a project car?",
+                false
+            ),
+            vec!["viewing a project car"]
+        );
+        // Where the list is, said after the subject, is not to whom the wish is.
+        assert_eq!(
+            topics_of(
+                "Me encantaría que escribieras sobre la conversión a eléctrico de un Seat 600: en la lista hay al menos cinco que lo estamos pensando.",
+                false
+            ),
+            vec!["conversión a eléctrico de un Seat 600"]
+        );
     }
 
     #[test]
