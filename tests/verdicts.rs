@@ -452,3 +452,8 @@ fn every_message_of_blind_set_ba_keeps_its_verdict() {
 fn every_message_of_blind_set_bb_keeps_its_verdict() {
     check_set("blind-bb");
 }
+
+#[test]
+fn every_message_of_blind_set_bc_keeps_its_verdict() {
+    check_set("blind-bc");
+}

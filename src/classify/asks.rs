@@ -1112,6 +1112,10 @@ mod tests {
             Source::Comment,
             "Warum tun wir uns das an? Weil nichts die erste Fahrt schlägt."
         ));
+        assert!(!asks(
+            Source::Comment,
+            "Ground testing saved my rocket. Why do we all keep skipping it when it takes twenty minutes? Anyway, three pins did it."
+        ));
         // Put to the owner, or answered with another question, it asks.
         assert!(asks(
             Source::Comment,

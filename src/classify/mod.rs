@@ -29,7 +29,7 @@ pub(crate) use asks::Ask;
 /// The version of the rules: stored judgements made by other rules are
 /// judged again (`analyze::ensure_current`). Raise it whenever a change to
 /// the rules or to what a [`Classification`] holds can change a judgement.
-pub(crate) const RULES_VERSION: u32 = 43;
+pub(crate) const RULES_VERSION: u32 = 44;
 
 /// A fixed list of phrases compiled once into one automaton, so a sentence
 /// is scanned once for all of them rather than once per phrase (the phrase
@@ -390,7 +390,9 @@ fn judge(
     }
     let body = source::writer_text(msg, source, notice.as_ref());
     if source == Source::Own {
-        context.call_for_topics = topics::is_call_for_topics(&msg.subject)
+        // The subject is the owner's words too ("What should a
+        // teacher-focused series cover?").
+        context.call_for_topics = topics::is_owners_call(&msg.subject)
             || topics::is_owners_call(&own_words(&crate::newtext::new_text(&body).text));
     }
     if source == Source::Pingback {
@@ -1104,6 +1106,15 @@ mod tests {
         }
         // Greeting the list alone, the question is the list's.
         assert!(!judge(&post("Hello everyone!"), &owner).asks_owner);
+    }
+
+    #[test]
+    fn the_owners_subject_may_be_the_call_for_topics() {
+        let owner = Owner::new("Maren Calloway", &["maren@x.example"]);
+        let raw = "From: Maren Calloway <maren@x.example>\nTo: club@lists.example\nSubject: What should a teacher-focused series cover?\n\nIf you run a school programme, what would help you most?\nReply here or to me directly.\n";
+        assert!(judge(raw, &owner).context.call_for_topics);
+        let not = "From: Maren Calloway <maren@x.example>\nTo: club@lists.example\nSubject: Launch on Saturday\n\nIf you run a school programme, what would help you most?\n";
+        assert!(!judge(not, &owner).context.call_for_topics);
     }
 
     #[test]

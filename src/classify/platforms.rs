@@ -921,6 +921,27 @@ fn words(p: &Platform, text: &str, name: Option<&str>, post_title: Option<&str>)
                         })
                 })
         };
+        // "Autor: X", its fields, then "----- Text komentáře -----": a
+        // second line that heads the words, below fields only, heads them.
+        let fields_only = || {
+            out.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .all(|l| {
+                    l.split_once(':').is_some_and(|(label, value)| {
+                        label.split_whitespace().count() <= 3 && !value.trim().is_empty()
+                    })
+                })
+        };
+        if rule.is_none()
+            && !out.trim().is_empty()
+            && fields_only()
+            && p.after.iter().any(|r| r.is_match(t))
+        {
+            out.clear();
+            own.clear();
+            continue;
+        }
         if rule.is_none() && is_rule_line(t) && (out.trim().is_empty() || heading_only()) {
             out.clear();
             own.clear();
@@ -1325,6 +1346,43 @@ mod tests {
         let own = "From: Tyckotek <notiser@tyckotek.example>\nSubject: Ditt svar har publicerats\n\nHej Tamsin!\n\nDitt svar:\n\u{2015}\u{2015}\u{2015}\u{2015}\nThanks Lars-Erik!\n\u{2015}\u{2015}\u{2015}\u{2015}\n\nVisa: https://x.example/tunn#tk-55840\n";
         let n = notice(&crate::message::parse(own.as_bytes())).expect("a notice");
         assert_eq!(n.kind, Some(Kind::Own));
+    }
+
+    #[test]
+    fn other_layouts_of_known_platforms_and_fields_above_a_second_heading() {
+        let words = |raw: &str| {
+            notice(&crate::message::parse(raw.as_bytes()))
+                .map(|n| (n.words, n.author.map(|a| a.name)))
+        };
+        // Ghost: the byline ends in a colon, the words quoted below it.
+        let ghost = "From: Ejection Charge <noreply@x.example>\nSubject: New comment on your post: Ep. 57\nContent-Type: text/html\n\n<p>Someone just commented on your post</p><h2>Ep. 57</h2><p><strong>Carmen Ib\u{e1}\u{f1}ez</strong> (c@y.example) left a comment:</p><blockquote><p>\u{bf}Podr\u{ed}as hacer un episodio sobre el doble despliegue?</p></blockquote><p><a href=\"https://x.example/ep-57/#ghost-comments-root\">View comment</a></p><p>Sent from x.example. <a href=\"https://x.example/ghost/#/settings\">settings</a></p>";
+        let (w, a) = words(ghost).expect("a notice");
+        assert_eq!(
+            w,
+            "\u{bf}Podr\u{ed}as hacer un episodio sobre el doble despliegue?"
+        );
+        assert_eq!(a.as_deref(), Some("Carmen Ib\u{e1}\u{f1}ez"));
+        // Cusdis: the page and its path, the words, then "by:".
+        let cusdis = "From: Cusdis <notification@cusdis.example>\nSubject: New comment on \"Sims\"\n\nNew comment on Sims (/sims):\n\nMe encantar\u{ed}a que escribieras sobre la simulaci\u{f3}n.\n\nby: \u{c1}lvaro Q.\n\nApprove without login: https://cusdis.example/open/approve?token=2a\n";
+        let (w, a) = words(cusdis).expect("a notice");
+        assert_eq!(
+            w,
+            "Me encantar\u{ed}a que escribieras sobre la simulaci\u{f3}n."
+        );
+        assert_eq!(a.as_deref(), Some("\u{c1}lvaro Q"));
+        // Czech: the author's label and fields, then a heading over the words.
+        let czech = "From: Koment\u{e1}\u{159}n\u{ed}k <upozorneni@komentovnik.example>\nSubject: Nov\u{fd} koment\u{e1}\u{159} u \u{10d}l\u{e1}nku \u{201e}Stavebnice\u{201c}\n\nDobr\u{fd} den, Maren,\n\nAutor: Franz Obermaier\nKoment\u{e1}\u{159} \u{10d}.: 5521\nNaps\u{e1}no: 19. 3. 2025 v 20:02\n\n----- Text koment\u{e1}\u{159}e -----\nK\u{f6}nnten Sie einen Artikel \u{fc}ber Flossenflattern schreiben?\n---------------------------\n\nOdpov\u{11b}d\u{11b}t: https://x.example/clanky/a#k-5521\n";
+        let (w, a) = words(czech).expect("a notice");
+        assert_eq!(
+            w,
+            "K\u{f6}nnten Sie einen Artikel \u{fc}ber Flossenflattern schreiben?"
+        );
+        assert_eq!(a.as_deref(), Some("Franz Obermaier"));
+        let own = "From: Koment\u{e1}\u{159}n\u{ed}k <upozorneni@komentovnik.example>\nSubject: Va\u{161}e odpov\u{11b}\u{10f} byla zve\u{159}ejn\u{11b}na\n\nDobr\u{fd} den,\n\n----- Text koment\u{e1}\u{159}e -----\nDanke, Franz!\n-----\n\nZobrazit: https://x.example/clanky/a#k-5530\n";
+        assert_eq!(
+            notice(&crate::message::parse(own.as_bytes())).and_then(|n| n.kind),
+            Some(Kind::Own)
+        );
     }
 
     #[test]
