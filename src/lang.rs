@@ -420,6 +420,10 @@ pub(crate) struct Asks {
     /// How a writer answers their own question at once ("not me", "nope").
     #[serde(default)]
     pub self_answers: Vec<String>,
+    /// Where the list is ("on the list", "en la lista"): in a question,
+    /// it asks the group; in a statement it only says where they are.
+    #[serde(default)]
+    pub group_places: Vec<String>,
     /// What a sentence that gives a reason opens with ("because", "weil"):
     /// after a why-question of the writer's own, it answers it.
     #[serde(default)]
@@ -509,7 +513,7 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
             attribution_end_verbs, attribution_openers, weekdays, header_from, header_other);
         merge!(all.asks, w.asks; requests, not_requests, restated_questions, group_phrases,
             group_pronouns, group_vocatives, second_person, not_names, greetings, no_reply, rhetorical,
-            conjunctions, disclaimers, figures, comparisons, feelings, small_talk, self_answers, because, still_asking, closings,
+            conjunctions, disclaimers, figures, comparisons, feelings, small_talk, self_answers, group_places, because, still_asking, closings,
             exclamations, exclamation_links, exclaimed_feelings, own_past, reported, tags, judgements,
             judgement_stress, why, contact_lines, service_questions, action_verbs);
         // Stop words stay per language, for each language's stemmer.

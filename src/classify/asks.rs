@@ -483,9 +483,12 @@ pub(crate) fn to_group(s: &str) -> bool {
     static GROUP: LazyLock<Phrases> = LazyLock::new(|| {
         Phrases::new(crate::lang::phrases(&crate::lang::WORDS.asks.group_phrases))
     });
-    // In a question: "¿Alguien en la lista ...?" asks the group; "... X:
-    // en la lista hay al menos cinco que ..." only says where they are.
-    if (l.contains('?') || l.contains('¿')) && GROUP.any_in(&l) {
+    // Where the list is: in a question ("¿Alguien en la lista ...?") it
+    // asks the group; "... X: en la lista hay al menos cinco que ..." only
+    // says where they are.
+    static PLACES: LazyLock<Phrases> =
+        LazyLock::new(|| Phrases::new(crate::lang::phrases(&crate::lang::WORDS.asks.group_places)));
+    if GROUP.any_in(&l) || (l.contains('?') || l.contains('¿')) && PLACES.any_in(&l) {
         return true;
     }
     // "Does anyone ...?", "Has anybody ...?", "Quelqu'un a ...?": the
@@ -647,9 +650,10 @@ fn is_rhetorical(all: &[Sentence], i: usize) -> bool {
 }
 
 /// "Why do we do this to ourselves? Cold hands, cut fingers. Because
-/// nothing beats that first drive.": a why-question not put to the reader,
-/// which one of the next two sentences of its paragraph answers with a
-/// reason (`because` in src/lang/*.toml).
+/// nothing beats that first drive.": a why-question not in the second
+/// person, which one of the next two sentences of its paragraph answers
+/// with a reason (`because` in src/lang/*.toml) not in the first person
+/// singular ("Because I've seen both quoted" says why the writer asks).
 fn gives_its_own_reason(all: &[Sentence], i: usize, l: &str) -> bool {
     let asks = &crate::lang::WORDS.asks;
     let t = after_conjunction(l.trim_start_matches(|c: char| !c.is_alphanumeric()));
@@ -665,7 +669,20 @@ fn gives_its_own_reason(all: &[Sentence], i: usize, l: &str) -> bool {
         .take_while(|n| n.para == all[i].para)
         .take(2)
         .map(|n| n.text.trim().to_lowercase())
-        .any(|n| !n.ends_with('?') && asks.because.iter().any(|b| n.starts_with(b.as_str())))
+        .any(|n| {
+            !n.ends_with('?')
+                && asks.because.iter().any(|b| {
+                    // "Because I've seen both quoted": why the writer asks.
+                    n.strip_prefix(b.as_str()).is_some_and(|rest| {
+                        let first = rest.split_whitespace().next().unwrap_or("");
+                        !crate::lang::WORDS
+                            .topics
+                            .first_person
+                            .iter()
+                            .any(|p| p == first)
+                    })
+                })
+        })
 }
 
 /// "And why does every launch now need a DJ??": a why-question with its
@@ -892,15 +909,16 @@ pub(super) fn form_labels(text: &str) -> std::collections::HashSet<String> {
                     && (1..=8).contains(&label.split_whitespace().count())
             })
     }
+    // A template's answer is a fragment ("No", "Podcast Republic 2.4"), not
+    // a sentence of the writer's ("I did and it blew.").
+    let fragment = |line: &str| {
+        answered_on_its_line(line).is_some_and(|(_, a)| !a.trim_end().ends_with(['.', '!']))
+    };
     // Three such lines in a row are a template filled in ("What did you
     // expect to happen? ...", "Which app and version? ...").
     let mut run = 0;
     for line in &lines {
-        run = if answered_on_its_line(line).is_some() {
-            run + 1
-        } else {
-            0
-        };
+        run = if fragment(line) { run + 1 } else { 0 };
         n = n.max(run);
     }
     if n < 3 {
@@ -1097,8 +1115,23 @@ mod tests {
     #[test]
     fn where_the_list_is_said_in_a_statement_addresses_no_group() {
         assert!(to_group("¿Alguien en la lista conoce un tapicero?"));
+        assert!(to_group(
+            "Please let me know if any of you has a spare SU carb."
+        ));
         assert!(!to_group(
             "Me encantaría que escribieras sobre X: en la lista hay al menos cinco que lo estamos pensando."
+        ));
+    }
+
+    #[test]
+    fn why_do_we_all_is_rhetorical() {
+        assert!(!asks(
+            Source::Comment,
+            "Ground testing saved my rocket. Why do we all keep skipping it when it takes twenty minutes? Anyway, three pins did it."
+        ));
+        // Only "all" makes it everyone's habit, not a question.
+        assert!(!figure_of_speech(
+            "why do we still need a ballast resistor with electronic ignition?"
         ));
     }
 
@@ -1112,11 +1145,12 @@ mod tests {
             Source::Comment,
             "Warum tun wir uns das an? Weil nichts die erste Fahrt schlägt."
         ));
-        assert!(!asks(
+        // Put to the owner, answered with another question, or followed
+        // by why the writer asks, it asks.
+        assert!(asks(
             Source::Comment,
-            "Ground testing saved my rocket. Why do we all keep skipping it when it takes twenty minutes? Anyway, three pins did it."
+            "Why is the axle ratio different on the GT? Because I've seen both 3.9 and 3.7 quoted."
         ));
-        // Put to the owner, or answered with another question, it asks.
         assert!(asks(
             Source::Comment,
             "Why do you still use a MIG? Because I was told TIG is better, and I wonder."

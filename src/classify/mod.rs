@@ -29,7 +29,7 @@ pub(crate) use asks::Ask;
 /// The version of the rules: stored judgements made by other rules are
 /// judged again (`analyze::ensure_current`). Raise it whenever a change to
 /// the rules or to what a [`Classification`] holds can change a judgement.
-pub(crate) const RULES_VERSION: u32 = 44;
+pub(crate) const RULES_VERSION: u32 = 45;
 
 /// A fixed list of phrases compiled once into one automaton, so a sentence
 /// is scanned once for all of them rather than once per phrase (the phrase
@@ -391,8 +391,13 @@ fn judge(
     let body = source::writer_text(msg, source, notice.as_ref());
     if source == Source::Own {
         // The subject is the owner's words too ("What should a
-        // teacher-focused series cover?").
-        context.call_for_topics = topics::is_owners_call(&msg.subject)
+        // teacher-focused series cover?"), unless it repeats another's.
+        let subject = if source::is_reply_subject(&msg.subject) {
+            ""
+        } else {
+            msg.subject.as_str()
+        };
+        context.call_for_topics = topics::is_owners_call(subject)
             || topics::is_owners_call(&own_words(&crate::newtext::new_text(&body).text));
     }
     if source == Source::Pingback {
@@ -506,7 +511,9 @@ fn judge(
             // The sentence ends on a field's question (the answer to the
             // field above may lead it, its line break gone).
             let key = asks::label_key(&t.words);
-            let label = labels.iter().any(|l| key.ends_with(l.as_str()));
+            let label = labels.iter().any(|l| {
+                l.chars().any(char::is_alphabetic) && (key == *l || key.ends_with(&format!(" {l}")))
+            });
             if label {
                 reasons.push(Reason::new(
                     Rule::NoTopics,
@@ -1115,6 +1122,9 @@ mod tests {
         assert!(judge(raw, &owner).context.call_for_topics);
         let not = "From: Maren Calloway <maren@x.example>\nTo: club@lists.example\nSubject: Launch on Saturday\n\nIf you run a school programme, what would help you most?\n";
         assert!(!judge(not, &owner).context.call_for_topics);
+        // The owner's reply repeats the subject of the mail it answers.
+        let reply = "From: Maren Calloway <maren@x.example>\nTo: club@lists.example\nSubject: Re: What should a welding series cover first?\n\nGood question, Dev.\n";
+        assert!(!judge(reply, &owner).context.call_for_topics);
     }
 
     #[test]
@@ -1124,6 +1134,9 @@ mod tests {
         let c = judge(raw, &owner);
         assert!(c.topics.is_empty(), "{:?}", c.topics);
         assert!(!c.asks_owner, "{:?}", c.reasons);
+        // Questions each answered by a sentence of the writer's are no form.
+        let prose = "From: Hamish <h@y.example>\nTo: tamsin@x.example\nSubject: Relay\n\nHi Tamsin,\n\nDid you try the 40A fuse? I did and it blew.\nIs the relay OK? Mine clicks.\nWhat gauge wire did you use? I have 12 AWG.\n\nHamish\n";
+        assert!(judge(prose, &owner).asks_owner);
     }
 
     /// One message, judged with no other mail and no corrections.

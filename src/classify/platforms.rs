@@ -936,6 +936,7 @@ fn words(p: &Platform, text: &str, name: Option<&str>, post_title: Option<&str>)
         if rule.is_none()
             && !out.trim().is_empty()
             && fields_only()
+            && !p.skips(t)
             && p.after.iter().any(|r| r.is_match(t))
         {
             out.clear();

@@ -1351,6 +1351,24 @@ mod tests {
     }
 
     #[test]
+    fn phishing_cues_count_and_a_readers_ordinary_words_do_not() {
+        assert!(is_spam(&spam_cues(
+            "Action required: your site will be suspended. To avoid suspension of your site within 24 hours, verify now"
+        )));
+        for prose in [
+            "Loved the piece on the rear suspension of your MGB!!!",
+            "We were a week from home when the clutch went. Cheap fix, though.",
+            "The rally will be suspended if it rains; members get a discount.",
+        ] {
+            assert!(
+                !is_spam(&spam_cues(prose)),
+                "{prose}: {:?}",
+                spam_cues(prose)
+            );
+        }
+    }
+
+    #[test]
     fn a_held_comment_shaped_like_spam_is_spam_in_any_language() {
         let held = |author: &str, words: &str| held_from(author, "a@b.example", words);
         // A name of keywords and digits, and a link: spam whatever the words.
