@@ -656,12 +656,7 @@ fn is_rhetorical(all: &[Sentence], i: usize) -> bool {
 /// singular ("Because I've seen both quoted" says why the writer asks).
 fn gives_its_own_reason(all: &[Sentence], i: usize, l: &str) -> bool {
     let asks = &crate::lang::WORDS.asks;
-    let t = after_conjunction(l.trim_start_matches(|c: char| !c.is_alphanumeric()));
-    let why = asks.why.iter().any(|w| {
-        t.strip_prefix(w.as_str())
-            .is_some_and(|r| r.starts_with(' '))
-    });
-    if !why || speaks_to_you(l) {
+    if !opens_with_why(l) || speaks_to_you(l) {
         return false;
     }
     all[i + 1..]
@@ -688,13 +683,15 @@ fn gives_its_own_reason(all: &[Sentence], i: usize, l: &str) -> bool {
 /// "And why does every launch now need a DJ??": a why-question with its
 /// marks doubled is exasperation, not a question.
 fn exasperated(l: &str) -> bool {
-    let words = &crate::lang::WORDS.asks;
     let t = l.trim_end();
-    if !(t.ends_with("??") || t.ends_with("?!") || t.ends_with("!?")) {
-        return false;
-    }
-    let t = after_conjunction(t.trim_start_matches(|c: char| !c.is_alphanumeric()));
-    words.why.iter().any(|w| {
+    (t.ends_with("??") || t.ends_with("?!") || t.ends_with("!?")) && opens_with_why(t)
+}
+
+/// Does `l` (lower case) open with "why" in one of the languages, after
+/// any marks and a conjunction ("And why ...")?
+fn opens_with_why(l: &str) -> bool {
+    let t = after_conjunction(l.trim_start_matches(|c: char| !c.is_alphanumeric()));
+    crate::lang::WORDS.asks.why.iter().any(|w| {
         t.strip_prefix(w.as_str())
             .is_some_and(|r| r.starts_with(' '))
     })

@@ -914,12 +914,10 @@ fn words(p: &Platform, text: &str, name: Option<&str>, post_title: Option<&str>)
             let last = o.lines().last().unwrap_or("");
             o.ends_with(':')
                 && last.split_whitespace().count() <= 4
-                && o.lines().map(str::trim).filter(|l| !l.is_empty()).all(|l| {
-                    l == last.trim()
-                        || l.split_once(':').is_some_and(|(label, value)| {
-                            label.split_whitespace().count() <= 3 && !value.trim().is_empty()
-                        })
-                })
+                && o.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .all(|l| l == last.trim() || field_line(l))
         };
         // "Autor: X", its fields, then "----- Text komentáře -----": a
         // second line that heads the words, below fields only, heads them.
@@ -927,11 +925,7 @@ fn words(p: &Platform, text: &str, name: Option<&str>, post_title: Option<&str>)
             out.lines()
                 .map(str::trim)
                 .filter(|l| !l.is_empty())
-                .all(|l| {
-                    l.split_once(':').is_some_and(|(label, value)| {
-                        label.split_whitespace().count() <= 3 && !value.trim().is_empty()
-                    })
-                })
+                .all(field_line)
         };
         if rule.is_none()
             && !out.trim().is_empty()
@@ -1051,6 +1045,14 @@ fn words(p: &Platform, text: &str, name: Option<&str>, post_title: Option<&str>)
             .join("\n");
     }
     dedent(&out).trim().to_string()
+}
+
+/// A notice's field: a label of at most three words and its value
+/// ("E-mail: klaus@x.example", "Komentář č.: 5521").
+fn field_line(l: &str) -> bool {
+    l.split_once(':').is_some_and(|(label, value)| {
+        label.split_whitespace().count() <= 3 && !value.trim().is_empty()
+    })
 }
 
 /// The words without the indent the platform sets every line of them in
