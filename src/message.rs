@@ -244,9 +244,9 @@ fn walk(part: &ParsedMail, body: &mut Body, types: &mut Vec<String>, depth: usiz
     // far more often than Latin-1 today: read it as UTF-8 when it is valid.
     let declared = part.ctype.params.contains_key("charset")
         && !part.ctype.charset.eq_ignore_ascii_case("us-ascii");
+    // (Decoded once: ASCII reads the same in every charset.)
     if !declared
         && let Ok(raw) = part.get_body_raw()
-        && !raw.is_ascii()
         && let Ok(text) = String::from_utf8(raw)
     {
         *slot = Some(text);

@@ -284,6 +284,10 @@ pub(crate) struct Context {
     /// The site behind a pingback or trackback.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site: Option<Site>,
+    /// Sent through the blog's contact form ([`source::contact_form`]),
+    /// found once with the rest of the context.
+    #[serde(skip)]
+    pub contact_form: bool,
 }
 
 /// What other stored messages tell about one message when it is judged:
@@ -388,7 +392,7 @@ fn judge(
         source::tagged_list(msg, &mut context);
         source = source::source(msg, owner, sent, &context, notice.as_ref(), &mut reasons);
     }
-    let body = source::writer_text(msg, source, notice.as_ref());
+    let body = source::writer_text(msg, source, notice.as_ref(), &context);
     if source == Source::Own {
         // The subject is the owner's words too ("What should a
         // teacher-focused series cover?"), unless it repeats another's.
@@ -1308,7 +1312,7 @@ mod stage_bench {
             let mut reasons = Vec::new();
             let src = source::source(&msg, &owner, false, &context, notice.as_ref(), &mut reasons);
             lap(2, &mut t);
-            let body = source::writer_text(&msg, src, notice.as_ref());
+            let body = source::writer_text(&msg, src, notice.as_ref(), &context);
             lap(3, &mut t);
             let new = crate::newtext::new_text(&body);
             lap(4, &mut t);

@@ -45,7 +45,10 @@ pub(crate) fn context(msg: &Message, notice: Option<&Notice>) -> Context {
             c.moderation_url = n.moderation_url.clone();
             c.held = matches!(n.kind(), Kind::Held | Kind::Spam);
         }
-        None if contact_form(msg) => c.author = msg.reply_to.first().cloned(),
+        None if contact_form(msg) => {
+            c.contact_form = true;
+            c.author = msg.reply_to.first().cloned();
+        }
         None => {}
     }
     c
@@ -386,7 +389,7 @@ pub(crate) fn source(
     if let Some(n) = notice {
         return notice_source(n, &msg.text, owner, &mut say);
     }
-    if contact_form(msg) {
+    if ctx.contact_form {
         // SEO offers and the like come through the form too.
         let words = form_message(&msg.text);
         let cues = spam_cues(&words);
@@ -994,10 +997,15 @@ pub(crate) fn linking_site(msg: &Message, ctx: &Context) -> Site {
 }
 
 /// The writer's own words: for a notification, the comment itself.
-pub(crate) fn writer_text(msg: &Message, source: Source, notice: Option<&Notice>) -> String {
+pub(crate) fn writer_text(
+    msg: &Message,
+    source: Source,
+    notice: Option<&Notice>,
+    context: &Context,
+) -> String {
     // A contact form's relay (judged a comment, or mail from a person
     // through it): the visitor's message, without the form's labels.
-    if notice.is_none() && matches!(source, Source::Direct | Source::Comment) && contact_form(msg) {
+    if notice.is_none() && matches!(source, Source::Direct | Source::Comment) && context.contact_form {
         return form_message(&msg.text);
     }
     match notice {
@@ -1633,7 +1641,7 @@ mod services {
         let msg = crate::message::parse(disqus.as_bytes());
         let n = super::super::platforms::notice(&msg);
         assert_eq!(
-            writer_text(&msg, Source::Comment, n.as_ref()),
+            writer_text(&msg, Source::Comment, n.as_ref(), &context(&msg, n.as_ref())),
             "Which UPS do you use?"
         );
         let ghost = "From: Letter <noreply@letter.example>\nSubject: New comment on your post: Three boxes\nContent-Type: text/html\n\n<p>Bo Ek left a comment on <a href=\"https://letter.example/three/\">Three boxes</a>:</p><p>Could you cover DNS next?</p><p><a href=\"https://letter.example/three/#ghost-comments\">View comment</a></p>";
@@ -1641,7 +1649,7 @@ mod services {
         let msg = crate::message::parse(ghost.as_bytes());
         let n = super::super::platforms::notice(&msg);
         assert!(
-            writer_text(&msg, Source::Comment, n.as_ref()).starts_with("Could you cover DNS next?")
+            writer_text(&msg, Source::Comment, n.as_ref(), &context(&msg, n.as_ref())).starts_with("Could you cover DNS next?")
         );
     }
 
