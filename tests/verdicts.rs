@@ -457,3 +457,8 @@ fn every_message_of_blind_set_bb_keeps_its_verdict() {
 fn every_message_of_blind_set_bc_keeps_its_verdict() {
     check_set("blind-bc");
 }
+
+#[test]
+fn every_message_of_blind_set_be_keeps_its_verdict() {
+    check_set("blind-be");
+}

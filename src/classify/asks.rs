@@ -646,7 +646,23 @@ fn is_rhetorical(all: &[Sentence], i: usize) -> bool {
         return true;
     }
     let short = n.split_whitespace().count() <= 4 && !n.ends_with('?');
-    short && words.self_answers.iter().any(|a| n.starts_with(a.as_str()))
+    short && words.self_answers.iter().any(|a| n.starts_with(a.as_str())) || marvels(&l, &n)
+}
+
+/// "How does she stay so calm with three hundred runs a day? Madness.":
+/// a question not to "you", then a verdict of a word or two (`verdicts`
+/// in src/lang/*.toml): the writer marvels.
+fn marvels(l: &str, next: &str) -> bool {
+    let verdict = next
+        .trim()
+        .trim_start_matches(['¡', '¿'])
+        .trim_end_matches(['.', '!', '…'])
+        .trim();
+    let words = &crate::lang::WORDS.asks;
+    next.trim_end().ends_with(['.', '!', '…'])
+        && verdict.split_whitespace().count() <= 3
+        && !speaks_to_you(l)
+        && one_of(&words.verdicts, &verdict.to_lowercase())
 }
 
 /// "Why do we do this to ourselves? Cold hands, cut fingers. Because
@@ -1155,6 +1171,27 @@ mod tests {
         assert!(asks(
             Source::Comment,
             "Why do the sills rot first? Because of the drain holes, or the seams?"
+        ));
+    }
+
+    #[test]
+    fn a_question_about_someone_then_a_verdict_marvels() {
+        assert!(!asks(
+            Source::Comment,
+            "The episode with the judge was the best forty minutes of my week. How does she stay so calm with three hundred runs a day? Madness. Keep it up."
+        ));
+        assert!(!asks(
+            Source::Comment,
+            "¿Cómo aguanta tanto ese perro? Una locura."
+        ));
+        // Put to the owner, or followed by more than a verdict, it asks.
+        assert!(asks(
+            Source::Comment,
+            "How do you stay so calm at trials? Madness."
+        ));
+        assert!(asks(
+            Source::Comment,
+            "How does she stay so calm? Madness is how I would describe my own runs."
         ));
     }
 

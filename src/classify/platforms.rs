@@ -920,7 +920,8 @@ fn words(p: &Platform, text: &str, name: Option<&str>, post_title: Option<&str>)
                     .all(|l| l == last.trim() || field_line(l))
         };
         // "Autor: X", its fields, then "----- Text komentáře -----": a
-        // second line that heads the words, below fields only, heads them.
+        // second line that heads the words, below fields only (or nothing
+        // but skipped lines: "Scris de: X", "Data: ..."), heads them.
         let fields_only = || {
             out.lines()
                 .map(str::trim)
@@ -928,8 +929,8 @@ fn words(p: &Platform, text: &str, name: Option<&str>, post_title: Option<&str>)
                 .all(field_line)
         };
         if rule.is_none()
-            && !out.trim().is_empty()
-            && fields_only()
+            && (out.trim().is_empty() || fields_only())
+            && !t.is_empty()
             && !p.skips(t)
             && p.after.iter().any(|r| r.is_match(t))
         {
@@ -1349,6 +1350,28 @@ mod tests {
         let own = "From: Tyckotek <notiser@tyckotek.example>\nSubject: Ditt svar har publicerats\n\nHej Tamsin!\n\nDitt svar:\n\u{2015}\u{2015}\u{2015}\u{2015}\nThanks Lars-Erik!\n\u{2015}\u{2015}\u{2015}\u{2015}\n\nVisa: https://x.example/tunn#tk-55840\n";
         let n = notice(&crate::message::parse(own.as_bytes())).expect("a notice");
         assert_eq!(n.kind, Some(Kind::Own));
+    }
+
+    #[test]
+    fn a_notice_whose_noun_comes_before_new_and_an_own_reply_naming_its_parent_by_byline() {
+        // Romanian order: "Comentariu nou la „X”", the words under a
+        // heading "----- Comentariu -----", the commenter on "Scris de:".
+        let comment = "From: Taifas <notificari@taifas.example>\nSubject: Comentariu nou la \u{201e}Cum c\u{103}l\u{103}torim\u{201d}\n\nBun\u{103} ziua!\n\nAi primit un comentariu nou pe Agility, la articolul:\n\u{201e}Cum c\u{103}l\u{103}torim\u{201d}\nhttps://agility.example/articole/cum\n\nScris de: Ioana Petrescu (ioana@x.example)\nData: 4 martie 2025, 23:17\n\n----- Comentariu -----\n\u{bf}Podr\u{ed}as escribir sobre las jaulas de transporte?\n-----------------------\n\nR\u{103}spunde: https://taifas.example/c/8842-ab31/raspunde\n";
+        let n = notice(&crate::message::parse(comment.as_bytes())).expect("a notice");
+        assert_eq!(n.kind, Some(Kind::Comment));
+        assert_eq!(n.author.map(|a| a.name).as_deref(), Some("Ioana Petrescu"));
+        assert_eq!(n.post_title.as_deref(), Some("Cum c\u{103}l\u{103}torim"));
+        assert_eq!(
+            n.words,
+            "\u{bf}Podr\u{ed}as escribir sobre las jaulas de transporte?"
+        );
+        // "Răspunsul tău ... a fost publicat": the owner's reply, to the
+        // comment "scris de" (written by) Ioana Petrescu.
+        let own = "From: Taifas <notificari@taifas.example>\nSubject: R\u{103}spunsul t\u{103}u a fost publicat: \u{201e}Cum c\u{103}l\u{103}torim\u{201d}\n\nR\u{103}spunsul t\u{103}u la comentariul scris de Ioana Petrescu a fost publicat.\n\nComentariul ini\u{21b}ial (Ioana Petrescu, 4 martie 2025, 23:17)\nhttps://taifas.example/c/8842-ab31\n> \u{bf}Podr\u{ed}as escribir sobre las jaulas?\n\nR\u{103}spunsul t\u{103}u:\n\u{a1}Hola Ioana! S\u{ed}, est\u{e1} en mi lista.\n\nVezi conversa\u{21b}ia: https://taifas.example/c/8842-ab31#r-8853-c07e\n";
+        let n = notice(&crate::message::parse(own.as_bytes())).expect("a notice");
+        assert_eq!(n.kind, Some(Kind::Own));
+        assert_eq!(n.parent_name.as_deref(), Some("Ioana Petrescu"));
+        assert_eq!(n.post_title.as_deref(), Some("Cum c\u{103}l\u{103}torim"));
     }
 
     #[test]

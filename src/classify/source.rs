@@ -1005,7 +1005,10 @@ pub(crate) fn writer_text(
 ) -> String {
     // A contact form's relay (judged a comment, or mail from a person
     // through it): the visitor's message, without the form's labels.
-    if notice.is_none() && matches!(source, Source::Direct | Source::Comment) && context.contact_form {
+    if notice.is_none()
+        && matches!(source, Source::Direct | Source::Comment)
+        && context.contact_form
+    {
         return form_message(&msg.text);
     }
     match notice {
@@ -1641,7 +1644,12 @@ mod services {
         let msg = crate::message::parse(disqus.as_bytes());
         let n = super::super::platforms::notice(&msg);
         assert_eq!(
-            writer_text(&msg, Source::Comment, n.as_ref(), &context(&msg, n.as_ref())),
+            writer_text(
+                &msg,
+                Source::Comment,
+                n.as_ref(),
+                &context(&msg, n.as_ref())
+            ),
             "Which UPS do you use?"
         );
         let ghost = "From: Letter <noreply@letter.example>\nSubject: New comment on your post: Three boxes\nContent-Type: text/html\n\n<p>Bo Ek left a comment on <a href=\"https://letter.example/three/\">Three boxes</a>:</p><p>Could you cover DNS next?</p><p><a href=\"https://letter.example/three/#ghost-comments\">View comment</a></p>";
@@ -1649,7 +1657,13 @@ mod services {
         let msg = crate::message::parse(ghost.as_bytes());
         let n = super::super::platforms::notice(&msg);
         assert!(
-            writer_text(&msg, Source::Comment, n.as_ref(), &context(&msg, n.as_ref())).starts_with("Could you cover DNS next?")
+            writer_text(
+                &msg,
+                Source::Comment,
+                n.as_ref(),
+                &context(&msg, n.as_ref())
+            )
+            .starts_with("Could you cover DNS next?")
         );
     }
 

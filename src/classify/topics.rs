@@ -433,12 +433,13 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
             return Some(x);
         }
         // A verb that ends its clause ("über Lampenfieber schreiben, gerade
-        // über ..."): its subject came before it.
+        // über ...", "über Boxenruhe schreibst: wie man ..."): its subject
+        // came before it.
         let clause_ends = l[toks[i].1..]
             .trim_start()
             .chars()
             .next()
-            .is_none_or(|c| matches!(c, ',' | '.' | '?' | '!' | ';'));
+            .is_none_or(|c| matches!(c, ',' | '.' | '?' | '!' | ';' | ':'));
         if (verb || talk) && clause_ends {
             let back = (i.saturating_sub(8)..i)
                 .rev()
@@ -1252,7 +1253,11 @@ fn suggestion(all: &[Sentence], i: usize, call: bool) -> Option<String> {
         // "Here's mine: X", "Voto por algo práctico: X"; but "I'd vote
         // for X in the field: why ..." names X first (four words or more
         // before the colon), and explains after.
-        let opens = at == 0 || cue.ends_with(' ') && l[..at].trim().len() < 3;
+        // "Count me in for the veterans' side: something on X": a cue
+        // right after a colon opens the suggestion as well.
+        let opens = at == 0
+            || cue.ends_with(' ')
+                && (l[..at].trim().len() < 3 || l[..at].trim_end().ends_with(':'));
         let after_cue = at + cue.len();
         let from = match l[at..].find(": ") {
             Some(c)
@@ -1369,6 +1374,9 @@ fn about_self(l: &str) -> bool {
     ]
     .iter()
     .any(|p| l.starts_with(p))
+        || l.split(|c: char| !(c.is_alphanumeric() || c == '\''))
+            .next()
+            .is_some_and(|w| one_of(&lang::WORDS.topics.third_person, w))
         || first_person(l)
         || reaction(l)
         || crate::lang::speaks_to_you(l)
@@ -1613,6 +1621,50 @@ mod tests {
             let t = para.trim_start_matches("CALL ");
             println!("{:?}\n  -> {:?}", t, topics_of(t, call));
         }
+    }
+
+    #[test]
+    fn answers_to_a_call_that_name_their_pick_or_something_on_a_subject() {
+        assert_eq!(
+            topics_of(
+                "Ooh, yes please. The one I'd want is how you know it's time to retire a veteran.",
+                true
+            ),
+            ["how you know it's time to retire a veteran"]
+        );
+        assert_eq!(
+            topics_of(
+                "Count me in for the veterans' side: something on distance handling for older handlers.",
+                true
+            ),
+            ["distance handling for older handlers"]
+        );
+        // A sentence telling of someone ("He is, Gordon, ...") offers none.
+        assert!(
+            topics_of(
+                "He is, Gordon, at the lower height and only on grass.",
+                true
+            )
+            .is_empty()
+        );
+        // A verb of writing closing its clause before a colon: its subject
+        // is before it, the colon explains.
+        assert_eq!(
+            topics_of(
+                "Ich würde mich sehr freuen, wenn du mal ausführlich über Boxenruhe schreibst: wie man den Kopf eines Arbeitshundes beschäftigt.",
+                false
+            ),
+            ["Boxenruhe"]
+        );
+    }
+
+    #[test]
+    fn an_owners_call_may_ask_for_topics_or_what_readers_wish_for() {
+        assert!(is_owners_call(
+            "Contact Zone is back in April and I'd like the club's help choosing topics. What do you wish someone had told you when you started?"
+        ));
+        assert!(is_owners_call("¿Qué temas os gustaría que tratara?"));
+        assert!(!is_owners_call("What do you wish someone had told you?"));
     }
 
     #[test]
