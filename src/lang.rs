@@ -278,6 +278,10 @@ pub(crate) struct Topics {
     /// offered.
     #[serde(default)]
     pub third_person: Vec<String>,
+    /// Words praising a piece that opens a sentence ("Great post on X",
+    /// "Ottima nota sulla X"): that piece is out already.
+    #[serde(default)]
+    pub praise: Vec<String>,
     /// Words near a request before its verb that make it the writer's own
     /// writing ("i'm", "we") unless a "you" word is near too.
     #[serde(default)]
@@ -429,6 +433,9 @@ pub(crate) struct Asks {
     /// calm? Madness."): the writer marvels, asks nothing.
     #[serde(default)]
     pub verdicts: Vec<String>,
+    /// A label naming whom a question is for ("Question for Kev:").
+    #[serde(default)]
+    pub question_for: Vec<String>,
     /// Where the list is ("on the list", "en la lista"): in a question,
     /// it asks the group; in a statement it only says where they are.
     #[serde(default)]
@@ -522,7 +529,7 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
             attribution_end_verbs, attribution_openers, weekdays, header_from, header_other);
         merge!(all.asks, w.asks; requests, not_requests, restated_questions, group_phrases,
             group_pronouns, group_vocatives, second_person, not_names, greetings, no_reply, rhetorical,
-            conjunctions, disclaimers, figures, comparisons, feelings, small_talk, self_answers, verdicts, group_places, because, still_asking, closings,
+            conjunctions, disclaimers, figures, comparisons, feelings, small_talk, self_answers, verdicts, question_for, group_places, because, still_asking, closings,
             exclamations, exclamation_links, exclaimed_feelings, own_past, reported, tags, judgements,
             judgement_stress, why, contact_lines, service_questions, action_verbs);
         // Stop words stay per language, for each language's stemmer.
@@ -534,7 +541,7 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
             past, not_topics, deictic, carry_on, reactions, please, another, list_joins,
             intensifiers, ordinals, explains, explain_verbs, in_a_piece, in_your, about_that, deserves,
             verb_cues, piece_cues, piece_words, piece_adjectives, articles, write_verbs,
-            write_stems, direct_verbs, verb_preps, first_person, third_person, own_doing, done_before,
+            write_stems, direct_verbs, verb_preps, first_person, third_person, praise, own_doing, done_before,
             idea_labels, question_leads, wish_cues, determiners, definites, of_the, own_possessives,
             ask_cues, final_preps, final_verbs, frame_words_that_name_subjects, subject_stop, specifics, asides, times, dangling, earlier);
         merge!(all.forms, w.forms; contact_form, name_fields, message_fields, site_roles);

@@ -462,3 +462,8 @@ fn every_message_of_blind_set_bc_keeps_its_verdict() {
 fn every_message_of_blind_set_be_keeps_its_verdict() {
     check_set("blind-be");
 }
+
+#[test]
+fn every_message_of_blind_set_bf_keeps_its_verdict() {
+    check_set("blind-bf");
+}

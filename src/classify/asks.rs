@@ -117,8 +117,11 @@ pub(crate) fn asks_owner(
         // What follows in the paragraph talks to whom its opening did, or
         // to whom a sentence in it called on by name ("Great build. Marco,
         // what light do you run? Did your carpet pearl more?").
+        // A question put to the group ("Anyone know why? Is the emulator
+        // in warp mode?") carries to the questions after it too.
         if s.first && to != Addressee::Unstated
             || to == Addressee::Other && vocative(&s.text).is_some()
+            || to == Addressee::Group && asks
         {
             para_to = to;
         }
@@ -239,6 +242,13 @@ pub(crate) fn calls_on_another(s: &str, place: &Place) -> bool {
 /// "Maya, could you ...", "Robin - did you ...", "@robin ...", "Robinさん、",
 /// "anyone on the list ...?", "Colleagues,".
 fn addressee(s: &str, place: &Place) -> Addressee {
+    // "Question for Kev: what terminal ...?": the label names whom it is for.
+    if let Some(name) = question_for(s) {
+        return match place.names.is_called(name) {
+            true => Addressee::Owner,
+            false => Addressee::Other,
+        };
+    }
     if let Some((name, certain)) = vocative(s) {
         // "@elinvarga": a handle of the whole name.
         if place.names.is_called(&name) || (certain && place.names.is_called(&format!("@{name}"))) {
@@ -286,6 +296,29 @@ fn addressee(s: &str, place: &Place) -> Addressee {
         return Addressee::Owner;
     }
     Addressee::Unstated
+}
+
+/// The name a sentence's label says it is for: "Question for Kev: ...",
+/// "Pregunta para Marta: ..." (a capitalised name of up to three words,
+/// then a colon).
+fn question_for(s: &str) -> Option<&str> {
+    let t = s.trim_start();
+    let lower = t.to_lowercase();
+    let label = crate::lang::WORDS
+        .asks
+        .question_for
+        .iter()
+        .find(|q| lower.starts_with(&format!("{q} ")))?;
+    // The label's letters keep their length in lower case ("question for").
+    let rest = t.get(label.len() + 1..)?;
+    let (name, _) = rest.split_once(':')?;
+    let words: Vec<&str> = name.split_whitespace().collect();
+    (!words.is_empty()
+        && words.len() <= 3
+        && words
+            .iter()
+            .all(|w| w.starts_with(|c: char| c.is_uppercase() || c == '@')))
+    .then_some(name.trim())
 }
 
 /// A greeting that names the owner, whoever else it greets: "Bonjour à
@@ -1171,6 +1204,30 @@ mod tests {
         assert!(asks(
             Source::Comment,
             "Why do the sills rot first? Because of the drain holes, or the seams?"
+        ));
+    }
+
+    #[test]
+    fn a_question_labelled_for_another_a_group_question_carried_and_complaints() {
+        assert!(!asks(
+            Source::Comment,
+            "Great episode. Question for Kev: what terminal program were you running on the Amiga?"
+        ));
+        assert!(asks(
+            Source::Comment,
+            "Great episode. Question for Robin: what terminal program were you running?"
+        ));
+        assert!(!asks(
+            Source::Comment,
+            "Works on my C64, but in the emulator it runs twice as fast. Anyone know why? Is the emulator running in warp mode by default?"
+        ));
+        assert!(!asks(
+            Source::Comment,
+            "Why is it always the cap right next to the heatsink that's cooked? Who designs these things?"
+        ));
+        assert!(!asks(
+            Source::Comment,
+            "Are we really sure authenticity matters this much? Nobody in 1986 had a reference monitor."
         ));
     }
 

@@ -29,7 +29,7 @@ pub(crate) use asks::Ask;
 /// The version of the rules: stored judgements made by other rules are
 /// judged again (`analyze::ensure_current`). Raise it whenever a change to
 /// the rules or to what a [`Classification`] holds can change a judgement.
-pub(crate) const RULES_VERSION: u32 = 46;
+pub(crate) const RULES_VERSION: u32 = 47;
 
 /// A fixed list of phrases compiled once into one automaton, so a sentence
 /// is scanned once for all of them rather than once per phrase (the phrase
@@ -880,6 +880,22 @@ fn is_code_line(line: &str) -> bool {
         || t.starts_with("# ") && t.contains('/')
         || t.starts_with("```")
         || is_assignment(t)
+        || is_numbered_statement(t)
+}
+
+/// A line of a numbered listing: `10 INPUT "WHAT IS YOUR NAME? ";N$` (a
+/// line number, then a statement's keyword in capitals; "5 PM" and "2 TB"
+/// are too short for one).
+fn is_numbered_statement(t: &str) -> bool {
+    let digits = t.chars().take_while(char::is_ascii_digit).count();
+    let Some(rest) = t[digits..].strip_prefix(' ') else {
+        return false;
+    };
+    let keyword: String = rest.chars().take_while(char::is_ascii_alphabetic).collect();
+    (1..=5).contains(&digits)
+        && (keyword.len() >= 3 || keyword == "IF")
+        && keyword.chars().all(|c| c.is_ascii_uppercase())
+        && rest[keyword.len()..].starts_with([' ', '"', '$', '(', ':', '='])
 }
 
 /// `name = "..."`, `name <- f(`, `x[1] := 2`: a name (letters, digits, `_`,
@@ -1162,6 +1178,8 @@ mod tests {
             "answer <- readline(\"Why? \")",
             "w = float(input(prompt))",
             "x[1] := 2",
+            "10 INPUT \"WHAT IS YOUR NAME? \";N$",
+            "130 IF X=7 THEN PRINT \"CORRECT\"",
         ] {
             assert!(is_code_line(code), "{code}");
         }
@@ -1170,6 +1188,8 @@ mod tests {
             "So = what now?",
             "Is 2 = 3?",
             "a = b, isn't it?",
+            "5 PM works for me, does it for you?",
+            "10 of them arrived, why?",
         ] {
             assert!(!is_code_line(prose), "{prose}");
         }

@@ -1375,6 +1375,32 @@ mod tests {
     }
 
     #[test]
+    fn a_danish_notice_with_its_dated_byline_and_the_owners_reply_naming_comment_and_commenter() {
+        let comment = "From: Snakkeboble <besked@snakkeboble.example>\nSubject: Ny kommentar til \u{bb}M\u{e5}nedens maskine\u{ab}\n\nHej Tamsin,\n\nDer er kommet en ny kommentar til din artikel:\n\u{bb}M\u{e5}nedens maskine\u{ab}\n\nGiulia Ricci skrev s\u{f8}ndag d. 22. september 2024 kl. 10:14:\n\n  Mi piacerebbe un articolo sulla demoscene.\n\nKommentar nr. 88213\nSvar p\u{e5} kommentaren: https://h.example/a/maskine#snak-88213\n";
+        let n = notice(&crate::message::parse(comment.as_bytes())).expect("a notice");
+        assert_eq!(n.kind, Some(Kind::Comment));
+        assert_eq!(n.author.map(|a| a.name).as_deref(), Some("Giulia Ricci"));
+        assert!(
+            n.words
+                .starts_with("Mi piacerebbe un articolo sulla demoscene."),
+            "{}",
+            n.words
+        );
+        let own = "From: Snakkeboble <besked@snakkeboble.example>\nSubject: Dit svar er offentliggjort\n\nHej Tamsin,\n\nDit svar er nu offentliggjort under artiklen \u{bb}M\u{e5}nedens maskine\u{ab}.\n\nDu svarede p\u{e5} kommentar nr. 88213 fra Giulia Ricci:\n  \u{bb}Mi piacerebbe un articolo ...\u{ab}\n\nDit svar:\n  Grazie Giulia!\n\nSe tr\u{e5}den: https://h.example/a/maskine#snak-88240\n";
+        let n = notice(&crate::message::parse(own.as_bytes())).expect("a notice");
+        assert_eq!(n.kind, Some(Kind::Own));
+        assert_eq!(n.parent_name.as_deref(), Some("Giulia Ricci"));
+        assert_eq!(n.post_title.as_deref(), Some("M\u{e5}nedens maskine"));
+    }
+
+    #[test]
+    fn a_substack_reply_under_the_owners_comment_starts_at_the_readers_byline() {
+        let reply = "From: Substack <no-reply@substack.example>\nSubject: Dale Whitlock replied to your comment on Bank Switch #42\n\nDale Whitlock replied to your comment\n\nYour comment:\n\"Pinning this: reply here with the one topic you'd most like.\"\n\nDale Whitlock - Sep 19\nBuying on auction sites without getting burned!\n\nReply: https://b.substack.example/p/s4/comment/71203817\n";
+        let n = notice(&crate::message::parse(reply.as_bytes())).expect("a notice");
+        assert_eq!(n.words, "Buying on auction sites without getting burned!");
+    }
+
+    #[test]
     fn other_layouts_of_known_platforms_and_fields_above_a_second_heading() {
         let words = |raw: &str| {
             notice(&crate::message::parse(raw.as_bytes()))

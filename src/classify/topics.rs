@@ -396,7 +396,16 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
         let two_words = before.is_some_and(|b| is(&t.pieces, &format!("{b} {w}")));
         // "in the last episode", "in der letzten Folge": one already out.
         let earlier = before.is_some_and(|b| is(&t.earlier, b));
-        let piece = ((is(&t.pieces, w) || two_words) && !possessive(before) && !earlier
+        // "in our club newsletter": the writer's own piece, two words back.
+        let own_two_back = i >= 2 && is(&t.own_possessives, word(i - 2));
+        // "Ottima nota sulla X, ma ...", "Great post on X": an opening that
+        // praises a piece out already.
+        let praised = i <= 2 && before.is_some_and(|b| is(&t.praise, b));
+        let piece = ((is(&t.pieces, w) || two_words)
+            && !possessive(before)
+            && !earlier
+            && !own_two_back
+            && !praised
             || is(&t.next_pieces, w)
                 && possessive(before)
                 && (i + 1 < toks.len())
@@ -1336,8 +1345,18 @@ fn suggestion(all: &[Sentence], i: usize, call: bool) -> Option<String> {
     // "Kat Lindgren wrote:" introduces a quote; "Hi all," greets.
     let greeting = t.ends_with([',', ':']) || words <= 2 || announces_ideas(t);
     let about_self = about_self(&l);
-    // "Great idea!", "¡Claro que sí!": an exclamation reacts.
-    let exclaims = t.ends_with('!') || t.starts_with('¡');
+    // "Great idea!", "¡Claro que sí!": an exclamation reacts; but
+    // "Buying on auction sites without getting burned!" names a subject
+    // as an -ing phrase of some length, exclaimed or not.
+    let gerund = words >= 4
+        && t.split_whitespace().next().is_some_and(|w| {
+            // ("Nothing beats that!" is no subject.)
+            w.len() >= 6
+                && w.ends_with("ing")
+                && !w.ends_with("thing")
+                && w.starts_with(char::is_uppercase)
+        });
+    let exclaims = (t.ends_with('!') || t.starts_with('¡')) && !gerund;
     // "How a touring set is loaded, driven overnight and squeezed into
     // venues ...": a subject told as a clause may run longer. ("si", "se",
     // "que" open conditions and more as often.)
@@ -1656,6 +1675,26 @@ mod tests {
             ),
             ["Boxenruhe"]
         );
+    }
+
+    #[test]
+    fn a_praised_piece_or_the_writers_own_is_no_request_and_an_exclaimed_ing_phrase_is_a_pick() {
+        assert_eq!(
+            topics_of(
+                "Ottima nota sulla smagnetizzazione, ma approfitto per una richiesta fuori tema: potresti scrivere una guida su come sostituire l'alimentatore del C64?",
+                false
+            ),
+            ["sostituire l'alimentatore del C64"]
+        );
+        assert!(topics_of("I want to quote them in our club newsletter this week: what did you measure on the 1084S?", false).is_empty());
+        assert_eq!(
+            topics_of(
+                "Buying on auction sites without getting burned! I've been burned twice.",
+                true
+            ),
+            ["Buying on auction sites without getting burned"]
+        );
+        assert!(topics_of("Nothing beats a real tape deck! I've said it before.", true).is_empty());
     }
 
     #[test]
