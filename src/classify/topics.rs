@@ -52,10 +52,36 @@ fn asks_what_to_write(l: &str, by_owner: bool) -> bool {
     // over lines still counts).
     let mut from = 0;
     for (q, _) in l.match_indices('?') {
+        // "?foo" (R's help) is no question's end.
+        if l[q + 1..].starts_with(char::is_alphanumeric) {
+            continue;
+        }
         let head = &l[from..q];
         let start = head.rfind(['.', '!']).map_or(0, |i| i + 1);
         let start = boundary_at(l, (from + start).max(q.saturating_sub(400)));
-        let [question, owner, writing, ahead] = call_words(&l[start..q]);
+        let [_, owner, writing, ahead] = call_words(&l[start..q]);
+        // The question word opens the question ("What should I cover?",
+        // "So, any ideas for ...?"); further in, "was" or "che" is a word
+        // of another sentence ("if you don't like the way this was done").
+        let asked = &l[start..q];
+        // (After a label's colon or a paragraph break: "Cross-posting my
+        // usual request: what should the podcast cover next?")
+        let cut = [
+            asked.rfind(':').map(|i| i + 1),
+            asked.rfind("\n\n").map(|i| i + 2),
+        ];
+        let asked = asked[cut.into_iter().flatten().max().unwrap_or(0)..].trim();
+        let asked = if asked.is_empty() {
+            &l[start..q]
+        } else {
+            asked
+        };
+        let opening: String = asked
+            .split_whitespace()
+            .take(6)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let question = call_words(&opening)[0];
         if !(question && ahead) {
             from = q + 1;
             continue;
@@ -1699,11 +1725,23 @@ mod tests {
 
     #[test]
     fn an_owners_call_may_ask_for_topics_or_what_readers_wish_for() {
+        assert!(is_owners_call("[Bdac] Podcast topics - club wisdom wanted"));
         assert!(is_owners_call(
-            "Contact Zone is back in April and I'd like the club's help choosing topics. What do you wish someone had told you when you started?"
+            "I'm planning the next podcast series. What do you wish someone had told you when you started?"
         ));
         assert!(is_owners_call("¿Qué temas os gustaría que tratara?"));
         assert!(!is_owners_call("What do you wish someone had told you?"));
+        // A help topic is no column's, and a word of another language
+        // ("was") far into a question is no question word.
+        assert!(!is_call_for_topics(
+            "Q6. What if <topic> exist in two packages and I want to specify that I mean topic <topic> of package 'pkgA'?"
+        ));
+        assert!(!is_owners_call(
+            "I would think it's easier to write those lines. If you don't like the way this was done in my three lines above, why don't you do it yourself?"
+        ));
+        assert!(!is_owners_call(
+            "This is consistent: ?foo will present a list if it matches two or more topics, and I think we like that."
+        ));
     }
 
     #[test]
