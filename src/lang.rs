@@ -171,6 +171,10 @@ pub(crate) struct Topics {
     /// How a suggestion under a call for topics opens ("what about ").
     #[serde(default)]
     pub suggest: Vec<String>,
+    /// "Something on X": the subject follows at once; a colon after it
+    /// only explains ("Something on DNS at home: Pi-hole vs. unbound").
+    #[serde(default)]
+    pub something: Vec<String>,
     /// Where a subject ends (", because").
     #[serde(default)]
     pub ends: Vec<String>,
@@ -537,7 +541,7 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
             .push((name.to_string(), w.topics.stop.clone()));
         merge!(all.topics, w.topics; calls, call_question, call_owner, call_writing, call_ahead,
             verbs, talk_verbs, make_verbs, pieces, next_pieces, loose_pieces, preps, piece_preps, wishes,
-            conditional, read_verbs, hear_verbs, show_verbs, explain_how_verbs, how_words, how_amounts, piece_pronouns, elided_preps, announces, clauses, welcome, suggest, ends, leads, fillers,
+            conditional, read_verbs, hear_verbs, show_verbs, explain_how_verbs, how_words, how_amounts, piece_pronouns, elided_preps, announces, clauses, welcome, suggest, something, ends, leads, fillers,
             past, not_topics, deictic, carry_on, reactions, please, another, list_joins,
             intensifiers, ordinals, explains, explain_verbs, in_a_piece, in_your, about_that, deserves,
             verb_cues, piece_cues, piece_words, piece_adjectives, articles, write_verbs,

@@ -1281,6 +1281,16 @@ fn cjk_request(s: &str) -> Option<String> {
 fn suggestion(all: &[Sentence], i: usize, call: bool) -> Option<String> {
     let s = &all[i];
     let l = s.text.to_lowercase();
+    // "Count me in for the veterans' side: something on X": at the
+    // opening or after a label's colon, the subject follows the cue.
+    for cue in &lang::WORDS.topics.something {
+        if let Some(at) = l.find(cue.as_str())
+            && (l[..at].trim().len() < 3 || l[..at].trim_end().ends_with(':'))
+            && !l[at + cue.len()..].trim().is_empty()
+        {
+            return Some(s.text[byte_at(&s.text, &l, at + cue.len())..].to_string());
+        }
+    }
     for cue in &lang::WORDS.topics.suggest {
         let Some(at) = l.find(cue.as_str()) else {
             continue;
@@ -1288,11 +1298,7 @@ fn suggestion(all: &[Sentence], i: usize, call: bool) -> Option<String> {
         // "Here's mine: X", "Voto por algo práctico: X"; but "I'd vote
         // for X in the field: why ..." names X first (four words or more
         // before the colon), and explains after.
-        // "Count me in for the veterans' side: something on X": a cue
-        // right after a colon opens the suggestion as well.
-        let opens = at == 0
-            || cue.ends_with(' ')
-                && (l[..at].trim().len() < 3 || l[..at].trim_end().ends_with(':'));
+        let opens = at == 0 || cue.ends_with(' ') && l[..at].trim().len() < 3;
         let after_cue = at + cue.len();
         let from = match l[at..].find(": ") {
             Some(c)
@@ -1683,6 +1689,14 @@ mod tests {
                 true
             ),
             ["distance handling for older handlers"]
+        );
+        // The colon after the subject only explains.
+        assert_eq!(
+            topics_of(
+                "Something on DNS at home: Pi-hole vs. plain unbound, and whether it is worth it.",
+                true
+            ),
+            ["DNS at home"]
         );
         // A sentence telling of someone ("He is, Gordon, ...") offers none.
         assert!(
