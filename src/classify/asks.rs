@@ -72,6 +72,8 @@ pub(crate) fn asks_owner(
     let labels = form_labels(text);
     let mut asking = Vec::new();
     let mut para_to = Addressee::Unstated;
+    // Whom the paragraph talked to before a question to the group took over.
+    let mut before_group = None;
     let mut para = usize::MAX;
     // Where an unaddressed sentence is not for the owner (a list post that
     // neither is to them nor answers them), only a sentence that names them
@@ -94,6 +96,7 @@ pub(crate) fn asks_owner(
         if s.para != para {
             para = s.para;
             para_to = message_to;
+            before_group = None;
         }
         // The opening sentence addresses its paragraph, so it is read
         // whatever it says; the others only when they ask something.
@@ -118,11 +121,16 @@ pub(crate) fn asks_owner(
         // to whom a sentence in it called on by name ("Great build. Marco,
         // what light do you run? Did your carpet pearl more?").
         // A question put to the group ("Anyone know why? Is the emulator
-        // in warp mode?") carries to the questions after it too.
+        // in warp mode?") carries to the questions after it too, but not
+        // to one that speaks to "you" or asks for something ("Has anyone
+        // tried the 1541-II? Could you also do a video on ...?").
         if s.first && to != Addressee::Unstated
             || to == Addressee::Other && vocative(&s.text).is_some()
-            || to == Addressee::Group && asks
         {
+            para_to = to;
+            before_group = None;
+        } else if to == Addressee::Group && asks {
+            before_group = before_group.or(Some(para_to));
             para_to = to;
         }
         // Only a greeting carries: "Robin, could you write about X?" asks
@@ -132,10 +140,14 @@ pub(crate) fn asks_owner(
         if i == 0 && greeting && !asks {
             message_to = to;
         }
-        let to = if to == Addressee::Unstated {
-            para_to
-        } else {
-            to
+        let to = match (to, before_group) {
+            (Addressee::Unstated, Some(before))
+                if speaks_to_you(&s.text) || is_request(&s.text) =>
+            {
+                before
+            }
+            (Addressee::Unstated, _) => para_to,
+            (to, _) => to,
         };
         if !asks || !for_owner(to, place) {
             continue;
@@ -313,11 +325,22 @@ fn question_for(s: &str) -> Option<&str> {
     let rest = t.get(label.len() + 1..)?;
     let (name, _) = rest.split_once(':')?;
     let words: Vec<&str> = name.split_whitespace().collect();
+    // "Frage an Sie:", "A Question For You:", "Question for the group:",
+    // "Question for Friday's Q&A:" name no one else.
+    let no_one = || {
+        let lower = name.to_lowercase();
+        speaks_to_you(&lower)
+            || is_group_word(name.trim())
+            || has_a_stop_word(name)
+            || name.contains(['\'', '’', '&'])
+            || name.contains(char::is_numeric)
+    };
     (!words.is_empty()
         && words.len() <= 3
         && words
             .iter()
-            .all(|w| w.starts_with(|c: char| c.is_uppercase() || c == '@')))
+            .all(|w| w.starts_with(|c: char| c.is_uppercase() || c == '@'))
+        && !no_one())
     .then_some(name.trim())
 }
 
@@ -1217,9 +1240,30 @@ mod tests {
             Source::Comment,
             "Great episode. Question for Robin: what terminal program were you running?"
         ));
+        // A label for "you", a group or an occasion names no one else.
+        for label in [
+            "Frage an Sie:",
+            "Una domanda per Lei:",
+            "Question for Friday's Q&A:",
+            "A Question For You:",
+            "One for Next Week:",
+        ] {
+            assert!(
+                asks(
+                    Source::Comment,
+                    &format!("Great episode. {label} what terminal program were you running?")
+                ),
+                "{label}"
+            );
+        }
         assert!(!asks(
             Source::Comment,
             "Works on my C64, but in the emulator it runs twice as fast. Anyone know why? Is the emulator running in warp mode by default?"
+        ));
+        // A question to the group does not carry to one to "you".
+        assert!(asks(
+            Source::Comment,
+            "Loved the disk drive episode. Has anyone tried this with the 1541-II? Could you also do a video on the JiffyDOS install?"
         ));
         assert!(!asks(
             Source::Comment,
@@ -1249,6 +1293,15 @@ mod tests {
         assert!(asks(
             Source::Comment,
             "How does she stay so calm? Madness is how I would describe my own runs."
+        ));
+        // Praise after a question is no verdict on it: the question asks.
+        assert!(asks(
+            Source::Comment,
+            "How long did the whole thing take? Respect."
+        ));
+        assert!(asks(
+            Source::Comment,
+            "Is the PCB layout going to be on GitHub? Legend."
         ));
     }
 

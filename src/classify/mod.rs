@@ -29,7 +29,7 @@ pub(crate) use asks::Ask;
 /// The version of the rules: stored judgements made by other rules are
 /// judged again (`analyze::ensure_current`). Raise it whenever a change to
 /// the rules or to what a [`Classification`] holds can change a judgement.
-pub(crate) const RULES_VERSION: u32 = 49;
+pub(crate) const RULES_VERSION: u32 = 50;
 
 /// A fixed list of phrases compiled once into one automaton, so a sentence
 /// is scanned once for all of them rather than once per phrase (the phrase
@@ -883,19 +883,23 @@ fn is_code_line(line: &str) -> bool {
         || is_numbered_statement(t)
 }
 
-/// A line of a numbered listing: `10 INPUT "WHAT IS YOUR NAME? ";N$` (a
-/// line number, then a statement's keyword in capitals; "5 PM" and "2 TB"
-/// are too short for one).
+/// A line of a numbered BASIC listing: `10 INPUT "WHAT IS YOUR NAME? ";N$`
+/// (a line number, then a statement's keyword in capitals; "2 RAM sticks"
+/// and "5 PM" name no statement).
 fn is_numbered_statement(t: &str) -> bool {
+    const STATEMENTS: &[&str] = &[
+        "CLOSE", "CLR", "CLS", "DATA", "DEF", "DIM", "END", "FOR", "GET", "GOSUB", "GOTO", "IF",
+        "INPUT", "LET", "LOCATE", "NEXT", "ON", "OPEN", "POKE", "PRINT", "READ", "REM", "RESTORE",
+        "RETURN", "RUN", "STOP", "SYS", "WAIT",
+    ];
     let digits = t.chars().take_while(char::is_ascii_digit).count();
     let Some(rest) = t[digits..].strip_prefix(' ') else {
         return false;
     };
     let keyword: String = rest.chars().take_while(char::is_ascii_alphabetic).collect();
     (1..=5).contains(&digits)
-        && (keyword.len() >= 3 || keyword == "IF")
-        && keyword.chars().all(|c| c.is_ascii_uppercase())
-        && rest[keyword.len()..].starts_with([' ', '"', '$', '(', ':', '='])
+        && STATEMENTS.contains(&keyword.as_str())
+        && rest[keyword.len()..].starts_with([' ', '"', '$', '(', ':', '=', '#'])
 }
 
 /// `name = "..."`, `name <- f(`, `x[1] := 2`: a name (letters, digits, `_`,
@@ -1190,6 +1194,8 @@ mod tests {
             "a = b, isn't it?",
             "5 PM works for me, does it for you?",
             "10 of them arrived, why?",
+            "2 RAM sticks or 4 for the NAS, which would you go with?",
+            "3 USB ports or 2 HDMI, which one?",
         ] {
             assert!(!is_code_line(prose), "{prose}");
         }

@@ -195,6 +195,11 @@ struct WordsSpec {
     /// shown under the comment it answers).
     #[serde(default)]
     last: bool,
+    /// A line that opens the person's words when it follows the owner's
+    /// comment under a heading ("Your comment:" and its quote, then the
+    /// reader's byline "Dale Whitlock - Sep 19").
+    #[serde(default)]
+    byline: Vec<String>,
     /// The first line after `after` is the post's title, not the words;
     /// the words may stand in quotation marks or be `>`-quoted (taken off).
     #[serde(default)]
@@ -238,6 +243,7 @@ struct Platform {
     skip: Patterns,
     unquote: bool,
     last: bool,
+    byline: Patterns,
     title_first: bool,
     top: bool,
 }
@@ -414,6 +420,7 @@ fn compile(text: &str) -> Result<Compiled, String> {
             skip: re(&s.words.skip, &at("words.skip"))?,
             unquote: s.words.unquote,
             last: s.words.last,
+            byline: re(&s.words.byline, &at("words.byline"))?,
             title_first: s.words.title_first,
             top: s.words.top,
             id: s.id,
@@ -901,9 +908,20 @@ fn words(p: &Platform, text: &str, name: Option<&str>, post_title: Option<&str>)
     let (mut quoted_parent, mut own) = (String::new(), String::new());
     // "In reply to Giulia:" and the parent's words indented under it.
     let mut parent = ParentBlock::default();
+    // Below the owner's comment under its heading, the reader's byline
+    // opens the reader's words.
+    let mut below_parent = false;
     for l in &lines[start..] {
         let t = l.trim();
+        below_parent |= parent_heading(t);
         if parent.skips(l) {
+            continue;
+        }
+        if below_parent && p.byline.iter().any(|r| r.is_match(t)) {
+            below_parent = false;
+            out.clear();
+            own.clear();
+            quoted_parent.clear();
             continue;
         }
         // "Treść komentarza:" then a rule line: a heading over the words,
@@ -928,11 +946,20 @@ fn words(p: &Platform, text: &str, name: Option<&str>, post_title: Option<&str>)
                 .filter(|l| !l.is_empty())
                 .all(field_line)
         };
+        // A line with words after its label ("@robin: could you cover
+        // ...?") is the words, not their heading.
+        let heads = || {
+            p.after.iter().filter_map(|r| r.find(t)).any(|m| {
+                let rest = t[m.end()..].trim();
+                rest.is_empty()
+                    || rest.split_whitespace().count() <= 4 && !rest.ends_with(['.', '!', '?', '…'])
+            })
+        };
         if rule.is_none()
             && (out.trim().is_empty() || fields_only())
             && !t.is_empty()
             && !p.skips(t)
-            && p.after.iter().any(|r| r.is_match(t))
+            && heads()
         {
             out.clear();
             own.clear();
@@ -1398,6 +1425,37 @@ mod tests {
         let reply = "From: Substack <no-reply@substack.example>\nSubject: Dale Whitlock replied to your comment on Bank Switch #42\n\nDale Whitlock replied to your comment\n\nYour comment:\n\"Pinning this: reply here with the one topic you'd most like.\"\n\nDale Whitlock - Sep 19\nBuying on auction sites without getting burned!\n\nReply: https://b.substack.example/p/s4/comment/71203817\n";
         let n = notice(&crate::message::parse(reply.as_bytes())).expect("a notice");
         assert_eq!(n.words, "Buying on auction sites without getting burned!");
+        // A comment's own line that looks like a byline is words, and so
+        // is one that mentions the owner.
+        let comment = "From: Substack <no-reply@substack.example>\nSubject: New comment on Bank Switch #42\n\nMarta Vidal commented on your post\n\nMy brother mentioned you in his club talk.\nAtari Falcon - Oct 92\nThat was my first machine. Could you do an episode on it?\n\nReply: https://b.substack.example/p/s4/comment/71203818\n";
+        let n = notice(&crate::message::parse(comment.as_bytes())).expect("a notice");
+        assert_eq!(
+            n.words,
+            "My brother mentioned you in his club talk.\nAtari Falcon - Oct 92\nThat was my first machine. Could you do an episode on it?"
+        );
+    }
+
+    #[test]
+    fn a_first_line_with_words_after_its_label_is_words_not_a_heading() {
+        let raw = "From: Comments <notify@talk.example>\nSubject: New comment on Ep 12\n\nJo Bloggs commented on Ep 12:\n\n@robin: could you cover the cartridge port next?\n\nView comment: https://talk.example/ep-12#comment-5\n";
+        let n = notice(&crate::message::parse(raw.as_bytes())).expect("a notice");
+        assert_eq!(n.words, "@robin: could you cover the cartridge port next?");
+    }
+
+    #[test]
+    fn hyvor_names_the_comment_and_its_parent_by_labelled_links() {
+        let raw = "From: Hyvor Talk <notifications@talk.hyvor.example>\nSubject: New reply on \"Ep 12\"\n\nDana Holt replied to Lee Park:\n\nThanks, that fixed it.\n\nComment link: https://b.example/ep-12#hyvor-comment-55\nIn reply to Lee's comment: https://b.example/ep-12#hyvor-comment-41\n";
+        let n = notice(&crate::message::parse(raw.as_bytes())).expect("a notice");
+        assert_eq!(n.platform, "Hyvor Talk");
+        assert_eq!(
+            n.comment_url.as_deref(),
+            Some("https://b.example/ep-12#hyvor-comment-55")
+        );
+        assert_eq!(
+            n.parent_url.as_deref(),
+            Some("https://b.example/ep-12#hyvor-comment-41")
+        );
+        assert_eq!(n.words, "Thanks, that fixed it.");
     }
 
     #[test]

@@ -1467,6 +1467,20 @@ mod tests {
     }
 
     #[test]
+    fn essay_mills_are_spam() {
+        for cue in ["assignment help", "essay writing service", "write my essay"] {
+            let text = format!("Great post! Students, for {cue} visit our site today.");
+            assert!(spam_cues(&text).contains(&cue), "{cue}");
+        }
+        assert!(is_spam(&spam_cues(
+            "Nice blog. Need assignment help? Our essay writing service is cheap."
+        )));
+        assert!(!is_spam(&spam_cues(
+            "Could you write about how to help with a school assignment on caves?"
+        )));
+    }
+
+    #[test]
     fn a_business_selling_in_a_comment_is_spam_and_a_person_with_a_site_is_not() {
         // The name is the address's domain, and the comment sells.
         let (src, _) = judge(&held_from(

@@ -76,12 +76,21 @@ fn asks_what_to_write(l: &str, by_owner: bool) -> bool {
         } else {
             asked
         };
-        let opening: String = asked
-            .split_whitespace()
-            .take(6)
-            .collect::<Vec<_>>()
-            .join(" ");
-        let question = call_words(&opening)[0];
+        // It may open a clause after a lead-in: "Now that the season is
+        // done, which episode should we record next?"
+        let clauses = std::iter::once(0).chain(
+            asked
+                .match_indices([',', ';', '–', '—'])
+                .map(|(i, c)| i + c.len()),
+        );
+        let question = clauses.into_iter().any(|at| {
+            let opening: String = asked[at..]
+                .split_whitespace()
+                .take(6)
+                .collect::<Vec<_>>()
+                .join(" ");
+            call_words(&opening)[0]
+        });
         if !(question && ahead) {
             from = q + 1;
             continue;
@@ -425,8 +434,9 @@ fn asked_for(s: &str, l: &str, call: bool) -> Option<String> {
         // "in our club newsletter": the writer's own piece, two words back.
         let own_two_back = i >= 2 && is(&t.own_possessives, word(i - 2));
         // "Ottima nota sulla X, ma ...", "Great post on X": an opening that
-        // praises a piece out already.
-        let praised = i <= 2 && before.is_some_and(|b| is(&t.praise, b));
+        // praises a piece out already ("Un ottimo articolo sulla X sarebbe
+        // utile", with its article, wishes for one).
+        let praised = i == 1 && before.is_some_and(|b| is(&t.praise, b));
         let piece = ((is(&t.pieces, w) || two_words)
             && !possessive(before)
             && !earlier
@@ -1425,9 +1435,7 @@ fn about_self(l: &str) -> bool {
     ]
     .iter()
     .any(|p| l.starts_with(p))
-        || l.split(|c: char| !(c.is_alphanumeric() || c == '\''))
-            .next()
-            .is_some_and(|w| one_of(&lang::WORDS.topics.third_person, w))
+        || third_person(l)
         || first_person(l)
         || reaction(l)
         || crate::lang::speaks_to_you(l)
@@ -1454,6 +1462,14 @@ fn first_person(l: &str) -> bool {
     let i = &lang::WORDS.topics.first_person;
     l.split(|c: char| !(c.is_alphanumeric() || c == '\''))
         .any(|w| one_of(i, w))
+}
+
+/// The sentence opens on "he", "she", "they", "ella", ...: it tells of
+/// someone.
+fn third_person(l: &str) -> bool {
+    l.split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .next()
+        .is_some_and(|w| one_of(&lang::WORDS.topics.third_person, w))
 }
 
 /// The index of the first sentence that is more than a greeting.
@@ -1698,6 +1714,31 @@ mod tests {
             ),
             ["DNS at home"]
         );
+        // So in every language: the cue leads, a colon after it explains.
+        for (text, subject) in [
+            (
+                "Etwas über Höhlenvermessung: wie man anfängt und was man braucht.",
+                "Höhlenvermessung",
+            ),
+            (
+                "Algo sobre espeleobuceo: por dónde empezar y qué equipo llevar.",
+                "espeleobuceo",
+            ),
+            (
+                "Quelque chose sur la photo souterraine : les flashs et les temps de pose.",
+                "photo souterraine",
+            ),
+            (
+                "Qualcosa sulla topografia: come si comincia e che strumenti servono.",
+                "topografia",
+            ),
+        ] {
+            let found = topics_of(text, true);
+            assert!(
+                found.iter().any(|t| t.trim() == subject),
+                "{text}: {found:?}"
+            );
+        }
         // A sentence telling of someone ("He is, Gordon, ...") offers none.
         assert!(
             topics_of(
@@ -1727,6 +1768,17 @@ mod tests {
             ["sostituire l'alimentatore del C64"]
         );
         assert!(topics_of("I want to quote them in our club newsletter this week: what did you measure on the 1084S?", false).is_empty());
+        // With its article, the praised piece is one wished for.
+        let wished = topics_of("Un ottimo articolo sulla demoscene sarebbe utile.", false);
+        assert!(wished.iter().any(|t| t.contains("demoscene")), "{wished:?}");
+        let wished = topics_of(
+            "A brilliant video on SID replacement would help me a lot.",
+            false,
+        );
+        assert!(
+            wished.iter().any(|t| t.contains("SID replacement")),
+            "{wished:?}"
+        );
         assert_eq!(
             topics_of(
                 "Buying on auction sites without getting burned! I've been burned twice.",
@@ -1735,6 +1787,12 @@ mod tests {
             ["Buying on auction sites without getting burned"]
         );
         assert!(topics_of("Nothing beats a real tape deck! I've said it before.", true).is_empty());
+        // An -ing word of praise or liking opens a reaction, not a subject.
+        assert!(topics_of("Amazing work on this series so far!", true).is_empty());
+        assert!(topics_of("Loving the new format!", true).is_empty());
+        // English hesitation is no German pronoun.
+        let er = topics_of("Er, cassette loaders maybe.", true);
+        assert!(er.iter().any(|t| t.contains("cassette loaders")), "{er:?}");
     }
 
     #[test]
@@ -1755,6 +1813,14 @@ mod tests {
         ));
         assert!(!is_owners_call(
             "This is consistent: ?foo will present a list if it matches two or more topics, and I think we like that."
+        ));
+        // "?write.table" (R's help) ends no question.
+        assert!(!is_owners_call(
+            "What I would like to write next ?write.table covers, see the docs."
+        ));
+        // The question word may open a clause after a lead-in.
+        assert!(is_owners_call(
+            "Now that the season is done, which episode should we record next?"
         ));
     }
 
