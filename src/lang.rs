@@ -85,6 +85,10 @@ pub(crate) struct Topics {
     /// ("record the episode on Tuesday instead").
     #[serde(default)]
     pub times: Vec<String>,
+    /// Months: with days and numbers only, a phrase is a date ("Wednesday
+    /// 18 June").
+    #[serde(default)]
+    pub months: Vec<String>,
     /// Words a subject cut short cannot end on ("it", "just", "the"):
     /// English's `stop` holds broad content words too ("home", "school"),
     /// so its function words are listed here; the other languages' `stop`
@@ -193,6 +197,13 @@ pub(crate) struct Topics {
     /// An invitation, a pitch or a sale ("as a guest", "our product"): never a topic.
     #[serde(default)]
     pub not_topics: Vec<String>,
+    /// "give an evening talk", "einen Vortrag halten": a verb of giving
+    /// (`speak_verbs`) with a piece of speaking (`speak_pieces`) within
+    /// three words invites the owner to speak, asks for no writing.
+    #[serde(default)]
+    pub speak_verbs: Vec<String>,
+    #[serde(default)]
+    pub speak_pieces: Vec<String>,
     /// Words that point back to an earlier sentence ("that", "eso").
     #[serde(default)]
     pub deictic: Vec<String>,
@@ -264,6 +275,10 @@ pub(crate) struct Topics {
     /// Verbs of writing matched whole ("write", "cover"), and ...
     #[serde(default)]
     pub write_verbs: Vec<String>,
+    /// A particle that makes a verb of writing take its subject directly
+    /// ("write up your workflow").
+    #[serde(default)]
+    pub write_particles: Vec<String>,
     /// ... of the other languages by stem, every conjugation ("escrib", "schreib").
     #[serde(default)]
     pub write_stems: Vec<String>,
@@ -542,12 +557,12 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
         merge!(all.topics, w.topics; calls, call_question, call_owner, call_writing, call_ahead,
             verbs, talk_verbs, make_verbs, pieces, next_pieces, loose_pieces, preps, piece_preps, wishes,
             conditional, read_verbs, hear_verbs, show_verbs, explain_how_verbs, how_words, how_amounts, piece_pronouns, elided_preps, announces, clauses, welcome, suggest, something, ends, leads, fillers,
-            past, not_topics, deictic, carry_on, reactions, please, another, list_joins,
+            past, not_topics, speak_verbs, speak_pieces, deictic, carry_on, reactions, please, another, list_joins,
             intensifiers, ordinals, explains, explain_verbs, in_a_piece, in_your, about_that, deserves,
-            verb_cues, piece_cues, piece_words, piece_adjectives, articles, write_verbs,
+            verb_cues, piece_cues, piece_words, piece_adjectives, articles, write_verbs, write_particles,
             write_stems, direct_verbs, verb_preps, first_person, third_person, praise, own_doing, done_before,
             idea_labels, question_leads, wish_cues, determiners, definites, of_the, own_possessives,
-            ask_cues, final_preps, final_verbs, frame_words_that_name_subjects, subject_stop, specifics, asides, times, dangling, earlier);
+            ask_cues, final_preps, final_verbs, frame_words_that_name_subjects, subject_stop, specifics, asides, times, months, dangling, earlier);
         merge!(all.forms, w.forms; contact_form, name_fields, message_fields, site_roles);
         merge!(all.spam, w.spam; strong, weak);
     }

@@ -467,3 +467,8 @@ fn every_message_of_blind_set_be_keeps_its_verdict() {
 fn every_message_of_blind_set_bf_keeps_its_verdict() {
     check_set("blind-bf");
 }
+
+#[test]
+fn every_message_of_blind_set_bg_keeps_its_verdict() {
+    check_set("blind-bg");
+}

@@ -1294,6 +1294,10 @@ mod tests {
             Source::Comment,
             "How does she stay so calm? Madness is how I would describe my own runs."
         ));
+        assert!(!asks(
+            Source::Comment,
+            "Isn't it amazing how much the entrance has changed? Who would have guessed a single winter could shift that much boulder? Thanks for the photos."
+        ));
         // Praise after a question is no verdict on it: the question asks.
         assert!(asks(
             Source::Comment,

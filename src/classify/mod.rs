@@ -29,7 +29,7 @@ pub(crate) use asks::Ask;
 /// The version of the rules: stored judgements made by other rules are
 /// judged again (`analyze::ensure_current`). Raise it whenever a change to
 /// the rules or to what a [`Classification`] holds can change a judgement.
-pub(crate) const RULES_VERSION: u32 = 50;
+pub(crate) const RULES_VERSION: u32 = 51;
 
 /// A fixed list of phrases compiled once into one automaton, so a sentence
 /// is scanned once for all of them rather than once per phrase (the phrase

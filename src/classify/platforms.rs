@@ -1196,9 +1196,9 @@ fn parent_heading(t: &str) -> bool {
     t.ends_with(':') && generic().is_some_and(|g| g.parent_name.iter().any(|r| r.is_match(t)))
 }
 
-/// The commenter's line above their words: the name alone, or with the
-/// handle or date the platform puts beside it ("Gwen Lathbury (@gwen)",
-/// "Gwen Lathbury · 2h").
+/// The commenter's line above their words: the name alone or with a
+/// colon, or with the handle or date the platform puts beside it
+/// ("Gwen Lathbury (@gwen)", "Gwen Lathbury · 2h").
 fn name_line(line: &str, name: &str) -> bool {
     let line = line.trim_start_matches('*');
     let Some(head) = line.get(..name.len()) else {
@@ -1206,7 +1206,7 @@ fn name_line(line: &str, name: &str) -> bool {
     };
     let rest = line[name.len()..].trim_start_matches('*').trim_start();
     head.eq_ignore_ascii_case(name)
-        && (rest.is_empty() || rest.starts_with(['(', '@', '·', '•', '|']))
+        && (rest.is_empty() || rest == ":" || rest.starts_with(['(', '@', '·', '•', '|']))
 }
 
 /// "Rocío Albarracín: Ines, me encantaría ...": a line of words opened by
@@ -1440,6 +1440,23 @@ mod tests {
         let raw = "From: Comments <notify@talk.example>\nSubject: New comment on Ep 12\n\nJo Bloggs commented on Ep 12:\n\n@robin: could you cover the cartridge port next?\n\nView comment: https://talk.example/ep-12#comment-5\n";
         let n = notice(&crate::message::parse(raw.as_bytes())).expect("a notice");
         assert_eq!(n.words, "@robin: could you cover the cartridge port next?");
+    }
+
+    #[test]
+    fn a_reply_below_the_owners_comment_starts_at_the_readers_name_line() {
+        let raw = "From: Squeeze <noreply@squeeze.example>\nSubject: Tomasz Wirth replied to your comment\n\nHey there,\n\nTomasz Wirth replied to your comment on \"Episode 41\".\n\nYour comment:\n\"Thanks Tomasz! Meanwhile: have you tried a longer cowstail?\"\n\nTomasz Wirth:\n\"Tried it on Saturday - it made all the difference. Cheers!\"\n\nView reply: https://squeeze.example/episode-41/#ghost-comments\n---\nDon't want to receive these emails? Manage your email preferences here.\n";
+        let n = notice(&crate::message::parse(raw.as_bytes())).expect("a notice");
+        assert_eq!(
+            n.words,
+            "\"Tried it on Saturday - it made all the difference. Cheers!\""
+        );
+    }
+
+    #[test]
+    fn a_notice_in_an_unknown_language_is_known_by_its_commenter_in_quotes_over_ruled_words() {
+        let raw = "From: Puhe <ilmoitukset@puhe.example>\nSubject: Uusi viesti\nAuto-Submitted: auto-generated\n\nHei Morwenna,\n\nK\u{e4}ytt\u{e4}j\u{e4} \u{ab}Anna Berg\u{bb} j\u{e4}tti viestin artikkeliin \u{ab}Suuri sali\u{bb}.\n\n\u{2500}\u{2500}\u{2500}\u{2500}\u{2500}\u{2500}\nCould you write about lighting big chambers for photos?\n\u{2500}\u{2500}\u{2500}\u{2500}\u{2500}\u{2500}\n\nVastaa: https://puhe.example/a/489#v-5521\n";
+        let n = notice(&crate::message::parse(raw.as_bytes())).expect("a notice");
+        assert_eq!(n.kind, Some(Kind::Comment));
     }
 
     #[test]

@@ -184,7 +184,10 @@ pub(crate) fn requests(
             })
         };
         // An invitation to a panel or a podcast, a pitch: no subject asked for.
-        if let Some(cue) = NOT_TOPICS.first_in(&lower[i]) {
+        if let Some(cue) = NOT_TOPICS
+            .first_in(&lower[i])
+            .or_else(|| invited_to_speak(&lower[i]))
+        {
             if asks_for_writing(&lower[i]) && !for_another() {
                 reasons.push(Reason::new(
                     Rule::NoTopics,
@@ -871,6 +874,16 @@ fn writing_request(s: &str, lower: &str) -> Option<String> {
             l = l.replace(two, one);
         }
     }
+    // "write up your workflow" is the verb, taking its subject directly
+    // ("a write up on X" is the piece).
+    let mut at = 0;
+    while let Some(i) = l[at..].find("write-up ").map(|i| at + i) {
+        let next = l[i + "write-up ".len()..].split_whitespace().next();
+        if determiner(next) {
+            l.replace_range(i..i + "write-up".len(), "write up");
+        }
+        at = i + "write-up".len();
+    }
     let t = &lang::WORDS.topics;
     // "your take on: X": the colon after a preposition only introduces
     // its object (replaced by a space, the length stays the same).
@@ -1014,7 +1027,8 @@ pub(crate) fn names_a_subject(l: &str) -> bool {
                 || after.iter().take(2).any(|n| is(&t.preps, n)));
         // "cover the whole gym-to-crag transition": a verb that takes its
         // subject directly, then the subject's article.
-        let direct = is(&t.direct_verbs, w) && determiner(after.first().copied());
+        let direct = is(&t.direct_verbs, w) && determiner(after.first().copied())
+            || writing_verb(w) && after.first().is_some_and(|p| is(&t.write_particles, p));
         direct
             || (verb || piece)
                 && (after.iter().take(3).any(|n| {
@@ -1080,11 +1094,17 @@ fn verb_stem_request(s: &str, l: &str) -> Option<String> {
                 p.trim_matches(|c: char| !c.is_alphanumeric()),
             )
         });
-        // Verbs that take their subject directly: "tackle home VLANs".
-        let from = match (prep, is(&t.direct_verbs, stem)) {
-            (Some(&(p_at, p)), _) => p_at + p.len(),
-            (None, true) => at + w.len(),
-            (None, false) => continue,
+        // Verbs that take their subject directly: "tackle home VLANs",
+        // "write up your workflow".
+        let particle = words
+            .get(i + 1)
+            .filter(|(_, p)| is(&t.write_particles, p))
+            .map(|&(p_at, p)| p_at + p.len());
+        let from = match (prep, is(&t.direct_verbs, stem), particle) {
+            (Some(&(p_at, p)), _, _) => p_at + p.len(),
+            (None, true, _) => at + w.len(),
+            (None, false, Some(end)) => end,
+            (None, false, None) => continue,
         };
         let rest = s[byte_at(s, l, from)..].trim();
         if !rest.is_empty() {
@@ -1140,6 +1160,25 @@ fn explain_in_a_piece(s: &str, l: &str) -> Option<String> {
         .min()?;
     let from = at + verb.len();
     (from < piece).then(|| s[byte_at(s, l, from)..byte_at(s, l, piece)].to_string())
+}
+
+/// "give an evening talk", "dar una charla", "einen Vortrag halten": a
+/// verb of giving and a piece of speaking within three words of each
+/// other, where no verb of writing asks for writing ("write about how to
+/// give a good talk"). The piece word is the cue.
+fn invited_to_speak(l: &str) -> Option<&str> {
+    let t = &lang::WORDS.topics;
+    if names_writing(l) {
+        return None;
+    }
+    let words: Vec<&str> = word_spans(l).iter().map(|&(a, b)| &l[a..b]).collect();
+    words.iter().enumerate().find_map(|(i, w)| {
+        if !one_of(&t.speak_pieces, w) {
+            return None;
+        }
+        let near = &words[i.saturating_sub(3)..(i + 4).min(words.len())];
+        near.iter().any(|v| one_of(&t.speak_verbs, v)).then_some(*w)
+    })
 }
 
 /// The sentence wishes for something: a question, a request, a hope.
@@ -1512,7 +1551,8 @@ fn points_back(phrase: &str) -> bool {
 
 /// "Tuesday instead while we wait" ("record the episode on Tuesday
 /// instead"): a day or time, then nothing or a function word, says when,
-/// not what; "Sunday roasts for one" names a subject.
+/// not what; so does a date ("Wednesday 18 June"); "Sunday roasts for
+/// one" names a subject.
 fn says_when(phrase: &str) -> bool {
     let l = phrase.to_lowercase();
     let mut words = l
@@ -1521,9 +1561,24 @@ fn says_when(phrase: &str) -> bool {
             w.trim_matches(|c: char| !(c.is_alphanumeric() || c == '-' || c == '\'' || c == '’'))
         })
         .filter(|w| !w.is_empty());
+    let t = &lang::WORDS.topics;
+    let day = |w: &str| one_of(&t.times, &w.replace('’', "'")) || one_of(&t.months, w);
+    // "Wednesday 18 June", "18 juin", "the 3rd of May": a date.
+    let date_word = |w: &str| {
+        day(w)
+            || w.trim_end_matches(|c: char| c.is_alphabetic() || c == '.' || c == 'º')
+                .chars()
+                .all(|c| c.is_ascii_digit())
+                && w.starts_with(|c: char| c.is_ascii_digit())
+            || crate::subjects::is_function_word(w, &l)
+    };
+    let all: Vec<&str> = words.clone().collect();
+    if all.iter().any(|w| day(w)) && all.iter().all(|w| date_word(w)) {
+        return true;
+    }
     words
         .next()
-        .is_some_and(|w| one_of(&lang::WORDS.topics.times, &w.replace('’', "'")))
+        .is_some_and(|w| one_of(&t.times, &w.replace('’', "'")))
         && words
             .next()
             .is_none_or(|n| crate::subjects::is_function_word(n, &l))
@@ -1989,6 +2044,38 @@ mod tests {
     }
 
     #[test]
+    fn an_invitation_to_speak_or_a_sponsorship_asks_for_no_subject() {
+        for text in [
+            "Would you be willing to give an evening talk on cave conservation for our members?",
+            "¿Podrías dar una charla sobre espeleobuceo en nuestro club?",
+            "Könnten Sie bei uns einen kurzen Vortrag über Höhlenrettung halten?",
+            "We'd like to sponsor an episode of Squeeze & Sump over the summer, ideally one for beginners.",
+        ] {
+            let got = topics_of(text, false);
+            assert!(got.is_empty(), "{text}: {got:?}");
+        }
+        // Talk as writing's subject, or a piece that is no talk, asks.
+        let got = topics_of(
+            "Could you write about how to give a good talk at a club night?",
+            false,
+        );
+        assert!(
+            got.iter().any(|t| t.contains("give a good talk")),
+            "{got:?}"
+        );
+        let got = topics_of(
+            "Would you write up your full DistoX-to-Therion workflow, from calibrating the Disto to the final PDF?",
+            false,
+        );
+        assert!(
+            got.iter().any(|t| t.contains("DistoX-to-Therion workflow")),
+            "{got:?}"
+        );
+        let got = topics_of("Could you do an episode on cave conservation?", false);
+        assert_eq!(got, vec!["cave conservation"], "{got:?}");
+    }
+
+    #[test]
     fn a_day_after_a_piece_says_when_not_what() {
         let got = topics_of(
             "On it. Shall we record the Maria episode on Tuesday instead while we wait?",
@@ -2004,6 +2091,20 @@ mod tests {
         // A day that opens a subject's name is part of it.
         let got = topics_of("Could you write a column on Sunday roasts for one?", false);
         assert_eq!(got, vec!["Sunday roasts for one"], "{got:?}");
+        // A date is no subject, in any language.
+        for text in [
+            "Would you be willing to give an evening talk on Wednesday 18 June?",
+            "Könnten Sie am Mittwoch, 18. Juni, einen Vortrag halten?",
+            "¿Podrías dar una charla el miércoles 18 de junio?",
+        ] {
+            let got = topics_of(text, false);
+            assert!(got.iter().all(|t| !t.contains("18")), "{text}: {got:?}");
+        }
+        let got = topics_of(
+            "Could you write a column on the March of the Penguins?",
+            false,
+        );
+        assert_eq!(got, vec!["March of the Penguins"], "{got:?}");
     }
 
     #[test]
