@@ -197,6 +197,10 @@ pub(crate) struct Topics {
     /// An invitation, a pitch or a sale ("as a guest", "our product"): never a topic.
     #[serde(default)]
     pub not_topics: Vec<String>,
+    /// "Amazing work on this series!": praise (`praise`) of one of these
+    /// (or of a piece) opens a reaction, not a subject.
+    #[serde(default)]
+    pub praise_objects: Vec<String>,
     /// "give an evening talk", "einen Vortrag halten": a verb of giving
     /// (`speak_verbs`) with a piece of speaking (`speak_pieces`) within
     /// three words invites the owner to speak, asks for no writing.
@@ -557,7 +561,7 @@ pub(crate) static WORDS: LazyLock<Words> = LazyLock::new(|| {
         merge!(all.topics, w.topics; calls, call_question, call_owner, call_writing, call_ahead,
             verbs, talk_verbs, make_verbs, pieces, next_pieces, loose_pieces, preps, piece_preps, wishes,
             conditional, read_verbs, hear_verbs, show_verbs, explain_how_verbs, how_words, how_amounts, piece_pronouns, elided_preps, announces, clauses, welcome, suggest, something, ends, leads, fillers,
-            past, not_topics, speak_verbs, speak_pieces, deictic, carry_on, reactions, please, another, list_joins,
+            past, not_topics, praise_objects, speak_verbs, speak_pieces, deictic, carry_on, reactions, please, another, list_joins,
             intensifiers, ordinals, explains, explain_verbs, in_a_piece, in_your, about_that, deserves,
             verb_cues, piece_cues, piece_words, piece_adjectives, articles, write_verbs, write_particles,
             write_stems, direct_verbs, verb_preps, first_person, third_person, praise, own_doing, done_before,

@@ -475,7 +475,14 @@ fn verb_attribution(joined: &str, opener: &str, line_count: usize) -> bool {
     // After the verb comes ":" or a short tail ("schrieb am <date> um 11:53
     // Uhr:", "skrev <address>:"), never a clause of prose.
     let after = joined[verb.end()..].trim();
+    // German puts the name after the verb: "Am <date> um 09:00 schrieb
+    // Delphine Arkwright:".
+    let named_after = after.strip_suffix(':').is_some_and(|name| {
+        let words: Vec<&str> = name.split_whitespace().collect();
+        (1..=4).contains(&words.len()) && words.iter().all(|w| w.starts_with(char::is_uppercase))
+    });
     let after_ok = after.chars().count() <= 6
+        || named_after
         || (after.chars().count() <= 100 && after.chars().any(|c| c.is_ascii_digit() || c == '@'));
     if !has_date_or_address || !after_ok {
         return false;
@@ -1192,6 +1199,7 @@ mod tests {
     fn attributions_in_many_languages() {
         let headers = [
             "Am 03.02.2016 3:35 nachm. schrieb Max <noreply@example.org>:",
+            "Am 13.10.2025 um 09:00 schrieb Delphine Arkwright:",
             "El jueves, 21 de noviembre de 2013, Ana escribió:",
             "Em 2 de fevereiro de 2015 10:58, Ana <ana@example.org> escreveu:",
             "Il 26 marzo 2016 alle 13.16 Sam <sam@example.org> ha scritto:",
@@ -1207,6 +1215,12 @@ mod tests {
             let body = format!("New words.\n\n{header}\n\n> old words\n");
             assert_eq!(text_of(&body), "New words.", "header not cut: {header}");
         }
+        // Above the quote, with the reply below it.
+        let body = "Am 13.10.2025 um 09:00 schrieb Delphine Arkwright:\n> What should I cover?\n\nWie man Gyroflow nutzt, bitte.\n";
+        assert_eq!(text_of(body), "Wie man Gyroflow nutzt, bitte.");
+        // A sentence that goes on after the verb is no attribution.
+        let body = "Gestern schrieb Anna Berg mir:\n> Hallo\n\nNeu.\n";
+        assert!(text_of(body).contains("Gestern"), "{}", text_of(body));
     }
 
     #[test]

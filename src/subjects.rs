@@ -518,6 +518,13 @@ pub(crate) fn keys(phrase: &str, synonyms: &[Vec<String>]) -> Vec<String> {
         let stem = look_stemmer.stem(w).into_owned();
         push(stem, &mut out);
     }
+    // "ND filters", "UV lamps": an acronym of two capitals names the
+    // subject as much as a longer word.
+    for w in phrase.split(|c: char| !c.is_alphanumeric()) {
+        if w.len() == 2 && w.chars().all(|c| c.is_ascii_uppercase()) {
+            push(w.to_ascii_lowercase(), &mut out);
+        }
+    }
     if out.is_empty() {
         return places;
     }
@@ -1213,6 +1220,10 @@ mod tests {
         // A meaning meets the word it is named by, however short.
         assert!(same_subject(&["=nail".to_string()], &["nail".to_string()]));
         assert!(same_subject(&["=gym".to_string()], &["=gym".to_string()]));
+        // A two-capital acronym is a key; "kind of" is none.
+        assert!(keys("ND filters for this kind of cinewhoop", &[]).contains(&"nd".to_string()));
+        assert!(!keys("RPM filter", &[]).contains(&"nd".to_string()));
+        assert_eq!(keys("this kind of cinewhoop", &[]), keys("cinewhoop", &[]));
     }
 
     /// The groups of `p` given in `order`, as sets of indices into `p`.

@@ -472,3 +472,8 @@ fn every_message_of_blind_set_bf_keeps_its_verdict() {
 fn every_message_of_blind_set_bg_keeps_its_verdict() {
     check_set("blind-bg");
 }
+
+#[test]
+fn every_message_of_blind_set_bh_keeps_its_verdict() {
+    check_set("blind-bh");
+}

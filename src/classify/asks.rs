@@ -124,7 +124,12 @@ pub(crate) fn asks_owner(
         // in warp mode?") carries to the questions after it too, but not
         // to one that speaks to "you" or asks for something ("Has anyone
         // tried the 1541-II? Could you also do a video on ...?").
-        if s.first && to != Addressee::Unstated
+        if s.first && to == Addressee::Group && asks {
+            // "Has anyone tried the 1541-II? Could you also ...?" opening
+            // the paragraph: the paragraph talked to whom the message does.
+            before_group = Some(message_to);
+            para_to = to;
+        } else if s.first && to != Addressee::Unstated
             || to == Addressee::Other && vocative(&s.text).is_some()
         {
             para_to = to;
@@ -141,8 +146,10 @@ pub(crate) fn asks_owner(
             message_to = to;
         }
         let to = match (to, before_group) {
+            // Back to them only for a request for writing ("If so, could
+            // you share your settings?" is to the group still).
             (Addressee::Unstated, Some(before))
-                if speaks_to_you(&s.text) || is_request(&s.text) =>
+                if super::topics::asks_for_writing(&s.text.to_lowercase()) =>
             {
                 before
             }
@@ -328,12 +335,20 @@ fn question_for(s: &str) -> Option<&str> {
     // "Frage an Sie:", "A Question For You:", "Question for the group:",
     // "Question for Friday's Q&A:" name no one else.
     let no_one = || {
-        let lower = name.to_lowercase();
-        speaks_to_you(&lower)
+        let lower = name.trim().to_lowercase();
+        let lower = lower.strip_prefix("the ").unwrap_or(&lower);
+        crate::lang::WORDS
+            .asks
+            .second_person
+            .iter()
+            .any(|y| y == lower)
+            || ["euch", "toi", "ustedes", "voi", "everyone", "everybody"].contains(&lower)
             || is_group_word(name.trim())
-            || has_a_stop_word(name)
-            || name.contains(['\'', '’', '&'])
-            || name.contains(char::is_numeric)
+            || ["next ", "this ", "a future ", "the next "]
+                .iter()
+                .any(|p| lower.starts_with(p))
+            || lower.contains("'s ")
+            || lower.contains("’s ")
     };
     (!words.is_empty()
         && words.len() <= 3
@@ -524,7 +539,8 @@ fn mentions_owner_as_you(s: &str, place: &Place) -> bool {
     if !place.names.word_in(s) || !place.names.called_in(s, not_a_name) {
         return false;
     }
-    crate::lang::speaks_to_you(&s.to_lowercase())
+    // "the mount you printed for Del's cinewhoop" speaks of them.
+    !place.names.possessive_in(s) && crate::lang::speaks_to_you(&s.to_lowercase())
 }
 
 /// The sentence speaks to someone in the second person.
@@ -1256,14 +1272,41 @@ mod tests {
                 "{label}"
             );
         }
+        // Names that hold a stop word or an apostrophe are names still.
+        for name in [
+            "Will",
+            "O'Brien",
+            "Ana Da Silva",
+            "Lei Zhang",
+            "Home Lab Joe",
+        ] {
+            assert!(
+                !asks(
+                    Source::Comment,
+                    &format!(
+                        "Great episode. Question for {name}: what terminal program were you running?"
+                    )
+                ),
+                "{name}"
+            );
+        }
         assert!(!asks(
             Source::Comment,
             "Works on my C64, but in the emulator it runs twice as fast. Anyone know why? Is the emulator running in warp mode by default?"
         ));
-        // A question to the group does not carry to one to "you".
+        // A question to the group does not carry to a request for writing,
+        // whether it opens the paragraph or not; it does to its follow-up.
         assert!(asks(
             Source::Comment,
             "Loved the disk drive episode. Has anyone tried this with the 1541-II? Could you also do a video on the JiffyDOS install?"
+        ));
+        assert!(asks(
+            Source::Comment,
+            "Has anyone tried this with the 1541-II? Could you also do a video on the JiffyDOS install?"
+        ));
+        assert!(!asks(
+            Source::Comment,
+            "Great write-up. Has anyone here flashed the new firmware? If so, could you share your settings?"
         ));
         assert!(!asks(
             Source::Comment,
@@ -1306,6 +1349,10 @@ mod tests {
         assert!(asks(
             Source::Comment,
             "Is the PCB layout going to be on GitHub? Legend."
+        ));
+        assert!(!asks(
+            Source::Comment,
+            "How does she squeeze through that gap? Unbelievable."
         ));
     }
 

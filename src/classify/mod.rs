@@ -29,7 +29,7 @@ pub(crate) use asks::Ask;
 /// The version of the rules: stored judgements made by other rules are
 /// judged again (`analyze::ensure_current`). Raise it whenever a change to
 /// the rules or to what a [`Classification`] holds can change a judgement.
-pub(crate) const RULES_VERSION: u32 = 51;
+pub(crate) const RULES_VERSION: u32 = 52;
 
 /// A fixed list of phrases compiled once into one automaton, so a sentence
 /// is scanned once for all of them rather than once per phrase (the phrase
@@ -883,23 +883,21 @@ fn is_code_line(line: &str) -> bool {
         || is_numbered_statement(t)
 }
 
-/// A line of a numbered BASIC listing: `10 INPUT "WHAT IS YOUR NAME? ";N$`
-/// (a line number, then a statement's keyword in capitals; "2 RAM sticks"
-/// and "5 PM" name no statement).
+/// A line of a numbered BASIC listing: `10 INPUT "WHAT IS YOUR NAME? ";N$`,
+/// `10 HOME : PRINT`, `10 FORI=1TO10` (a line number, a statement's word
+/// in capitals, and code on the line: a quote, `$`, `:`, `=` or a
+/// bracket; "2 RAM sticks or 4 for the NAS?" has none, "5 PM" no word).
 fn is_numbered_statement(t: &str) -> bool {
-    const STATEMENTS: &[&str] = &[
-        "CLOSE", "CLR", "CLS", "DATA", "DEF", "DIM", "END", "FOR", "GET", "GOSUB", "GOTO", "IF",
-        "INPUT", "LET", "LOCATE", "NEXT", "ON", "OPEN", "POKE", "PRINT", "READ", "REM", "RESTORE",
-        "RETURN", "RUN", "STOP", "SYS", "WAIT",
-    ];
     let digits = t.chars().take_while(char::is_ascii_digit).count();
     let Some(rest) = t[digits..].strip_prefix(' ') else {
         return false;
     };
     let keyword: String = rest.chars().take_while(char::is_ascii_alphabetic).collect();
     (1..=5).contains(&digits)
-        && STATEMENTS.contains(&keyword.as_str())
-        && rest[keyword.len()..].starts_with([' ', '"', '$', '(', ':', '=', '#'])
+        && (keyword.len() >= 3 || keyword == "IF")
+        && keyword.chars().all(|c| c.is_ascii_uppercase())
+        && rest[keyword.len()..].starts_with([' ', '"', '$', '(', ':', '='])
+        && rest.contains(['"', '$', ':', '=', '('])
 }
 
 /// `name = "..."`, `name <- f(`, `x[1] := 2`: a name (letters, digits, `_`,
@@ -1184,6 +1182,9 @@ mod tests {
             "x[1] := 2",
             "10 INPUT \"WHAT IS YOUR NAME? \";N$",
             "130 IF X=7 THEN PRINT \"CORRECT\"",
+            "10 HOME : INPUT \"WHAT IS YOUR NAME? \";N$",
+            "10 PRINTCHR$(147)",
+            "10 FORI=1TO10:NEXT",
         ] {
             assert!(is_code_line(code), "{code}");
         }

@@ -965,7 +965,24 @@ fn words(p: &Platform, text: &str, name: Option<&str>, post_title: Option<&str>)
             own.clear();
             continue;
         }
-        if rule.is_none() && is_rule_line(t) && (out.trim().is_empty() || heading_only()) {
+        // Fields above a rule ("Autor komentara: X", "Objavljeno: ...",
+        // then ────) head the words below it; a form's "Message: ..."
+        // field opens the words itself.
+        let fields_above = || {
+            fields_only()
+                && !out.lines().map(str::trim).any(|l| {
+                    let l = l.to_lowercase();
+                    crate::lang::WORDS
+                        .forms
+                        .message_fields
+                        .iter()
+                        .any(|f| l.starts_with(f.as_str()))
+                })
+        };
+        if rule.is_none()
+            && is_rule_line(t)
+            && (out.trim().is_empty() || heading_only() || fields_above())
+        {
             out.clear();
             own.clear();
             rule = Some(t);
@@ -1454,9 +1471,12 @@ mod tests {
 
     #[test]
     fn a_notice_in_an_unknown_language_is_known_by_its_commenter_in_quotes_over_ruled_words() {
-        let raw = "From: Puhe <ilmoitukset@puhe.example>\nSubject: Uusi viesti\nAuto-Submitted: auto-generated\n\nHei Morwenna,\n\nK\u{e4}ytt\u{e4}j\u{e4} \u{ab}Anna Berg\u{bb} j\u{e4}tti viestin artikkeliin \u{ab}Suuri sali\u{bb}.\n\n\u{2500}\u{2500}\u{2500}\u{2500}\u{2500}\u{2500}\nCould you write about lighting big chambers for photos?\n\u{2500}\u{2500}\u{2500}\u{2500}\u{2500}\u{2500}\n\nVastaa: https://puhe.example/a/489#v-5521\n";
+        let raw = "From: Puhe <ilmoitukset@puhe.example>\nSubject: Uusi viesti\nAuto-Submitted: auto-generated\n\nHei Morwenna,\n\nK\u{e4}ytt\u{e4}j\u{e4} \u{ab}Anna Berg\u{bb} j\u{e4}tti viestin artikkeliin \u{ab}Suuri sali\u{bb}.\n\n\u{2500}\u{2500}\u{2500}\u{2500}\u{2500}\u{2500}\u{2500}\u{2500}\u{2500}\u{2500}\u{2500}\u{2500}\nCould you write about lighting big chambers for photos?\n\u{2500}\u{2500}\u{2500}\u{2500}\u{2500}\u{2500}\u{2500}\u{2500}\u{2500}\u{2500}\u{2500}\u{2500}\n\nVastaa: https://puhe.example/a/489#v-5521\n";
         let n = notice(&crate::message::parse(raw.as_bytes())).expect("a notice");
         assert_eq!(n.kind, Some(Kind::Comment));
+        // A person's mail quoting a title over a ruled passage is none.
+        let personal = "From: Jane Reader <jane.reader@mail.example>\nSubject: Blind cave fish\n\nHi Morwenna,\nI loved your piece \"Blind Fish\" last week. This paragraph puzzled me:\n-----\nCave fish lose their eyes within a few thousand generations.\n-----\nCould you write a follow-up on how that was measured?\n";
+        assert!(notice(&crate::message::parse(personal.as_bytes())).is_none());
     }
 
     #[test]

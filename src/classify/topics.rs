@@ -76,21 +76,26 @@ fn asks_what_to_write(l: &str, by_owner: bool) -> bool {
         } else {
             asked
         };
-        // It may open a clause after a lead-in: "Now that the season is
-        // done, which episode should we record next?"
-        let clauses = std::iter::once(0).chain(
-            asked
-                .match_indices([',', ';', '–', '—'])
-                .map(|(i, c)| i + c.len()),
-        );
-        let question = clauses.into_iter().any(|at| {
-            let opening: String = asked[at..]
+        // It may open the last clause after a lead-in ("Now that the
+        // season is done, which episode should we record next?"), which
+        // then asks of writing and the future itself ("I watched your
+        // episode on RAID, which drives should I buy next?" does not).
+        let opening = |at: usize| {
+            let o: String = asked[at..]
                 .split_whitespace()
                 .take(6)
                 .collect::<Vec<_>>()
                 .join(" ");
-            call_words(&opening)[0]
-        });
+            call_words(&o[..boundary_at(&o, o.len().min(60))])[0]
+        };
+        let question = opening(0)
+            || asked
+                .rfind([',', ';', '–', '—'])
+                .map(|i| i + asked[i..].chars().next().map_or(1, char::len_utf8))
+                .is_some_and(|at| {
+                    let [_, _, w, a] = call_words(&asked[at..]);
+                    opening(at) && w && a
+                });
         if !(question && ahead) {
             from = q + 1;
             continue;
@@ -271,7 +276,11 @@ pub(crate) fn requests(
             continue;
         }
         let mut words = s.text.clone();
-        if points_back(&phrase) {
+        if points_back(&phrase)
+            && let Some(own) = clause_before_the_request(&s.text)
+        {
+            phrase = own;
+        } else if points_back(&phrase) {
             match all[..i].iter().rev().find(|p| !p.text.trim().is_empty()) {
                 Some(prev) => {
                     phrase = reduce(&prev.text);
@@ -969,7 +978,13 @@ fn writing_request(s: &str, lower: &str) -> Option<String> {
     let mut between: Vec<&str> = l[start..end].split_whitespace().skip(1).collect();
     between.pop();
     if between.iter().any(|w| !one_of(&t.piece_adjectives, w)) {
-        return Some(between.join(" "));
+        // In the writer's case ("RPM filtering", not "rpm filtering").
+        let mut words: Vec<&str> = s[byte_at(s, &l, start)..byte_at(s, &l, end)]
+            .split_whitespace()
+            .skip(1)
+            .collect();
+        words.pop();
+        return Some(words.join(" "));
     }
     // "X - maybe a future column?": the subject is the clause before.
     if let Some(cut) = l[..start]
@@ -1176,8 +1191,14 @@ fn invited_to_speak(l: &str) -> Option<&str> {
         if !one_of(&t.speak_pieces, w) {
             return None;
         }
-        let near = &words[i.saturating_sub(3)..(i + 4).min(words.len())];
-        near.iter().any(|v| one_of(&t.speak_verbs, v)).then_some(*w)
+        let from = i.saturating_sub(3);
+        let v = (from..(i + 4).min(words.len())).find(|&v| one_of(&t.speak_verbs, words[v]))?;
+        // "an episode on how to run a workshop" asks about speaking.
+        let before = &words[..v.min(i)];
+        let about = before
+            .iter()
+            .any(|b| one_of(&t.clauses, b) || one_of(&t.pieces, b));
+        (!about).then_some(*w)
     })
 }
 
@@ -1475,6 +1496,7 @@ fn about_self(l: &str) -> bool {
     .iter()
     .any(|p| l.starts_with(p))
         || third_person(l)
+        || praises_the_work(l)
         || first_person(l)
         || reaction(l)
         || crate::lang::speaks_to_you(l)
@@ -1503,6 +1525,19 @@ fn first_person(l: &str) -> bool {
         .any(|w| one_of(i, w))
 }
 
+/// "Amazing work on this series so far!", "Great episode!": praise of
+/// the work or a piece opens the sentence.
+fn praises_the_work(l: &str) -> bool {
+    let t = &lang::WORDS.topics;
+    let mut words = l
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty());
+    words.next().is_some_and(|w| one_of(&t.praise, w))
+        && words
+            .next()
+            .is_some_and(|w| one_of(&t.praise_objects, w) || one_of(&t.pieces, w))
+}
+
 /// The sentence opens on "he", "she", "they", "ella", ...: it tells of
 /// someone.
 fn third_person(l: &str) -> bool {
@@ -1521,6 +1556,22 @@ fn first_substantive(all: &[Sentence]) -> usize {
 /// The language files' `asides`: apologies and remarks on the reply itself.
 static ASIDES: LazyLock<Phrases> =
     LazyLock::new(|| Phrases::new(lang::phrases(&lang::WORDS.topics.asides)));
+
+/// "Mich würde interessieren, wie man Gyroflow nutzt - könnten Sie dazu
+/// etwas schreiben?": the clause (after a comma, opened by "wie", "how",
+/// "cómo") before a dash or semicolon that a request pointing back means.
+fn clause_before_the_request(s: &str) -> Option<String> {
+    let l = s.to_lowercase();
+    let cut = [" - ", " – ", " — ", "; "]
+        .iter()
+        .filter_map(|d| l.find(d))
+        .min()?;
+    let head = &l[..cut];
+    word_spans(head).into_iter().find_map(|(a, b)| {
+        (one_of(&lang::WORDS.topics.clauses, &head[a..b]) && head[..a].trim_end().ends_with(','))
+            .then(|| s[byte_at(s, &l, a)..byte_at(s, &l, cut)].to_string())
+    })
+}
 
 /// "that", "this", "exactly that", "those three", "how you did it".
 fn points_back(phrase: &str) -> bool {
@@ -1572,8 +1623,19 @@ fn says_when(phrase: &str) -> bool {
                 && w.starts_with(|c: char| c.is_ascii_digit())
             || crate::subjects::is_function_word(w, &l)
     };
+    // A weekday makes it a date; "Mars", "May 1968", "the 4th of July"
+    // and "25 aprile" name subjects.
+    // "un articolo per aprile": a month alone, in the lower case of the
+    // languages that write it so, says when ("Mars" is the planet).
+    if let [only] = phrase.split_whitespace().collect::<Vec<_>>()[..]
+        && only.starts_with(char::is_lowercase)
+        && one_of(&t.months, only.trim_matches(|c: char| !c.is_alphanumeric()))
+    {
+        return true;
+    }
     let all: Vec<&str> = words.clone().collect();
-    if all.iter().any(|w| day(w)) && all.iter().all(|w| date_word(w)) {
+    if all.iter().any(|w| one_of(&t.times, w)) && all.len() > 1 && all.iter().all(|w| date_word(w))
+    {
         return true;
     }
     words
@@ -1845,6 +1907,13 @@ mod tests {
         // An -ing word of praise or liking opens a reaction, not a subject.
         assert!(topics_of("Amazing work on this series so far!", true).is_empty());
         assert!(topics_of("Loving the new format!", true).is_empty());
+        // Praise of a subject is a subject.
+        for text in [
+            "Stunning cave photography on a budget.",
+            "Interesting caves near Madrid.",
+        ] {
+            assert!(!topics_of(text, true).is_empty(), "{text}");
+        }
         // English hesitation is no German pronoun.
         let er = topics_of("Er, cassette loaders maybe.", true);
         assert!(er.iter().any(|t| t.contains("cassette loaders")), "{er:?}");
@@ -1876,6 +1945,10 @@ mod tests {
         // The question word may open a clause after a lead-in.
         assert!(is_owners_call(
             "Now that the season is done, which episode should we record next?"
+        ));
+        // Not when the writing is only in the lead-in.
+        assert!(!is_call_for_topics(
+            "I watched your episode on RAID, which drives should I buy next?"
         ));
     }
 
@@ -2047,12 +2120,21 @@ mod tests {
     fn an_invitation_to_speak_or_a_sponsorship_asks_for_no_subject() {
         for text in [
             "Would you be willing to give an evening talk on cave conservation for our members?",
-            "¿Podrías dar una charla sobre espeleobuceo en nuestro club?",
+            "¿Podrías impartir una breve ponencia sobre espeleobuceo en nuestro club?",
             "Könnten Sie bei uns einen kurzen Vortrag über Höhlenrettung halten?",
             "We'd like to sponsor an episode of Squeeze & Sump over the summer, ideally one for beginners.",
         ] {
             let got = topics_of(text, false);
             assert!(got.is_empty(), "{text}: {got:?}");
+        }
+        // Speaking or sponsoring as the subject asked for is a subject.
+        for text in [
+            "Could you do an episode on how to run a workshop?",
+            "¿Podrías hacer un vídeo sobre cómo dar una buena charla?",
+            "Could you do an episode on how to sponsor a refugee family?",
+        ] {
+            let got = topics_of(text, false);
+            assert!(!got.is_empty(), "{text}");
         }
         // Talk as writing's subject, or a piece that is no talk, asks.
         let got = topics_of(
@@ -2071,6 +2153,16 @@ mod tests {
             got.iter().any(|t| t.contains("DistoX-to-Therion workflow")),
             "{got:?}"
         );
+        let got = topics_of(
+            "Also - would really like a dedicated RPM filtering write-up.",
+            false,
+        );
+        assert_eq!(got, vec!["dedicated RPM filtering"], "{got:?}");
+        let got = topics_of(
+            "Mich würde interessieren, wie man Gyroflow mit den Blackbox-Daten nutzt - könnten Sie dazu etwas schreiben?",
+            false,
+        );
+        assert!(got.iter().any(|t| t.contains("Gyroflow")), "{got:?}");
         let got = topics_of("Could you do an episode on cave conservation?", false);
         assert_eq!(got, vec!["cave conservation"], "{got:?}");
     }
@@ -2091,20 +2183,22 @@ mod tests {
         // A day that opens a subject's name is part of it.
         let got = topics_of("Could you write a column on Sunday roasts for one?", false);
         assert_eq!(got, vec!["Sunday roasts for one"], "{got:?}");
-        // A date is no subject, in any language.
-        for text in [
-            "Would you be willing to give an evening talk on Wednesday 18 June?",
-            "Könnten Sie am Mittwoch, 18. Juni, einen Vortrag halten?",
-            "¿Podrías dar una charla el miércoles 18 de junio?",
+        // A date with its weekday is no subject, in any language.
+        let got = topics_of("Could you write a column on Wednesday 18 June?", false);
+        assert!(got.is_empty(), "{got:?}");
+        // A month or a day's name alone is a subject.
+        for (text, subject) in [
+            (
+                "Could you write a column on the March of the Penguins?",
+                "March of the Penguins",
+            ),
+            ("Could you write about Mars?", "Mars"),
+            ("Could you do an episode on May 1968?", "May 1968"),
+            ("Potresti scrivere un articolo sul 25 aprile?", "25 aprile"),
         ] {
             let got = topics_of(text, false);
-            assert!(got.iter().all(|t| !t.contains("18")), "{text}: {got:?}");
+            assert_eq!(got, vec![subject], "{text}");
         }
-        let got = topics_of(
-            "Could you write a column on the March of the Penguins?",
-            false,
-        );
-        assert_eq!(got, vec!["March of the Penguins"], "{got:?}");
     }
 
     #[test]
