@@ -1606,25 +1606,15 @@ fn points_back(phrase: &str) -> bool {
 /// one" names a subject.
 fn says_when(phrase: &str) -> bool {
     let l = phrase.to_lowercase();
-    let mut words = l
+    let words: Vec<&str> = l
         .split_whitespace()
         .map(|w| {
             w.trim_matches(|c: char| !(c.is_alphanumeric() || c == '-' || c == '\'' || c == '’'))
         })
-        .filter(|w| !w.is_empty());
+        .filter(|w| !w.is_empty())
+        .collect();
     let t = &lang::WORDS.topics;
-    let day = |w: &str| one_of(&t.times, &w.replace('’', "'")) || one_of(&t.months, w);
-    // "Wednesday 18 June", "18 juin", "the 3rd of May": a date.
-    let date_word = |w: &str| {
-        day(w)
-            || w.trim_end_matches(|c: char| c.is_alphabetic() || c == '.' || c == 'º')
-                .chars()
-                .all(|c| c.is_ascii_digit())
-                && w.starts_with(|c: char| c.is_ascii_digit())
-            || crate::subjects::is_function_word(w, &l)
-    };
-    // A weekday makes it a date; "Mars", "May 1968", "the 4th of July"
-    // and "25 aprile" name subjects.
+    let time = |w: &str| one_of(&t.times, &w.replace('’', "'"));
     // "un articolo per aprile": a month alone, in the lower case of the
     // languages that write it so, says when ("Mars" is the planet).
     if let [only] = phrase.split_whitespace().collect::<Vec<_>>()[..]
@@ -1633,16 +1623,27 @@ fn says_when(phrase: &str) -> bool {
     {
         return true;
     }
-    let all: Vec<&str> = words.clone().collect();
-    if all.iter().any(|w| one_of(&t.times, w)) && all.len() > 1 && all.iter().all(|w| date_word(w))
+    // "Wednesday 18 June", "mercredi 18 juin": with a weekday, a date;
+    // "May 1968", "the 4th of July" and "25 aprile" name subjects.
+    let date_word = |w: &str| {
+        time(w)
+            || one_of(&t.months, w)
+            || w.starts_with(|c: char| c.is_ascii_digit())
+                && w.trim_end_matches(|c: char| c.is_alphabetic() || c == '.' || c == 'º')
+                    .chars()
+                    .all(|c| c.is_ascii_digit())
+            || crate::subjects::is_function_word(w, &l)
+    };
+    if words.len() > 1
+        && words.iter().any(|w| one_of(&t.times, w))
+        && words.iter().all(|w| date_word(w))
     {
         return true;
     }
-    words
-        .next()
-        .is_some_and(|w| one_of(&t.times, &w.replace('’', "'")))
+    // "Tuesday instead": a day, then nothing or a function word.
+    words.first().is_some_and(|w| time(w))
         && words
-            .next()
+            .get(1)
             .is_none_or(|n| crate::subjects::is_function_word(n, &l))
 }
 
